@@ -1,0 +1,428 @@
+//! The identity read from a forwarded certificate.
+
+use core::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use const_oid::ObjectIdentifier;
+use der::asn1::{AnyRef, UintRef};
+use der::{Decode, Reader, Sequence, SliceReader, Tagged};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
+
+use crate::dn::DistinguishedName;
+use crate::error::{CertErrorKind, Error, Field};
+
+/// The subject alternative names of a certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectAltNames {
+    dns: Vec<String>,
+    uri: Vec<String>,
+    email: Vec<String>,
+    ip: Vec<IpAddr>,
+}
+
+impl SubjectAltNames {
+    /// DNS names, in certificate order.
+    pub fn dns(&self) -> &[String] {
+        &self.dns
+    }
+
+    /// URIs (SPIFFE IDs among them), in certificate order.
+    pub fn uri(&self) -> &[String] {
+        &self.uri
+    }
+
+    /// RFC 822 e-mail addresses, in certificate order.
+    pub fn email(&self) -> &[String] {
+        &self.email
+    }
+
+    /// IP addresses, in certificate order.
+    pub fn ip(&self) -> &[IpAddr] {
+        &self.ip
+    }
+
+    /// True when the certificate has no SAN of these four kinds.
+    pub fn is_empty(&self) -> bool {
+        self.dns.is_empty() && self.uri.is_empty() && self.email.is_empty() && self.ip.is_empty()
+    }
+}
+
+/// The algorithm of a certificate's public key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyAlgorithm {
+    /// RSA.
+    Rsa,
+    /// ECDSA on NIST P-256.
+    EcdsaP256,
+    /// ECDSA on NIST P-384.
+    EcdsaP384,
+    /// ECDSA on NIST P-521.
+    EcdsaP521,
+    /// Ed25519.
+    Ed25519,
+    /// Ed448.
+    Ed448,
+    /// Any other algorithm; the dotted OID of the algorithm (and, for EC,
+    /// of the curve).
+    Other(String),
+}
+
+/// A certificate's public key: algorithm and size in bits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublicKeyInfo {
+    algorithm: KeyAlgorithm,
+    bits: u32,
+}
+
+impl PublicKeyInfo {
+    /// The algorithm.
+    pub fn algorithm(&self) -> &KeyAlgorithm {
+        &self.algorithm
+    }
+
+    /// The key size in bits (modulus size for RSA, curve size for EC).
+    /// Zero when unknown.
+    pub const fn bits(&self) -> u32 {
+        self.bits
+    }
+}
+
+impl fmt::Display for PublicKeyInfo {
+    /// `rsa-2048`, `ecdsa-p256`, `ecdsa-p384`, `ecdsa-p521`, `ed25519`,
+    /// `ed448`, or `other-<oid>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.algorithm {
+            KeyAlgorithm::Rsa => write!(f, "rsa-{}", self.bits),
+            KeyAlgorithm::EcdsaP256 => f.write_str("ecdsa-p256"),
+            KeyAlgorithm::EcdsaP384 => f.write_str("ecdsa-p384"),
+            KeyAlgorithm::EcdsaP521 => f.write_str("ecdsa-p521"),
+            KeyAlgorithm::Ed25519 => f.write_str("ed25519"),
+            KeyAlgorithm::Ed448 => f.write_str("ed448"),
+            KeyAlgorithm::Other(oid) => write!(f, "other-{oid}"),
+        }
+    }
+}
+
+const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+/// id-kp-clientAuth.
+pub(crate) const EKU_CLIENT_AUTH: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+
+#[derive(Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: UintRef<'a>,
+    _exponent: UintRef<'a>,
+}
+
+/// Everything a service may want to know about a forwarded certificate,
+/// read once from its DER and owned (`Clone` is cheap: the data is shared).
+///
+/// A `CertIdentity` only says what the certificate contains. It says nothing
+/// about whether the certificate should be trusted: that is what
+/// the policy decides.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CertIdentity {
+    inner: Arc<Inner>,
+}
+
+#[derive(PartialEq, Eq)]
+struct Inner {
+    der: Vec<u8>,
+    sha256: [u8; 32],
+    sha1: [u8; 20],
+    subject: DistinguishedName,
+    subject_str: String,
+    issuer: DistinguishedName,
+    issuer_str: String,
+    serial: Vec<u8>,
+    not_before: u64,
+    not_after: u64,
+    san: SubjectAltNames,
+    key: PublicKeyInfo,
+    ekus: Vec<String>,
+    client_auth: bool,
+    self_issued: bool,
+}
+
+impl fmt::Debug for CertIdentity {
+    // Deliberately short: no DER bytes in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertIdentity")
+            .field("subject", &self.inner.subject_str)
+            .field("issuer", &self.inner.issuer_str)
+            .field("sha256", &self.sha256_hex())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertIdentity {
+    /// Parses a DER-encoded X.509 certificate.
+    ///
+    /// # Errors
+    /// [`CertErrorKind::BadDer`] when x509-cert rejects the DER (including
+    /// trailing bytes after the certificate).
+    pub fn from_der(der: Vec<u8>) -> Result<Self, Error> {
+        Self::from_der_field(der, Field::Cert)
+    }
+
+    pub(crate) fn from_der_field(der: Vec<u8>, field: Field) -> Result<Self, Error> {
+        let bad = || Error::cert(CertErrorKind::BadDer, field);
+        let cert = Certificate::from_der(&der).map_err(|_| bad())?;
+        let tbs = cert.tbs_certificate();
+
+        let mut san = SubjectAltNames::default();
+        let mut ekus = Vec::new();
+        let mut client_auth = false;
+        for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
+            if ext.extn_id == <SubjectAltName as const_oid::AssociatedOid>::OID {
+                let SubjectAltName(names) =
+                    SubjectAltName::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
+                for name in names {
+                    match name {
+                        GeneralName::DnsName(s) => san.dns.push(s.to_string()),
+                        GeneralName::UniformResourceIdentifier(s) => san.uri.push(s.to_string()),
+                        GeneralName::Rfc822Name(s) => san.email.push(s.to_string()),
+                        GeneralName::IpAddress(o) => {
+                            let b = o.as_bytes();
+                            if let Ok(v4) = <[u8; 4]>::try_from(b) {
+                                san.ip.push(IpAddr::from(v4));
+                            } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
+                                san.ip.push(IpAddr::from(v6));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            } else if ext.extn_id == <ExtendedKeyUsage as const_oid::AssociatedOid>::OID {
+                let ExtendedKeyUsage(oids) =
+                    ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
+                client_auth = oids.contains(&EKU_CLIENT_AUTH);
+                ekus = oids.iter().map(ToString::to_string).collect();
+            }
+        }
+
+        let spki = tbs.subject_public_key_info();
+        let key = key_info(
+            &spki.algorithm.oid,
+            spki.algorithm.parameters.as_ref(),
+            spki.subject_public_key.raw_bytes(),
+        );
+
+        let (raw_issuer, raw_subject) = raw_names(&der).unzip();
+        let subject = DistinguishedName::from_name(tbs.subject(), raw_subject);
+        let issuer = DistinguishedName::from_name(tbs.issuer(), raw_issuer);
+        let validity = tbs.validity();
+        let sha256 = Sha256::digest(&der).into();
+        let sha1 = Sha1::digest(&der).into();
+        let self_issued = tbs.subject() == tbs.issuer();
+        let serial = tbs.serial_number().as_bytes().to_vec();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                sha256,
+                sha1,
+                subject_str: subject.to_string(),
+                subject,
+                issuer_str: issuer.to_string(),
+                issuer,
+                serial,
+                not_before: validity.not_before.to_unix_duration().as_secs(),
+                not_after: validity.not_after.to_unix_duration().as_secs(),
+                san,
+                key,
+                ekus,
+                client_auth,
+                self_issued,
+                der,
+            }),
+        })
+    }
+
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.inner.der
+    }
+
+    /// SHA-256 of the DER (what Envoy's `Hash` carries).
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.inner.sha256
+    }
+
+    /// SHA-1 of the DER (the "thumbprint" the Azure portal and .NET show).
+    pub fn sha1(&self) -> &[u8; 20] {
+        &self.inner.sha1
+    }
+
+    /// SHA-256 thumbprint as 64 uppercase hex digits.
+    pub fn sha256_hex(&self) -> String {
+        hex_upper(&self.inner.sha256)
+    }
+
+    /// SHA-1 thumbprint as 40 uppercase hex digits.
+    pub fn sha1_hex(&self) -> String {
+        hex_upper(&self.inner.sha1)
+    }
+
+    /// The subject as a parsed name.
+    pub fn subject_name(&self) -> &DistinguishedName {
+        &self.inner.subject
+    }
+
+    /// The subject as an RFC 4514 string (most significant RDN last).
+    pub fn subject(&self) -> &str {
+        &self.inner.subject_str
+    }
+
+    /// Every `CN` of the subject, in ASN.1 order.
+    pub fn subject_cns(&self) -> impl Iterator<Item = &str> {
+        self.inner.subject.common_names()
+    }
+
+    /// The issuer as a parsed name.
+    pub fn issuer_name(&self) -> &DistinguishedName {
+        &self.inner.issuer
+    }
+
+    /// The issuer as an RFC 4514 string.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer_str
+    }
+
+    /// Every `CN` of the issuer, in ASN.1 order.
+    pub fn issuer_cns(&self) -> impl Iterator<Item = &str> {
+        self.inner.issuer.common_names()
+    }
+
+    /// Whether subject and issuer are the same name (self-issued, which
+    /// includes self-signed). Says nothing about the signature.
+    pub fn is_self_issued(&self) -> bool {
+        self.inner.self_issued
+    }
+
+    /// Subject alternative names.
+    pub fn san(&self) -> &SubjectAltNames {
+        &self.inner.san
+    }
+
+    /// Serial number bytes (big-endian, as encoded).
+    pub fn serial(&self) -> &[u8] {
+        &self.inner.serial
+    }
+
+    /// Serial number as uppercase hex, without leading `00` padding bytes.
+    pub fn serial_hex(&self) -> String {
+        let s = &self.inner.serial;
+        let start = s.iter().position(|&b| b != 0).unwrap_or(s.len().saturating_sub(1));
+        hex_upper(&s[start..])
+    }
+
+    /// Start of the validity period.
+    pub fn not_before(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.inner.not_before)
+    }
+
+    /// End of the validity period.
+    pub fn not_after(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.inner.not_after)
+    }
+
+    /// Start of the validity period, in seconds since the Unix epoch.
+    pub fn not_before_unix(&self) -> u64 {
+        self.inner.not_before
+    }
+
+    /// End of the validity period, in seconds since the Unix epoch.
+    pub fn not_after_unix(&self) -> u64 {
+        self.inner.not_after
+    }
+
+    /// The public key's algorithm and size.
+    pub fn public_key(&self) -> &PublicKeyInfo {
+        &self.inner.key
+    }
+
+    /// Extended key usages as dotted OIDs, in certificate order; empty when
+    /// the certificate has no EKU extension.
+    pub fn extended_key_usages(&self) -> &[String] {
+        &self.inner.ekus
+    }
+
+    /// Whether the EKU extension lists id-kp-clientAuth.
+    pub fn has_client_auth_eku(&self) -> bool {
+        self.inner.client_auth
+    }
+}
+
+/// The DER of the issuer and subject names, as encoded in the certificate.
+fn raw_names(cert: &[u8]) -> Option<(&[u8], &[u8])> {
+    let outer = AnyRef::from_der(cert).ok()?;
+    let tbs = AnyRef::decode(&mut SliceReader::new(outer.value()).ok()?).ok()?;
+    let body = tbs.value();
+    let mut r = SliceReader::new(body).ok()?;
+    // serial, signature, issuer, validity, subject (after an optional [0] version)
+    let mut items: [&[u8]; 5] = [&[]; 5];
+    let mut n = 0;
+    while n < items.len() && !r.is_finished() {
+        let start = usize::try_from(r.position()).ok()?;
+        let any = AnyRef::decode(&mut r).ok()?;
+        let end = usize::try_from(r.position()).ok()?;
+        if n == 0 && start == 0 && any.tag().is_context_specific() {
+            continue;
+        }
+        items[n] = body.get(start..end)?;
+        n += 1;
+    }
+    (n == items.len()).then_some((items[2], items[4]))
+}
+
+fn key_info(alg: &ObjectIdentifier, params: Option<&der::Any>, key: &[u8]) -> PublicKeyInfo {
+    let (algorithm, bits) = if *alg == RSA {
+        let bits = RsaPublicKey::from_der(key)
+            .ok()
+            .and_then(|k| {
+                let m = k.modulus.as_bytes();
+                let first = *m.first()?;
+                u32::try_from(m.len() * 8).ok()?.checked_sub(first.leading_zeros())
+            })
+            .unwrap_or(0);
+        (KeyAlgorithm::Rsa, bits)
+    } else if *alg == EC {
+        let curve = params.and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        match curve {
+            Some(c) if c == P256 => (KeyAlgorithm::EcdsaP256, 256),
+            Some(c) if c == P384 => (KeyAlgorithm::EcdsaP384, 384),
+            Some(c) if c == P521 => (KeyAlgorithm::EcdsaP521, 521),
+            Some(c) => (KeyAlgorithm::Other(format!("{alg}/{c}")), 0),
+            None => (KeyAlgorithm::Other(alg.to_string()), 0),
+        }
+    } else if *alg == ED25519 {
+        (KeyAlgorithm::Ed25519, 256)
+    } else if *alg == ED448 {
+        (KeyAlgorithm::Ed448, 456)
+    } else {
+        (KeyAlgorithm::Other(alg.to_string()), 0)
+    };
+    PublicKeyInfo { algorithm, bits }
+}
+
+pub(crate) fn hex_upper(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}

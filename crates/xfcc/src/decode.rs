@@ -1,0 +1,423 @@
+//! Decoding forwarded certificates and checking them against the rest of
+//! the element.
+
+use std::borrow::Cow;
+
+use base64ct::{Base64, Encoding};
+
+use crate::cert::CertIdentity;
+use crate::dn::DistinguishedName;
+use crate::error::{CertErrorKind as C, Error, Field, Inconsistency};
+use crate::parse::{Element, Limits, XfccHeader};
+
+/// A forwarded leaf certificate and the chain that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedCert {
+    leaf: CertIdentity,
+    chain: Vec<Vec<u8>>,
+    leaf_in_chain: bool,
+}
+
+impl ForwardedCert {
+    pub(crate) fn new(leaf: CertIdentity, chain: Vec<Vec<u8>>, leaf_in_chain: bool) -> Self {
+        Self {
+            leaf,
+            chain,
+            leaf_in_chain,
+        }
+    }
+
+    /// The client's (leaf) certificate.
+    pub fn leaf(&self) -> &CertIdentity {
+        &self.leaf
+    }
+
+    /// Consumes `self`, returning the leaf.
+    pub fn into_leaf(self) -> CertIdentity {
+        self.leaf
+    }
+
+    /// The DER of every certificate in the forwarded chain, as the client
+    /// sent it. For Envoy this starts with the leaf; RFC 9440's
+    /// `Client-Cert-Chain` does not include it.
+    pub fn chain_der(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// The DER of the chain without the leaf: the candidate intermediates.
+    /// Unverified: the client chose them.
+    pub fn intermediates_der(&self) -> &[Vec<u8>] {
+        if self.leaf_in_chain {
+            self.chain.get(1..).unwrap_or(&[])
+        } else {
+            &self.chain
+        }
+    }
+
+    /// Parses every chain certificate.
+    ///
+    /// # Errors
+    /// [`CertErrorKind::BadDer`](crate::CertErrorKind::BadDer) naming the
+    /// first chain entry that does not parse.
+    pub fn chain(&self) -> Result<Vec<CertIdentity>, Error> {
+        self.chain
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i == 0 && self.leaf_in_chain {
+                    Ok(self.leaf.clone())
+                } else {
+                    CertIdentity::from_der_field(d.clone(), Field::Chain(i))
+                }
+            })
+            .collect()
+    }
+}
+
+/// Decodes one certificate value in any of the encodings proxies and
+/// recipes use: URL-encoded PEM (Envoy, nginx, AWS ALB), `\n`-escaped PEM
+/// (what the published regex recipes assume), raw PEM, or bare base64 DER
+/// (Azure App Service, Traefik, Cloud Foundry).
+///
+/// Percent-decoding follows RFC 3986: only `%XX` is decoded and `+` stays
+/// `+` (form decoding would corrupt base64).
+///
+/// # Errors
+/// [`CertErrorKind`](crate::CertErrorKind) for bad encoding, PEM or DER,
+/// or for more than one certificate.
+///
+/// ```
+/// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
+/// use xfcc::decode_certificate;
+/// let b64 = <base64ct::Base64 as base64ct::Encoding>::encode_string(&der);
+/// let pem = format!("-----BEGIN CERTIFICATE-----\\n{b64}\\n-----END CERTIFICATE-----\\n");
+/// let cert = decode_certificate(&pem)?; // `\n`-escaped PEM, as the recipes see it
+/// assert_eq!(cert.der(), &der[..]);
+/// # Ok::<(), xfcc::Error>(())
+/// ```
+pub fn decode_certificate(value: &str) -> Result<CertIdentity, Error> {
+    let der = decode_one(value, Field::Cert)?;
+    CertIdentity::from_der(der)
+}
+
+pub(crate) fn decode_one(value: &str, field: Field) -> Result<Vec<u8>, Error> {
+    let mut ders = decode_certificates(value, field, 1)?;
+    if ders.len() > 1 {
+        return Err(Error::cert(C::MultipleCertificates, field));
+    }
+    ders.pop().ok_or(Error::cert(C::NoCertificate, field))
+}
+
+/// Decodes a value holding one or more certificates (PEM blocks, or one
+/// base64 DER). `field` names the first; `max` bounds the count.
+pub(crate) fn decode_certificates(
+    value: &str,
+    field: Field,
+    max: usize,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let text = unescape(value, field)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::cert(C::NoCertificate, field));
+    }
+    if text.contains("-----BEGIN") {
+        decode_pem_blocks(text, field, max)
+    } else {
+        decode_base64_der(text, field).map(|d| vec![d])
+    }
+}
+
+fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
+    let mut text = Cow::Borrowed(value);
+    if value.contains('%') {
+        let bytes = percent_decode(value.as_bytes())
+            .ok_or(Error::cert(C::BadPercentEncoding, field))?;
+        text = Cow::Owned(String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, field))?);
+    }
+    if text.contains("\\n") {
+        text = Cow::Owned(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
+    }
+    Ok(text)
+}
+
+/// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign.
+pub(crate) fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let c = input[i];
+        if c == b'%' {
+            let hi = hex_val(*input.get(i + 1)?)?;
+            let lo = hex_val(*input.get(i + 2)?)?;
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+const fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const END: &str = "-----END CERTIFICATE-----";
+
+fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>>, Error> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let field = nth_field(first, out.len());
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if out.len() == max {
+            return Err(Error::cert(
+                if max == 1 { C::MultipleCertificates } else { C::ChainTooLong },
+                field,
+            ));
+        }
+        // Only whitespace may stand between blocks.
+        let body_and_rest = rest
+            .strip_prefix(BEGIN)
+            .ok_or(Error::cert(C::BadPem, field))?;
+        let end = body_and_rest.find(END).ok_or(Error::cert(C::BadPem, field))?;
+        let block_len = BEGIN.len() + end + END.len();
+        let block = &rest[..block_len];
+        let body = &body_and_rest[..end];
+        let der = match pem_rfc7468::decode_vec(block.as_bytes()) {
+            Ok((label, der)) if label == "CERTIFICATE" => der,
+            // No line breaks, other line widths, CRLF: decode the body as
+            // plain base64 with whitespace removed.
+            _ => decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?,
+        };
+        out.push(der);
+        rest = &rest[block_len..];
+    }
+    if out.is_empty() {
+        return Err(Error::cert(C::NoCertificate, first));
+    }
+    Ok(out)
+}
+
+fn nth_field(first: Field, n: usize) -> Field {
+    match first {
+        Field::Cert if n == 0 => Field::Cert,
+        Field::Cert => Field::Chain(n),
+        Field::Chain(i) => Field::Chain(i + n),
+    }
+}
+
+pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Error> {
+    let bad = || Error::cert(C::BadEncoding, field);
+    let compact: Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        Cow::Owned(text.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    let der = Base64::decode_vec(&compact).map_err(|_| bad())?;
+    if der.is_empty() {
+        return Err(bad());
+    }
+    Ok(der)
+}
+
+impl Element<'_> {
+    /// Decodes the element's certificate (`Cert`, or the first of `Chain`
+    /// when `Cert` is absent) and chain, and checks that `Hash`, `Chain`,
+    /// `Subject`, `URI` and `DNS` agree with it.
+    ///
+    /// # Errors
+    /// - [`CertErrorKind::NoCertificate`](crate::CertErrorKind::NoCertificate)
+    ///   when the element has neither `Cert` nor `Chain`;
+    /// - other [`CertErrorKind`](crate::CertErrorKind)s when they do not decode;
+    /// - [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) for the
+    ///   first disagreement found.
+    ///
+    /// Every error names this element's index.
+    pub fn decode(&self) -> Result<ForwardedCert, Error> {
+        self.decode_with(&Limits::DEFAULT)
+    }
+
+    /// As [`decode`](Self::decode), with `limits.chain()` bounding the chain.
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode).
+    pub fn decode_with(&self, limits: &Limits) -> Result<ForwardedCert, Error> {
+        let fc = self
+            .decode_unchecked(limits)?
+            .ok_or_else(|| Error::cert(C::NoCertificate, Field::Cert).with_element(self.index()))?;
+        if let Some(problem) = self.inconsistencies(&fc).next() {
+            return Err(Error::inconsistent(problem).with_element(self.index()));
+        }
+        Ok(fc)
+    }
+
+    /// Decodes `Cert` and `Chain` without any consistency check. `Ok(None)`
+    /// when the element carries neither.
+    ///
+    /// # Errors
+    /// [`CertErrorKind`](crate::CertErrorKind) errors naming this element.
+    pub fn decode_unchecked(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
+        let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
+        let chain = match self.chain() {
+            Some(v) => decode_certificates(v.raw(), Field::Chain(0), limits.chain())
+                .map_err(|e| at(e, v.offset()))?,
+            None => Vec::new(),
+        };
+        let leaf_der = match self.cert() {
+            Some(v) => decode_one(v.raw(), Field::Cert).map_err(|e| at(e, v.offset()))?,
+            None => match chain.first() {
+                Some(d) => d.clone(),
+                None => return Ok(None),
+            },
+        };
+        let field = if self.cert().is_some() { Field::Cert } else { Field::Chain(0) };
+        let offset = self.cert().or(self.chain()).map_or(self.offset(), |v| v.offset());
+        let leaf = CertIdentity::from_der_field(leaf_der, field).map_err(|e| at(e, offset))?;
+        let leaf_in_chain = !chain.is_empty();
+        Ok(Some(ForwardedCert::new(leaf, chain, leaf_in_chain)))
+    }
+
+    /// Every way in which this element disagrees with `cert`, in the order
+    /// `Hash`, `Chain`, `Subject`, `URI`, `DNS`. Empty when consistent.
+    pub fn inconsistencies<'s>(
+        &'s self,
+        cert: &'s ForwardedCert,
+    ) -> impl Iterator<Item = Inconsistency> + 's {
+        let leaf = cert.leaf();
+        let hash = self
+            .hash()
+            .filter(|h| !hash_matches(h.raw(), leaf))
+            .map(|_| Inconsistency::HashMismatch);
+        let chain = (self.cert().is_some() && self.chain().is_some())
+            .then(|| cert.chain_der().first())
+            .flatten()
+            .filter(|first| first.as_slice() != leaf.der())
+            .map(|_| Inconsistency::ChainLeafMismatch);
+        let subject = self
+            .subject()
+            .filter(|s| {
+                DistinguishedName::parse(s.raw()).map_or(true, |dn| &dn != leaf.subject_name())
+            })
+            .map(|_| Inconsistency::SubjectMismatch);
+        let uri = (!sans_match(self.uri().map(|v| v.raw()), leaf.san().uri()))
+            .then_some(Inconsistency::UriMismatch);
+        let dns = (!sans_match(self.dns().map(|v| v.raw()), leaf.san().dns()))
+            .then_some(Inconsistency::DnsMismatch);
+        [hash, chain, subject, uri, dns].into_iter().flatten()
+    }
+}
+
+/// Envoy's `Hash` is hex SHA-256; 40 hex digits are taken as SHA-1 (what
+/// nginx's `$ssl_client_fingerprint` gives). Either case.
+fn hash_matches(hex: &str, leaf: &CertIdentity) -> bool {
+    let expected: &[u8] = match hex.len() {
+        64 => leaf.sha256(),
+        40 => leaf.sha1(),
+        _ => return false,
+    };
+    hex.as_bytes()
+        .chunks_exact(2)
+        .zip(expected)
+        .all(|(pair, &b)| match (hex_val(pair[0]), hex_val(pair[1])) {
+            (Some(hi), Some(lo)) => hi << 4 | lo == b,
+            _ => false,
+        })
+}
+
+/// The header's values must be exactly the certificate's SANs, in order.
+/// No values means the field was not forwarded; a single empty value (how
+/// Envoy writes `URI=` for "none") means the certificate has none.
+fn sans_match<'v>(mut values: impl Iterator<Item = &'v str>, sans: &[String]) -> bool {
+    let Some(first) = values.next() else {
+        return true;
+    };
+    if first.is_empty() {
+        return sans.is_empty() && values.next().is_none();
+    }
+    let mut sans = sans.iter();
+    if sans.next().map(String::as_str) != Some(first) {
+        return false;
+    }
+    loop {
+        match (values.next(), sans.next()) {
+            (None, None) => return true,
+            (Some(v), Some(s)) if v == s => {}
+            _ => return false,
+        }
+    }
+}
+
+impl XfccHeader<'_> {
+    /// Decodes and checks every element that carries a certificate,
+    /// returning the first error. An element whose `URI` or `DNS` carried
+    /// delimiters (envoyproxy/envoy#32945) is split by the parser into
+    /// pieces that no longer match its certificate, so this rejects headers
+    /// in which a client smuggled text that looks like another element.
+    ///
+    /// # Errors
+    /// The first error of [`Element::decode_with`], except that elements with
+    /// no certificate at all are skipped.
+    pub fn check_all(&self, limits: &Limits) -> Result<(), Error> {
+        for element in self.elements() {
+            if let Some(fc) = element.decode_unchecked(limits)? {
+                if let Some(problem) = element.inconsistencies(&fc).next() {
+                    return Err(Error::inconsistent(problem).with_element(element.index()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn percent_decodes_rfc3986_only() {
+        assert_eq!(percent_decode(b"a%2Bb+c%2f%0A").unwrap(), b"a+b+c/\n");
+        assert_eq!(percent_decode(b"%"), None);
+        assert_eq!(percent_decode(b"%4"), None);
+        assert_eq!(percent_decode(b"%G0"), None);
+        assert_eq!(percent_decode(b"").unwrap(), b"");
+    }
+
+    #[test]
+    fn sans_match_rules() {
+        let sans = vec!["a".to_owned(), "b".to_owned()];
+        assert!(sans_match([].into_iter(), &sans));
+        assert!(sans_match(["a", "b"].into_iter(), &sans));
+        assert!(!sans_match(["a"].into_iter(), &sans));
+        assert!(!sans_match(["b", "a"].into_iter(), &sans));
+        assert!(!sans_match(["a", "b", "b"].into_iter(), &sans));
+        assert!(!sans_match([""].into_iter(), &sans));
+        assert!(sans_match([""].into_iter(), &[]));
+        assert!(!sans_match(["", ""].into_iter(), &[]));
+        assert!(!sans_match(["x"].into_iter(), &[]));
+    }
+
+    #[test]
+    fn rejects_garbage_values() {
+        for v in ["", "   ", "%zz", "-----BEGIN CERTIFICATE-----", "not base64!", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----"] {
+            assert!(decode_certificate(v).is_err(), "{v:?}");
+        }
+        let e = decode_certificate("%zz").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPercentEncoding));
+        let e = decode_certificate("garbage -----BEGIN CERTIFICATE-----").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPem));
+        let e = decode_certificate("AAAA").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadDer));
+    }
+}

@@ -1,0 +1,694 @@
+//! Distinguished names: RFC 4514 text in and out, compared as parsed names.
+
+use core::fmt;
+
+use const_oid::ObjectIdentifier;
+use der::asn1::AnyRef;
+use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
+use x509_cert::name::Name;
+
+/// Why a DN string could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DnError {
+    /// An attribute type that is neither a known keyword nor a dotted OID.
+    #[error("unknown attribute type at byte {0}")]
+    UnknownAttribute(usize),
+    /// An attribute without `=`.
+    #[error("missing '=' at byte {0}")]
+    MissingEquals(usize),
+    /// A `\` not followed by a special character or two hex digits.
+    #[error("invalid escape at byte {0}")]
+    InvalidEscape(usize),
+    /// A character that must be escaped appears unescaped.
+    #[error("unescaped special character at byte {0}")]
+    Unescaped(usize),
+    /// A `#` value that is not hex-encoded DER.
+    #[error("invalid hex value at byte {0}")]
+    InvalidHex(usize),
+    /// An attribute value whose escaped bytes are not UTF-8.
+    #[error("attribute value is not UTF-8 at byte {0}")]
+    InvalidUtf8(usize),
+}
+
+/// An attribute value: text for string types, DER for anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AttrValue {
+    Text(String),
+    Der(Vec<u8>),
+}
+
+/// One attribute of a distinguished name, such as `CN=client`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameAttribute {
+    oid: ObjectIdentifier,
+    value: AttrValue,
+}
+
+impl NameAttribute {
+    /// The attribute type as a dotted OID, e.g. `"2.5.4.3"`.
+    pub fn oid(&self) -> String {
+        self.oid.to_string()
+    }
+
+    /// The RFC 4514 short name (`CN`, `O`, `emailAddress`, ...), if known.
+    pub fn name(&self) -> Option<&'static str> {
+        attr_info(&self.oid).map(|a| a.rfc4514)
+    }
+
+    /// The value as text, for string-typed attributes.
+    pub fn value(&self) -> Option<&str> {
+        match &self.value {
+            AttrValue::Text(s) => Some(s),
+            AttrValue::Der(_) => None,
+        }
+    }
+
+    /// The DER encoding of the value, for attributes that are not strings.
+    pub fn der_value(&self) -> Option<&[u8]> {
+        match &self.value {
+            AttrValue::Text(_) => None,
+            AttrValue::Der(d) => Some(d),
+        }
+    }
+
+    pub(crate) fn is(&self, oid: &ObjectIdentifier) -> bool {
+        &self.oid == oid
+    }
+
+    /// Case-insensitive (ASCII) comparison with collapsed inner whitespace,
+    /// as LDAP's caseIgnoreMatch does for the common attribute types.
+    fn matches_ignore_case(&self, other: &Self) -> bool {
+        if self.oid != other.oid {
+            return false;
+        }
+        match (&self.value, &other.value) {
+            (AttrValue::Text(a), AttrValue::Text(b)) => fold(a).eq(fold(b)),
+            (a, b) => a == b,
+        }
+    }
+}
+
+fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.split_whitespace()
+        .flat_map(|w| core::iter::once(' ').chain(w.chars()))
+        .skip(1)
+        .map(|c| c.to_ascii_lowercase())
+}
+
+/// A distinguished name: RDNs in ASN.1 order (most significant first, the
+/// reverse of the RFC 4514 string), each holding one or more attributes.
+///
+/// Two names are equal when they hold the same attributes with the same
+/// values, whatever their string escaping or ASN.1 string type; multi-valued
+/// RDNs compare as sets.
+///
+/// ```
+/// use xfcc::DistinguishedName;
+/// let a = DistinguishedName::parse(r"CN=Jos\C3\A9,O=Acme\, Inc.")?;
+/// let b = DistinguishedName::parse("CN=José, O=Acme\\, Inc.")?;
+/// assert_eq!(a, b);
+/// assert_eq!(a.to_string(), r"CN=José,O=Acme\, Inc.");
+/// # Ok::<(), xfcc::DnError>(())
+/// ```
+#[derive(Debug, Clone, Default, Eq, Hash)]
+pub struct DistinguishedName {
+    rdns: Vec<Vec<NameAttribute>>,
+}
+
+impl PartialEq for DistinguishedName {
+    fn eq(&self, other: &Self) -> bool {
+        self.rdns.len() == other.rdns.len()
+            && self
+                .rdns
+                .iter()
+                .zip(&other.rdns)
+                .all(|(a, b)| rdn_eq(a, b, |x, y| x == y))
+    }
+}
+
+fn rdn_eq(
+    a: &[NameAttribute],
+    b: &[NameAttribute],
+    eq: impl Fn(&NameAttribute, &NameAttribute) -> bool,
+) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| eq(x, y)))
+}
+
+impl DistinguishedName {
+    /// Parses an RFC 4514 (or RFC 2253, as OpenSSL and Envoy print it) string.
+    ///
+    /// Accepts keywords case-insensitively (`CN`, `commonName`, `E`,
+    /// `emailAddress`, ...), dotted OIDs, `#`-hex DER values, `\`-escapes of
+    /// special characters and of bytes (`\C3\A9`), `,` or `;` between RDNs,
+    /// `+` inside an RDN, and spaces around separators. The empty string is
+    /// the empty name.
+    ///
+    /// # Errors
+    /// A [`DnError`] naming the byte offset of the problem.
+    pub fn parse(s: &str) -> Result<Self, DnError> {
+        let mut p = DnParser {
+            s: s.as_bytes(),
+            pos: 0,
+        };
+        let mut rdns = Vec::new();
+        p.skip_spaces();
+        if p.pos >= p.s.len() {
+            return Ok(Self { rdns });
+        }
+        let mut rdn = Vec::new();
+        loop {
+            rdn.push(p.attribute()?);
+            match p.s.get(p.pos) {
+                None => break,
+                Some(b'+') => p.pos += 1,
+                Some(_) => {
+                    // ',' or ';'
+                    p.pos += 1;
+                    rdns.push(core::mem::take(&mut rdn));
+                }
+            }
+        }
+        rdns.push(rdn);
+        // The string is the reverse of the encoded order, inside RDNs too.
+        rdns.reverse();
+        rdns.iter_mut().for_each(|r| r.reverse());
+        Ok(Self { rdns })
+    }
+
+    /// Reads a name from a certificate's DER, keeping the attributes of a
+    /// multi-valued RDN in encoded order (x509-cert re-sorts them; OpenSSL
+    /// and Envoy print them as encoded). Falls back to x509-cert's view.
+    pub(crate) fn from_name(name: &Name, raw: Option<&[u8]>) -> Self {
+        if let Some(dn) = raw.and_then(|r| Self::from_raw(r).ok()) {
+            return dn;
+        }
+        let rdns = name
+            .iter_rdn()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|atv| attribute(atv.oid, atv.value.tag(), atv.value.value(), || {
+                        atv.value.to_der().unwrap_or_default()
+                    }))
+                    .collect()
+            })
+            .collect();
+        Self { rdns }
+    }
+
+    /// Walks a DER `Name` (the full TLV): SEQUENCE OF SET OF SEQUENCE { OID, ANY }.
+    fn from_raw(name_tlv: &[u8]) -> der::Result<Self> {
+        let name = AnyRef::from_der(name_tlv)?;
+        let mut rdns = Vec::new();
+        let mut sets = SliceReader::new(name.value())?;
+        while !sets.is_finished() {
+            let set = AnyRef::decode(&mut sets)?;
+            let mut avas = SliceReader::new(set.value())?;
+            let mut rdn = Vec::new();
+            while !avas.is_finished() {
+                let ava = AnyRef::decode(&mut avas)?;
+                let mut r = SliceReader::new(ava.value())?;
+                let oid = ObjectIdentifier::decode(&mut r)?;
+                let value = AnyRef::decode(&mut r)?;
+                rdn.push(attribute(oid, value.tag(), value.value(), || {
+                    value.to_der().unwrap_or_default()
+                }));
+            }
+            rdns.push(rdn);
+        }
+        Ok(Self { rdns })
+    }
+
+    /// True for the empty name.
+    pub fn is_empty(&self) -> bool {
+        self.rdns.is_empty()
+    }
+
+    /// All attributes, in ASN.1 order.
+    pub fn attributes(&self) -> impl Iterator<Item = &NameAttribute> {
+        self.rdns.iter().flatten()
+    }
+
+    /// The RDNs in ASN.1 order (most significant first).
+    pub fn rdns(&self) -> impl Iterator<Item = &[NameAttribute]> {
+        self.rdns.iter().map(Vec::as_slice)
+    }
+
+    /// The values of every attribute of the given type, in ASN.1 order.
+    pub(crate) fn values_of<'s>(
+        &'s self,
+        oid: &'s ObjectIdentifier,
+    ) -> impl Iterator<Item = &'s str> + 's {
+        self.attributes()
+            .filter(move |a| a.is(oid))
+            .filter_map(NameAttribute::value)
+    }
+
+    /// The common names (`CN`), in ASN.1 order.
+    pub fn common_names(&self) -> impl Iterator<Item = &str> {
+        self.values_of(&CN)
+    }
+
+    /// Compares as [`PartialEq`] does, but ignoring ASCII case and
+    /// collapsing runs of whitespace in text values: how a configured
+    /// issuer or subject should be compared with a certificate's.
+    pub fn matches(&self, other: &Self) -> bool {
+        self.rdns.len() == other.rdns.len()
+            && self
+                .rdns
+                .iter()
+                .zip(&other.rdns)
+                .all(|(a, b)| rdn_eq(a, b, NameAttribute::matches_ignore_case))
+    }
+
+    /// Renders the name as OpenSSL's `XN_FLAG_RFC2253` (and so Envoy's
+    /// `Subject`) does: like RFC 4514, but with bytes outside printable
+    /// ASCII written as `\XX`.
+    pub fn to_openssl_rfc2253(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write(&mut out, Style::OpenSsl);
+        out
+    }
+
+    fn write(&self, f: &mut impl fmt::Write, style: Style) -> fmt::Result {
+        for (i, rdn) in self.rdns.iter().rev().enumerate() {
+            if i > 0 {
+                f.write_char(',')?;
+            }
+            // OpenSSL reverses its flat entry list, so the members of a
+            // multi-valued RDN come out in reverse encoded order too.
+            for (j, attr) in rdn.iter().rev().enumerate() {
+                if j > 0 {
+                    f.write_char('+')?;
+                }
+                let info = attr_info(&attr.oid);
+                let known = info.is_some();
+                match (info, style) {
+                    (Some(a), Style::Rfc4514) => f.write_str(a.rfc4514)?,
+                    (Some(a), Style::OpenSsl) => f.write_str(a.openssl)?,
+                    (None, _) => write!(f, "{}", attr.oid)?,
+                }
+                f.write_char('=')?;
+                match &attr.value {
+                    // OpenSSL dumps fields with no short name as hex DER.
+                    AttrValue::Text(t) if known || style == Style::Rfc4514 => {
+                        write_escaped(f, t, style)?;
+                    }
+                    AttrValue::Text(t) => write_hex_der_of_text(f, t)?,
+                    AttrValue::Der(d) => write_hex(f, d)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for DistinguishedName {
+    /// RFC 4514: most significant RDN last, `+` inside multi-valued RDNs,
+    /// UTF-8 kept, special characters and control characters escaped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, Style::Rfc4514)
+    }
+}
+
+impl core::str::FromStr for DistinguishedName {
+    type Err = DnError;
+
+    fn from_str(s: &str) -> Result<Self, DnError> {
+        Self::parse(s)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Rfc4514,
+    OpenSsl,
+}
+
+fn write_escaped(f: &mut impl fmt::Write, t: &str, style: Style) -> fmt::Result {
+    let last = t.len().saturating_sub(1);
+    for (i, c) in t.char_indices() {
+        let special = matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i == last && c == ' ');
+        if special {
+            f.write_char('\\')?;
+            f.write_char(c)?;
+        } else if c.is_ascii_control() || (style == Style::OpenSsl && !c.is_ascii()) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                write!(f, "\\{b:02X}")?;
+            }
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_hex(f: &mut impl fmt::Write, d: &[u8]) -> fmt::Result {
+    f.write_char('#')?;
+    for b in d {
+        write!(f, "{b:02X}")?;
+    }
+    Ok(())
+}
+
+fn write_hex_der_of_text(f: &mut impl fmt::Write, t: &str) -> fmt::Result {
+    match der::asn1::Utf8StringRef::new(t).and_then(|s| s.to_der()) {
+        Ok(d) => write_hex(f, &d),
+        Err(_) => write_escaped(f, t, Style::OpenSsl),
+    }
+}
+
+/// Decodes an ASN.1 string value as OpenSSL's `UTF8_CONVERT` does.
+fn attribute(
+    oid: ObjectIdentifier,
+    tag: Tag,
+    value: &[u8],
+    der: impl FnOnce() -> Vec<u8>,
+) -> NameAttribute {
+    NameAttribute {
+        oid,
+        value: match decode_string(tag, value) {
+            Some(t) => AttrValue::Text(t),
+            None => AttrValue::Der(der()),
+        },
+    }
+}
+
+fn decode_string(tag: Tag, bytes: &[u8]) -> Option<String> {
+    match tag {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::VisibleString
+        | Tag::NumericString => String::from_utf8(bytes.to_vec()).ok(),
+        // T61 is treated as Latin-1, as OpenSSL does.
+        Tag::TeletexString => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+        Tag::BmpString => {
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+        }
+        _ => None,
+    }
+}
+
+struct DnParser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl DnParser<'_> {
+    fn skip_spaces(&mut self) {
+        while self.s.get(self.pos) == Some(&b' ') {
+            self.pos += 1;
+        }
+    }
+
+    fn attribute(&mut self) -> Result<NameAttribute, DnError> {
+        self.skip_spaces();
+        let start = self.pos;
+        while let Some(&c) = self.s.get(self.pos) {
+            if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let ty = &self.s[start..self.pos];
+        let oid = lookup_type(ty).ok_or(DnError::UnknownAttribute(start))?;
+        self.skip_spaces();
+        if self.s.get(self.pos) != Some(&b'=') {
+            return Err(DnError::MissingEquals(self.pos));
+        }
+        self.pos += 1;
+        self.skip_spaces();
+        let value = if self.s.get(self.pos) == Some(&b'#') {
+            self.hex_value()?
+        } else {
+            self.string_value()?
+        };
+        self.skip_spaces();
+        Ok(NameAttribute { oid, value })
+    }
+
+    fn hex_value(&mut self) -> Result<AttrValue, DnError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut bytes = Vec::new();
+        while let Some(&c) = self.s.get(self.pos) {
+            if matches!(c, b',' | b';' | b'+' | b' ') {
+                break;
+            }
+            let hi = hex_digit(c).ok_or(DnError::InvalidHex(self.pos))?;
+            let lo = self
+                .s
+                .get(self.pos + 1)
+                .and_then(|&c| hex_digit(c))
+                .ok_or(DnError::InvalidHex(self.pos))?;
+            bytes.push(hi << 4 | lo);
+            self.pos += 2;
+        }
+        let any = der::asn1::AnyRef::try_from(bytes.as_slice())
+            .map_err(|_| DnError::InvalidHex(start))?;
+        Ok(match decode_string(any.tag(), any.value()) {
+            Some(t) => AttrValue::Text(t),
+            None => AttrValue::Der(bytes),
+        })
+    }
+
+    fn string_value(&mut self) -> Result<AttrValue, DnError> {
+        let start = self.pos;
+        let mut bytes = Vec::new();
+        // Length of `bytes` up to the last escaped byte, so that trailing
+        // unescaped spaces can be dropped but escaped ones kept.
+        let mut keep = 0;
+        while let Some(&c) = self.s.get(self.pos) {
+            match c {
+                b',' | b';' | b'+' => break,
+                b'\\' => {
+                    let n = *self.s.get(self.pos + 1).ok_or(DnError::InvalidEscape(self.pos))?;
+                    if let (Some(hi), Some(lo)) =
+                        (hex_digit(n), self.s.get(self.pos + 2).and_then(|&c| hex_digit(c)))
+                    {
+                        bytes.push(hi << 4 | lo);
+                        self.pos += 3;
+                    } else if matches!(
+                        n,
+                        b',' | b'=' | b'+' | b'<' | b'>' | b'#' | b';' | b'\\' | b'"' | b' '
+                    ) {
+                        bytes.push(n);
+                        self.pos += 2;
+                    } else {
+                        return Err(DnError::InvalidEscape(self.pos));
+                    }
+                    keep = bytes.len();
+                }
+                b'"' => return Err(DnError::Unescaped(self.pos)),
+                _ => {
+                    bytes.push(c);
+                    self.pos += 1;
+                    if c != b' ' {
+                        keep = bytes.len();
+                    }
+                }
+            }
+        }
+        bytes.truncate(keep);
+        String::from_utf8(bytes)
+            .map(AttrValue::Text)
+            .map_err(|_| DnError::InvalidUtf8(start))
+    }
+}
+
+const fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+struct AttrInfo {
+    oid: ObjectIdentifier,
+    /// Name used in our RFC 4514 output.
+    rfc4514: &'static str,
+    /// OpenSSL's short name (what Envoy prints).
+    openssl: &'static str,
+    /// Other accepted spellings (matched case-insensitively).
+    aliases: &'static [&'static str],
+}
+
+const fn oid(s: &str) -> ObjectIdentifier {
+    ObjectIdentifier::new_unwrap(s)
+}
+
+pub(crate) const CN: ObjectIdentifier = oid("2.5.4.3");
+
+static ATTRS: &[AttrInfo] = &[
+    AttrInfo { oid: CN, rfc4514: "CN", openssl: "CN", aliases: &["commonName"] },
+    AttrInfo { oid: oid("2.5.4.4"), rfc4514: "SN", openssl: "SN", aliases: &["surname"] },
+    AttrInfo { oid: oid("2.5.4.5"), rfc4514: "serialNumber", openssl: "serialNumber", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.6"), rfc4514: "C", openssl: "C", aliases: &["countryName"] },
+    AttrInfo { oid: oid("2.5.4.7"), rfc4514: "L", openssl: "L", aliases: &["localityName"] },
+    AttrInfo { oid: oid("2.5.4.8"), rfc4514: "ST", openssl: "ST", aliases: &["S", "stateOrProvinceName"] },
+    AttrInfo { oid: oid("2.5.4.9"), rfc4514: "STREET", openssl: "street", aliases: &["streetAddress"] },
+    AttrInfo { oid: oid("2.5.4.10"), rfc4514: "O", openssl: "O", aliases: &["organizationName"] },
+    AttrInfo { oid: oid("2.5.4.11"), rfc4514: "OU", openssl: "OU", aliases: &["organizationalUnitName"] },
+    AttrInfo { oid: oid("2.5.4.12"), rfc4514: "title", openssl: "title", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.13"), rfc4514: "description", openssl: "description", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.15"), rfc4514: "businessCategory", openssl: "businessCategory", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.17"), rfc4514: "postalCode", openssl: "postalCode", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.41"), rfc4514: "name", openssl: "name", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.42"), rfc4514: "GN", openssl: "GN", aliases: &["givenName"] },
+    AttrInfo { oid: oid("2.5.4.43"), rfc4514: "initials", openssl: "initials", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.44"), rfc4514: "generationQualifier", openssl: "generationQualifier", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.46"), rfc4514: "dnQualifier", openssl: "dnQualifier", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.65"), rfc4514: "pseudonym", openssl: "pseudonym", aliases: &[] },
+    AttrInfo { oid: oid("2.5.4.97"), rfc4514: "organizationIdentifier", openssl: "organizationIdentifier", aliases: &[] },
+    AttrInfo { oid: oid("0.9.2342.19200300.100.1.25"), rfc4514: "DC", openssl: "DC", aliases: &["domainComponent"] },
+    AttrInfo { oid: oid("0.9.2342.19200300.100.1.1"), rfc4514: "UID", openssl: "UID", aliases: &["userId"] },
+    AttrInfo { oid: oid("1.2.840.113549.1.9.1"), rfc4514: "emailAddress", openssl: "emailAddress", aliases: &["E", "email"] },
+    AttrInfo { oid: oid("1.2.840.113549.1.9.2"), rfc4514: "unstructuredName", openssl: "unstructuredName", aliases: &[] },
+    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.1"), rfc4514: "jurisdictionL", openssl: "jurisdictionL", aliases: &[] },
+    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.2"), rfc4514: "jurisdictionST", openssl: "jurisdictionST", aliases: &[] },
+    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.3"), rfc4514: "jurisdictionC", openssl: "jurisdictionC", aliases: &[] },
+];
+
+fn attr_info(oid: &ObjectIdentifier) -> Option<&'static AttrInfo> {
+    ATTRS.iter().find(|a| &a.oid == oid)
+}
+
+fn lookup_type(ty: &[u8]) -> Option<ObjectIdentifier> {
+    if ty.is_empty() {
+        return None;
+    }
+    let ty = match ty {
+        [b'o' | b'O', b'i' | b'I', b'd' | b'D', b'.', rest @ ..] => rest,
+        _ => ty,
+    };
+    if ty[0].is_ascii_digit() {
+        return core::str::from_utf8(ty).ok()?.parse().ok();
+    }
+    let eq = |name: &str| name.as_bytes().eq_ignore_ascii_case(ty);
+    ATTRS
+        .iter()
+        .find(|a| eq(a.rfc4514) || eq(a.openssl) || a.aliases.iter().any(|n| eq(n)))
+        .map(|a| a.oid)
+        .or_else(|| {
+            let name = core::str::from_utf8(ty).ok()?;
+            const_oid::db::DB.by_name(name).copied()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn dn(s: &str) -> DistinguishedName {
+        DistinguishedName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_openssl_rfc2253_output() {
+        let d = dn(r#"CN=Jos\C3\A9 \"Q\"+OU=Team\+Ops\;East,O=Acme\, Inc.,C=US"#);
+        let rdns: Vec<_> = d.rdns().collect();
+        assert_eq!(rdns.len(), 3);
+        assert_eq!(rdns[0][0].value(), Some("US"));
+        assert_eq!(rdns[1][0].value(), Some("Acme, Inc."));
+        // Encoded order is the reverse of the string's, inside RDNs too.
+        assert_eq!(rdns[2][1].value(), Some("José \"Q\""));
+        assert_eq!(rdns[2][0].value(), Some("Team+Ops;East"));
+        assert_eq!(rdns[2][0].name(), Some("OU"));
+    }
+
+    #[test]
+    fn formats_rfc4514_and_round_trips() {
+        let d = dn(r#"CN=Jos\C3\A9 \"Q\"+OU=Team\+Ops\;East,O=Acme\, Inc.,C=US"#);
+        let s = d.to_string();
+        assert_eq!(s, r#"CN=José \"Q\"+OU=Team\+Ops\;East,O=Acme\, Inc.,C=US"#);
+        assert_eq!(dn(&s), d);
+        assert_eq!(
+            d.to_openssl_rfc2253(),
+            r#"CN=Jos\C3\A9 \"Q\"+OU=Team\+Ops\;East,O=Acme\, Inc.,C=US"#
+        );
+    }
+
+    #[test]
+    fn escapes_leading_hash_and_edge_spaces() {
+        let d = dn(r"CN=\#x\ ,O=\ lead");
+        assert_eq!(d.common_names().collect::<Vec<_>>(), ["#x "]);
+        assert_eq!(d.to_string(), r"CN=\#x\ ,O=\ lead");
+    }
+
+    #[test]
+    fn compares_escapes_and_spacing_as_equal() {
+        assert_eq!(dn("CN=a , O = b"), dn("CN=a,O=b"));
+        assert_eq!(dn(r"CN=\61"), dn("CN=a"));
+        assert_eq!(dn("commonName=a;o=b"), dn("CN=a,O=b"));
+        assert_eq!(dn("2.5.4.3=a"), dn("CN=a"));
+        assert_eq!(dn("OID.2.5.4.3=a"), dn("CN=a"));
+        assert_eq!(dn("E=x@y"), dn("emailAddress=x@y"));
+        // UTF8String "a" in hex
+        assert_eq!(dn("CN=#0C0161"), dn("CN=a"));
+        assert_ne!(dn("CN=a,O=b"), dn("O=b,CN=a"));
+        assert_ne!(dn("CN=a"), dn("CN=A"));
+        assert_eq!(dn("CN=a+OU=b"), dn("OU=b+CN=a"));
+        assert_ne!(dn("CN=a+OU=b"), dn("CN=a,OU=b"));
+    }
+
+    #[test]
+    fn matches_ignores_case_and_whitespace_runs() {
+        assert!(dn("CN=Contoso  Issuing CA,O=contoso").matches(&dn("cn=contoso issuing ca, O=Contoso")));
+        assert!(!dn("CN=a").matches(&dn("CN=b")));
+        assert!(!dn("CN=a,O=b").matches(&dn("CN=a")));
+    }
+
+    #[test]
+    fn empty_string_is_empty_name() {
+        assert!(dn("").is_empty());
+        assert!(dn("  ").is_empty());
+        assert_eq!(dn("").to_string(), "");
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert_eq!(DistinguishedName::parse("XX=a"), Err(DnError::UnknownAttribute(0)));
+        assert_eq!(DistinguishedName::parse("CN"), Err(DnError::MissingEquals(2)));
+        assert_eq!(DistinguishedName::parse(r"CN=a\q"), Err(DnError::InvalidEscape(4)));
+        assert_eq!(DistinguishedName::parse("CN=\"a\""), Err(DnError::Unescaped(3)));
+        assert_eq!(DistinguishedName::parse("CN=#0G"), Err(DnError::InvalidHex(4)));
+        assert_eq!(DistinguishedName::parse("CN=#0C05"), Err(DnError::InvalidHex(3)));
+        assert_eq!(DistinguishedName::parse(r"CN=\FF"), Err(DnError::InvalidUtf8(3)));
+        assert_eq!(DistinguishedName::parse(r"CN=a\"), Err(DnError::InvalidEscape(4)));
+    }
+
+    #[test]
+    fn unknown_oids_render_as_dotted_hex() {
+        let d = dn("1.2.3.4=#0403616263");
+        assert_eq!(d.to_string(), "1.2.3.4=#0403616263");
+        let a = d.attributes().next().unwrap();
+        assert_eq!(a.name(), None);
+        assert_eq!(a.oid(), "1.2.3.4");
+        assert_eq!(a.der_value(), Some(&[4u8, 3, 0x61, 0x62, 0x63][..]));
+        // A text value under an OID OpenSSL has no name for is dumped as DER.
+        let d = dn("1.2.3.4=abc");
+        assert_eq!(d.to_openssl_rfc2253(), "1.2.3.4=#0C03616263");
+    }
+
+    #[test]
+    fn decodes_legacy_string_types() {
+        assert_eq!(decode_string(Tag::BmpString, &[0, 0x4a, 0, 0xe9]).as_deref(), Some("Jé"));
+        assert_eq!(decode_string(Tag::TeletexString, &[0x4a, 0xe9]).as_deref(), Some("Jé"));
+        assert_eq!(decode_string(Tag::BmpString, &[0]), None);
+        assert_eq!(decode_string(Tag::Utf8String, &[0xff]), None);
+        assert_eq!(decode_string(Tag::Integer, &[1]), None);
+    }
+}

@@ -1,0 +1,397 @@
+//! Error types. Every error has a stable, documented code; no error message
+//! ever contains bytes from the header or the certificate.
+
+use core::fmt;
+
+/// Why a header value could not be parsed.
+///
+/// [`code`](Self::code) is a stable machine-readable identifier; the
+/// [`Display`](fmt::Display) text is for humans and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The header value is empty (or only whitespace).
+    Empty,
+    /// The header value is not valid UTF-8.
+    InvalidUtf8,
+    /// The header value is longer than [`Limits::max_bytes`](crate::Limits::max_bytes).
+    TooLong,
+    /// The header holds more elements than [`Limits::max_elements`](crate::Limits::max_elements).
+    TooManyElements,
+    /// An element holds more pairs than [`Limits::max_pairs`](crate::Limits::max_pairs).
+    TooManyPairs,
+    /// An element is empty (`,,` or a leading/trailing `,`).
+    EmptyElement,
+    /// A pair is empty (`;;` or a leading `;`).
+    EmptyPair,
+    /// A pair has no `=`.
+    MissingEquals,
+    /// A key is empty or contains characters outside `A-Za-z0-9-_`.
+    InvalidKey,
+    /// A key is not one Envoy emits (strict mode only).
+    UnknownKey,
+    /// A quoted value has no closing quote.
+    UnterminatedQuote,
+    /// A closing quote is followed by something other than `;`, `,` or the end.
+    TextAfterQuote,
+    /// A bare (unquoted) value contains `"`.
+    QuoteInBareValue,
+    /// A value contains a control character (CR, LF, NUL, ...).
+    ControlCharacter,
+    /// Whitespace around a delimiter (strict mode only).
+    UnexpectedWhitespace,
+    /// A singleton key (`Hash`, `Cert`, `Chain`, `Subject`) appears twice in one element.
+    DuplicateKey,
+    /// `Hash` is not 64 (SHA-256) or 40 (SHA-1) hex digits.
+    InvalidHash,
+    /// The value looks like bare base64 DER (Cloud Foundry gorouter's raw
+    /// format) rather than Envoy's `key=value` form.
+    WrongFormat,
+}
+
+impl ParseErrorKind {
+    /// The stable code of this error, e.g. `"unterminated_quote"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::TooLong => "too_long",
+            Self::TooManyElements => "too_many_elements",
+            Self::TooManyPairs => "too_many_pairs",
+            Self::EmptyElement => "empty_element",
+            Self::EmptyPair => "empty_pair",
+            Self::MissingEquals => "missing_equals",
+            Self::InvalidKey => "invalid_key",
+            Self::UnknownKey => "unknown_key",
+            Self::UnterminatedQuote => "unterminated_quote",
+            Self::TextAfterQuote => "text_after_quote",
+            Self::QuoteInBareValue => "quote_in_bare_value",
+            Self::ControlCharacter => "control_character",
+            Self::UnexpectedWhitespace => "unexpected_whitespace",
+            Self::DuplicateKey => "duplicate_key",
+            Self::InvalidHash => "invalid_hash",
+            Self::WrongFormat => "wrong_format",
+        }
+    }
+
+    /// The coarse reason code a service should report for this error:
+    /// `too_many_elements`, `too_large` or `malformed`.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::TooManyElements => "too_many_elements",
+            Self::TooLong | Self::TooManyPairs => "too_large",
+            _ => "malformed",
+        }
+    }
+
+    const fn describe(self) -> &'static str {
+        match self {
+            Self::Empty => "header value is empty",
+            Self::InvalidUtf8 => "header value is not valid UTF-8",
+            Self::TooLong => "header value exceeds the byte limit",
+            Self::TooManyElements => "header holds more elements than allowed",
+            Self::TooManyPairs => "element holds more pairs than allowed",
+            Self::EmptyElement => "empty element",
+            Self::EmptyPair => "empty pair",
+            Self::MissingEquals => "pair without '='",
+            Self::InvalidKey => "invalid key",
+            Self::UnknownKey => "unknown key",
+            Self::UnterminatedQuote => "unterminated quoted value",
+            Self::TextAfterQuote => "unexpected text after closing quote",
+            Self::QuoteInBareValue => "'\"' inside an unquoted value",
+            Self::ControlCharacter => "control character in value",
+            Self::UnexpectedWhitespace => "whitespace around a delimiter",
+            Self::DuplicateKey => "key may appear only once per element",
+            Self::InvalidHash => "Hash is not 64 or 40 hex digits",
+            Self::WrongFormat => {
+                "value is bare base64 DER (Cloud Foundry raw format), not Envoy XFCC"
+            }
+        }
+    }
+}
+
+impl fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// A header value that could not be parsed: what went wrong and where.
+///
+/// The offset is the byte position in the header value; the header bytes
+/// themselves are never part of the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ParseError {
+    kind: ParseErrorKind,
+    offset: usize,
+}
+
+impl ParseError {
+    pub(crate) const fn new(kind: ParseErrorKind, offset: usize) -> Self {
+        Self { kind, offset }
+    }
+
+    /// What went wrong.
+    pub const fn kind(&self) -> ParseErrorKind {
+        self.kind
+    }
+
+    /// Byte offset in the header value where the problem was found.
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.offset)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A part of the header that disagrees with the forwarded certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Inconsistency {
+    /// `Hash` is not the SHA-256 (or, for 40 hex digits, the SHA-1) of the certificate.
+    HashMismatch,
+    /// The first certificate of `Chain` is not `Cert`.
+    ChainLeafMismatch,
+    /// `Subject` does not name the certificate's subject.
+    SubjectMismatch,
+    /// The `URI` values are not exactly the certificate's URI SANs.
+    UriMismatch,
+    /// The `DNS` values are not exactly the certificate's DNS SANs.
+    DnsMismatch,
+}
+
+impl Inconsistency {
+    /// The stable code, e.g. `"hash_mismatch"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::HashMismatch => "hash_mismatch",
+            Self::ChainLeafMismatch => "chain_leaf_mismatch",
+            Self::SubjectMismatch => "subject_mismatch",
+            Self::UriMismatch => "uri_mismatch",
+            Self::DnsMismatch => "dns_mismatch",
+        }
+    }
+
+    /// The coarse reason code: `hash_mismatch` or `inconsistent`.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::HashMismatch => "hash_mismatch",
+            _ => "inconsistent",
+        }
+    }
+}
+
+impl fmt::Display for Inconsistency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::HashMismatch => "Hash does not match the certificate",
+            Self::ChainLeafMismatch => "first Chain certificate is not Cert",
+            Self::SubjectMismatch => "Subject does not match the certificate",
+            Self::UriMismatch => "URI values do not match the certificate's URI SANs",
+            Self::DnsMismatch => "DNS values do not match the certificate's DNS SANs",
+        })
+    }
+}
+
+/// Why a forwarded certificate could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertErrorKind {
+    /// A `%` not followed by two hex digits.
+    BadPercentEncoding,
+    /// Not PEM, and not base64 either.
+    BadEncoding,
+    /// PEM armour that is not `CERTIFICATE`, or broken armour.
+    BadPem,
+    /// The DER is not an X.509 certificate x509-cert accepts.
+    BadDer,
+    /// No certificate where one was expected.
+    NoCertificate,
+    /// More certificates than [`Limits::max_chain`](crate::Limits::max_chain).
+    ChainTooLong,
+    /// Several certificates where exactly one belongs (`Cert`).
+    MultipleCertificates,
+}
+
+impl CertErrorKind {
+    /// The stable code, e.g. `"bad_der"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::BadPercentEncoding => "bad_percent_encoding",
+            Self::BadEncoding => "bad_encoding",
+            Self::BadPem => "bad_pem",
+            Self::BadDer => "bad_der",
+            Self::NoCertificate => "no_certificate",
+            Self::ChainTooLong => "chain_too_long",
+            Self::MultipleCertificates => "multiple_certificates",
+        }
+    }
+}
+
+impl fmt::Display for CertErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::BadPercentEncoding => "invalid percent-encoding",
+            Self::BadEncoding => "certificate is neither PEM nor base64 DER",
+            Self::BadPem => "invalid PEM certificate",
+            Self::BadDer => "certificate DER does not parse as X.509",
+            Self::NoCertificate => "no certificate found",
+            Self::ChainTooLong => "too many certificates in chain",
+            Self::MultipleCertificates => "more than one certificate where one is expected",
+        })
+    }
+}
+
+/// Which forwarded field an error concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// `Cert` (or the single-certificate header of another format).
+    Cert,
+    /// `Chain` (or the chain header of another format); the index is the
+    /// position in the chain.
+    Chain(usize),
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cert => f.write_str("Cert"),
+            Self::Chain(i) => write!(f, "Chain[{i}]"),
+        }
+    }
+}
+
+/// The kind of an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The header value does not parse.
+    Parse(ParseErrorKind),
+    /// A certificate does not decode.
+    Cert(CertErrorKind),
+    /// The header's parts disagree with the certificate.
+    Inconsistent(Inconsistency),
+}
+
+impl ErrorKind {
+    /// The precise stable code (`unterminated_quote`, `bad_der`, `subject_mismatch`, ...).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Parse(k) => k.code(),
+            Self::Cert(k) => k.code(),
+            Self::Inconsistent(k) => k.code(),
+        }
+    }
+
+    /// The coarse reason code, suitable for a response body: `malformed`,
+    /// `too_large`, `too_many_elements`, `bad_certificate`, `hash_mismatch`
+    /// or `inconsistent`.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Parse(k) => k.reason(),
+            Self::Cert(_) => "bad_certificate",
+            Self::Inconsistent(k) => k.reason(),
+        }
+    }
+}
+
+/// An error from decoding or checking a forwarded certificate header.
+///
+/// Opaque: inspect it with [`kind`](Self::kind), [`offset`](Self::offset),
+/// [`element`](Self::element) and [`field`](Self::field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    offset: Option<usize>,
+    element: Option<usize>,
+    field: Option<Field>,
+}
+
+impl Error {
+    pub(crate) const fn new(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            offset: None,
+            element: None,
+            field: None,
+        }
+    }
+
+    pub(crate) const fn cert(kind: CertErrorKind, field: Field) -> Self {
+        Self {
+            kind: ErrorKind::Cert(kind),
+            offset: None,
+            element: None,
+            field: Some(field),
+        }
+    }
+
+    pub(crate) const fn inconsistent(kind: Inconsistency) -> Self {
+        Self::new(ErrorKind::Inconsistent(kind))
+    }
+
+    pub(crate) const fn with_element(mut self, index: usize) -> Self {
+        self.element = Some(index);
+        self
+    }
+
+    pub(crate) const fn with_offset(mut self, offset: usize) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// What went wrong.
+    pub const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Byte offset in the header value, when known.
+    pub const fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+
+    /// Index of the element concerned, when known.
+    pub const fn element(&self) -> Option<usize> {
+        self.element
+    }
+
+    /// The forwarded field concerned, for certificate errors.
+    pub const fn field(&self) -> Option<Field> {
+        self.field
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Self::new(ErrorKind::Parse(e.kind())).with_offset(e.offset())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ErrorKind::Parse(k) => write!(f, "{k}")?,
+            ErrorKind::Cert(k) => write!(f, "{k}")?,
+            ErrorKind::Inconsistent(k) => write!(f, "{k}")?,
+        }
+        if let Some(field) = self.field {
+            write!(f, " in {field}")?;
+        }
+        if let Some(e) = self.element {
+            write!(f, " (element {e})")?;
+        }
+        if let Some(o) = self.offset {
+            write!(f, " at byte {o}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,417 @@
+//! The header formats proxies use to forward a client certificate, and a
+//! renderer that writes each of them (Envoy's byte for byte).
+
+use core::fmt;
+use core::str::FromStr;
+
+use base64ct::{Base64, Encoding};
+
+use crate::cert::CertIdentity;
+use crate::decode::{ForwardedCert, decode_base64_der, decode_certificates, decode_one, percent_decode};
+use crate::error::{CertErrorKind as C, Error, Field, ParseErrorKind};
+use crate::parse::{Limits, ParseOptions, XfccHeader};
+
+/// Which proxy's header format to read. [`Format::Envoy`] is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// Envoy's `X-Forwarded-Client-Cert` (Azure Container Apps, Istio,
+    /// Consul, Contour, Envoy Gateway; also gorouter's `xfcc_format: envoy`).
+    #[default]
+    Envoy,
+    /// RFC 9440 `Client-Cert` (`:base64 DER:`) and `Client-Cert-Chain`
+    /// (a list of them, leaf excluded).
+    Rfc9440,
+    /// nginx `$ssl_client_escaped_cert`: URL-encoded PEM, in a header the
+    /// operator names (commonly `X-SSL-Client-Cert`).
+    Nginx,
+    /// Traefik `X-Forwarded-Tls-Client-Cert`: base64 DER per certificate,
+    /// comma-separated, leaf first.
+    Traefik,
+    /// AWS ALB `X-Amzn-Mtls-Clientcert`: URL-encoded PEM with `+`, `=` and
+    /// `/` left raw, leaf first, then the chain.
+    AwsAlb,
+    /// Azure App Service `X-ARR-ClientCert`: base64 DER of the leaf.
+    AppService,
+    /// Cloud Foundry gorouter (`xfcc_format: raw`): base64 DER of the leaf,
+    /// under the name `X-Forwarded-Client-Cert`.
+    Gorouter,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Self; 7] = [
+        Self::Envoy,
+        Self::Rfc9440,
+        Self::Nginx,
+        Self::Traefik,
+        Self::AwsAlb,
+        Self::AppService,
+        Self::Gorouter,
+    ];
+
+    /// The format's name as the CLI and configuration spell it: `envoy`,
+    /// `rfc9440`, `nginx`, `traefik`, `alb`, `app-service`, `gorouter`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Envoy => "envoy",
+            Self::Rfc9440 => "rfc9440",
+            Self::Nginx => "nginx",
+            Self::Traefik => "traefik",
+            Self::AwsAlb => "alb",
+            Self::AppService => "app-service",
+            Self::Gorouter => "gorouter",
+        }
+    }
+
+    /// The (lower-case) header the certificate arrives in by default.
+    pub const fn header_name(self) -> &'static str {
+        match self {
+            Self::Envoy | Self::Gorouter => "x-forwarded-client-cert",
+            Self::Rfc9440 => "client-cert",
+            Self::Nginx => "x-ssl-client-cert",
+            Self::Traefik => "x-forwarded-tls-client-cert",
+            Self::AwsAlb => "x-amzn-mtls-clientcert",
+            Self::AppService => "x-arr-clientcert",
+        }
+    }
+
+    /// The separate chain header, for formats that have one
+    /// (`client-cert-chain` for RFC 9440).
+    pub const fn chain_header_name(self) -> Option<&'static str> {
+        match self {
+            Self::Rfc9440 => Some("client-cert-chain"),
+            _ => None,
+        }
+    }
+
+    /// Decodes the forwarded certificate from a header value (and, for RFC
+    /// 9440, the optional `Client-Cert-Chain` value).
+    ///
+    /// For [`Format::Envoy`] the header must hold exactly one element (what
+    /// an edge proxy in `SANITIZE_SET` mode sends), which is decoded and
+    /// checked as [`Element::decode`](crate::Element::decode) does; use
+    /// [`XfccHeader`] directly, or the policy, for multi-hop headers.
+    ///
+    /// # Errors
+    /// Parse, certificate and consistency errors.
+    pub fn decode(
+        self,
+        value: &str,
+        chain: Option<&str>,
+        limits: &Limits,
+    ) -> Result<ForwardedCert, Error> {
+        let leaf = |der: Vec<u8>| CertIdentity::from_der(der);
+        match self {
+            Self::Envoy => {
+                let header = XfccHeader::parse_with(value, &ParseOptions::DEFAULT.limits(*limits))?;
+                if header.len() != 1 {
+                    return Err(crate::ParseError::new(ParseErrorKind::TooManyElements, 0).into());
+                }
+                match header.element(0) {
+                    Some(e) => e.decode_with(limits),
+                    None => Err(Error::cert(C::NoCertificate, Field::Cert)),
+                }
+            }
+            Self::Rfc9440 => {
+                let cert = leaf(sf_binary(value.trim(), Field::Cert)?)?;
+                let chain = match chain {
+                    Some(list) if !list.trim().is_empty() => {
+                        let items: Vec<&str> = list.split(',').map(str::trim).collect();
+                        if items.len() > limits.chain() {
+                            return Err(Error::cert(C::ChainTooLong, Field::Chain(0)));
+                        }
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, item)| sf_binary(item, Field::Chain(i)))
+                            .collect::<Result<Vec<_>, _>>()?
+                    }
+                    _ => Vec::new(),
+                };
+                Ok(ForwardedCert::new(cert, chain, false))
+            }
+            Self::Nginx => Ok(ForwardedCert::new(leaf(decode_one(value, Field::Cert)?)?, Vec::new(), false)),
+            Self::AppService | Self::Gorouter => {
+                let der = decode_base64_der(value.trim(), Field::Cert)?;
+                Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))
+            }
+            Self::Traefik => {
+                let text = if value.contains('%') {
+                    let bytes = percent_decode(value.as_bytes())
+                        .ok_or(Error::cert(C::BadPercentEncoding, Field::Cert))?;
+                    String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, Field::Cert))?
+                } else {
+                    value.to_owned()
+                };
+                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                if items.len() > limits.chain() {
+                    return Err(Error::cert(C::ChainTooLong, Field::Chain(0)));
+                }
+                let ders = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let field = if i == 0 { Field::Cert } else { Field::Chain(i) };
+                        decode_base64_der(item, field)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                chain_from_list(ders)
+            }
+            Self::AwsAlb => chain_from_list(decode_certificates(value, Field::Cert, limits.chain())?),
+        }
+    }
+
+    /// Renders the header value this format's proxy would send for `leaf`
+    /// and `chain` (intermediates, leaf excluded). For Envoy, all fields are
+    /// rendered ([`EnvoyFields::ALL`]); use [`render_envoy`] to choose.
+    pub fn render(self, leaf: &CertIdentity, chain: &[CertIdentity]) -> String {
+        let all = || core::iter::once(leaf).chain(chain);
+        match self {
+            Self::Envoy => render_envoy(&[], leaf, chain, EnvoyFields::ALL),
+            Self::Rfc9440 => format!(":{}:", Base64::encode_string(leaf.der())),
+            Self::Nginx => envoy_url_encode(&pem(leaf.der())),
+            Self::Traefik => all()
+                .map(|c| Base64::encode_string(c.der()))
+                .collect::<Vec<_>>()
+                .join(","),
+            Self::AwsAlb => all()
+                .map(|c| pem(c.der()).replace('\n', "%0A").replace(' ', "%20"))
+                .collect(),
+            Self::AppService | Self::Gorouter => Base64::encode_string(leaf.der()),
+        }
+    }
+
+    /// The RFC 9440 `Client-Cert-Chain` value for `chain`.
+    pub fn render_rfc9440_chain(chain: &[CertIdentity]) -> String {
+        chain
+            .iter()
+            .map(|c| format!(":{}:", Base64::encode_string(c.der())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn chain_from_list(mut ders: Vec<Vec<u8>>) -> Result<ForwardedCert, Error> {
+    if ders.is_empty() {
+        return Err(Error::cert(C::NoCertificate, Field::Cert));
+    }
+    let leaf = CertIdentity::from_der(ders[0].clone())?;
+    if ders.len() == 1 {
+        ders.clear();
+    }
+    let in_chain = !ders.is_empty();
+    Ok(ForwardedCert::new(leaf, ders, in_chain))
+}
+
+/// An RFC 8941 byte sequence: `:` base64 `:`.
+fn sf_binary(item: &str, field: Field) -> Result<Vec<u8>, Error> {
+    let inner = item
+        .strip_prefix(':')
+        .and_then(|s| s.strip_suffix(':'))
+        .filter(|s| !s.contains(':'))
+        .ok_or(Error::cert(C::BadEncoding, field))?;
+    decode_base64_der(inner, field)
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown format name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter)")]
+pub struct UnknownFormat;
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or(UnknownFormat)
+    }
+}
+
+/// Which details an Envoy element carries, as Envoy's
+/// `set_current_client_cert_details` chooses them. `Hash` is always there in
+/// real Envoy output; it can be left out here to build test headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // one switch per Envoy detail
+pub struct EnvoyFields {
+    /// `Hash`.
+    pub hash: bool,
+    /// `Cert`.
+    pub cert: bool,
+    /// `Chain`.
+    pub chain: bool,
+    /// `Subject`.
+    pub subject: bool,
+    /// `URI`.
+    pub uri: bool,
+    /// `DNS`.
+    pub dns: bool,
+}
+
+impl EnvoyFields {
+    /// Every detail.
+    pub const ALL: Self = Self {
+        hash: true,
+        cert: true,
+        chain: true,
+        subject: true,
+        uri: true,
+        dns: true,
+    };
+
+    /// What Azure Container Apps forwards: `Hash`, `Cert`, `Chain`.
+    pub const ACA: Self = Self {
+        hash: true,
+        cert: true,
+        chain: true,
+        subject: false,
+        uri: false,
+        dns: false,
+    };
+
+    /// Parses a comma-separated list such as `hash,cert,chain`.
+    ///
+    /// # Errors
+    /// The unknown name, when one is not a field.
+    pub fn parse_list(list: &str) -> Result<Self, String> {
+        let mut f = Self {
+            hash: false,
+            cert: false,
+            chain: false,
+            subject: false,
+            uri: false,
+            dns: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "hash" => f.hash = true,
+                "cert" => f.cert = true,
+                "chain" => f.chain = true,
+                "subject" => f.subject = true,
+                "uri" => f.uri = true,
+                "dns" => f.dns = true,
+                _ => return Err(name.to_owned()),
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// Renders one XFCC element exactly as Envoy does for a peer presenting
+/// `leaf` followed by `chain` (intermediates as the client sent them):
+/// `By` (one per value), `Hash` (lower-case hex SHA-256), `Cert` and `Chain`
+/// (quoted URL-encoded PEM), `Subject` (quoted, OpenSSL RFC 2253), `URI`
+/// (one per URI SAN, or an empty `URI=`), `DNS` (one per DNS SAN). Join
+/// elements with `,`.
+///
+/// ```
+/// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
+/// use xfcc::{CertIdentity, EnvoyFields, XfccHeader, render_envoy};
+/// let leaf = CertIdentity::from_der(der)?;
+/// let value = render_envoy(&[], &leaf, &[], EnvoyFields::ACA);
+/// assert!(value.starts_with("Hash="));
+/// let header = XfccHeader::parse(&value).unwrap();
+/// assert_eq!(header.element(0).unwrap().decode()?.leaf(), &leaf);
+/// # Ok::<(), xfcc::Error>(())
+/// ```
+pub fn render_envoy(
+    by: &[&str],
+    leaf: &CertIdentity,
+    chain: &[CertIdentity],
+    fields: EnvoyFields,
+) -> String {
+    let mut pairs: Vec<String> = by.iter().map(|b| format!("By={b}")).collect();
+    if fields.hash {
+        pairs.push(format!("Hash={}", leaf.sha256_hex().to_ascii_lowercase()));
+    }
+    if fields.cert {
+        pairs.push(format!("Cert=\"{}\"", envoy_url_encode(&pem(leaf.der()))));
+    }
+    if fields.chain {
+        let all: String = core::iter::once(leaf)
+            .chain(chain)
+            .map(|c| pem(c.der()))
+            .collect();
+        pairs.push(format!("Chain=\"{}\"", envoy_url_encode(&all)));
+    }
+    if fields.subject {
+        pairs.push(format!("Subject=\"{}\"", leaf.subject_name().to_openssl_rfc2253()));
+    }
+    if fields.uri {
+        if leaf.san().uri().is_empty() {
+            pairs.push("URI=".to_owned());
+        }
+        pairs.extend(leaf.san().uri().iter().map(|u| format!("URI={u}")));
+    }
+    if fields.dns {
+        pairs.extend(leaf.san().dns().iter().map(|d| format!("DNS={d}")));
+    }
+    pairs.join(";")
+}
+
+/// PEM as OpenSSL writes it: 64-character lines, LF, trailing newline.
+pub(crate) fn pem(der: &[u8]) -> String {
+    pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
+}
+
+/// Envoy's URL encoding of PEM: exactly LF, space, `+`, `/`, `=`.
+pub(crate) fn envoy_url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("%0A"),
+            ' ' => out.push_str("%20"),
+            '+' => out.push_str("%2B"),
+            '/' => out.push_str("%2F"),
+            '=' => out.push_str("%3D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+        }
+        assert_eq!("ALB".parse::<Format>().unwrap(), Format::AwsAlb);
+        assert!("haproxy".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn envoy_url_encoding_is_exactly_five_characters() {
+        assert_eq!(envoy_url_encode("a b\n+/=-%"), "a%20b%0A%2B%2F%3D-%");
+    }
+
+    #[test]
+    fn sf_binary_requires_colons() {
+        assert!(sf_binary("AAAA", Field::Cert).is_err());
+        assert!(sf_binary(":AAAA", Field::Cert).is_err());
+        assert!(sf_binary(":AA:AA:", Field::Cert).is_err());
+        assert_eq!(sf_binary(":AAAA:", Field::Cert).unwrap(), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn parses_field_lists() {
+        assert_eq!(EnvoyFields::parse_list("hash,cert,chain").unwrap(), EnvoyFields::ACA);
+        assert_eq!(
+            EnvoyFields::parse_list("hash, cert,chain,subject,URI,dns").unwrap(),
+            EnvoyFields::ALL
+        );
+        assert_eq!(EnvoyFields::parse_list("hash,bogus").unwrap_err(), "bogus");
+    }
+}

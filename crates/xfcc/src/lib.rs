@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod cert;
+mod decode;
+mod dn;
+mod error;
+mod format;
+mod parse;
+
+pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
+pub use decode::{ForwardedCert, decode_certificate};
+pub use dn::{DistinguishedName, DnError, NameAttribute};
+pub use error::{
+    CertErrorKind, Error, ErrorKind, Field, Inconsistency, ParseError, ParseErrorKind,
+};
+pub use format::{EnvoyFields, Format, UnknownFormat, render_envoy};
+pub use parse::{
+    Element, Elements, Key, Limits, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader,
+};

@@ -1,0 +1,1162 @@
+//! Zero-copy parser for Envoy's `X-Forwarded-Client-Cert` header.
+//!
+//! The grammar this module accepts (strict mode, the default):
+//!
+//! ```text
+//! header   = element *( "," element )
+//! element  = pair *( ";" pair ) [ ";" ]          ; trailing ";" as Azure Container Apps documents
+//! pair     = key "=" value
+//! key      = By / Hash / Cert / Chain / Subject / URI / DNS / SAN   ; case-insensitive, SAN = URI
+//! value    = quoted / bare
+//! quoted   = DQUOTE *( qchar / "\" any ) DQUOTE      ; then ";" "," or end
+//! bare     = *( any byte except "," ";" DQUOTE CTL ) ; "=" allowed
+//! ```
+//!
+//! Envoy documents the header at
+//! <https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-client-cert>.
+//! What it really emits differs in one way that matters: `By`, `URI` and
+//! `DNS` are written unquoted even when they contain `,` `;` or `=`
+//! (envoyproxy/envoy#32945). Such a header is ambiguous; this parser splits it
+//! exactly as written and leaves the [consistency checks](crate::Element::decode)
+//! to notice that the pieces no longer match the certificate.
+//!
+//! [`Syntax::Lenient`] additionally allows whitespace around delimiters, empty
+//! pairs and elements, and unknown keys.
+//!
+//! Parsing never allocates: [`XfccHeader`] and [`Element`] borrow the input.
+//!
+//! # Example
+//! ```
+//! use xfcc::XfccHeader;
+//! let header = XfccHeader::parse(
+//!     "By=spiffe://edge;Hash=6a0e4d5c8b7f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b;URI=spiffe://client",
+//! )?;
+//! assert_eq!(header.len(), 1);
+//! let element = header.elements().next().unwrap();
+//! assert_eq!(element.by().next().unwrap().raw(), "spiffe://edge");
+//! assert_eq!(element.uri().next().unwrap().raw(), "spiffe://client");
+//! # Ok::<(), xfcc::ParseError>(())
+//! ```
+
+use std::borrow::Cow;
+
+use crate::error::{ParseError, ParseErrorKind as K};
+
+/// Size limits applied while parsing. Each has its own error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    max_bytes: usize,
+    max_elements: usize,
+    max_pairs: usize,
+    max_chain: usize,
+}
+
+impl Limits {
+    /// 64 KiB, 32 elements, 64 pairs per element, 16 certificates per chain.
+    pub const DEFAULT: Self = Self {
+        max_bytes: 64 * 1024,
+        max_elements: 32,
+        max_pairs: 64,
+        max_chain: 16,
+    };
+
+    /// Longest header value accepted, in bytes. Default 65 536.
+    #[must_use]
+    pub const fn max_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = n;
+        self
+    }
+
+    /// Most elements (proxy hops) accepted. Default 32.
+    #[must_use]
+    pub const fn max_elements(mut self, n: usize) -> Self {
+        self.max_elements = n;
+        self
+    }
+
+    /// Most pairs accepted in one element. Default 64.
+    #[must_use]
+    pub const fn max_pairs(mut self, n: usize) -> Self {
+        self.max_pairs = n;
+        self
+    }
+
+    /// Most certificates accepted in one `Chain`. Default 16.
+    #[must_use]
+    pub const fn max_chain(mut self, n: usize) -> Self {
+        self.max_chain = n;
+        self
+    }
+
+    /// The byte limit.
+    pub const fn bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The element limit.
+    pub const fn elements(&self) -> usize {
+        self.max_elements
+    }
+
+    /// The pairs-per-element limit.
+    pub const fn pairs(&self) -> usize {
+        self.max_pairs
+    }
+
+    /// The chain-length limit.
+    pub const fn chain(&self) -> usize {
+        self.max_chain
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// How forgiving the parser is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Syntax {
+    /// What Envoy emits, plus the trailing `;` that Azure Container Apps
+    /// documents. No whitespace around delimiters, no empty pairs or
+    /// elements, known keys only. The default.
+    #[default]
+    Strict,
+    /// Also allows whitespace around delimiters, empty pairs and elements,
+    /// and unknown keys (kept as [`Key::Other`]).
+    Lenient,
+}
+
+/// Parser settings: [`Limits`] and [`Syntax`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParseOptions {
+    limits: Limits,
+    syntax: Syntax,
+}
+
+impl ParseOptions {
+    /// Strict syntax, default limits.
+    pub const DEFAULT: Self = Self {
+        limits: Limits::DEFAULT,
+        syntax: Syntax::Strict,
+    };
+
+    /// Sets the limits. Default [`Limits::DEFAULT`].
+    #[must_use]
+    pub const fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the syntax. Default [`Syntax::Strict`].
+    #[must_use]
+    pub const fn syntax(mut self, syntax: Syntax) -> Self {
+        self.syntax = syntax;
+        self
+    }
+
+    /// The limits in force.
+    pub const fn get_limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The syntax in force.
+    pub const fn get_syntax(&self) -> Syntax {
+        self.syntax
+    }
+}
+
+/// A key of an XFCC pair, matched case-insensitively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Key {
+    /// `By`: a URI SAN of the proxy's own certificate (repeatable).
+    By,
+    /// `Hash`: hex SHA-256 of the client certificate's DER.
+    Hash,
+    /// `Cert`: the client certificate, URL-encoded PEM.
+    Cert,
+    /// `Chain`: the client's chain as it sent it, leaf first, URL-encoded PEM.
+    Chain,
+    /// `Subject`: the client certificate's subject, RFC 2253.
+    Subject,
+    /// `URI` (or the legacy `SAN`): a URI SAN of the client (repeatable).
+    Uri,
+    /// `DNS`: a DNS SAN of the client (repeatable).
+    Dns,
+    /// Any other key (lenient mode only).
+    Other,
+}
+
+impl Key {
+    fn classify(key: &[u8]) -> Self {
+        let eq = |k: &str| key.eq_ignore_ascii_case(k.as_bytes());
+        match key.len() {
+            2 if eq("by") => Self::By,
+            3 if eq("uri") => Self::Uri,
+            3 if eq("san") => Self::Uri,
+            3 if eq("dns") => Self::Dns,
+            4 if eq("hash") => Self::Hash,
+            4 if eq("cert") => Self::Cert,
+            5 if eq("chain") => Self::Chain,
+            7 if eq("subject") => Self::Subject,
+            _ => Self::Other,
+        }
+    }
+
+    const fn singleton_bit(self) -> u8 {
+        match self {
+            Self::Hash => 1,
+            Self::Cert => 2,
+            Self::Chain => 4,
+            Self::Subject => 8,
+            _ => 0,
+        }
+    }
+}
+
+/// A value as it appears in the header, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value<'a> {
+    raw: &'a str,
+    quoted: bool,
+    offset: usize,
+}
+
+impl<'a> Value<'a> {
+    /// The text between the quotes (or the bare value), with no unescaping.
+    ///
+    /// For `Subject` this is the RFC 2253 string to hand to a DN parser: do
+    /// not XFCC-unescape it, since RFC 2253 already escapes `"` and `\`.
+    pub const fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Whether the value was quoted.
+    pub const fn is_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    /// Byte offset of the value's first character in the header (after the
+    /// opening quote, if any).
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The value with Envoy's escapes undone: `\"` becomes `"` and `\\`
+    /// becomes `\`; any other `\x` is kept as is. Borrows unless an escape
+    /// is present.
+    pub fn unescaped(&self) -> Cow<'a, str> {
+        if !self.quoted || !self.raw.contains('\\') {
+            return Cow::Borrowed(self.raw);
+        }
+        let mut out = String::with_capacity(self.raw.len());
+        let mut chars = self.raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some(n @ ('"' | '\\')) => out.push(n),
+                    Some(n) => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    None => out.push('\\'),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
+/// One `key=value` pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair<'a> {
+    key: Key,
+    key_raw: &'a str,
+    key_offset: usize,
+    value: Value<'a>,
+}
+
+impl<'a> Pair<'a> {
+    /// The key, classified.
+    pub const fn key(&self) -> Key {
+        self.key
+    }
+
+    /// The key as written.
+    pub const fn key_raw(&self) -> &'a str {
+        self.key_raw
+    }
+
+    /// Byte offset of the key in the header.
+    pub const fn key_offset(&self) -> usize {
+        self.key_offset
+    }
+
+    /// The value.
+    pub const fn value(&self) -> Value<'a> {
+        self.value
+    }
+}
+
+/// A parsed header: one or more elements, one per proxy hop, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XfccHeader<'a> {
+    input: &'a str,
+    len: usize,
+    syntax: Syntax,
+}
+
+impl<'a> XfccHeader<'a> {
+    /// Parses with [`ParseOptions::DEFAULT`] (strict syntax, default limits).
+    ///
+    /// # Errors
+    /// A [`ParseError`] with the kind and byte offset of the first problem.
+    pub fn parse(input: &'a str) -> Result<Self, ParseError> {
+        Self::parse_with(input, &ParseOptions::DEFAULT)
+    }
+
+    /// Parses raw header bytes (as `http::HeaderValue::as_bytes` gives them).
+    ///
+    /// # Errors
+    /// [`ParseErrorKind::InvalidUtf8`](crate::ParseErrorKind::InvalidUtf8)
+    /// for non-UTF-8 input; otherwise as [`parse_with`](Self::parse_with).
+    pub fn parse_bytes(input: &'a [u8], options: &ParseOptions) -> Result<Self, ParseError> {
+        if input.len() > options.limits.max_bytes {
+            return Err(ParseError::new(K::TooLong, options.limits.max_bytes));
+        }
+        match std::str::from_utf8(input) {
+            Ok(s) => Self::parse_with(s, options),
+            Err(e) => Err(ParseError::new(K::InvalidUtf8, e.valid_up_to())),
+        }
+    }
+
+    /// Parses with the given options.
+    ///
+    /// # Errors
+    /// A [`ParseError`] with the kind and byte offset of the first problem.
+    pub fn parse_with(input: &'a str, options: &ParseOptions) -> Result<Self, ParseError> {
+        let limits = &options.limits;
+        if input.len() > limits.max_bytes {
+            return Err(ParseError::new(K::TooLong, limits.max_bytes));
+        }
+        let mut scanner = Scanner::new(input, options.syntax);
+        let mut len = 0usize;
+        loop {
+            match scanner.next_element(limits.max_pairs) {
+                Ok(Some(_)) => {
+                    len += 1;
+                    if len > limits.max_elements {
+                        return Err(ParseError::new(K::TooManyElements, scanner.last_start));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(refine_error(input, e)),
+            }
+        }
+        if len == 0 {
+            return Err(ParseError::new(K::Empty, 0));
+        }
+        Ok(Self {
+            input,
+            len,
+            syntax: options.syntax,
+        })
+    }
+
+    /// The header value that was parsed.
+    pub const fn as_str(&self) -> &'a str {
+        self.input
+    }
+
+    /// Number of elements (at least one).
+    #[allow(clippy::len_without_is_empty)] // a parsed header is never empty
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The elements, oldest hop first.
+    pub fn elements(&self) -> Elements<'a> {
+        Elements {
+            scanner: Scanner::new(self.input, self.syntax),
+        }
+    }
+
+    /// The element at `index`, counting from 0.
+    pub fn element(&self, index: usize) -> Option<Element<'a>> {
+        self.elements().nth(index)
+    }
+}
+
+/// Iterator over the elements of an [`XfccHeader`].
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    scanner: Scanner<'a>,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Element<'a>;
+
+    fn next(&mut self) -> Option<Element<'a>> {
+        // The header was validated when parsed, so scanning cannot fail here;
+        // if it somehow did, stop rather than panic.
+        self.scanner.next_element(usize::MAX).ok().flatten()
+    }
+}
+
+/// One element: what one proxy hop said about its peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element<'a> {
+    raw: &'a str,
+    offset: usize,
+    index: usize,
+    pairs: usize,
+    syntax: Syntax,
+    hash: Option<Value<'a>>,
+    cert: Option<Value<'a>>,
+    chain: Option<Value<'a>>,
+    subject: Option<Value<'a>>,
+}
+
+impl<'a> Element<'a> {
+    /// Position of this element in the header, from 0.
+    pub const fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Byte offset of the element in the header.
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The element's text.
+    pub const fn as_str(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Number of pairs.
+    pub const fn pair_count(&self) -> usize {
+        self.pairs
+    }
+
+    /// `Hash`, if present (validated as 64 or 40 hex digits).
+    pub const fn hash(&self) -> Option<Value<'a>> {
+        self.hash
+    }
+
+    /// `Cert`, if present (still URL-encoded).
+    pub const fn cert(&self) -> Option<Value<'a>> {
+        self.cert
+    }
+
+    /// `Chain`, if present (still URL-encoded).
+    pub const fn chain(&self) -> Option<Value<'a>> {
+        self.chain
+    }
+
+    /// `Subject`, if present.
+    pub const fn subject(&self) -> Option<Value<'a>> {
+        self.subject
+    }
+
+    /// All pairs, in order.
+    pub fn pairs(&self) -> Pairs<'a> {
+        Pairs {
+            scanner: Scanner::at(self.raw, self.offset, self.syntax),
+        }
+    }
+
+    /// The `By` values, in order.
+    pub fn by(&self) -> impl Iterator<Item = Value<'a>> + 'a {
+        self.values(Key::By)
+    }
+
+    /// The `URI` (and legacy `SAN`) values, in order. Envoy writes `URI=`
+    /// (an empty value) when the certificate has no URI SAN.
+    pub fn uri(&self) -> impl Iterator<Item = Value<'a>> + 'a {
+        self.values(Key::Uri)
+    }
+
+    /// The `DNS` values, in order.
+    pub fn dns(&self) -> impl Iterator<Item = Value<'a>> + 'a {
+        self.values(Key::Dns)
+    }
+
+    fn values(&self, key: Key) -> impl Iterator<Item = Value<'a>> + 'a {
+        self.pairs().filter(move |p| p.key == key).map(|p| p.value)
+    }
+}
+
+/// Iterator over the pairs of an [`Element`].
+#[derive(Debug, Clone)]
+pub struct Pairs<'a> {
+    scanner: Scanner<'a>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = Pair<'a>;
+
+    fn next(&mut self) -> Option<Pair<'a>> {
+        loop {
+            match self.scanner.next_pair() {
+                Ok(Step::Pair(p, _)) => return Some(p),
+                Ok(Step::Skip) => continue,
+                Ok(Step::End) | Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// What follows a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delim {
+    Semicolon,
+    Comma,
+    End,
+}
+
+enum Step<'a> {
+    Pair(Pair<'a>, Delim),
+    /// An empty pair skipped in lenient mode (or an allowed trailing `;`).
+    Skip,
+    /// End of element (a `,` consumed, or end of input).
+    End,
+}
+
+#[derive(Debug, Clone)]
+struct Scanner<'a> {
+    input: &'a str,
+    /// Offset of `input` within the whole header (for error offsets).
+    base: usize,
+    pos: usize,
+    syntax: Syntax,
+    index: usize,
+    last_start: usize,
+    /// True once the current element's end was reached.
+    element_done: bool,
+    /// True when the last element ended with `,`, so another must follow.
+    after_comma: bool,
+}
+
+const fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+const fn is_ctl(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+const fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+const fn is_hex_hash(s: &[u8]) -> bool {
+    if s.len() != 64 && s.len() != 40 {
+        return false;
+    }
+    let mut i = 0;
+    while i < s.len() {
+        if !s[i].is_ascii_hexdigit() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl<'a> Scanner<'a> {
+    const fn new(input: &'a str, syntax: Syntax) -> Self {
+        Self::at(input, 0, syntax)
+    }
+
+    const fn at(input: &'a str, base: usize, syntax: Syntax) -> Self {
+        Self {
+            input,
+            base,
+            pos: 0,
+            syntax,
+            index: 0,
+            last_start: base,
+            element_done: false,
+            after_comma: false,
+        }
+    }
+
+    const fn lenient(&self) -> bool {
+        matches!(self.syntax, Syntax::Lenient)
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.input.as_bytes()
+    }
+
+    fn err(&self, kind: K, at: usize) -> ParseError {
+        ParseError::new(kind, self.base + at)
+    }
+
+    fn skip_ows(&mut self) {
+        let b = self.bytes();
+        while self.pos < b.len() && is_ows(b[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    /// Scans one element. `Ok(None)` at the end of input.
+    fn next_element(&mut self, max_pairs: usize) -> Result<Option<Element<'a>>, ParseError> {
+        let b = self.bytes();
+        loop {
+            if self.lenient() {
+                self.skip_ows();
+            }
+            if self.pos >= b.len() {
+                if !self.after_comma || self.lenient() {
+                    return Ok(None);
+                }
+                // Header ended right after a ",".
+                return Err(self.err(K::EmptyElement, self.pos));
+            }
+            if b[self.pos] == b',' {
+                if self.lenient() {
+                    self.pos += 1;
+                    continue;
+                }
+                return Err(self.err(K::EmptyElement, self.pos));
+            }
+            break;
+        }
+        let start = self.pos;
+        self.last_start = self.base + start;
+        self.element_done = false;
+        let mut element = Element {
+            raw: "",
+            offset: self.base + start,
+            index: self.index,
+            pairs: 0,
+            syntax: self.syntax,
+            hash: None,
+            cert: None,
+            chain: None,
+            subject: None,
+        };
+        let mut seen = 0u8;
+        let mut end = start;
+        loop {
+            match self.next_pair()? {
+                Step::Pair(pair, delim) => {
+                    element.pairs += 1;
+                    if element.pairs > max_pairs {
+                        return Err(ParseError::new(K::TooManyPairs, pair.value.offset));
+                    }
+                    let bit = pair.key.singleton_bit();
+                    if seen & bit != 0 {
+                        return Err(ParseError::new(K::DuplicateKey, pair.key_offset));
+                    }
+                    seen |= bit;
+                    match pair.key {
+                        Key::Hash => {
+                            if !is_hex_hash(pair.value.raw.as_bytes()) {
+                                return Err(ParseError::new(K::InvalidHash, pair.value.offset));
+                            }
+                            element.hash = Some(pair.value);
+                        }
+                        Key::Cert => element.cert = Some(pair.value),
+                        Key::Chain => element.chain = Some(pair.value),
+                        Key::Subject => element.subject = Some(pair.value),
+                        _ => {}
+                    }
+                    end = self.value_end(&pair);
+                    if delim == Delim::Comma || delim == Delim::End {
+                        break;
+                    }
+                }
+                Step::Skip => {}
+                Step::End => break,
+            }
+        }
+        if element.pairs == 0 {
+            return Err(self.err(K::EmptyElement, start));
+        }
+        element.raw = &self.input[start..end.max(start)];
+        self.index += 1;
+        Ok(Some(element))
+    }
+
+    /// Position just past a pair's value (and its closing quote).
+    fn value_end(&self, pair: &Pair<'a>) -> usize {
+        let v = pair.value.offset - self.base + pair.value.raw.len();
+        if pair.value.quoted { v + 1 } else { v }
+    }
+
+    /// Scans one pair at `pos`, consuming the delimiter after it.
+    fn next_pair(&mut self) -> Result<Step<'a>, ParseError> {
+        let b = self.bytes();
+        if self.element_done {
+            return Ok(Step::End);
+        }
+        let pair_start = self.pos;
+        if self.lenient() {
+            self.skip_ows();
+        }
+        if self.pos >= b.len() {
+            self.element_done = true;
+            return Ok(Step::End);
+        }
+        match b[self.pos] {
+            b';' => {
+                if self.lenient() {
+                    self.pos += 1;
+                    return Ok(Step::Skip);
+                }
+                return Err(self.err(K::EmptyPair, self.pos));
+            }
+            b',' => {
+                // Only reached in lenient mode (an empty pair before ",") or
+                // after an allowed trailing ";".
+                self.pos += 1;
+                self.element_done = true;
+                self.after_comma = true;
+                return Ok(Step::End);
+            }
+            c if is_ows(c) => return Err(self.err(K::UnexpectedWhitespace, self.pos)),
+            _ => {}
+        }
+
+        // Key.
+        let key_start = self.pos;
+        while self.pos < b.len() && is_token(b[self.pos]) {
+            self.pos += 1;
+        }
+        let key_end = self.pos;
+        if self.lenient() {
+            self.skip_ows();
+        }
+        match b.get(self.pos) {
+            Some(b'=') => {}
+            None | Some(b';' | b',') => return Err(self.err(K::MissingEquals, pair_start)),
+            Some(c) if is_ows(*c) => return Err(self.err(K::UnexpectedWhitespace, self.pos)),
+            Some(_) => return Err(self.err(K::InvalidKey, key_start)),
+        }
+        if key_end == key_start {
+            return Err(self.err(K::InvalidKey, key_start));
+        }
+        let key_raw = &self.input[key_start..key_end];
+        let key = Key::classify(key_raw.as_bytes());
+        if key == Key::Other && !self.lenient() {
+            return Err(self.err(K::UnknownKey, key_start));
+        }
+        self.pos += 1; // '='
+        if self.lenient() {
+            self.skip_ows();
+        }
+
+        // Value.
+        let value = if b.get(self.pos) == Some(&b'"') {
+            let open = self.pos;
+            self.pos += 1;
+            let vstart = self.pos;
+            loop {
+                match b.get(self.pos) {
+                    None => return Err(self.err(K::UnterminatedQuote, open)),
+                    Some(b'"') => break,
+                    Some(b'\\') => {
+                        if self.pos + 1 >= b.len() {
+                            return Err(self.err(K::UnterminatedQuote, open));
+                        }
+                        if is_ctl(b[self.pos + 1]) {
+                            return Err(self.err(K::ControlCharacter, self.pos + 1));
+                        }
+                        self.pos += 2;
+                    }
+                    Some(&c) if is_ctl(c) => return Err(self.err(K::ControlCharacter, self.pos)),
+                    Some(_) => self.pos += 1,
+                }
+            }
+            let v = Value {
+                raw: &self.input[vstart..self.pos],
+                quoted: true,
+                offset: self.base + vstart,
+            };
+            self.pos += 1; // closing quote
+            if self.lenient() {
+                self.skip_ows();
+            }
+            match b.get(self.pos) {
+                None | Some(b';' | b',') => {}
+                Some(_) => return Err(self.err(K::TextAfterQuote, self.pos)),
+            }
+            v
+        } else {
+            let vstart = self.pos;
+            while let Some(&c) = b.get(self.pos) {
+                match c {
+                    b';' | b',' => break,
+                    b'"' => return Err(self.err(K::QuoteInBareValue, self.pos)),
+                    c if is_ctl(c) => return Err(self.err(K::ControlCharacter, self.pos)),
+                    _ => self.pos += 1,
+                }
+            }
+            let mut vend = self.pos;
+            if self.lenient() {
+                while vend > vstart && is_ows(b[vend - 1]) {
+                    vend -= 1;
+                }
+            }
+            Value {
+                raw: &self.input[vstart..vend],
+                quoted: false,
+                offset: self.base + vstart,
+            }
+        };
+
+        let delim = match b.get(self.pos) {
+            None => Delim::End,
+            Some(b',') => {
+                self.pos += 1;
+                Delim::Comma
+            }
+            Some(_) => {
+                // ';'
+                self.pos += 1;
+                // A ';' right before ',' or the end closes the element (the
+                // trailing ';' of Azure Container Apps' documented form).
+                let mut look = self.pos;
+                if self.lenient() {
+                    while look < b.len() && is_ows(b[look]) {
+                        look += 1;
+                    }
+                }
+                match b.get(look) {
+                    None => {
+                        self.pos = look;
+                        Delim::End
+                    }
+                    Some(b',') => {
+                        self.pos = look + 1;
+                        Delim::Comma
+                    }
+                    Some(_) => Delim::Semicolon,
+                }
+            }
+        };
+        if delim != Delim::Semicolon {
+            self.element_done = true;
+            self.after_comma = delim == Delim::Comma;
+        }
+        Ok(Step::Pair(
+            Pair {
+                key,
+                key_raw,
+                key_offset: self.base + key_start,
+                value,
+            },
+            delim,
+        ))
+    }
+}
+
+/// Turns a syntax error on what is really a different format into a clearer one.
+fn refine_error(input: &str, e: ParseError) -> ParseError {
+    if matches!(e.kind(), K::MissingEquals | K::InvalidKey) && looks_like_bare_base64_der(input) {
+        return ParseError::new(K::WrongFormat, 0);
+    }
+    e
+}
+
+/// Whether `s` looks like a base64 DER certificate (it starts with `MII`,
+/// the encoding of a long SEQUENCE header, and is all base64).
+pub(crate) fn looks_like_bare_base64_der(s: &str) -> bool {
+    let s = s.trim();
+    s.len() >= 64
+        && s.starts_with("MII")
+        && s
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::ParseErrorKind;
+
+    const H: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+    fn kind(input: &str) -> ParseErrorKind {
+        XfccHeader::parse(input).unwrap_err().kind()
+    }
+
+    fn lenient(input: &str) -> Result<XfccHeader<'_>, ParseError> {
+        XfccHeader::parse_with(input, &ParseOptions::DEFAULT.syntax(Syntax::Lenient))
+    }
+
+    #[test]
+    fn accepts_envoy_full_element() {
+        let s = format!(
+            "By=spiffe://a/b;By=spiffe://a/c;Hash={H};Cert=\"-----BEGIN%20CERTIFICATE-----%0AMII%2B%3D%0A\";Chain=\"x\";Subject=\"CN=a\\,b,O=c\";URI=spiffe://client;URI=;DNS=a.example;DNS=b.example"
+        );
+        let h = XfccHeader::parse(&s).unwrap();
+        assert_eq!(h.len(), 1);
+        let e = h.elements().next().unwrap();
+        assert_eq!(e.by().map(|v| v.raw()).collect::<Vec<_>>(), ["spiffe://a/b", "spiffe://a/c"]);
+        assert_eq!(e.hash().unwrap().raw(), H);
+        assert!(e.cert().unwrap().is_quoted());
+        assert_eq!(e.cert().unwrap().raw(), "-----BEGIN%20CERTIFICATE-----%0AMII%2B%3D%0A");
+        assert_eq!(e.chain().unwrap().raw(), "x");
+        assert_eq!(e.subject().unwrap().raw(), "CN=a\\,b,O=c");
+        assert_eq!(e.uri().map(|v| v.raw()).collect::<Vec<_>>(), ["spiffe://client", ""]);
+        assert_eq!(e.dns().map(|v| v.raw()).collect::<Vec<_>>(), ["a.example", "b.example"]);
+        assert_eq!(e.pair_count(), 10);
+        assert_eq!(e.as_str(), s);
+    }
+
+    #[test]
+    fn accepts_keys_in_any_case_and_legacy_san() {
+        let s = format!("BY=x;hash={H};SAN=spiffe://legacy;dns=d");
+        let e = XfccHeader::parse(&s).unwrap().element(0).unwrap();
+        assert_eq!(e.by().count(), 1);
+        assert!(e.hash().is_some());
+        assert_eq!(e.uri().next().unwrap().raw(), "spiffe://legacy");
+        assert_eq!(e.dns().next().unwrap().raw(), "d");
+    }
+
+    #[test]
+    fn accepts_aca_trailing_semicolon() {
+        let s = format!("Hash={H};Cert=\"a\";Chain=\"b\";");
+        let h = XfccHeader::parse(&s).unwrap();
+        assert_eq!(h.len(), 1);
+        let e = h.element(0).unwrap();
+        assert_eq!(e.chain().unwrap().raw(), "b");
+        assert_eq!(e.as_str(), format!("Hash={H};Cert=\"a\";Chain=\"b\""));
+        // Also before a following element.
+        let two = format!("Hash={H};,Hash={H};");
+        assert_eq!(XfccHeader::parse(&two).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn accepts_delimiters_inside_quotes() {
+        let s = r#"Subject="CN=a\,b\;c\"d\\e+OU=x,O=y;z";URI=u"#;
+        let e = XfccHeader::parse(s).unwrap().element(0).unwrap();
+        assert_eq!(e.subject().unwrap().raw(), r#"CN=a\,b\;c\"d\\e+OU=x,O=y;z"#);
+        assert_eq!(e.uri().next().unwrap().raw(), "u");
+    }
+
+    #[test]
+    fn accepts_equals_in_bare_value() {
+        let e = XfccHeader::parse("URI=urn:a=b=c").unwrap().element(0).unwrap();
+        assert_eq!(e.uri().next().unwrap().raw(), "urn:a=b=c");
+    }
+
+    #[test]
+    fn splits_elements_in_order() {
+        let s = format!("Hash={H};URI=first,By=proxy;Hash={H};URI=second");
+        let h = XfccHeader::parse(&s).unwrap();
+        assert_eq!(h.len(), 2);
+        let e: Vec<_> = h.elements().collect();
+        assert_eq!(e[0].index(), 0);
+        assert_eq!(e[1].index(), 1);
+        assert_eq!(e[1].offset(), s.find(",By").unwrap() + 1);
+        assert_eq!(e[1].uri().next().unwrap().raw(), "second");
+        assert_eq!(e[1].by().next().unwrap().offset(), s.find("proxy").unwrap());
+    }
+
+    #[test]
+    fn unescapes_only_quote_and_backslash() {
+        let e = XfccHeader::parse(r#"Subject="a\"b\\c\,d""#).unwrap().element(0).unwrap();
+        assert_eq!(e.subject().unwrap().unescaped(), r#"a"b\c\,d"#);
+        let e = XfccHeader::parse("URI=plain").unwrap().element(0).unwrap();
+        assert!(matches!(e.uri().next().unwrap().unescaped(), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn accepts_empty_values() {
+        let e = XfccHeader::parse("Subject=\"\";URI=").unwrap().element(0).unwrap();
+        assert_eq!(e.subject().unwrap().raw(), "");
+        assert_eq!(e.uri().next().unwrap().raw(), "");
+    }
+
+    #[test]
+    fn rejects_empty() {
+        assert_eq!(kind(""), ParseErrorKind::Empty);
+        assert_eq!(lenient(" , ").unwrap_err().kind(), ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn rejects_unterminated_quote_at_the_quote() {
+        let e = XfccHeader::parse("URI=a;Cert=\"abc").unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::UnterminatedQuote);
+        assert_eq!(e.offset(), 11);
+        assert_eq!(kind("Cert=\"abc\\\""), ParseErrorKind::UnterminatedQuote);
+        assert_eq!(kind("Cert=\"abc\\"), ParseErrorKind::UnterminatedQuote);
+    }
+
+    #[test]
+    fn rejects_text_after_quote() {
+        assert_eq!(kind("Cert=\"a\"b;URI=x"), ParseErrorKind::TextAfterQuote);
+        assert_eq!(kind("Cert=\"a\" ;URI=x"), ParseErrorKind::TextAfterQuote);
+    }
+
+    #[test]
+    fn rejects_quote_in_bare_value() {
+        // Quote smuggling: Subject=x";Cert=<legit>;URI=";Cert=<forged>
+        let e = XfccHeader::parse("Subject=x\";Cert=\"a\";URI=\";Cert=\"b\"").unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::QuoteInBareValue);
+        assert_eq!(e.offset(), 9);
+    }
+
+    #[test]
+    fn rejects_pair_without_equals() {
+        assert_eq!(kind("URI=a;Cert"), ParseErrorKind::MissingEquals);
+        assert_eq!(kind("Cert;URI=a"), ParseErrorKind::MissingEquals);
+    }
+
+    #[test]
+    fn rejects_invalid_keys() {
+        assert_eq!(kind("=a"), ParseErrorKind::InvalidKey);
+        assert_eq!(kind("\"By\"=a"), ParseErrorKind::InvalidKey);
+        assert_eq!(kind("B.y=a"), ParseErrorKind::InvalidKey);
+    }
+
+    #[test]
+    fn rejects_unknown_key_in_strict_mode_only() {
+        assert_eq!(kind("URI=a;Foo=b"), ParseErrorKind::UnknownKey);
+        let h = lenient("URI=a;Foo=b").unwrap();
+        let pairs: Vec<_> = h.element(0).unwrap().pairs().collect();
+        assert_eq!(pairs[1].key(), Key::Other);
+        assert_eq!(pairs[1].key_raw(), "Foo");
+    }
+
+    #[test]
+    fn rejects_duplicate_singletons() {
+        for key in ["Hash", "Cert", "Chain", "Subject"] {
+            let value = if key == "Hash" { H.to_owned() } else { "\"x\"".to_owned() };
+            let s = format!("{key}={value};URI=a;{}={value}", key.to_ascii_lowercase());
+            let e = XfccHeader::parse(&s).unwrap_err();
+            assert_eq!(e.kind(), ParseErrorKind::DuplicateKey, "{key}");
+            assert_eq!(e.offset(), s.rfind(';').unwrap() + 1, "{key}");
+        }
+    }
+
+    #[test]
+    fn accepts_repeated_multi_keys_and_same_singleton_in_other_elements() {
+        let s = format!("By=a;By=b;URI=c;URI=d;DNS=e;DNS=f;Hash={H},Hash={H}");
+        assert_eq!(XfccHeader::parse(&s).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rejects_empty_pairs_and_elements_in_strict_mode() {
+        assert_eq!(kind("URI=a;;DNS=b"), ParseErrorKind::EmptyPair);
+        assert_eq!(kind(";URI=a"), ParseErrorKind::EmptyPair);
+        assert_eq!(kind("URI=a,,URI=b"), ParseErrorKind::EmptyElement);
+        assert_eq!(kind(",URI=a"), ParseErrorKind::EmptyElement);
+        assert_eq!(kind("URI=a,"), ParseErrorKind::EmptyElement);
+        assert_eq!(kind("URI=a;;"), ParseErrorKind::EmptyPair);
+    }
+
+    #[test]
+    fn lenient_skips_whitespace_and_empties() {
+        let h = lenient(" URI = a ; ; DNS=\"b\" , , Hash = ".to_owned().as_str().trim_end())
+            .err()
+            .map(|e| e.kind());
+        // "Hash = " ends without a value: empty bare value is not a valid hash.
+        assert_eq!(h, Some(ParseErrorKind::InvalidHash));
+        let h = lenient(" URI = a ; ; DNS=\"b\" , , URI=c ;").unwrap();
+        assert_eq!(h.len(), 2);
+        let e0 = h.element(0).unwrap();
+        assert_eq!(e0.uri().next().unwrap().raw(), "a");
+        assert_eq!(e0.dns().next().unwrap().raw(), "b");
+        assert_eq!(h.element(1).unwrap().uri().next().unwrap().raw(), "c");
+    }
+
+    #[test]
+    fn rejects_whitespace_in_strict_mode() {
+        assert_eq!(kind(" URI=a"), ParseErrorKind::UnexpectedWhitespace);
+        assert_eq!(kind("URI=a; DNS=b"), ParseErrorKind::UnexpectedWhitespace);
+        assert_eq!(kind("URI =a"), ParseErrorKind::UnexpectedWhitespace);
+    }
+
+    #[test]
+    fn rejects_control_characters() {
+        assert_eq!(kind("URI=a\nb"), ParseErrorKind::ControlCharacter);
+        assert_eq!(kind("Cert=\"a\r\nb\""), ParseErrorKind::ControlCharacter);
+        assert_eq!(kind("Cert=\"a\\\0\""), ParseErrorKind::ControlCharacter);
+    }
+
+    #[test]
+    fn rejects_bad_hash() {
+        assert_eq!(kind("Hash=abc"), ParseErrorKind::InvalidHash);
+        let colons = "AB:".repeat(31) + "AB";
+        assert_eq!(kind(&format!("Hash={colons}")), ParseErrorKind::InvalidHash);
+        let g = "g".repeat(64);
+        assert_eq!(kind(&format!("Hash={g}")), ParseErrorKind::InvalidHash);
+        // Uppercase (Linkerd 1) and SHA-1 length are fine on the wire.
+        assert!(XfccHeader::parse(&format!("Hash={}", H.to_uppercase())).is_ok());
+        assert!(XfccHeader::parse(&format!("Hash={}", &H[..40])).is_ok());
+    }
+
+    #[test]
+    fn rejects_non_utf8() {
+        let e = XfccHeader::parse_bytes(b"URI=\xff", &ParseOptions::DEFAULT).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::InvalidUtf8);
+        assert_eq!(e.offset(), 4);
+    }
+
+    #[test]
+    fn enforces_limits() {
+        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_bytes(10));
+        let e = XfccHeader::parse_with("URI=0123456789", &opts).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ParseErrorKind::TooLong, 10));
+        let e = XfccHeader::parse_bytes(b"URI=0123456789", &opts).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::TooLong);
+
+        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_elements(2));
+        assert!(XfccHeader::parse_with("URI=a,URI=b", &opts).is_ok());
+        let e = XfccHeader::parse_with("URI=a,URI=b,URI=c", &opts).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ParseErrorKind::TooManyElements, 12));
+
+        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_pairs(2));
+        assert!(XfccHeader::parse_with("URI=a;URI=b", &opts).is_ok());
+        let e = XfccHeader::parse_with("URI=a;URI=b;URI=c", &opts).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::TooManyPairs);
+
+        let many = vec!["URI=a"; 33].join(",");
+        assert_eq!(kind(&many), ParseErrorKind::TooManyElements);
+        let big = format!("URI={}", "a".repeat(64 * 1024));
+        assert_eq!(kind(&big), ParseErrorKind::TooLong);
+    }
+
+    #[test]
+    fn detects_gorouter_raw_format() {
+        let der_b64 = format!("MIIC{}", "A".repeat(200));
+        assert_eq!(kind(&der_b64), ParseErrorKind::WrongFormat);
+    }
+
+    #[test]
+    fn unquoted_uri_with_delimiters_splits_as_written() {
+        // What Envoy emits for a URI SAN of `spiffe://x,Cert="..."` (envoy#32945):
+        // the parser splits it; consistency checks catch the mismatch later.
+        let s = format!("Hash={H};URI=spiffe://x,Cert=\"victim\"");
+        let h = XfccHeader::parse(&s).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.element(0).unwrap().uri().next().unwrap().raw(), "spiffe://x");
+        assert_eq!(h.element(1).unwrap().cert().unwrap().raw(), "victim");
+    }
+
+    #[test]
+    fn error_messages_never_echo_input() {
+        let secret = "SECRETSECRET";
+        for input in [
+            format!("Cert=\"{secret}"),
+            format!("URI={secret}\""),
+            format!("{secret}"),
+            format!("Hash={secret}"),
+        ] {
+            let e = XfccHeader::parse(&input).unwrap_err();
+            assert!(!e.to_string().contains(secret), "{e}");
+            assert!(!format!("{e:?}").contains(secret));
+        }
+    }
+}
