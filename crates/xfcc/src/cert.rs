@@ -222,8 +222,8 @@ impl CertIdentity {
         );
 
         let (raw_issuer, raw_subject) = raw_names(&der).unzip();
-        let subject = DistinguishedName::from_name(tbs.subject(), raw_subject);
-        let issuer = DistinguishedName::from_name(tbs.issuer(), raw_issuer);
+        let subject = DistinguishedName::from_name(tbs.subject(), raw_subject).ok_or_else(bad)?;
+        let issuer = DistinguishedName::from_name(tbs.issuer(), raw_issuer).ok_or_else(bad)?;
         let validity = tbs.validity();
         let sha256 = Sha256::digest(&der).into();
         let sha1 = Sha1::digest(&der).into();
@@ -324,7 +324,10 @@ impl CertIdentity {
     /// Serial number as uppercase hex, without leading `00` padding bytes.
     pub fn serial_hex(&self) -> String {
         let s = &self.inner.serial;
-        let start = s.iter().position(|&b| b != 0).unwrap_or(s.len().saturating_sub(1));
+        let start = s
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(s.len().saturating_sub(1));
         hex_upper(&s[start..])
     }
 
@@ -394,7 +397,9 @@ fn key_info(alg: &ObjectIdentifier, params: Option<&der::Any>, key: &[u8]) -> Pu
             .and_then(|k| {
                 let m = k.modulus.as_bytes();
                 let first = *m.first()?;
-                u32::try_from(m.len() * 8).ok()?.checked_sub(first.leading_zeros())
+                u32::try_from(m.len() * 8)
+                    .ok()?
+                    .checked_sub(first.leading_zeros())
             })
             .unwrap_or(0);
         (KeyAlgorithm::Rsa, bits)

@@ -130,9 +130,10 @@ pub(crate) fn decode_certificates(
 fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
     let mut text = Cow::Borrowed(value);
     if value.contains('%') {
-        let bytes = percent_decode(value.as_bytes())
-            .ok_or(Error::cert(C::BadPercentEncoding, field))?;
-        text = Cow::Owned(String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, field))?);
+        let bytes =
+            percent_decode(value.as_bytes()).ok_or(Error::cert(C::BadPercentEncoding, field))?;
+        text =
+            Cow::Owned(String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, field))?);
     }
     if text.contains("\\n") {
         text = Cow::Owned(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
@@ -182,7 +183,11 @@ fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>
         }
         if out.len() == max {
             return Err(Error::cert(
-                if max == 1 { C::MultipleCertificates } else { C::ChainTooLong },
+                if max == 1 {
+                    C::MultipleCertificates
+                } else {
+                    C::ChainTooLong
+                },
                 field,
             ));
         }
@@ -190,12 +195,14 @@ fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>
         let body_and_rest = rest
             .strip_prefix(BEGIN)
             .ok_or(Error::cert(C::BadPem, field))?;
-        let end = body_and_rest.find(END).ok_or(Error::cert(C::BadPem, field))?;
+        let end = body_and_rest
+            .find(END)
+            .ok_or(Error::cert(C::BadPem, field))?;
         let block_len = BEGIN.len() + end + END.len();
         let block = &rest[..block_len];
         let body = &body_and_rest[..end];
         let der = match pem_rfc7468::decode_vec(block.as_bytes()) {
-            Ok((label, der)) if label == "CERTIFICATE" => der,
+            Ok(("CERTIFICATE", der)) => der,
             // No line breaks, other line widths, CRLF: decode the body as
             // plain base64 with whitespace removed.
             _ => decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?,
@@ -281,8 +288,15 @@ impl Element<'_> {
                 None => return Ok(None),
             },
         };
-        let field = if self.cert().is_some() { Field::Cert } else { Field::Chain(0) };
-        let offset = self.cert().or(self.chain()).map_or(self.offset(), |v| v.offset());
+        let field = if self.cert().is_some() {
+            Field::Cert
+        } else {
+            Field::Chain(0)
+        };
+        let offset = self
+            .cert()
+            .or(self.chain())
+            .map_or(self.offset(), |v| v.offset());
         let leaf = CertIdentity::from_der_field(leaf_der, field).map_err(|e| at(e, offset))?;
         let leaf_in_chain = !chain.is_empty();
         Ok(Some(ForwardedCert::new(leaf, chain, leaf_in_chain)))
@@ -370,10 +384,10 @@ impl XfccHeader<'_> {
     /// no certificate at all are skipped.
     pub fn check_all(&self, limits: &Limits) -> Result<(), Error> {
         for element in self.elements() {
-            if let Some(fc) = element.decode_unchecked(limits)? {
-                if let Some(problem) = element.inconsistencies(&fc).next() {
-                    return Err(Error::inconsistent(problem).with_element(element.index()));
-                }
+            if let Some(fc) = element.decode_unchecked(limits)?
+                && let Some(problem) = element.inconsistencies(&fc).next()
+            {
+                return Err(Error::inconsistent(problem).with_element(element.index()));
             }
         }
         Ok(())
@@ -410,7 +424,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage_values() {
-        for v in ["", "   ", "%zz", "-----BEGIN CERTIFICATE-----", "not base64!", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----"] {
+        for v in [
+            "",
+            "   ",
+            "%zz",
+            "-----BEGIN CERTIFICATE-----",
+            "not base64!",
+            "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----",
+        ] {
             assert!(decode_certificate(v).is_err(), "{v:?}");
         }
         let e = decode_certificate("%zz").unwrap_err();

@@ -111,7 +111,7 @@ fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
 /// assert_eq!(a.to_string(), r"CN=José,O=Acme\, Inc.");
 /// # Ok::<(), xfcc::DnError>(())
 /// ```
-#[derive(Debug, Clone, Default, Eq, Hash)]
+#[derive(Debug, Clone, Default, Eq)]
 pub struct DistinguishedName {
     rdns: Vec<Vec<NameAttribute>>,
 }
@@ -179,17 +179,28 @@ impl DistinguishedName {
     /// Reads a name from a certificate's DER, keeping the attributes of a
     /// multi-valued RDN in encoded order (x509-cert re-sorts them; OpenSSL
     /// and Envoy print them as encoded). Falls back to x509-cert's view.
-    pub(crate) fn from_name(name: &Name, raw: Option<&[u8]>) -> Self {
-        if let Some(dn) = raw.and_then(|r| Self::from_raw(r).ok()) {
-            return dn;
-        }
+    ///
+    /// `None` when an attribute type is not minimally encoded (DER demands
+    /// it; such an OID prints like another one but never compares equal).
+    pub(crate) fn from_name(name: &Name, raw: Option<&[u8]>) -> Option<Self> {
+        let dn = match raw.and_then(|r| Self::from_raw(r).ok()) {
+            Some(dn) => dn,
+            None => Self::from_parsed(name),
+        };
+        let minimal = dn.attributes().all(|a| is_minimal_oid(a.oid.as_bytes()));
+        minimal.then_some(dn)
+    }
+
+    fn from_parsed(name: &Name) -> Self {
         let rdns = name
             .iter_rdn()
             .map(|rdn| {
                 rdn.iter()
-                    .map(|atv| attribute(atv.oid, atv.value.tag(), atv.value.value(), || {
-                        atv.value.to_der().unwrap_or_default()
-                    }))
+                    .map(|atv| {
+                        attribute(atv.oid, atv.value.tag(), atv.value.value(), || {
+                            atv.value.to_der().unwrap_or_default()
+                        })
+                    })
                     .collect()
             })
             .collect();
@@ -363,6 +374,18 @@ fn write_hex_der_of_text(f: &mut impl fmt::Write, t: &str) -> fmt::Result {
 }
 
 /// Decodes an ASN.1 string value as OpenSSL's `UTF8_CONVERT` does.
+/// True when no arc of the encoded OID starts with a 0x80 byte.
+fn is_minimal_oid(bytes: &[u8]) -> bool {
+    let mut arc_start = true;
+    for &b in bytes {
+        if arc_start && b == 0x80 {
+            return false;
+        }
+        arc_start = b & 0x80 == 0;
+    }
+    true
+}
+
 fn attribute(
     oid: ObjectIdentifier,
     tag: Tag,
@@ -388,11 +411,15 @@ fn decode_string(tag: Tag, bytes: &[u8]) -> Option<String> {
         // T61 is treated as Latin-1, as OpenSSL does.
         Tag::TeletexString => Some(bytes.iter().map(|&b| char::from(b)).collect()),
         Tag::BmpString => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return None;
             }
-            let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+            let units = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]));
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
         }
         _ => None,
     }
@@ -472,10 +499,14 @@ impl DnParser<'_> {
             match c {
                 b',' | b';' | b'+' => break,
                 b'\\' => {
-                    let n = *self.s.get(self.pos + 1).ok_or(DnError::InvalidEscape(self.pos))?;
-                    if let (Some(hi), Some(lo)) =
-                        (hex_digit(n), self.s.get(self.pos + 2).and_then(|&c| hex_digit(c)))
-                    {
+                    let n = *self
+                        .s
+                        .get(self.pos + 1)
+                        .ok_or(DnError::InvalidEscape(self.pos))?;
+                    if let (Some(hi), Some(lo)) = (
+                        hex_digit(n),
+                        self.s.get(self.pos + 2).and_then(|&c| hex_digit(c)),
+                    ) {
                         bytes.push(hi << 4 | lo);
                         self.pos += 3;
                     } else if matches!(
@@ -532,33 +563,168 @@ const fn oid(s: &str) -> ObjectIdentifier {
 pub(crate) const CN: ObjectIdentifier = oid("2.5.4.3");
 
 static ATTRS: &[AttrInfo] = &[
-    AttrInfo { oid: CN, rfc4514: "CN", openssl: "CN", aliases: &["commonName"] },
-    AttrInfo { oid: oid("2.5.4.4"), rfc4514: "SN", openssl: "SN", aliases: &["surname"] },
-    AttrInfo { oid: oid("2.5.4.5"), rfc4514: "serialNumber", openssl: "serialNumber", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.6"), rfc4514: "C", openssl: "C", aliases: &["countryName"] },
-    AttrInfo { oid: oid("2.5.4.7"), rfc4514: "L", openssl: "L", aliases: &["localityName"] },
-    AttrInfo { oid: oid("2.5.4.8"), rfc4514: "ST", openssl: "ST", aliases: &["S", "stateOrProvinceName"] },
-    AttrInfo { oid: oid("2.5.4.9"), rfc4514: "STREET", openssl: "street", aliases: &["streetAddress"] },
-    AttrInfo { oid: oid("2.5.4.10"), rfc4514: "O", openssl: "O", aliases: &["organizationName"] },
-    AttrInfo { oid: oid("2.5.4.11"), rfc4514: "OU", openssl: "OU", aliases: &["organizationalUnitName"] },
-    AttrInfo { oid: oid("2.5.4.12"), rfc4514: "title", openssl: "title", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.13"), rfc4514: "description", openssl: "description", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.15"), rfc4514: "businessCategory", openssl: "businessCategory", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.17"), rfc4514: "postalCode", openssl: "postalCode", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.41"), rfc4514: "name", openssl: "name", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.42"), rfc4514: "GN", openssl: "GN", aliases: &["givenName"] },
-    AttrInfo { oid: oid("2.5.4.43"), rfc4514: "initials", openssl: "initials", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.44"), rfc4514: "generationQualifier", openssl: "generationQualifier", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.46"), rfc4514: "dnQualifier", openssl: "dnQualifier", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.65"), rfc4514: "pseudonym", openssl: "pseudonym", aliases: &[] },
-    AttrInfo { oid: oid("2.5.4.97"), rfc4514: "organizationIdentifier", openssl: "organizationIdentifier", aliases: &[] },
-    AttrInfo { oid: oid("0.9.2342.19200300.100.1.25"), rfc4514: "DC", openssl: "DC", aliases: &["domainComponent"] },
-    AttrInfo { oid: oid("0.9.2342.19200300.100.1.1"), rfc4514: "UID", openssl: "UID", aliases: &["userId"] },
-    AttrInfo { oid: oid("1.2.840.113549.1.9.1"), rfc4514: "emailAddress", openssl: "emailAddress", aliases: &["E", "email"] },
-    AttrInfo { oid: oid("1.2.840.113549.1.9.2"), rfc4514: "unstructuredName", openssl: "unstructuredName", aliases: &[] },
-    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.1"), rfc4514: "jurisdictionL", openssl: "jurisdictionL", aliases: &[] },
-    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.2"), rfc4514: "jurisdictionST", openssl: "jurisdictionST", aliases: &[] },
-    AttrInfo { oid: oid("1.3.6.1.4.1.311.60.2.1.3"), rfc4514: "jurisdictionC", openssl: "jurisdictionC", aliases: &[] },
+    AttrInfo {
+        oid: CN,
+        rfc4514: "CN",
+        openssl: "CN",
+        aliases: &["commonName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.4"),
+        rfc4514: "SN",
+        openssl: "SN",
+        aliases: &["surname"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.5"),
+        rfc4514: "serialNumber",
+        openssl: "serialNumber",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.6"),
+        rfc4514: "C",
+        openssl: "C",
+        aliases: &["countryName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.7"),
+        rfc4514: "L",
+        openssl: "L",
+        aliases: &["localityName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.8"),
+        rfc4514: "ST",
+        openssl: "ST",
+        aliases: &["S", "stateOrProvinceName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.9"),
+        rfc4514: "STREET",
+        openssl: "street",
+        aliases: &["streetAddress"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.10"),
+        rfc4514: "O",
+        openssl: "O",
+        aliases: &["organizationName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.11"),
+        rfc4514: "OU",
+        openssl: "OU",
+        aliases: &["organizationalUnitName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.12"),
+        rfc4514: "title",
+        openssl: "title",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.13"),
+        rfc4514: "description",
+        openssl: "description",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.15"),
+        rfc4514: "businessCategory",
+        openssl: "businessCategory",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.17"),
+        rfc4514: "postalCode",
+        openssl: "postalCode",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.41"),
+        rfc4514: "name",
+        openssl: "name",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.42"),
+        rfc4514: "GN",
+        openssl: "GN",
+        aliases: &["givenName"],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.43"),
+        rfc4514: "initials",
+        openssl: "initials",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.44"),
+        rfc4514: "generationQualifier",
+        openssl: "generationQualifier",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.46"),
+        rfc4514: "dnQualifier",
+        openssl: "dnQualifier",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.65"),
+        rfc4514: "pseudonym",
+        openssl: "pseudonym",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("2.5.4.97"),
+        rfc4514: "organizationIdentifier",
+        openssl: "organizationIdentifier",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("0.9.2342.19200300.100.1.25"),
+        rfc4514: "DC",
+        openssl: "DC",
+        aliases: &["domainComponent"],
+    },
+    AttrInfo {
+        oid: oid("0.9.2342.19200300.100.1.1"),
+        rfc4514: "UID",
+        openssl: "UID",
+        aliases: &["userId"],
+    },
+    AttrInfo {
+        oid: oid("1.2.840.113549.1.9.1"),
+        rfc4514: "emailAddress",
+        openssl: "emailAddress",
+        aliases: &["E", "email"],
+    },
+    AttrInfo {
+        oid: oid("1.2.840.113549.1.9.2"),
+        rfc4514: "unstructuredName",
+        openssl: "unstructuredName",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("1.3.6.1.4.1.311.60.2.1.1"),
+        rfc4514: "jurisdictionL",
+        openssl: "jurisdictionL",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("1.3.6.1.4.1.311.60.2.1.2"),
+        rfc4514: "jurisdictionST",
+        openssl: "jurisdictionST",
+        aliases: &[],
+    },
+    AttrInfo {
+        oid: oid("1.3.6.1.4.1.311.60.2.1.3"),
+        rfc4514: "jurisdictionC",
+        openssl: "jurisdictionC",
+        aliases: &[],
+    },
 ];
 
 fn attr_info(oid: &ObjectIdentifier) -> Option<&'static AttrInfo> {
@@ -646,7 +812,9 @@ mod tests {
 
     #[test]
     fn matches_ignores_case_and_whitespace_runs() {
-        assert!(dn("CN=Contoso  Issuing CA,O=contoso").matches(&dn("cn=contoso issuing ca, O=Contoso")));
+        assert!(
+            dn("CN=Contoso  Issuing CA,O=contoso").matches(&dn("cn=contoso issuing ca, O=Contoso"))
+        );
         assert!(!dn("CN=a").matches(&dn("CN=b")));
         assert!(!dn("CN=a,O=b").matches(&dn("CN=a")));
     }
@@ -660,14 +828,38 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(DistinguishedName::parse("XX=a"), Err(DnError::UnknownAttribute(0)));
-        assert_eq!(DistinguishedName::parse("CN"), Err(DnError::MissingEquals(2)));
-        assert_eq!(DistinguishedName::parse(r"CN=a\q"), Err(DnError::InvalidEscape(4)));
-        assert_eq!(DistinguishedName::parse("CN=\"a\""), Err(DnError::Unescaped(3)));
-        assert_eq!(DistinguishedName::parse("CN=#0G"), Err(DnError::InvalidHex(4)));
-        assert_eq!(DistinguishedName::parse("CN=#0C05"), Err(DnError::InvalidHex(3)));
-        assert_eq!(DistinguishedName::parse(r"CN=\FF"), Err(DnError::InvalidUtf8(3)));
-        assert_eq!(DistinguishedName::parse(r"CN=a\"), Err(DnError::InvalidEscape(4)));
+        assert_eq!(
+            DistinguishedName::parse("XX=a"),
+            Err(DnError::UnknownAttribute(0))
+        );
+        assert_eq!(
+            DistinguishedName::parse("CN"),
+            Err(DnError::MissingEquals(2))
+        );
+        assert_eq!(
+            DistinguishedName::parse(r"CN=a\q"),
+            Err(DnError::InvalidEscape(4))
+        );
+        assert_eq!(
+            DistinguishedName::parse("CN=\"a\""),
+            Err(DnError::Unescaped(3))
+        );
+        assert_eq!(
+            DistinguishedName::parse("CN=#0G"),
+            Err(DnError::InvalidHex(4))
+        );
+        assert_eq!(
+            DistinguishedName::parse("CN=#0C05"),
+            Err(DnError::InvalidHex(3))
+        );
+        assert_eq!(
+            DistinguishedName::parse(r"CN=\FF"),
+            Err(DnError::InvalidUtf8(3))
+        );
+        assert_eq!(
+            DistinguishedName::parse(r"CN=a\"),
+            Err(DnError::InvalidEscape(4))
+        );
     }
 
     #[test]
@@ -684,9 +876,23 @@ mod tests {
     }
 
     #[test]
+    fn detects_non_minimal_oid_encoding() {
+        assert!(is_minimal_oid(CN.as_bytes()));
+        assert!(is_minimal_oid(&[0x2a, 0x86, 0x48]));
+        assert!(!is_minimal_oid(&[0x2a, 0x80, 0x86, 0x48]));
+        assert!(!is_minimal_oid(&[0x80, 0x01]));
+    }
+
+    #[test]
     fn decodes_legacy_string_types() {
-        assert_eq!(decode_string(Tag::BmpString, &[0, 0x4a, 0, 0xe9]).as_deref(), Some("Jé"));
-        assert_eq!(decode_string(Tag::TeletexString, &[0x4a, 0xe9]).as_deref(), Some("Jé"));
+        assert_eq!(
+            decode_string(Tag::BmpString, &[0, 0x4a, 0, 0xe9]).as_deref(),
+            Some("Jé")
+        );
+        assert_eq!(
+            decode_string(Tag::TeletexString, &[0x4a, 0xe9]).as_deref(),
+            Some("Jé")
+        );
         assert_eq!(decode_string(Tag::BmpString, &[0]), None);
         assert_eq!(decode_string(Tag::Utf8String, &[0xff]), None);
         assert_eq!(decode_string(Tag::Integer, &[1]), None);

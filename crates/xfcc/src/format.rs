@@ -7,7 +7,9 @@ use core::str::FromStr;
 use base64ct::{Base64, Encoding};
 
 use crate::cert::CertIdentity;
-use crate::decode::{ForwardedCert, decode_base64_der, decode_certificates, decode_one, percent_decode};
+use crate::decode::{
+    ForwardedCert, decode_base64_der, decode_certificates, decode_one, percent_decode,
+};
 use crate::error::{CertErrorKind as C, Error, Field, ParseErrorKind};
 use crate::parse::{Limits, ParseOptions, XfccHeader};
 
@@ -131,7 +133,11 @@ impl Format {
                 };
                 Ok(ForwardedCert::new(cert, chain, false))
             }
-            Self::Nginx => Ok(ForwardedCert::new(leaf(decode_one(value, Field::Cert)?)?, Vec::new(), false)),
+            Self::Nginx => Ok(ForwardedCert::new(
+                leaf(decode_one(value, Field::Cert)?)?,
+                Vec::new(),
+                false,
+            )),
             Self::AppService | Self::Gorouter => {
                 let der = decode_base64_der(value.trim(), Field::Cert)?;
                 Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))
@@ -140,7 +146,8 @@ impl Format {
                 let text = if value.contains('%') {
                     let bytes = percent_decode(value.as_bytes())
                         .ok_or(Error::cert(C::BadPercentEncoding, Field::Cert))?;
-                    String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, Field::Cert))?
+                    String::from_utf8(bytes)
+                        .map_err(|_| Error::cert(C::BadEncoding, Field::Cert))?
                 } else {
                     value.to_owned()
                 };
@@ -158,7 +165,9 @@ impl Format {
                     .collect::<Result<Vec<_>, _>>()?;
                 chain_from_list(ders)
             }
-            Self::AwsAlb => chain_from_list(decode_certificates(value, Field::Cert, limits.chain())?),
+            Self::AwsAlb => {
+                chain_from_list(decode_certificates(value, Field::Cert, limits.chain())?)
+            }
         }
     }
 
@@ -222,7 +231,9 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter)")]
+#[error(
+    "unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter)"
+)]
 pub struct UnknownFormat;
 
 impl FromStr for Format {
@@ -343,7 +354,10 @@ pub fn render_envoy(
         pairs.push(format!("Chain=\"{}\"", envoy_url_encode(&all)));
     }
     if fields.subject {
-        pairs.push(format!("Subject=\"{}\"", leaf.subject_name().to_openssl_rfc2253()));
+        pairs.push(format!(
+            "Subject=\"{}\"",
+            leaf.subject_name().to_openssl_rfc2253()
+        ));
     }
     if fields.uri {
         if leaf.san().uri().is_empty() {
@@ -407,7 +421,10 @@ mod tests {
 
     #[test]
     fn parses_field_lists() {
-        assert_eq!(EnvoyFields::parse_list("hash,cert,chain").unwrap(), EnvoyFields::ACA);
+        assert_eq!(
+            EnvoyFields::parse_list("hash,cert,chain").unwrap(),
+            EnvoyFields::ACA
+        );
         assert_eq!(
             EnvoyFields::parse_list("hash, cert,chain,subject,URI,dns").unwrap(),
             EnvoyFields::ALL

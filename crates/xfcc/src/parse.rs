@@ -344,6 +344,9 @@ impl<'a> XfccHeader<'a> {
         if input.len() > limits.max_bytes {
             return Err(ParseError::new(K::TooLong, limits.max_bytes));
         }
+        if let Some(at) = find_ctl(input.as_bytes()) {
+            return Err(ParseError::new(K::ControlCharacter, at));
+        }
         let mut scanner = Scanner::new(input, options.syntax);
         let mut len = 0usize;
         loop {
@@ -546,8 +549,16 @@ const fn is_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
-const fn is_ctl(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
+/// Offset of the first control character (other than tab), if any. Written
+/// as a branch-free reduction per chunk so that it vectorises.
+fn find_ctl(b: &[u8]) -> Option<usize> {
+    let ctl = |c: u8| (c < 0x20) & (c != b'\t') | (c == 0x7f);
+    for (n, chunk) in b.chunks(64).enumerate() {
+        if chunk.iter().fold(false, |acc, &c| acc | ctl(c)) {
+            return chunk.iter().position(|&c| ctl(c)).map(|i| n * 64 + i);
+        }
+    }
+    None
 }
 
 const fn is_ows(b: u8) -> bool {
@@ -758,21 +769,22 @@ impl<'a> Scanner<'a> {
             let open = self.pos;
             self.pos += 1;
             let vstart = self.pos;
+            // Control characters were rejected up front; jump between
+            // quotes and backslashes.
             loop {
-                match b.get(self.pos) {
+                match memchr::memchr2(b'"', b'\\', &b[self.pos..]) {
                     None => return Err(self.err(K::UnterminatedQuote, open)),
-                    Some(b'"') => break,
-                    Some(b'\\') => {
-                        if self.pos + 1 >= b.len() {
+                    Some(i) if b[self.pos + i] == b'"' => {
+                        self.pos += i;
+                        break;
+                    }
+                    Some(i) => {
+                        // A backslash escapes the next byte, whatever it is.
+                        if self.pos + i + 1 >= b.len() {
                             return Err(self.err(K::UnterminatedQuote, open));
                         }
-                        if is_ctl(b[self.pos + 1]) {
-                            return Err(self.err(K::ControlCharacter, self.pos + 1));
-                        }
-                        self.pos += 2;
+                        self.pos += i + 2;
                     }
-                    Some(&c) if is_ctl(c) => return Err(self.err(K::ControlCharacter, self.pos)),
-                    Some(_) => self.pos += 1,
                 }
             }
             let v = Value {
@@ -791,13 +803,12 @@ impl<'a> Scanner<'a> {
             v
         } else {
             let vstart = self.pos;
-            while let Some(&c) = b.get(self.pos) {
-                match c {
-                    b';' | b',' => break,
-                    b'"' => return Err(self.err(K::QuoteInBareValue, self.pos)),
-                    c if is_ctl(c) => return Err(self.err(K::ControlCharacter, self.pos)),
-                    _ => self.pos += 1,
+            match memchr::memchr3(b';', b',', b'"', &b[self.pos..]) {
+                Some(i) if b[self.pos + i] == b'"' => {
+                    return Err(self.err(K::QuoteInBareValue, self.pos + i));
                 }
+                Some(i) => self.pos += i,
+                None => self.pos = b.len(),
             }
             let mut vend = self.pos;
             if self.lenient() {
@@ -872,8 +883,7 @@ pub(crate) fn looks_like_bare_base64_der(s: &str) -> bool {
     let s = s.trim();
     s.len() >= 64
         && s.starts_with("MII")
-        && s
-            .bytes()
+        && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
 }
 
@@ -901,14 +911,26 @@ mod tests {
         let h = XfccHeader::parse(&s).unwrap();
         assert_eq!(h.len(), 1);
         let e = h.elements().next().unwrap();
-        assert_eq!(e.by().map(|v| v.raw()).collect::<Vec<_>>(), ["spiffe://a/b", "spiffe://a/c"]);
+        assert_eq!(
+            e.by().map(|v| v.raw()).collect::<Vec<_>>(),
+            ["spiffe://a/b", "spiffe://a/c"]
+        );
         assert_eq!(e.hash().unwrap().raw(), H);
         assert!(e.cert().unwrap().is_quoted());
-        assert_eq!(e.cert().unwrap().raw(), "-----BEGIN%20CERTIFICATE-----%0AMII%2B%3D%0A");
+        assert_eq!(
+            e.cert().unwrap().raw(),
+            "-----BEGIN%20CERTIFICATE-----%0AMII%2B%3D%0A"
+        );
         assert_eq!(e.chain().unwrap().raw(), "x");
         assert_eq!(e.subject().unwrap().raw(), "CN=a\\,b,O=c");
-        assert_eq!(e.uri().map(|v| v.raw()).collect::<Vec<_>>(), ["spiffe://client", ""]);
-        assert_eq!(e.dns().map(|v| v.raw()).collect::<Vec<_>>(), ["a.example", "b.example"]);
+        assert_eq!(
+            e.uri().map(|v| v.raw()).collect::<Vec<_>>(),
+            ["spiffe://client", ""]
+        );
+        assert_eq!(
+            e.dns().map(|v| v.raw()).collect::<Vec<_>>(),
+            ["a.example", "b.example"]
+        );
         assert_eq!(e.pair_count(), 10);
         assert_eq!(e.as_str(), s);
     }
@@ -946,7 +968,10 @@ mod tests {
 
     #[test]
     fn accepts_equals_in_bare_value() {
-        let e = XfccHeader::parse("URI=urn:a=b=c").unwrap().element(0).unwrap();
+        let e = XfccHeader::parse("URI=urn:a=b=c")
+            .unwrap()
+            .element(0)
+            .unwrap();
         assert_eq!(e.uri().next().unwrap().raw(), "urn:a=b=c");
     }
 
@@ -965,15 +990,24 @@ mod tests {
 
     #[test]
     fn unescapes_only_quote_and_backslash() {
-        let e = XfccHeader::parse(r#"Subject="a\"b\\c\,d""#).unwrap().element(0).unwrap();
+        let e = XfccHeader::parse(r#"Subject="a\"b\\c\,d""#)
+            .unwrap()
+            .element(0)
+            .unwrap();
         assert_eq!(e.subject().unwrap().unescaped(), r#"a"b\c\,d"#);
         let e = XfccHeader::parse("URI=plain").unwrap().element(0).unwrap();
-        assert!(matches!(e.uri().next().unwrap().unescaped(), Cow::Borrowed("plain")));
+        assert!(matches!(
+            e.uri().next().unwrap().unescaped(),
+            Cow::Borrowed("plain")
+        ));
     }
 
     #[test]
     fn accepts_empty_values() {
-        let e = XfccHeader::parse("Subject=\"\";URI=").unwrap().element(0).unwrap();
+        let e = XfccHeader::parse("Subject=\"\";URI=")
+            .unwrap()
+            .element(0)
+            .unwrap();
         assert_eq!(e.subject().unwrap().raw(), "");
         assert_eq!(e.uri().next().unwrap().raw(), "");
     }
@@ -1032,7 +1066,11 @@ mod tests {
     #[test]
     fn rejects_duplicate_singletons() {
         for key in ["Hash", "Cert", "Chain", "Subject"] {
-            let value = if key == "Hash" { H.to_owned() } else { "\"x\"".to_owned() };
+            let value = if key == "Hash" {
+                H.to_owned()
+            } else {
+                "\"x\"".to_owned()
+            };
             let s = format!("{key}={value};URI=a;{}={value}", key.to_ascii_lowercase());
             let e = XfccHeader::parse(&s).unwrap_err();
             assert_eq!(e.kind(), ParseErrorKind::DuplicateKey, "{key}");
@@ -1058,9 +1096,14 @@ mod tests {
 
     #[test]
     fn lenient_skips_whitespace_and_empties() {
-        let h = lenient(" URI = a ; ; DNS=\"b\" , , Hash = ".to_owned().as_str().trim_end())
-            .err()
-            .map(|e| e.kind());
+        let h = lenient(
+            " URI = a ; ; DNS=\"b\" , , Hash = "
+                .to_owned()
+                .as_str()
+                .trim_end(),
+        )
+        .err()
+        .map(|e| e.kind());
         // "Hash = " ends without a value: empty bare value is not a valid hash.
         assert_eq!(h, Some(ParseErrorKind::InvalidHash));
         let h = lenient(" URI = a ; ; DNS=\"b\" , , URI=c ;").unwrap();
@@ -1115,7 +1158,10 @@ mod tests {
         let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_elements(2));
         assert!(XfccHeader::parse_with("URI=a,URI=b", &opts).is_ok());
         let e = XfccHeader::parse_with("URI=a,URI=b,URI=c", &opts).unwrap_err();
-        assert_eq!((e.kind(), e.offset()), (ParseErrorKind::TooManyElements, 12));
+        assert_eq!(
+            (e.kind(), e.offset()),
+            (ParseErrorKind::TooManyElements, 12)
+        );
 
         let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_pairs(2));
         assert!(XfccHeader::parse_with("URI=a;URI=b", &opts).is_ok());
@@ -1141,7 +1187,10 @@ mod tests {
         let s = format!("Hash={H};URI=spiffe://x,Cert=\"victim\"");
         let h = XfccHeader::parse(&s).unwrap();
         assert_eq!(h.len(), 2);
-        assert_eq!(h.element(0).unwrap().uri().next().unwrap().raw(), "spiffe://x");
+        assert_eq!(
+            h.element(0).unwrap().uri().next().unwrap().raw(),
+            "spiffe://x"
+        );
         assert_eq!(h.element(1).unwrap().cert().unwrap().raw(), "victim");
     }
 
@@ -1151,7 +1200,7 @@ mod tests {
         for input in [
             format!("Cert=\"{secret}"),
             format!("URI={secret}\""),
-            format!("{secret}"),
+            secret.to_owned(),
             format!("Hash={secret}"),
         ] {
             let e = XfccHeader::parse(&input).unwrap_err();

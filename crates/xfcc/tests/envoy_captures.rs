@@ -1,13 +1,12 @@
 //! Tests against headers captured from a real Envoy (see
 //! `tests/fixtures/envoy/capture.sh`) and certificates checked against
 //! openssl's own view of them (`tests/fixtures/certs/expected.tsv`).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::PathBuf;
 
 use xfcc::{
-    CertIdentity, ErrorKind, Field, Inconsistency, KeyAlgorithm, Limits, ParseErrorKind,
-    XfccHeader,
+    CertIdentity, ErrorKind, Field, Inconsistency, KeyAlgorithm, Limits, ParseErrorKind, XfccHeader,
 };
 
 fn fixtures() -> PathBuf {
@@ -19,8 +18,10 @@ fn capture(name: &str) -> String {
 }
 
 fn cert(name: &str) -> CertIdentity {
-    CertIdentity::from_der(std::fs::read(fixtures().join("certs").join(format!("{name}.der"))).unwrap())
-        .unwrap()
+    CertIdentity::from_der(
+        std::fs::read(fixtures().join("certs").join(format!("{name}.der"))).unwrap(),
+    )
+    .unwrap()
 }
 
 struct Expected {
@@ -60,11 +61,21 @@ fn identity_agrees_with_openssl_for_every_fixture() {
         let c = cert(&e.name);
         assert_eq!(c.sha256_hex(), e.sha256, "{}", e.name);
         assert_eq!(c.sha1_hex(), e.sha1, "{}", e.name);
-        assert_eq!(c.serial_hex(), e.serial.trim_start_matches("00"), "{}", e.name);
+        assert_eq!(
+            c.serial_hex(),
+            e.serial.trim_start_matches("00"),
+            "{}",
+            e.name
+        );
         assert_eq!(c.not_before_unix(), e.not_before, "{}", e.name);
         assert_eq!(c.not_after_unix(), e.not_after, "{}", e.name);
         // Our OpenSSL-style rendering is byte-identical to openssl's.
-        assert_eq!(c.subject_name().to_openssl_rfc2253(), e.subject_openssl, "{}", e.name);
+        assert_eq!(
+            c.subject_name().to_openssl_rfc2253(),
+            e.subject_openssl,
+            "{}",
+            e.name
+        );
         // And the parsed forms are equal.
         let parsed = xfcc::DistinguishedName::parse(&e.subject_openssl).unwrap();
         assert_eq!(&parsed, c.subject_name(), "{}", e.name);
@@ -74,16 +85,31 @@ fn identity_agrees_with_openssl_for_every_fixture() {
 #[test]
 fn identity_fields_of_the_rsa_client() {
     let c = cert("client-rsa");
-    assert_eq!(c.subject(), "CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US");
-    assert_eq!(c.subject_cns().collect::<Vec<_>>(), ["client-app.contoso.example"]);
+    assert_eq!(
+        c.subject(),
+        "CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US"
+    );
+    assert_eq!(
+        c.subject_cns().collect::<Vec<_>>(),
+        ["client-app.contoso.example"]
+    );
     assert_eq!(c.issuer(), "CN=Contoso Issuing CA 1,O=Contoso,C=US");
     assert_eq!(c.issuer_cns().collect::<Vec<_>>(), ["Contoso Issuing CA 1"]);
-    assert_eq!(c.san().dns(), ["client-app.contoso.example", "api.contoso.example"]);
-    assert_eq!(c.san().uri(), ["spiffe://contoso.example/ns/payments/sa/client"]);
+    assert_eq!(
+        c.san().dns(),
+        ["client-app.contoso.example", "api.contoso.example"]
+    );
+    assert_eq!(
+        c.san().uri(),
+        ["spiffe://contoso.example/ns/payments/sa/client"]
+    );
     assert_eq!(c.san().email(), ["ops@contoso.example"]);
     assert_eq!(
         c.san().ip(),
-        ["10.1.2.3".parse::<std::net::IpAddr>().unwrap(), "2001:db8::1".parse().unwrap()]
+        [
+            "10.1.2.3".parse::<std::net::IpAddr>().unwrap(),
+            "2001:db8::1".parse().unwrap()
+        ]
     );
     assert_eq!(c.public_key().to_string(), "rsa-2048");
     assert_eq!(c.public_key().bits(), 2048);
@@ -98,7 +124,10 @@ fn identity_fields_of_the_rsa_client() {
 
 #[test]
 fn key_algorithms() {
-    assert_eq!(*cert("client-p256").public_key().algorithm(), KeyAlgorithm::EcdsaP256);
+    assert_eq!(
+        *cert("client-p256").public_key().algorithm(),
+        KeyAlgorithm::EcdsaP256
+    );
     assert_eq!(cert("client-p256").public_key().to_string(), "ecdsa-p256");
     assert_eq!(cert("client-p384").public_key().to_string(), "ecdsa-p384");
     assert_eq!(cert("client-ed25519").public_key().to_string(), "ed25519");
@@ -113,7 +142,11 @@ fn utf8_and_special_characters_in_subject() {
         r#"emailAddress=jose@acme.example,CN=José \"Q\" \<x\>\\y#1+UID=jq,OU=Team\+Ops\;East,O=Acme\, Inc.,C=FR"#
     );
     assert_eq!(c.subject_cns().collect::<Vec<_>>(), [r#"José "Q" <x>\y#1"#]);
-    let attrs: Vec<_> = c.subject_name().attributes().map(|a| (a.name().unwrap(), a.value().unwrap().to_owned())).collect();
+    let attrs: Vec<_> = c
+        .subject_name()
+        .attributes()
+        .map(|a| (a.name().unwrap(), a.value().unwrap().to_owned()))
+        .collect();
     assert!(attrs.contains(&("UID", "jq".to_owned())));
     assert!(attrs.contains(&("OU", "Team+Ops;East".to_owned())));
 }
@@ -153,12 +186,21 @@ fn decodes_every_benign_single_hop_capture() {
             element.by().map(|v| v.raw()).collect::<Vec<_>>(),
             ["spiffe://xfcc.test/ns/edge/sa/envoy"]
         );
-        let fc = element.decode().unwrap_or_else(|e| panic!("{capture_name}: {e}"));
+        let fc = element
+            .decode()
+            .unwrap_or_else(|e| panic!("{capture_name}: {e}"));
         let expected = cert(cert_name);
         assert_eq!(fc.leaf(), &expected, "{capture_name}");
-        assert_eq!(element.hash().unwrap().raw(), expected.sha256_hex().to_lowercase());
+        assert_eq!(
+            element.hash().unwrap().raw(),
+            expected.sha256_hex().to_lowercase()
+        );
         assert_eq!(fc.chain_der().len(), chain_len, "{capture_name}");
-        assert_eq!(fc.intermediates_der().len(), chain_len - 1, "{capture_name}");
+        assert_eq!(
+            fc.intermediates_der().len(),
+            chain_len - 1,
+            "{capture_name}"
+        );
         assert_eq!(fc.chain().unwrap()[0], expected);
         assert!(header.check_all(&Limits::DEFAULT).is_ok());
     }
@@ -170,8 +212,14 @@ fn two_hop_capture_has_client_then_edge() {
     let header = XfccHeader::parse(&text).unwrap();
     assert_eq!(header.len(), 2);
     let e: Vec<_> = header.elements().collect();
-    assert_eq!(e[0].by().next().unwrap().raw(), "spiffe://xfcc.test/ns/edge/sa/envoy");
-    assert_eq!(e[1].by().next().unwrap().raw(), "spiffe://xfcc.test/ns/app/sa/sidecar");
+    assert_eq!(
+        e[0].by().next().unwrap().raw(),
+        "spiffe://xfcc.test/ns/edge/sa/envoy"
+    );
+    assert_eq!(
+        e[1].by().next().unwrap().raw(),
+        "spiffe://xfcc.test/ns/app/sa/sidecar"
+    );
     assert_eq!(e[0].decode().unwrap().leaf(), &cert("client-rsa"));
     assert_eq!(e[1].decode().unwrap().leaf(), &cert("edge"));
     assert!(header.check_all(&Limits::DEFAULT).is_ok());
@@ -192,10 +240,16 @@ fn rejects_uri_san_injection_captured_from_envoy() {
     // ...but the first element no longer matches its own certificate, and
     // checking the whole header rejects it.
     let err = header.element(0).unwrap().decode().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Inconsistent(Inconsistency::UriMismatch));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Inconsistent(Inconsistency::UriMismatch)
+    );
     assert_eq!(err.element(), Some(0));
     let err = header.check_all(&Limits::DEFAULT).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Inconsistent(Inconsistency::UriMismatch));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Inconsistent(Inconsistency::UriMismatch)
+    );
     assert_eq!(err.kind().reason(), "inconsistent");
 }
 
@@ -205,7 +259,10 @@ fn rejects_dns_san_injection_captured_from_envoy() {
     let header = XfccHeader::parse(&header_text).unwrap();
     assert_eq!(header.len(), 2);
     let err = header.check_all(&Limits::DEFAULT).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Inconsistent(Inconsistency::DnsMismatch));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Inconsistent(Inconsistency::DnsMismatch)
+    );
     assert_eq!(err.element(), Some(0));
 }
 
@@ -218,10 +275,16 @@ fn rejects_semicolon_injection_captured_from_envoy() {
     // The smuggled DNS pair claims the victim's DNS name.
     assert_eq!(e.dns().next().unwrap().raw(), "client-app.contoso.example");
     let err = e.decode().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Inconsistent(Inconsistency::UriMismatch));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Inconsistent(Inconsistency::UriMismatch)
+    );
     let fc = e.decode_unchecked(&Limits::DEFAULT).unwrap().unwrap();
     let problems: Vec<_> = e.inconsistencies(&fc).collect();
-    assert_eq!(problems, [Inconsistency::UriMismatch, Inconsistency::DnsMismatch]);
+    assert_eq!(
+        problems,
+        [Inconsistency::UriMismatch, Inconsistency::DnsMismatch]
+    );
 }
 
 fn tamper(capture_name: &str, f: impl Fn(&str) -> String) -> Vec<Inconsistency> {
@@ -244,7 +307,10 @@ fn rejects_hash_that_does_not_match() {
     let sha1 = cert("client-rsa").sha1_hex();
     assert!(tamper("rsa-chain", |s| s.replace(&mine, &sha1)).is_empty());
     let wrong_sha1 = cert("client-wrongcn").sha1_hex();
-    assert_eq!(tamper("rsa-chain", |s| s.replace(&mine, &wrong_sha1)), [Inconsistency::HashMismatch]);
+    assert_eq!(
+        tamper("rsa-chain", |s| s.replace(&mine, &wrong_sha1)),
+        [Inconsistency::HashMismatch]
+    );
 }
 
 #[test]
@@ -258,10 +324,16 @@ fn rejects_chain_whose_first_cert_is_not_cert() {
 
 #[test]
 fn rejects_subject_that_does_not_match() {
-    let p = tamper("rsa-chain", |s| s.replace("CN=client-app.contoso.example", "CN=admin.contoso.example"));
+    let p = tamper("rsa-chain", |s| {
+        s.replace("CN=client-app.contoso.example", "CN=admin.contoso.example")
+    });
     assert_eq!(p, [Inconsistency::SubjectMismatch]);
     // Different but equivalent escaping is fine: \61 is "a".
-    assert!(tamper("rsa-chain", |s| s.replace("CN=client-app", r"CN=client-\61pp")).is_empty());
+    assert!(
+        tamper("rsa-chain", |s| s
+            .replace("CN=client-app", r"CN=client-\61pp"))
+        .is_empty()
+    );
     // A Subject that does not parse as a DN cannot match.
     let p = tamper("rsa-chain", |s| s.replace("CN=client-app", r"CN=\zz"));
     assert_eq!(p, [Inconsistency::SubjectMismatch]);
@@ -269,7 +341,12 @@ fn rejects_subject_that_does_not_match() {
 
 #[test]
 fn rejects_uri_and_dns_that_do_not_match() {
-    let p = tamper("rsa-chain", |s| s.replace("URI=spiffe://contoso.example/ns/payments/sa/client", "URI=spiffe://contoso.example/ns/admin/sa/root"));
+    let p = tamper("rsa-chain", |s| {
+        s.replace(
+            "URI=spiffe://contoso.example/ns/payments/sa/client",
+            "URI=spiffe://contoso.example/ns/admin/sa/root",
+        )
+    });
     assert_eq!(p, [Inconsistency::UriMismatch]);
     let p = tamper("rsa-chain", |s| s.replace(";DNS=api.contoso.example", ""));
     assert_eq!(p, [Inconsistency::DnsMismatch]);
@@ -281,7 +358,9 @@ fn rejects_uri_and_dns_that_do_not_match() {
     assert!(tamper("p384", |s| s.to_owned()).is_empty());
     let p = tamper("p384", |s| s.replace(";URI=;", ";URI=;URI=;"));
     assert_eq!(p, [Inconsistency::UriMismatch]);
-    let p = tamper("rsa-chain", |s| s.replace("URI=spiffe://contoso.example/ns/payments/sa/client", "URI="));
+    let p = tamper("rsa-chain", |s| {
+        s.replace("URI=spiffe://contoso.example/ns/payments/sa/client", "URI=")
+    });
     assert_eq!(p, [Inconsistency::UriMismatch]);
 }
 
@@ -295,7 +374,8 @@ fn field(header: &str, key: &str) -> String {
 fn decodes_every_cert_encoding_to_the_same_identity() {
     let expected = cert("client-rsa");
     let url = field(&capture("rsa-chain"), "Cert");
-    let pem = String::from_utf8(std::fs::read(fixtures().join("certs/client-rsa.pem")).unwrap()).unwrap();
+    let pem =
+        String::from_utf8(std::fs::read(fixtures().join("certs/client-rsa.pem")).unwrap()).unwrap();
     let escaped_nl = pem.replace('\n', "\\n");
     let crlf = pem.replace('\n', "\r\n");
     let no_newlines = pem.replace('\n', "");
@@ -327,7 +407,10 @@ fn form_decoding_would_break_what_we_decode() {
 fn cert_with_two_certificates_is_rejected() {
     let chain = field(&capture("rsa-chain"), "Chain");
     let err = xfcc::decode_certificate(&chain).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Cert(xfcc::CertErrorKind::MultipleCertificates));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Cert(xfcc::CertErrorKind::MultipleCertificates)
+    );
 }
 
 #[test]
@@ -336,7 +419,10 @@ fn chain_limit_is_enforced() {
     let header = XfccHeader::parse(&text).unwrap();
     let e = header.element(0).unwrap();
     let err = e.decode_with(&Limits::DEFAULT.max_chain(2)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Cert(xfcc::CertErrorKind::ChainTooLong));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Cert(xfcc::CertErrorKind::ChainTooLong)
+    );
     assert_eq!(err.element(), Some(0));
     assert!(e.decode_with(&Limits::DEFAULT.max_chain(3)).is_ok());
 }
@@ -356,7 +442,10 @@ fn element_without_certificate_is_no_certificate() {
     let h = "Hash=642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4;URI=x";
     let header = XfccHeader::parse(h).unwrap();
     let err = header.element(0).unwrap().decode().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Cert(xfcc::CertErrorKind::NoCertificate));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Cert(xfcc::CertErrorKind::NoCertificate)
+    );
     assert_eq!(err.kind().reason(), "bad_certificate");
     // Nothing to check it against: check_all skips it.
     assert!(header.check_all(&Limits::DEFAULT).is_ok());
@@ -367,7 +456,10 @@ fn bad_der_in_chain_names_the_entry() {
     let text = capture("rsa-chain");
     let chain = field(&text, "Chain");
     // Corrupt the second certificate's body, keeping valid base64.
-    let second = chain.find("-----BEGIN%20CERTIFICATE-----%0AMII").map(|i| chain[i + 1..].find("-----BEGIN").unwrap() + i + 1).unwrap();
+    let second = chain
+        .find("-----BEGIN%20CERTIFICATE-----%0AMII")
+        .map(|i| chain[i + 1..].find("-----BEGIN").unwrap() + i + 1)
+        .unwrap();
     let mut broken = chain.clone();
     broken.replace_range(second + 40..second + 44, "AAAA");
     let text = text.replace(&chain, &broken);
@@ -383,7 +475,12 @@ fn errors_never_contain_certificate_text() {
     let text = capture("rsa-chain");
     let cert_value = field(&text, "Cert");
     let corrupted = text.replace(&cert_value, &cert_value.replace("MII", "%ZZMII"));
-    let err = XfccHeader::parse(&corrupted).unwrap().element(0).unwrap().decode().unwrap_err();
+    let err = XfccHeader::parse(&corrupted)
+        .unwrap()
+        .element(0)
+        .unwrap()
+        .decode()
+        .unwrap_err();
     assert_eq!(err.kind().code(), "bad_percent_encoding");
     let msg = format!("{err} {err:?}");
     assert!(!msg.contains("MII") && !msg.contains("BEGIN"), "{msg}");

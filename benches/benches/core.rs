@@ -1,0 +1,63 @@
+//! Core costs for an ACA-style Envoy header (RSA-2048 leaf plus chain):
+//! parse, decode (with consistency checks), and SHA-256 over the leaf DER
+//! as the floor every approach pays.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sha2::{Digest, Sha256};
+use xfcc::XfccHeader;
+use xfcc_benches::{aca_header, capture, leaf_der};
+
+fn parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    for (id, value) in [
+        ("aca-rsa-chain", aca_header()),
+        ("envoy-full-rsa-chain", capture("rsa-chain")),
+        ("two-hop", capture("two-hop")),
+        ("three-hop", xfcc_benches::three_hop()),
+    ] {
+        g.throughput(Throughput::Bytes(value.len() as u64));
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                let h = XfccHeader::parse(black_box(&value)).unwrap();
+                black_box(h.element(h.len() - 1).unwrap().cert())
+            });
+        });
+    }
+    g.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    let value = aca_header();
+    g.throughput(Throughput::Bytes(value.len() as u64));
+    g.bench_function("aca-rsa-chain", |b| {
+        b.iter(|| {
+            let h = XfccHeader::parse(black_box(&value)).unwrap();
+            black_box(h.element(0).unwrap().decode().unwrap())
+        });
+    });
+    let cert_only = xfcc_benches::cert_only_header();
+    g.bench_function("aca-rsa-cert-only", |b| {
+        b.iter(|| {
+            let h = XfccHeader::parse(black_box(&cert_only)).unwrap();
+            black_box(h.element(0).unwrap().decode().unwrap())
+        });
+    });
+    g.finish();
+}
+
+fn floor(c: &mut Criterion) {
+    let der = leaf_der();
+    let mut g = c.benchmark_group("floor");
+    g.throughput(Throughput::Bytes(der.len() as u64));
+    g.bench_function("sha256-leaf-der", |b| {
+        b.iter(|| black_box(Sha256::digest(black_box(&der))))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, decode, floor);
+criterion_main!(benches);

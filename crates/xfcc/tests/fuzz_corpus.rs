@@ -1,0 +1,53 @@
+//! Replays the fuzz corpora (`fuzz/corpus/<target>/`) and every input kept in
+//! `fuzz/regressions/<target>/` through the fuzz targets' own bodies, on the
+//! stable toolchain, so known crashers stay fixed without libFuzzer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+#[path = "../../../fuzz/src/lib.rs"]
+mod targets;
+
+use std::path::Path;
+
+fn replay(target: &str, run: fn(&[u8])) -> usize {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let mut n = 0;
+    for dir in [
+        fuzz.join("corpus").join(target),
+        fuzz.join("regressions").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let data = std::fs::read(&path).unwrap();
+                let result = std::panic::catch_unwind(|| run(&data));
+                assert!(result.is_ok(), "{target}: {} panics", path.display());
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn replays_parse_corpus() {
+    assert!(replay("parse", targets::parse) >= 15);
+}
+
+#[test]
+fn replays_decode_corpus() {
+    assert!(replay("decode", targets::decode) >= 5);
+}
+
+#[test]
+fn replays_roundtrip_corpus() {
+    assert!(replay("roundtrip", targets::roundtrip) >= 2);
+}

@@ -1,0 +1,148 @@
+//! Fuzz target bodies, shared by the libFuzzer binaries in `fuzz_targets/`
+//! and by the stable corpus-replay test in `crates/xfcc/tests/fuzz_corpus.rs`.
+//! Each panics only when an invariant the library promises is broken.
+#![forbid(unsafe_code)]
+#![allow(missing_docs)]
+
+use arbitrary::{Arbitrary, Unstructured};
+use xfcc::{CertIdentity, EnvoyFields, Format, Limits, ParseOptions, Syntax, XfccHeader};
+
+/// Header parsing in every format; the first byte picks the format and syntax.
+pub fn parse(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let format = Format::ALL[usize::from(selector) % Format::ALL.len()];
+    let syntax = if selector & 0x80 == 0 {
+        Syntax::Strict
+    } else {
+        Syntax::Lenient
+    };
+    let opts = ParseOptions::DEFAULT.syntax(syntax);
+    match XfccHeader::parse_bytes(rest, &opts) {
+        Ok(header) => {
+            assert!(header.len() >= 1);
+            assert_eq!(header.elements().count(), header.len());
+            for e in header.elements() {
+                assert!(e.offset() < rest.len());
+                for p in e.pairs() {
+                    assert!(p.value().offset() <= rest.len());
+                }
+                if let Ok(fc) = e.decode() {
+                    // Whatever decodes must be consistent with what it came with.
+                    assert_eq!(e.inconsistencies(&fc).count(), 0);
+                }
+            }
+            let _ = header.check_all(&Limits::DEFAULT);
+        }
+        Err(err) => assert!(err.offset() <= opts.get_limits().bytes().max(rest.len())),
+    }
+    if format != Format::Envoy
+        && let Ok(s) = std::str::from_utf8(rest)
+    {
+        let (value, chain) = s.split_once('\n').map_or((s, None), |(a, b)| (a, Some(b)));
+        let _ = format.decode(value, chain, &Limits::DEFAULT);
+    }
+}
+
+/// Certificate decoding: text encodings, raw DER and DN strings.
+pub fn decode(data: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(data) {
+        if let Ok(c) = xfcc::decode_certificate(s) {
+            check_identity(&c);
+        }
+        if let Ok(dn) = xfcc::DistinguishedName::parse(s) {
+            // RFC 4514 output parses back to the same name.
+            let again = xfcc::DistinguishedName::parse(&dn.to_string()).expect("re-parse RFC 4514");
+            assert_eq!(again, dn);
+            let openssl =
+                xfcc::DistinguishedName::parse(&dn.to_openssl_rfc2253()).expect("re-parse 2253");
+            assert_eq!(openssl, dn);
+        }
+    }
+    if let Ok(c) = CertIdentity::from_der(data.to_vec()) {
+        check_identity(&c);
+    }
+}
+
+fn check_identity(c: &CertIdentity) {
+    assert_eq!(c.sha256_hex().len(), 64);
+    let dn = xfcc::DistinguishedName::parse(c.subject()).expect("own subject parses");
+    assert_eq!(&dn, c.subject_name());
+    let _ = c.public_key().to_string();
+}
+
+const CERTS: &[&[u8]] = &[
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-rsa.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-p256.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-utf8.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-many-sans.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/evil-uri.der"),
+];
+
+#[derive(Debug, Arbitrary)]
+struct Hop {
+    cert: u8,
+    chain: Vec<u8>,
+    by: Vec<String>,
+    fields: u8,
+}
+
+/// Render an arbitrary multi-hop header, parse it back, compare.
+pub fn roundtrip(data: &[u8]) {
+    let Ok(hops) = Vec::<Hop>::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    if hops.is_empty() || hops.len() > 8 {
+        return;
+    }
+    let cert = |i: u8| {
+        CertIdentity::from_der(CERTS[usize::from(i) % CERTS.len()].to_vec()).expect("fixture")
+    };
+    let mut rendered = Vec::new();
+    let mut clean = true;
+    for hop in &hops {
+        let f = hop.fields;
+        let fields = EnvoyFields {
+            hash: f & 1 != 0,
+            cert: f & 2 != 0 || f & 4 == 0,
+            chain: f & 4 != 0,
+            subject: f & 8 != 0,
+            uri: f & 16 != 0,
+            dns: f & 32 != 0,
+        };
+        let by: Vec<&str> = hop.by.iter().take(4).map(String::as_str).collect();
+        // Values Envoy would write unquoted, and that therefore stay one pair.
+        clean &= by.iter().all(|b| {
+            !b.is_empty()
+                && !b
+                    .bytes()
+                    .any(|c| matches!(c, b',' | b';' | b'"') || c < 0x20 || c == 0x7f)
+        });
+        // evil-uri's URI SAN deliberately contains delimiters.
+        clean &= !(hop.cert as usize % CERTS.len() == 4 && fields.uri);
+        let chain: Vec<CertIdentity> = hop.chain.iter().take(3).map(|&i| cert(i)).collect();
+        let leaf = cert(hop.cert);
+        rendered.push((
+            xfcc::render_envoy(&by, &leaf, &chain, fields),
+            leaf,
+            by.len(),
+        ));
+    }
+    let value = rendered
+        .iter()
+        .map(|(s, _, _)| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let parsed = XfccHeader::parse(&value);
+    if !clean {
+        return;
+    }
+    let header = parsed.expect("clean render parses");
+    assert_eq!(header.len(), rendered.len());
+    for ((_, leaf, by), e) in rendered.iter().zip(header.elements()) {
+        assert_eq!(e.by().count(), *by);
+        let fc = e.decode().expect("rendered element is consistent");
+        assert_eq!(fc.leaf(), leaf);
+    }
+}
