@@ -374,16 +374,30 @@ fn write_hex_der_of_text(f: &mut impl fmt::Write, t: &str) -> fmt::Result {
 }
 
 /// Decodes an ASN.1 string value as OpenSSL's `UTF8_CONVERT` does.
-/// True when no arc of the encoded OID starts with a 0x80 byte.
+/// True when the encoded OID is canonical DER whose arcs const-oid can
+/// represent: no arc starts with a 0x80 byte (non-minimal), and no arc
+/// needs more than 32 bits (const-oid would print it truncated, so two
+/// different OIDs would print alike).
 fn is_minimal_oid(bytes: &[u8]) -> bool {
-    let mut arc_start = true;
+    let mut arc_len = 0usize;
+    let mut arc_first = 0u8;
     for &b in bytes {
-        if arc_start && b == 0x80 {
+        if arc_len == 0 {
+            if b == 0x80 {
+                return false;
+            }
+            arc_first = b;
+        }
+        arc_len += 1;
+        // 5 bytes carry 35 bits: only 4 of the first byte's 7 may be set.
+        if arc_len > 5 || (arc_len == 5 && arc_first > 0x8f) {
             return false;
         }
-        arc_start = b & 0x80 == 0;
+        if b & 0x80 == 0 {
+            arc_len = 0;
+        }
     }
-    true
+    arc_len == 0
 }
 
 fn attribute(
@@ -881,6 +895,11 @@ mod tests {
         assert!(is_minimal_oid(&[0x2a, 0x86, 0x48]));
         assert!(!is_minimal_oid(&[0x2a, 0x80, 0x86, 0x48]));
         assert!(!is_minimal_oid(&[0x80, 0x01]));
+        // u32::MAX fits; one more bit does not; truncated arcs are invalid.
+        assert!(is_minimal_oid(&[0x2a, 0x8f, 0xff, 0xff, 0xff, 0x7f]));
+        assert!(!is_minimal_oid(&[0x2a, 0x90, 0x80, 0x80, 0x80, 0x00]));
+        assert!(!is_minimal_oid(&[0x09, 0x6e, 0xd1, 0x89, 0x93, 0xf2, 0x2c, 0x64]));
+        assert!(!is_minimal_oid(&[0x2a, 0x86]));
     }
 
     #[test]
