@@ -9,6 +9,7 @@ mod dn;
 mod error;
 mod format;
 mod parse;
+mod policy;
 
 pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
 pub use decode::{ForwardedCert, decode_certificate};
@@ -20,3 +21,11 @@ pub use format::{EnvoyFields, Format, UnknownFormat, render_envoy};
 pub use parse::{
     Element, Elements, Key, Limits, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader,
 };
+#[cfg(feature = "toml")]
+pub use policy::PolicyFile;
+pub use policy::{
+    ClientCert, Clock, ConfigError, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle,
+    Reason, Rejection, Rule, Thumbprint,
+};
+#[cfg(feature = "chain")]
+pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -1,0 +1,255 @@
+//! The TOML policy file. Its keys are the library's names:
+//!
+//! ```toml
+//! mode = "require"            # or "accept"
+//! [elements]
+//! count = 1                   # exact number expected (default 1; 0 = any)
+//! trust = 0                   # index to verify; negative counts from the end
+//! by = "spiffe://..."         # optional: required By value on the trusted element
+//! [validity]
+//! leeway_seconds = 60
+//! [[allow]]
+//! name = "partner"
+//! issuer = "CN=Contoso Issuing CA 1,O=Contoso"
+//! san_uri_prefix = ["spiffe://contoso.example/"]
+//! chain = "partners"
+//! [chain.partners]
+//! trust_anchors = "ca.pem"    # relative to the policy file
+//! crls = []
+//! require_client_auth = true
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{ConfigError, ElementCount, Mode, Policy, PolicyBuilder, Rule};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ModeName {
+    Require,
+    Accept,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Elements {
+    count: Option<usize>,
+    trust: Option<i64>,
+    by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Validity {
+    leeway_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Allow {
+    name: Option<String>,
+    issuer: Option<OneOrMany>,
+    issuer_cn: Option<OneOrMany>,
+    subject: Option<OneOrMany>,
+    subject_cn: Option<OneOrMany>,
+    san_dns: Option<OneOrMany>,
+    san_uri: Option<OneOrMany>,
+    san_uri_prefix: Option<OneOrMany>,
+    san_email: Option<OneOrMany>,
+    san_ip: Option<OneOrMany>,
+    thumbprint: Option<OneOrMany>,
+    chain: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Chain {
+    trust_anchors: OneOrMany,
+    #[serde(default)]
+    crls: Vec<String>,
+    #[serde(default = "yes")]
+    require_client_auth: bool,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+/// A parsed policy file (see the module docs for its keys). Unknown keys
+/// are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    mode: Option<ModeName>,
+    #[serde(default)]
+    elements: Elements,
+    #[serde(default)]
+    validity: Validity,
+    #[serde(default)]
+    allow: Vec<Allow>,
+    #[serde(default)]
+    chain: BTreeMap<String, Chain>,
+}
+
+impl PolicyFile {
+    /// Parses the TOML text.
+    ///
+    /// # Errors
+    /// [`ConfigError::File`] with the TOML error (line and column).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File(e.to_string().trim_end().to_owned()))
+    }
+
+    /// Reads and parses a file.
+    ///
+    /// # Errors
+    /// [`ConfigError::File`] when it cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))?;
+        Self::parse(&text)
+    }
+
+    /// Every anchor and CRL file the policy names, resolved against
+    /// `base_dir`, as (anchor set, path, is CRL).
+    pub fn chain_files(&self, base_dir: &Path) -> Vec<(String, PathBuf, bool)> {
+        let mut out = Vec::new();
+        for (name, c) in &self.chain {
+            for a in c.trust_anchors.clone().into_vec() {
+                out.push((name.clone(), base_dir.join(a), false));
+            }
+            for crl in &c.crls {
+                out.push((name.clone(), base_dir.join(crl), true));
+            }
+        }
+        out
+    }
+
+    /// The raw thumbprint strings of every rule, as (rule name or index, value).
+    pub fn thumbprints(&self) -> Vec<(String, String)> {
+        self.allow
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| {
+                let rule = a.name.clone().unwrap_or_else(|| i.to_string());
+                a.thumbprint
+                    .clone()
+                    .map(OneOrMany::into_vec)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |t| (rule.clone(), t))
+            })
+            .collect()
+    }
+
+    /// A builder with the file's settings; anchor and CRL paths are read
+    /// relative to `base_dir`.
+    ///
+    /// # Errors
+    /// [`ConfigError::File`] for an unreadable anchor or CRL file.
+    pub fn into_builder(self, base_dir: &Path) -> Result<PolicyBuilder, ConfigError> {
+        let mut b = Policy::builder();
+        if let Some(m) = self.mode {
+            b = b.mode(match m {
+                ModeName::Require => Mode::Require,
+                ModeName::Accept => Mode::Accept,
+            });
+        }
+        match self.elements.count {
+            Some(0) => b = b.elements(ElementCount::Any),
+            Some(n) => b = b.elements(ElementCount::Exactly(n)),
+            None => {}
+        }
+        if let Some(t) = self.elements.trust {
+            b = b.trust_element(t);
+        }
+        if let Some(by) = self.elements.by {
+            b = b.trusted_proxy(by);
+        }
+        if let Some(s) = self.validity.leeway_seconds {
+            b = b.leeway(Duration::from_secs(s));
+        }
+        let read = |p: &str| {
+            let path = base_dir.join(p);
+            std::fs::read(&path).map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))
+        };
+        for (name, c) in self.chain {
+            let mut pem = Vec::new();
+            for a in c.trust_anchors.into_vec() {
+                pem.extend(read(&a)?);
+                pem.push(b'\n');
+            }
+            let crls = c
+                .crls
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            b = b.chain(name, pem, crls, c.require_client_auth);
+        }
+        for a in self.allow {
+            let v = |o: Option<OneOrMany>| o.map(OneOrMany::into_vec).unwrap_or_default();
+            let mut rule = match a.name {
+                Some(n) => Rule::new(n),
+                None => Rule::unnamed(),
+            };
+            rule = rule
+                .issuer(v(a.issuer))
+                .issuer_cn(v(a.issuer_cn))
+                .subject(v(a.subject))
+                .subject_cn(v(a.subject_cn))
+                .san_dns(v(a.san_dns))
+                .san_uri(v(a.san_uri))
+                .san_uri_prefix(v(a.san_uri_prefix))
+                .san_email(v(a.san_email))
+                .san_ip(v(a.san_ip))
+                .thumbprint(v(a.thumbprint));
+            if let Some(c) = a.chain {
+                rule = rule.chain(c);
+            }
+            b = b.allow(rule);
+        }
+        Ok(b)
+    }
+}
+
+impl Policy {
+    /// Loads a TOML policy file; anchor and CRL paths are relative to it.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for an unreadable or invalid file or setting.
+    pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        PolicyFile::load(path)?.into_builder(base)?.build()
+    }
+
+    /// Parses TOML text; anchor and CRL paths are relative to `base_dir`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for invalid TOML or settings.
+    pub fn from_toml_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        PolicyFile::parse(text)?
+            .into_builder(base_dir.as_ref())?
+            .build()
+    }
+}

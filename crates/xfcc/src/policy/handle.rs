@@ -1,0 +1,78 @@
+//! Swapping the policy at run time (certificate rotation without restart).
+
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use super::{ClientCert, Policy, Rejection};
+
+/// A shared, reloadable [`Policy`]. Clones share the same slot;
+/// [`reload`](Self::reload) swaps the policy atomically: verifications
+/// already running finish on the policy they started with, and the next
+/// ones use the new one (whose cache starts empty).
+///
+/// ```
+/// # use xfcc::{Policy, PolicyHandle, Rule};
+/// let handle = PolicyHandle::new(Policy::builder().allow(Rule::new("a").subject_cn(["a"])).build()?);
+/// let for_middleware = handle.clone();
+/// handle.reload(Policy::builder().allow(Rule::new("b").subject_cn(["b"])).build()?);
+/// assert_eq!(format!("{:?}", for_middleware.current()).contains("\"b\""), true);
+/// # Ok::<(), xfcc::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct PolicyHandle {
+    slot: Arc<ArcSwap<Policy>>,
+}
+
+impl fmt::Debug for PolicyHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PolicyHandle")
+            .field(&*self.slot.load())
+            .finish()
+    }
+}
+
+impl PolicyHandle {
+    /// A handle holding `policy`.
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            slot: Arc::new(ArcSwap::from_pointee(policy)),
+        }
+    }
+
+    /// The policy in force now.
+    pub fn current(&self) -> Arc<Policy> {
+        self.slot.load_full()
+    }
+
+    /// Replaces the policy for every clone of this handle.
+    pub fn reload(&self, policy: Policy) {
+        self.slot.store(Arc::new(policy));
+    }
+
+    /// [`Policy::verify`] with the policy in force now.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify(&self, value: &str) -> Result<ClientCert, Rejection> {
+        self.slot.load().verify(value)
+    }
+
+    /// [`Policy::verify_header_values`] with the policy in force now.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_header_values<'v, I>(&self, values: I) -> Result<Option<ClientCert>, Rejection>
+    where
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.slot.load().verify_header_values(values)
+    }
+}
+
+impl From<Policy> for PolicyHandle {
+    fn from(policy: Policy) -> Self {
+        Self::new(policy)
+    }
+}

@@ -1,0 +1,758 @@
+//! The validation policy: which element to trust, consistency, validity,
+//! and allow rules, built once and checked for every request.
+//!
+//! ```
+//! use xfcc::{Policy, Rule};
+//! # let header = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/envoy/rsa-chain.txt")).unwrap();
+//! let policy = Policy::builder()
+//!     .allow(Rule::new("payments").issuer_cn(["Contoso Issuing CA 1"]).subject_cn(["client-app.contoso.example"]))
+//!     .build()?;
+//! let cert = policy.verify(&header)?;        // Result<ClientCert, Rejection>
+//! assert_eq!(cert.rule(), "payments");
+//! assert_eq!(cert.subject_cns().next(), Some("client-app.contoso.example"));
+//!
+//! let rejected = policy.verify("Hash=00;Cert=\"x\"").unwrap_err();
+//! assert_eq!(rejected.code(), "malformed");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cache;
+mod client_cert;
+#[cfg(feature = "toml")]
+mod config;
+mod env;
+mod handle;
+mod rejection;
+mod rule;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use self::client_cert::ClientCert;
+#[cfg(feature = "toml")]
+pub use self::config::PolicyFile;
+pub use self::handle::PolicyHandle;
+pub use self::rejection::{Reason, Rejection};
+pub use self::rule::{Rule, Thumbprint};
+
+use self::cache::{Cache, CachedCert};
+use self::rule::CompiledRule;
+use crate::decode::ForwardedCert;
+use crate::error::{CertErrorKind, Error, Field};
+use crate::format::Format;
+use crate::parse::{Element, Limits, ParseOptions, Syntax, XfccHeader};
+
+/// A policy that cannot be built: contradictory or malformed settings.
+/// Messages name the setting and value at fault; none contains certificate
+/// bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
+    #[error("invalid thumbprint: {0}")]
+    Thumbprint(String),
+    /// A value that does not parse for its key.
+    #[error("invalid {key} value {value:?}")]
+    Value {
+        /// The setting.
+        key: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A rule without any constraint (it would allow every certificate).
+    #[error("rule has no constraint")]
+    EmptyRule,
+    /// A policy without any rule.
+    #[error("policy has no allow rule")]
+    NoRules,
+    /// An error inside one rule.
+    #[error("rule {rule:?}: {source}")]
+    Rule {
+        /// The rule's name or index.
+        rule: String,
+        /// What is wrong with it.
+        source: Box<ConfigError>,
+    },
+    /// Two rules with the same name.
+    #[error("two rules are named {0:?}")]
+    DuplicateRule(String),
+    /// The trusted element index does not fit the expected element count.
+    #[error("cannot trust element {trust} of exactly {count}")]
+    TrustIndex {
+        /// The configured index.
+        trust: i64,
+        /// The configured count.
+        count: usize,
+    },
+    /// A rule names a trust-anchor set that is not configured.
+    #[error("rule requires unknown chain anchor set {0:?}")]
+    UnknownAnchorSet(String),
+    /// A chain rule, but the crate was built without the `chain` feature.
+    #[error("chain verification needs the `chain` cargo feature")]
+    ChainUnavailable,
+    /// A trust-anchor set that cannot be loaded.
+    #[error("chain anchor set {set:?}: {message}")]
+    AnchorSet {
+        /// The set's name.
+        set: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A policy file that cannot be read or parsed.
+    #[error("policy file: {0}")]
+    File(String),
+    /// An environment variable with a bad value.
+    #[error("environment variable {var}: {source}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong with its value.
+        source: Box<ConfigError>,
+    },
+}
+
+/// What to do when the header is absent, mirroring Azure Container Apps'
+/// `clientCertificateMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// No header: reject with `missing`. The default.
+    #[default]
+    Require,
+    /// No header: pass with no identity (handlers enforce per route); a
+    /// header that is present must still verify.
+    Accept,
+}
+
+/// How many elements (proxy hops) the header must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ElementCount {
+    /// Exactly this many; anything else is rejected. Default: exactly 1,
+    /// what an edge proxy in `SANITIZE_SET` mode sends.
+    Exactly(usize),
+    /// Any number (up to the parser's limit).
+    Any,
+}
+
+/// The clock a policy reads for validity checks.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Builds a [`Policy`]. Every setter states its default.
+#[must_use]
+pub struct PolicyBuilder {
+    mode: Mode,
+    count: ElementCount,
+    trust: i64,
+    by: Option<String>,
+    leeway: Duration,
+    rules: Vec<Rule>,
+    limits: Limits,
+    syntax: Syntax,
+    format: Format,
+    header_name: Option<String>,
+    clock: Option<Clock>,
+    cache: usize,
+    anchors: Vec<(String, AnchorSource)>,
+    max_intermediates: usize,
+    #[cfg(feature = "chain")]
+    revocation: chains::Revocation,
+}
+
+impl fmt::Debug for PolicyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicyBuilder")
+            .field("mode", &self.mode)
+            .field("count", &self.count)
+            .field("trust", &self.trust)
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a chain rule's trust anchors come from.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // read by the `chain` feature
+pub(crate) struct AnchorSource {
+    pub(crate) pem: Vec<u8>,
+    pub(crate) crls: Vec<Vec<u8>>,
+    pub(crate) require_client_auth: bool,
+}
+
+impl Default for PolicyBuilder {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Require,
+            count: ElementCount::Exactly(1),
+            trust: 0,
+            by: None,
+            leeway: Duration::from_secs(60),
+            rules: Vec::new(),
+            limits: Limits::DEFAULT,
+            syntax: Syntax::Strict,
+            format: Format::Envoy,
+            header_name: None,
+            clock: None,
+            cache: 0,
+            anchors: Vec::new(),
+            max_intermediates: 4,
+            #[cfg(feature = "chain")]
+            revocation: chains::Revocation::default(),
+        }
+    }
+}
+
+impl PolicyBuilder {
+    /// What a missing header means. Default [`Mode::Require`].
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How many elements the header must hold. Default exactly 1.
+    pub fn elements(mut self, count: ElementCount) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Which element to verify: an index from 0, or negative from the end
+    /// (-1 is the last, which the proxy next to the service appended).
+    /// Default 0. Every other element must still be consistent.
+    pub fn trust_element(mut self, index: i64) -> Self {
+        self.trust = index;
+        self
+    }
+
+    /// The trusted element must carry this `By` value (the URI SAN of the
+    /// proxy that wrote it). Default: not checked.
+    pub fn trusted_proxy(mut self, by: impl Into<String>) -> Self {
+        self.by = Some(by.into());
+        self
+    }
+
+    /// Clock skew allowed around the validity period. Default 60 s.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Adds an allow rule; a certificate passes if any rule matches.
+    pub fn allow(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Parser limits. Default [`Limits::DEFAULT`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Parser syntax. Default [`Syntax::Strict`].
+    pub fn syntax(mut self, syntax: Syntax) -> Self {
+        self.syntax = syntax;
+        self
+    }
+
+    /// The header format. Default [`Format::Envoy`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The header to read. Default: the format's
+    /// ([`Format::header_name`]), `x-forwarded-client-cert` for Envoy.
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.header_name = Some(name.into().to_ascii_lowercase());
+        self
+    }
+
+    /// The clock for validity checks. Default [`SystemTime::now`].
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Keeps up to `capacity` decoded certificates, keyed by the exact
+    /// `Cert` and `Chain` text (never by the sender's own `Hash`). Every hit
+    /// still checks the element's other fields and the validity period. A
+    /// policy built anew (as on reload) starts empty. Default 0 (off).
+    pub fn cache(mut self, capacity: usize) -> Self {
+        self.cache = capacity;
+        self
+    }
+
+    /// Names a set of trust anchors (PEM bundle) for rules with
+    /// [`Rule::chain`]; CRLs (PEM or DER) are checked for revocation, and
+    /// the leaf must carry the clientAuth EKU unless `require_client_auth`
+    /// is false. Needs the `chain` feature.
+    pub fn chain(
+        mut self,
+        name: impl Into<String>,
+        anchors_pem: impl Into<Vec<u8>>,
+        crls: Vec<Vec<u8>>,
+        require_client_auth: bool,
+    ) -> Self {
+        self.anchors.push((
+            name.into(),
+            AnchorSource {
+                pem: anchors_pem.into(),
+                crls,
+                require_client_auth,
+            },
+        ));
+        self
+    }
+
+    /// Most intermediates allowed between a chain rule's leaf and its trust
+    /// anchor. Default 4.
+    pub fn max_chain_intermediates(mut self, n: usize) -> Self {
+        self.max_intermediates = n;
+        self
+    }
+
+    /// How CRLs are applied. Default: every certificate of the path, allow
+    /// certificates no CRL covers, reject stale CRLs.
+    #[cfg(feature = "chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chain")))]
+    pub fn revocation(mut self, revocation: chains::Revocation) -> Self {
+        self.revocation = revocation;
+        self
+    }
+
+    /// Checks the settings and builds the policy.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for no rules, a rule without constraints or with a
+    /// bad value, a thumbprint of the wrong length, duplicate rule names, a
+    /// trusted index outside the expected count, or an unknown or unloadable
+    /// anchor set.
+    pub fn build(self) -> Result<Policy, ConfigError> {
+        if self.rules.is_empty() {
+            return Err(ConfigError::NoRules);
+        }
+        if let ElementCount::Exactly(n) = self.count {
+            let ok = n >= 1
+                && ((self.trust >= 0 && self.trust < n as i64)
+                    || (self.trust < 0 && self.trust.unsigned_abs() <= n as u64));
+            if !ok {
+                return Err(ConfigError::TrustIndex {
+                    trust: self.trust,
+                    count: n,
+                });
+            }
+        }
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for (i, rule) in self.rules.into_iter().enumerate() {
+            let compiled = rule.compile(i)?;
+            if rules
+                .iter()
+                .any(|r: &CompiledRule| r.label == compiled.label)
+            {
+                return Err(ConfigError::DuplicateRule(compiled.label));
+            }
+            rules.push(compiled);
+        }
+        #[cfg(feature = "chain")]
+        let chains = chains::build(
+            self.anchors,
+            &rules,
+            self.max_intermediates,
+            self.revocation,
+        )?;
+        #[cfg(not(feature = "chain"))]
+        let chains = {
+            let _ = self.max_intermediates;
+            chains::build(self.anchors, &rules)?
+        };
+        let header_name = self
+            .header_name
+            .unwrap_or_else(|| self.format.header_name().to_owned());
+        Ok(Policy {
+            inner: Arc::new(Inner {
+                mode: self.mode,
+                count: self.count,
+                trust: self.trust,
+                by: self.by,
+                leeway: self.leeway,
+                rules,
+                options: ParseOptions::DEFAULT
+                    .limits(self.limits)
+                    .syntax(self.syntax),
+                format: self.format,
+                header_name,
+                clock: self.clock,
+                cache: (self.cache > 0).then(|| Cache::new(self.cache)),
+                chains,
+            }),
+        })
+    }
+}
+
+#[cfg(not(feature = "chain"))]
+mod chains {
+    use super::{AnchorSource, ConfigError, rule::CompiledRule};
+
+    /// Without the `chain` feature there is nothing to verify chains with.
+    #[derive(Debug, Default)]
+    pub(crate) struct Chains;
+
+    pub(crate) fn build(
+        anchors: Vec<(String, AnchorSource)>,
+        rules: &[CompiledRule],
+    ) -> Result<Chains, ConfigError> {
+        if !anchors.is_empty() || rules.iter().any(|r| r.chain.is_some()) {
+            return Err(ConfigError::ChainUnavailable);
+        }
+        Ok(Chains)
+    }
+
+    impl Chains {
+        pub(crate) fn verify(
+            &self,
+            _set: &str,
+            _fc: &crate::ForwardedCert,
+            _now: std::time::SystemTime,
+        ) -> Result<Option<std::time::SystemTime>, &'static str> {
+            Err("chain_unavailable")
+        }
+    }
+}
+
+#[cfg(feature = "chain")]
+#[path = "chain.rs"]
+mod chains;
+#[cfg(feature = "chain")]
+pub use chains::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+
+/// A validation policy: which element to trust, checked consistency and
+/// validity, and allow rules. Build it with [`Policy::builder`], from a TOML
+/// file ([`Policy::from_toml_file`]) or from the environment
+/// ([`Policy::from_env`]). Cheap to clone (an `Arc`).
+///
+/// `verify` checks, in order: header count, parse, element count, the
+/// trusted element's `By`, every element's consistency (`Hash`, `Chain[0]`,
+/// `Subject`, `URI`, `DNS` against its certificate), the validity period
+/// (with leeway), then the rules; only a success yields a [`ClientCert`].
+#[derive(Clone)]
+pub struct Policy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    mode: Mode,
+    count: ElementCount,
+    trust: i64,
+    by: Option<String>,
+    leeway: Duration,
+    rules: Vec<CompiledRule>,
+    options: ParseOptions,
+    format: Format,
+    header_name: String,
+    clock: Option<Clock>,
+    cache: Option<Cache>,
+    chains: chains::Chains,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Policy")
+            .field("mode", &i.mode)
+            .field("count", &i.count)
+            .field("trust", &i.trust)
+            .field("by", &i.by)
+            .field("leeway", &i.leeway)
+            .field(
+                "rules",
+                &i.rules.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
+            )
+            .field("format", &i.format)
+            .field("header_name", &i.header_name)
+            .field("cache", &i.cache.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Policy {
+    /// A builder with the defaults: require the header, exactly one
+    /// element, trust element 0, 60 s leeway, strict syntax, default limits,
+    /// Envoy format, no cache. At least one rule must be added.
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder::default()
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// The format.
+    pub fn format(&self) -> Format {
+        self.inner.format
+    }
+
+    /// The (lower-case) header name to read.
+    pub fn header_name(&self) -> &str {
+        &self.inner.header_name
+    }
+
+    /// Things that are allowed but weak, for logs and `xfcc doctor`: rules
+    /// that pin no thumbprint and require no chain can be satisfied by a
+    /// self-signed certificate with the right names, which Azure Container
+    /// Apps' ingress accepts.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner
+            .rules
+            .iter()
+            .filter(|r| r.is_name_only())
+            .map(|r| {
+                format!(
+                    "rule {:?} checks only names: a self-signed certificate with those names passes it; add `thumbprint` or `chain`",
+                    r.label
+                )
+            })
+            .collect()
+    }
+
+    fn now(&self) -> SystemTime {
+        self.inner
+            .clock
+            .as_ref()
+            .map_or_else(SystemTime::now, |c| c())
+    }
+
+    /// Verifies one header value against the policy at the policy's clock.
+    ///
+    /// # Errors
+    /// A [`Rejection`] with its [`Reason`].
+    pub fn verify(&self, value: &str) -> Result<ClientCert, Rejection> {
+        self.verify_at(value, self.now())
+    }
+
+    /// As [`verify`](Self::verify), at the given time.
+    ///
+    /// # Errors
+    /// A [`Rejection`] with its [`Reason`].
+    pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
+        let r = self.verify_inner(value, now);
+        #[cfg(feature = "tracing")]
+        if let Err(e) = &r {
+            tracing::debug!(
+                reason = e.code(),
+                detail = e.detail(),
+                element = e.element(),
+                "xfcc rejected"
+            );
+        }
+        r
+    }
+
+    /// Applies the mode: `None` (no header) is `Ok(None)` in
+    /// [`Mode::Accept`] and rejected as `missing` in [`Mode::Require`]; a
+    /// present value must verify in both.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_optional(&self, value: Option<&str>) -> Result<Option<ClientCert>, Rejection> {
+        match value {
+            Some(v) => self.verify(v).map(Some),
+            None => self.on_missing(),
+        }
+    }
+
+    /// What the adapters call: every line of the header as received.
+    /// No line applies the mode; more than one line is rejected as
+    /// `multiple_headers` (RFC 9110 would join them with `, `, which reads
+    /// as extra elements); a value that is not UTF-8 is `malformed`.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_header_values<'v, I>(&self, values: I) -> Result<Option<ClientCert>, Rejection>
+    where
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        let mut values = values.into_iter();
+        let Some(first) = values.next() else {
+            return self.on_missing();
+        };
+        if values.next().is_some() {
+            return Err(Rejection::new(Reason::MultipleHeaders, "multiple_headers"));
+        }
+        let text = std::str::from_utf8(first).map_err(|e| {
+            Rejection::from(Error::from(crate::ParseError::new(
+                crate::ParseErrorKind::InvalidUtf8,
+                e.valid_up_to(),
+            )))
+        })?;
+        self.verify(text).map(Some)
+    }
+
+    fn on_missing(&self) -> Result<Option<ClientCert>, Rejection> {
+        match self.inner.mode {
+            Mode::Accept => Ok(None),
+            Mode::Require => Err(Rejection::new(Reason::Missing, "missing")),
+        }
+    }
+
+    fn verify_inner(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
+        let p = &*self.inner;
+        if p.format != Format::Envoy {
+            if value.len() > p.options.get_limits().bytes() {
+                return Err(Error::from(crate::ParseError::new(
+                    crate::ParseErrorKind::TooLong,
+                    p.options.get_limits().bytes(),
+                ))
+                .into());
+            }
+            let fc = p.format.decode(value, None, p.options.get_limits())?;
+            return self.finish(&Arc::new(CachedCert::new(fc)), 0, now);
+        }
+
+        let header = XfccHeader::parse_with(value, &p.options).map_err(Error::from)?;
+        let n = header.len();
+        if let ElementCount::Exactly(expected) = p.count {
+            if n > expected {
+                return Err(Rejection::new(Reason::TooManyElements, "too_many_elements"));
+            }
+            if n < expected {
+                return Err(Rejection::new(Reason::TooFewElements, "too_few_elements"));
+            }
+        }
+        let trusted = if p.trust >= 0 {
+            usize::try_from(p.trust).ok().filter(|&i| i < n)
+        } else {
+            n.checked_sub(usize::try_from(p.trust.unsigned_abs()).unwrap_or(usize::MAX))
+        }
+        .ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
+
+        let mut chosen = None;
+        for element in header.elements() {
+            let index = element.index();
+            if index == trusted {
+                if let Some(by) = &p.by
+                    && !element.by().any(|b| b.raw() == by)
+                {
+                    return Err(
+                        Rejection::new(Reason::UntrustedProxy, "untrusted_proxy").at_element(index)
+                    );
+                }
+                let cached = self.decode(&element)?.ok_or_else(|| {
+                    Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index)
+                })?;
+                chosen = Some(cached);
+            } else {
+                // Untrusted elements must still agree with their own
+                // certificates: this is what exposes a SAN that smuggled
+                // delimiters into the header.
+                self.decode(&element)?;
+            }
+        }
+        let cached =
+            chosen.ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
+        self.finish(&cached, trusted, now)
+    }
+
+    /// Decodes an element's certificate (through the cache) and checks the
+    /// element's fields against it.
+    fn decode(&self, element: &Element<'_>) -> Result<Option<Arc<CachedCert>>, Rejection> {
+        let p = &*self.inner;
+        let Some(cert_raw) = element.cert().or(element.chain()) else {
+            return Ok(None);
+        };
+        let chain_raw = element.chain().map_or("", |v| v.raw());
+        let key = (cert_raw.raw(), chain_raw);
+        let cached = match p.cache.as_ref().and_then(|c| c.get(key)) {
+            Some(hit) => hit,
+            None => {
+                let Some(fc) = element.decode_unchecked(p.options.get_limits())? else {
+                    return Ok(None);
+                };
+                let entry = Arc::new(CachedCert::new(fc));
+                if let Some(cache) = &p.cache {
+                    cache.insert(key, Arc::clone(&entry));
+                }
+                entry
+            }
+        };
+        if let Some(problem) = element.inconsistencies(cached.cert()).next() {
+            return Err(Error::inconsistent(problem)
+                .with_element(element.index())
+                .into());
+        }
+        Ok(Some(cached))
+    }
+
+    fn finish(
+        &self,
+        cached: &Arc<CachedCert>,
+        index: usize,
+        now: SystemTime,
+    ) -> Result<ClientCert, Rejection> {
+        let p = &*self.inner;
+        let leaf = cached.cert().leaf();
+        if now + p.leeway < leaf.not_before() {
+            return Err(Rejection::new(Reason::NotYetValid, "not_yet_valid").at_element(index));
+        }
+        if now
+            .checked_sub(p.leeway)
+            .is_some_and(|t| t > leaf.not_after())
+        {
+            return Err(Rejection::new(Reason::Expired, "expired").at_element(index));
+        }
+        let (rule, chain_verified) = match cached.decision(now) {
+            Some(d) => d,
+            None => {
+                let (rule, chain, until) = self
+                    .decide(cached.cert(), now)
+                    .map_err(|r| r.at_element(index))?;
+                if let Some(until) = until {
+                    cached.set_decision(rule, chain, until);
+                }
+                (rule, chain)
+            }
+        };
+        Ok(ClientCert::new(
+            leaf.clone(),
+            p.rules[rule].label.clone(),
+            index,
+            now,
+            chain_verified,
+        ))
+    }
+
+    /// The first rule that allows the certificate: (rule index, chain
+    /// verified, reusable until). A name or thumbprint decision holds for
+    /// the leaf's lifetime; a chain decision until the earliest `notAfter`
+    /// on the path, and not at all when CRLs are in play.
+    fn decide(
+        &self,
+        fc: &ForwardedCert,
+        now: SystemTime,
+    ) -> Result<(usize, bool, Option<SystemTime>), Rejection> {
+        let p = &*self.inner;
+        let mut chain_failure = None;
+        for (i, rule) in p.rules.iter().enumerate() {
+            if !rule.matches(fc.leaf()) {
+                continue;
+            }
+            match &rule.chain {
+                None => return Ok((i, false, Some(fc.leaf().not_after()))),
+                Some(set) => match p.chains.verify(set, fc, now) {
+                    Ok(until) => return Ok((i, true, until)),
+                    Err(detail) => chain_failure = chain_failure.or(Some(detail)),
+                },
+            }
+        }
+        Err(match chain_failure {
+            Some(detail) => Rejection::new(Reason::ChainInvalid, detail),
+            None => Rejection::new(Reason::NotAllowed, "not_allowed"),
+        })
+    }
+
+    /// Number of certificates in the cache (0 without one).
+    pub fn cached(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, Cache::len)
+    }
+}

@@ -1,0 +1,189 @@
+//! Why a request was not authenticated.
+
+use core::fmt;
+
+use crate::error::{Error, ErrorKind};
+
+/// The stable reason a header was rejected. [`code`](Self::code) is what a
+/// service puts in its response body; the set is documented in the README
+/// and only grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No header, in [`Mode::Require`](crate::Mode::Require).
+    Missing,
+    /// The header arrived on more than one line.
+    MultipleHeaders,
+    /// The header does not parse.
+    Malformed,
+    /// The header is over a size limit.
+    TooLarge,
+    /// More elements than the policy expects.
+    TooManyElements,
+    /// Fewer elements than the policy expects.
+    TooFewElements,
+    /// The trusted element was not written by the expected proxy (`By`).
+    UntrustedProxy,
+    /// A forwarded certificate does not decode.
+    BadCertificate,
+    /// `Hash` is not the certificate's digest.
+    HashMismatch,
+    /// `Chain`, `Subject`, `URI` or `DNS` disagree with the certificate.
+    Inconsistent,
+    /// The certificate's validity period has ended.
+    Expired,
+    /// The certificate's validity period has not begun.
+    NotYetValid,
+    /// No allow rule matched.
+    NotAllowed,
+    /// The chain to the rule's trust anchors does not verify.
+    ChainInvalid,
+}
+
+impl Reason {
+    /// `missing`, `multiple_headers`, `malformed`, `too_large`,
+    /// `too_many_elements`, `too_few_elements`, `untrusted_proxy`,
+    /// `bad_certificate`, `hash_mismatch`, `inconsistent`, `expired`,
+    /// `not_yet_valid`, `not_allowed`, `chain_invalid`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::MultipleHeaders => "multiple_headers",
+            Self::Malformed => "malformed",
+            Self::TooLarge => "too_large",
+            Self::TooManyElements => "too_many_elements",
+            Self::TooFewElements => "too_few_elements",
+            Self::UntrustedProxy => "untrusted_proxy",
+            Self::BadCertificate => "bad_certificate",
+            Self::HashMismatch => "hash_mismatch",
+            Self::Inconsistent => "inconsistent",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::NotAllowed => "not_allowed",
+            Self::ChainInvalid => "chain_invalid",
+        }
+    }
+
+    /// Every reason, in the order of the README's table.
+    pub const ALL: [Self; 14] = [
+        Self::Missing,
+        Self::MultipleHeaders,
+        Self::Malformed,
+        Self::TooLarge,
+        Self::TooManyElements,
+        Self::TooFewElements,
+        Self::UntrustedProxy,
+        Self::BadCertificate,
+        Self::HashMismatch,
+        Self::Inconsistent,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::NotAllowed,
+        Self::ChainInvalid,
+    ];
+
+    fn from_error(kind: ErrorKind) -> Self {
+        match kind.reason() {
+            "too_large" => Self::TooLarge,
+            "too_many_elements" => Self::TooManyElements,
+            "bad_certificate" => Self::BadCertificate,
+            "hash_mismatch" => Self::HashMismatch,
+            "inconsistent" => Self::Inconsistent,
+            _ => Self::Malformed,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A rejected header: the [`Reason`], a precise detail code, and where.
+/// Its messages never contain header or certificate bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    reason: Reason,
+    detail: &'static str,
+    element: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl Rejection {
+    pub(crate) const fn new(reason: Reason, detail: &'static str) -> Self {
+        Self {
+            reason,
+            detail,
+            element: None,
+            offset: None,
+        }
+    }
+
+    pub(crate) const fn at_element(mut self, index: usize) -> Self {
+        self.element = Some(index);
+        self
+    }
+
+    /// The reason.
+    pub const fn reason(&self) -> Reason {
+        self.reason
+    }
+
+    /// The reason's stable code, as in a response body.
+    pub const fn code(&self) -> &'static str {
+        self.reason.code()
+    }
+
+    /// A precise stable code: the parser's or decoder's error code
+    /// (`unterminated_quote`, `bad_der`, `uri_mismatch`, ...), the chain
+    /// verifier's sub-reason (`unknown_issuer`, `revoked`, ...), or the
+    /// reason's own code.
+    pub const fn detail(&self) -> &'static str {
+        self.detail
+    }
+
+    /// Index of the element concerned, when one is.
+    pub const fn element(&self) -> Option<usize> {
+        self.element
+    }
+
+    /// Byte offset in the header, for parse errors.
+    pub const fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+
+    /// True for [`Reason::Missing`].
+    pub const fn is_missing(&self) -> bool {
+        matches!(self.reason, Reason::Missing)
+    }
+}
+
+impl From<Error> for Rejection {
+    fn from(e: Error) -> Self {
+        Self {
+            reason: Reason::from_error(e.kind()),
+            detail: e.kind().code(),
+            element: e.element(),
+            offset: e.offset(),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "client certificate rejected: {}", self.reason.code())?;
+        if self.detail != self.reason.code() {
+            write!(f, " ({})", self.detail)?;
+        }
+        if let Some(e) = self.element {
+            write!(f, " in element {e}")?;
+        }
+        if let Some(o) = self.offset {
+            write!(f, " at byte {o}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejection {}

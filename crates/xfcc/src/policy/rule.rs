@@ -1,0 +1,509 @@
+//! Allow rules: a rule matches when every constraint it has holds; a
+//! constraint with several values holds when any of them does.
+
+use std::net::IpAddr;
+
+use subtle::ConstantTimeEq;
+
+use super::ConfigError;
+use crate::cert::CertIdentity;
+use crate::dn::DistinguishedName;
+
+/// A pinned certificate thumbprint: SHA-256 (64 hex digits, what Envoy's
+/// `Hash` carries) or SHA-1 (40 hex digits, what the Azure portal and .NET
+/// call the thumbprint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Thumbprint {
+    /// SHA-256 of the DER.
+    Sha256([u8; 32]),
+    /// SHA-1 of the DER.
+    Sha1([u8; 20]),
+}
+
+impl Thumbprint {
+    /// Parses a thumbprint written in any case, with or without `:` or
+    /// space separators, optionally prefixed with `sha256:`/`sha1:`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Thumbprint`] for anything that is not 64 or 40 hex
+    /// digits, naming the lengths that would have been right.
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        let trimmed = s.trim();
+        let (declared, rest) = match trimmed.split_once(':') {
+            Some((alg, rest)) if alg.eq_ignore_ascii_case("sha256") => (Some(64), rest),
+            Some((alg, rest)) if alg.eq_ignore_ascii_case("sha1") => (Some(40), rest),
+            _ => (None, trimmed),
+        };
+        let digits: Vec<u8> = rest
+            .bytes()
+            .filter(|b| !matches!(b, b':' | b' ' | b'-'))
+            .collect();
+        let bad = |why: &str| ConfigError::Thumbprint(why.to_owned());
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(bad(
+                "a thumbprint is hex digits (colons and spaces allowed)",
+            ));
+        }
+        if let Some(n) = declared
+            && digits.len() != n
+        {
+            return Err(bad(if n == 64 {
+                "a sha256 thumbprint has 64 hex digits"
+            } else {
+                "a sha1 thumbprint has 40 hex digits"
+            }));
+        }
+        let bytes: Vec<u8> = digits
+            .chunks_exact(2)
+            .map(|p| (hex(p[0]) << 4) | hex(p[1]))
+            .collect();
+        match digits.len() {
+            64 => Ok(Self::Sha256(bytes.try_into().map_err(|_| bad("internal"))?)),
+            40 => Ok(Self::Sha1(bytes.try_into().map_err(|_| bad("internal"))?)),
+            32 => Err(bad(
+                "32 hex digits is an MD5 fingerprint; use the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint",
+            )),
+            n => Err(ConfigError::Thumbprint(format!(
+                "{n} hex digits is neither a SHA-256 thumbprint (64 hex digits, Envoy's Hash) nor a SHA-1 thumbprint (40 hex digits, the Azure portal's)"
+            ))),
+        }
+    }
+
+    /// Constant-time comparison with the certificate's digest.
+    pub(crate) fn matches(&self, cert: &CertIdentity) -> bool {
+        match self {
+            Self::Sha256(t) => bool::from(t.ct_eq(cert.sha256())),
+            Self::Sha1(t) => bool::from(t.ct_eq(cert.sha1())),
+        }
+    }
+}
+
+const fn hex(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c.wrapping_sub(b'A').wrapping_add(10),
+    }
+}
+
+/// A DNS SAN pattern: exact (case-insensitive) or `*.example.com`, which
+/// matches exactly one label in place of `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DnsPattern {
+    /// Lower-case; for a wildcard, the suffix including the leading dot.
+    name: String,
+    wildcard: bool,
+}
+
+impl DnsPattern {
+    pub(crate) fn parse(s: &str) -> Result<Self, ConfigError> {
+        let s = s.trim().to_ascii_lowercase();
+        let bad = || ConfigError::Value {
+            key: "san_dns",
+            value: s.clone(),
+        };
+        let (wildcard, name) = match s.strip_prefix('*') {
+            Some(rest) => (true, rest.to_owned()),
+            None => (false, s.clone()),
+        };
+        let host = name.strip_prefix('.').unwrap_or(&name);
+        let labels_ok = !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        // "*." must be followed by at least two labels: "*.com" is too broad.
+        if !labels_ok || (wildcard && (!name.starts_with('.') || host.split('.').count() < 2)) {
+            return Err(bad());
+        }
+        Ok(Self { name, wildcard })
+    }
+
+    fn matches(&self, dns: &str) -> bool {
+        if !self.wildcard {
+            return dns.eq_ignore_ascii_case(&self.name);
+        }
+        let Some(split) = dns.len().checked_sub(self.name.len()) else {
+            return false;
+        };
+        let (label, suffix) = dns.split_at_checked(split).unwrap_or(("", ""));
+        !label.is_empty() && !label.contains('.') && suffix.eq_ignore_ascii_case(&self.name)
+    }
+}
+
+/// One allow rule. Build it with [`Rule::new`] and the `with_*`/`*` setters,
+/// or from a policy file's `[[allow]]` table.
+///
+/// ```
+/// use xfcc::Rule;
+/// let rule = Rule::new("partner")
+///     .issuer_cn(["Contoso Issuing CA 1"])
+///     .san_uri_prefix(["spiffe://contoso.example/"]);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Rule {
+    pub(crate) name: Option<String>,
+    pub(crate) issuer: Vec<String>,
+    pub(crate) issuer_cn: Vec<String>,
+    pub(crate) subject: Vec<String>,
+    pub(crate) subject_cn: Vec<String>,
+    pub(crate) san_dns: Vec<String>,
+    pub(crate) san_uri: Vec<String>,
+    pub(crate) san_uri_prefix: Vec<String>,
+    pub(crate) san_email: Vec<String>,
+    pub(crate) san_ip: Vec<String>,
+    pub(crate) thumbprint: Vec<String>,
+    pub(crate) chain: Option<String>,
+}
+
+fn strings<I: IntoIterator<Item = S>, S: Into<String>>(v: I) -> Vec<String> {
+    v.into_iter().map(Into::into).collect()
+}
+
+impl Rule {
+    /// A rule named `name` (reported in [`ClientCert::rule`](crate::ClientCert::rule)),
+    /// with no constraints yet. A rule must get at least one.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// An unnamed rule; it is reported by its index.
+    pub fn unnamed() -> Self {
+        Self::default()
+    }
+
+    /// Issuer DN, RFC 4514 (`"CN=Contoso Issuing CA 1,O=Contoso"`), compared
+    /// as parsed names ignoring ASCII case. Any of the values.
+    pub fn issuer<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dns: I) -> Self {
+        self.issuer.extend(strings(dns));
+        self
+    }
+
+    /// Issuer common name, exact. Any of the values.
+    pub fn issuer_cn<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cns: I) -> Self {
+        self.issuer_cn.extend(strings(cns));
+        self
+    }
+
+    /// Subject DN, RFC 4514, compared as parsed names ignoring ASCII case.
+    pub fn subject<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dns: I) -> Self {
+        self.subject.extend(strings(dns));
+        self
+    }
+
+    /// Subject common name, exact (any CN of the subject may match).
+    pub fn subject_cn<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cns: I) -> Self {
+        self.subject_cn.extend(strings(cns));
+        self
+    }
+
+    /// DNS SAN, exact (case-insensitive) or `*.example.com` (one label).
+    pub fn san_dns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.san_dns.extend(strings(names));
+        self
+    }
+
+    /// URI SAN, exact.
+    pub fn san_uri<I: IntoIterator<Item = S>, S: Into<String>>(mut self, uris: I) -> Self {
+        self.san_uri.extend(strings(uris));
+        self
+    }
+
+    /// URI SAN prefix, such as a SPIFFE trust domain `spiffe://contoso.example/`.
+    /// A prefix must end its authority with `/`, so that
+    /// `spiffe://contoso.example` cannot match `spiffe://contoso.example.evil/`.
+    pub fn san_uri_prefix<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        prefixes: I,
+    ) -> Self {
+        self.san_uri_prefix.extend(strings(prefixes));
+        self
+    }
+
+    /// E-mail SAN, compared ignoring ASCII case.
+    pub fn san_email<I: IntoIterator<Item = S>, S: Into<String>>(mut self, emails: I) -> Self {
+        self.san_email.extend(strings(emails));
+        self
+    }
+
+    /// IP SAN (`10.0.0.1`, `2001:db8::1`).
+    pub fn san_ip<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ips: I) -> Self {
+        self.san_ip.extend(strings(ips));
+        self
+    }
+
+    /// Thumbprint: SHA-256 or SHA-1 hex, any case, colons allowed.
+    pub fn thumbprint<I: IntoIterator<Item = S>, S: Into<String>>(mut self, prints: I) -> Self {
+        self.thumbprint.extend(strings(prints));
+        self
+    }
+
+    /// The leaf must chain to the named trust-anchor set (see the `chain`
+    /// feature and [`PolicyBuilder::chain`](crate::PolicyBuilder)).
+    pub fn chain(mut self, anchor_set: impl Into<String>) -> Self {
+        self.chain = Some(anchor_set.into());
+        self
+    }
+
+    pub(crate) fn compile(self, index: usize) -> Result<CompiledRule, ConfigError> {
+        let label = self.name.clone().unwrap_or_else(|| index.to_string());
+        let at = |e: ConfigError| ConfigError::Rule {
+            rule: label.clone(),
+            source: Box::new(e),
+        };
+        let dn = |key: &'static str, v: &String| {
+            DistinguishedName::parse(v).map_err(|_| ConfigError::Value {
+                key,
+                value: v.clone(),
+            })
+        };
+        let nonempty = |key: &'static str, v: &String| {
+            if v.trim().is_empty() {
+                Err(ConfigError::Value {
+                    key,
+                    value: v.clone(),
+                })
+            } else {
+                Ok(v.clone())
+            }
+        };
+        let compiled = (|| {
+            Ok::<_, ConfigError>(CompiledRule {
+                label: label.clone(),
+                issuer: self
+                    .issuer
+                    .iter()
+                    .map(|v| dn("issuer", v))
+                    .collect::<Result<_, _>>()?,
+                issuer_cn: self
+                    .issuer_cn
+                    .iter()
+                    .map(|v| nonempty("issuer_cn", v))
+                    .collect::<Result<_, _>>()?,
+                subject: self
+                    .subject
+                    .iter()
+                    .map(|v| dn("subject", v))
+                    .collect::<Result<_, _>>()?,
+                subject_cn: self
+                    .subject_cn
+                    .iter()
+                    .map(|v| nonempty("subject_cn", v))
+                    .collect::<Result<_, _>>()?,
+                san_dns: self
+                    .san_dns
+                    .iter()
+                    .map(|v| DnsPattern::parse(v))
+                    .collect::<Result<_, _>>()?,
+                san_uri: self
+                    .san_uri
+                    .iter()
+                    .map(|v| nonempty("san_uri", v))
+                    .collect::<Result<_, _>>()?,
+                san_uri_prefix: self
+                    .san_uri_prefix
+                    .iter()
+                    .map(|v| uri_prefix(v))
+                    .collect::<Result<_, _>>()?,
+                san_email: self
+                    .san_email
+                    .iter()
+                    .map(|v| nonempty("san_email", v))
+                    .collect::<Result<_, _>>()?,
+                san_ip: self
+                    .san_ip
+                    .iter()
+                    .map(|v| {
+                        v.trim().parse::<IpAddr>().map_err(|_| ConfigError::Value {
+                            key: "san_ip",
+                            value: v.clone(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                thumbprint: self
+                    .thumbprint
+                    .iter()
+                    .map(|v| Thumbprint::parse(v))
+                    .collect::<Result<_, _>>()?,
+                chain: self.chain.clone(),
+            })
+        })()
+        .map_err(at)?;
+        if compiled.is_empty() {
+            return Err(at(ConfigError::EmptyRule));
+        }
+        Ok(compiled)
+    }
+}
+
+fn uri_prefix(v: &str) -> Result<String, ConfigError> {
+    let bad = || ConfigError::Value {
+        key: "san_uri_prefix",
+        value: v.to_owned(),
+    };
+    let v = v.trim();
+    let Some((_, rest)) = v.split_once("://") else {
+        return if v.ends_with(':') || v.ends_with('/') {
+            Ok(v.to_owned())
+        } else {
+            Err(bad())
+        };
+    };
+    // The authority must be closed by '/', or the prefix would match
+    // "spiffe://contoso.example.evil/".
+    if rest.is_empty() || !rest.contains('/') {
+        return Err(bad());
+    }
+    Ok(v.to_owned())
+}
+
+/// A checked rule, ready to match.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) label: String,
+    issuer: Vec<DistinguishedName>,
+    issuer_cn: Vec<String>,
+    subject: Vec<DistinguishedName>,
+    subject_cn: Vec<String>,
+    san_dns: Vec<DnsPattern>,
+    san_uri: Vec<String>,
+    san_uri_prefix: Vec<String>,
+    san_email: Vec<String>,
+    san_ip: Vec<IpAddr>,
+    thumbprint: Vec<Thumbprint>,
+    pub(crate) chain: Option<String>,
+}
+
+impl CompiledRule {
+    fn is_empty(&self) -> bool {
+        self.issuer.is_empty()
+            && self.issuer_cn.is_empty()
+            && self.subject.is_empty()
+            && self.subject_cn.is_empty()
+            && self.san_dns.is_empty()
+            && self.san_uri.is_empty()
+            && self.san_uri_prefix.is_empty()
+            && self.san_email.is_empty()
+            && self.san_ip.is_empty()
+            && self.thumbprint.is_empty()
+            && self.chain.is_none()
+    }
+
+    /// Whether a self-signed certificate could satisfy this rule: it pins
+    /// no thumbprint and requires no chain.
+    pub(crate) fn is_name_only(&self) -> bool {
+        self.thumbprint.is_empty() && self.chain.is_none()
+    }
+
+    /// Whether every constraint except `chain` holds (the caller checks the
+    /// chain, which costs signatures, only for rules that pass this).
+    pub(crate) fn matches(&self, c: &CertIdentity) -> bool {
+        fn any<T>(list: &[T], f: impl Fn(&T) -> bool) -> bool {
+            list.is_empty() || list.iter().any(f)
+        }
+        let san = c.san();
+        any(&self.issuer, |d| d.matches(c.issuer_name()))
+            && any(&self.issuer_cn, |cn| c.issuer_cns().any(|x| x == cn))
+            && any(&self.subject, |d| d.matches(c.subject_name()))
+            && any(&self.subject_cn, |cn| c.subject_cns().any(|x| x == cn))
+            && any(&self.san_dns, |p| san.dns().iter().any(|d| p.matches(d)))
+            && any(&self.san_uri, |u| san.uri().iter().any(|x| x == u))
+            && any(&self.san_uri_prefix, |p| {
+                san.uri().iter().any(|x| x.starts_with(p.as_str()))
+            })
+            && any(&self.san_email, |e| {
+                san.email().iter().any(|x| x.eq_ignore_ascii_case(e))
+            })
+            && any(&self.san_ip, |ip| san.ip().contains(ip))
+            && any(&self.thumbprint, |t| t.matches(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_thumbprints_in_every_spelling() {
+        let hex64 = "AB".repeat(32);
+        let colons = vec!["ab"; 32].join(":");
+        assert_eq!(
+            Thumbprint::parse(&hex64).unwrap(),
+            Thumbprint::Sha256([0xab; 32])
+        );
+        assert_eq!(
+            Thumbprint::parse(&colons).unwrap(),
+            Thumbprint::Sha256([0xab; 32])
+        );
+        assert_eq!(
+            Thumbprint::parse(&format!("SHA256:{hex64}")).unwrap(),
+            Thumbprint::Sha256([0xab; 32])
+        );
+        assert_eq!(
+            Thumbprint::parse(&"cd ".repeat(20)).unwrap(),
+            Thumbprint::Sha1([0xcd; 20])
+        );
+    }
+
+    #[test]
+    fn rejects_thumbprints_of_the_wrong_length_naming_the_confusion() {
+        let msg = Thumbprint::parse(&"ab".repeat(31)).unwrap_err().to_string();
+        assert!(msg.contains("SHA-256") && msg.contains("SHA-1"), "{msg}");
+        let msg = Thumbprint::parse(&"ab".repeat(16)).unwrap_err().to_string();
+        assert!(msg.contains("MD5"), "{msg}");
+        let msg = Thumbprint::parse(&format!("sha256:{}", "ab".repeat(20)))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("64"), "{msg}");
+        assert!(Thumbprint::parse(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn dns_patterns() {
+        let w = DnsPattern::parse("*.Example.com").unwrap();
+        assert!(w.matches("api.example.com"));
+        assert!(w.matches("API.EXAMPLE.COM"));
+        assert!(!w.matches("example.com"));
+        assert!(!w.matches("a.b.example.com"));
+        assert!(!w.matches(".example.com"));
+        assert!(!w.matches("apiexample.com"));
+        let e = DnsPattern::parse("api.example.com").unwrap();
+        assert!(e.matches("API.example.com"));
+        assert!(!e.matches("x.api.example.com"));
+        for bad in [
+            "*.com",
+            "*example.com",
+            "a.*.com",
+            "",
+            "*",
+            "a..b",
+            "a b.com",
+        ] {
+            assert!(DnsPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uri_prefixes_must_close_the_authority() {
+        assert!(uri_prefix("spiffe://contoso.example/").is_ok());
+        assert!(uri_prefix("spiffe://contoso.example/ns/prod/").is_ok());
+        assert!(uri_prefix("urn:contoso:").is_ok());
+        assert!(uri_prefix("spiffe://contoso.example").is_err());
+        assert!(uri_prefix("spiffe://").is_err());
+        assert!(uri_prefix("contoso").is_err());
+    }
+
+    #[test]
+    fn empty_rules_are_config_errors() {
+        let e = Rule::new("x").compile(0).unwrap_err();
+        assert!(e.to_string().contains("no constraint"), "{e}");
+        let e = Rule::new("x").san_ip(["not-an-ip"]).compile(0).unwrap_err();
+        assert!(e.to_string().contains("san_ip"), "{e}");
+    }
+}
