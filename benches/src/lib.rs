@@ -37,3 +37,58 @@ pub fn cert_only_header() -> String {
 pub fn three_hop() -> String {
     format!("{},{}", capture("rsa-chain"), capture("two-hop"))
 }
+
+/// DER of a fixture certificate (`crates/xfcc/tests/fixtures/certs/<name>.der`).
+pub fn der(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(format!("certs/{name}.der"))).unwrap()
+}
+
+/// PEM text of a fixture certificate.
+pub fn pem(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join(format!("certs/{name}.pem"))).unwrap()
+}
+
+/// A time inside every fixture's validity period.
+pub fn fixture_time() -> std::time::SystemTime {
+    let c = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(c.not_before_unix() + 86_400)
+}
+
+/// The allowlist policy the verify benches use: issuer CN plus a
+/// thumbprint pin, optionally with a cache.
+pub fn allowlist_policy(cache: usize) -> xfcc::Policy {
+    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    let t = fixture_time();
+    xfcc::Policy::builder()
+        .clock(move || t)
+        .cache(cache)
+        .allow(
+            xfcc::Rule::new("partner")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .thumbprint([leaf.sha256_hex()]),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A policy whose only rule requires a chain to the fixture root.
+pub fn chain_policy() -> xfcc::Policy {
+    let t = fixture_time();
+    xfcc::Policy::builder()
+        .clock(move || t)
+        .chain("root", pem("root").into_bytes(), vec![], true)
+        .allow(
+            xfcc::Rule::new("chained")
+                .issuer_cn(["Contoso Issuing CA 1", "Contoso EC Issuing CA"])
+                .chain("root"),
+        )
+        .build()
+        .unwrap()
+}
+
+/// An Envoy header (ACA fields) for `leaf` and its intermediates.
+pub fn header_for(leaf: &str, intermediates: &[&str]) -> String {
+    let c = |n: &str| xfcc::CertIdentity::from_der(der(n)).unwrap();
+    let chain: Vec<_> = intermediates.iter().map(|n| c(n)).collect();
+    xfcc::render_envoy(&[], &c(leaf), &chain, xfcc::EnvoyFields::ACA)
+}

@@ -146,3 +146,27 @@ pub fn roundtrip(data: &[u8]) {
         assert_eq!(fc.leaf(), leaf);
     }
 }
+
+/// Full verification with a fixed policy (a thumbprint pin on the RSA
+/// client, any element count, trust the last): never panics, and whatever
+/// it accepts really is the pinned certificate.
+pub fn verify(data: &[u8]) {
+    use std::sync::OnceLock;
+    use std::time::{Duration, UNIX_EPOCH};
+    static POLICY: OnceLock<(xfcc::Policy, CertIdentity)> = OnceLock::new();
+    let (policy, pinned) = POLICY.get_or_init(|| {
+        let pinned = CertIdentity::from_der(CERTS[0].to_vec()).expect("fixture");
+        let at = UNIX_EPOCH + Duration::from_secs(pinned.not_before_unix() + 86_400);
+        let policy = xfcc::Policy::builder()
+            .clock(move || at)
+            .elements(xfcc::ElementCount::Any)
+            .trust_element(-1)
+            .allow(xfcc::Rule::new("pin").thumbprint([pinned.sha256_hex()]))
+            .build()
+            .expect("policy");
+        (policy, pinned)
+    });
+    if let Ok(Some(cert)) = policy.verify_header_values([data]) {
+        assert_eq!(cert.identity(), pinned);
+    }
+}

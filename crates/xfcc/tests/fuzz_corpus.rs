@@ -51,3 +51,8 @@ fn replays_decode_corpus() {
 fn replays_roundtrip_corpus() {
     assert!(replay("roundtrip", targets::roundtrip) >= 2);
 }
+
+#[test]
+fn replays_verify_corpus() {
+    assert!(replay("verify", targets::verify) >= 15);
+}

@@ -1,0 +1,77 @@
+//! Policy verification: uncached and cached allowlist checks of an
+//! ACA-style header, and chain verification next to raw rustls-webpki on
+//! the same certificates, so the library's overhead is visible.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::time::UNIX_EPOCH;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use webpki::{EndEntityCert, KeyUsage};
+use xfcc_benches::{aca_header, allowlist_policy, chain_policy, der, fixture_time, header_for};
+
+fn verify(c: &mut Criterion) {
+    let header = aca_header();
+    let mut g = c.benchmark_group("verify");
+    let uncached = allowlist_policy(0);
+    g.bench_function("uncached-aca-rsa-chain", |b| {
+        b.iter(|| black_box(uncached.verify(black_box(&header)).unwrap()))
+    });
+    let cached = allowlist_policy(1024);
+    cached.verify(&header).unwrap();
+    g.bench_function("cached-aca-rsa-chain", |b| {
+        b.iter(|| black_box(cached.verify(black_box(&header)).unwrap()))
+    });
+    g.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let policy = chain_policy();
+    let anchor_der = der("root");
+    let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(anchor_der.as_slice()))
+        .unwrap()
+        .to_owned();
+    let time = UnixTime::since_unix_epoch(fixture_time().duration_since(UNIX_EPOCH).unwrap());
+    let mut g = c.benchmark_group("chain");
+    for (id, leaf, inters) in [
+        ("rsa2048", "client-rsa", vec!["inter"]),
+        ("p256", "client-p256", vec!["inter-ec", "inter"]),
+    ] {
+        let header = header_for(leaf, &inters);
+        assert!(policy.verify(&header).unwrap().chain_verified());
+        g.bench_function(format!("xfcc-verify-{id}"), |b| {
+            b.iter(|| black_box(policy.verify(black_box(&header)).unwrap()))
+        });
+
+        let leaf_der = der(leaf);
+        let inter_ders: Vec<Vec<u8>> = inters.iter().map(|n| der(n)).collect();
+        g.bench_function(format!("webpki-raw-{id}"), |b| {
+            b.iter(|| {
+                let leaf = CertificateDer::from(leaf_der.as_slice());
+                let ee = EndEntityCert::try_from(&leaf).unwrap();
+                let inters: Vec<CertificateDer<'_>> = inter_ders
+                    .iter()
+                    .map(|d| CertificateDer::from(d.as_slice()))
+                    .collect();
+                let anchors = [anchor.clone()];
+                black_box(
+                    ee.verify_for_usage(
+                        webpki::ALL_VERIFICATION_ALGS,
+                        &anchors,
+                        &inters,
+                        time,
+                        KeyUsage::client_auth(),
+                        None,
+                        None,
+                    )
+                    .is_ok(),
+                )
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, verify, chain);
+criterion_main!(benches);
