@@ -351,6 +351,16 @@ impl CertIdentity {
         self.inner.not_after
     }
 
+    /// Start of the validity period as RFC 3339 in UTC (`2026-11-22T06:21:26Z`).
+    pub fn not_before_rfc3339(&self) -> String {
+        rfc3339(self.inner.not_before)
+    }
+
+    /// End of the validity period as RFC 3339 in UTC.
+    pub fn not_after_rfc3339(&self) -> String {
+        rfc3339(self.inner.not_after)
+    }
+
     /// The public key's algorithm and size.
     pub fn public_key(&self) -> &PublicKeyInfo {
         &self.inner.key
@@ -420,6 +430,11 @@ fn key_info(alg: &ObjectIdentifier, params: Option<&der::Any>, key: &[u8]) -> Pu
         (KeyAlgorithm::Other(alg.to_string()), 0)
     };
     PublicKeyInfo { algorithm, bits }
+}
+
+fn rfc3339(secs: u64) -> String {
+    der::DateTime::from_unix_duration(Duration::from_secs(secs))
+        .map_or_else(|_| String::new(), |d| d.to_string())
 }
 
 pub(crate) fn hex_upper(bytes: &[u8]) -> String {

@@ -69,6 +69,18 @@ fn identity_agrees_with_openssl_for_every_fixture() {
         );
         assert_eq!(c.not_before_unix(), e.not_before, "{}", e.name);
         assert_eq!(c.not_after_unix(), e.not_after, "{}", e.name);
+        let expected = std::process::Command::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("@{}", e.not_after),
+                "+%Y-%m-%dT%H:%M:%SZ",
+            ])
+            .output()
+            .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_owned());
+        if let Ok(expected) = expected {
+            assert_eq!(c.not_after_rfc3339(), expected, "{}", e.name);
+        }
         // Our OpenSSL-style rendering is byte-identical to openssl's.
         assert_eq!(
             c.subject_name().to_openssl_rfc2253(),

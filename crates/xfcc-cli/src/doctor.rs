@@ -1,0 +1,313 @@
+//! `xfcc doctor`: reads what `az containerapp show -o json` and
+//! `az containerapp env show -o json` print and reports the mTLS pitfalls
+//! from the troubleshooting guide, each with its fix.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+use xfcc::{PolicyFile, Thumbprint};
+
+use crate::Failure;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+struct Finding {
+    code: &'static str,
+    severity: Severity,
+    message: String,
+    fix: String,
+}
+
+fn finding(
+    code: &'static str,
+    severity: Severity,
+    message: impl Into<String>,
+    fix: impl Into<String>,
+) -> Finding {
+    Finding {
+        code,
+        severity,
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure {
+        exit: 2,
+        code: "io",
+        offset: None,
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    serde_json::from_str(&text).map_err(|e| Failure {
+        exit: 2,
+        code: "json",
+        offset: None,
+        message: format!("{}: not JSON ({e})", path.display()),
+    })
+}
+
+/// The Azure CLI prints `properties.*`; ARM exports sometimes nest the same
+/// object directly. Accept both.
+fn props(v: &Value) -> &Value {
+    if v.get("properties").is_some() {
+        &v["properties"]
+    } else {
+        v
+    }
+}
+
+fn app_checks(app: &Value, expect_app_id: Option<&str>, out: &mut Vec<Finding>) {
+    let name = app["name"].as_str().unwrap_or("the app");
+    let config = &props(app)["configuration"];
+    let ingress = &config["ingress"];
+    if !ingress.is_object() {
+        out.push(finding(
+            "ingress_disabled",
+            Severity::Error,
+            format!("{name} has no ingress: nothing terminates mTLS in front of it and no X-Forwarded-Client-Cert is ever sent"),
+            format!("az containerapp ingress enable --name {name} --resource-group <rg> --type external --target-port <port>"),
+        ));
+    } else {
+        match ingress["clientCertificateMode"].as_str().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("ignore") => out.push(finding(
+                "client_cert_ignored",
+                Severity::Error,
+                "ingress.clientCertificateMode is missing or \"ignore\": the ingress never asks for a client certificate, so the app never sees the header",
+                format!("az containerapp ingress update --name {name} --resource-group <rg> --client-certificate-mode require"),
+            )),
+            Some("accept") => out.push(finding(
+                "client_cert_accept",
+                Severity::Warning,
+                "ingress.clientCertificateMode is \"accept\": requests without a certificate reach the app with no header",
+                "enforce per route (policy mode = \"accept\" with the ClientCert extractor on protected routes), or use \"require\"",
+            )),
+            Some("require") => out.push(finding(
+                "client_cert_require",
+                Severity::Info,
+                "ingress.clientCertificateMode is \"require\"; the ingress accepts self-signed certificates, so the app's policy is the real check",
+                "pin thumbprints or require a chain to your CA in the policy",
+            )),
+            Some(other) => out.push(finding(
+                "client_cert_mode_unknown",
+                Severity::Error,
+                format!("ingress.clientCertificateMode {other:?} is not require, accept or ignore"),
+                "set it to require",
+            )),
+        }
+    }
+    let dapr = &config["dapr"];
+    if dapr["enabled"].as_bool() != Some(true) {
+        out.push(finding(
+            "dapr_disabled",
+            Severity::Warning,
+            "Dapr is not enabled: /call-backend/dapr cannot work and service invocation gets no sidecar mTLS",
+            format!("az containerapp dapr enable --name {name} --resource-group <rg> --dapr-app-id {name}"),
+        ));
+    } else {
+        match dapr["appId"].as_str().filter(|s| !s.is_empty()) {
+            None => out.push(finding(
+                "dapr_app_id_unset",
+                Severity::Warning,
+                format!("Dapr appId is not set; it defaults to the app name ({name})"),
+                format!("set it explicitly: az containerapp dapr enable --name {name} --resource-group <rg> --dapr-app-id {name}"),
+            )),
+            Some(id) => {
+                let expected = expect_app_id.unwrap_or(name);
+                if id != expected {
+                    out.push(finding(
+                        "dapr_app_id_mismatch",
+                        Severity::Warning,
+                        format!("Dapr appId is {id:?}, but callers expect {expected:?}: their invocations will not reach this app"),
+                        format!("use one ID: set the appId to {expected:?}, or the callers' DAPR_TARGET_APP_ID to {id:?}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn env_checks(env: &Value, out: &mut Vec<Finding>) {
+    let p = props(env);
+    match p["peerTrafficConfiguration"]["encryption"]["enabled"].as_bool() {
+        Some(true) => {}
+        Some(false) | None => out.push(finding(
+            "peer_encryption_off",
+            Severity::Warning,
+            "peerTrafficConfiguration.encryption.enabled is off or missing: direct app-to-app traffic in the environment is not encrypted",
+            "az containerapp env update --name <env> --resource-group <rg> --enable-peer-to-peer-encryption",
+        )),
+    }
+    if !p["peerAuthentication"].is_null() {
+        out.push(finding(
+            "legacy_peer_authentication",
+            Severity::Warning,
+            "peerAuthentication.mtls.enabled is the legacy property; current API versions use peerTrafficConfiguration.encryption.enabled",
+            "move the setting to peerTrafficConfiguration.encryption.enabled in your templates",
+        ));
+    }
+}
+
+fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
+    let file = match PolicyFile::load(path) {
+        Ok(f) => f,
+        Err(e) => {
+            out.push(finding(
+                "policy_invalid",
+                Severity::Error,
+                e.to_string(),
+                "fix the policy file",
+            ));
+            return;
+        }
+    };
+    for (rule, t) in file.thumbprints() {
+        if let Err(e) = Thumbprint::parse(&t) {
+            out.push(finding(
+                "bad_thumbprint",
+                Severity::Error,
+                format!("rule {rule:?}: {e}"),
+                "copy the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint of the client certificate",
+            ));
+        }
+    }
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    let soon = now + Duration::from_secs(30 * 86_400);
+    for (set, file_path, is_crl) in file.chain_files(base) {
+        let shown = file_path.display();
+        let Ok(text) = std::fs::read(&file_path) else {
+            out.push(finding(
+                "anchor_unreadable",
+                Severity::Error,
+                format!("chain {set:?}: cannot read {shown}"),
+                "fix the path (relative to the policy file)",
+            ));
+            continue;
+        };
+        if is_crl {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&text);
+        let blocks: Vec<&str> = text
+            .split_inclusive("-----END CERTIFICATE-----")
+            .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
+            .collect();
+        if blocks.is_empty() {
+            out.push(finding(
+                "bad_anchor",
+                Severity::Error,
+                format!("chain {set:?}: {shown} holds no PEM certificate"),
+                "point trust_anchors at a PEM bundle of your CA certificates",
+            ));
+        }
+        for (i, block) in blocks.iter().enumerate() {
+            match xfcc::decode_certificate(block.trim()) {
+                Err(e) => out.push(finding("bad_anchor", Severity::Error, format!("chain {set:?}: {shown} certificate {i}: {e}"), "replace it with the CA certificate in PEM")),
+                Ok(c) if c.not_after() < now => out.push(finding(
+                    "anchor_expired",
+                    Severity::Error,
+                    format!("chain {set:?}: {} expired on {}", c.subject(), c.not_after_rfc3339()),
+                    "rotate the CA and update trust_anchors",
+                )),
+                Ok(c) if c.not_after() < soon => out.push(finding(
+                    "anchor_expiring",
+                    Severity::Warning,
+                    format!("chain {set:?}: {} expires on {} (within 30 days)", c.subject(), c.not_after_rfc3339()),
+                    "plan the CA rotation: add the new CA to trust_anchors before the old one expires",
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
+    match file.into_builder(base).and_then(xfcc::PolicyBuilder::build) {
+        Ok(policy) => {
+            for w in policy.warnings() {
+                out.push(finding(
+                    "names_only_rule",
+                    Severity::Warning,
+                    w,
+                    "add a thumbprint or a chain to the rule",
+                ));
+            }
+        }
+        Err(e) => {
+            if !out.iter().any(|f| {
+                matches!(
+                    f.code,
+                    "bad_thumbprint" | "bad_anchor" | "anchor_unreadable"
+                )
+            }) {
+                out.push(finding(
+                    "policy_invalid",
+                    Severity::Error,
+                    e.to_string(),
+                    "fix the policy file",
+                ));
+            }
+        }
+    }
+}
+
+pub(crate) fn run(
+    app: &Path,
+    env: Option<&Path>,
+    policy: Option<&Path>,
+    expect_app_id: Option<&str>,
+    json_out: bool,
+) -> Result<u8, Failure> {
+    let mut findings = Vec::new();
+    app_checks(&read_json(app)?, expect_app_id, &mut findings);
+    if let Some(env) = env {
+        env_checks(&read_json(env)?, &mut findings);
+    }
+    if let Some(policy) = policy {
+        policy_checks(policy, SystemTime::now(), &mut findings);
+    }
+    let worst = findings
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::Info);
+    if json_out {
+        let list: Vec<Value> = findings
+            .iter()
+            .map(|f| json!({"code": f.code, "severity": f.severity.name(), "message": f.message, "fix": f.fix}))
+            .collect();
+        println!(
+            "{}",
+            json!({"ok": worst != Severity::Error, "findings": list})
+        );
+    } else {
+        for f in &findings {
+            println!(
+                "[{}] {}: {}\n    fix: {}",
+                f.severity.name(),
+                f.code,
+                f.message,
+                f.fix
+            );
+        }
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        println!("\n{} finding(s), {errors} error(s)", findings.len());
+    }
+    Ok(u8::from(worst == Severity::Error))
+}

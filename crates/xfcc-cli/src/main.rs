@@ -1,0 +1,478 @@
+//! `xfcc`: inspect, check and build forwarded client-certificate headers,
+//! and diagnose Azure Container Apps mTLS settings.
+//!
+//! Exit codes: 0 success (allowed, no errors found), 1 a header that does not
+//! parse, a denied header, or doctor findings of severity error, 2 bad
+//! arguments, unreadable files or a bad policy.
+#![forbid(unsafe_code)]
+
+mod doctor;
+mod json;
+mod time;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use xfcc::{CertIdentity, EnvoyFields, Format, Limits, PolicyFile, XfccHeader};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "xfcc",
+    version,
+    about = "Inspect, check and build X-Forwarded-Client-Cert headers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show everything in one header value (the value only, from FILE or stdin).
+    Inspect {
+        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter.
+        #[arg(long, default_value = "envoy")]
+        format: Format,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// File holding the header value, or - for stdin.
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Apply a TOML policy file to one header value.
+    Check {
+        /// The policy file.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Verify at this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Header format.
+        #[arg(long, default_value = "envoy")]
+        format: Format,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// File holding the header value, or - for stdin.
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Print the header value a proxy would send for a certificate.
+    Header {
+        /// PEM file of the client certificate (further certificates in it
+        /// are taken as its chain).
+        #[arg(long)]
+        cert: PathBuf,
+        /// PEM file of intermediates to add to the chain.
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        /// Envoy details to include.
+        #[arg(long, default_value = "hash,cert,chain")]
+        fields: String,
+        /// Header format (for rfc9440 with a chain, a second line holds Client-Cert-Chain).
+        #[arg(long, default_value = "envoy")]
+        format: Format,
+    },
+    /// Check an Azure Container Apps app (az containerapp show -o json) for mTLS pitfalls.
+    Doctor {
+        /// JSON of `az containerapp show -o json`.
+        #[arg(long)]
+        app: PathBuf,
+        /// JSON of `az containerapp env show -o json`.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// A policy file to check as well.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The Dapr app ID callers use for this app (default: the app's name).
+        #[arg(long)]
+        expect_app_id: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure that ends the command: exit code, JSON error object, text.
+struct Failure {
+    exit: u8,
+    code: &'static str,
+    offset: Option<usize>,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: 2,
+            code: "usage",
+            offset: None,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let wants_json = args.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            if wants_json {
+                println!(
+                    "{}",
+                    json::error(
+                        "usage",
+                        None,
+                        e.kind().as_str().unwrap_or("invalid arguments")
+                    )
+                );
+            } else {
+                eprint!("{e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let json_out = match &cli.command {
+        Command::Inspect { json, .. }
+        | Command::Check { json, .. }
+        | Command::Doctor { json, .. } => *json,
+        Command::Header { .. } => false,
+    };
+    let result = match cli.command {
+        Command::Inspect { format, json, file } => inspect(format, json, &file),
+        Command::Check {
+            policy,
+            at,
+            format,
+            json,
+            file,
+        } => check(&policy, at.as_deref(), format, json, &file),
+        Command::Header {
+            cert,
+            chain,
+            fields,
+            format,
+        } => header(&cert, chain.as_deref(), &fields, format),
+        Command::Doctor {
+            app,
+            env,
+            policy,
+            expect_app_id,
+            json,
+        } => doctor::run(
+            &app,
+            env.as_deref(),
+            policy.as_deref(),
+            expect_app_id.as_deref(),
+            json,
+        ),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if json_out {
+                println!("{}", json::error(f.code, f.offset, &f.message));
+            } else {
+                eprintln!("xfcc: {} ({})", f.message, f.code);
+            }
+            ExitCode::from(f.exit)
+        }
+    }
+}
+
+/// Reads the header value; one trailing newline (LF or CRLF) is ignored.
+fn read_value(file: &str) -> Result<String, Failure> {
+    let mut text = String::new();
+    let result = if file == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(file).map(|t| text = t)
+    };
+    result.map_err(|e| Failure {
+        exit: 2,
+        code: "io",
+        offset: None,
+        message: format!("cannot read {file}: {e}"),
+    })?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+fn parse_failure(e: &xfcc::Error) -> Failure {
+    Failure {
+        exit: 1,
+        code: e.kind().code(),
+        offset: e.offset(),
+        message: e.to_string(),
+    }
+}
+
+fn inspect(format: Format, json_out: bool, file: &str) -> Result<u8, Failure> {
+    let value = read_value(file)?;
+    let elements: Vec<Value> = if format == Format::Envoy {
+        let header = XfccHeader::parse(&value).map_err(|e| parse_failure(&e.into()))?;
+        header.elements().map(|e| envoy_element(&e)).collect()
+    } else {
+        let fc = format
+            .decode(&value, None, &Limits::DEFAULT)
+            .map_err(|e| parse_failure(&e))?;
+        let chain = fc.chain().map_err(|e| parse_failure(&e))?;
+        vec![json!({
+            "index": 0, "by": [], "hash": null, "subject": null, "uri": [], "dns": [],
+            "cert": json::cert(fc.leaf()),
+            "chain": chain.iter().map(json::cert).collect::<Vec<_>>(),
+            "problems": [],
+        })]
+    };
+    if json_out {
+        println!("{}", json!({"format": format.name(), "elements": elements}));
+        return Ok(0);
+    }
+    println!(
+        "format: {format} ({} element{})",
+        elements.len(),
+        if elements.len() == 1 { "" } else { "s" }
+    );
+    for e in &elements {
+        print_element_text(e);
+    }
+    Ok(0)
+}
+
+fn envoy_element(e: &xfcc::Element<'_>) -> Value {
+    let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| {
+        it.map(|v| v.raw().to_owned()).collect::<Vec<_>>()
+    };
+    let (cert, chain, problems) = match e.decode_unchecked(&Limits::DEFAULT) {
+        Ok(Some(fc)) => {
+            let mut problems: Vec<&str> = e.inconsistencies(&fc).map(|p| p.code()).collect();
+            let chain = match fc.chain() {
+                Ok(c) => c.iter().map(json::cert).collect::<Vec<_>>(),
+                Err(err) => {
+                    problems.push(err.kind().code());
+                    Vec::new()
+                }
+            };
+            (json::cert(fc.leaf()), chain, problems)
+        }
+        Ok(None) => (Value::Null, Vec::new(), Vec::new()),
+        Err(err) => (Value::Null, Vec::new(), vec![err.kind().code()]),
+    };
+    json!({
+        "index": e.index(),
+        "by": strings(&mut e.by()),
+        "hash": e.hash().map(|v| v.raw()),
+        "subject": e.subject().map(|v| v.raw()),
+        "uri": strings(&mut e.uri()),
+        "dns": strings(&mut e.dns()),
+        "cert": cert,
+        "chain": chain,
+        "problems": problems,
+    })
+}
+
+fn print_element_text(e: &Value) {
+    println!("\nelement {}", e["index"]);
+    let list = |k: &str| {
+        e[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    for (label, key) in [("by", "by"), ("uri", "uri"), ("dns", "dns")] {
+        let v = list(key);
+        if !v.is_empty() {
+            println!("  {label:<10} {v}");
+        }
+    }
+    if let Some(h) = e["hash"].as_str() {
+        println!("  {:<10} {h}", "hash");
+    }
+    if let Some(s) = e["subject"].as_str() {
+        println!("  {:<10} {s}", "subject");
+    }
+    let problems = list("problems");
+    println!(
+        "  {:<10} {}",
+        "problems",
+        if problems.is_empty() {
+            "none (consistent)"
+        } else {
+            &problems
+        }
+    );
+    if e["cert"].is_object() {
+        println!("  cert:");
+        print_cert_value(&e["cert"]);
+    }
+    for (i, c) in e["chain"].as_array().into_iter().flatten().enumerate() {
+        println!("  chain[{i}]: {}", c["subject"].as_str().unwrap_or(""));
+    }
+}
+
+fn print_cert_value(c: &Value) {
+    for key in [
+        "subject",
+        "issuer",
+        "serial",
+        "not_before",
+        "not_after",
+        "sha256",
+        "sha1",
+        "key",
+    ] {
+        println!("    {key:<11} {}", c[key].as_str().unwrap_or(""));
+    }
+    for kind in ["dns", "uri", "email", "ip"] {
+        let v: Vec<&str> = c["san"][kind]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !v.is_empty() {
+            println!("    san {kind:<7} {}", v.join(", "));
+        }
+    }
+}
+
+fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
+    let config = |e: xfcc::ConfigError| Failure {
+        exit: 2,
+        code: "policy",
+        offset: None,
+        message: e.to_string(),
+    };
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    PolicyFile::load(path)
+        .and_then(|f| f.into_builder(base))
+        .and_then(|b| b.format(format).build())
+        .map_err(config)
+}
+
+fn check(
+    policy: &Path,
+    at: Option<&str>,
+    format: Format,
+    json_out: bool,
+    file: &str,
+) -> Result<u8, Failure> {
+    let policy = load_policy(policy, format)?;
+    let now = at
+        .map(time::parse_rfc3339)
+        .transpose()
+        .map_err(Failure::usage)?;
+    let value = read_value(file)?;
+    if !json_out {
+        for w in policy.warnings() {
+            eprintln!("warning: {w}");
+        }
+    }
+    let result = match now {
+        Some(t) => policy.verify_at(&value, t),
+        None => policy.verify(&value),
+    };
+    match result {
+        Ok(cert) => {
+            if json_out {
+                println!(
+                    "{}",
+                    json!({"allowed": true, "rule": cert.rule(), "identity": json::cert(&cert)})
+                );
+            } else {
+                println!(
+                    "allowed by rule {:?} (element {})",
+                    cert.rule(),
+                    cert.element_index()
+                );
+                print!("{}", json::cert_text(&cert, "  "));
+            }
+            Ok(0)
+        }
+        Err(r) => {
+            if json_out {
+                println!(
+                    "{}",
+                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string()})
+                );
+            } else {
+                println!("denied: {} ({r})", r.code());
+            }
+            Ok(1)
+        }
+    }
+}
+
+fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure {
+        exit: 2,
+        code: "io",
+        offset: None,
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let bad = |e: xfcc::Error| Failure {
+        exit: 2,
+        code: e.kind().code(),
+        offset: None,
+        message: format!("{}: {e}", path.display()),
+    };
+    let mut certs = Vec::new();
+    for block in text
+        .split_inclusive("-----END CERTIFICATE-----")
+        .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
+    {
+        certs.push(xfcc::decode_certificate(block.trim()).map_err(bad)?);
+    }
+    if certs.is_empty() {
+        return Err(Failure {
+            exit: 2,
+            code: "no_certificate",
+            offset: None,
+            message: format!("{}: no CERTIFICATE block", path.display()),
+        });
+    }
+    Ok(certs)
+}
+
+fn header(cert: &Path, chain: Option<&Path>, fields: &str, format: Format) -> Result<u8, Failure> {
+    let mut certs = read_pem_certs(cert)?;
+    if let Some(c) = chain {
+        certs.extend(read_pem_certs(c)?);
+    }
+    let leaf = certs.remove(0);
+    let fields = EnvoyFields::parse_list(fields).map_err(|f| {
+        Failure::usage(format!(
+            "unknown field {f:?} in --fields (hash, cert, chain, subject, uri, dns)"
+        ))
+    })?;
+    match format {
+        Format::Envoy => println!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
+        Format::Rfc9440 => {
+            println!("{}", format.render(&leaf, &certs));
+            if !certs.is_empty() {
+                println!("{}", Format::render_rfc9440_chain(&certs));
+            }
+        }
+        other => println!("{}", other.render(&leaf, &certs)),
+    }
+    Ok(0)
+}

@@ -1,0 +1,100 @@
+//! `--at`: RFC 3339 timestamps.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` into a time.
+pub(crate) fn parse_rfc3339(s: &str) -> Result<SystemTime, String> {
+    let bad = || format!("--at {s:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z");
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<i64>().ok()).ok_or_else(bad);
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            let h: i64 = rest[1..3].parse().map_err(|_| bad())?;
+            let m: i64 = rest[4..6].parse().map_err(|_| bad())?;
+            sign * (h * 3600 + m * 60)
+        }
+        _ => return Err(bad()),
+    };
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(bad());
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    let secs = u64::try_from(secs).map_err(|_| bad())?;
+    Ok(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn secs(s: &str) -> u64 {
+        parse_rfc3339(s)
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn parses_utc_offsets_and_fractions() {
+        assert_eq!(secs("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(secs("2026-11-22T06:21:26Z"), 1_795_328_486);
+        assert_eq!(secs("2026-11-22T07:21:26+01:00"), 1_795_328_486);
+        assert_eq!(secs("2026-11-22T06:21:26.999Z"), 1_795_328_486);
+        assert_eq!(secs("2000-02-29T00:00:00Z"), 951_782_400);
+    }
+
+    #[test]
+    fn rejects_other_text() {
+        for s in [
+            "",
+            "2026-11-22",
+            "2026-11-22T06:21:26",
+            "2026-13-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "tomorrow",
+            "2026-11-22T06:21:26.Z",
+        ] {
+            assert!(parse_rfc3339(s).is_err(), "{s}");
+        }
+    }
+}

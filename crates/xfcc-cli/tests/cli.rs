@@ -1,0 +1,638 @@
+//! Runs the `xfcc` binary on Envoy captures and bad inputs and checks its
+//! JSON contract and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn core_fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures")
+}
+
+fn capture(name: &str) -> PathBuf {
+    core_fixtures().join(format!("envoy/{name}.txt"))
+}
+
+fn cert(name: &str) -> PathBuf {
+    core_fixtures().join(format!("certs/{name}"))
+}
+
+fn doctor_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/doctor/{name}"))
+}
+
+/// Runs xfcc; returns (exit code, stdout, stderr).
+fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::cargo_bin("xfcc").unwrap();
+    cmd.args(args);
+    if let Some(s) = stdin {
+        cmd.write_stdin(s.to_owned());
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn run_json(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
+    let (code, out, err) = run(args, stdin);
+    let v =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?} / {err:?}"));
+    (code, v)
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xfcc-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn inspect_json_contract_on_a_real_capture() {
+    let (code, v) = run_json(&["inspect", "--json", p(&capture("rsa-chain"))], None);
+    assert_eq!(code, 0);
+    assert_eq!(v["format"], "envoy");
+    let e = &v["elements"][0];
+    assert_eq!(e["index"], 0);
+    assert_eq!(
+        e["by"],
+        serde_json::json!(["spiffe://xfcc.test/ns/edge/sa/envoy"])
+    );
+    assert_eq!(e["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        e["subject"],
+        "CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US"
+    );
+    assert_eq!(
+        e["uri"],
+        serde_json::json!(["spiffe://contoso.example/ns/payments/sa/client"])
+    );
+    assert_eq!(
+        e["dns"],
+        serde_json::json!(["client-app.contoso.example", "api.contoso.example"])
+    );
+    assert_eq!(e["problems"], serde_json::json!([]));
+    let c = &e["cert"];
+    assert_eq!(c["sha256"], e["hash"].as_str().unwrap().to_uppercase());
+    assert_eq!(c["sha1"].as_str().unwrap().len(), 40);
+    assert_eq!(
+        c["subject_cn"],
+        serde_json::json!(["client-app.contoso.example"])
+    );
+    assert_eq!(c["issuer"], "CN=Contoso Issuing CA 1,O=Contoso,C=US");
+    assert_eq!(c["issuer_cn"], serde_json::json!(["Contoso Issuing CA 1"]));
+    assert!(c["not_before"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        c["san"]["ip"],
+        serde_json::json!(["10.1.2.3", "2001:db8::1"])
+    );
+    assert_eq!(
+        c["san"]["email"],
+        serde_json::json!(["ops@contoso.example"])
+    );
+    assert_eq!(c["key"], "rsa-2048");
+    assert_eq!(e["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        e["chain"][1]["subject"],
+        "CN=Contoso Issuing CA 1,O=Contoso,C=US"
+    );
+}
+
+#[test]
+fn inspect_reports_problems_per_element() {
+    let (code, v) = run_json(&["inspect", "--json", p(&capture("injection-uri"))], None);
+    assert_eq!(code, 0);
+    assert_eq!(
+        v["elements"][0]["problems"],
+        serde_json::json!(["uri_mismatch"])
+    );
+    assert_eq!(v["elements"][1]["problems"], serde_json::json!([]));
+    let (_, v) = run_json(
+        &["inspect", "--json", p(&capture("injection-semicolon"))],
+        None,
+    );
+    assert_eq!(
+        v["elements"][0]["problems"],
+        serde_json::json!(["uri_mismatch", "dns_mismatch"])
+    );
+}
+
+#[test]
+fn inspect_reads_stdin_and_ignores_one_trailing_newline() {
+    let value = std::fs::read_to_string(capture("p384")).unwrap();
+    let (code, v) = run_json(&["inspect", "--json", "-"], Some(&format!("{value}\r\n")));
+    assert_eq!(code, 0);
+    assert_eq!(v["elements"][0]["cert"]["key"], "ecdsa-p384");
+    let (code, v) = run_json(&["inspect", "--json"], Some(&format!("{value}\n\n")));
+    assert_eq!(code, 1, "a second newline is part of the value");
+    assert_eq!(v["error"]["code"], "control_character");
+}
+
+#[test]
+fn inspect_errors_are_json_with_code_and_offset() {
+    let (code, v) = run_json(&["inspect", "--json"], Some("URI=a;Cert=\"unterminated"));
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "unterminated_quote");
+    assert_eq!(v["error"]["offset"], 11);
+    assert!(
+        !v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unterminated\"")
+    );
+    let (code, v) = run_json(
+        &["inspect", "--json", "--format", "rfc9440"],
+        Some("not-a-byte-sequence"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "bad_encoding");
+    assert_eq!(v["error"]["offset"], Value::Null);
+    let (code, v) = run_json(&["inspect", "--json", "/nonexistent/header.txt"], None);
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("io")));
+    let (code, v) = run_json(&["inspect", "--json", "--format", "haproxy"], Some("x"));
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
+}
+
+#[test]
+fn inspect_other_formats() {
+    let (code, out, _) = run(
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa-chain.pem")),
+            "--format",
+            "traefik",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let (code, v) = run_json(&["inspect", "--json", "--format", "traefik"], Some(&out));
+    assert_eq!(code, 0);
+    assert_eq!(v["format"], "traefik");
+    assert_eq!(
+        v["elements"][0]["cert"]["subject_cn"],
+        serde_json::json!(["client-app.contoso.example"])
+    );
+    assert_eq!(v["elements"][0]["chain"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn inspect_human_output() {
+    let (code, out, _) = run(&["inspect", p(&capture("two-hop"))], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("format: envoy (2 elements)"), "{out}");
+    assert!(out.contains("element 1"));
+    assert!(out.contains("spiffe://xfcc.test/ns/app/sa/sidecar"));
+    assert!(out.contains("problems   none (consistent)"));
+}
+
+fn write_policy(dir: &Path, body: &str) -> PathBuf {
+    std::fs::copy(cert("root.pem"), dir.join("ca.pem")).unwrap();
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+const AT: &str = "2027-01-01T00:00:00Z";
+
+#[test]
+fn check_allows_and_denies_with_the_json_contract() {
+    let dir = scratch("check");
+    let policy = write_policy(
+        &dir,
+        r#"
+mode = "require"
+[elements]
+count = 1
+trust = 0
+[validity]
+leeway_seconds = 60
+[[allow]]
+name = "partner"
+issuer = "CN=Contoso Issuing CA 1,O=Contoso,C=US"
+subject_cn = ["client-app.contoso.example"]
+chain = "partners"
+[chain.partners]
+trust_anchors = "ca.pem"
+crls = []
+require_client_auth = true
+"#,
+    );
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&policy),
+            "--at",
+            AT,
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["rule"], "partner");
+    assert_eq!(
+        v["identity"]["subject_cn"],
+        serde_json::json!(["client-app.contoso.example"])
+    );
+
+    let deny = |capture_name: &str, at: &str| {
+        let (code, v) = run_json(
+            &[
+                "check",
+                "--json",
+                "--policy",
+                p(&policy),
+                "--at",
+                at,
+                p(&capture(capture_name)),
+            ],
+            None,
+        );
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["allowed"], false);
+        assert!(v["detail"].is_string());
+        v["reason"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(deny("wrong-cn", AT), "not_allowed");
+    assert_eq!(deny("self-signed-lookalike", AT), "not_allowed");
+    assert_eq!(deny("rsa-leaf-only", AT), "chain_invalid");
+    assert_eq!(deny("two-hop", AT), "too_many_elements");
+    assert_eq!(deny("injection-uri", AT), "too_many_elements");
+    assert_eq!(deny("injection-semicolon", AT), "inconsistent");
+    assert_eq!(deny("rsa-chain", "2050-01-01T00:00:00Z"), "expired");
+    assert_eq!(deny("rsa-chain", "2020-01-01T00:00:00Z"), "not_yet_valid");
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "--at", AT],
+        Some("Cert=\"x"),
+    );
+    assert_eq!((code, v["reason"].as_str()), (1, Some("malformed")));
+
+    // Human output names the rule, and warns about names-only rules.
+    let names_only = write_policy(
+        &scratch("check-names"),
+        "[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    );
+    let (code, out, err) = run(
+        &[
+            "check",
+            "--policy",
+            p(&names_only),
+            "--at",
+            AT,
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("allowed by rule \"cn\""), "{out}");
+    assert!(err.contains("self-signed"), "{err}");
+}
+
+#[test]
+fn check_bad_policy_or_arguments_exit_2_with_an_error_object() {
+    let dir = scratch("check-bad");
+    let bad = write_policy(&dir, "[[allow]]\nthumbprint = [\"abcd\"]\n");
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&bad),
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert_eq!(v["error"]["code"], "policy");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("thumbprint")
+    );
+    let unknown = write_policy(&dir, "colour = \"red\"\n[[allow]]\nsubject_cn = [\"a\"]\n");
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&unknown),
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("policy")));
+    let good = write_policy(&dir, "[[allow]]\nsubject_cn = [\"a\"]\n");
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&good),
+            "--at",
+            "yesterday",
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
+    let (code, v) = run_json(&["check", "--json", p(&capture("rsa-chain"))], None);
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
+}
+
+#[test]
+fn header_renders_what_envoy_sends() {
+    // With every field, the output is byte for byte the real capture.
+    let (code, out, _) = run(
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa.pem")),
+            "--chain",
+            p(&cert("inter.pem")),
+            "--fields",
+            "hash,cert,chain,subject,uri,dns",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let expected = std::fs::read_to_string(capture("rsa-chain")).unwrap();
+    let by = "By=spiffe://xfcc.test/ns/edge/sa/envoy;";
+    assert_eq!(format!("{by}{}", out.trim_end()), expected);
+    // The default is what Azure Container Apps forwards: Hash, Cert, Chain.
+    let (_, out, _) = run(
+        &["header", "--cert", p(&cert("client-rsa-chain.pem"))],
+        None,
+    );
+    let out = out.trim_end();
+    assert!(
+        out.starts_with("Hash=")
+            && out.contains(";Cert=\"")
+            && out.contains(";Chain=\"")
+            && !out.contains("Subject=")
+    );
+    // And it round-trips through check.
+    let dir = scratch("header");
+    let policy = write_policy(
+        &dir,
+        "[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    );
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "--at", AT],
+        Some(out),
+    );
+    assert_eq!((code, v["rule"].as_str()), (0, Some("cn")));
+}
+
+#[test]
+fn header_rfc9440_prints_the_chain_on_a_second_line() {
+    let (code, out, _) = run(
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa-chain.pem")),
+            "--format",
+            "rfc9440",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with(":MII") && lines[0].ends_with(':'));
+    assert!(lines[1].starts_with(":MII"));
+}
+
+#[test]
+fn header_errors() {
+    let (code, _, err) = run(&["header", "--cert", "/nonexistent.pem"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"));
+    let (code, _, err) = run(
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa.pem")),
+            "--fields",
+            "hash,colour",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("colour"));
+    let (code, _, _) = run(
+        &["header", "--cert", p(&doctor_fixture("app-require.json"))],
+        None,
+    );
+    assert_eq!(code, 2);
+}
+
+fn doctor(args: &[&str]) -> (i32, Vec<(String, String)>) {
+    let mut all = vec!["doctor", "--json"];
+    all.extend_from_slice(args);
+    let (code, v) = run_json(&all, None);
+    assert_eq!(v["ok"], code == 0, "{v}");
+    let findings = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert!(
+                !f["message"].as_str().unwrap().is_empty()
+                    && !f["fix"].as_str().unwrap().is_empty()
+            );
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (code, findings)
+}
+
+fn codes(f: &[(String, String)]) -> Vec<&str> {
+    f.iter().map(|(c, _)| c.as_str()).collect()
+}
+
+#[test]
+fn doctor_reports_ingress_modes() {
+    let (code, f) = doctor(&["--app", p(&doctor_fixture("app-require.json"))]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&f), ["client_cert_require"]);
+    for (fixture, expected) in [
+        ("app-ignore.json", "client_cert_ignored"),
+        ("app-missing-mode.json", "client_cert_ignored"),
+        ("app-no-ingress.json", "ingress_disabled"),
+    ] {
+        let (code, f) = doctor(&["--app", p(&doctor_fixture(fixture))]);
+        assert_eq!(code, 1, "{fixture}");
+        assert!(
+            f.contains(&(expected.to_owned(), "error".to_owned())),
+            "{fixture}: {f:?}"
+        );
+    }
+    let (code, f) = doctor(&["--app", p(&doctor_fixture("app-accept-no-dapr.json"))]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&f), ["client_cert_accept", "dapr_disabled"]);
+}
+
+#[test]
+fn doctor_reports_dapr_app_ids() {
+    let (_, f) = doctor(&["--app", p(&doctor_fixture("app-dapr-no-appid.json"))]);
+    assert!(codes(&f).contains(&"dapr_app_id_unset"));
+    let (_, f) = doctor(&[
+        "--app",
+        p(&doctor_fixture("app-require.json")),
+        "--expect-app-id",
+        "backend",
+    ]);
+    assert!(codes(&f).contains(&"dapr_app_id_mismatch"));
+    let (_, f) = doctor(&[
+        "--app",
+        p(&doctor_fixture("app-require.json")),
+        "--expect-app-id",
+        "ca-api",
+    ]);
+    assert!(!codes(&f).contains(&"dapr_app_id_mismatch"));
+}
+
+#[test]
+fn doctor_reports_environment_encryption() {
+    let app = doctor_fixture("app-require.json");
+    let (_, f) = doctor(&[
+        "--app",
+        p(&app),
+        "--env",
+        p(&doctor_fixture("env-encrypted.json")),
+    ]);
+    assert_eq!(codes(&f), ["client_cert_require"]);
+    let (_, f) = doctor(&[
+        "--app",
+        p(&app),
+        "--env",
+        p(&doctor_fixture("env-off.json")),
+    ]);
+    assert!(codes(&f).contains(&"peer_encryption_off"));
+    let (_, f) = doctor(&[
+        "--app",
+        p(&app),
+        "--env",
+        p(&doctor_fixture("env-legacy.json")),
+    ]);
+    assert!(codes(&f).contains(&"legacy_peer_authentication"));
+    assert!(codes(&f).contains(&"peer_encryption_off"));
+}
+
+#[test]
+fn doctor_checks_the_policy() {
+    let app = doctor_fixture("app-require.json");
+    let dir = scratch("doctor");
+    // Thumbprint of the wrong length.
+    let bad = write_policy(
+        &dir,
+        "[[allow]]\nname = \"pin\"\nthumbprint = [\"ABCDEF\"]\n",
+    );
+    let (code, f) = doctor(&["--app", p(&app), "--policy", p(&bad)]);
+    assert_eq!(code, 1);
+    assert!(codes(&f).contains(&"bad_thumbprint"), "{f:?}");
+    // An anchor file that is not a certificate.
+    std::fs::write(
+        dir.join("junk.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let junk = dir.join("junk.toml");
+    std::fs::write(
+        &junk,
+        "[[allow]]\nsubject_cn = \"a\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"junk.pem\"\n",
+    )
+    .unwrap();
+    let (code, f) = doctor(&["--app", p(&app), "--policy", p(&junk)]);
+    assert_eq!(code, 1);
+    assert!(codes(&f).contains(&"bad_anchor"), "{f:?}");
+    // An anchor that expires within 30 days, and a names-only rule.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Soon Expiring CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    // 10 days from now, via a fixed date arithmetic on the epoch.
+    let ten_days = now + 10 * 86_400;
+    let days = ten_days / 86_400;
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap());
+    params.not_after = rcgen::date_time_ymd(y, m, d);
+    let ca = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("soon.pem"), ca.pem()).unwrap();
+    let soon = dir.join("soon.toml");
+    std::fs::write(&soon, "[[allow]]\nname = \"cn\"\nsubject_cn = \"a\"\n[[allow]]\nname = \"chained\"\nsubject_cn = \"b\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"soon.pem\"\n").unwrap();
+    let (code, f) = doctor(&["--app", p(&app), "--policy", p(&soon)]);
+    assert_eq!(code, 0, "{f:?}");
+    assert!(
+        f.contains(&("anchor_expiring".to_owned(), "warning".to_owned())),
+        "{f:?}"
+    );
+    assert!(codes(&f).contains(&"names_only_rule"), "{f:?}");
+    // A good policy adds nothing.
+    let good = write_policy(
+        &dir,
+        "[[allow]]\nname = \"chained\"\nsubject_cn = \"b\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"ca.pem\"\n",
+    );
+    let (_, f) = doctor(&["--app", p(&app), "--policy", p(&good)]);
+    assert_eq!(codes(&f), ["client_cert_require"]);
+}
+
+#[test]
+fn doctor_input_errors() {
+    let (code, v) = run_json(&["doctor", "--json", "--app", "/nonexistent.json"], None);
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("io")));
+    let (code, v) = run_json(
+        &["doctor", "--json", "--app", p(&capture("rsa-chain"))],
+        None,
+    );
+    assert_eq!((code, v["error"]["code"].as_str()), (2, Some("json")));
+    let (code, out, _) = run(
+        &["doctor", "--app", p(&doctor_fixture("app-ignore.json"))],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("[error] client_cert_ignored")
+            && out.contains("fix: az containerapp ingress update"),
+        "{out}"
+    );
+}
+
+fn civil_from_days(z: i64) -> (i32, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    (
+        i32::try_from(y).unwrap(),
+        u8::try_from(m).unwrap(),
+        u8::try_from(d).unwrap(),
+    )
+}
