@@ -2,29 +2,12 @@
 //! keep it stable).
 
 use serde_json::{Value, json};
+
 use xfcc::CertIdentity;
 
-/// `CERT`: the identity of one certificate.
+/// `CERT`: the identity of one certificate (the core's `Serialize`).
 pub(crate) fn cert(c: &CertIdentity) -> Value {
-    let san = c.san();
-    json!({
-        "sha256": c.sha256_hex(),
-        "sha1": c.sha1_hex(),
-        "subject": c.subject(),
-        "subject_cn": c.subject_cns().collect::<Vec<_>>(),
-        "issuer": c.issuer(),
-        "issuer_cn": c.issuer_cns().collect::<Vec<_>>(),
-        "serial": c.serial_hex(),
-        "not_before": c.not_before_rfc3339(),
-        "not_after": c.not_after_rfc3339(),
-        "san": {
-            "dns": san.dns(),
-            "uri": san.uri(),
-            "email": san.email(),
-            "ip": san.ip().iter().map(ToString::to_string).collect::<Vec<_>>(),
-        },
-        "key": c.public_key().to_string(),
-    })
+    serde_json::to_value(c).unwrap_or(Value::Null)
 }
 
 /// The `{"error": {...}}` object.

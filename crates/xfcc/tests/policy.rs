@@ -127,7 +127,10 @@ fn rules_are_any_of_and_constraints_all_of() {
         .build()
         .unwrap();
     // client-rsa matches the issuer of "both" but not its CN: not allowed.
-    assert_eq!(code(&p, &capture("rsa-chain")), "not_allowed");
+    let r = p.verify(&capture("rsa-chain")).unwrap_err();
+    assert_eq!(r.code(), "not_allowed");
+    assert_eq!(r.thumbprint(), Some(cert("client-rsa").sha256_hex()));
+    assert_eq!(p.verify("Hash=zz").unwrap_err().thumbprint(), None);
     assert_eq!(p.verify(&capture("wrong-cn")).unwrap().rule(), "cn");
     // Unnamed rules are reported by index.
     let p = builder()

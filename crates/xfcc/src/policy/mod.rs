@@ -677,9 +677,8 @@ impl Policy {
             }
         };
         if let Some(problem) = element.inconsistencies(cached.cert()).next() {
-            return Err(Error::inconsistent(problem)
-                .with_element(element.index())
-                .into());
+            let r = Rejection::from(Error::inconsistent(problem).with_element(element.index()));
+            return Err(r.with_thumbprint(*cached.cert().leaf().sha256()));
         }
         Ok(Some(cached))
     }
@@ -692,21 +691,20 @@ impl Policy {
     ) -> Result<ClientCert, Rejection> {
         let p = &*self.inner;
         let leaf = cached.cert().leaf();
+        let reject = |r: Rejection| r.at_element(index).with_thumbprint(*leaf.sha256());
         if now + p.leeway < leaf.not_before() {
-            return Err(Rejection::new(Reason::NotYetValid, "not_yet_valid").at_element(index));
+            return Err(reject(Rejection::new(Reason::NotYetValid, "not_yet_valid")));
         }
         if now
             .checked_sub(p.leeway)
             .is_some_and(|t| t > leaf.not_after())
         {
-            return Err(Rejection::new(Reason::Expired, "expired").at_element(index));
+            return Err(reject(Rejection::new(Reason::Expired, "expired")));
         }
         let (rule, chain_verified) = match cached.decision(now) {
             Some(d) => d,
             None => {
-                let (rule, chain, until) = self
-                    .decide(cached.cert(), now)
-                    .map_err(|r| r.at_element(index))?;
+                let (rule, chain, until) = self.decide(cached.cert(), now).map_err(reject)?;
                 if let Some(until) = until {
                     cached.set_decision(rule, chain, until);
                 }

@@ -108,6 +108,7 @@ pub struct Rejection {
     detail: &'static str,
     element: Option<usize>,
     offset: Option<usize>,
+    sha256: Option<[u8; 32]>,
 }
 
 impl Rejection {
@@ -117,12 +118,30 @@ impl Rejection {
             detail,
             element: None,
             offset: None,
+            sha256: None,
         }
+    }
+
+    pub(crate) const fn with_thumbprint(mut self, sha256: [u8; 32]) -> Self {
+        self.sha256 = Some(sha256);
+        self
+    }
+
+    /// SHA-256 thumbprint (uppercase hex) of the rejected certificate, when
+    /// it was decoded: for logs, to tell which client was turned away.
+    pub fn thumbprint(&self) -> Option<String> {
+        self.sha256.map(|d| crate::cert::hex_upper(&d))
     }
 
     pub(crate) const fn at_element(mut self, index: usize) -> Self {
         self.element = Some(index);
         self
+    }
+
+    /// The rejection for a request without the header in
+    /// [`Mode::Require`](crate::Mode::Require).
+    pub const fn missing() -> Self {
+        Self::new(Reason::Missing, "missing")
     }
 
     /// The reason.
@@ -166,6 +185,7 @@ impl From<Error> for Rejection {
             detail: e.kind().code(),
             element: e.element(),
             offset: e.offset(),
+            sha256: None,
         }
     }
 }

@@ -1,0 +1,221 @@
+//! The layer and its service.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderName, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+use xfcc::{Policy, PolicyHandle};
+
+use crate::future::ResponseFuture;
+use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
+
+/// Marks a request the layer has checked (so the extractor can tell
+/// "no certificate" from "no layer").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checked;
+
+/// How loud rejection events are (with the `tracing` feature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// No event.
+    Off,
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`, the default.
+    #[default]
+    Info,
+    /// `WARN`.
+    Warn,
+}
+
+#[derive(Debug)]
+struct Config {
+    policy: PolicyHandle,
+    header: HeaderName,
+    log: LogLevel,
+}
+
+/// Verifies the forwarded client certificate of every request.
+///
+/// On success the verified [`xfcc::ClientCert`] goes into the request
+/// extensions and the request continues; in accept mode a request with no
+/// header continues with none. Otherwise the inner service is not called and
+/// the rejection response is sent (by default 403 `{"error":"<code>"}`).
+/// More than one header line is rejected (`multiple_headers`).
+///
+/// # Trust boundary
+/// The header means something only if the proxy in front overwrites any
+/// client-sent value (Envoy `SANITIZE_SET`) and the service is reachable only
+/// through that proxy.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use xfcc::{Policy, Rule};
+/// use xfcc_tower::XfccLayer;
+///
+/// let policy = Policy::builder()
+///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]))
+///     .build()?;
+/// let app: Router = Router::new().route("/", get(|| async { "hi" })).layer(XfccLayer::new(policy));
+/// # Ok::<(), xfcc::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct XfccLayer<R = JsonForbidden> {
+    config: Arc<Config>,
+    on_rejection: R,
+}
+
+impl XfccLayer<JsonForbidden> {
+    /// A layer for a policy, or for a [`PolicyHandle`] that can be reloaded.
+    /// Reads the policy's header name (`x-forwarded-client-cert` for Envoy).
+    ///
+    /// # Panics
+    /// Never: a policy's header name is always a valid header name; should it
+    /// not be, `x-forwarded-client-cert` is used.
+    pub fn new(policy: impl Into<PolicyHandle>) -> Self {
+        let policy = policy.into();
+        let header = HeaderName::try_from(policy.current().header_name())
+            .unwrap_or(HeaderName::from_static("x-forwarded-client-cert"));
+        Self {
+            config: Arc::new(Config {
+                policy,
+                header,
+                log: LogLevel::default(),
+            }),
+            on_rejection: JsonForbidden,
+        }
+    }
+}
+
+impl<R> XfccLayer<R> {
+    /// Shapes the rejection response (a gRPC status for tonic,
+    /// problem+json, ...). Default: [`JsonForbidden`].
+    pub fn with_rejection_response<R2>(self, on_rejection: R2) -> XfccLayer<R2> {
+        XfccLayer {
+            config: self.config,
+            on_rejection,
+        }
+    }
+
+    /// Reads another header than the policy's. Default: the policy's
+    /// ([`Policy::header_name`]).
+    #[must_use]
+    pub fn header_name(self, name: HeaderName) -> Self {
+        self.reconfigure(|c| c.header = name)
+    }
+
+    /// Level of the `tracing` event emitted for each rejection (reason code,
+    /// element index, thumbprint). Default [`LogLevel::Info`].
+    #[must_use]
+    pub fn log_level(self, level: LogLevel) -> Self {
+        self.reconfigure(|c| c.log = level)
+    }
+
+    fn reconfigure(self, f: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
+            policy: self.config.policy.clone(),
+            header: self.config.header.clone(),
+            log: self.config.log,
+        };
+        f(&mut config);
+        Self {
+            config: Arc::new(config),
+            on_rejection: self.on_rejection,
+        }
+    }
+}
+
+impl From<Policy> for XfccLayer {
+    fn from(policy: Policy) -> Self {
+        Self::new(policy)
+    }
+}
+
+impl<S, R: Clone> Layer<S> for XfccLayer<R> {
+    type Service = Xfcc<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Xfcc {
+            inner,
+            config: Arc::clone(&self.config),
+            on_rejection: self.on_rejection.clone(),
+        }
+    }
+}
+
+/// The service [`XfccLayer`] produces.
+#[derive(Debug, Clone)]
+pub struct Xfcc<S, R = JsonForbidden> {
+    inner: S,
+    config: Arc<Config>,
+    on_rejection: R,
+}
+
+impl<S, B, ResB, R> Service<Request<B>> for Xfcc<S, R>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    R: OnRejection<ResB>,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResB>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let values = req.headers().get_all(&self.config.header);
+        let verdict = self
+            .config
+            .policy
+            .verify_header_values(values.iter().map(http::HeaderValue::as_bytes));
+        match verdict {
+            Ok(cert) => {
+                let ext = req.extensions_mut();
+                ext.insert(Checked);
+                if let Some(cert) = cert {
+                    ext.insert(cert);
+                }
+                ResponseFuture::inner(self.inner.call(req))
+            }
+            Err(r) => {
+                let rejection = XfccRejection::policy(r);
+                log(self.config.log, &rejection);
+                ResponseFuture::reject(self.on_rejection.response(&rejection))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+pub(crate) fn log(level: LogLevel, r: &XfccRejection) {
+    let (detail, element, thumbprint) = match r.rejection() {
+        Some(p) => (p.detail(), p.element(), p.thumbprint()),
+        None => ("", None, None),
+    };
+    macro_rules! event {
+        ($lvl:expr) => {
+            tracing::event!(
+                $lvl,
+                reason = r.code(),
+                detail,
+                element,
+                thumbprint = thumbprint.as_deref(),
+                "client certificate rejected"
+            )
+        };
+    }
+    match level {
+        LogLevel::Off => {}
+        LogLevel::Debug => event!(tracing::Level::DEBUG),
+        LogLevel::Info => event!(tracing::Level::INFO),
+        LogLevel::Warn => event!(tracing::Level::WARN),
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+pub(crate) fn log(_level: LogLevel, _r: &XfccRejection) {}

@@ -1,0 +1,147 @@
+//! The rejection a layer answers with, and how its response is built.
+
+use core::fmt;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use xfcc::{Reason, Rejection};
+
+/// Why the layer (or the extractor) turned a request away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XfccRejection {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Policy(Rejection),
+    /// The extractor ran on a route the layer does not cover.
+    MissingLayer,
+}
+
+impl XfccRejection {
+    pub(crate) fn policy(r: Rejection) -> Self {
+        Self {
+            kind: Kind::Policy(r),
+        }
+    }
+
+    pub(crate) fn missing() -> Self {
+        Self::policy(Rejection::missing())
+    }
+
+    pub(crate) fn missing_layer() -> Self {
+        Self {
+            kind: Kind::MissingLayer,
+        }
+    }
+
+    /// The HTTP status of the default response: 403 for every policy
+    /// rejection (as the recipes and Azure Container Apps users expect; 401
+    /// would need a `WWW-Authenticate` challenge), 500 when the extractor is
+    /// used without the layer.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            Kind::Policy(_) => StatusCode::FORBIDDEN,
+            Kind::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable reason code (`missing`, `not_allowed`, ...), or
+    /// `xfcc_layer_missing`.
+    pub fn code(&self) -> &'static str {
+        match &self.kind {
+            Kind::Policy(r) => r.code(),
+            Kind::MissingLayer => "xfcc_layer_missing",
+        }
+    }
+
+    /// The policy's reason, when the policy rejected.
+    pub fn reason(&self) -> Option<Reason> {
+        match &self.kind {
+            Kind::Policy(r) => Some(r.reason()),
+            Kind::MissingLayer => None,
+        }
+    }
+
+    /// The policy's full rejection (detail code, element, thumbprint).
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.kind {
+            Kind::Policy(r) => Some(r),
+            Kind::MissingLayer => None,
+        }
+    }
+
+    /// True when no certificate header was sent.
+    pub fn is_missing(&self) -> bool {
+        self.rejection().is_some_and(Rejection::is_missing)
+    }
+
+    /// The default body: `{"error":"<code>"}`.
+    pub fn json_body(&self) -> String {
+        format!("{{\"error\":\"{}\"}}", self.code())
+    }
+
+    /// The default response, with any body type built from bytes.
+    pub fn to_response<B: From<Bytes>>(&self) -> Response<B> {
+        let mut res = Response::new(B::from(Bytes::from(self.json_body())));
+        *res.status_mut() = self.status();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        res.extensions_mut().insert(self.clone());
+        res
+    }
+}
+
+impl fmt::Display for XfccRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Policy(r) => fmt::Display::fmt(r, f),
+            Kind::MissingLayer => {
+                f.write_str("ClientCert extractor used on a route without XfccLayer")
+            }
+        }
+    }
+}
+
+impl std::error::Error for XfccRejection {}
+
+/// Builds the response for a rejected request.
+///
+/// Implemented by [`JsonForbidden`] (the default) and by any
+/// `Fn(&XfccRejection) -> http::Response<B> + Clone`, for example a gRPC
+/// status for tonic:
+///
+/// ```ignore
+/// XfccLayer::new(policy).with_rejection_response(|r: &XfccRejection| {
+///     tonic::Status::permission_denied(r.code()).into_http()
+/// })
+/// ```
+pub trait OnRejection<B>: Clone {
+    /// The response to send instead of calling the inner service.
+    fn response(&self, rejection: &XfccRejection) -> Response<B>;
+}
+
+/// The default: 403 (500 for a missing layer) with `{"error":"<code>"}`
+/// and the rejection in the response extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonForbidden;
+
+impl<B: From<Bytes>> OnRejection<B> for JsonForbidden {
+    fn response(&self, rejection: &XfccRejection) -> Response<B> {
+        rejection.to_response()
+    }
+}
+
+impl<B, F> OnRejection<B> for F
+where
+    F: Fn(&XfccRejection) -> Response<B> + Clone,
+{
+    fn response(&self, rejection: &XfccRejection) -> Response<B> {
+        let mut res = self(rejection);
+        res.extensions_mut().insert(rejection.clone());
+        res
+    }
+}

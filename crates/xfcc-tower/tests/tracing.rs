@@ -1,0 +1,94 @@
+//! The tracing event for rejections. Its own test binary: tracing caches
+//! per-callsite interest process-wide, so other tests must not hit the
+//! callsite first without a subscriber.
+#![cfg(all(feature = "axum", feature = "tracing"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use http::Request;
+use tower::ServiceExt;
+use xfcc::{Policy, Rule};
+use xfcc_tower::{LogLevel, XfccLayer};
+
+fn capture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../xfcc/tests/fixtures/envoy/{name}.txt"));
+    std::fs::read_to_string(p).unwrap()
+}
+
+async fn send(app: &Router, header: &str) {
+    let req = Request::get("/")
+        .header("x-forwarded-client-cert", header)
+        .body(Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), http::StatusCode::FORBIDDEN);
+}
+
+fn policy() -> Policy {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Policy::builder()
+        .clock(move || at)
+        .allow(Rule::new("partner").subject_cn(["nobody"]))
+        .build()
+        .unwrap()
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = |level| {
+        Router::new()
+            .route("/", get(|| async { "ok" }))
+            .layer(XfccLayer::new(policy()).log_level(level))
+    };
+    send(&app(LogLevel::Info), &capture("wrong-cn")).await;
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("INFO")
+            && logged.contains("reason=\"not_allowed\"")
+            && logged.contains("element=0"),
+        "{logged}"
+    );
+    let thumb = xfcc::decode_certificate(&{
+        let c = capture("wrong-cn");
+        let s = c.find("Cert=\"").unwrap() + 6;
+        c[s..s + c[s..].find('"').unwrap()].to_owned()
+    })
+    .unwrap()
+    .sha256_hex();
+    assert!(logged.contains(&thumb), "{logged}");
+    assert!(!logged.contains("MII"));
+    buf.0.lock().unwrap().clear();
+    send(&app(LogLevel::Debug), &capture("wrong-cn")).await;
+    assert!(
+        buf.0.lock().unwrap().is_empty(),
+        "DEBUG is below the subscriber's INFO"
+    );
+}
