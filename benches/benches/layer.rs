@@ -1,0 +1,93 @@
+//! XfccLayer around a trivial handler: no layer, a valid header (uncached
+//! and cached policy), and a rejected header.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{Request, Response};
+use http_body_util::Full;
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use xfcc_benches::{aca_header, allowlist_policy, capture};
+use xfcc_tower::XfccLayer;
+
+async fn handler(_req: Request<()>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
+}
+
+fn request(header: Option<&str>) -> Request<()> {
+    let mut r = Request::get("/");
+    if let Some(h) = header {
+        r = r.header("x-forwarded-client-cert", h);
+    }
+    r.body(()).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let valid = aca_header();
+    let rejected = capture("wrong-cn");
+    let mut g = c.benchmark_group("layer");
+
+    let mut bare = service_fn(handler);
+    g.bench_function("no-layer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    bare.ready()
+                        .await
+                        .unwrap()
+                        .call(request(Some(&valid)))
+                        .await
+                        .unwrap(),
+                )
+            })
+        });
+    });
+    for (id, cache) in [("valid-uncached", 0), ("valid-cached", 1024)] {
+        let mut svc = ServiceBuilder::new()
+            .layer(XfccLayer::new(allowlist_policy(cache)))
+            .service_fn(handler);
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let res = svc
+                        .ready()
+                        .await
+                        .unwrap()
+                        .call(request(Some(&valid)))
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 200);
+                    black_box(res)
+                })
+            });
+        });
+    }
+    let mut svc = ServiceBuilder::new()
+        .layer(XfccLayer::new(allowlist_policy(0)))
+        .service_fn(handler);
+    g.bench_function("rejected", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let res = svc
+                    .ready()
+                    .await
+                    .unwrap()
+                    .call(request(Some(&rejected)))
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 403);
+                black_box(res)
+            })
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,57 @@
+//! The Azure Container Apps mTLS recipe in axum: `/cert-info`, `/health`,
+//! `/call-backend/dapr` and `/call-backend/direct`, with the client
+//! certificate verified by `xfcc-tower`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use xfcc::PolicyHandle;
+use xfcc_example_common::{Config, call_backend, cert_info};
+use xfcc_tower::{ClientCert, XfccLayer};
+
+#[derive(Clone)]
+struct AppState {
+    config: Config,
+    client: reqwest::Client,
+}
+
+/// The application. `/health` is outside the certificate check (for the
+/// platform's probes, which reach the container directly); every other
+/// route is behind [`XfccLayer`].
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn app(policy: PolicyHandle, config: Config) -> Result<Router, String> {
+    let client = xfcc_example_common::client(&config)?;
+    let protected = Router::new()
+        .route("/cert-info", get(cert_info_route))
+        .route("/call-backend/dapr", get(dapr))
+        .route("/call-backend/direct", get(direct))
+        .layer(XfccLayer::new(policy));
+    Ok(Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .merge(protected)
+        .with_state(AppState { config, client }))
+}
+
+async fn cert_info_route(cert: ClientCert) -> Json<serde_json::Value> {
+    Json(cert_info(&cert))
+}
+
+async fn dapr(_cert: ClientCert, State(s): State<AppState>) -> Response {
+    backend(&s, "dapr", &s.config.dapr_url()).await
+}
+
+async fn direct(_cert: ClientCert, State(s): State<AppState>) -> Response {
+    backend(&s, "direct", &s.config.direct_url()).await
+}
+
+async fn backend(s: &AppState, path: &str, url: &str) -> Response {
+    match call_backend(&s.client, path, url).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(e.body())).into_response(),
+    }
+}

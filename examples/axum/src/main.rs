@@ -1,0 +1,69 @@
+//! Runs the axum example on `0.0.0.0:$PORT`. SIGHUP reloads the policy
+//! (certificate rotation without a restart).
+
+use std::process::ExitCode;
+
+use xfcc::PolicyHandle;
+use xfcc_example_common::{Config, policy_from_env};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let policy = match policy_from_env() {
+        Ok(p) => PolicyHandle::new(p),
+        Err(e) => {
+            eprintln!("xfcc-example-axum: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let port = config.port;
+    let app = match xfcc_example_axum::app(policy.clone(), config) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(reload_on_sighup(policy));
+    let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: cannot listen on port {port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port, "listening");
+    match axum::serve(listener, app).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn reload_on_sighup(policy: PolicyHandle) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match policy_from_env() {
+            Ok(p) => {
+                policy.reload(p);
+                tracing::info!("policy reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "policy reload failed; keeping the current policy")
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! What the two example services share, so that they behave the same behind
+//! the same proxy: configuration from the recipes' environment variables,
+//! the policy, the JSON of `/cert-info`, and the two outbound calls.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Settings, read as the published recipes read them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `PORT` (default 8000).
+    pub port: u16,
+    /// `DAPR_HTTP_PORT` (default 3500).
+    pub dapr_http_port: u16,
+    /// `DAPR_TARGET_APP_ID` (default `backend`).
+    pub dapr_target_app_id: String,
+    /// `DIRECT_BACKEND_URL` (default `http://ca-backend`).
+    pub direct_backend_url: String,
+    /// `BACKEND_TIMEOUT_MS` (default 5000, the recipes' 5 s).
+    pub backend_timeout: Duration,
+}
+
+impl Config {
+    /// Reads the environment.
+    ///
+    /// # Errors
+    /// The variable whose value is not a number.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `var`.
+    ///
+    /// # Errors
+    /// The variable whose value is not a number.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let num = |k: &str, default: u64| -> Result<u64, String> {
+            var(k).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| format!("{k} must be a number, not {v:?}"))
+            })
+        };
+        let port = |k: &str, default: u64| {
+            num(k, default)
+                .and_then(|n| u16::try_from(n).map_err(|_| format!("{k} must be a port number")))
+        };
+        Ok(Self {
+            port: port("PORT", 8000)?,
+            dapr_http_port: port("DAPR_HTTP_PORT", 3500)?,
+            dapr_target_app_id: var("DAPR_TARGET_APP_ID").unwrap_or_else(|| "backend".to_owned()),
+            direct_backend_url: var("DIRECT_BACKEND_URL")
+                .unwrap_or_else(|| "http://ca-backend".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            backend_timeout: Duration::from_millis(num("BACKEND_TIMEOUT_MS", 5000)?),
+        })
+    }
+
+    /// The Dapr sidecar's service-invocation URL for the target's `/health`.
+    pub fn dapr_url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/v1.0/invoke/{}/method/health",
+            self.dapr_http_port, self.dapr_target_app_id
+        )
+    }
+
+    /// The direct backend's `/health`.
+    pub fn direct_url(&self) -> String {
+        format!("{}/health", self.direct_backend_url)
+    }
+}
+
+/// The policy: `XFCC_POLICY_FILE`, or the recipes' `ALLOWED_CERT_*` and the
+/// `XFCC_*` variables (see `xfcc::Policy::from_env_vars`). Warnings about
+/// names-only rules are logged.
+///
+/// # Errors
+/// The configuration error, naming the variable.
+pub fn policy_from_env() -> Result<xfcc::Policy, xfcc::ConfigError> {
+    let policy = xfcc::Policy::from_env()?;
+    for w in policy.warnings() {
+        tracing::warn!("{w}");
+    }
+    Ok(policy)
+}
+
+/// The body of `/cert-info`: the verified certificate, which rule allowed
+/// it, and when it expires.
+pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
+    serde_json::to_value(cert).unwrap_or(Value::Null)
+}
+
+/// An outbound call that did not give a usable answer: 502 with `code`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError {
+    /// `backend_timeout`, `backend_unavailable` or `backend_status`.
+    pub code: &'static str,
+}
+
+impl BackendError {
+    /// `{"error": "<code>"}`.
+    pub fn body(&self) -> Value {
+        json!({"error": self.code})
+    }
+}
+
+/// A client with the configured timeout.
+///
+/// # Errors
+/// When the TLS-less client cannot be built (it always can).
+pub fn client(config: &Config) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(config.backend_timeout)
+        .connect_timeout(config.backend_timeout)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// GETs `url` and wraps its JSON (or text) body as
+/// `{"path": <path>, "status": <body>}`, as the recipes do.
+///
+/// # Errors
+/// A [`BackendError`] for a timeout, a connection failure, a non-2xx status
+/// or an unreadable body.
+pub async fn call_backend(
+    client: &reqwest::Client,
+    path: &str,
+    url: &str,
+) -> Result<Value, BackendError> {
+    let fail = |e: &reqwest::Error| {
+        tracing::warn!(path, error = %e, "backend call failed");
+        BackendError {
+            code: if e.is_timeout() {
+                "backend_timeout"
+            } else {
+                "backend_unavailable"
+            },
+        }
+    };
+    let res = client.get(url).send().await.map_err(|e| fail(&e))?;
+    if !res.status().is_success() {
+        tracing::warn!(
+            path,
+            status = res.status().as_u16(),
+            "backend answered with an error"
+        );
+        return Err(BackendError {
+            code: "backend_status",
+        });
+    }
+    let text = res.text().await.map_err(|e| fail(&e))?;
+    let status = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok(json!({"path": path, "status": status}))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn config_defaults_are_the_recipes() {
+        let c = Config::from_vars(|_| None).unwrap();
+        assert_eq!(c.port, 8000);
+        assert_eq!(
+            c.dapr_url(),
+            "http://127.0.0.1:3500/v1.0/invoke/backend/method/health"
+        );
+        assert_eq!(c.direct_url(), "http://ca-backend/health");
+        assert_eq!(c.backend_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn config_reads_and_checks_variables() {
+        let c = Config::from_vars(|k| match k {
+            "PORT" => Some("9000".into()),
+            "DAPR_TARGET_APP_ID" => Some("orders".into()),
+            "DIRECT_BACKEND_URL" => Some("http://127.0.0.1:1234/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(
+            c.dapr_url(),
+            "http://127.0.0.1:3500/v1.0/invoke/orders/method/health"
+        );
+        assert_eq!(c.direct_url(), "http://127.0.0.1:1234/health");
+        let e = Config::from_vars(|k| (k == "PORT").then(|| "99999".into())).unwrap_err();
+        assert!(e.contains("PORT"));
+        let e =
+            Config::from_vars(|k| (k == "BACKEND_TIMEOUT_MS").then(|| "soon".into())).unwrap_err();
+        assert!(e.contains("BACKEND_TIMEOUT_MS"));
+    }
+}
