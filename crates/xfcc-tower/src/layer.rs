@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use http::{HeaderName, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
-use xfcc::{Policy, PolicyHandle};
+use xfcc::{LogLevel, Policy, PolicyHandle};
 
 use crate::future::ResponseFuture;
 use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
@@ -15,21 +15,6 @@ use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
 /// "no certificate" from "no layer").
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Checked;
-
-/// How loud rejection events are (with the `tracing` feature).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum LogLevel {
-    /// No event.
-    Off,
-    /// `DEBUG`.
-    Debug,
-    /// `INFO`, the default.
-    #[default]
-    Info,
-    /// `WARN`.
-    Warn,
-}
 
 #[derive(Debug)]
 struct Config {
@@ -183,39 +168,10 @@ where
                 ResponseFuture::inner(self.inner.call(req))
             }
             Err(r) => {
+                r.log(self.config.log);
                 let rejection = XfccRejection::policy(r);
-                log(self.config.log, &rejection);
                 ResponseFuture::reject(self.on_rejection.response(&rejection))
             }
         }
     }
 }
-
-#[cfg(feature = "tracing")]
-pub(crate) fn log(level: LogLevel, r: &XfccRejection) {
-    let (detail, element, thumbprint) = match r.rejection() {
-        Some(p) => (p.detail(), p.element(), p.thumbprint()),
-        None => ("", None, None),
-    };
-    macro_rules! event {
-        ($lvl:expr) => {
-            tracing::event!(
-                $lvl,
-                reason = r.code(),
-                detail,
-                element,
-                thumbprint = thumbprint.as_deref(),
-                "client certificate rejected"
-            )
-        };
-    }
-    match level {
-        LogLevel::Off => {}
-        LogLevel::Debug => event!(tracing::Level::DEBUG),
-        LogLevel::Info => event!(tracing::Level::INFO),
-        LogLevel::Warn => event!(tracing::Level::WARN),
-    }
-}
-
-#[cfg(not(feature = "tracing"))]
-pub(crate) fn log(_level: LogLevel, _r: &XfccRejection) {}

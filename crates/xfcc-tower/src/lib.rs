@@ -12,5 +12,6 @@ mod rejection;
 #[cfg(feature = "axum")]
 pub use extract::ClientCert;
 pub use future::ResponseFuture;
-pub use layer::{LogLevel, Xfcc, XfccLayer};
+pub use layer::{Xfcc, XfccLayer};
 pub use rejection::{JsonForbidden, OnRejection, XfccRejection};
+pub use xfcc::LogLevel;

@@ -79,7 +79,7 @@ impl XfccRejection {
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        format!("{{\"error\":\"{}\"}}", self.code())
+        xfcc::json_error(self.code())
     }
 
     /// The default response, with any body type built from bytes.

@@ -24,8 +24,8 @@ pub use parse::{
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ClientCert, Clock, ConfigError, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle,
-    Reason, Rejection, Rule, Thumbprint,
+    ClientCert, Clock, ConfigError, ElementCount, LogLevel, Mode, Policy, PolicyBuilder,
+    PolicyHandle, Reason, Rejection, Rule, Thumbprint, json_error,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -194,3 +194,64 @@ mod tests {
         assert!(e.contains("BACKEND_TIMEOUT_MS"));
     }
 }
+
+/// Tiny HTTP/1.1 servers on 127.0.0.1 standing in for the Dapr sidecar and
+/// the backend in tests (one thread each, `Connection: close`).
+pub mod standin {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    /// What a stand-in answers for a path: status, body, delay.
+    pub type Handler = fn(&str) -> (u16, String, Duration);
+
+    /// Serves `handler` on a free port and returns the port. The thread
+    /// ends with the test process.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound (tests only).
+    #[allow(clippy::expect_used)]
+    pub fn serve(handler: Handler) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local addr").port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(&stream);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    // Skip the headers.
+                    let mut h = String::new();
+                    while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                        h.clear();
+                    }
+                    let (status, body, delay) = handler(&path);
+                    std::thread::sleep(delay);
+                    let mut out = &stream;
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        port
+    }
+
+    /// A port nothing listens on.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound (tests only).
+    #[allow(clippy::expect_used)]
+    pub fn refused_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port()
+    }
+}

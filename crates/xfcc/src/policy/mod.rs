@@ -33,7 +33,7 @@ pub use self::client_cert::ClientCert;
 #[cfg(feature = "toml")]
 pub use self::config::PolicyFile;
 pub use self::handle::PolicyHandle;
-pub use self::rejection::{Reason, Rejection};
+pub use self::rejection::{LogLevel, Reason, Rejection, json_error};
 pub use self::rule::{Rule, Thumbprint};
 
 use self::cache::{Cache, CachedCert};
@@ -536,17 +536,7 @@ impl Policy {
     /// # Errors
     /// A [`Rejection`] with its [`Reason`].
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
-        let r = self.verify_inner(value, now);
-        #[cfg(feature = "tracing")]
-        if let Err(e) = &r {
-            tracing::debug!(
-                reason = e.code(),
-                detail = e.detail(),
-                element = e.element(),
-                "xfcc rejected"
-            );
-        }
-        r
+        self.verify_inner(value, now)
     }
 
     /// Applies the mode: `None` (no header) is `Ok(None)` in

@@ -176,6 +176,66 @@ impl Rejection {
     pub const fn is_missing(&self) -> bool {
         matches!(self.reason, Reason::Missing)
     }
+
+    /// The HTTP status adapters answer with by default: 403 for every
+    /// reason (401 would need a `WWW-Authenticate` challenge).
+    pub const fn http_status(&self) -> u16 {
+        403
+    }
+
+    /// The default response body: `{"error":"<reason code>"}`.
+    pub fn json_body(&self) -> String {
+        json_error(self.code())
+    }
+
+    /// Emits a `tracing` event (reason, detail, element, thumbprint) at
+    /// `level`, with the `tracing` feature; does nothing without it.
+    pub fn log(&self, level: LogLevel) {
+        #[cfg(feature = "tracing")]
+        {
+            let thumbprint = self.thumbprint();
+            macro_rules! event {
+                ($lvl:expr) => {
+                    tracing::event!(
+                        $lvl,
+                        reason = self.code(),
+                        detail = self.detail,
+                        element = self.element,
+                        thumbprint = thumbprint.as_deref(),
+                        "client certificate rejected"
+                    )
+                };
+            }
+            match level {
+                LogLevel::Off => {}
+                LogLevel::Debug => event!(tracing::Level::DEBUG),
+                LogLevel::Info => event!(tracing::Level::INFO),
+                LogLevel::Warn => event!(tracing::Level::WARN),
+            }
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = level;
+    }
+}
+
+/// `{"error":"<code>"}` for a code made of `[a-z_]` (every code here is).
+pub fn json_error(code: &str) -> String {
+    format!("{{\"error\":\"{code}\"}}")
+}
+
+/// How loud rejection events are (see [`Rejection::log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// No event.
+    Off,
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`, the default.
+    #[default]
+    Info,
+    /// `WARN`.
+    Warn,
 }
 
 impl From<Error> for Rejection {

@@ -1,0 +1,47 @@
+//! The `ClientCert` extractor.
+
+use core::ops::Deref;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+
+use crate::middleware::Checked;
+use crate::rejection::XfccRejection;
+
+/// The verified client certificate, as an actix-web extractor.
+///
+/// `ClientCert` answers 403 `{"error":"missing"}` when the request carried
+/// no certificate (accept mode); `Option<ClientCert>` never rejects. On a
+/// route the middleware does not cover, `ClientCert` answers 500 and logs an
+/// error instead of panicking. Dereferences to [`xfcc::ClientCert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert(pub xfcc::ClientCert);
+
+impl Deref for ClientCert {
+    type Target = xfcc::ClientCert;
+
+    fn deref(&self) -> &xfcc::ClientCert {
+        &self.0
+    }
+}
+
+impl FromRequest for ClientCert {
+    type Error = XfccRejection;
+    type Future = Ready<Result<Self, XfccRejection>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let ext = req.extensions();
+        if let Some(cert) = ext.get::<xfcc::ClientCert>() {
+            return ready(Ok(Self(cert.clone())));
+        }
+        if ext.get::<Checked>().is_some() {
+            return ready(Err(XfccRejection::policy(xfcc::Rejection::missing())));
+        }
+        #[cfg(feature = "tracing")]
+        tracing::error!(
+            "xfcc_actix::ClientCert extractor used on a route the Xfcc middleware does not wrap: add .wrap(Xfcc::new(policy))"
+        );
+        ready(Err(XfccRejection::missing_layer()))
+    }
+}

@@ -1,0 +1,253 @@
+//! The middleware.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::HeaderName;
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
+use xfcc::{LogLevel, Policy, PolicyHandle};
+
+use crate::rejection::XfccRejection;
+
+/// Marks a request the middleware has checked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checked;
+
+type Respond = Rc<dyn Fn(&XfccRejection) -> HttpResponse>;
+
+#[derive(Debug)]
+struct Config {
+    policy: PolicyHandle,
+    header: HeaderName,
+    log: LogLevel,
+}
+
+/// Verifies the forwarded client certificate of every request, as an
+/// actix-web [`Transform`] (`App::new().wrap(Xfcc::new(policy))`).
+///
+/// On success the verified [`xfcc::ClientCert`] goes into the request
+/// extensions and the request continues; in accept mode a request with no
+/// header continues with none. Otherwise the service is not called and the
+/// rejection response is sent (by default 403 `{"error":"<code>"}`). More
+/// than one header line is rejected (`multiple_headers`).
+///
+/// # Trust boundary
+/// The header means something only if the proxy in front overwrites any
+/// client-sent value (Envoy `SANITIZE_SET`) and the service is reachable only
+/// through that proxy.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use xfcc::{Policy, Rule};
+/// use xfcc_actix::{ClientCert, Xfcc};
+///
+/// async fn whoami(cert: ClientCert) -> String {
+///     cert.subject().to_owned()
+/// }
+///
+/// let policy = Policy::builder().allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"])).build()?;
+/// let app = App::new().wrap(Xfcc::new(policy)).route("/whoami", web::get().to(whoami));
+/// # Ok::<(), xfcc::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Xfcc {
+    config: Arc<Config>,
+    respond: Option<Respond>,
+}
+
+impl std::fmt::Debug for Xfcc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Xfcc")
+            .field("config", &self.config)
+            .field("custom_rejection", &self.respond.is_some())
+            .finish()
+    }
+}
+
+impl Xfcc {
+    /// Middleware for a policy, or for a [`PolicyHandle`] that can be
+    /// reloaded. Reads the policy's header name.
+    pub fn new(policy: impl Into<PolicyHandle>) -> Self {
+        let policy = policy.into();
+        let header = HeaderName::try_from(policy.current().header_name())
+            .unwrap_or(HeaderName::from_static("x-forwarded-client-cert"));
+        Self {
+            config: Arc::new(Config {
+                policy,
+                header,
+                log: LogLevel::default(),
+            }),
+            respond: None,
+        }
+    }
+
+    /// Shapes the rejection response. Default: 403 with
+    /// `{"error":"<reason code>"}`.
+    #[must_use]
+    pub fn with_rejection_response(
+        mut self,
+        f: impl Fn(&XfccRejection) -> HttpResponse + 'static,
+    ) -> Self {
+        self.respond = Some(Rc::new(f));
+        self
+    }
+
+    /// Reads another header than the policy's.
+    #[must_use]
+    pub fn header_name(self, name: HeaderName) -> Self {
+        self.reconfigure(|c| c.header = name)
+    }
+
+    /// Level of the `tracing` event emitted for each rejection (reason code,
+    /// element index, thumbprint). Default [`LogLevel::Info`].
+    #[must_use]
+    pub fn log_level(self, level: LogLevel) -> Self {
+        self.reconfigure(|c| c.log = level)
+    }
+
+    fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
+            policy: self.config.policy.clone(),
+            header: self.config.header.clone(),
+            log: self.config.log,
+        };
+        f(&mut config);
+        self.config = Arc::new(config);
+        self
+    }
+}
+
+impl From<Policy> for Xfcc {
+    fn from(policy: Policy) -> Self {
+        Self::new(policy)
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Xfcc
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = XfccMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(XfccMiddleware {
+            service: Rc::new(service),
+            config: Arc::clone(&self.config),
+            respond: self.respond.clone(),
+        }))
+    }
+}
+
+/// The service [`Xfcc`] wraps around the application.
+pub struct XfccMiddleware<S> {
+    service: Rc<S>,
+    config: Arc<Config>,
+    respond: Option<Respond>,
+}
+
+impl<S> std::fmt::Debug for XfccMiddleware<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XfccMiddleware")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for XfccMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = ResponseFuture<S::Future, B>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let values = req.headers().get_all(&self.config.header);
+        let verdict = self
+            .config
+            .policy
+            .verify_header_values(values.map(|v| v.as_bytes()));
+        match verdict {
+            Ok(cert) => {
+                {
+                    let mut ext = req.extensions_mut();
+                    ext.insert(Checked);
+                    if let Some(cert) = cert {
+                        ext.insert(cert);
+                    }
+                }
+                ResponseFuture::inner(self.service.call(req))
+            }
+            Err(r) => {
+                r.log(self.config.log);
+                let rejection = XfccRejection::policy(r);
+                let mut res = match &self.respond {
+                    Some(f) => f(&rejection),
+                    None => rejection.error_response(),
+                };
+                res.extensions_mut().insert(rejection);
+                ResponseFuture::reject(req.into_response(res).map_into_right_body())
+            }
+        }
+    }
+}
+
+/// The future of [`XfccMiddleware`]: the service's response, or the
+/// rejection, which is ready at once.
+#[allow(missing_debug_implementations)]
+pub struct ResponseFuture<F, B> {
+    state: State<F, B>,
+}
+
+enum State<F, B> {
+    Inner(Pin<Box<F>>),
+    Reject(Option<ServiceResponse<EitherBody<B>>>),
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    fn inner(f: F) -> Self {
+        Self {
+            state: State::Inner(Box::pin(f)),
+        }
+    }
+
+    fn reject(r: ServiceResponse<EitherBody<B>>) -> Self {
+        Self {
+            state: State::Reject(Some(r)),
+        }
+    }
+}
+
+impl<F, B> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().state {
+            State::Inner(f) => f
+                .as_mut()
+                .poll(cx)
+                .map_ok(ServiceResponse::map_into_left_body),
+            // Polled again after completion: stay pending rather than panic.
+            State::Reject(r) => r.take().map_or(Poll::Pending, |r| Poll::Ready(Ok(r))),
+        }
+    }
+}
+
+// The inner future is boxed, so the whole future can move.
+impl<F, B> Unpin for ResponseFuture<F, B> {}

@@ -1,0 +1,210 @@
+//! The actix middleware with `actix_web::test`, and headers captured from a
+//! real Envoy.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, test, web};
+use xfcc::{Mode, Policy, PolicyHandle, Rule};
+use xfcc_actix::{ClientCert, Xfcc, XfccRejection};
+
+fn capture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../xfcc/tests/fixtures/envoy/{name}.txt"));
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn policy(mode: Mode, cn: &str) -> Policy {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Policy::builder()
+        .clock(move || at)
+        .mode(mode)
+        .allow(Rule::new("partner").subject_cn([cn]))
+        .build()
+        .unwrap()
+}
+
+async fn whoami(cert: ClientCert) -> String {
+    format!("{} via {}", cert.subject(), cert.rule())
+}
+
+async fn open(cert: Option<ClientCert>) -> String {
+    cert.map_or_else(|| "anonymous".to_owned(), |c| c.rule().to_owned())
+}
+
+macro_rules! app {
+    ($mw:expr) => {
+        test::init_service(
+            App::new()
+                .wrap($mw)
+                .route("/whoami", web::get().to(whoami))
+                .route("/open", web::get().to(open)),
+        )
+        .await
+    };
+}
+
+fn req(path: &str, headers: &[&str]) -> actix_web::test::TestRequest {
+    let mut r = test::TestRequest::get().uri(path);
+    for h in headers {
+        r = r.append_header(("x-forwarded-client-cert", *h));
+    }
+    r
+}
+
+#[actix_web::test]
+async fn allows_a_valid_certificate() {
+    let app = app!(Xfcc::new(policy(
+        Mode::Require,
+        "client-app.contoso.example"
+    )));
+    let res = test::call_service(&app, req("/whoami", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = test::read_body(res).await;
+    assert_eq!(
+        body,
+        "CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US via partner"
+    );
+}
+
+#[actix_web::test]
+async fn rejects_with_403_json() {
+    let app = app!(Xfcc::new(policy(
+        Mode::Require,
+        "client-app.contoso.example"
+    )));
+    for (headers, code) in [
+        (vec![capture("wrong-cn")], "not_allowed"),
+        (vec![], "missing"),
+        (
+            vec![capture("rsa-chain"), capture("rsa-chain")],
+            "multiple_headers",
+        ),
+        (vec![capture("injection-uri")], "too_many_elements"),
+        (vec![capture("injection-semicolon")], "inconsistent"),
+        (vec!["Cert=\"x".to_owned()], "malformed"),
+    ] {
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let res = test::call_service(&app, req("/whoami", &refs).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{code}");
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+        assert_eq!(
+            res.response()
+                .extensions()
+                .get::<XfccRejection>()
+                .unwrap()
+                .code(),
+            code
+        );
+        let body = test::read_body(res).await;
+        assert_eq!(body, format!("{{\"error\":\"{code}\"}}"));
+    }
+}
+
+#[actix_web::test]
+async fn accept_mode_passes_requests_without_a_header() {
+    let app = app!(Xfcc::new(policy(
+        Mode::Accept,
+        "client-app.contoso.example"
+    )));
+    let body = test::call_and_read_body(&app, req("/open", &[]).to_request()).await;
+    assert_eq!(body, "anonymous");
+    let body =
+        test::call_and_read_body(&app, req("/open", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(body, "partner");
+    let res = test::call_service(&app, req("/whoami", &[]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(test::read_body(res).await, "{\"error\":\"missing\"}");
+    let res = test::call_service(&app, req("/open", &[&capture("wrong-cn")]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn extractor_without_the_middleware_is_a_500_not_a_panic() {
+    let app = test::init_service(
+        App::new()
+            .route("/whoami", web::get().to(whoami))
+            .route("/open", web::get().to(open)),
+    )
+    .await;
+    let res = test::call_service(&app, req("/whoami", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        test::read_body(res).await,
+        "{\"error\":\"xfcc_layer_missing\"}"
+    );
+    let body =
+        test::call_and_read_body(&app, req("/open", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(body, "anonymous");
+}
+
+#[actix_web::test]
+async fn custom_rejection_response() {
+    let mw = Xfcc::new(policy(Mode::Require, "nobody")).with_rejection_response(|r| {
+        HttpResponse::Unauthorized()
+            .content_type("application/problem+json")
+            .body(format!("{{\"title\":\"{}\"}}", r.code()))
+    });
+    let app = app!(mw);
+    let res = test::call_service(&app, req("/whoami", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.response().extensions().get::<XfccRejection>().is_some());
+    assert_eq!(test::read_body(res).await, "{\"title\":\"not_allowed\"}");
+}
+
+#[actix_web::test]
+async fn reloads_through_a_policy_handle_and_reads_a_custom_header() {
+    let handle = PolicyHandle::new(policy(Mode::Require, "nobody"));
+    let mw = Xfcc::new(handle.clone()).header_name(
+        actix_web::http::header::HeaderName::from_static("x-client-cert"),
+    );
+    let app = app!(mw);
+    let h = capture("rsa-chain");
+    let call = |name: &'static str| {
+        test::TestRequest::get()
+            .uri("/whoami")
+            .append_header((name, h.as_str()))
+            .to_request()
+    };
+    assert_eq!(
+        test::call_service(&app, call("x-client-cert"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    handle.reload(policy(Mode::Require, "client-app.contoso.example"));
+    assert_eq!(
+        test::call_service(&app, call("x-client-cert"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        test::call_service(&app, call("x-forwarded-client-cert"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[actix_web::test]
+async fn rejection_in_the_response_is_a_response_error() {
+    use actix_web::ResponseError;
+    let app = app!(Xfcc::new(policy(Mode::Require, "nobody")));
+    let res = test::call_service(&app, req("/whoami", &[]).to_request()).await;
+    let r = res
+        .response()
+        .extensions()
+        .get::<XfccRejection>()
+        .unwrap()
+        .clone();
+    assert_eq!(r.status_code(), StatusCode::FORBIDDEN);
+    assert!(r.is_missing());
+    assert_eq!(r.reason(), Some(xfcc::Reason::Missing));
+    assert_eq!(r.to_string(), "client certificate rejected: missing");
+}

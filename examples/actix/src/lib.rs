@@ -1,0 +1,60 @@
+//! The Azure Container Apps mTLS recipe in actix-web: the same routes,
+//! configuration and answers as the axum example, so the two are
+//! interchangeable behind the same proxy.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use xfcc::PolicyHandle;
+use xfcc_actix::{ClientCert, Xfcc};
+use xfcc_example_common::{Config, call_backend, cert_info};
+
+struct AppState {
+    config: Config,
+    client: reqwest::Client,
+}
+
+/// Registers the routes: `/health` outside the certificate check (for the
+/// platform's probes), every other route behind [`Xfcc`].
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn configure(
+    policy: PolicyHandle,
+    config: Config,
+) -> Result<impl FnOnce(&mut web::ServiceConfig) + Clone, String> {
+    let client = xfcc_example_common::client(&config)?;
+    let state = web::Data::new(AppState { config, client });
+    Ok(move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state)
+            .route(
+                "/health",
+                web::get().to(|| async { HttpResponse::Ok().json(json!({"status": "ok"})) }),
+            )
+            .service(
+                web::scope("")
+                    .wrap(Xfcc::new(policy))
+                    .route("/cert-info", web::get().to(cert_info_route))
+                    .route("/call-backend/dapr", web::get().to(dapr))
+                    .route("/call-backend/direct", web::get().to(direct)),
+            );
+    })
+}
+
+async fn cert_info_route(cert: ClientCert) -> HttpResponse {
+    HttpResponse::Ok().json(cert_info(&cert))
+}
+
+async fn dapr(_cert: ClientCert, s: web::Data<AppState>) -> HttpResponse {
+    backend(&s, "dapr", &s.config.dapr_url()).await
+}
+
+async fn direct(_cert: ClientCert, s: web::Data<AppState>) -> HttpResponse {
+    backend(&s, "direct", &s.config.direct_url()).await
+}
+
+async fn backend(s: &AppState, path: &str, url: &str) -> HttpResponse {
+    match call_backend(&s.client, path, url).await {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => HttpResponse::BadGateway().json(e.body()),
+    }
+}

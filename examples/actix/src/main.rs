@@ -1,0 +1,53 @@
+//! Runs the actix example on `0.0.0.0:$PORT`.
+
+use std::process::ExitCode;
+
+use actix_web::{App, HttpServer};
+use xfcc::PolicyHandle;
+use xfcc_example_common::{Config, policy_from_env};
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let policy = match policy_from_env() {
+        Ok(p) => PolicyHandle::new(p),
+        Err(e) => {
+            eprintln!("xfcc-example-actix: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let port = config.port;
+    let routes = match xfcc_example_actix::configure(policy, config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match HttpServer::new(move || App::new().configure(routes.clone()))
+        .bind(("0.0.0.0", port))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: cannot listen on port {port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port, "listening");
+    match server.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The actix example with `actix_web::test`: real Envoy captures, and local
+//! stand-ins for the Dapr sidecar and the backend.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use actix_web::{App, test};
+use serde_json::{Value, json};
+use xfcc::{Policy, PolicyHandle, Rule};
+use xfcc_example_common::Config;
+use xfcc_example_common::standin::{refused_port, serve};
+
+fn capture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../crates/xfcc/tests/fixtures/envoy/{name}.txt"));
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn policy() -> PolicyHandle {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    PolicyHandle::new(
+        Policy::builder()
+            .clock(move || at)
+            .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+            .build()
+            .unwrap(),
+    )
+}
+
+fn config(dapr_port: u16, direct: String) -> Config {
+    Config::from_vars(|k| match k {
+        "DAPR_HTTP_PORT" => Some(dapr_port.to_string()),
+        "DIRECT_BACKEND_URL" => Some(direct.clone()),
+        "BACKEND_TIMEOUT_MS" => Some("300".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+fn healthy(path: &str) -> (u16, String, Duration) {
+    match path {
+        "/v1.0/invoke/backend/method/health" => (
+            200,
+            r#"{"status":"healthy","via":"dapr"}"#.into(),
+            Duration::ZERO,
+        ),
+        "/health" => (200, "plain text ok".into(), Duration::ZERO),
+        _ => (404, String::new(), Duration::ZERO),
+    }
+}
+
+async fn get_json(config: Config, path: &str, header: Option<&str>) -> (u16, Value) {
+    let app = test::init_service(
+        App::new().configure(xfcc_example_actix::configure(policy(), config).unwrap()),
+    )
+    .await;
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(h) = header {
+        req = req.append_header(("x-forwarded-client-cert", h));
+    }
+    let res = test::call_service(&app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let body = test::read_body(res).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn backends() -> Config {
+    let port = serve(healthy);
+    config(port, format!("http://127.0.0.1:{port}"))
+}
+
+#[actix_web::test]
+async fn cert_info_returns_the_verified_identity() {
+    let (status, v) = get_json(backends(), "/cert-info", Some(&capture("rsa-chain"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["rule"], "partner");
+    assert_eq!(
+        v["identity"]["subject_cn"],
+        json!(["client-app.contoso.example"])
+    );
+    assert_eq!(v["identity"]["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[actix_web::test]
+async fn rejections_are_403_with_the_reason_code() {
+    assert_eq!(
+        get_json(backends(), "/cert-info", None).await,
+        (403, json!({"error": "missing"}))
+    );
+    assert_eq!(
+        get_json(backends(), "/cert-info", Some(&capture("wrong-cn"))).await,
+        (403, json!({"error": "not_allowed"}))
+    );
+    assert_eq!(
+        get_json(backends(), "/call-backend/dapr", None).await,
+        (403, json!({"error": "missing"}))
+    );
+}
+
+#[actix_web::test]
+async fn health_needs_no_certificate() {
+    assert_eq!(
+        get_json(backends(), "/health", None).await,
+        (200, json!({"status": "ok"}))
+    );
+}
+
+#[actix_web::test]
+async fn calls_the_backend_through_dapr_and_directly() {
+    let h = capture("rsa-chain");
+    assert_eq!(
+        get_json(backends(), "/call-backend/dapr", Some(&h)).await,
+        (
+            200,
+            json!({"path": "dapr", "status": {"status": "healthy", "via": "dapr"}})
+        )
+    );
+    assert_eq!(
+        get_json(backends(), "/call-backend/direct", Some(&h)).await,
+        (200, json!({"path": "direct", "status": "plain text ok"}))
+    );
+}
+
+#[actix_web::test]
+async fn backend_failures_are_502_not_panics() {
+    let slow = serve(|_| (200, "late".into(), Duration::from_secs(2)));
+    let failing = serve(|_| (500, "boom".into(), Duration::ZERO));
+    let refused = refused_port();
+    let h = capture("rsa-chain");
+    for (url, code) in [
+        (format!("http://127.0.0.1:{slow}"), "backend_timeout"),
+        (format!("http://127.0.0.1:{failing}"), "backend_status"),
+        (format!("http://127.0.0.1:{refused}"), "backend_unavailable"),
+    ] {
+        assert_eq!(
+            get_json(config(refused, url), "/call-backend/direct", Some(&h)).await,
+            (502, json!({"error": code})),
+            "{code}"
+        );
+    }
+    assert_eq!(
+        get_json(
+            config(refused, "http://127.0.0.1:1".into()),
+            "/call-backend/dapr",
+            Some(&h)
+        )
+        .await,
+        (502, json!({"error": "backend_unavailable"}))
+    );
+}
