@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let port = config.port;
+    let (host, port) = (config.host.clone(), config.port);
     let routes = match xfcc_example_actix::configure(policy, config) {
         Ok(r) => r,
         Err(e) => {
@@ -34,11 +34,11 @@ async fn main() -> ExitCode {
         }
     };
     let server = match HttpServer::new(move || App::new().configure(routes.clone()))
-        .bind(("0.0.0.0", port))
+        .bind((host.as_str(), port))
     {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("xfcc-example-actix: cannot listen on port {port}: {e}");
+            eprintln!("xfcc-example-actix: cannot listen on {host}:{port}: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let port = config.port;
+    let (host, port) = (config.host.clone(), config.port);
     let app = match xfcc_example_axum::app(policy.clone(), config) {
         Ok(a) => a,
         Err(e) => {
@@ -34,10 +34,10 @@ async fn main() -> ExitCode {
         }
     };
     tokio::spawn(reload_on_sighup(policy));
-    let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+    let listener = match tokio::net::TcpListener::bind((host.as_str(), port)).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("xfcc-example-axum: cannot listen on port {port}: {e}");
+            eprintln!("xfcc-example-axum: cannot listen on {host}:{port}: {e}");
             return ExitCode::FAILURE;
         }
     };

