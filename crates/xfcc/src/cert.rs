@@ -2,7 +2,7 @@
 
 use core::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use const_oid::ObjectIdentifier;
@@ -133,26 +133,35 @@ struct RsaPublicKey<'a> {
 /// A `CertIdentity` only says what the certificate contains. It says nothing
 /// about whether the certificate should be trusted: that is what
 /// the policy decides.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct CertIdentity {
     inner: Arc<Inner>,
 }
 
-#[derive(PartialEq, Eq)]
+/// Two identities are equal when their DER is.
+impl PartialEq for CertIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.der == other.inner.der
+    }
+}
+
+impl Eq for CertIdentity {}
+
 struct Inner {
     der: Vec<u8>,
     sha256: [u8; 32],
-    sha1: [u8; 20],
+    // Computed when first asked for: most requests never need them.
+    sha1: OnceLock<[u8; 20]>,
+    subject_str: OnceLock<String>,
+    issuer_str: OnceLock<String>,
     subject: DistinguishedName,
-    subject_str: String,
     issuer: DistinguishedName,
-    issuer_str: String,
     serial: Vec<u8>,
     not_before: u64,
     not_after: u64,
     san: SubjectAltNames,
     key: PublicKeyInfo,
-    ekus: Vec<String>,
+    ekus: Vec<ObjectIdentifier>,
     client_auth: bool,
     self_issued: bool,
 }
@@ -161,8 +170,8 @@ impl fmt::Debug for CertIdentity {
     // Deliberately short: no DER bytes in logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CertIdentity")
-            .field("subject", &self.inner.subject_str)
-            .field("issuer", &self.inner.issuer_str)
+            .field("subject", &self.subject())
+            .field("issuer", &self.issuer())
             .field("sha256", &self.sha256_hex())
             .finish_non_exhaustive()
     }
@@ -210,7 +219,7 @@ impl CertIdentity {
                 let ExtendedKeyUsage(oids) =
                     ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
                 client_auth = oids.contains(&EKU_CLIENT_AUTH);
-                ekus = oids.iter().map(ToString::to_string).collect();
+                ekus = oids;
             }
         }
 
@@ -226,16 +235,15 @@ impl CertIdentity {
         let issuer = DistinguishedName::from_name(tbs.issuer(), raw_issuer).ok_or_else(bad)?;
         let validity = tbs.validity();
         let sha256 = Sha256::digest(&der).into();
-        let sha1 = Sha1::digest(&der).into();
         let self_issued = tbs.subject() == tbs.issuer();
         let serial = tbs.serial_number().as_bytes().to_vec();
         Ok(Self {
             inner: Arc::new(Inner {
                 sha256,
-                sha1,
-                subject_str: subject.to_string(),
+                sha1: OnceLock::new(),
+                subject_str: OnceLock::new(),
+                issuer_str: OnceLock::new(),
                 subject,
-                issuer_str: issuer.to_string(),
                 issuer,
                 serial,
                 not_before: validity.not_before.to_unix_duration().as_secs(),
@@ -262,7 +270,9 @@ impl CertIdentity {
 
     /// SHA-1 of the DER (the "thumbprint" the Azure portal and .NET show).
     pub fn sha1(&self) -> &[u8; 20] {
-        &self.inner.sha1
+        self.inner
+            .sha1
+            .get_or_init(|| Sha1::digest(&self.inner.der).into())
     }
 
     /// SHA-256 thumbprint as 64 uppercase hex digits.
@@ -272,7 +282,7 @@ impl CertIdentity {
 
     /// SHA-1 thumbprint as 40 uppercase hex digits.
     pub fn sha1_hex(&self) -> String {
-        hex_upper(&self.inner.sha1)
+        hex_upper(self.sha1())
     }
 
     /// The subject as a parsed name.
@@ -282,7 +292,9 @@ impl CertIdentity {
 
     /// The subject as an RFC 4514 string (most significant RDN last).
     pub fn subject(&self) -> &str {
-        &self.inner.subject_str
+        self.inner
+            .subject_str
+            .get_or_init(|| self.inner.subject.to_string())
     }
 
     /// Every `CN` of the subject, in ASN.1 order.
@@ -297,7 +309,9 @@ impl CertIdentity {
 
     /// The issuer as an RFC 4514 string.
     pub fn issuer(&self) -> &str {
-        &self.inner.issuer_str
+        self.inner
+            .issuer_str
+            .get_or_init(|| self.inner.issuer.to_string())
     }
 
     /// Every `CN` of the issuer, in ASN.1 order.
@@ -368,8 +382,8 @@ impl CertIdentity {
 
     /// Extended key usages as dotted OIDs, in certificate order; empty when
     /// the certificate has no EKU extension.
-    pub fn extended_key_usages(&self) -> &[String] {
-        &self.inner.ekus
+    pub fn extended_key_usages(&self) -> Vec<String> {
+        self.inner.ekus.iter().map(ToString::to_string).collect()
     }
 
     /// Whether the EKU extension lists id-kp-clientAuth.

@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use base64ct::{Base64, Encoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::cert::CertIdentity;
 use crate::dn::DistinguishedName;
@@ -144,19 +145,15 @@ fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
 /// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign.
 pub(crate) fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        let c = input[i];
-        if c == b'%' {
-            let hi = hex_val(*input.get(i + 1)?)?;
-            let lo = hex_val(*input.get(i + 2)?)?;
-            out.push(hi << 4 | lo);
-            i += 3;
-        } else {
-            out.push(c);
-            i += 1;
-        }
+    let mut rest = input;
+    while let Some(i) = memchr::memchr(b'%', rest) {
+        out.extend_from_slice(&rest[..i]);
+        let hi = hex_val(*rest.get(i + 1)?)?;
+        let lo = hex_val(*rest.get(i + 2)?)?;
+        out.push(hi << 4 | lo);
+        rest = &rest[i + 3..];
     }
+    out.extend_from_slice(rest);
     Some(out)
 }
 
@@ -183,7 +180,7 @@ fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>
         }
         if out.len() == max {
             return Err(Error::cert(
-                if max == 1 {
+                if max == 1 && first == Field::Cert {
                     C::MultipleCertificates
                 } else {
                     C::ChainTooLong
@@ -199,14 +196,11 @@ fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>
             .find(END)
             .ok_or(Error::cert(C::BadPem, field))?;
         let block_len = BEGIN.len() + end + END.len();
-        let block = &rest[..block_len];
+        // Any line width, LF or CRLF, or no line breaks at all: the body is
+        // base64 once whitespace is removed. (Certificates are public, so
+        // this uses a fast decoder rather than a constant-time one.)
         let body = &body_and_rest[..end];
-        let der = match pem_rfc7468::decode_vec(block.as_bytes()) {
-            Ok(("CERTIFICATE", der)) => der,
-            // No line breaks, other line widths, CRLF: decode the body as
-            // plain base64 with whitespace removed.
-            _ => decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?,
-        };
+        let der = decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?;
         out.push(der);
         rest = &rest[block_len..];
     }
@@ -226,12 +220,15 @@ fn nth_field(first: Field, n: usize) -> Field {
 
 pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Error> {
     let bad = || Error::cert(C::BadEncoding, field);
-    let compact: Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        Cow::Owned(text.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+    let bytes = text.as_bytes();
+    let der = if bytes.iter().any(u8::is_ascii_whitespace) {
+        let mut compact = Vec::with_capacity(bytes.len());
+        compact.extend(bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+        STANDARD.decode(&compact)
     } else {
-        Cow::Borrowed(text)
-    };
-    let der = Base64::decode_vec(&compact).map_err(|_| bad())?;
+        STANDARD.decode(bytes)
+    }
+    .map_err(|_| bad())?;
     if der.is_empty() {
         return Err(bad());
     }
@@ -276,27 +273,45 @@ impl Element<'_> {
     /// [`CertErrorKind`](crate::CertErrorKind) errors naming this element.
     pub fn decode_unchecked(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
         let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
+        let cert = match self.cert() {
+            Some(v) => Some((
+                v,
+                decode_one(v.raw(), Field::Cert).map_err(|e| at(e, v.offset()))?,
+            )),
+            None => None,
+        };
         let chain = match self.chain() {
-            Some(v) => decode_certificates(v.raw(), Field::Chain(0), limits.chain())
-                .map_err(|e| at(e, v.offset()))?,
+            // Envoy's Chain starts with exactly the text of Cert: reuse its
+            // DER instead of decoding it again. Only the rest is decoded.
+            Some(v) => match &cert {
+                Some((c, der)) if v.raw().len() > c.raw().len() && v.raw().starts_with(c.raw()) => {
+                    let rest = &v.raw()[c.raw().len()..];
+                    let mut chain = Vec::with_capacity(4);
+                    chain.push(der.clone());
+                    if !rest.trim().is_empty() {
+                        let more = decode_certificates(
+                            rest,
+                            Field::Chain(1),
+                            limits.chain().saturating_sub(1),
+                        )
+                        .map_err(|e| at(e, v.offset()))?;
+                        chain.extend(more);
+                    }
+                    chain
+                }
+                Some((c, der)) if v.raw() == c.raw() => vec![der.clone()],
+                _ => decode_certificates(v.raw(), Field::Chain(0), limits.chain())
+                    .map_err(|e| at(e, v.offset()))?,
+            },
             None => Vec::new(),
         };
-        let leaf_der = match self.cert() {
-            Some(v) => decode_one(v.raw(), Field::Cert).map_err(|e| at(e, v.offset()))?,
-            None => match chain.first() {
-                Some(d) => d.clone(),
-                None => return Ok(None),
+        let (leaf_der, field, offset) = match cert {
+            Some((v, der)) => (der, Field::Cert, v.offset()),
+            None => match (chain.first(), self.chain()) {
+                (Some(d), Some(v)) => (d.clone(), Field::Chain(0), v.offset()),
+                _ => return Ok(None),
             },
         };
-        let field = if self.cert().is_some() {
-            Field::Cert
-        } else {
-            Field::Chain(0)
-        };
-        let offset = self
-            .cert()
-            .or(self.chain())
-            .map_or(self.offset(), |v| v.offset());
         let leaf = CertIdentity::from_der_field(leaf_der, field).map_err(|e| at(e, offset))?;
         let leaf_in_chain = !chain.is_empty();
         Ok(Some(ForwardedCert::new(leaf, chain, leaf_in_chain)))

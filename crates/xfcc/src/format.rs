@@ -4,7 +4,8 @@
 use core::fmt;
 use core::str::FromStr;
 
-use base64ct::{Base64, Encoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::cert::CertIdentity;
 use crate::decode::{
@@ -178,16 +179,16 @@ impl Format {
         let all = || core::iter::once(leaf).chain(chain);
         match self {
             Self::Envoy => render_envoy(&[], leaf, chain, EnvoyFields::ALL),
-            Self::Rfc9440 => format!(":{}:", Base64::encode_string(leaf.der())),
+            Self::Rfc9440 => format!(":{}:", STANDARD.encode(leaf.der())),
             Self::Nginx => envoy_url_encode(&pem(leaf.der())),
             Self::Traefik => all()
-                .map(|c| Base64::encode_string(c.der()))
+                .map(|c| STANDARD.encode(c.der()))
                 .collect::<Vec<_>>()
                 .join(","),
             Self::AwsAlb => all()
                 .map(|c| pem(c.der()).replace('\n', "%0A").replace(' ', "%20"))
                 .collect(),
-            Self::AppService | Self::Gorouter => Base64::encode_string(leaf.der()),
+            Self::AppService | Self::Gorouter => STANDARD.encode(leaf.der()),
         }
     }
 
@@ -195,7 +196,7 @@ impl Format {
     pub fn render_rfc9440_chain(chain: &[CertIdentity]) -> String {
         chain
             .iter()
-            .map(|c| format!(":{}:", Base64::encode_string(c.der())))
+            .map(|c| format!(":{}:", STANDARD.encode(c.der())))
             .collect::<Vec<_>>()
             .join(", ")
     }

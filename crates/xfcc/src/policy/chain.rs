@@ -171,14 +171,16 @@ pub(crate) fn build(
 }
 
 impl Chains {
-    /// Verifies `fc` to the named set at `now`. On success, the time until
-    /// which the result may be reused (the earliest `notAfter` on the path),
-    /// or `None` when it must not be reused (CRLs are in play).
+    /// Verifies `fc` to the named set at `now`. On success, with
+    /// `want_until`, the time until which the result may be reused (the
+    /// earliest `notAfter` on the path), or `None` when it must not be
+    /// reused (CRLs are in play, or nobody asked).
     pub(crate) fn verify(
         &self,
         set: &str,
         fc: &ForwardedCert,
         now: SystemTime,
+        want_until: bool,
     ) -> Result<Option<SystemTime>, &'static str> {
         let set = self.sets.get(set).ok_or("unknown_anchor_set")?;
         // webpki applies its EKU check along the whole path, where a CA
@@ -217,7 +219,8 @@ impl Chains {
             let mut n = 0;
             for cert in path.intermediate_certificates() {
                 n += 1;
-                if let Some(t) = not_after(cert.der().as_ref()) {
+                // Only a cache needs to know how long the result holds.
+                if want_until && let Some(t) = not_after(cert.der().as_ref()) {
                     until.set(until.get().min(t));
                 }
             }
@@ -249,7 +252,7 @@ impl Chains {
             )
         };
         result.map_err(|e| sub_reason(&e))?;
-        Ok(set.crls.is_empty().then(|| until.get()))
+        Ok((want_until && set.crls.is_empty()).then(|| until.get()))
     }
 }
 

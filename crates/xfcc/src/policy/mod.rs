@@ -414,6 +414,7 @@ mod chains {
             _set: &str,
             _fc: &crate::ForwardedCert,
             _now: std::time::SystemTime,
+            _want_until: bool,
         ) -> Result<Option<std::time::SystemTime>, &'static str> {
             Err("chain_unavailable")
         }
@@ -727,7 +728,7 @@ impl Policy {
             }
             match &rule.chain {
                 None => return Ok((i, false, Some(fc.leaf().not_after()))),
-                Some(set) => match p.chains.verify(set, fc, now) {
+                Some(set) => match p.chains.verify(set, fc, now, p.cache.is_some()) {
                     Ok(until) => return Ok((i, true, until)),
                     Err(detail) => chain_failure = chain_failure.or(Some(detail)),
                 },
