@@ -59,5 +59,44 @@ fn floor(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse, decode, floor);
+/// Parse-only, side by side with the `xfcc-parser` crate on the same
+/// inputs: every element split into its fields. (xfcc-parser builds owned
+/// element lists; ours borrows and walks them.)
+fn compare(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compare");
+    for (id, value) in [
+        ("envoy-full-rsa-chain", capture("rsa-chain")),
+        ("two-hop", capture("two-hop")),
+        ("three-hop", xfcc_benches::three_hop()),
+    ] {
+        let ours = || {
+            let h = XfccHeader::parse(&value).unwrap();
+            let mut n = 0;
+            for e in h.elements() {
+                n += e.cert().map_or(0, |v| v.raw().len())
+                    + e.by().count()
+                    + e.uri().count()
+                    + e.dns().count();
+            }
+            n
+        };
+        let theirs = || {
+            let list = xfcc_parser::element_list(value.as_bytes()).unwrap();
+            list.iter()
+                .map(|e| {
+                    e.cert.as_ref().map_or(0, |c| c.len()) + e.by.len() + e.uri.len() + e.dns.len()
+                })
+                .sum::<usize>()
+        };
+        assert_eq!(ours(), theirs(), "both parsers see the same header");
+        g.throughput(Throughput::Bytes(value.len() as u64));
+        g.bench_function(format!("xfcc/{id}"), |b| b.iter(|| black_box(ours())));
+        g.bench_function(format!("xfcc-parser/{id}"), |b| {
+            b.iter(|| black_box(theirs()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parse, decode, floor, compare);
 criterion_main!(benches);

@@ -323,6 +323,17 @@ impl Element<'_> {
         &'s self,
         cert: &'s ForwardedCert,
     ) -> impl Iterator<Item = Inconsistency> + 's {
+        self.inconsistencies_with(cert, None)
+    }
+
+    /// As [`inconsistencies`](Self::inconsistencies), taking a `Subject`
+    /// text already found to match this certificate (the policy's cache
+    /// keeps it) as matching without parsing it again.
+    pub(crate) fn inconsistencies_with<'s>(
+        &'s self,
+        cert: &'s ForwardedCert,
+        subject_known: Option<&'s str>,
+    ) -> impl Iterator<Item = Inconsistency> + 's {
         let leaf = cert.leaf();
         let hash = self
             .hash()
@@ -336,14 +347,71 @@ impl Element<'_> {
         let subject = self
             .subject()
             .filter(|s| {
-                DistinguishedName::parse(s.raw()).map_or(true, |dn| &dn != leaf.subject_name())
+                subject_known != Some(s.raw())
+                    && DistinguishedName::parse(s.raw())
+                        .map_or(true, |dn| &dn != leaf.subject_name())
             })
             .map(|_| Inconsistency::SubjectMismatch);
-        let uri = (!sans_match(self.uri().map(|v| v.raw()), leaf.san().uri()))
-            .then_some(Inconsistency::UriMismatch);
-        let dns = (!sans_match(self.dns().map(|v| v.raw()), leaf.san().dns()))
-            .then_some(Inconsistency::DnsMismatch);
+        let (uri_ok, dns_ok) = self.sans_consistent(leaf);
+        let uri = (!uri_ok).then_some(Inconsistency::UriMismatch);
+        let dns = (!dns_ok).then_some(Inconsistency::DnsMismatch);
         [hash, chain, subject, uri, dns].into_iter().flatten()
+    }
+}
+
+impl Element<'_> {
+    /// Whether the `URI` and the `DNS` values are exactly the certificate's
+    /// SANs, in one pass over the pairs.
+    fn sans_consistent(&self, leaf: &CertIdentity) -> (bool, bool) {
+        let mut uri = SanCheck::new(leaf.san().uri());
+        let mut dns = SanCheck::new(leaf.san().dns());
+        for pair in self.pairs() {
+            match pair.key() {
+                crate::Key::Uri => uri.push(pair.value().raw()),
+                crate::Key::Dns => dns.push(pair.value().raw()),
+                _ => {}
+            }
+        }
+        (uri.ok(), dns.ok())
+    }
+}
+
+/// Whether values pushed one by one are exactly the SANs, in order. No
+/// values means the field was not forwarded; a single empty value (Envoy's
+/// `URI=`) means the certificate has none.
+struct SanCheck<'a> {
+    sans: &'a [String],
+    seen: usize,
+    empty_first: bool,
+    ok: bool,
+}
+
+impl<'a> SanCheck<'a> {
+    const fn new(sans: &'a [String]) -> Self {
+        Self {
+            sans,
+            seen: 0,
+            empty_first: false,
+            ok: true,
+        }
+    }
+
+    fn push(&mut self, value: &str) {
+        if self.seen == 0 && value.is_empty() {
+            self.empty_first = true;
+        } else if self.empty_first || self.sans.get(self.seen).map(String::as_str) != Some(value) {
+            self.ok = false;
+        }
+        self.seen += 1;
+    }
+
+    fn ok(&self) -> bool {
+        match (self.seen, self.empty_first) {
+            (0, _) => true,
+            (1, true) => self.sans.is_empty(),
+            (_, true) => false,
+            (n, false) => self.ok && n == self.sans.len(),
+        }
     }
 }
 
@@ -366,7 +434,9 @@ fn hash_matches(hex: &str, leaf: &CertIdentity) -> bool {
 
 /// The header's values must be exactly the certificate's SANs, in order.
 /// No values means the field was not forwarded; a single empty value (how
-/// Envoy writes `URI=` for "none") means the certificate has none.
+/// Envoy writes `URI=` for "none") means the certificate has none. The
+/// specification [`SanCheck`] is tested against.
+#[cfg(test)]
 fn sans_match<'v>(mut values: impl Iterator<Item = &'v str>, sans: &[String]) -> bool {
     let Some(first) = values.next() else {
         return true;
@@ -421,6 +491,33 @@ mod tests {
         assert_eq!(percent_decode(b"%4"), None);
         assert_eq!(percent_decode(b"%G0"), None);
         assert_eq!(percent_decode(b"").unwrap(), b"");
+    }
+
+    #[test]
+    fn incremental_san_check_agrees_with_sans_match() {
+        let sans = ["a".to_owned(), "b".to_owned()];
+        let cases: [&[&str]; 9] = [
+            &[],
+            &["a", "b"],
+            &["a"],
+            &["b", "a"],
+            &["a", "b", "b"],
+            &[""],
+            &["", ""],
+            &["x"],
+            &["", "a"],
+        ];
+        for set in [&sans[..], &[]] {
+            for values in cases {
+                let mut c = SanCheck::new(set);
+                values.iter().for_each(|v| c.push(v));
+                assert_eq!(
+                    c.ok(),
+                    sans_match(values.iter().copied(), set),
+                    "{values:?} vs {set:?}"
+                );
+            }
+        }
     }
 
     #[test]

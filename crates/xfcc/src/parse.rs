@@ -309,6 +309,12 @@ pub struct XfccHeader<'a> {
     input: &'a str,
     len: usize,
     syntax: Syntax,
+    /// The first element, kept from validation, and where scanning resumes
+    /// after it: most headers have one element, which is then never
+    /// scanned twice.
+    first: Element<'a>,
+    resume: usize,
+    resume_after_comma: bool,
 }
 
 impl<'a> XfccHeader<'a> {
@@ -349,9 +355,13 @@ impl<'a> XfccHeader<'a> {
         }
         let mut scanner = Scanner::new(input, options.syntax);
         let mut len = 0usize;
+        let mut first = None;
         loop {
             match scanner.next_element(limits.max_pairs) {
-                Ok(Some(_)) => {
+                Ok(Some(e)) => {
+                    if first.is_none() {
+                        first = Some((e, scanner.pos, scanner.after_comma));
+                    }
                     len += 1;
                     if len > limits.max_elements {
                         return Err(ParseError::new(K::TooManyElements, scanner.last_start));
@@ -361,13 +371,16 @@ impl<'a> XfccHeader<'a> {
                 Err(e) => return Err(refine_error(input, e)),
             }
         }
-        if len == 0 {
+        let Some((first, resume, resume_after_comma)) = first else {
             return Err(ParseError::new(K::Empty, 0));
-        }
+        };
         Ok(Self {
             input,
             len,
             syntax: options.syntax,
+            first,
+            resume,
+            resume_after_comma,
         })
     }
 
@@ -384,8 +397,13 @@ impl<'a> XfccHeader<'a> {
 
     /// The elements, oldest hop first.
     pub fn elements(&self) -> Elements<'a> {
+        let mut scanner = Scanner::new(self.input, self.syntax);
+        scanner.pos = self.resume;
+        scanner.index = 1;
+        scanner.after_comma = self.resume_after_comma;
         Elements {
-            scanner: Scanner::new(self.input, self.syntax),
+            first: Some(self.first),
+            scanner,
         }
     }
 
@@ -398,6 +416,7 @@ impl<'a> XfccHeader<'a> {
 /// Iterator over the elements of an [`XfccHeader`].
 #[derive(Debug, Clone)]
 pub struct Elements<'a> {
+    first: Option<Element<'a>>,
     scanner: Scanner<'a>,
 }
 
@@ -405,6 +424,9 @@ impl<'a> Iterator for Elements<'a> {
     type Item = Element<'a>;
 
     fn next(&mut self) -> Option<Element<'a>> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
         // The header was validated when parsed, so scanning cannot fail here;
         // if it somehow did, stop rather than panic.
         self.scanner.next_element(usize::MAX).ok().flatten()

@@ -8,7 +8,9 @@ use xfcc::PolicyHandle;
 use xfcc_actix::{ClientCert, Xfcc};
 use xfcc_example_common::{Config, call_backend, cert_info};
 
-struct AppState {
+/// What the handlers share.
+#[derive(Debug)]
+pub struct AppState {
     config: Config,
     client: reqwest::Client,
 }
@@ -22,22 +24,36 @@ pub fn configure(
     policy: PolicyHandle,
     config: Config,
 ) -> Result<impl FnOnce(&mut web::ServiceConfig) + Clone, String> {
-    let client = xfcc_example_common::client(&config)?;
-    let state = web::Data::new(AppState { config, client });
+    let state = state(config)?;
     Ok(move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
-            .route(
-                "/health",
-                web::get().to(|| async { HttpResponse::Ok().json(json!({"status": "ok"})) }),
-            )
-            .service(
-                web::scope("")
-                    .wrap(Xfcc::new(policy))
-                    .route("/cert-info", web::get().to(cert_info_route))
-                    .route("/call-backend/dapr", web::get().to(dapr))
-                    .route("/call-backend/direct", web::get().to(direct)),
-            );
+            .route("/health", web::get().to(health))
+            .service(protected_routes(web::scope("")).wrap(Xfcc::new(policy)));
     })
+}
+
+/// The shared state of the handlers.
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
+    let client = xfcc_example_common::client(&config)?;
+    Ok(web::Data::new(AppState { config, client }))
+}
+
+/// `/health`.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Adds the routes that need a client certificate to `scope`, which the
+/// caller wraps: [`configure`] with [`Xfcc`], the benchmarks with a stand-in
+/// to measure what the middleware costs.
+pub fn protected_routes(scope: actix_web::Scope) -> actix_web::Scope {
+    scope
+        .route("/cert-info", web::get().to(cert_info_route))
+        .route("/call-backend/dapr", web::get().to(dapr))
+        .route("/call-backend/direct", web::get().to(direct))
 }
 
 async fn cert_info_route(cert: ClientCert) -> HttpResponse {

@@ -12,8 +12,9 @@ use xfcc::PolicyHandle;
 use xfcc_example_common::{Config, call_backend, cert_info};
 use xfcc_tower::{ClientCert, XfccLayer};
 
-#[derive(Clone)]
-struct AppState {
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
     config: Config,
     client: reqwest::Client,
 }
@@ -25,15 +26,27 @@ struct AppState {
 /// # Errors
 /// When the HTTP client cannot be built.
 pub fn app(policy: PolicyHandle, config: Config) -> Result<Router, String> {
+    with_protection(config, |routes| routes.layer(XfccLayer::new(policy)))
+}
+
+/// The application, with `protect` applied to every route but `/health`.
+/// [`app`] passes [`XfccLayer`]; the benchmarks pass a stand-in to measure
+/// what the layer costs.
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn with_protection(
+    config: Config,
+    protect: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> Result<Router, String> {
     let client = xfcc_example_common::client(&config)?;
     let protected = Router::new()
         .route("/cert-info", get(cert_info_route))
         .route("/call-backend/dapr", get(dapr))
-        .route("/call-backend/direct", get(direct))
-        .layer(XfccLayer::new(policy));
+        .route("/call-backend/direct", get(direct));
     Ok(Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .merge(protected)
+        .merge(protect(protected))
         .with_state(AppState { config, client }))
 }
 

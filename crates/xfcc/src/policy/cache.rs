@@ -15,6 +15,8 @@ use crate::decode::ForwardedCert;
 pub(crate) struct CachedCert {
     cert: ForwardedCert,
     decision: OnceLock<Decision>,
+    /// A `Subject` text found to name this certificate.
+    subject: OnceLock<Box<str>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -29,11 +31,24 @@ impl CachedCert {
         Self {
             cert,
             decision: OnceLock::new(),
+            subject: OnceLock::new(),
         }
     }
 
     pub(crate) fn cert(&self) -> &ForwardedCert {
         &self.cert
+    }
+
+    /// The `Subject` text already checked against this certificate.
+    pub(crate) fn known_subject(&self) -> Option<&str> {
+        self.subject.get().map(|s| &**s)
+    }
+
+    /// Records a `Subject` text that matched (the first one stays).
+    pub(crate) fn remember_subject(&self, subject: &str) {
+        if self.subject.get().is_none() {
+            let _ = self.subject.set(subject.into());
+        }
     }
 
     /// The allowing rule and whether a chain was verified, while the

@@ -158,7 +158,7 @@ pub(crate) fn build(
             && !sets.contains_key(set)
         {
             return Err(ConfigError::Rule {
-                rule: rule.label.clone(),
+                rule: rule.label.to_string(),
                 source: Box::new(ConfigError::UnknownAnchorSet(set.clone())),
             });
         }

@@ -17,7 +17,7 @@ pub struct ClientCert {
 #[derive(Debug, PartialEq, Eq)]
 struct Inner {
     identity: CertIdentity,
-    rule: String,
+    rule: Arc<str>,
     element: usize,
     verified_at: SystemTime,
     chain_verified: bool,
@@ -26,7 +26,7 @@ struct Inner {
 impl ClientCert {
     pub(crate) fn new(
         identity: CertIdentity,
-        rule: String,
+        rule: Arc<str>,
         element: usize,
         verified_at: SystemTime,
         chain_verified: bool,

@@ -5,6 +5,9 @@ use std::time::Duration;
 use super::{ConfigError, ElementCount, Mode, Policy, PolicyBuilder, Rule};
 use crate::format::Format;
 
+/// Cache capacity when `XFCC_CACHE` is not set.
+const DEFAULT_ENV_CACHE: i64 = 1024;
+
 fn list(v: &str) -> Vec<String> {
     v.split(',')
         .map(str::trim)
@@ -49,7 +52,9 @@ impl Policy {
     /// Other settings: `XFCC_MODE` (`require`/`accept`),
     /// `XFCC_ELEMENT_COUNT` (0 = any), `XFCC_TRUST_ELEMENT` (negative from
     /// the end), `XFCC_TRUSTED_BY`, `XFCC_LEEWAY_SECONDS`, `XFCC_CACHE`
-    /// (capacity), `XFCC_FORMAT`, `XFCC_HEADER`.
+    /// (capacity; 1024 unless set, 0 turns the cache off: a service reads
+    /// the same few client certificates over and over), `XFCC_FORMAT`,
+    /// `XFCC_HEADER`.
     ///
     /// `XFCC_POLICY_FILE` names a TOML policy file instead; setting it
     /// together with any rule variable is an error. `XFCC_FORMAT`,
@@ -93,9 +98,8 @@ impl Policy {
         };
         // Settings a policy file has no keys for: they apply to both.
         let transport = |mut b: PolicyBuilder| -> Result<PolicyBuilder, ConfigError> {
-            if let Some(c) = num("XFCC_CACHE")? {
-                b = b.cache(usize::try_from(non_negative("XFCC_CACHE", c)?).unwrap_or(usize::MAX));
-            }
+            let cache = num("XFCC_CACHE")?.unwrap_or(DEFAULT_ENV_CACHE);
+            b = b.cache(usize::try_from(non_negative("XFCC_CACHE", cache)?).unwrap_or(usize::MAX));
             if let Some(f) = get("XFCC_FORMAT") {
                 let format: Format = f.trim().parse().map_err(|_| {
                     env_err(

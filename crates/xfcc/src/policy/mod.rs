@@ -350,7 +350,7 @@ impl PolicyBuilder {
                 .iter()
                 .any(|r: &CompiledRule| r.label == compiled.label)
             {
-                return Err(ConfigError::DuplicateRule(compiled.label));
+                return Err(ConfigError::DuplicateRule(compiled.label.to_string()));
             }
             rules.push(compiled);
         }
@@ -467,7 +467,7 @@ impl fmt::Debug for Policy {
             .field("leeway", &i.leeway)
             .field(
                 "rules",
-                &i.rules.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
+                &i.rules.iter().map(|r| &*r.label).collect::<Vec<_>>(),
             )
             .field("format", &i.format)
             .field("header_name", &i.header_name)
@@ -667,9 +667,13 @@ impl Policy {
                 entry
             }
         };
-        if let Some(problem) = element.inconsistencies(cached.cert()).next() {
+        let known = cached.known_subject();
+        if let Some(problem) = element.inconsistencies_with(cached.cert(), known).next() {
             let r = Rejection::from(Error::inconsistent(problem).with_element(element.index()));
             return Err(r.with_thumbprint(*cached.cert().leaf().sha256()));
+        }
+        if let Some(subject) = element.subject() {
+            cached.remember_subject(subject.raw());
         }
         Ok(Some(cached))
     }
@@ -704,7 +708,7 @@ impl Policy {
         };
         Ok(ClientCert::new(
             leaf.clone(),
-            p.rules[rule].label.clone(),
+            Arc::clone(&p.rules[rule].label),
             index,
             now,
             chain_verified,

@@ -274,7 +274,7 @@ impl Rule {
         };
         let compiled = (|| {
             Ok::<_, ConfigError>(CompiledRule {
-                label: label.clone(),
+                label: label.as_str().into(),
                 issuer: self
                     .issuer
                     .iter()
@@ -365,7 +365,7 @@ fn uri_prefix(v: &str) -> Result<String, ConfigError> {
 /// A checked rule, ready to match.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
-    pub(crate) label: String,
+    pub(crate) label: std::sync::Arc<str>,
     issuer: Vec<DistinguishedName>,
     issuer_cn: Vec<String>,
     subject: Vec<DistinguishedName>,
