@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo bench -p xfcc-benches -- --warm-up-time 1 --measurement-time ${MEASURE_SECONDS:-4} --noplot >/dev/null)
+(cd "$root" && cargo bench -p xfcc-benches --bench '*' -- --warm-up-time 1 --measurement-time ${MEASURE_SECONDS:-4} --noplot >/dev/null)
 wrk_table=$(WRK_SECONDS=${WRK_SECONDS:-10} "$here/wrk.sh")
 python3 - "$target/criterion" "$here/README.md" "$wrk_table" <<'PY'
 import json, pathlib, platform, subprocess, sys, datetime

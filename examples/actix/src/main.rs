@@ -3,27 +3,12 @@
 use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
-use xfcc::PolicyHandle;
-use xfcc_example_common::{Config, policy_from_env};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .init();
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("xfcc-example-actix: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let policy = match policy_from_env() {
-        Ok(p) => PolicyHandle::new(p),
-        Err(e) => {
-            eprintln!("xfcc-example-actix: {e}");
-            return ExitCode::from(2);
-        }
+    let (config, policy) = match xfcc_example_common::startup("xfcc-example-actix") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let (host, port) = (config.host.clone(), config.port);
     let routes = match xfcc_example_actix::configure(policy, config) {

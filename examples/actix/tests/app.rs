@@ -2,41 +2,13 @@
 //! stand-ins for the Dapr sidecar and the backend.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix_web::{App, test};
 use serde_json::{Value, json};
-use xfcc::{Policy, PolicyHandle, Rule};
 use xfcc_example_common::Config;
 use xfcc_example_common::standin::{refused_port, serve};
-
-fn capture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../crates/xfcc/tests/fixtures/envoy/{name}.txt"));
-    std::fs::read_to_string(p).unwrap()
-}
-
-fn policy() -> PolicyHandle {
-    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    PolicyHandle::new(
-        Policy::builder()
-            .clock(move || at)
-            .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
-            .build()
-            .unwrap(),
-    )
-}
-
-fn config(dapr_port: u16, direct: String) -> Config {
-    Config::from_vars(|k| match k {
-        "DAPR_HTTP_PORT" => Some(dapr_port.to_string()),
-        "DIRECT_BACKEND_URL" => Some(direct.clone()),
-        "BACKEND_TIMEOUT_MS" => Some("300".into()),
-        _ => None,
-    })
-    .unwrap()
-}
+use xfcc_example_common::testing::{capture, config, policy};
 
 fn healthy(path: &str) -> (u16, String, Duration) {
     match path {

@@ -4,26 +4,13 @@
 use std::process::ExitCode;
 
 use xfcc::PolicyHandle;
-use xfcc_example_common::{Config, policy_from_env};
+use xfcc_example_common::policy_from_env;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .init();
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("xfcc-example-axum: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let policy = match policy_from_env() {
-        Ok(p) => PolicyHandle::new(p),
-        Err(e) => {
-            eprintln!("xfcc-example-axum: {e}");
-            return ExitCode::from(2);
-        }
+    let (config, policy) = match xfcc_example_common::startup("xfcc-example-axum") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let (host, port) = (config.host.clone(), config.port);
     let app = match xfcc_example_axum::app(policy.clone(), config) {

@@ -3,8 +3,7 @@
 //! and the direct backend.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::PathBuf;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -12,25 +11,7 @@ use axum::routing::get;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use xfcc::{Policy, PolicyHandle, Rule};
-use xfcc_example_common::Config;
-
-fn capture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../crates/xfcc/tests/fixtures/envoy/{name}.txt"));
-    std::fs::read_to_string(p).unwrap()
-}
-
-fn policy() -> PolicyHandle {
-    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    PolicyHandle::new(
-        Policy::builder()
-            .clock(move || at)
-            .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
-            .build()
-            .unwrap(),
-    )
-}
+use xfcc_example_common::testing::{capture, config, policy};
 
 /// Serves `router` on 127.0.0.1 and returns its port.
 async fn serve(router: Router) -> u16 {
@@ -43,16 +24,6 @@ async fn serve(router: Router) -> u16 {
 async fn free_port() -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     l.local_addr().unwrap().port()
-}
-
-fn config(dapr_port: u16, direct: String) -> Config {
-    Config::from_vars(|k| match k {
-        "DAPR_HTTP_PORT" => Some(dapr_port.to_string()),
-        "DIRECT_BACKEND_URL" => Some(direct.clone()),
-        "BACKEND_TIMEOUT_MS" => Some("300".into()),
-        _ => None,
-    })
-    .unwrap()
 }
 
 async fn get_json(app: &Router, path: &str, header: Option<&str>) -> (u16, Value) {

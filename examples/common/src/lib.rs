@@ -89,6 +89,27 @@ pub fn policy_from_env() -> Result<xfcc::Policy, xfcc::ConfigError> {
     Ok(policy)
 }
 
+/// What both examples' `main` does first: logging to stderr, then the
+/// configuration and the policy from the environment. On failure the error
+/// is printed and the exit code to end with is returned.
+///
+/// # Errors
+/// The exit code (2 for a configuration error).
+pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process::ExitCode> {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let config = Config::from_env().map_err(|e| {
+        eprintln!("{name}: {e}");
+        std::process::ExitCode::from(2)
+    })?;
+    let policy = policy_from_env().map_err(|e| {
+        eprintln!("{name}: {e}");
+        std::process::ExitCode::from(2)
+    })?;
+    Ok((config, xfcc::PolicyHandle::new(policy)))
+}
+
 /// The body of `/cert-info`: the verified certificate, which rule allowed
 /// it, and when it expires.
 pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
@@ -195,6 +216,59 @@ mod tests {
         let e =
             Config::from_vars(|k| (k == "BACKEND_TIMEOUT_MS").then(|| "soon".into())).unwrap_err();
         assert!(e.contains("BACKEND_TIMEOUT_MS"));
+    }
+}
+
+/// What both examples' tests share: real Envoy captures, a policy with a
+/// fixed clock, and configuration pointing at local stand-ins.
+pub mod testing {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::Config;
+
+    /// A header captured from a real Envoy
+    /// (`crates/xfcc/tests/fixtures/envoy/<name>.txt`).
+    ///
+    /// # Panics
+    /// When the fixture is missing (tests only).
+    #[allow(clippy::expect_used)]
+    pub fn capture(name: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../crates/xfcc/tests/fixtures/envoy/{name}.txt"));
+        std::fs::read_to_string(p).expect("fixture")
+    }
+
+    /// Allows the fixtures' RSA client by CN, at a time inside the
+    /// fixtures' validity.
+    ///
+    /// # Panics
+    /// Never for this fixed policy.
+    #[allow(clippy::expect_used)]
+    pub fn policy() -> xfcc::PolicyHandle {
+        let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        xfcc::PolicyHandle::new(
+            xfcc::Policy::builder()
+                .clock(move || at)
+                .allow(xfcc::Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+                .build()
+                .expect("policy"),
+        )
+    }
+
+    /// The Dapr sidecar on `dapr_port`, the direct backend at `direct`, and
+    /// a 300 ms backend timeout.
+    ///
+    /// # Panics
+    /// Never for these values.
+    #[allow(clippy::expect_used)]
+    pub fn config(dapr_port: u16, direct: String) -> Config {
+        Config::from_vars(|k| match k {
+            "DAPR_HTTP_PORT" => Some(dapr_port.to_string()),
+            "DIRECT_BACKEND_URL" => Some(direct.clone()),
+            "BACKEND_TIMEOUT_MS" => Some("300".into()),
+            _ => None,
+        })
+        .expect("config")
     }
 }
 
