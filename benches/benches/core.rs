@@ -56,6 +56,13 @@ fn floor(c: &mut Criterion) {
     g.bench_function("sha256-leaf-der", |b| {
         b.iter(|| black_box(Sha256::digest(black_box(&der))))
     });
+    // The same DER the ACA header carries: leaf plus its issuing CA.
+    let mut both = der.clone();
+    both.extend(xfcc_benches::der("inter"));
+    g.throughput(Throughput::Bytes(both.len() as u64));
+    g.bench_function("sha256-leaf-and-chain-der", |b| {
+        b.iter(|| black_box(Sha256::digest(black_box(&both))))
+    });
     g.finish();
 }
 

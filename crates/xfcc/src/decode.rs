@@ -222,8 +222,18 @@ pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Err
     let bad = || Error::cert(C::BadEncoding, field);
     let bytes = text.as_bytes();
     let der = if bytes.iter().any(u8::is_ascii_whitespace) {
+        // PEM bodies are 64-character runs between line breaks: copy runs.
         let mut compact = Vec::with_capacity(bytes.len());
-        compact.extend(bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+        let mut rest = bytes;
+        while let Some(i) = memchr::memchr3(b'\n', b'\r', b' ', rest) {
+            compact.extend_from_slice(&rest[..i]);
+            rest = &rest[i + 1..];
+        }
+        compact.extend_from_slice(rest);
+        if compact.iter().any(u8::is_ascii_whitespace) {
+            // Tabs or form feeds (rare): drop them too.
+            compact.retain(|b| !b.is_ascii_whitespace());
+        }
         STANDARD.decode(&compact)
     } else {
         STANDARD.decode(bytes)
