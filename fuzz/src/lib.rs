@@ -135,6 +135,12 @@ pub fn roundtrip(data: &[u8]) {
         .collect::<Vec<_>>()
         .join(",");
     let parsed = XfccHeader::parse(&value);
+    if value.len() > Limits::DEFAULT.bytes() {
+        // Many hops with long chains: the size limit must reject it.
+        let kind = parsed.expect_err("over the byte limit").kind();
+        assert_eq!(kind, xfcc::ParseErrorKind::TooLong);
+        return;
+    }
     if !clean {
         return;
     }
