@@ -205,6 +205,7 @@ async fn rejection_in_the_response_is_a_response_error() {
         .clone();
     assert_eq!(r.status_code(), StatusCode::FORBIDDEN);
     assert!(r.is_missing());
-    assert_eq!(r.reason(), Some(xfcc::Reason::Missing));
+    assert_eq!(r.reason(), xfcc::Reason::Missing);
+    assert_eq!(r.rejection().http_status(), 403);
     assert_eq!(r.to_string(), "client certificate rejected: missing");
 }

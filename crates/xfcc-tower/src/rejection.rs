@@ -6,34 +6,23 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use xfcc::{Reason, Rejection};
 
-/// Why the layer (or the extractor) turned a request away.
+/// Why the layer (or the extractor) turned a request away: a policy
+/// [`Rejection`], or [`Reason::LayerMissing`] when the extractor runs on a
+/// route the layer does not cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XfccRejection {
-    kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Policy(Rejection),
-    /// The extractor ran on a route the layer does not cover.
-    MissingLayer,
-}
+pub struct XfccRejection(Rejection);
 
 impl XfccRejection {
     pub(crate) fn policy(r: Rejection) -> Self {
-        Self {
-            kind: Kind::Policy(r),
-        }
+        Self(r)
     }
 
     pub(crate) fn missing() -> Self {
-        Self::policy(Rejection::missing())
+        Self(Rejection::missing())
     }
 
     pub(crate) fn missing_layer() -> Self {
-        Self {
-            kind: Kind::MissingLayer,
-        }
+        Self(Rejection::layer_missing())
     }
 
     /// The HTTP status of the default response: 403 for every policy
@@ -41,45 +30,33 @@ impl XfccRejection {
     /// would need a `WWW-Authenticate` challenge), 500 when the extractor is
     /// used without the layer.
     pub fn status(&self) -> StatusCode {
-        match self.kind {
-            Kind::Policy(_) => StatusCode::FORBIDDEN,
-            Kind::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::FORBIDDEN)
     }
 
-    /// The stable reason code (`missing`, `not_allowed`, ...), or
-    /// `xfcc_layer_missing`.
+    /// The stable reason code (`missing`, `not_allowed`, ...,
+    /// `xfcc_layer_missing`).
     pub fn code(&self) -> &'static str {
-        match &self.kind {
-            Kind::Policy(r) => r.code(),
-            Kind::MissingLayer => "xfcc_layer_missing",
-        }
+        self.0.code()
     }
 
-    /// The policy's reason, when the policy rejected.
-    pub fn reason(&self) -> Option<Reason> {
-        match &self.kind {
-            Kind::Policy(r) => Some(r.reason()),
-            Kind::MissingLayer => None,
-        }
+    /// The reason.
+    pub fn reason(&self) -> Reason {
+        self.0.reason()
     }
 
-    /// The policy's full rejection (detail code, element, thumbprint).
-    pub fn rejection(&self) -> Option<&Rejection> {
-        match &self.kind {
-            Kind::Policy(r) => Some(r),
-            Kind::MissingLayer => None,
-        }
+    /// The full rejection (detail code, element, thumbprint).
+    pub fn rejection(&self) -> &Rejection {
+        &self.0
     }
 
     /// True when no certificate header was sent.
     pub fn is_missing(&self) -> bool {
-        self.rejection().is_some_and(Rejection::is_missing)
+        self.0.is_missing()
     }
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        xfcc::json_error(self.code())
+        self.0.json_body()
     }
 
     /// The default response, with any body type built from bytes.
@@ -97,11 +74,11 @@ impl XfccRejection {
 
 impl fmt::Display for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            Kind::Policy(r) => fmt::Display::fmt(r, f),
-            Kind::MissingLayer => {
+        match self.0.reason() {
+            Reason::LayerMissing => {
                 f.write_str("ClientCert extractor used on a route without XfccLayer")
             }
+            _ => fmt::Display::fmt(&self.0, f),
         }
     }
 }

@@ -192,12 +192,10 @@ async fn custom_rejection_response() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("\"title\":\"not_allowed\""));
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    assert!(
-        res.extensions()
-            .get::<XfccRejection>()
-            .unwrap()
-            .reason()
-            .is_some()
+    let r = res.extensions().get::<XfccRejection>().unwrap();
+    assert_eq!(
+        (r.reason(), r.status().as_u16()),
+        (xfcc::Reason::NotAllowed, 403)
     );
 }
 

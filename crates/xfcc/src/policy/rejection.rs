@@ -38,13 +38,17 @@ pub enum Reason {
     NotAllowed,
     /// The chain to the rule's trust anchors does not verify.
     ChainInvalid,
+    /// Not a verdict on the request: an adapter's extractor ran on a route
+    /// its middleware does not cover (a configuration error, answered 500).
+    LayerMissing,
 }
 
 impl Reason {
     /// `missing`, `multiple_headers`, `malformed`, `too_large`,
     /// `too_many_elements`, `too_few_elements`, `untrusted_proxy`,
     /// `bad_certificate`, `hash_mismatch`, `inconsistent`, `expired`,
-    /// `not_yet_valid`, `not_allowed`, `chain_invalid`.
+    /// `not_yet_valid`, `not_allowed`, `chain_invalid`, and
+    /// `xfcc_layer_missing` for an adapter used without its middleware.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Missing => "missing",
@@ -61,11 +65,12 @@ impl Reason {
             Self::NotYetValid => "not_yet_valid",
             Self::NotAllowed => "not_allowed",
             Self::ChainInvalid => "chain_invalid",
+            Self::LayerMissing => "xfcc_layer_missing",
         }
     }
 
     /// Every reason, in the order of the README's table.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Missing,
         Self::MultipleHeaders,
         Self::Malformed,
@@ -80,6 +85,7 @@ impl Reason {
         Self::NotYetValid,
         Self::NotAllowed,
         Self::ChainInvalid,
+        Self::LayerMissing,
     ];
 
     fn from_error(kind: ErrorKind) -> Self {
@@ -177,10 +183,19 @@ impl Rejection {
         matches!(self.reason, Reason::Missing)
     }
 
+    /// What an adapter's extractor reports when its middleware did not run.
+    pub const fn layer_missing() -> Self {
+        Self::new(Reason::LayerMissing, "xfcc_layer_missing")
+    }
+
     /// The HTTP status adapters answer with by default: 403 for every
-    /// reason (401 would need a `WWW-Authenticate` challenge).
+    /// verdict (401 would need a `WWW-Authenticate` challenge), 500 for
+    /// [`Reason::LayerMissing`].
     pub const fn http_status(&self) -> u16 {
-        403
+        match self.reason {
+            Reason::LayerMissing => 500,
+            _ => 403,
+        }
     }
 
     /// The default response body: `{"error":"<reason code>"}`.
@@ -267,3 +282,28 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_bodies() {
+        let missing = Rejection::missing();
+        assert_eq!(
+            (missing.http_status(), missing.json_body()),
+            (403, r#"{"error":"missing"}"#.to_owned())
+        );
+        let layer = Rejection::layer_missing();
+        assert_eq!(
+            (layer.http_status(), layer.code()),
+            (500, "xfcc_layer_missing")
+        );
+        assert!(!layer.is_missing());
+        // Every reason has its own code.
+        let mut codes: Vec<_> = Reason::ALL.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Reason::ALL.len());
+    }
+}
