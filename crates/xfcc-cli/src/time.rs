@@ -19,23 +19,30 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<SystemTime, String> {
         |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<i64>().ok()).ok_or_else(bad);
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &s[19..];
+    let mut rest = s.get(19..).ok_or_else(bad)?;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
             return Err(bad());
         }
-        rest = &frac[digits..];
+        rest = frac.get(digits..).ok_or_else(bad)?;
     }
     let offset = match rest {
         "Z" | "z" => 0,
         _ if rest.len() == 6
+            && rest.is_ascii()
             && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
+            && rest.get(3..4) == Some(":") =>
         {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
-            let h: i64 = rest[1..3].parse().map_err(|_| bad())?;
-            let m: i64 = rest[4..6].parse().map_err(|_| bad())?;
+            let h: i64 = rest
+                .get(1..3)
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(bad)?;
+            let m: i64 = rest
+                .get(4..6)
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(bad)?;
             sign * (h * 3600 + m * 60)
         }
         _ => return Err(bad()),

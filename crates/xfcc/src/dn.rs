@@ -753,7 +753,8 @@ fn lookup_type(ty: &[u8]) -> Option<ObjectIdentifier> {
         [b'o' | b'O', b'i' | b'I', b'd' | b'D', b'.', rest @ ..] => rest,
         _ => ty,
     };
-    if ty[0].is_ascii_digit() {
+    // `OID.` alone leaves nothing.
+    if ty.first()?.is_ascii_digit() {
         return core::str::from_utf8(ty).ok()?.parse().ok();
     }
     let eq = |name: &str| name.as_bytes().eq_ignore_ascii_case(ty);
