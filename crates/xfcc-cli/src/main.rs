@@ -404,7 +404,11 @@ fn check(
                     cert.rule(),
                     cert.element_index()
                 );
-                print!("{}", json::cert_text(&cert, "  "));
+                print_cert_value(&json::cert(&cert));
+                let ekus = cert.extended_key_usages();
+                if !ekus.is_empty() {
+                    println!("    {:<11} {}", "eku", ekus.join(", "));
+                }
             }
             Ok(0)
         }

@@ -162,7 +162,6 @@ struct Inner {
     san: SubjectAltNames,
     key: PublicKeyInfo,
     ekus: Vec<ObjectIdentifier>,
-    client_auth: bool,
     self_issued: bool,
 }
 
@@ -194,7 +193,6 @@ impl CertIdentity {
 
         let mut san = SubjectAltNames::default();
         let mut ekus = Vec::new();
-        let mut client_auth = false;
         for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
             if ext.extn_id == <SubjectAltName as const_oid::AssociatedOid>::OID {
                 let SubjectAltName(names) =
@@ -218,7 +216,6 @@ impl CertIdentity {
             } else if ext.extn_id == <ExtendedKeyUsage as const_oid::AssociatedOid>::OID {
                 let ExtendedKeyUsage(oids) =
                     ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
-                client_auth = oids.contains(&EKU_CLIENT_AUTH);
                 ekus = oids;
             }
         }
@@ -251,7 +248,6 @@ impl CertIdentity {
                 san,
                 key,
                 ekus,
-                client_auth,
                 self_issued,
                 der,
             }),
@@ -388,7 +384,7 @@ impl CertIdentity {
 
     /// Whether the EKU extension lists id-kp-clientAuth.
     pub fn has_client_auth_eku(&self) -> bool {
-        self.inner.client_auth
+        self.inner.ekus.contains(&EKU_CLIENT_AUTH)
     }
 }
 

@@ -129,17 +129,23 @@ pub(crate) fn decode_certificates(
 }
 
 fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
-    let mut text = Cow::Borrowed(value);
-    if value.contains('%') {
-        let bytes =
-            percent_decode(value.as_bytes()).ok_or(Error::cert(C::BadPercentEncoding, field))?;
-        text =
-            Cow::Owned(String::from_utf8(bytes).map_err(|_| Error::cert(C::BadEncoding, field))?);
-    }
+    let mut text = percent_decode_text(value, field)?;
     if text.contains("\\n") {
         text = Cow::Owned(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
     }
     Ok(text)
+}
+
+/// Percent-decodes `value` when it holds a `%`, as UTF-8 text.
+pub(crate) fn percent_decode_text(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
+    if !value.contains('%') {
+        return Ok(Cow::Borrowed(value));
+    }
+    let bytes =
+        percent_decode(value.as_bytes()).ok_or(Error::cert(C::BadPercentEncoding, field))?;
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| Error::cert(C::BadEncoding, field))
 }
 
 /// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign.

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::cert::CertIdentity;
 use crate::decode::{
-    ForwardedCert, decode_base64_der, decode_certificates, decode_one, percent_decode,
+    ForwardedCert, decode_base64_der, decode_certificates, decode_one, percent_decode_text,
 };
 use crate::error::{CertErrorKind as C, Error, Field, ParseErrorKind};
 use crate::parse::{Limits, ParseOptions, XfccHeader};
@@ -144,14 +144,7 @@ impl Format {
                 Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))
             }
             Self::Traefik => {
-                let text = if value.contains('%') {
-                    let bytes = percent_decode(value.as_bytes())
-                        .ok_or(Error::cert(C::BadPercentEncoding, Field::Cert))?;
-                    String::from_utf8(bytes)
-                        .map_err(|_| Error::cert(C::BadEncoding, Field::Cert))?
-                } else {
-                    value.to_owned()
-                };
+                let text = percent_decode_text(value, Field::Cert)?;
                 let items: Vec<&str> = text.split(',').map(str::trim).collect();
                 if items.len() > limits.chain() {
                     return Err(Error::cert(C::ChainTooLong, Field::Chain(0)));
