@@ -66,6 +66,27 @@ fn floor(c: &mut Criterion) {
     g.finish();
 }
 
+/// The steps of an uncached verify, one by one: turning the `Cert` value
+/// into DER, x509-cert's parse alone, and the whole identity extraction.
+fn steps(c: &mut Criterion) {
+    let header = aca_header();
+    let h = XfccHeader::parse(&header).unwrap();
+    let cert_value = h.element(0).unwrap().cert().unwrap().raw().to_owned();
+    let der = leaf_der();
+    let mut g = c.benchmark_group("steps");
+    g.bench_function("cert-value-to-identity", |b| {
+        b.iter(|| black_box(xfcc::decode_certificate(black_box(&cert_value)).unwrap()))
+    });
+    g.bench_function("identity-from-der", |b| {
+        b.iter(|| black_box(xfcc::CertIdentity::from_der(black_box(der.clone())).unwrap()))
+    });
+    g.bench_function("x509-cert-parse", |b| {
+        use x509_cert::der::Decode;
+        b.iter(|| black_box(x509_cert::Certificate::from_der(black_box(&der)).unwrap()))
+    });
+    g.finish();
+}
+
 /// Parse-only, side by side with the `xfcc-parser` crate on the same
 /// inputs: every element split into its fields. (xfcc-parser builds owned
 /// element lists; ours borrows and walks them.)
@@ -105,5 +126,5 @@ fn compare(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse, decode, floor, compare);
+criterion_group!(benches, parse, decode, floor, steps, compare);
 criterion_main!(benches);

@@ -62,7 +62,115 @@ pub fn decode(data: &[u8]) {
     }
     if let Ok(c) = CertIdentity::from_der(data.to_vec()) {
         check_identity(&c);
+        agrees_with_x509_cert(data, &c);
     }
+}
+
+/// xfcc reads certificates with its own borrowed DER walker; whatever it
+/// accepts, x509-cert must accept too, and read the same values from.
+pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
+    use x509_cert::der::Decode;
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
+
+    let cert = x509_cert::Certificate::from_der(der).expect("x509-cert accepts it too");
+    let tbs = cert.tbs_certificate();
+    assert_eq!(tbs.serial_number().as_bytes(), c.serial(), "serial");
+    let secs = |t: &x509_cert::time::Time| t.to_unix_duration().as_secs();
+    assert_eq!(secs(&tbs.validity().not_before), c.not_before_unix());
+    assert_eq!(secs(&tbs.validity().not_after), c.not_after_unix());
+    for (name, ours) in [
+        (tbs.subject(), c.subject_name()),
+        (tbs.issuer(), c.issuer_name()),
+    ] {
+        use x509_cert::der::{Tag, Tagged};
+        let theirs: Vec<Vec<(String, Option<Vec<u8>>)>> = name
+            .iter_rdn()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|a| {
+                        // Text that both read byte for byte; other string
+                        // types are converted (Latin-1, UTF-16) by xfcc.
+                        // (Bytes that are not UTF-8 are kept as DER.)
+                        let bytes = a.value.value();
+                        let plain = matches!(
+                            a.value.tag(),
+                            Tag::Utf8String | Tag::PrintableString | Tag::Ia5String
+                        ) && std::str::from_utf8(bytes).is_ok();
+                        (a.oid.to_string(), plain.then(|| bytes.to_vec()))
+                    })
+                    .collect()
+            })
+            .collect();
+        let ours: Vec<Vec<(String, Option<Vec<u8>>)>> = ours
+            .rdns()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|a| (a.oid(), a.value().map(|t| t.as_bytes().to_vec())))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "RDN count");
+        for (o, t) in ours.iter().zip(&theirs) {
+            // x509-cert sorts a SET OF; xfcc keeps the encoded order.
+            assert_eq!(o.len(), t.len(), "attributes in an RDN");
+            let mut unused: Vec<_> = o.iter().collect();
+            for (oid, value) in t {
+                let at = unused
+                    .iter()
+                    .position(|(o_oid, o_value)| {
+                        o_oid == oid && (value.is_none() || o_value == value)
+                    })
+                    .expect("same attribute read");
+                unused.swap_remove(at);
+            }
+        }
+    }
+    let (mut dns, mut uri, mut email, mut ip) = (vec![], vec![], vec![], vec![]);
+    let mut ekus = vec![];
+    for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
+        let value = ext.extn_value.as_bytes();
+        if ext.extn_id == const_oid_san() {
+            let SubjectAltName(names) = SubjectAltName::from_der(value).expect("SAN decodes");
+            for n in names {
+                match n {
+                    GeneralName::DnsName(s) => dns.push(s.to_string()),
+                    GeneralName::UniformResourceIdentifier(s) => uri.push(s.to_string()),
+                    GeneralName::Rfc822Name(s) => email.push(s.to_string()),
+                    GeneralName::IpAddress(o) => match o.as_bytes().len() {
+                        4 | 16 => ip.push(o.as_bytes().to_vec()),
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+        } else if ext.extn_id == const_oid_eku() {
+            let ExtendedKeyUsage(oids) = ExtendedKeyUsage::from_der(value).expect("EKU decodes");
+            ekus = oids.iter().map(ToString::to_string).collect();
+        }
+    }
+    assert_eq!(c.san().dns(), dns.as_slice(), "DNS SANs");
+    assert_eq!(c.san().uri(), uri.as_slice(), "URI SANs");
+    assert_eq!(c.san().email(), email.as_slice(), "e-mail SANs");
+    let our_ip: Vec<Vec<u8>> = c
+        .san()
+        .ip()
+        .iter()
+        .map(|a| match a {
+            std::net::IpAddr::V4(v) => v.octets().to_vec(),
+            std::net::IpAddr::V6(v) => v.octets().to_vec(),
+        })
+        .collect();
+    assert_eq!(our_ip, ip, "IP SANs");
+    assert_eq!(c.extended_key_usages(), ekus, "EKUs");
+}
+
+fn const_oid_san() -> x509_cert::der::oid::ObjectIdentifier {
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.17")
+}
+
+fn const_oid_eku() -> x509_cert::der::oid::ObjectIdentifier {
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.37")
 }
 
 fn check_identity(c: &CertIdentity) {

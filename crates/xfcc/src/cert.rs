@@ -6,16 +6,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use const_oid::ObjectIdentifier;
-use der::asn1::{AnyRef, UintRef};
-use der::{Decode, Reader, Sequence, SliceReader, Tagged};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use x509_cert::Certificate;
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
 
 use crate::dn::DistinguishedName;
 use crate::error::{CertErrorKind, Error, Field};
+use crate::x509::{self, CertView, GeneralName, Tlv};
 
 /// The subject alternative names of a certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,15 +113,11 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// id-kp-clientAuth.
 pub(crate) const EKU_CLIENT_AUTH: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
-
-#[derive(Sequence)]
-struct RsaPublicKey<'a> {
-    modulus: UintRef<'a>,
-    _exponent: UintRef<'a>,
-}
 
 /// Everything a service may want to know about a forwarded certificate,
 /// read once from its DER and owned (`Clone` is cheap: the data is shared).
@@ -188,52 +180,39 @@ impl CertIdentity {
 
     pub(crate) fn from_der_field(der: Vec<u8>, field: Field) -> Result<Self, Error> {
         let bad = || Error::cert(CertErrorKind::BadDer, field);
-        let cert = Certificate::from_der(&der).map_err(|_| bad())?;
-        let tbs = cert.tbs_certificate();
+        let cert = CertView::parse(&der).map_err(|_| bad())?;
 
         let mut san = SubjectAltNames::default();
         let mut ekus = Vec::new();
-        for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
-            if ext.extn_id == <SubjectAltName as const_oid::AssociatedOid>::OID {
-                let SubjectAltName(names) =
-                    SubjectAltName::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
-                for name in names {
-                    match name {
-                        GeneralName::DnsName(s) => san.dns.push(s.to_string()),
-                        GeneralName::UniformResourceIdentifier(s) => san.uri.push(s.to_string()),
-                        GeneralName::Rfc822Name(s) => san.email.push(s.to_string()),
-                        GeneralName::IpAddress(o) => {
-                            let b = o.as_bytes();
-                            if let Ok(v4) = <[u8; 4]>::try_from(b) {
-                                san.ip.push(IpAddr::from(v4));
-                            } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
-                                san.ip.push(IpAddr::from(v6));
-                            }
+        cert.try_for_each_extension(|ext| {
+            if ext.id == SUBJECT_ALT_NAME {
+                x509::general_names(ext.value, |name| match name {
+                    GeneralName::Dns(s) => san.dns.push(s.to_owned()),
+                    GeneralName::Uri(s) => san.uri.push(s.to_owned()),
+                    GeneralName::Email(s) => san.email.push(s.to_owned()),
+                    GeneralName::Ip(b) => {
+                        if let Ok(v4) = <[u8; 4]>::try_from(b) {
+                            san.ip.push(IpAddr::from(v4));
+                        } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
+                            san.ip.push(IpAddr::from(v6));
                         }
-                        _ => {}
                     }
-                }
-            } else if ext.extn_id == <ExtendedKeyUsage as const_oid::AssociatedOid>::OID {
-                let ExtendedKeyUsage(oids) =
-                    ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| bad())?;
-                ekus = oids;
+                })
+            } else if ext.id == EXT_KEY_USAGE {
+                x509::key_purposes(ext.value, |oid| ekus.push(oid))
+            } else {
+                Ok(())
             }
-        }
+        })
+        .map_err(|_| bad())?;
 
-        let spki = tbs.subject_public_key_info();
-        let key = key_info(
-            &spki.algorithm.oid,
-            spki.algorithm.parameters.as_ref(),
-            spki.subject_public_key.raw_bytes(),
-        );
-
-        let (raw_issuer, raw_subject) = raw_names(&der).unzip();
-        let subject = DistinguishedName::from_name(tbs.subject(), raw_subject).ok_or_else(bad)?;
-        let issuer = DistinguishedName::from_name(tbs.issuer(), raw_issuer).ok_or_else(bad)?;
-        let validity = tbs.validity();
+        let key = key_info(&cert.key_algorithm, cert.key_parameters, cert.key);
+        let subject = DistinguishedName::from_cert(&cert.subject).ok_or_else(bad)?;
+        let issuer = DistinguishedName::from_cert(&cert.issuer).ok_or_else(bad)?;
+        let self_issued = cert.subject == cert.issuer;
+        let serial = cert.serial.to_vec();
+        let (not_before, not_after) = (cert.not_before, cert.not_after);
         let sha256 = Sha256::digest(&der).into();
-        let self_issued = tbs.subject() == tbs.issuer();
-        let serial = tbs.serial_number().as_bytes().to_vec();
         Ok(Self {
             inner: Arc::new(Inner {
                 sha256,
@@ -243,8 +222,8 @@ impl CertIdentity {
                 subject,
                 issuer,
                 serial,
-                not_before: validity.not_before.to_unix_duration().as_secs(),
-                not_after: validity.not_after.to_unix_duration().as_secs(),
+                not_before,
+                not_after,
                 san,
                 key,
                 ekus,
@@ -388,28 +367,6 @@ impl CertIdentity {
     }
 }
 
-/// The DER of the issuer and subject names, as encoded in the certificate.
-fn raw_names(cert: &[u8]) -> Option<(&[u8], &[u8])> {
-    let outer = AnyRef::from_der(cert).ok()?;
-    let tbs = AnyRef::decode(&mut SliceReader::new(outer.value()).ok()?).ok()?;
-    let body = tbs.value();
-    let mut r = SliceReader::new(body).ok()?;
-    // serial, signature, issuer, validity, subject (after an optional [0] version)
-    let mut items: [&[u8]; 5] = [&[]; 5];
-    let mut n = 0;
-    while n < items.len() && !r.is_finished() {
-        let start = usize::try_from(r.position()).ok()?;
-        let any = AnyRef::decode(&mut r).ok()?;
-        let end = usize::try_from(r.position()).ok()?;
-        if n == 0 && start == 0 && any.tag().is_context_specific() {
-            continue;
-        }
-        items[n] = body.get(start..end)?;
-        n += 1;
-    }
-    (n == items.len()).then_some((items[2], items[4]))
-}
-
 /// Serialises as the `CERT` object of the CLI's JSON contract:
 /// `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
 /// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,
@@ -446,21 +403,11 @@ impl serde::Serialize for CertIdentity {
     }
 }
 
-fn key_info(alg: &ObjectIdentifier, params: Option<&der::Any>, key: &[u8]) -> PublicKeyInfo {
+fn key_info(alg: &ObjectIdentifier, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
     let (algorithm, bits) = if *alg == RSA {
-        let bits = RsaPublicKey::from_der(key)
-            .ok()
-            .and_then(|k| {
-                let m = k.modulus.as_bytes();
-                let first = *m.first()?;
-                u32::try_from(m.len() * 8)
-                    .ok()?
-                    .checked_sub(first.leading_zeros())
-            })
-            .unwrap_or(0);
-        (KeyAlgorithm::Rsa, bits)
+        (KeyAlgorithm::Rsa, x509::rsa_modulus_bits(key).unwrap_or(0))
     } else if *alg == EC {
-        let curve = params.and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        let curve = params.and_then(|p| (p.tag == 0x06).then(|| x509::oid(p.value).ok()).flatten());
         match curve {
             Some(c) if c == P256 => (KeyAlgorithm::EcdsaP256, 256),
             Some(c) if c == P384 => (KeyAlgorithm::EcdsaP384, 384),

@@ -3,9 +3,9 @@
 use core::fmt;
 
 use const_oid::ObjectIdentifier;
-use der::asn1::AnyRef;
-use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
-use x509_cert::name::Name;
+use der::Encode;
+
+use crate::x509::{Der, Malformed, NameRef};
 
 /// Why a DN string could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -176,58 +176,26 @@ impl DistinguishedName {
         Ok(Self { rdns })
     }
 
-    /// Reads a name from a certificate's DER, keeping the attributes of a
-    /// multi-valued RDN in encoded order (x509-cert re-sorts them; OpenSSL
-    /// and Envoy print them as encoded). Falls back to x509-cert's view.
+    /// Reads a certificate's name, keeping the attributes of a multi-valued
+    /// RDN in encoded order (OpenSSL and Envoy print them as encoded).
     ///
     /// `None` when an attribute type is not minimally encoded (DER demands
     /// it; such an OID prints like another one but never compares equal).
-    pub(crate) fn from_name(name: &Name, raw: Option<&[u8]>) -> Option<Self> {
-        let dn = match raw.and_then(|r| Self::from_raw(r).ok()) {
-            Some(dn) => dn,
-            None => Self::from_parsed(name),
-        };
-        let minimal = dn.attributes().all(|a| is_minimal_oid(a.oid.as_bytes()));
-        minimal.then_some(dn)
-    }
-
-    fn from_parsed(name: &Name) -> Self {
-        let rdns = name
-            .iter_rdn()
-            .map(|rdn| {
-                rdn.iter()
-                    .map(|atv| {
-                        attribute(atv.oid, atv.value.tag(), atv.value.value(), || {
-                            atv.value.to_der().unwrap_or_default()
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        Self { rdns }
-    }
-
-    /// Walks a DER `Name` (the full TLV): SEQUENCE OF SET OF SEQUENCE { OID, ANY }.
-    fn from_raw(name_tlv: &[u8]) -> der::Result<Self> {
-        let name = AnyRef::from_der(name_tlv)?;
-        let mut rdns = Vec::new();
-        let mut sets = SliceReader::new(name.value())?;
-        while !sets.is_finished() {
-            let set = AnyRef::decode(&mut sets)?;
-            let mut avas = SliceReader::new(set.value())?;
-            let mut rdn = Vec::new();
-            while !avas.is_finished() {
-                let ava = AnyRef::decode(&mut avas)?;
-                let mut r = SliceReader::new(ava.value())?;
-                let oid = ObjectIdentifier::decode(&mut r)?;
-                let value = AnyRef::decode(&mut r)?;
-                rdn.push(attribute(oid, value.tag(), value.value(), || {
-                    value.to_der().unwrap_or_default()
-                }));
+    pub(crate) fn from_cert(name: &NameRef<'_>) -> Option<Self> {
+        let mut rdns: Vec<Vec<NameAttribute>> = Vec::new();
+        name.try_for_each(|i, a| {
+            if !is_minimal_oid(a.oid.as_bytes()) {
+                return Err(Malformed);
             }
-            rdns.push(rdn);
-        }
-        Ok(Self { rdns })
+            if rdns.len() == i {
+                rdns.push(Vec::with_capacity(1));
+            }
+            let attr = attribute(a.oid, a.tag, a.value, || a.der.to_vec());
+            rdns.last_mut().ok_or(Malformed)?.push(attr);
+            Ok(())
+        })
+        .ok()?;
+        Some(Self { rdns })
     }
 
     /// True for the empty name.
@@ -400,9 +368,20 @@ fn is_minimal_oid(bytes: &[u8]) -> bool {
     arc_len == 0
 }
 
+/// Universal string types (identifier octets, primitive encoding).
+mod string_tag {
+    pub(super) const UTF8: u8 = 0x0c;
+    pub(super) const NUMERIC: u8 = 0x12;
+    pub(super) const PRINTABLE: u8 = 0x13;
+    pub(super) const TELETEX: u8 = 0x14;
+    pub(super) const IA5: u8 = 0x16;
+    pub(super) const VISIBLE: u8 = 0x1a;
+    pub(super) const BMP: u8 = 0x1e;
+}
+
 fn attribute(
     oid: ObjectIdentifier,
-    tag: Tag,
+    tag: u8,
     value: &[u8],
     der: impl FnOnce() -> Vec<u8>,
 ) -> NameAttribute {
@@ -415,16 +394,13 @@ fn attribute(
     }
 }
 
-fn decode_string(tag: Tag, bytes: &[u8]) -> Option<String> {
+fn decode_string(tag: u8, bytes: &[u8]) -> Option<String> {
+    use string_tag::{BMP, IA5, NUMERIC, PRINTABLE, TELETEX, UTF8, VISIBLE};
     match tag {
-        Tag::Utf8String
-        | Tag::PrintableString
-        | Tag::Ia5String
-        | Tag::VisibleString
-        | Tag::NumericString => String::from_utf8(bytes.to_vec()).ok(),
+        UTF8 | PRINTABLE | IA5 | VISIBLE | NUMERIC => String::from_utf8(bytes.to_vec()).ok(),
         // T61 is treated as Latin-1, as OpenSSL does.
-        Tag::TeletexString => Some(bytes.iter().map(|&b| char::from(b)).collect()),
-        Tag::BmpString => {
+        TELETEX => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+        BMP => {
             if !bytes.len().is_multiple_of(2) {
                 return None;
             }
@@ -495,9 +471,13 @@ impl DnParser<'_> {
             bytes.push(hi << 4 | lo);
             self.pos += 2;
         }
-        let any = der::asn1::AnyRef::try_from(bytes.as_slice())
-            .map_err(|_| DnError::InvalidHex(start))?;
-        Ok(match decode_string(any.tag(), any.value()) {
+        let mut der = Der::new(&bytes);
+        let tlv = der
+            .tlv()
+            .ok()
+            .filter(|_| der.is_empty())
+            .ok_or(DnError::InvalidHex(start))?;
+        Ok(match decode_string(tlv.tag, tlv.value) {
             Some(t) => AttrValue::Text(t),
             None => AttrValue::Der(bytes),
         })
@@ -908,15 +888,15 @@ mod tests {
     #[test]
     fn decodes_legacy_string_types() {
         assert_eq!(
-            decode_string(Tag::BmpString, &[0, 0x4a, 0, 0xe9]).as_deref(),
+            decode_string(string_tag::BMP, &[0, 0x4a, 0, 0xe9]).as_deref(),
             Some("Jé")
         );
         assert_eq!(
-            decode_string(Tag::TeletexString, &[0x4a, 0xe9]).as_deref(),
+            decode_string(string_tag::TELETEX, &[0x4a, 0xe9]).as_deref(),
             Some("Jé")
         );
-        assert_eq!(decode_string(Tag::BmpString, &[0]), None);
-        assert_eq!(decode_string(Tag::Utf8String, &[0xff]), None);
-        assert_eq!(decode_string(Tag::Integer, &[1]), None);
+        assert_eq!(decode_string(string_tag::BMP, &[0]), None);
+        assert_eq!(decode_string(string_tag::UTF8, &[0xff]), None);
+        assert_eq!(decode_string(0x02, &[1]), None);
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod format;
 mod parse;
 mod policy;
+mod x509;
 
 pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
 pub use decode::{ForwardedCert, decode_certificate};

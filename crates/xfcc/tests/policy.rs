@@ -676,13 +676,27 @@ fn cache_hits_still_check_fields_and_validity() {
     let second = p.verify(&h).unwrap();
     assert_eq!(first.identity(), second.identity());
     assert_eq!(p.cached(), 1);
-    // The sender's Hash is not the key: a wrong Hash with a cached Cert is caught.
+    // The sender's Hash only picks the bucket: a wrong Hash with a cached
+    // Cert is caught, every time, and never stored.
     let other = cert("client-wrongcn").sha256_hex().to_lowercase();
-    assert_eq!(
-        code(&p, &h.replace(&c.sha256_hex().to_lowercase(), &other)),
-        "hash_mismatch"
-    );
+    let wrong_hash = h.replace(&c.sha256_hex().to_lowercase(), &other);
+    assert_eq!(code(&p, &wrong_hash), "hash_mismatch");
+    assert_eq!(code(&p, &wrong_hash), "hash_mismatch");
+    assert_eq!(p.cached(), 1, "an inconsistent element is not cached");
     assert_eq!(code(&p, &h.replace("DNS=api", "DNS=x")), "inconsistent");
+    // The same certificate under an upper-case Hash is another key, checked
+    // and stored on its own.
+    let upper = h.replace(&c.sha256_hex().to_lowercase(), &c.sha256_hex());
+    assert_eq!(p.verify(&upper).unwrap().identity(), first.identity());
+    assert_eq!(p.cached(), 2);
+    // Without a Hash, the texts are the key.
+    let start = h.find("Hash=").unwrap();
+    let no_hash = format!("{}{}", &h[..start], &h[start + 5 + 64 + 1..]);
+    assert!(!no_hash.contains("Hash="));
+    assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
+    assert_eq!(p.cached(), 3);
+    assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
+    assert_eq!(p.cached(), 3);
     // Validity is checked on every hit.
     clock.store(c.not_after_unix() + 3600, Ordering::SeqCst);
     assert_eq!(code(&p, &h), "expired");

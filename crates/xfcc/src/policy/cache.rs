@@ -66,21 +66,79 @@ impl CachedCert {
     }
 }
 
-type Key = (Box<str>, Box<str>);
+/// The exact `Cert` and `Chain` text, and the element's `Hash` text.
+///
+/// With a `Hash` (what Envoy and ACA send), only its 64 (or 40) hex digits
+/// are hashed to find the entry, and the long texts are compared to accept
+/// it: the sender picks the bucket, never the entry. An entry is only
+/// stored once its `Hash` has been checked against the certificate, so the
+/// senders of wrong hashes cannot crowd one bucket. Without a `Hash`, the
+/// texts are hashed.
+struct Key {
+    hash: Option<Box<str>>,
+    cert: Box<str>,
+    chain: Box<str>,
+}
 
-/// Borrowed form of the key: hashes exactly as `(Box<str>, Box<str>)` does.
-struct KeyRef<'a>(&'a str, &'a str);
+/// Borrowed form of [`Key`]; hashes and compares as it does.
+pub(crate) struct KeyRef<'a> {
+    hash: Option<&'a str>,
+    cert: &'a str,
+    chain: &'a str,
+}
 
-impl Hash for KeyRef<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-        self.1.hash(state);
+impl<'a> KeyRef<'a> {
+    /// `hash` is the element's `Hash` text, if any.
+    pub(crate) const fn new(cert: &'a str, chain: &'a str, hash: Option<&'a str>) -> Self {
+        Self { hash, cert, chain }
+    }
+
+    fn to_owned(&self) -> Key {
+        Key {
+            hash: self.hash.map(Into::into),
+            cert: self.cert.into(),
+            chain: self.chain.into(),
+        }
     }
 }
 
+fn hash_key<H: Hasher>(cert: &str, chain: &str, hash: Option<&str>, state: &mut H) {
+    match hash {
+        Some(h) => {
+            state.write_u8(1);
+            h.hash(state);
+        }
+        None => {
+            state.write_u8(0);
+            cert.hash(state);
+            chain.hash(state);
+        }
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_key(&self.cert, &self.chain, self.hash.as_deref(), state);
+    }
+}
+
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_key(self.cert, self.chain, self.hash, state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.cert == other.cert && self.chain == other.chain
+    }
+}
+
+impl Eq for Key {}
+
 impl Equivalent<Key> for KeyRef<'_> {
     fn equivalent(&self, key: &Key) -> bool {
-        *key.0 == *self.0 && *key.1 == *self.1
+        key.hash.as_deref() == self.hash && *key.cert == *self.cert && *key.chain == *self.chain
     }
 }
 
@@ -103,15 +161,33 @@ impl Cache {
         }
     }
 
-    pub(crate) fn get(&self, (cert, chain): (&str, &str)) -> Option<Arc<CachedCert>> {
-        self.map.get(&KeyRef(cert, chain))
+    pub(crate) fn get(&self, key: &KeyRef<'_>) -> Option<Arc<CachedCert>> {
+        self.map.get(key)
     }
 
-    pub(crate) fn insert(&self, (cert, chain): (&str, &str), value: Arc<CachedCert>) {
-        self.map.insert((cert.into(), chain.into()), value);
+    /// Stores an entry whose `Hash` (if any) has been checked against it.
+    pub(crate) fn insert(&self, key: &KeyRef<'_>, value: Arc<CachedCert>) {
+        self.map.insert(key.to_owned(), value);
     }
 
     pub(crate) fn len(&self) -> usize {
         self.map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_text_or_hash() {
+        let digest = "ab".repeat(32);
+        let a = KeyRef::new("c", "c", Some(&digest));
+        let key = a.to_owned();
+        assert!(a.equivalent(&key));
+        assert!(!KeyRef::new("c", "c", None).equivalent(&key));
+        assert!(!KeyRef::new("c", "d", Some(&digest)).equivalent(&key));
+        assert!(!KeyRef::new("x", "c", Some(&digest)).equivalent(&key));
+        assert!(!KeyRef::new("c", "c", Some(&"AB".repeat(32))).equivalent(&key));
     }
 }

@@ -9,12 +9,15 @@ use crate::cert::CertIdentity;
 /// A client certificate that passed a [`Policy`](crate::Policy): only
 /// [`Policy::verify`](crate::Policy::verify) makes one. Dereferences to its
 /// [`CertIdentity`]. Cheap to clone, `Send + Sync + 'static`.
+///
+/// (Its two shared parts are reference-counted, so a verify from the cache
+/// allocates nothing for it.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCert {
-    inner: Arc<Inner>,
+    inner: Inner,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Inner {
     identity: CertIdentity,
     rule: Arc<str>,
@@ -32,13 +35,13 @@ impl ClientCert {
         chain_verified: bool,
     ) -> Self {
         Self {
-            inner: Arc::new(Inner {
+            inner: Inner {
                 identity,
                 rule,
                 element,
                 verified_at,
                 chain_verified,
-            }),
+            },
         }
     }
 

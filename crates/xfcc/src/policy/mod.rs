@@ -36,7 +36,7 @@ pub use self::handle::PolicyHandle;
 pub use self::rejection::{LogLevel, Reason, Rejection, json_error};
 pub use self::rule::{Rule, Thumbprint};
 
-use self::cache::{Cache, CachedCert};
+use self::cache::{Cache, CachedCert, KeyRef};
 use self::rule::CompiledRule;
 use crate::decode::ForwardedCert;
 use crate::error::{CertErrorKind, Error, Field};
@@ -653,27 +653,31 @@ impl Policy {
             return Ok(None);
         };
         let chain_raw = element.chain().map_or("", |v| v.raw());
-        let key = (cert_raw.raw(), chain_raw);
-        let cached = match p.cache.as_ref().and_then(|c| c.get(key)) {
-            Some(hit) => hit,
+        let key = KeyRef::new(cert_raw.raw(), chain_raw, element.hash().map(|h| h.raw()));
+        let (cached, hit) = match p.cache.as_ref().and_then(|c| c.get(&key)) {
+            Some(hit) => (hit, true),
             None => {
                 let Some(fc) = element.decode_unchecked(p.options.get_limits())? else {
                     return Ok(None);
                 };
-                let entry = Arc::new(CachedCert::new(fc));
-                if let Some(cache) = &p.cache {
-                    cache.insert(key, Arc::clone(&entry));
-                }
-                entry
+                (Arc::new(CachedCert::new(fc)), false)
             }
         };
         let known = cached.known_subject();
-        if let Some(problem) = element.inconsistencies_with(cached.cert(), known).next() {
+        // A hit's key includes the Hash text, checked when it was stored.
+        if let Some(problem) = element
+            .inconsistencies_with(cached.cert(), known, hit)
+            .next()
+        {
             let r = Rejection::from(Error::inconsistent(problem).with_element(element.index()));
             return Err(r.with_thumbprint(*cached.cert().leaf().sha256()));
         }
         if let Some(subject) = element.subject() {
             cached.remember_subject(subject.raw());
+        }
+        // Only what agrees with its own Hash is stored (see `cache::Key`).
+        if let (false, Some(cache)) = (hit, &p.cache) {
+            cache.insert(&key, Arc::clone(&cached));
         }
         Ok(Some(cached))
     }
