@@ -443,14 +443,10 @@ impl Element<'_> {
     /// Whether the `URI` and the `DNS` values are exactly the certificate's
     /// SANs, in one pass over the pairs.
     fn sans_consistent(&self, leaf: &CertIdentity) -> (bool, bool) {
-        if !self.has(crate::Key::Uri) && !self.has(crate::Key::Dns) {
-            // Neither forwarded: nothing to compare (and no need to walk
-            // the long Cert and Chain values again).
-            return (true, true);
-        }
         let mut uri = SanCheck::new(leaf.san().uri());
         let mut dns = SanCheck::new(leaf.san().dns());
-        for pair in self.pairs() {
+        // From the first URI or DNS pair: not through Cert and Chain again.
+        for pair in self.pairs_from_first(&[crate::Key::Uri, crate::Key::Dns]) {
             match pair.key() {
                 crate::Key::Uri => uri.push(pair.value().raw()),
                 crate::Key::Dns => dns.push(pair.value().raw()),

@@ -216,14 +216,14 @@ impl Key {
         }
     }
 
-    /// A bit for each key that may repeat, so that an element knows
-    /// without scanning again whether it has any.
-    const fn repeatable_bit(self) -> u8 {
+    /// A slot for each key that may repeat, so that an element knows
+    /// without scanning again where the first one is.
+    const fn repeatable_slot(self) -> Option<usize> {
         match self {
-            Self::By => 1,
-            Self::Uri => 2,
-            Self::Dns => 4,
-            _ => 0,
+            Self::By => Some(0),
+            Self::Uri => Some(1),
+            Self::Dns => Some(2),
+            _ => None,
         }
     }
 }
@@ -456,8 +456,10 @@ pub struct Element<'a> {
     cert: Option<Value<'a>>,
     chain: Option<Value<'a>>,
     subject: Option<Value<'a>>,
-    /// [`Key::repeatable_bit`]s of the keys present.
-    repeatable: u8,
+    /// For each [`Key::repeatable_slot`], the offset in `raw` of the first
+    /// such pair (`usize::MAX` when there is none): reading them again
+    /// starts there, after the long `Cert` and `Chain` values.
+    first: [usize; 3],
 }
 
 impl<'a> Element<'a> {
@@ -524,16 +526,23 @@ impl<'a> Element<'a> {
         self.values(Key::Dns)
     }
 
-    /// Whether the element has any `key` pair (for the repeatable keys
-    /// `By`, `URI` and `DNS`; false for the others).
-    pub(crate) const fn has(&self, key: Key) -> bool {
-        self.repeatable & key.repeatable_bit() != 0
+    /// The pairs from the first `By`, `URI` or `DNS` (whichever of `keys`
+    /// comes first) to the end; nothing when the element has none of them.
+    pub(crate) fn pairs_from_first(&self, keys: &[Key]) -> Pairs<'a> {
+        let from = keys
+            .iter()
+            .filter_map(|k| k.repeatable_slot())
+            .map(|slot| self.first[slot])
+            .min()
+            .unwrap_or(usize::MAX);
+        let start = from.min(self.raw.len());
+        Pairs {
+            scanner: Scanner::at(&self.raw[start..], self.offset + start, self.syntax),
+        }
     }
 
     fn values(&self, key: Key) -> impl Iterator<Item = Value<'a>> + 'a {
-        // Without such a key, don't walk the (long) Cert and Chain values.
-        self.pairs()
-            .take(if self.has(key) { usize::MAX } else { 0 })
+        self.pairs_from_first(&[key])
             .filter(move |p| p.key == key)
             .map(|p| p.value)
     }
@@ -712,7 +721,7 @@ impl<'a> Scanner<'a> {
             cert: None,
             chain: None,
             subject: None,
-            repeatable: 0,
+            first: [usize::MAX; 3],
         };
         let mut seen = 0u8;
         let mut end = start;
@@ -738,7 +747,12 @@ impl<'a> Scanner<'a> {
                         Key::Cert => element.cert = Some(pair.value),
                         Key::Chain => element.chain = Some(pair.value),
                         Key::Subject => element.subject = Some(pair.value),
-                        _ => element.repeatable |= pair.key.repeatable_bit(),
+                        key => {
+                            if let Some(slot) = key.repeatable_slot() {
+                                let at = pair.key_offset - element.offset;
+                                element.first[slot] = element.first[slot].min(at);
+                            }
+                        }
                     }
                     end = self.value_end(&pair);
                     if delim == Delim::Comma || delim == Delim::End {

@@ -506,3 +506,42 @@ fn gorouter_raw_value_under_xfcc_name_is_a_clear_error() {
     let err = XfccHeader::parse(&raw).unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::WrongFormat);
 }
+
+/// The element remembers where its first `URI`/`DNS` pair is, to check them
+/// without walking `Cert` and `Chain` again: any order of pairs must give
+/// the same answer.
+#[test]
+fn san_checks_do_not_depend_on_pair_order() {
+    let h = capture("rsa-chain").trim_end().to_owned();
+    let uri_at = h.find(";URI=").unwrap();
+    let dns_at = h.find(";DNS=").unwrap();
+    assert!(uri_at < dns_at);
+    let (uris, dnss) = (&h[uri_at..dns_at], &h[dns_at..]);
+    let body = &h[..uri_at];
+    let by_end = body.find(";Hash=").unwrap();
+    let (by, rest) = body.split_at(by_end);
+    let orders = [
+        // URI and DNS before Cert and Chain, and split around them.
+        format!("{by}{uris}{dnss}{rest}"),
+        format!("{by}{uris}{rest}{dnss}"),
+        format!("{by}{dnss}{rest}{uris}"),
+    ];
+    for header in &orders {
+        let h = XfccHeader::parse(header).unwrap();
+        let e = h.element(0).unwrap();
+        let fc = e.decode().unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(e.inconsistencies(&fc).count(), 0);
+        assert_eq!(e.uri().count(), 1);
+        assert_eq!(e.dns().count(), 2);
+        assert_eq!(e.by().count(), 1);
+    }
+    // A forged URI ahead of Cert is still seen.
+    let forged = format!("{};URI=spiffe://evil.example/x{}", by, &h[by_end..]);
+    let parsed = XfccHeader::parse(&forged).unwrap();
+    let e = parsed.element(0).unwrap();
+    assert_eq!(e.uri().count(), 2);
+    assert_eq!(
+        e.decode().unwrap_err().kind(),
+        ErrorKind::Inconsistent(Inconsistency::UriMismatch)
+    );
+}
