@@ -267,20 +267,34 @@ pub fn roundtrip(data: &[u8]) {
 pub fn verify(data: &[u8]) {
     use std::sync::OnceLock;
     use std::time::{Duration, UNIX_EPOCH};
-    static POLICY: OnceLock<(xfcc::Policy, CertIdentity)> = OnceLock::new();
-    let (policy, pinned) = POLICY.get_or_init(|| {
+    static POLICY: OnceLock<(xfcc::Policy, xfcc::Policy, CertIdentity)> = OnceLock::new();
+    let (policy, cached, pinned) = POLICY.get_or_init(|| {
         let pinned = CertIdentity::from_der(CERTS[0].to_vec()).expect("fixture");
         let at = UNIX_EPOCH + Duration::from_secs(pinned.not_before_unix() + 86_400);
-        let policy = xfcc::Policy::builder()
-            .clock(move || at)
-            .elements(xfcc::ElementCount::Any)
-            .trust_element(-1)
-            .allow(xfcc::Rule::new("pin").thumbprint([pinned.sha256_hex()]))
-            .build()
-            .expect("policy");
-        (policy, pinned)
+        let build = |cache| {
+            xfcc::Policy::builder()
+                .clock(move || at)
+                .cache(cache)
+                .elements(xfcc::ElementCount::Any)
+                .trust_element(-1)
+                .allow(xfcc::Rule::new("pin").thumbprint([pinned.sha256_hex()]))
+                .build()
+                .expect("policy")
+        };
+        (build(0), build(64), pinned)
     });
-    if let Ok(Some(cert)) = policy.verify_header_values([data]) {
-        assert_eq!(cert.identity(), pinned);
+    let outcome = |r: Result<Option<xfcc::ClientCert>, xfcc::Rejection>| match r {
+        Ok(c) => Ok(c.map(|c| c.identity().clone())),
+        Err(e) => Err((e.code(), e.detail())),
+    };
+    let uncached = outcome(policy.verify_header_values([data]));
+    if let Ok(Some(cert)) = &uncached {
+        assert_eq!(cert, pinned);
+    }
+    // The cache never changes an answer: not on the first sight of a
+    // header (a miss) nor on the second (a hit, or a miss when the first
+    // was not stored).
+    for _ in 0..2 {
+        assert_eq!(outcome(cached.verify_header_values([data])), uncached);
     }
 }

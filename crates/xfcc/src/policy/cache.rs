@@ -1,5 +1,6 @@
-//! A bounded cache of decoded certificates, keyed by the exact `Cert` and
-//! `Chain` text of an element (never by the sender-controlled `Hash`).
+//! A bounded cache of decoded certificates, found by the exact `Cert` and
+//! `Chain` text of an element (the sender-controlled `Hash` only picks the
+//! bucket, and only once checked; see [`Key`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};

@@ -274,10 +274,12 @@ impl PolicyBuilder {
         self
     }
 
-    /// Keeps up to `capacity` decoded certificates, keyed by the exact
-    /// `Cert` and `Chain` text (never by the sender's own `Hash`). Every hit
-    /// still checks the element's other fields and the validity period. A
-    /// policy built anew (as on reload) starts empty. Default 0 (off).
+    /// Keeps up to `capacity` decoded certificates, found by the exact
+    /// `Cert` and `Chain` text (the sender's `Hash` text is part of the key,
+    /// and an entry is stored only once its `Hash` has been checked against
+    /// the certificate). Every hit still checks the element's other fields
+    /// and the validity period. A policy built anew (as on reload) starts
+    /// empty. Default 0 (off).
     pub fn cache(mut self, capacity: usize) -> Self {
         self.cache = capacity;
         self
