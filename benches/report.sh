@@ -7,6 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
+# Only this run's figures: no results left over from benches since removed.
+rm -rf "$target/criterion"
 (cd "$root" && cargo bench -p xfcc-benches --bench '*' -- --warm-up-time 1 --measurement-time ${MEASURE_SECONDS:-4} --noplot >/dev/null)
 wrk_table=$(WRK_SECONDS=${WRK_SECONDS:-10} "$here/wrk.sh")
 python3 - "$target/criterion" "$here/README.md" "$wrk_table" <<'PY'
@@ -30,9 +32,12 @@ for inp in ["envoy-full-rsa-chain", "two-hop", "three-hop"]:
     r = ratio(f"compare/xfcc-parser/{inp}", f"compare/xfcc/{inp}")
     check(f"parse {inp} vs xfcc-parser", f"{r:.1f}x faster", ">= 3x", r >= 3, "same input, every element split into its fields")
 u = ns["verify/uncached-aca-rsa-chain"]
-for floor in ["floor/sha256-leaf-and-chain-der", "floor/sha256-leaf-der"]:
-    r = u / ns[floor]
-    check(f"uncached verify / {floor.split('/')[1]}", f"{r:.1f}x", "<= 6x", r <= 6, "ACA header, RSA-2048 leaf + chain, allowlist policy")
+# The target's "same DER" is what the header carries and the verify decodes:
+# the leaf and its chain. The leaf alone is shown for reference.
+r = u / ns["floor/sha256-leaf-and-chain-der"]
+check("uncached verify / sha256-leaf-and-chain-der", f"{r:.1f}x", "<= 6x", r <= 6, "ACA header, RSA-2048 leaf + chain, allowlist policy")
+r = u / ns["floor/sha256-leaf-der"]
+checks.append(f"| uncached verify / sha256-leaf-der | {r:.1f}x | (reference) | | the leaf's DER only; the header also carries the chain |")
 r = ns["verify/cached-aca-rsa-chain"] / u
 check("cached / uncached verify", f"{r:.3f}x", "<= 0.1x", r <= 0.1, "same header, cache hit")
 for k in ["rsa2048", "p256"]:
