@@ -89,5 +89,54 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The actix-web middleware around a trivial handler, beside the same app
+/// with a stand-in that inserts a certificate verified once (what the wrk
+/// baseline does), so the difference is the middleware.
+fn actix(c: &mut Criterion) {
+    use actix_web::dev::Service as _;
+    use actix_web::{App, HttpMessage, HttpResponse, test, web};
+
+    let rt = actix_web::rt::System::new();
+    let valid = aca_header();
+    let cert = allowlist_policy(0).verify(&valid).unwrap();
+    let mut g = c.benchmark_group("actix");
+    let req = |h: &str| {
+        test::TestRequest::get()
+            .uri("/")
+            .insert_header(("x-forwarded-client-cert", h))
+            .to_request()
+    };
+    let ok = || async { HttpResponse::Ok().body("ok") };
+
+    let app = rt.block_on(test::init_service(
+        App::new()
+            .wrap_fn(move |req, srv| {
+                req.extensions_mut().insert(cert.clone());
+                srv.call(req)
+            })
+            .route("/", web::get().to(ok)),
+    ));
+    g.bench_function("stand-in", |b| {
+        b.iter(|| rt.block_on(async { black_box(test::call_service(&app, req(&valid)).await) }))
+    });
+    for (id, cache) in [("valid-uncached", 0), ("valid-cached", 1024)] {
+        let app = rt.block_on(test::init_service(
+            App::new()
+                .wrap(xfcc_actix::Xfcc::new(allowlist_policy(cache)))
+                .route("/", web::get().to(ok)),
+        ));
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let res = test::call_service(&app, req(&valid)).await;
+                    assert_eq!(res.status(), 200);
+                    black_box(res)
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, actix);
 criterion_main!(benches);
