@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dn::DistinguishedName;
 use crate::error::{CertErrorKind, Error, Field};
-use crate::x509::{self, CertView, GeneralName, Tlv};
+use crate::x509::{self, CertView, GeneralName, KeptExtensions, Tlv};
 
 /// The subject alternative names of a certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,8 +113,6 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
-const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// id-kp-clientAuth.
 pub(crate) const EKU_CLIENT_AUTH: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
@@ -186,38 +184,45 @@ impl CertIdentity {
 
     pub(crate) fn from_der_field(der: Vec<u8>, field: Field) -> Result<Self, Error> {
         let bad = || Error::cert(CertErrorKind::BadDer, field);
-        let cert = CertView::parse(&der).map_err(|_| bad())?;
+        let CertView {
+            serial,
+            issuer,
+            subject,
+            self_issued,
+            not_before,
+            not_after,
+            key_algorithm,
+            key_parameters,
+            key,
+            extensions:
+                KeptExtensions {
+                    subject_alt_name,
+                    ext_key_usage,
+                },
+        } = CertView::parse(&der).map_err(|_| bad())?;
 
         let mut san = SubjectAltNames::default();
-        let mut ekus = Vec::new();
-        cert.try_for_each_extension(|ext| {
-            if ext.id == SUBJECT_ALT_NAME {
-                x509::general_names(ext.value, |name| match name {
-                    GeneralName::Dns(s) => san.dns.push(s.to_owned()),
-                    GeneralName::Uri(s) => san.uri.push(s.to_owned()),
-                    GeneralName::Email(s) => san.email.push(s.to_owned()),
-                    GeneralName::Ip(b) => {
-                        if let Ok(v4) = <[u8; 4]>::try_from(b) {
-                            san.ip.push(IpAddr::from(v4));
-                        } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
-                            san.ip.push(IpAddr::from(v6));
-                        }
+        if let Some(value) = subject_alt_name {
+            x509::general_names(value, |name| match name {
+                GeneralName::Dns(s) => san.dns.push(s.to_owned()),
+                GeneralName::Uri(s) => san.uri.push(s.to_owned()),
+                GeneralName::Email(s) => san.email.push(s.to_owned()),
+                GeneralName::Ip(b) => {
+                    if let Ok(v4) = <[u8; 4]>::try_from(b) {
+                        san.ip.push(IpAddr::from(v4));
+                    } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
+                        san.ip.push(IpAddr::from(v6));
                     }
-                })
-            } else if ext.id == EXT_KEY_USAGE {
-                x509::key_purposes(ext.value, |oid| ekus.push(oid))
-            } else {
-                Ok(())
-            }
-        })
-        .map_err(|_| bad())?;
-
-        let key = key_info(&cert.key_algorithm, cert.key_parameters, cert.key);
-        let subject = DistinguishedName::from_cert(&cert.subject).ok_or_else(bad)?;
-        let issuer = DistinguishedName::from_cert(&cert.issuer).ok_or_else(bad)?;
-        let self_issued = cert.subject == cert.issuer;
-        let serial = cert.serial.to_vec();
-        let (not_before, not_after) = (cert.not_before, cert.not_after);
+                }
+            })
+            .map_err(|_| bad())?;
+        }
+        let mut ekus = Vec::new();
+        if let Some(value) = ext_key_usage {
+            x509::key_purposes(value, |oid| ekus.push(oid)).map_err(|_| bad())?;
+        }
+        let key = key_info(&key_algorithm, key_parameters, key);
+        let serial = serial.to_vec();
         let sha256 = Sha256::digest(&der).into();
         Ok(Self {
             inner: Arc::new(Inner {

@@ -25,6 +25,8 @@ use const_oid::ObjectIdentifier;
 use der::Decode;
 use x509_cert::time::Time;
 
+use crate::dn::DistinguishedName;
+
 /// The certificate does not parse. Deliberately carries nothing: callers
 /// report `bad_der`, and no certificate byte reaches an error message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,9 +224,9 @@ fn time(d: &mut Der<'_>) -> Result<u64> {
     Ok(time.to_unix_duration().as_secs())
 }
 
-/// A checked `Name` (`SEQUENCE OF SET OF SEQUENCE { OID, ANY }`): its
-/// contents, read again on demand.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// A `Name` (`SEQUENCE OF SET OF SEQUENCE { OID, ANY }`): its contents,
+/// whose structure is checked as they are walked ([`NameRef::try_for_each`]).
+#[derive(Clone, Copy)]
 pub(crate) struct NameRef<'a> {
     content: &'a [u8],
 }
@@ -239,12 +241,14 @@ pub(crate) struct Attribute<'a> {
 
 impl<'a> NameRef<'a> {
     fn read(d: &mut Der<'a>) -> Result<Self> {
-        let name = Self {
+        Ok(Self {
             content: d.expect(SEQUENCE)?,
-        };
-        // Check everything now, so that iterating later cannot fail.
-        name.try_for_each(|_, _| Ok(()))?;
-        Ok(name)
+        })
+    }
+
+    /// Reads the name into its owned form, checking it on the way: one walk.
+    fn to_owned_name(self) -> Result<DistinguishedName> {
+        DistinguishedName::from_cert(&self).ok_or(Malformed)
     }
 
     /// Calls `f(rdn_index, attribute)` for each attribute, in encoded order.
@@ -284,22 +288,30 @@ impl<'a> NameRef<'a> {
 /// The fields of a certificate that [`CertIdentity`](crate::CertIdentity) keeps.
 pub(crate) struct CertView<'a> {
     pub(crate) serial: &'a [u8],
-    pub(crate) issuer: NameRef<'a>,
-    pub(crate) subject: NameRef<'a>,
+    pub(crate) issuer: DistinguishedName,
+    pub(crate) subject: DistinguishedName,
+    /// Subject and issuer are the same encoded name.
+    pub(crate) self_issued: bool,
     pub(crate) not_before: u64,
     pub(crate) not_after: u64,
     pub(crate) key_algorithm: ObjectIdentifier,
     /// The whole TLV of the key algorithm's parameters, when present.
     pub(crate) key_parameters: Option<Tlv<'a>>,
     pub(crate) key: &'a [u8],
-    extensions: &'a [u8],
+    pub(crate) extensions: KeptExtensions<'a>,
 }
 
-/// One extension: `extnID`, `critical`, and the contents of `extnValue`.
-pub(crate) struct Extension<'a> {
-    pub(crate) id: ObjectIdentifier,
-    pub(crate) value: &'a [u8],
+/// The `extnValue` contents of the extensions read further, when present.
+#[derive(Default)]
+pub(crate) struct KeptExtensions<'a> {
+    /// subjectAltName, read with [`general_names`].
+    pub(crate) subject_alt_name: Option<&'a [u8]>,
+    /// extKeyUsage, read with [`key_purposes`].
+    pub(crate) ext_key_usage: Option<&'a [u8]>,
 }
+
+const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 
 impl<'a> CertView<'a> {
     /// Reads exactly one certificate from `der`.
@@ -336,6 +348,8 @@ impl<'a> CertView<'a> {
         let not_after = time(&mut validity)?;
         validity.finish()?;
         let subject = NameRef::read(d)?;
+        let self_issued = subject.content == issuer.content;
+        let (issuer, subject) = (issuer.to_owned_name()?, subject.to_owned_name()?);
         let mut spki = Der::new(d.expect(SEQUENCE)?);
         let (key_algorithm, key_parameters) = algorithm(&mut spki)?;
         let key = bit_string(spki.expect(BIT_STRING)?)?;
@@ -356,50 +370,52 @@ impl<'a> CertView<'a> {
             None => &[],
         };
         d.finish()?;
-        let view = Self {
+        let extensions = extensions_kept(extensions)?;
+        Ok(Self {
             serial,
             issuer,
             subject,
+            self_issued,
             not_before,
             not_after,
             key_algorithm,
             key_parameters,
             key,
             extensions,
-        };
-        // RFC 5280 4.2: no extension may appear twice (a second SAN list
-        // would otherwise be read by some parsers and not others).
-        let mut seen: Vec<ObjectIdentifier> = Vec::new();
-        view.try_for_each_extension(|e| {
-            if seen.contains(&e.id) {
-                return Err(Malformed);
-            }
-            seen.push(e.id);
-            Ok(())
-        })?;
-        Ok(view)
+        })
     }
+}
 
-    /// Calls `f` for each extension, in encoded order.
-    pub(crate) fn try_for_each_extension(
-        &self,
-        mut f: impl FnMut(Extension<'a>) -> Result<()>,
-    ) -> Result<()> {
-        let mut list = Der::new(self.extensions);
-        while !list.is_empty() {
-            let mut ext = Der::new(list.expect(SEQUENCE)?);
-            let id = oid(ext.expect(OID)?)?;
-            if let Some(critical) = ext.optional(BOOLEAN)?
-                && !matches!(critical, [0x00] | [0xff])
-            {
-                return Err(Malformed);
-            }
-            let value = ext.expect(OCTET_STRING)?;
-            ext.finish()?;
-            f(Extension { id, value })?;
+/// Checks every extension of `Extensions ::= SEQUENCE OF Extension` (each
+/// `SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }`, none
+/// twice) and returns the values of subjectAltName and extKeyUsage.
+fn extensions_kept(list: &[u8]) -> Result<KeptExtensions<'_>> {
+    let mut kept = KeptExtensions::default();
+    // RFC 5280 4.2: no extension may appear twice (a second SAN list
+    // would otherwise be read by some parsers and not others).
+    let mut seen: Vec<ObjectIdentifier> = Vec::new();
+    let mut list = Der::new(list);
+    while !list.is_empty() {
+        let mut ext = Der::new(list.expect(SEQUENCE)?);
+        let id = oid(ext.expect(OID)?)?;
+        if let Some(critical) = ext.optional(BOOLEAN)?
+            && !matches!(critical, [0x00] | [0xff])
+        {
+            return Err(Malformed);
         }
-        Ok(())
+        let value = ext.expect(OCTET_STRING)?;
+        ext.finish()?;
+        if seen.contains(&id) {
+            return Err(Malformed);
+        }
+        seen.push(id);
+        if id == SUBJECT_ALT_NAME {
+            kept.subject_alt_name = Some(value);
+        } else if id == EXT_KEY_USAGE {
+            kept.ext_key_usage = Some(value);
+        }
     }
+    Ok(kept)
 }
 
 /// One entry of a `GeneralNames` that [`CertIdentity`](crate::CertIdentity)
@@ -446,7 +462,7 @@ pub(crate) fn general_names<'a>(value: &'a [u8], mut f: impl FnMut(GeneralName<'
             // directoryName [4] EXPLICIT Name
             0xa4 => {
                 let mut n = Der::new(t.value);
-                NameRef::read(&mut n)?;
+                NameRef::read(&mut n)?.try_for_each(|_, _| Ok(()))?;
                 n.finish()?;
             }
             0x86 => f(GeneralName::Uri(ia5(t.value)?)),
