@@ -20,7 +20,7 @@ pub(crate) struct Checked;
 
 type Respond = Rc<dyn Fn(&XfccRejection) -> HttpResponse>;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
     header: HeaderName,
@@ -111,13 +111,7 @@ impl Xfcc {
     }
 
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config {
-            policy: self.config.policy.clone(),
-            header: self.config.header.clone(),
-            log: self.config.log,
-        };
-        f(&mut config);
-        self.config = Arc::new(config);
+        f(Arc::make_mut(&mut self.config));
         self
     }
 }

@@ -16,7 +16,7 @@ use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Checked;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
     header: HeaderName,
@@ -99,17 +99,9 @@ impl<R> XfccLayer<R> {
         self.reconfigure(|c| c.log = level)
     }
 
-    fn reconfigure(self, f: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config {
-            policy: self.config.policy.clone(),
-            header: self.config.header.clone(),
-            log: self.config.log,
-        };
-        f(&mut config);
-        Self {
-            config: Arc::new(config),
-            on_rejection: self.on_rejection,
-        }
+    fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(Arc::make_mut(&mut self.config));
+        self
     }
 }
 
