@@ -49,12 +49,7 @@ fn finding(
 }
 
 fn read_json(path: &Path) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure {
-        exit: 2,
-        code: "io",
-        offset: None,
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
     serde_json::from_str(&text).map_err(|e| Failure {
         exit: 2,
         code: "json",

@@ -114,6 +114,16 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// A file (or stdin) that cannot be read: exit 2, code `io`.
+    fn io(what: impl std::fmt::Display, e: &std::io::Error) -> Self {
+        Self {
+            exit: 2,
+            code: "io",
+            offset: None,
+            message: format!("cannot read {what}: {e}"),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -198,12 +208,7 @@ fn read_value(file: &str) -> Result<String, Failure> {
     } else {
         std::fs::read_to_string(file).map(|t| text = t)
     };
-    result.map_err(|e| Failure {
-        exit: 2,
-        code: "io",
-        offset: None,
-        message: format!("cannot read {file}: {e}"),
-    })?;
+    result.map_err(|e| Failure::io(file, &e))?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -427,12 +432,7 @@ fn check(
 }
 
 fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure {
-        exit: 2,
-        code: "io",
-        offset: None,
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
     let bad = |e: xfcc::Error| Failure {
         exit: 2,
         code: e.kind().code(),
