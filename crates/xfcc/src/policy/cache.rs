@@ -75,13 +75,21 @@ impl CachedCert {
 /// stored once its `Hash` has been checked against the certificate, so the
 /// senders of wrong hashes cannot crowd one bucket. Without a `Hash`, the
 /// texts are hashed.
+#[derive(PartialEq, Eq)]
 struct Key {
     hash: Option<Box<str>>,
     cert: Box<str>,
     chain: Box<str>,
 }
 
+impl Key {
+    fn borrowed(&self) -> KeyRef<'_> {
+        KeyRef::new(&self.cert, &self.chain, self.hash.as_deref())
+    }
+}
+
 /// Borrowed form of [`Key`]; hashes and compares as it does.
+#[derive(PartialEq, Eq)]
 pub(crate) struct KeyRef<'a> {
     hash: Option<&'a str>,
     cert: &'a str,
@@ -103,43 +111,31 @@ impl<'a> KeyRef<'a> {
     }
 }
 
-fn hash_key<H: Hasher>(cert: &str, chain: &str, hash: Option<&str>, state: &mut H) {
-    match hash {
-        Some(h) => {
-            state.write_u8(1);
-            h.hash(state);
-        }
-        None => {
-            state.write_u8(0);
-            cert.hash(state);
-            chain.hash(state);
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.hash {
+            Some(h) => {
+                state.write_u8(1);
+                h.hash(state);
+            }
+            None => {
+                state.write_u8(0);
+                self.cert.hash(state);
+                self.chain.hash(state);
+            }
         }
     }
 }
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_key(&self.cert, &self.chain, self.hash.as_deref(), state);
+        self.borrowed().hash(state);
     }
 }
-
-impl Hash for KeyRef<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_key(self.cert, self.chain, self.hash, state);
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.cert == other.cert && self.chain == other.chain
-    }
-}
-
-impl Eq for Key {}
 
 impl Equivalent<Key> for KeyRef<'_> {
     fn equivalent(&self, key: &Key) -> bool {
-        key.hash.as_deref() == self.hash && *key.cert == *self.cert && *key.chain == *self.chain
+        *self == key.borrowed()
     }
 }
 
