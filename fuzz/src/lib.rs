@@ -130,7 +130,7 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
     let mut ekus = vec![];
     for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or(&[]) {
         let value = ext.extn_value.as_bytes();
-        if ext.extn_id == const_oid_san() {
+        if ext.extn_id == SUBJECT_ALT_NAME {
             let SubjectAltName(names) = SubjectAltName::from_der(value).expect("SAN decodes");
             for n in names {
                 match n {
@@ -144,7 +144,7 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
                     _ => {}
                 }
             }
-        } else if ext.extn_id == const_oid_eku() {
+        } else if ext.extn_id == EXT_KEY_USAGE {
             let ExtendedKeyUsage(oids) = ExtendedKeyUsage::from_der(value).expect("EKU decodes");
             ekus = oids.iter().map(ToString::to_string).collect();
         }
@@ -165,13 +165,10 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
     assert_eq!(c.extended_key_usages(), ekus, "EKUs");
 }
 
-fn const_oid_san() -> x509_cert::der::oid::ObjectIdentifier {
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.17")
-}
-
-fn const_oid_eku() -> x509_cert::der::oid::ObjectIdentifier {
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.37")
-}
+const SUBJECT_ALT_NAME: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.17");
+const EXT_KEY_USAGE: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.37");
 
 fn check_identity(c: &CertIdentity) {
     assert_eq!(c.sha256_hex().len(), 64);
