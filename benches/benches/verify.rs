@@ -6,9 +6,17 @@
 use std::hint::black_box;
 use std::time::UNIX_EPOCH;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
+#[path = "../../crates/xfcc/tests/support/attack.rs"]
+mod attack;
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../crates/xfcc/tests/fixtures/certs"
+);
+
 use xfcc_benches::{aca_header, allowlist_policy, chain_policy, der, fixture_time, header_for};
 
 fn verify(c: &mut Criterion) {
@@ -73,5 +81,52 @@ fn chain(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, chain);
+/// The worst headers we know how to build for a chain policy (the
+/// README's: issuer name plus a chain to the root), each at first sight
+/// (a fresh policy, so nothing is remembered) and repeated (the failure is
+/// remembered), beside a legitimate chain-verified request.
+fn worst(c: &mut Criterion) {
+    let policy = || {
+        let t = fixture_time();
+        xfcc::Policy::builder()
+            .clock(move || t)
+            .chain("root", attack::root_pem().into_bytes(), vec![], true)
+            .allow(
+                xfcc::Rule::new("partner")
+                    .issuer_cn([attack::ISSUING_CA])
+                    .chain("root"),
+            )
+            .build()
+            .unwrap()
+    };
+    let mut g = c.benchmark_group("worst");
+    let legit = header_for("client-rsa", &["inter"]);
+    let warm = policy();
+    assert!(warm.verify(&legit).unwrap().chain_verified());
+    g.bench_function("legit-rsa-chain", |b| {
+        b.iter(|| black_box(warm.verify(black_box(&legit)).unwrap()))
+    });
+    let mut attacks: Vec<_> = attack::attacks()
+        .into_iter()
+        .map(|(name, header, _)| (name, header))
+        .collect();
+    attacks.push(("ambiguous-within-limit", attack::ambiguous_within_limit()));
+    for (name, header) in &attacks {
+        assert!(header.len() <= 64 * 1024);
+        assert_eq!(warm.verify(header).unwrap_err().code(), "chain_invalid");
+        g.bench_function(format!("{name}-first-sight"), |b| {
+            b.iter_batched(
+                policy,
+                |p| black_box(p.verify(black_box(header)).unwrap_err()),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function(format!("{name}-repeated"), |b| {
+            b.iter(|| black_box(warm.verify(black_box(header)).unwrap_err()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, verify, chain, worst);
 criterion_main!(benches);

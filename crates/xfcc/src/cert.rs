@@ -5,12 +5,14 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use const_oid::ObjectIdentifier;
+use const_oid::db::{rfc5280, rfc5912, rfc8410};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::dn::DistinguishedName;
-use crate::error::{CertErrorKind, Error, Field};
+use crate::error::{Error, Field};
+use crate::oid::Oid;
+use crate::parse::Limits;
 use crate::x509::{self, CertView, GeneralName, KeptExtensions, Tlv};
 
 /// The subject alternative names of a certificate.
@@ -106,17 +108,6 @@ impl fmt::Display for PublicKeyInfo {
     }
 }
 
-const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
-/// id-kp-clientAuth.
-pub(crate) const EKU_CLIENT_AUTH: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
-
 /// Everything a service may want to know about a forwarded certificate,
 /// read once from its DER and owned (`Clone` is cheap: the data is shared).
 ///
@@ -151,7 +142,7 @@ struct Inner {
     not_after: u64,
     san: SubjectAltNames,
     key: PublicKeyInfo,
-    ekus: Vec<ObjectIdentifier>,
+    ekus: Vec<Oid>,
     self_issued: bool,
 }
 
@@ -174,21 +165,34 @@ impl CertIdentity {
     /// the `decode` fuzz target). It verifies no signature.
     ///
     /// # Errors
-    /// [`CertErrorKind::BadDer`] when the DER is not one well-formed
+    /// [`CertErrorKind::BadDer`](crate::CertErrorKind::BadDer) when the DER is not one well-formed
     /// certificate: bad framing, trailing bytes, a structure RFC 5280 does
-    /// not allow, an extension present twice, or a name attribute type that
-    /// is not canonically encoded.
+    /// not allow, an extension present twice, a non-canonical OID, or more
+    /// extensions or name attributes than [`Limits::DEFAULT`] allows.
+    /// [`Error::der_error`] says which field, which rule and where.
     pub fn from_der(der: Vec<u8>) -> Result<Self, Error> {
-        Self::from_der_field(der, Field::Cert)
+        Self::from_der_with(der, &Limits::DEFAULT)
     }
 
-    pub(crate) fn from_der_field(der: Vec<u8>, field: Field) -> Result<Self, Error> {
-        let bad = || Error::cert(CertErrorKind::BadDer, field);
+    /// As [`from_der`](Self::from_der), with `limits` bounding extensions
+    /// and name attributes.
+    ///
+    /// # Errors
+    /// As [`from_der`](Self::from_der).
+    pub fn from_der_with(der: Vec<u8>, limits: &Limits) -> Result<Self, Error> {
+        Self::from_der_field(der, Field::Cert, limits)
+    }
+
+    pub(crate) fn from_der_field(
+        der: Vec<u8>,
+        field: Field,
+        limits: &Limits,
+    ) -> Result<Self, Error> {
+        let bad = |e: x509::Fail| Error::der(e.finish(), field);
         let CertView {
             serial,
             issuer,
             subject,
-            self_issued,
             not_before,
             not_after,
             key_algorithm,
@@ -199,11 +203,16 @@ impl CertIdentity {
                     subject_alt_name,
                     ext_key_usage,
                 },
-        } = CertView::parse(&der).map_err(|_| bad())?;
+            ..
+        } = CertView::parse(&der, limits).map_err(bad)?;
+        let self_issued = subject.bytes() == issuer.bytes();
+        let max = limits.name_attributes();
+        let issuer = DistinguishedName::from_cert(&issuer, max).map_err(bad)?;
+        let subject = DistinguishedName::from_cert(&subject, max).map_err(bad)?;
 
         let mut san = SubjectAltNames::default();
         if let Some(value) = subject_alt_name {
-            x509::general_names(value, |name| match name {
+            x509::general_names(&value, limits, |name| match name {
                 GeneralName::Dns(s) => san.dns.push(s.to_owned()),
                 GeneralName::Uri(s) => san.uri.push(s.to_owned()),
                 GeneralName::Email(s) => san.email.push(s.to_owned()),
@@ -215,11 +224,11 @@ impl CertIdentity {
                     }
                 }
             })
-            .map_err(|_| bad())?;
+            .map_err(bad)?;
         }
         let mut ekus = Vec::new();
         if let Some(value) = ext_key_usage {
-            x509::key_purposes(value, |oid| ekus.push(oid)).map_err(|_| bad())?;
+            x509::key_purposes(&value, |oid| ekus.push(oid)).map_err(bad)?;
         }
         let key = key_info(&key_algorithm, key_parameters, key);
         let serial = serial.to_vec();
@@ -374,7 +383,10 @@ impl CertIdentity {
 
     /// Whether the EKU extension lists id-kp-clientAuth.
     pub fn has_client_auth_eku(&self) -> bool {
-        self.inner.ekus.contains(&EKU_CLIENT_AUTH)
+        self.inner
+            .ekus
+            .iter()
+            .any(|o| o.is(&rfc5280::ID_KP_CLIENT_AUTH))
     }
 }
 
@@ -414,21 +426,20 @@ impl serde::Serialize for CertIdentity {
     }
 }
 
-fn key_info(alg: &ObjectIdentifier, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
-    let (algorithm, bits) = if *alg == RSA {
+fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
+    let (algorithm, bits) = if alg.is(&rfc5912::RSA_ENCRYPTION) {
         (KeyAlgorithm::Rsa, x509::rsa_modulus_bits(key).unwrap_or(0))
-    } else if *alg == EC {
-        let curve = params.and_then(|p| (p.tag == 0x06).then(|| x509::oid(p.value).ok()).flatten());
-        match curve {
-            Some(c) if c == P256 => (KeyAlgorithm::EcdsaP256, 256),
-            Some(c) if c == P384 => (KeyAlgorithm::EcdsaP384, 384),
-            Some(c) if c == P521 => (KeyAlgorithm::EcdsaP521, 521),
+    } else if alg.is(&rfc5912::ID_EC_PUBLIC_KEY) {
+        match x509::oid_parameter(params) {
+            Some(c) if c.is(&rfc5912::SECP_256_R_1) => (KeyAlgorithm::EcdsaP256, 256),
+            Some(c) if c.is(&rfc5912::SECP_384_R_1) => (KeyAlgorithm::EcdsaP384, 384),
+            Some(c) if c.is(&rfc5912::SECP_521_R_1) => (KeyAlgorithm::EcdsaP521, 521),
             Some(c) => (KeyAlgorithm::Other(format!("{alg}/{c}")), 0),
             None => (KeyAlgorithm::Other(alg.to_string()), 0),
         }
-    } else if *alg == ED25519 {
+    } else if alg.is(&rfc8410::ID_ED_25519) {
         (KeyAlgorithm::Ed25519, 256)
-    } else if *alg == ED448 {
+    } else if alg.is(&rfc8410::ID_ED_448) {
         (KeyAlgorithm::Ed448, 456)
     } else {
         (KeyAlgorithm::Other(alg.to_string()), 0)

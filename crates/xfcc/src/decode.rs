@@ -72,7 +72,7 @@ impl ForwardedCert {
                 if i == 0 && self.leaf_in_chain {
                     Ok(self.leaf.clone())
                 } else {
-                    CertIdentity::from_der_field(d.clone(), Field::Chain(i))
+                    CertIdentity::from_der_field(d.clone(), Field::Chain(i), &Limits::DEFAULT)
                 }
             })
             .collect()
@@ -390,7 +390,8 @@ impl Element<'_> {
                 _ => return Ok(None),
             },
         };
-        let leaf = CertIdentity::from_der_field(leaf_der, field).map_err(|e| at(e, offset))?;
+        let leaf =
+            CertIdentity::from_der_field(leaf_der, field, limits).map_err(|e| at(e, offset))?;
         let leaf_in_chain = !chain.is_empty();
         Ok(Some(ForwardedCert::new(leaf, chain, leaf_in_chain)))
     }

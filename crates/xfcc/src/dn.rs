@@ -2,10 +2,10 @@
 
 use core::fmt;
 
-use const_oid::ObjectIdentifier;
 use der::Encode;
 
-use crate::x509::{Der, Malformed, NameRef};
+use crate::oid::Oid;
+use crate::x509::{Der, Fail, NameRef, tag};
 
 /// Why a DN string could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,14 +41,21 @@ enum AttrValue {
 /// One attribute of a distinguished name, such as `CN=client`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NameAttribute {
-    oid: ObjectIdentifier,
+    oid: Oid,
     value: AttrValue,
 }
 
 impl NameAttribute {
-    /// The attribute type as a dotted OID, e.g. `"2.5.4.3"`.
+    /// The attribute type as a dotted OID, e.g. `"2.5.4.3"`; arcs of any
+    /// size (`2.25.<128-bit UUID>`) print in full.
     pub fn oid(&self) -> String {
         self.oid.to_string()
+    }
+
+    /// The attribute type's DER encoding (the OID's contents octets):
+    /// what to compare OIDs by.
+    pub fn oid_der(&self) -> &[u8] {
+        self.oid.as_bytes()
     }
 
     /// The RFC 4514 short name (`CN`, `O`, `emailAddress`, ...), if known.
@@ -72,20 +79,31 @@ impl NameAttribute {
         }
     }
 
-    pub(crate) fn is(&self, oid: &ObjectIdentifier) -> bool {
-        &self.oid == oid
+    pub(crate) fn is(&self, oid: &const_oid::ObjectIdentifier) -> bool {
+        self.oid.is(oid)
     }
 
-    /// Case-insensitive (ASCII) comparison with collapsed inner whitespace,
-    /// as LDAP's caseIgnoreMatch does for the common attribute types.
-    fn matches_ignore_case(&self, other: &Self) -> bool {
+    /// Exact comparison, or (`ignore_case`) case-insensitive (ASCII) with
+    /// collapsed inner whitespace, as LDAP's caseIgnoreMatch does for the
+    /// common attribute types.
+    fn eq_with(&self, other: &Self, ignore_case: bool) -> bool {
         if self.oid != other.oid {
             return false;
         }
         match (&self.value, &other.value) {
-            (AttrValue::Text(a), AttrValue::Text(b)) => fold(a).eq(fold(b)),
+            (AttrValue::Text(a), AttrValue::Text(b)) if ignore_case => fold(a).eq(fold(b)),
             (a, b) => a == b,
         }
+    }
+
+    /// What [`eq_with`](Self::eq_with) compares, as an ordered key.
+    fn sort_key(&self, ignore_case: bool) -> (&Oid, Result<String, &[u8]>) {
+        let value = match &self.value {
+            AttrValue::Text(t) if ignore_case => Ok(fold(t).collect()),
+            AttrValue::Text(t) => Ok(t.clone()),
+            AttrValue::Der(d) => Err(d.as_slice()),
+        };
+        (&self.oid, value)
     }
 }
 
@@ -123,16 +141,24 @@ impl PartialEq for DistinguishedName {
                 .rdns
                 .iter()
                 .zip(&other.rdns)
-                .all(|(a, b)| rdn_eq(a, b, |x, y| x == y))
+                .all(|(a, b)| rdn_eq(a, b, false))
     }
 }
 
-fn rdn_eq(
-    a: &[NameAttribute],
-    b: &[NameAttribute],
-    eq: impl Fn(&NameAttribute, &NameAttribute) -> bool,
-) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| eq(x, y)))
+/// Two RDNs hold the same attributes (as multisets). Multi-valued RDNs are
+/// compared sorted, so the cost is O(n log n), not O(n²).
+fn rdn_eq(a: &[NameAttribute], b: &[NameAttribute], ignore_case: bool) -> bool {
+    match (a, b) {
+        ([x], [y]) => x.eq_with(y, ignore_case),
+        _ if a.len() != b.len() => false,
+        _ => sorted_keys(a, ignore_case) == sorted_keys(b, ignore_case),
+    }
+}
+
+fn sorted_keys(r: &[NameAttribute], ignore_case: bool) -> Vec<(&Oid, Result<String, &[u8]>)> {
+    let mut keys: Vec<_> = r.iter().map(|x| x.sort_key(ignore_case)).collect();
+    keys.sort_unstable();
+    keys
 }
 
 impl DistinguishedName {
@@ -179,23 +205,23 @@ impl DistinguishedName {
     /// Reads a certificate's name, keeping the attributes of a multi-valued
     /// RDN in encoded order (OpenSSL and Envoy print them as encoded).
     ///
-    /// `None` when an attribute type is not minimally encoded (DER demands
-    /// it; such an OID prints like another one but never compares equal).
-    pub(crate) fn from_cert(name: &NameRef<'_>) -> Option<Self> {
+    /// Attribute types are canonical OIDs of any size (the reader checks
+    /// them); at most `max` attributes.
+    pub(crate) fn from_cert(name: &NameRef<'_>, max: usize) -> Result<Self, Fail> {
         let mut rdns: Vec<Vec<NameAttribute>> = Vec::new();
-        name.try_for_each(|i, a| {
-            if !is_minimal_oid(a.oid.as_bytes()) {
-                return Err(Malformed);
-            }
+        name.walk(max, |i, a| {
             if rdns.len() == i {
                 rdns.push(Vec::with_capacity(1));
             }
-            let attr = attribute(a.oid, a.tag, a.value, || a.der.to_vec());
-            rdns.last_mut().ok_or(Malformed)?.push(attr);
+            // The reader only hands over canonical OIDs.
+            let oid = Oid::from_der(a.oid).unwrap_or_else(|| Oid::from(&CN));
+            let attr = attribute(oid, a.tag, a.value, || a.der.to_vec());
+            if let Some(rdn) = rdns.last_mut() {
+                rdn.push(attr);
+            }
             Ok(())
-        })
-        .ok()?;
-        Some(Self { rdns })
+        })?;
+        Ok(Self { rdns })
     }
 
     /// True for the empty name.
@@ -216,7 +242,7 @@ impl DistinguishedName {
     /// The values of every attribute of the given type, in ASN.1 order.
     pub(crate) fn values_of<'s>(
         &'s self,
-        oid: &'s ObjectIdentifier,
+        oid: &'s const_oid::ObjectIdentifier,
     ) -> impl Iterator<Item = &'s str> + 's {
         self.attributes()
             .filter(move |a| a.is(oid))
@@ -237,7 +263,7 @@ impl DistinguishedName {
                 .rdns
                 .iter()
                 .zip(&other.rdns)
-                .all(|(a, b)| rdn_eq(a, b, NameAttribute::matches_ignore_case))
+                .all(|(a, b)| rdn_eq(a, b, true))
     }
 
     /// Renders the name as OpenSSL's `XN_FLAG_RFC2253` (and so Envoy's
@@ -341,50 +367,7 @@ fn write_hex_der_of_text(f: &mut impl fmt::Write, t: &str) -> fmt::Result {
     }
 }
 
-/// Decodes an ASN.1 string value as OpenSSL's `UTF8_CONVERT` does.
-/// True when the encoded OID is canonical DER whose arcs const-oid can
-/// represent: no arc starts with a 0x80 byte (non-minimal), and no arc
-/// needs more than 32 bits (const-oid would print it truncated, so two
-/// different OIDs would print alike).
-fn is_minimal_oid(bytes: &[u8]) -> bool {
-    let mut arc_len = 0usize;
-    let mut arc_first = 0u8;
-    for &b in bytes {
-        if arc_len == 0 {
-            if b == 0x80 {
-                return false;
-            }
-            arc_first = b;
-        }
-        arc_len += 1;
-        // 5 bytes carry 35 bits: only 4 of the first byte's 7 may be set.
-        if arc_len > 5 || (arc_len == 5 && arc_first > 0x8f) {
-            return false;
-        }
-        if b & 0x80 == 0 {
-            arc_len = 0;
-        }
-    }
-    arc_len == 0
-}
-
-/// Universal string types (identifier octets, primitive encoding).
-mod string_tag {
-    pub(super) const UTF8: u8 = 0x0c;
-    pub(super) const NUMERIC: u8 = 0x12;
-    pub(super) const PRINTABLE: u8 = 0x13;
-    pub(super) const TELETEX: u8 = 0x14;
-    pub(super) const IA5: u8 = 0x16;
-    pub(super) const VISIBLE: u8 = 0x1a;
-    pub(super) const BMP: u8 = 0x1e;
-}
-
-fn attribute(
-    oid: ObjectIdentifier,
-    tag: u8,
-    value: &[u8],
-    der: impl FnOnce() -> Vec<u8>,
-) -> NameAttribute {
+fn attribute(oid: Oid, tag: u8, value: &[u8], der: impl FnOnce() -> Vec<u8>) -> NameAttribute {
     NameAttribute {
         oid,
         value: match decode_string(tag, value) {
@@ -394,13 +377,33 @@ fn attribute(
     }
 }
 
-fn decode_string(tag: u8, bytes: &[u8]) -> Option<String> {
-    use string_tag::{BMP, IA5, NUMERIC, PRINTABLE, TELETEX, UTF8, VISIBLE};
-    match tag {
-        UTF8 | PRINTABLE | IA5 | VISIBLE | NUMERIC => String::from_utf8(bytes.to_vec()).ok(),
-        // T61 is treated as Latin-1, as OpenSSL does.
-        TELETEX => Some(bytes.iter().map(|&b| char::from(b)).collect()),
-        BMP => {
+/// Decodes an ASN.1 string value as OpenSSL's `UTF8_CONVERT` does (what
+/// Envoy's `Subject` shows): UTF8String as UTF-8; the one-byte types as
+/// Latin-1 (ASCII for valid values); BMPString as UTF-16 and
+/// UniversalString as UTF-32, big-endian. Other types (and bytes their type
+/// cannot hold) are `None`: kept as DER and printed as `#hex`, as OpenSSL
+/// dumps them.
+fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
+    match t {
+        tag::UTF8_STRING => core::str::from_utf8(bytes).ok().map(str::to_owned),
+        tag::PRINTABLE_STRING
+        | tag::IA5_STRING
+        | tag::VISIBLE_STRING
+        | tag::NUMERIC_STRING
+        | tag::TELETEX_STRING
+        | tag::GENERAL_STRING
+        | tag::UTC_TIME
+        | tag::GENERALIZED_TIME => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+        tag::UNIVERSAL_STRING => {
+            if !bytes.len().is_multiple_of(4) {
+                return None;
+            }
+            bytes
+                .chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }
+        tag::BMP_STRING => {
             if !bytes.len().is_multiple_of(2) {
                 return None;
             }
@@ -541,7 +544,7 @@ const fn hex_digit(c: u8) -> Option<u8> {
 }
 
 struct AttrInfo {
-    oid: ObjectIdentifier,
+    oid: const_oid::ObjectIdentifier,
     /// Name used in our RFC 4514 output.
     rfc4514: &'static str,
     /// OpenSSL's short name (what Envoy prints).
@@ -550,182 +553,212 @@ struct AttrInfo {
     aliases: &'static [&'static str],
 }
 
-const fn oid(s: &str) -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap(s)
+const fn oid(s: &str) -> const_oid::ObjectIdentifier {
+    const_oid::ObjectIdentifier::new_unwrap(s)
 }
 
-pub(crate) const CN: ObjectIdentifier = oid("2.5.4.3");
+const fn attr(
+    oid: const_oid::ObjectIdentifier,
+    rfc4514: &'static str,
+    openssl: &'static str,
+    aliases: &'static [&'static str],
+) -> AttrInfo {
+    AttrInfo {
+        oid,
+        rfc4514,
+        openssl,
+        aliases,
+    }
+}
 
+pub(crate) const CN: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;
+
+/// The attribute types OpenSSL names (`obj_mac.h`): X.520, PKCS #9, RFC
+/// 4519 and the EV jurisdiction fields. Envoy's `Subject` prints these by
+/// short name and any other type as a dotted OID with a `#hex` value.
 static ATTRS: &[AttrInfo] = &[
-    AttrInfo {
-        oid: CN,
-        rfc4514: "CN",
-        openssl: "CN",
-        aliases: &["commonName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.4"),
-        rfc4514: "SN",
-        openssl: "SN",
-        aliases: &["surname"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.5"),
-        rfc4514: "serialNumber",
-        openssl: "serialNumber",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.6"),
-        rfc4514: "C",
-        openssl: "C",
-        aliases: &["countryName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.7"),
-        rfc4514: "L",
-        openssl: "L",
-        aliases: &["localityName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.8"),
-        rfc4514: "ST",
-        openssl: "ST",
-        aliases: &["S", "stateOrProvinceName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.9"),
-        rfc4514: "STREET",
-        openssl: "street",
-        aliases: &["streetAddress"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.10"),
-        rfc4514: "O",
-        openssl: "O",
-        aliases: &["organizationName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.11"),
-        rfc4514: "OU",
-        openssl: "OU",
-        aliases: &["organizationalUnitName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.12"),
-        rfc4514: "title",
-        openssl: "title",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.13"),
-        rfc4514: "description",
-        openssl: "description",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.15"),
-        rfc4514: "businessCategory",
-        openssl: "businessCategory",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.17"),
-        rfc4514: "postalCode",
-        openssl: "postalCode",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.41"),
-        rfc4514: "name",
-        openssl: "name",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.42"),
-        rfc4514: "GN",
-        openssl: "GN",
-        aliases: &["givenName"],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.43"),
-        rfc4514: "initials",
-        openssl: "initials",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.44"),
-        rfc4514: "generationQualifier",
-        openssl: "generationQualifier",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.46"),
-        rfc4514: "dnQualifier",
-        openssl: "dnQualifier",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.65"),
-        rfc4514: "pseudonym",
-        openssl: "pseudonym",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("2.5.4.97"),
-        rfc4514: "organizationIdentifier",
-        openssl: "organizationIdentifier",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("0.9.2342.19200300.100.1.25"),
-        rfc4514: "DC",
-        openssl: "DC",
-        aliases: &["domainComponent"],
-    },
-    AttrInfo {
-        oid: oid("0.9.2342.19200300.100.1.1"),
-        rfc4514: "UID",
-        openssl: "UID",
-        aliases: &["userId"],
-    },
-    AttrInfo {
-        oid: oid("1.2.840.113549.1.9.1"),
-        rfc4514: "emailAddress",
-        openssl: "emailAddress",
-        aliases: &["E", "email"],
-    },
-    AttrInfo {
-        oid: oid("1.2.840.113549.1.9.2"),
-        rfc4514: "unstructuredName",
-        openssl: "unstructuredName",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("1.3.6.1.4.1.311.60.2.1.1"),
-        rfc4514: "jurisdictionL",
-        openssl: "jurisdictionL",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("1.3.6.1.4.1.311.60.2.1.2"),
-        rfc4514: "jurisdictionST",
-        openssl: "jurisdictionST",
-        aliases: &[],
-    },
-    AttrInfo {
-        oid: oid("1.3.6.1.4.1.311.60.2.1.3"),
-        rfc4514: "jurisdictionC",
-        openssl: "jurisdictionC",
-        aliases: &[],
-    },
+    attr(CN, "CN", "CN", &["commonName"]),
+    attr(oid("2.5.4.4"), "SN", "SN", &["surname"]),
+    attr(oid("2.5.4.5"), "serialNumber", "serialNumber", &[]),
+    attr(oid("2.5.4.6"), "C", "C", &["countryName"]),
+    attr(oid("2.5.4.7"), "L", "L", &["localityName"]),
+    attr(oid("2.5.4.8"), "ST", "ST", &["S", "stateOrProvinceName"]),
+    attr(oid("2.5.4.9"), "STREET", "street", &["streetAddress"]),
+    attr(oid("2.5.4.10"), "O", "O", &["organizationName"]),
+    attr(oid("2.5.4.11"), "OU", "OU", &["organizationalUnitName"]),
+    attr(oid("2.5.4.12"), "title", "title", &[]),
+    attr(oid("2.5.4.13"), "description", "description", &[]),
+    attr(oid("2.5.4.14"), "searchGuide", "searchGuide", &[]),
+    attr(oid("2.5.4.15"), "businessCategory", "businessCategory", &[]),
+    attr(oid("2.5.4.16"), "postalAddress", "postalAddress", &[]),
+    attr(oid("2.5.4.17"), "postalCode", "postalCode", &[]),
+    attr(oid("2.5.4.18"), "postOfficeBox", "postOfficeBox", &[]),
+    attr(
+        oid("2.5.4.19"),
+        "physicalDeliveryOfficeName",
+        "physicalDeliveryOfficeName",
+        &[],
+    ),
+    attr(oid("2.5.4.20"), "telephoneNumber", "telephoneNumber", &[]),
+    attr(oid("2.5.4.21"), "telexNumber", "telexNumber", &[]),
+    attr(
+        oid("2.5.4.22"),
+        "teletexTerminalIdentifier",
+        "teletexTerminalIdentifier",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.23"),
+        "facsimileTelephoneNumber",
+        "facsimileTelephoneNumber",
+        &[],
+    ),
+    attr(oid("2.5.4.24"), "x121Address", "x121Address", &[]),
+    attr(
+        oid("2.5.4.25"),
+        "internationaliSDNNumber",
+        "internationaliSDNNumber",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.26"),
+        "registeredAddress",
+        "registeredAddress",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.27"),
+        "destinationIndicator",
+        "destinationIndicator",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.28"),
+        "preferredDeliveryMethod",
+        "preferredDeliveryMethod",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.29"),
+        "presentationAddress",
+        "presentationAddress",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.30"),
+        "supportedApplicationContext",
+        "supportedApplicationContext",
+        &[],
+    ),
+    attr(oid("2.5.4.31"), "member", "member", &[]),
+    attr(oid("2.5.4.32"), "owner", "owner", &[]),
+    attr(oid("2.5.4.33"), "roleOccupant", "roleOccupant", &[]),
+    attr(oid("2.5.4.34"), "seeAlso", "seeAlso", &[]),
+    attr(oid("2.5.4.35"), "userPassword", "userPassword", &[]),
+    attr(oid("2.5.4.41"), "name", "name", &[]),
+    attr(oid("2.5.4.42"), "GN", "GN", &["givenName"]),
+    attr(oid("2.5.4.43"), "initials", "initials", &[]),
+    attr(
+        oid("2.5.4.44"),
+        "generationQualifier",
+        "generationQualifier",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.45"),
+        "x500UniqueIdentifier",
+        "x500UniqueIdentifier",
+        &[],
+    ),
+    attr(oid("2.5.4.46"), "dnQualifier", "dnQualifier", &[]),
+    attr(
+        oid("2.5.4.47"),
+        "enhancedSearchGuide",
+        "enhancedSearchGuide",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.48"),
+        "protocolInformation",
+        "protocolInformation",
+        &[],
+    ),
+    attr(
+        oid("2.5.4.49"),
+        "distinguishedName",
+        "distinguishedName",
+        &[],
+    ),
+    attr(oid("2.5.4.50"), "uniqueMember", "uniqueMember", &[]),
+    attr(oid("2.5.4.51"), "houseIdentifier", "houseIdentifier", &[]),
+    attr(oid("2.5.4.54"), "dmdName", "dmdName", &[]),
+    attr(oid("2.5.4.65"), "pseudonym", "pseudonym", &[]),
+    attr(oid("2.5.4.72"), "role", "role", &[]),
+    attr(
+        oid("2.5.4.97"),
+        "organizationIdentifier",
+        "organizationIdentifier",
+        &[],
+    ),
+    attr(oid("2.5.4.98"), "c3", "c3", &["countryCode3c"]),
+    attr(oid("2.5.4.99"), "n3", "n3", &["countryCode3n"]),
+    attr(oid("2.5.4.100"), "dnsName", "dnsName", &[]),
+    attr(
+        oid("0.9.2342.19200300.100.1.25"),
+        "DC",
+        "DC",
+        &["domainComponent"],
+    ),
+    attr(oid("0.9.2342.19200300.100.1.1"), "UID", "UID", &["userId"]),
+    attr(
+        oid("1.2.840.113549.1.9.1"),
+        "emailAddress",
+        "emailAddress",
+        &["E", "email"],
+    ),
+    attr(
+        oid("1.2.840.113549.1.9.2"),
+        "unstructuredName",
+        "unstructuredName",
+        &[],
+    ),
+    attr(
+        oid("1.2.840.113549.1.9.7"),
+        "challengePassword",
+        "challengePassword",
+        &[],
+    ),
+    attr(
+        oid("1.2.840.113549.1.9.8"),
+        "unstructuredAddress",
+        "unstructuredAddress",
+        &[],
+    ),
+    attr(
+        oid("1.3.6.1.4.1.311.60.2.1.1"),
+        "jurisdictionL",
+        "jurisdictionL",
+        &["jurisdictionLocalityName"],
+    ),
+    attr(
+        oid("1.3.6.1.4.1.311.60.2.1.2"),
+        "jurisdictionST",
+        "jurisdictionST",
+        &["jurisdictionStateOrProvinceName"],
+    ),
+    attr(
+        oid("1.3.6.1.4.1.311.60.2.1.3"),
+        "jurisdictionC",
+        "jurisdictionC",
+        &["jurisdictionCountryName"],
+    ),
 ];
 
-fn attr_info(oid: &ObjectIdentifier) -> Option<&'static AttrInfo> {
-    ATTRS.iter().find(|a| &a.oid == oid)
+fn attr_info(oid: &Oid) -> Option<&'static AttrInfo> {
+    ATTRS.iter().find(|a| oid.is(&a.oid))
 }
 
-fn lookup_type(ty: &[u8]) -> Option<ObjectIdentifier> {
+fn lookup_type(ty: &[u8]) -> Option<Oid> {
     if ty.is_empty() {
         return None;
     }
@@ -735,16 +768,16 @@ fn lookup_type(ty: &[u8]) -> Option<ObjectIdentifier> {
     };
     // `OID.` alone leaves nothing.
     if ty.first()?.is_ascii_digit() {
-        return core::str::from_utf8(ty).ok()?.parse().ok();
+        return Oid::parse(core::str::from_utf8(ty).ok()?);
     }
     let eq = |name: &str| name.as_bytes().eq_ignore_ascii_case(ty);
     ATTRS
         .iter()
         .find(|a| eq(a.rfc4514) || eq(a.openssl) || a.aliases.iter().any(|n| eq(n)))
-        .map(|a| a.oid)
+        .map(|a| Oid::from(&a.oid))
         .or_else(|| {
             let name = core::str::from_utf8(ty).ok()?;
-            const_oid::db::DB.by_name(name).copied()
+            const_oid::db::DB.by_name(name).map(Oid::from)
         })
 }
 
@@ -871,32 +904,44 @@ mod tests {
     }
 
     #[test]
-    fn detects_non_minimal_oid_encoding() {
-        assert!(is_minimal_oid(CN.as_bytes()));
-        assert!(is_minimal_oid(&[0x2a, 0x86, 0x48]));
-        assert!(!is_minimal_oid(&[0x2a, 0x80, 0x86, 0x48]));
-        assert!(!is_minimal_oid(&[0x80, 0x01]));
-        // u32::MAX fits; one more bit does not; truncated arcs are invalid.
-        assert!(is_minimal_oid(&[0x2a, 0x8f, 0xff, 0xff, 0xff, 0x7f]));
-        assert!(!is_minimal_oid(&[0x2a, 0x90, 0x80, 0x80, 0x80, 0x00]));
-        assert!(!is_minimal_oid(&[
-            0x09, 0x6e, 0xd1, 0x89, 0x93, 0xf2, 0x2c, 0x64
-        ]));
-        assert!(!is_minimal_oid(&[0x2a, 0x86]));
+    fn reads_oids_of_any_size_and_openssl_names() {
+        let uuid = "2.25.329800735698586629295641978511506172918";
+        let d = dn(&format!("{uuid}=#0C0161,role=operator,challengePassword=x"));
+        let oids: Vec<_> = d.attributes().map(NameAttribute::oid).collect();
+        assert_eq!(oids, ["1.2.840.113549.1.9.7", "2.5.4.72", uuid]);
+        assert_eq!(
+            d.to_openssl_rfc2253(),
+            format!("{uuid}=#0C0161,role=operator,challengePassword=x")
+        );
+        assert_eq!(dn("unstructuredAddress=a"), dn("1.2.840.113549.1.9.8=a"));
+    }
+
+    #[test]
+    fn multi_valued_rdns_compare_as_multisets() {
+        assert_eq!(dn("CN=a+CN=b+OU=c"), dn("OU=c+CN=b+CN=a"));
+        assert_ne!(dn("CN=a+CN=a+OU=c"), dn("CN=a+OU=c+OU=c"));
+        assert!(dn("CN=A+OU=c").matches(&dn("ou=C+cn=a")));
+        assert!(!dn("CN=A+OU=c").matches(&dn("ou=C+cn=b")));
     }
 
     #[test]
     fn decodes_legacy_string_types() {
         assert_eq!(
-            decode_string(string_tag::BMP, &[0, 0x4a, 0, 0xe9]).as_deref(),
+            decode_string(tag::BMP_STRING, &[0, 0x4a, 0, 0xe9]).as_deref(),
             Some("Jé")
         );
         assert_eq!(
-            decode_string(string_tag::TELETEX, &[0x4a, 0xe9]).as_deref(),
+            decode_string(tag::TELETEX_STRING, &[0x4a, 0xe9]).as_deref(),
             Some("Jé")
         );
-        assert_eq!(decode_string(string_tag::BMP, &[0]), None);
-        assert_eq!(decode_string(string_tag::UTF8, &[0xff]), None);
+        assert_eq!(decode_string(tag::BMP_STRING, &[0]), None);
+        assert_eq!(decode_string(tag::UTF8_STRING, &[0xff]), None);
+        assert_eq!(
+            decode_string(tag::UNIVERSAL_STRING, &[0, 0, 0, 0x4a, 0, 0, 0, 0xe9]).as_deref(),
+            Some("Jé")
+        );
+        assert_eq!(decode_string(tag::UNIVERSAL_STRING, &[0, 0, 0]), None);
+        assert_eq!(decode_string(tag::UNIVERSAL_STRING, &[0, 0x11, 0, 0]), None);
         assert_eq!(decode_string(0x02, &[1]), None);
     }
 }

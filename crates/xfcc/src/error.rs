@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::x509::DerError;
+
 /// Why a header value could not be parsed.
 ///
 /// [`code`](Self::code) is a stable machine-readable identifier; the
@@ -312,6 +314,7 @@ pub struct Error {
     offset: Option<usize>,
     element: Option<usize>,
     field: Option<Field>,
+    der: Option<DerError>,
 }
 
 impl Error {
@@ -321,6 +324,7 @@ impl Error {
             offset: None,
             element: None,
             field: None,
+            der: None,
         }
     }
 
@@ -330,6 +334,15 @@ impl Error {
             offset: None,
             element: None,
             field: Some(field),
+            der: None,
+        }
+    }
+
+    /// `bad_der`, with what the DER reader found.
+    pub(crate) const fn der(e: DerError, field: Field) -> Self {
+        Self {
+            der: Some(e),
+            ..Self::cert(CertErrorKind::BadDer, field)
         }
     }
 
@@ -366,6 +379,12 @@ impl Error {
     pub const fn field(&self) -> Option<Field> {
         self.field
     }
+
+    /// For [`CertErrorKind::BadDer`]: the part of the certificate, the rule
+    /// it breaks and the offset in its DER.
+    pub const fn der_error(&self) -> Option<DerError> {
+        self.der
+    }
 }
 
 impl From<ParseError> for Error {
@@ -380,6 +399,9 @@ impl fmt::Display for Error {
             ErrorKind::Parse(k) => write!(f, "{k}")?,
             ErrorKind::Cert(k) => write!(f, "{k}")?,
             ErrorKind::Inconsistent(k) => write!(f, "{k}")?,
+        }
+        if let Some(der) = self.der {
+            write!(f, " ({der})")?;
         }
         if let Some(field) = self.field {
             write!(f, " in {field}")?;

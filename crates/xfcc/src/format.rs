@@ -104,7 +104,7 @@ impl Format {
         chain: Option<&str>,
         limits: &Limits,
     ) -> Result<ForwardedCert, Error> {
-        let leaf = |der: Vec<u8>| CertIdentity::from_der(der);
+        let leaf = |der: Vec<u8>| CertIdentity::from_der_with(der, limits);
         match self {
             Self::Envoy => {
                 let header = XfccHeader::parse_with(value, &ParseOptions::DEFAULT.limits(*limits))?;
@@ -157,11 +157,12 @@ impl Format {
                         decode_base64_der(item, field)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                chain_from_list(ders)
+                chain_from_list(ders, limits)
             }
-            Self::AwsAlb => {
-                chain_from_list(decode_certificates(value, Field::Cert, limits.chain())?)
-            }
+            Self::AwsAlb => chain_from_list(
+                decode_certificates(value, Field::Cert, limits.chain())?,
+                limits,
+            ),
         }
     }
 
@@ -195,11 +196,11 @@ impl Format {
     }
 }
 
-fn chain_from_list(mut ders: Vec<Vec<u8>>) -> Result<ForwardedCert, Error> {
-    if ders.is_empty() {
+fn chain_from_list(mut ders: Vec<Vec<u8>>, limits: &Limits) -> Result<ForwardedCert, Error> {
+    let Some(first) = ders.first() else {
         return Err(Error::cert(C::NoCertificate, Field::Cert));
-    }
-    let leaf = CertIdentity::from_der(ders[0].clone())?;
+    };
+    let leaf = CertIdentity::from_der_with(first.clone(), limits)?;
     if ders.len() == 1 {
         ders.clear();
     }

@@ -8,6 +8,7 @@ mod decode;
 mod dn;
 mod error;
 mod format;
+mod oid;
 mod parse;
 mod policy;
 mod x509;
@@ -30,3 +31,4 @@ pub use policy::{
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+pub use x509::{DerError, DerErrorKind, DerField};

@@ -49,15 +49,20 @@ pub struct Limits {
     max_elements: usize,
     max_pairs: usize,
     max_chain: usize,
+    max_extensions: usize,
+    max_name_attributes: usize,
 }
 
 impl Limits {
-    /// 64 KiB, 32 elements, 64 pairs per element, 16 certificates per chain.
+    /// 64 KiB, 32 elements, 64 pairs per element, 16 certificates per
+    /// chain, 64 extensions per certificate, 64 attributes per name.
     pub const DEFAULT: Self = Self {
         max_bytes: 64 * 1024,
         max_elements: 32,
         max_pairs: 64,
         max_chain: 16,
+        max_extensions: 64,
+        max_name_attributes: 64,
     };
 
     /// Longest header value accepted, in bytes. Default 65 536.
@@ -86,6 +91,35 @@ impl Limits {
     pub const fn max_chain(mut self, n: usize) -> Self {
         self.max_chain = n;
         self
+    }
+
+    /// Most extensions accepted in one certificate (a certificate with
+    /// more is `bad_der`, [`DerErrorKind::TooManyExtensions`](crate::DerErrorKind::TooManyExtensions)).
+    /// Default 64; real certificates carry about ten.
+    #[must_use]
+    pub const fn max_extensions(mut self, n: usize) -> Self {
+        self.max_extensions = n;
+        self
+    }
+
+    /// Most attributes accepted in one name (issuer, subject, or a
+    /// directoryName SAN); more is `bad_der`,
+    /// [`DerErrorKind::TooManyNameAttributes`](crate::DerErrorKind::TooManyNameAttributes).
+    /// Default 64; real names carry fewer than fifteen.
+    #[must_use]
+    pub const fn max_name_attributes(mut self, n: usize) -> Self {
+        self.max_name_attributes = n;
+        self
+    }
+
+    /// The extensions-per-certificate limit.
+    pub const fn extensions(&self) -> usize {
+        self.max_extensions
+    }
+
+    /// The attributes-per-name limit.
+    pub const fn name_attributes(&self) -> usize {
+        self.max_name_attributes
     }
 
     /// The byte limit.

@@ -2,62 +2,289 @@
 //!
 //! Every uncached request reads one certificate, and x509-cert's owned
 //! `Certificate` costs several times the SHA-256 of the DER to build (the
-//! generic `der` machinery and dozens of allocations). This module reads
-//! only the fields [`CertIdentity`](crate::CertIdentity) keeps, straight from
-//! the DER, in one pass over the bytes:
+//! generic `der` machinery and dozens of allocations), and cannot hold
+//! object identifiers with arcs over 32 bits. This module reads only the
+//! fields [`CertIdentity`](crate::CertIdentity) keeps, straight from the
+//! DER, in one linear pass over the bytes. OIDs are compared by encoding
+//! (as rustls-webpki does), so any valid OID is read. It verifies no
+//! signature and validates no path (rustls-webpki does, in the `chain`
+//! feature).
 //!
-//! - strict DER framing: low-tag-number identifiers, definite and minimal
-//!   lengths, no byte outside the certificate or after it;
-//! - the RFC 5280 `Certificate` and `TBSCertificate` structure field by
-//!   field, as x509-cert declares it (optional version, unique IDs and
-//!   extensions in order, nothing unknown after them);
-//! - values checked as `der` checks them: canonical INTEGERs, BOOLEANs of
-//!   `00`/`FF`, BIT STRINGs with at most 7 unused bits, OIDs through
-//!   const-oid, times through x509-cert's `Time` (so UTCTime and
-//!   GeneralizedTime rules are der's own), IA5 strings ASCII only.
+//! Every nested structure is read through [`Der::nested`], which fails when
+//! anything is left after the structure's last field: no reader can forget
+//! to check for trailing data.
 //!
-//! It is meant to accept a subset of what `x509_cert::Certificate::from_der`
-//! accepts and to read the same values: `tests/x509_agreement.rs` and the
-//! `decode` fuzz target hold it to that. It verifies no signature and
-//! validates no path (rustls-webpki does, in the `chain` feature).
+//! | rule the reader enforces | clause | test that breaks it |
+//! |---|---|---|
+//! | low-tag-number identifiers; known universal types only | X.690 8.1.2 | `rule_tags` |
+//! | definite, minimal lengths (no `0x80`, no leading zero octet, long form only from 128) | X.690 8.1.3, 10.1 | `rule_lengths` |
+//! | no byte after the certificate, or after the last field of any structure | X.690 8.1.1; RFC 5280 4.1 | `rule_trailing_data` |
+//! | INTEGERs in fewest octets | X.690 8.3.2 | `rule_canonical_values` |
+//! | BOOLEAN `00` or `FF` | X.690 11.1 | `rule_canonical_values` |
+//! | BIT STRING: at most 7 unused bits, all zero | X.690 8.6.2, 11.2 | `rule_canonical_values` |
+//! | OIDs: non-empty, minimal subidentifiers, at most 128 bytes | X.690 8.19.2 | `rule_oids` |
+//! | version v1, v2 or v3 | RFC 5280 4.1.2.1 | `rule_structure` |
+//! | serial number at most 20 octets (21 with a sign byte) | RFC 5280 4.1.2.2 | `rule_structure` |
+//! | UTCTime / GeneralizedTime in DER form | RFC 5280 4.1.2.5 | `rule_structure` |
+//! | TBSCertificate fields in order; unique IDs and extensions optional; nothing unknown | RFC 5280 4.1 | `rule_structure` |
+//! | non-empty RDNs, each `SEQUENCE { OID, value }` | RFC 5280 4.1.2.4 | `rule_names` |
+//! | at most [`Limits::max_name_attributes`] attributes per name | our limit | `rule_names` |
+//! | each extension once | RFC 5280 4.2 | `rule_extensions` |
+//! | at most [`Limits::max_extensions`] extensions | our limit | `rule_extensions` |
+//! | subjectAltName and extKeyUsage: non-empty lists; IA5 names ASCII; no x400Address or ediPartyName | RFC 5280 4.2.1.6, 4.2.1.12 | `rule_extensions` |
+//!
+//! Errors are typed ([`DerError`]): the field, the broken rule and the
+//! byte offset in the DER; never a certificate byte.
 
-use const_oid::ObjectIdentifier;
+use core::fmt;
+
 use der::Decode;
 use x509_cert::time::Time;
 
-use crate::dn::DistinguishedName;
+use crate::oid::{self, Oid};
+use crate::parse::Limits;
 
-/// The certificate does not parse. Deliberately carries nothing: callers
-/// report `bad_der`, and no certificate byte reaches an error message.
+/// The part of a certificate where a [`DerError`] was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DerField {
+    /// The outer `Certificate` or `TBSCertificate` structure.
+    Certificate,
+    /// `version`.
+    Version,
+    /// `serialNumber`.
+    SerialNumber,
+    /// The TBS `signature` or outer `signatureAlgorithm` algorithm identifier.
+    SignatureAlgorithm,
+    /// `issuer`.
+    Issuer,
+    /// `validity`.
+    Validity,
+    /// `subject`.
+    Subject,
+    /// `subjectPublicKeyInfo`.
+    SubjectPublicKeyInfo,
+    /// `issuerUniqueID` or `subjectUniqueID`.
+    UniqueIdentifier,
+    /// `extensions` (the list, or an extension other than the two below).
+    Extensions,
+    /// The subjectAltName extension's value.
+    SubjectAltName,
+    /// The extKeyUsage extension's value.
+    ExtKeyUsage,
+    /// `signatureValue`.
+    SignatureValue,
+}
+
+impl DerField {
+    /// The stable code, e.g. `"subject"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Certificate => "certificate",
+            Self::Version => "version",
+            Self::SerialNumber => "serial_number",
+            Self::SignatureAlgorithm => "signature_algorithm",
+            Self::Issuer => "issuer",
+            Self::Validity => "validity",
+            Self::Subject => "subject",
+            Self::SubjectPublicKeyInfo => "subject_public_key_info",
+            Self::UniqueIdentifier => "unique_identifier",
+            Self::Extensions => "extensions",
+            Self::SubjectAltName => "subject_alt_name",
+            Self::ExtKeyUsage => "ext_key_usage",
+            Self::SignatureValue => "signature_value",
+        }
+    }
+}
+
+/// The DER or RFC 5280 rule a certificate breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DerErrorKind {
+    /// A bad identifier or length octet, or a length past the end.
+    Framing,
+    /// A field of the wrong type, or a missing field.
+    UnexpectedTag,
+    /// Bytes after the last field of a structure.
+    TrailingData,
+    /// An INTEGER, BOOLEAN or BIT STRING not in its DER form.
+    NotCanonical,
+    /// An OID that is empty, not minimally encoded, or over 128 bytes.
+    BadOid,
+    /// A time that is not a DER UTCTime or GeneralizedTime.
+    BadTime,
+    /// A string whose bytes its type does not allow.
+    BadString,
+    /// An empty list where at least one entry is required.
+    EmptyList,
+    /// A version other than v1, v2 or v3.
+    UnsupportedVersion,
+    /// A serial number over 20 octets.
+    SerialTooLong,
+    /// An extension present twice.
+    DuplicateExtension,
+    /// More extensions than [`Limits::max_extensions`].
+    TooManyExtensions,
+    /// More attributes in one name than [`Limits::max_name_attributes`].
+    TooManyNameAttributes,
+    /// A subjectAltName kind that is not read (x400Address, ediPartyName).
+    UnsupportedGeneralName,
+}
+
+impl DerErrorKind {
+    /// The stable code, e.g. `"duplicate_extension"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Framing => "framing",
+            Self::UnexpectedTag => "unexpected_tag",
+            Self::TrailingData => "trailing_data",
+            Self::NotCanonical => "not_canonical",
+            Self::BadOid => "bad_oid",
+            Self::BadTime => "bad_time",
+            Self::BadString => "bad_string",
+            Self::EmptyList => "empty_list",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::SerialTooLong => "serial_too_long",
+            Self::DuplicateExtension => "duplicate_extension",
+            Self::TooManyExtensions => "too_many_extensions",
+            Self::TooManyNameAttributes => "too_many_name_attributes",
+            Self::UnsupportedGeneralName => "unsupported_general_name",
+        }
+    }
+}
+
+/// Why a certificate's DER does not read: where, what, and the byte
+/// offset in the DER. Carries no certificate byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DerError {
+    field: DerField,
+    kind: DerErrorKind,
+    offset: usize,
+}
+
+impl DerError {
+    /// The part of the certificate.
+    pub const fn field(&self) -> DerField {
+        self.field
+    }
+
+    /// The rule broken.
+    pub const fn kind(&self) -> DerErrorKind {
+        self.kind
+    }
+
+    /// Byte offset in the certificate's DER.
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl fmt::Display for DerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} at DER byte {}",
+            self.field.code(),
+            self.kind.code(),
+            self.offset
+        )
+    }
+}
+
+/// An error on its way out: the innermost reader sets the kind and offset,
+/// the first enclosing field that knows its name sets the field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Malformed;
+pub(crate) struct Fail {
+    kind: DerErrorKind,
+    offset: usize,
+    field: Option<DerField>,
+}
 
-type Result<T> = core::result::Result<T, Malformed>;
+impl Fail {
+    pub(crate) const fn finish(self) -> DerError {
+        DerError {
+            field: match self.field {
+                Some(f) => f,
+                None => DerField::Certificate,
+            },
+            kind: self.kind,
+            offset: self.offset,
+        }
+    }
+}
 
-// Identifier octets used below (universal class unless noted).
-const BOOLEAN: u8 = 0x01;
-const INTEGER: u8 = 0x02;
-const BIT_STRING: u8 = 0x03;
-const OCTET_STRING: u8 = 0x04;
-const OID: u8 = 0x06;
-const SEQUENCE: u8 = 0x30;
-const SET: u8 = 0x31;
-const UTC_TIME: u8 = 0x17;
-const GENERALIZED_TIME: u8 = 0x18;
-/// `[0]` constructed (EXPLICIT version).
-const CTX0_CONSTRUCTED: u8 = 0xa0;
-/// `[1]` / `[2]` primitive (IMPLICIT unique identifiers).
-const CTX1: u8 = 0x81;
-const CTX2: u8 = 0x82;
-/// `[3]` constructed (EXPLICIT extensions).
-const CTX3_CONSTRUCTED: u8 = 0xa3;
+pub(crate) type Result<T> = core::result::Result<T, Fail>;
 
-/// The universal-class identifier octets `der` decodes (its `Tag` list:
-/// the primitive types by number, and only SEQUENCE and SET constructed).
+/// Names the field of an error that has none yet.
+fn within<T>(field: DerField, r: Result<T>) -> Result<T> {
+    r.map_err(|mut e| {
+        e.field.get_or_insert(field);
+        e
+    })
+}
+
+/// Identifier octets.
+pub(crate) mod tag {
+    pub(crate) const BOOLEAN: u8 = 0x01;
+    pub(crate) const INTEGER: u8 = 0x02;
+    pub(crate) const BIT_STRING: u8 = 0x03;
+    pub(crate) const OCTET_STRING: u8 = 0x04;
+    pub(crate) const OID: u8 = 0x06;
+    pub(crate) const UTF8_STRING: u8 = 0x0c;
+    pub(crate) const NUMERIC_STRING: u8 = 0x12;
+    pub(crate) const PRINTABLE_STRING: u8 = 0x13;
+    pub(crate) const TELETEX_STRING: u8 = 0x14;
+    pub(crate) const IA5_STRING: u8 = 0x16;
+    pub(crate) const UTC_TIME: u8 = 0x17;
+    pub(crate) const GENERALIZED_TIME: u8 = 0x18;
+    pub(crate) const VISIBLE_STRING: u8 = 0x1a;
+    pub(crate) const GENERAL_STRING: u8 = 0x1b;
+    pub(crate) const UNIVERSAL_STRING: u8 = 0x1c;
+    pub(crate) const BMP_STRING: u8 = 0x1e;
+    pub(crate) const SEQUENCE: u8 = 0x30;
+    pub(crate) const SET: u8 = 0x31;
+
+    /// `[n]` IMPLICIT, primitive.
+    pub(crate) const fn context(n: u8) -> u8 {
+        0x80 | n
+    }
+
+    /// `[n]`, constructed (EXPLICIT, or IMPLICIT over a constructed type).
+    pub(crate) const fn context_constructed(n: u8) -> u8 {
+        0xa0 | n
+    }
+
+    /// TBSCertificate `version [0] EXPLICIT`.
+    pub(crate) const VERSION: u8 = context_constructed(0);
+    /// TBSCertificate `issuerUniqueID [1] IMPLICIT`.
+    pub(crate) const ISSUER_UID: u8 = context(1);
+    /// TBSCertificate `subjectUniqueID [2] IMPLICIT`.
+    pub(crate) const SUBJECT_UID: u8 = context(2);
+    /// TBSCertificate `extensions [3] EXPLICIT`.
+    pub(crate) const EXTENSIONS: u8 = context_constructed(3);
+
+    /// GeneralName choices (RFC 5280 4.2.1.6).
+    pub(crate) mod general_name {
+        use super::{context, context_constructed};
+        pub(crate) const OTHER_NAME: u8 = context_constructed(0);
+        pub(crate) const RFC822: u8 = context(1);
+        pub(crate) const DNS: u8 = context(2);
+        pub(crate) const DIRECTORY: u8 = context_constructed(4);
+        pub(crate) const URI: u8 = context(6);
+        pub(crate) const IP: u8 = context(7);
+        pub(crate) const REGISTERED_ID: u8 = context(8);
+        /// `OtherName.value [0] EXPLICIT`.
+        pub(crate) const OTHER_NAME_VALUE: u8 = context_constructed(0);
+    }
+}
+
+/// The universal-class identifier octets accepted: the primitive types
+/// X.509 uses (every string type X.520 allows among them), and only
+/// SEQUENCE and SET constructed.
 const UNIVERSAL: u64 = {
-    let tags: [u8; 22] = [
+    let tags: [u8; 24] = [
         0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x09, 0x0a, 0x0c, 0x0d, 0x12, 0x13, 0x14, 0x15, 0x16,
-        0x17, 0x18, 0x1a, 0x1b, 0x1e, 0x30, 0x31,
+        0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1e, 0x30, 0x31,
     ];
     let mut mask = 0u64;
     let mut i = 0;
@@ -68,8 +295,8 @@ const UNIVERSAL: u64 = {
     mask
 };
 
-/// Whether an identifier octet may start a TLV: a universal type `der`
-/// knows, or an application, context-specific or private tag in the
+/// Whether an identifier octet may start a TLV: a universal type above,
+/// or an application, context-specific or private tag in the
 /// low-tag-number form (tag numbers of 31 and more appear nowhere in X.509).
 const fn tag_allowed(tag: u8) -> bool {
     if tag < 0x40 {
@@ -80,26 +307,59 @@ const fn tag_allowed(tag: u8) -> bool {
 }
 
 /// A DER reader over a byte slice: every method consumes whole TLVs.
+/// `pos` is the offset of `rest` in the outermost input, for errors.
 #[derive(Clone, Copy)]
 pub(crate) struct Der<'a> {
     rest: &'a [u8],
+    pos: usize,
 }
 
-/// One TLV: identifier octet, contents, and the whole encoding.
+/// One TLV: identifier octet, contents, the whole encoding, and where the
+/// contents start in the outermost input.
 #[derive(Clone, Copy)]
 pub(crate) struct Tlv<'a> {
     pub(crate) tag: u8,
     pub(crate) value: &'a [u8],
     pub(crate) der: &'a [u8],
+    pub(crate) value_pos: usize,
+}
+
+impl<'a> Tlv<'a> {
+    /// A reader over the contents.
+    pub(crate) const fn contents(&self) -> Der<'a> {
+        Der {
+            rest: self.value,
+            pos: self.value_pos,
+        }
+    }
+
+    const fn fail(&self, kind: DerErrorKind) -> Fail {
+        Fail {
+            kind,
+            offset: self.value_pos,
+            field: None,
+        }
+    }
 }
 
 impl<'a> Der<'a> {
     pub(crate) const fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        Self {
+            rest: bytes,
+            pos: 0,
+        }
     }
 
     pub(crate) const fn is_empty(&self) -> bool {
         self.rest.is_empty()
+    }
+
+    const fn fail(&self, kind: DerErrorKind) -> Fail {
+        Fail {
+            kind,
+            offset: self.pos,
+            field: None,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -108,12 +368,13 @@ impl<'a> Der<'a> {
 
     /// Reads one TLV with DER's framing rules.
     pub(crate) fn tlv(&mut self) -> Result<Tlv<'a>> {
+        let framing = self.fail(DerErrorKind::Framing);
         let all = self.rest;
-        let (&tag, rest) = all.split_first().ok_or(Malformed)?;
+        let (&tag, rest) = all.split_first().ok_or(framing)?;
         if !tag_allowed(tag) {
-            return Err(Malformed);
+            return Err(framing);
         }
-        let (&first, mut rest) = rest.split_first().ok_or(Malformed)?;
+        let (&first, mut rest) = rest.split_first().ok_or(framing)?;
         let len = if first < 0x80 {
             usize::from(first)
         } else {
@@ -121,48 +382,75 @@ impl<'a> Der<'a> {
             // when the short form cannot say it (0x80, indefinite, is BER).
             let n = usize::from(first & 0x7f);
             if !(1..=4).contains(&n) || rest.len() < n {
-                return Err(Malformed);
+                return Err(framing);
             }
             let (octets, after) = rest.split_at(n);
             if octets[0] == 0 {
-                return Err(Malformed);
+                return Err(framing);
             }
             let len = octets
                 .iter()
                 .fold(0usize, |acc, &b| acc << 8 | usize::from(b));
             if len < 0x80 {
-                return Err(Malformed);
+                return Err(framing);
             }
             rest = after;
             len
         };
         if rest.len() < len {
-            return Err(Malformed);
+            return Err(framing);
         }
         let (value, after) = rest.split_at(len);
         let header = all.len() - rest.len();
+        let value_pos = self.pos + header;
         self.rest = after;
+        self.pos = value_pos + len;
         Ok(Tlv {
             tag,
             value,
             der: &all[..header + len],
+            value_pos,
         })
     }
 
-    /// Reads a TLV that must carry `tag`; returns its contents.
-    pub(crate) fn expect(&mut self, tag: u8) -> Result<&'a [u8]> {
+    /// Reads a TLV that must carry `tag`.
+    pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>> {
+        let at = self.fail(DerErrorKind::UnexpectedTag);
         let t = self.tlv()?;
-        if t.tag == tag {
-            Ok(t.value)
-        } else {
-            Err(Malformed)
-        }
+        if t.tag == tag { Ok(t) } else { Err(at) }
     }
 
     /// Reads a TLV only when the next one carries `tag`.
-    fn optional(&mut self, tag: u8) -> Result<Option<&'a [u8]>> {
+    fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
         if self.peek() == Some(tag) {
             self.expect(tag).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Reads a TLV that must carry `tag` and hands a reader over its
+    /// contents to `f`; fails when `f` leaves anything unread.
+    pub(crate) fn nested<T>(
+        &mut self,
+        tag: u8,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let t = self.expect(tag)?;
+        let mut inner = t.contents();
+        let out = f(&mut inner)?;
+        inner.finish()?;
+        Ok(out)
+    }
+
+    /// [`nested`](Self::nested) when the next TLV carries `tag`.
+    fn optional_nested<T>(
+        &mut self,
+        tag: u8,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if self.peek() == Some(tag) {
+            self.nested(tag, f).map(Some)
         } else {
             Ok(None)
         }
@@ -173,67 +461,93 @@ impl<'a> Der<'a> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(Malformed)
+            Err(self.fail(DerErrorKind::TrailingData))
         }
+    }
+
+    /// Reads a whole input that must be exactly one TLV carrying `tag`.
+    pub(crate) fn read_all<T>(
+        bytes: &'a [u8],
+        tag: u8,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let mut d = Self::new(bytes);
+        let out = d.nested(tag, f)?;
+        d.finish()?;
+        Ok(out)
     }
 }
 
 /// INTEGER contents in DER: at least one byte, no redundant sign byte.
-fn canonical_integer(v: &[u8]) -> Result<&[u8]> {
-    match v {
-        [] => Err(Malformed),
-        [0x00, next, ..] if *next < 0x80 => Err(Malformed),
-        [0xff, next, ..] if *next >= 0x80 => Err(Malformed),
-        _ => Ok(v),
+fn canonical_integer<'a>(t: &Tlv<'a>) -> Result<&'a [u8]> {
+    match t.value {
+        [] => Err(t.fail(DerErrorKind::NotCanonical)),
+        [0x00, next, ..] if *next < 0x80 => Err(t.fail(DerErrorKind::NotCanonical)),
+        [0xff, next, ..] if *next >= 0x80 => Err(t.fail(DerErrorKind::NotCanonical)),
+        v => Ok(v),
     }
 }
 
 /// BIT STRING contents: the unused-bit count (0..=7, 0 when empty) and the
 /// bytes, whose unused bits must be zero in DER.
-fn bit_string(v: &[u8]) -> Result<&[u8]> {
-    let (&unused, bits) = v.split_first().ok_or(Malformed)?;
+fn bit_string<'a>(t: &Tlv<'a>) -> Result<&'a [u8]> {
+    let bad = t.fail(DerErrorKind::NotCanonical);
+    let (&unused, bits) = t.value.split_first().ok_or(bad)?;
     let last_ok = bits
         .last()
         .is_none_or(|b| b & ((1u8 << unused.min(7)) - 1) == 0);
     if unused > 7 || (bits.is_empty() && unused != 0) || !last_ok {
-        return Err(Malformed);
+        return Err(bad);
     }
     Ok(bits)
 }
 
-pub(crate) fn oid(v: &[u8]) -> Result<ObjectIdentifier> {
-    ObjectIdentifier::from_bytes(v).map_err(|_| Malformed)
+/// An OID's contents, checked canonical (X.690 8.19.2) and borrowed.
+fn oid_bytes<'a>(d: &mut Der<'a>) -> Result<&'a [u8]> {
+    let t = d.expect(tag::OID)?;
+    if oid::is_canonical(t.value) {
+        Ok(t.value)
+    } else {
+        Err(t.fail(DerErrorKind::BadOid))
+    }
+}
+
+fn read_oid(d: &mut Der<'_>) -> Result<Oid> {
+    let t = d.expect(tag::OID)?;
+    Oid::from_der(t.value).ok_or(t.fail(DerErrorKind::BadOid))
 }
 
 /// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
 /// Returns the OID and the parameters' whole TLV.
-fn algorithm<'a>(d: &mut Der<'a>) -> Result<(ObjectIdentifier, Option<Tlv<'a>>)> {
-    let mut a = Der::new(d.expect(SEQUENCE)?);
-    let id = oid(a.expect(OID)?)?;
-    let params = if a.is_empty() { None } else { Some(a.tlv()?) };
-    a.finish()?;
-    Ok((id, params))
+fn algorithm<'a>(d: &mut Der<'a>) -> Result<(Oid, Option<Tlv<'a>>)> {
+    d.nested(tag::SEQUENCE, |a| {
+        let id = read_oid(a)?;
+        let params = if a.is_empty() { None } else { Some(a.tlv()?) };
+        Ok((id, params))
+    })
 }
 
 fn time(d: &mut Der<'_>) -> Result<u64> {
+    let bad = d.fail(DerErrorKind::BadTime);
     let t = d.tlv()?;
-    if t.tag != UTC_TIME && t.tag != GENERALIZED_TIME {
-        return Err(Malformed);
+    if t.tag != tag::UTC_TIME && t.tag != tag::GENERALIZED_TIME {
+        return Err(bad);
     }
-    let time = Time::from_der(t.der).map_err(|_| Malformed)?;
+    let time = Time::from_der(t.der).map_err(|_| bad)?;
     Ok(time.to_unix_duration().as_secs())
 }
 
 /// A `Name` (`SEQUENCE OF SET OF SEQUENCE { OID, ANY }`): its contents,
-/// whose structure is checked as they are walked ([`NameRef::try_for_each`]).
+/// whose structure is checked as they are walked ([`NameRef::walk`]).
 #[derive(Clone, Copy)]
 pub(crate) struct NameRef<'a> {
-    content: &'a [u8],
+    content: Der<'a>,
 }
 
-/// One attribute of a name: type and value (identifier octet and contents).
+/// One attribute of a name: type (canonical OID contents) and value
+/// (identifier octet, contents and whole TLV).
 pub(crate) struct Attribute<'a> {
-    pub(crate) oid: ObjectIdentifier,
+    pub(crate) oid: &'a [u8],
     pub(crate) tag: u8,
     pub(crate) value: &'a [u8],
     pub(crate) der: &'a [u8],
@@ -242,59 +556,74 @@ pub(crate) struct Attribute<'a> {
 impl<'a> NameRef<'a> {
     fn read(d: &mut Der<'a>) -> Result<Self> {
         Ok(Self {
-            content: d.expect(SEQUENCE)?,
+            content: d.expect(tag::SEQUENCE)?.contents(),
         })
     }
 
-    /// Reads the name into its owned form, checking it on the way: one walk.
-    fn to_owned_name(self) -> Result<DistinguishedName> {
-        DistinguishedName::from_cert(&self).ok_or(Malformed)
+    /// The name's contents as encoded: what rustls-webpki compares.
+    pub(crate) const fn bytes(&self) -> &'a [u8] {
+        self.content.rest
     }
 
-    /// Calls `f(rdn_index, attribute)` for each attribute, in encoded order.
-    pub(crate) fn try_for_each(
+    /// Calls `f(rdn_index, attribute)` for each attribute, in encoded
+    /// order, refusing more than `max` attributes.
+    pub(crate) fn walk(
         &self,
+        max: usize,
         mut f: impl FnMut(usize, Attribute<'a>) -> Result<()>,
     ) -> Result<()> {
-        let mut sets = Der::new(self.content);
+        let mut sets = self.content;
         let mut i = 0;
+        let mut count = 0;
         while !sets.is_empty() {
-            let mut avas = Der::new(sets.expect(SET)?);
-            // RelativeDistinguishedName ::= SET SIZE (1..MAX) OF ...
-            if avas.is_empty() {
-                return Err(Malformed);
-            }
-            while !avas.is_empty() {
-                let mut ava = Der::new(avas.expect(SEQUENCE)?);
-                let id = oid(ava.expect(OID)?)?;
-                let value = ava.tlv()?;
-                ava.finish()?;
-                f(
-                    i,
-                    Attribute {
-                        oid: id,
-                        tag: value.tag,
-                        value: value.value,
-                        der: value.der,
-                    },
-                )?;
-            }
+            let empty = sets.fail(DerErrorKind::EmptyList);
+            sets.nested(tag::SET, |avas| {
+                // RelativeDistinguishedName ::= SET SIZE (1..MAX) OF ...
+                if avas.is_empty() {
+                    return Err(empty);
+                }
+                while !avas.is_empty() {
+                    count += 1;
+                    if count > max {
+                        return Err(avas.fail(DerErrorKind::TooManyNameAttributes));
+                    }
+                    let attribute = avas.nested(tag::SEQUENCE, |ava| {
+                        let oid = oid_bytes(ava)?;
+                        let value = ava.tlv()?;
+                        Ok(Attribute {
+                            oid,
+                            tag: value.tag,
+                            value: value.value,
+                            der: value.der,
+                        })
+                    })?;
+                    f(i, attribute)?;
+                }
+                Ok(())
+            })?;
             i += 1;
         }
         Ok(())
     }
+
+    /// Checks the structure without keeping anything.
+    pub(crate) fn check(&self, max: usize) -> Result<()> {
+        self.walk(max, |_, _| Ok(()))
+    }
 }
 
-/// The fields of a certificate that [`CertIdentity`](crate::CertIdentity) keeps.
+/// The fields of a certificate that [`CertIdentity`](crate::CertIdentity)
+/// and chain selection read. Names are borrowed and walked by the caller
+/// ([`NameRef::walk`]).
 pub(crate) struct CertView<'a> {
     pub(crate) serial: &'a [u8],
-    pub(crate) issuer: DistinguishedName,
-    pub(crate) subject: DistinguishedName,
-    /// Subject and issuer are the same encoded name.
-    pub(crate) self_issued: bool,
+    pub(crate) issuer: NameRef<'a>,
+    pub(crate) subject: NameRef<'a>,
     pub(crate) not_before: u64,
     pub(crate) not_after: u64,
-    pub(crate) key_algorithm: ObjectIdentifier,
+    /// `SubjectPublicKeyInfo` contents.
+    pub(crate) spki: &'a [u8],
+    pub(crate) key_algorithm: Oid,
     /// The whole TLV of the key algorithm's parameters, when present.
     pub(crate) key_parameters: Option<Tlv<'a>>,
     pub(crate) key: &'a [u8],
@@ -305,79 +634,89 @@ pub(crate) struct CertView<'a> {
 #[derive(Default)]
 pub(crate) struct KeptExtensions<'a> {
     /// subjectAltName, read with [`general_names`].
-    pub(crate) subject_alt_name: Option<&'a [u8]>,
+    pub(crate) subject_alt_name: Option<Tlv<'a>>,
     /// extKeyUsage, read with [`key_purposes`].
-    pub(crate) ext_key_usage: Option<&'a [u8]>,
+    pub(crate) ext_key_usage: Option<Tlv<'a>>,
 }
 
-const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const SUBJECT_ALT_NAME: &[u8] = const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME.as_bytes();
+const EXT_KEY_USAGE: &[u8] = const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE.as_bytes();
 
 impl<'a> CertView<'a> {
     /// Reads exactly one certificate from `der`.
-    pub(crate) fn parse(der: &'a [u8]) -> Result<Self> {
-        let mut outer = Der::new(der);
-        let mut cert = Der::new(outer.expect(SEQUENCE)?);
-        outer.finish()?;
-        let view = Self::tbs(&mut Der::new(cert.expect(SEQUENCE)?))?;
-        algorithm(&mut cert)?;
-        bit_string(cert.expect(BIT_STRING)?)?;
-        cert.finish()?;
-        Ok(view)
+    pub(crate) fn parse(der: &'a [u8], limits: &Limits) -> Result<Self> {
+        Der::read_all(der, tag::SEQUENCE, |cert| {
+            let view = cert.nested(tag::SEQUENCE, |tbs| Self::tbs(tbs, limits))?;
+            within(DerField::SignatureAlgorithm, algorithm(cert))?;
+            within(
+                DerField::SignatureValue,
+                cert.expect(tag::BIT_STRING).and_then(|t| bit_string(&t)),
+            )?;
+            Ok(view)
+        })
     }
 
-    fn tbs(d: &mut Der<'a>) -> Result<Self> {
-        if let Some(v) = d.optional(CTX0_CONSTRUCTED)? {
-            // version [0] EXPLICIT INTEGER { v1(0), v2(1), v3(2) }
-            let mut v = Der::new(v);
-            let version = v.expect(INTEGER)?;
-            v.finish()?;
-            if !matches!(version, [0..=2]) {
-                return Err(Malformed);
-            }
-        }
-        let serial = canonical_integer(d.expect(INTEGER)?)?;
-        // RFC 5280 allows 20 octets; like x509-cert, one more for a sign byte.
-        if serial.len() > 21 {
-            return Err(Malformed);
-        }
-        algorithm(d)?;
-        let issuer = NameRef::read(d)?;
-        let mut validity = Der::new(d.expect(SEQUENCE)?);
-        let not_before = time(&mut validity)?;
-        let not_after = time(&mut validity)?;
-        validity.finish()?;
-        let subject = NameRef::read(d)?;
-        let self_issued = subject.content == issuer.content;
-        let (issuer, subject) = (issuer.to_owned_name()?, subject.to_owned_name()?);
-        let mut spki = Der::new(d.expect(SEQUENCE)?);
-        let (key_algorithm, key_parameters) = algorithm(&mut spki)?;
-        let key = bit_string(spki.expect(BIT_STRING)?)?;
-        spki.finish()?;
-        if let Some(v) = d.optional(CTX1)? {
-            bit_string(v)?;
-        }
-        if let Some(v) = d.optional(CTX2)? {
-            bit_string(v)?;
-        }
-        let extensions = match d.optional(CTX3_CONSTRUCTED)? {
-            Some(v) => {
-                let mut v = Der::new(v);
-                let list = v.expect(SEQUENCE)?;
-                v.finish()?;
-                list
-            }
-            None => &[],
-        };
-        d.finish()?;
-        let extensions = extensions_kept(extensions)?;
+    fn tbs(d: &mut Der<'a>, limits: &Limits) -> Result<Self> {
+        within(
+            DerField::Version,
+            d.optional_nested(tag::VERSION, |v| {
+                // version [0] EXPLICIT INTEGER { v1(0), v2(1), v3(2) }
+                let t = v.expect(tag::INTEGER)?;
+                if matches!(t.value, [0..=2]) {
+                    Ok(())
+                } else {
+                    Err(t.fail(DerErrorKind::UnsupportedVersion))
+                }
+            }),
+        )?;
+        let serial = within(DerField::SerialNumber, {
+            d.expect(tag::INTEGER).and_then(|t| {
+                let serial = canonical_integer(&t)?;
+                // RFC 5280 allows 20 octets; like x509-cert, one more for a sign byte.
+                if serial.len() > 21 {
+                    return Err(t.fail(DerErrorKind::SerialTooLong));
+                }
+                Ok(serial)
+            })
+        })?;
+        within(DerField::SignatureAlgorithm, algorithm(d))?;
+        let issuer = within(DerField::Issuer, NameRef::read(d))?;
+        let (not_before, not_after) = within(
+            DerField::Validity,
+            d.nested(tag::SEQUENCE, |v| Ok((time(v)?, time(v)?))),
+        )?;
+        let subject = within(DerField::Subject, NameRef::read(d))?;
+        let spki_tlv = within(DerField::SubjectPublicKeyInfo, d.expect(tag::SEQUENCE))?;
+        let (key_algorithm, key_parameters, key) = within(DerField::SubjectPublicKeyInfo, {
+            let mut spki = spki_tlv.contents();
+            (|| {
+                let (alg, params) = algorithm(&mut spki)?;
+                let key = bit_string(&spki.expect(tag::BIT_STRING)?)?;
+                spki.finish().map(|()| (alg, params, key))
+            })()
+        })?;
+        within(
+            DerField::UniqueIdentifier,
+            [tag::ISSUER_UID, tag::SUBJECT_UID]
+                .into_iter()
+                .try_for_each(|t| d.optional(t)?.map_or(Ok(()), |v| bit_string(&v).map(drop))),
+        )?;
+        let extensions = within(
+            DerField::Extensions,
+            d.optional_nested(tag::EXTENSIONS, |v| {
+                v.nested(tag::SEQUENCE, |list| {
+                    extensions_kept(list, limits.extensions())
+                })
+            }),
+        )?
+        .unwrap_or_default();
         Ok(Self {
             serial,
             issuer,
             subject,
-            self_issued,
             not_before,
             not_after,
+            spki: spki_tlv.value,
             key_algorithm,
             key_parameters,
             key,
@@ -388,32 +727,41 @@ impl<'a> CertView<'a> {
 
 /// Checks every extension of `Extensions ::= SEQUENCE OF Extension` (each
 /// `SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }`, none
-/// twice) and returns the values of subjectAltName and extKeyUsage.
-fn extensions_kept(list: &[u8]) -> Result<KeptExtensions<'_>> {
+/// twice, at most `max`) and returns the values of subjectAltName and
+/// extKeyUsage. The duplicate check sorts the OIDs: O(n log n).
+fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<'a>> {
     let mut kept = KeptExtensions::default();
-    // RFC 5280 4.2: no extension may appear twice (a second SAN list
-    // would otherwise be read by some parsers and not others).
-    let mut seen: Vec<ObjectIdentifier> = Vec::new();
-    let mut list = Der::new(list);
+    let mut seen: Vec<(&[u8], usize)> = Vec::new();
     while !list.is_empty() {
-        let mut ext = Der::new(list.expect(SEQUENCE)?);
-        let id = oid(ext.expect(OID)?)?;
-        if let Some(critical) = ext.optional(BOOLEAN)?
-            && !matches!(critical, [0x00] | [0xff])
-        {
-            return Err(Malformed);
+        if seen.len() == max {
+            return Err(list.fail(DerErrorKind::TooManyExtensions));
         }
-        let value = ext.expect(OCTET_STRING)?;
-        ext.finish()?;
-        if seen.contains(&id) {
-            return Err(Malformed);
-        }
-        seen.push(id);
+        let at = list.pos;
+        let (id, value) = list.nested(tag::SEQUENCE, |ext| {
+            let id = oid_bytes(ext)?;
+            if let Some(critical) = ext.optional(tag::BOOLEAN)?
+                && !matches!(critical.value, [0x00] | [0xff])
+            {
+                return Err(critical.fail(DerErrorKind::NotCanonical));
+            }
+            Ok((id, ext.expect(tag::OCTET_STRING)?))
+        })?;
+        seen.push((id, at));
         if id == SUBJECT_ALT_NAME {
             kept.subject_alt_name = Some(value);
         } else if id == EXT_KEY_USAGE {
             kept.ext_key_usage = Some(value);
         }
+    }
+    // RFC 5280 4.2: no extension may appear twice (a second SAN list
+    // would otherwise be read by some parsers and not others).
+    seen.sort_unstable();
+    if let Some(w) = seen.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Fail {
+            kind: DerErrorKind::DuplicateExtension,
+            offset: w[1].1,
+            field: None,
+        });
     }
     Ok(kept)
 }
@@ -427,79 +775,94 @@ pub(crate) enum GeneralName<'a> {
     Ip(&'a [u8]),
 }
 
-fn ia5(v: &[u8]) -> Result<&str> {
-    if v.is_ascii() {
-        core::str::from_utf8(v).map_err(|_| Malformed)
+fn ia5<'a>(t: &Tlv<'a>) -> Result<&'a str> {
+    if t.value.is_ascii() {
+        core::str::from_utf8(t.value).map_err(|_| t.fail(DerErrorKind::BadString))
     } else {
-        Err(Malformed)
+        Err(t.fail(DerErrorKind::BadString))
     }
 }
 
 /// Calls `f` for each name of a `subjectAltName` extension value
 /// (`GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName`). The kinds
 /// x509-cert does not decode (x400Address, ediPartyName) are refused.
-pub(crate) fn general_names<'a>(value: &'a [u8], mut f: impl FnMut(GeneralName<'a>)) -> Result<()> {
-    let mut outer = Der::new(value);
-    let mut names = Der::new(outer.expect(SEQUENCE)?);
-    outer.finish()?;
-    if names.is_empty() {
-        return Err(Malformed);
-    }
-    while !names.is_empty() {
-        let t = names.tlv()?;
-        match t.tag {
-            // otherName [0] { type-id OID, value [0] EXPLICIT ANY }
-            0xa0 => {
-                let mut o = Der::new(t.value);
-                oid(o.expect(OID)?)?;
-                let mut v = Der::new(o.expect(0xa0)?);
-                v.tlv()?;
-                v.finish()?;
-                o.finish()?;
+pub(crate) fn general_names<'a>(
+    value: &Tlv<'a>,
+    limits: &Limits,
+    mut f: impl FnMut(GeneralName<'a>),
+) -> Result<()> {
+    use tag::general_name as gn;
+    within(
+        DerField::SubjectAltName,
+        read_list(value, |names| {
+            let t = names.tlv()?;
+            match t.tag {
+                // otherName [0] { type-id OID, value [0] EXPLICIT ANY }
+                gn::OTHER_NAME => {
+                    let mut o = t.contents();
+                    oid_bytes(&mut o)?;
+                    o.nested(gn::OTHER_NAME_VALUE, |v| v.tlv().map(drop))?;
+                    o.finish()?;
+                }
+                gn::RFC822 => f(GeneralName::Email(ia5(&t)?)),
+                gn::DNS => f(GeneralName::Dns(ia5(&t)?)),
+                // directoryName [4] EXPLICIT Name
+                gn::DIRECTORY => {
+                    let mut n = t.contents();
+                    NameRef::read(&mut n)?.check(limits.name_attributes())?;
+                    n.finish()?;
+                }
+                gn::URI => f(GeneralName::Uri(ia5(&t)?)),
+                gn::IP => f(GeneralName::Ip(t.value)),
+                gn::REGISTERED_ID => {
+                    if !oid::is_canonical(t.value) {
+                        return Err(t.fail(DerErrorKind::BadOid));
+                    }
+                }
+                _ => return Err(t.fail(DerErrorKind::UnsupportedGeneralName)),
             }
-            0x81 => f(GeneralName::Email(ia5(t.value)?)),
-            0x82 => f(GeneralName::Dns(ia5(t.value)?)),
-            // directoryName [4] EXPLICIT Name
-            0xa4 => {
-                let mut n = Der::new(t.value);
-                NameRef::read(&mut n)?.try_for_each(|_, _| Ok(()))?;
-                n.finish()?;
-            }
-            0x86 => f(GeneralName::Uri(ia5(t.value)?)),
-            0x87 => f(GeneralName::Ip(t.value)),
-            0x88 => {
-                oid(t.value)?;
-            }
-            _ => return Err(Malformed),
-        }
-    }
-    Ok(())
+            Ok(())
+        }),
+    )
 }
 
 /// Calls `f` for each purpose of an `extKeyUsage` extension value
 /// (`SEQUENCE SIZE (1..MAX) OF KeyPurposeId`).
-pub(crate) fn key_purposes(value: &[u8], mut f: impl FnMut(ObjectIdentifier)) -> Result<()> {
-    let mut outer = Der::new(value);
-    let mut list = Der::new(outer.expect(SEQUENCE)?);
-    outer.finish()?;
-    if list.is_empty() {
-        return Err(Malformed);
-    }
-    while !list.is_empty() {
-        f(oid(list.expect(OID)?)?);
-    }
-    Ok(())
+pub(crate) fn key_purposes(value: &Tlv<'_>, mut f: impl FnMut(Oid)) -> Result<()> {
+    within(
+        DerField::ExtKeyUsage,
+        read_list(value, |list| {
+            f(read_oid(list)?);
+            Ok(())
+        }),
+    )
+}
+
+/// An extension value that is exactly one non-empty SEQUENCE; `item` reads
+/// one entry at a time.
+fn read_list<'a>(value: &Tlv<'a>, mut item: impl FnMut(&mut Der<'a>) -> Result<()>) -> Result<()> {
+    let mut outer = value.contents();
+    outer.nested(tag::SEQUENCE, |list| {
+        if list.is_empty() {
+            return Err(list.fail(DerErrorKind::EmptyList));
+        }
+        while !list.is_empty() {
+            item(list)?;
+        }
+        Ok(())
+    })?;
+    outer.finish()
 }
 
 /// The modulus size in bits of an RSA public key
 /// (`RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`).
 pub(crate) fn rsa_modulus_bits(key: &[u8]) -> Option<u32> {
-    let mut outer = Der::new(key);
-    let mut k = Der::new(outer.expect(SEQUENCE).ok()?);
-    outer.finish().ok()?;
-    let modulus = canonical_integer(k.expect(INTEGER).ok()?).ok()?;
-    canonical_integer(k.expect(INTEGER).ok()?).ok()?;
-    k.finish().ok()?;
+    let modulus = Der::read_all(key, tag::SEQUENCE, |k| {
+        let modulus = canonical_integer(&k.expect(tag::INTEGER)?)?;
+        canonical_integer(&k.expect(tag::INTEGER)?)?;
+        Ok(modulus)
+    })
+    .ok()?;
     let m = match modulus {
         [0, rest @ ..] => rest,
         m => m,
@@ -510,12 +873,24 @@ pub(crate) fn rsa_modulus_bits(key: &[u8]) -> Option<u32> {
         .checked_sub(first.leading_zeros())
 }
 
+/// An OID parameter (an EC curve), when `params` is one.
+pub(crate) fn oid_parameter(params: Option<Tlv<'_>>) -> Option<Oid> {
+    params
+        .filter(|p| p.tag == tag::OID)
+        .and_then(|p| Oid::from_der(p.value))
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn kind(r: Result<impl Sized>) -> Option<DerErrorKind> {
+        r.err().map(|e| e.kind)
+    }
+
     #[test]
-    fn lengths_must_be_minimal_and_definite() {
+    fn rule_lengths() {
         // short form
         assert!(Der::new(&[0x04, 0x01, 0xaa]).tlv().is_ok());
         // 0x81 0x05: long form for a length the short form can say
@@ -529,35 +904,91 @@ mod tests {
         // minimal long form
         let mut v = vec![0x04, 0x81, 0x80];
         v.extend([0u8; 0x80]);
-        assert_eq!(Der::new(&v).tlv().map(|t| t.value.len()), Ok(0x80));
+        assert_eq!(Der::new(&v).tlv().map(|t| t.value.len()).ok(), Some(0x80));
         // length past the end
-        assert!(Der::new(&[0x04, 0x05, 1]).tlv().is_err());
+        assert_eq!(
+            kind(Der::new(&[0x04, 0x05, 1]).tlv()),
+            Some(DerErrorKind::Framing)
+        );
         // five length octets
         assert!(Der::new(&[0x04, 0x85, 1, 0, 0, 0, 0]).tlv().is_err());
+    }
+
+    #[test]
+    fn rule_tags() {
         // high-tag-number form
         assert!(Der::new(&[0x1f, 0x81, 0x00, 0x00]).tlv().is_err());
         assert!(Der::new(&[0xbf, 0x81, 0x00, 0x00]).tlv().is_err());
         // reserved and unknown universal tags, constructed strings
-        for tag in [0x00, 0x07, 0x08, 0x0e, 0x1f, 0x20, 0x2c, 0x33, 0x3f] {
-            assert!(Der::new(&[tag, 0x00]).tlv().is_err(), "{tag:#x}");
+        for t in [0x00, 0x07, 0x08, 0x0e, 0x1f, 0x20, 0x2c, 0x33, 0x3f] {
+            assert!(Der::new(&[t, 0x00]).tlv().is_err(), "{t:#x}");
         }
-        for tag in [0x05, 0x0c, 0x13, 0x1e, 0x30, 0x31, 0x40, 0x80, 0xa3, 0xc0] {
-            assert!(Der::new(&[tag, 0x00]).tlv().is_ok(), "{tag:#x}");
+        // every X.520 string type, SEQUENCE, SET, context tags
+        for t in [
+            0x05, 0x0c, 0x13, 0x14, 0x1c, 0x1e, 0x19, 0x1b, 0x30, 0x31, 0x40, 0x80, 0xa3, 0xc0,
+        ] {
+            assert!(Der::new(&[t, 0x00]).tlv().is_ok(), "{t:#x}");
         }
     }
 
     #[test]
-    fn integers_booleans_and_bit_strings_are_canonical() {
-        assert!(canonical_integer(&[]).is_err());
-        assert!(canonical_integer(&[0x00, 0x7f]).is_err());
-        assert!(canonical_integer(&[0xff, 0x80]).is_err());
-        assert!(canonical_integer(&[0x00, 0x80]).is_ok());
-        assert!(canonical_integer(&[0x00]).is_ok());
-        assert!(bit_string(&[]).is_err());
-        assert!(bit_string(&[0]).is_ok());
-        assert!(bit_string(&[1]).is_err());
-        assert!(bit_string(&[8, 0]).is_err());
-        assert!(bit_string(&[3, 0b1111_1000]).is_ok());
-        assert!(bit_string(&[3, 0b1111_1100]).is_err());
+    fn rule_trailing_data() {
+        // A SEQUENCE holding an INTEGER and one stray byte.
+        let bytes = [0x30, 0x04, 0x02, 0x01, 0x05, 0x00];
+        let r = Der::read_all(&bytes, tag::SEQUENCE, |s| s.expect(tag::INTEGER).map(drop));
+        assert_eq!(
+            r.err().map(|e| (e.kind, e.offset)),
+            Some((DerErrorKind::TrailingData, 5))
+        );
+        // After the outer TLV.
+        let r = Der::read_all(&[0x30, 0x00, 0x00], tag::SEQUENCE, |_| Ok(()));
+        assert_eq!(kind(r), Some(DerErrorKind::TrailingData));
+    }
+
+    fn tlv(bytes: &[u8]) -> Tlv<'_> {
+        Der::new(bytes).tlv().unwrap()
+    }
+
+    #[test]
+    fn rule_canonical_values() {
+        let int = |v: &[u8]| {
+            let mut b = vec![0x02, v.len() as u8];
+            b.extend(v);
+            canonical_integer(&tlv(&b)).is_ok()
+        };
+        assert!(!int(&[]));
+        assert!(!int(&[0x00, 0x7f]));
+        assert!(!int(&[0xff, 0x80]));
+        assert!(int(&[0x00, 0x80]));
+        assert!(int(&[0x00]));
+        let bits = |v: &[u8]| {
+            let mut b = vec![0x03, v.len() as u8];
+            b.extend(v);
+            bit_string(&tlv(&b)).is_ok()
+        };
+        assert!(!bits(&[]));
+        assert!(bits(&[0]));
+        assert!(!bits(&[1]));
+        assert!(!bits(&[8, 0]));
+        assert!(bits(&[3, 0b1111_1000]));
+        assert!(!bits(&[3, 0b1111_1100]));
+    }
+
+    #[test]
+    fn rule_oids() {
+        let read = |v: &[u8]| {
+            let mut b = vec![0x06, v.len() as u8];
+            b.extend(v);
+            oid_bytes(&mut Der::new(&b)).map(<[u8]>::len)
+        };
+        assert_eq!(read(&[0x55, 0x04, 0x03]).ok(), Some(3));
+        // 2.25.<128-bit UUID>: one arc of 19 bytes
+        let mut uuid = vec![0x69];
+        uuid.extend([0x83; 18]);
+        uuid.push(0x7f);
+        assert!(read(&uuid).is_ok());
+        assert_eq!(kind(read(&[])), Some(DerErrorKind::BadOid));
+        assert_eq!(kind(read(&[0x55, 0x80, 0x03])), Some(DerErrorKind::BadOid));
+        assert_eq!(kind(read(&[0x55, 0x84])), Some(DerErrorKind::BadOid));
     }
 }

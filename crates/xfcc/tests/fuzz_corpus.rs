@@ -56,3 +56,8 @@ fn replays_roundtrip_corpus() {
 fn replays_verify_corpus() {
     assert!(replay("verify", targets::verify) >= 15);
 }
+
+#[test]
+fn replays_structured_decode_corpus() {
+    assert!(replay("decode_structured", targets::decode_structured) >= 4);
+}

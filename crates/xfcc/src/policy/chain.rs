@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use der::Decode;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, Error as WebpkiError, ExtendedKeyUsageValidator,
     KeyPurposeIdIter, KeyUsage, OwnedCertRevocationList, RevocationOptionsBuilder,
@@ -18,6 +18,8 @@ use webpki::{
 use super::rule::CompiledRule;
 use super::{AnchorSource, ConfigError};
 use crate::decode::ForwardedCert;
+use crate::parse::Limits;
+use crate::x509::CertView;
 
 /// Which certificates of the path are checked against the CRLs
 /// (webpki's `RevocationCheckDepth`).
@@ -68,6 +70,8 @@ pub struct Revocation {
 
 struct AnchorSet {
     anchors: Vec<TrustAnchor<'static>>,
+    /// Each anchor's subject name (contents), as webpki compares it.
+    subjects: Vec<Vec<u8>>,
     crls: Vec<CertRevocationList<'static>>,
     require_client_auth: bool,
 }
@@ -76,6 +80,9 @@ pub(crate) struct Chains {
     sets: BTreeMap<String, AnchorSet>,
     max_intermediates: usize,
     revocation: Revocation,
+    /// Recently failed chains: (detail, remembered until), by
+    /// [`failure_key`].
+    failures: quick_cache::sync::Cache<[u8; 32], (&'static str, SystemTime)>,
 }
 
 impl fmt::Debug for Chains {
@@ -144,10 +151,15 @@ pub(crate) fn build(
         if sets.contains_key(&name) {
             return Err(err("defined twice".to_owned()));
         }
+        let subjects = anchors
+            .iter()
+            .map(|a| a.subject.as_ref().to_vec())
+            .collect();
         sets.insert(
             name,
             AnchorSet {
                 anchors,
+                subjects,
                 crls,
                 require_client_auth: src.require_client_auth,
             },
@@ -167,7 +179,47 @@ pub(crate) fn build(
         sets,
         max_intermediates,
         revocation,
+        failures: quick_cache::sync::Cache::new(FAILURE_CAPACITY),
     })
+}
+
+/// Most path-building steps (a candidate issuer tried) that one
+/// verification may cost; a header whose names allow more is refused as
+/// `ambiguous_chain` before rustls-webpki runs.
+pub(crate) const MAX_SEARCH_STEPS: usize = 32;
+/// Most trust-anchor signature checks one verification may cost (each a
+/// signature verification with an anchor's key).
+pub(crate) const MAX_ANCHOR_CHECKS: usize = 4;
+/// rustls-webpki's own limit on intermediates in a path.
+const WEBPKI_MAX_DEPTH: usize = 6;
+/// How long a failed chain is remembered.
+pub(crate) const FAILURE_TTL: Duration = Duration::from_secs(30);
+/// How many failed chains are remembered.
+const FAILURE_CAPACITY: usize = 1024;
+
+/// What chain selection reads of a certificate, through the crate's own
+/// DER reader (so every date on a path comes from the same reader).
+struct Node<'a> {
+    der: &'a [u8],
+    subject: &'a [u8],
+    issuer: &'a [u8],
+    spki: &'a [u8],
+    not_after: u64,
+}
+
+impl<'a> Node<'a> {
+    fn read(der: &'a [u8], limits: &Limits) -> Option<Self> {
+        let v = CertView::parse(der, limits).ok()?;
+        v.subject.check(limits.name_attributes()).ok()?;
+        v.issuer.check(limits.name_attributes()).ok()?;
+        Some(Self {
+            der,
+            subject: v.subject.bytes(),
+            issuer: v.issuer.bytes(),
+            spki: v.spki,
+            not_after: v.not_after,
+        })
+    }
 }
 
 impl Chains {
@@ -175,27 +227,71 @@ impl Chains {
     /// `want_until`, the time until which the result may be reused (the
     /// earliest `notAfter` on the path), or `None` when it must not be
     /// reused (CRLs are in play, or nobody asked).
+    ///
+    /// The cost is bounded before rustls-webpki runs: the presented
+    /// intermediates are de-duplicated, those that cannot be on a path
+    /// from the leaf to an anchor (by subject and issuer names) are
+    /// dropped, at most `max_intermediates` are handed over, and the
+    /// search those names allow must fit [`MAX_SEARCH_STEPS`] and
+    /// [`MAX_ANCHOR_CHECKS`]. A failure is remembered for
+    /// [`FAILURE_TTL`], so a repeated attack costs one hash and a lookup.
     pub(crate) fn verify(
         &self,
-        set: &str,
+        set_name: &str,
         fc: &ForwardedCert,
         now: SystemTime,
         want_until: bool,
+        limits: &Limits,
     ) -> Result<Option<SystemTime>, &'static str> {
-        let set = self.sets.get(set).ok_or("unknown_anchor_set")?;
+        let set = self.sets.get(set_name).ok_or("unknown_anchor_set")?;
         // webpki applies its EKU check along the whole path, where a CA
         // without an EKU extension is fine ("required if present"); the leaf
         // itself must list clientAuth.
         if set.require_client_auth && !fc.leaf().has_client_auth_eku() {
             return Err("wrong_eku");
         }
+        let key = failure_key(set_name, fc);
+        if let Some((detail, until)) = self.failures.get(&key)
+            && now < until
+        {
+            return Err(detail);
+        }
+        let result = self.verify_uncached(set, fc, now, want_until, limits);
+        if let Err(detail) = result {
+            self.failures
+                .insert(key, (detail, now.checked_add(FAILURE_TTL).unwrap_or(now)));
+        }
+        result
+    }
+
+    fn verify_uncached(
+        &self,
+        set: &AnchorSet,
+        fc: &ForwardedCert,
+        now: SystemTime,
+        want_until: bool,
+        limits: &Limits,
+    ) -> Result<Option<SystemTime>, &'static str> {
         let leaf_der = CertificateDer::from(fc.leaf().der());
         let leaf = EndEntityCert::try_from(&leaf_der).map_err(|e| sub_reason(&e))?;
-        let intermediates: Vec<CertificateDer<'_>> = fc
-            .intermediates_der()
-            .iter()
-            .map(|d| CertificateDer::from(d.as_slice()))
-            .collect();
+        let leaf_node = Node::read(fc.leaf().der(), limits).ok_or("invalid_chain")?;
+        let nodes = select(&leaf_node, fc.intermediates_der(), &set.subjects, limits);
+        if nodes.len() > self.max_intermediates {
+            return Err("path_too_long");
+        }
+        let mut path = vec![(leaf_node.spki, leaf_node.subject)];
+        let mut cost = Cost::default();
+        if !search_cost(
+            leaf_node.issuer,
+            &mut path,
+            &nodes,
+            &set.subjects,
+            &mut cost,
+        ) {
+            return Err("ambiguous_chain");
+        }
+        let intermediates: Vec<CertificateDer<'_>> =
+            nodes.iter().map(|n| CertificateDer::from(n.der)).collect();
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let crl_refs: Vec<&CertRevocationList<'_>> = set.crls.iter().collect();
         let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
@@ -213,16 +309,19 @@ impl Chains {
             })
             .build()
         });
-        let until = Cell::new(fc.leaf().not_after());
+        let until = Cell::new(leaf_node.not_after);
         let max = self.max_intermediates;
         let check_path = |path: &webpki::VerifiedPath<'_>| {
             let mut n = 0;
             for cert in path.intermediate_certificates() {
                 n += 1;
-                // Only a cache needs to know how long the result holds.
-                if want_until && let Some(t) = not_after(cert.der().as_ref()) {
-                    until.set(until.get().min(t));
-                }
+                // Every path certificate is one of `nodes`, read by our reader.
+                let der = cert.der();
+                let date = nodes
+                    .iter()
+                    .find(|c| c.der == der.as_ref())
+                    .map(|c| c.not_after);
+                until.set(until.get().min(date.unwrap_or(0)));
             }
             if n > max {
                 return Err(WebpkiError::MaximumPathDepthExceeded);
@@ -252,19 +351,125 @@ impl Chains {
             )
         };
         result.map_err(|e| sub_reason(&e))?;
-        Ok((want_until && set.crls.is_empty()).then(|| until.get()))
+        let until = UNIX_EPOCH.checked_add(Duration::from_secs(until.get()));
+        Ok(until.filter(|_| want_until && set.crls.is_empty()))
     }
 }
 
-fn not_after(der: &[u8]) -> Option<SystemTime> {
-    let cert = x509_cert::Certificate::from_der(der).ok()?;
-    let secs = cert
-        .tbs_certificate()
-        .validity()
-        .not_after
-        .to_unix_duration()
-        .as_secs();
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+/// The exact leaf and chain (every presented certificate, in order) and
+/// the anchor set, hashed: what a remembered failure is found by.
+fn failure_key(set: &str, fc: &ForwardedCert) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [set.as_bytes(), fc.leaf().der()]
+        .into_iter()
+        .chain(fc.chain_der().iter().map(Vec::as_slice))
+    {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// The presented intermediates that can be on a path from the leaf to an
+/// anchor, by names alone: de-duplicated, read by our reader (one that
+/// does not read cannot be dated, and is dropped), reachable from the leaf
+/// through issuer-to-subject links and leading to an anchor's subject.
+/// O(n²) name comparisons for n presented certificates (n is bounded by
+/// [`Limits::max_chain`](crate::Limits::max_chain)).
+fn select<'a>(
+    leaf: &Node<'_>,
+    presented: &'a [Vec<u8>],
+    anchors: &[Vec<u8>],
+    limits: &Limits,
+) -> Vec<Node<'a>> {
+    let mut nodes: Vec<Node<'a>> = presented
+        .iter()
+        .filter_map(|d| Node::read(d, limits))
+        .collect();
+    nodes.sort_unstable_by(|a, b| a.der.cmp(b.der));
+    nodes.dedup_by(|a, b| a.der == b.der);
+    let n = nodes.len();
+    // Towards the leaf: issued (by name) the leaf or a reached node.
+    let mut from_leaf = vec![false; n];
+    let mut queue: Vec<usize> = (0..n)
+        .filter(|&i| nodes[i].subject == leaf.issuer)
+        .collect();
+    queue.iter().for_each(|&i| from_leaf[i] = true);
+    while let Some(j) = queue.pop() {
+        for i in 0..n {
+            if !from_leaf[i] && nodes[i].subject == nodes[j].issuer {
+                from_leaf[i] = true;
+                queue.push(i);
+            }
+        }
+    }
+    // Towards an anchor: issued by an anchor's name, or by a node that is.
+    let mut to_anchor = vec![false; n];
+    let mut queue: Vec<usize> = (0..n)
+        .filter(|&i| anchors.iter().any(|a| a.as_slice() == nodes[i].issuer))
+        .collect();
+    queue.iter().for_each(|&i| to_anchor[i] = true);
+    while let Some(j) = queue.pop() {
+        for i in 0..n {
+            if !to_anchor[i] && nodes[i].issuer == nodes[j].subject {
+                to_anchor[i] = true;
+                queue.push(i);
+            }
+        }
+    }
+    let mut i = 0;
+    nodes.retain(|_| {
+        let keep = from_leaf[i] && to_anchor[i];
+        i += 1;
+        keep
+    });
+    nodes
+}
+
+#[derive(Default)]
+struct Cost {
+    steps: usize,
+    anchor_checks: usize,
+}
+
+/// Walks the search rustls-webpki would make over `nodes` (the same
+/// name matching, loop rule and depth limit), counting its steps and
+/// anchor signature checks as if every path failed. False as soon as
+/// either passes its limit: the walk itself is bounded by the same limits.
+fn search_cost<'a>(
+    issuer: &[u8],
+    path: &mut Vec<(&'a [u8], &'a [u8])>,
+    nodes: &[Node<'a>],
+    anchors: &[Vec<u8>],
+    cost: &mut Cost,
+) -> bool {
+    cost.anchor_checks += anchors.iter().filter(|a| a.as_slice() == issuer).count();
+    if cost.anchor_checks > MAX_ANCHOR_CHECKS {
+        return false;
+    }
+    for c in nodes.iter().filter(|c| c.subject == issuer) {
+        if path
+            .iter()
+            .any(|&(spki, subject)| spki == c.spki && subject == c.subject)
+        {
+            continue;
+        }
+        cost.steps += 1;
+        if cost.steps > MAX_SEARCH_STEPS {
+            return false;
+        }
+        // `path` holds the leaf and the intermediates so far.
+        if path.len() > WEBPKI_MAX_DEPTH {
+            continue;
+        }
+        path.push((c.spki, c.subject));
+        let ok = search_cost(c.issuer, path, nodes, anchors, cost);
+        path.pop();
+        if !ok {
+            return false;
+        }
+    }
+    true
 }
 
 /// The stable sub-reason of a chain failure (`Rejection::detail`).

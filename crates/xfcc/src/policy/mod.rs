@@ -417,6 +417,7 @@ mod chains {
             _fc: &crate::ForwardedCert,
             _now: std::time::SystemTime,
             _want_until: bool,
+            _limits: &crate::Limits,
         ) -> Result<Option<std::time::SystemTime>, &'static str> {
             Err("chain_unavailable")
         }
@@ -732,16 +733,26 @@ impl Policy {
     ) -> Result<(usize, bool, Option<SystemTime>), Rejection> {
         let p = &*self.inner;
         let mut chain_failure = None;
+        // Each anchor set is verified at most once per header, however many
+        // rules name it.
+        let mut failed_sets: Vec<&str> = Vec::new();
         for (i, rule) in p.rules.iter().enumerate() {
             if !rule.matches(fc.leaf()) {
                 continue;
             }
-            match &rule.chain {
+            match rule.chain.as_deref() {
                 None => return Ok((i, false, Some(fc.leaf().not_after()))),
-                Some(set) => match p.chains.verify(set, fc, now, p.cache.is_some()) {
-                    Ok(until) => return Ok((i, true, until)),
-                    Err(detail) => chain_failure = chain_failure.or(Some(detail)),
-                },
+                Some(set) if failed_sets.contains(&set) => {}
+                Some(set) => {
+                    let limits = p.options.get_limits();
+                    match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
+                        Ok(until) => return Ok((i, true, until)),
+                        Err(detail) => {
+                            chain_failure = chain_failure.or(Some(detail));
+                            failed_sets.push(set);
+                        }
+                    }
+                }
             }
         }
         Err(match chain_failure {
