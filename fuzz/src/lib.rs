@@ -254,6 +254,9 @@ const CERTS: &[&[u8]] = &[
     include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-utf8.der"),
     include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-many-sans.der"),
     include_bytes!("../../crates/xfcc/tests/fixtures/certs/evil-uri.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-uuid-oids.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-universal.der"),
+    include_bytes!("../../crates/xfcc/tests/fixtures/certs/client-x520.der"),
 ];
 
 /// One change to one TLV of a fixture certificate.

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::HeaderName;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use xfcc::{LogLevel, Policy, PolicyHandle};
 
@@ -23,7 +22,6 @@ type Respond = Rc<dyn Fn(&XfccRejection) -> HttpResponse>;
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
-    header: HeaderName,
     log: LogLevel,
 }
 
@@ -71,15 +69,13 @@ impl std::fmt::Debug for Xfcc {
 
 impl Xfcc {
     /// Middleware for a policy, or for a [`PolicyHandle`] that can be
-    /// reloaded. Reads the policy's header name.
+    /// reloaded. Reads the headers the policy in force names, at each
+    /// request ([`Policy::header_name`], and `client-cert-chain` too for RFC
+    /// 9440), so a reload that changes them is followed.
     pub fn new(policy: impl Into<PolicyHandle>) -> Self {
-        let policy = policy.into();
-        let header = HeaderName::try_from(policy.current().header_name())
-            .unwrap_or(HeaderName::from_static("x-forwarded-client-cert"));
         Self {
             config: Arc::new(Config {
-                policy,
-                header,
+                policy: policy.into(),
                 log: LogLevel::default(),
             }),
             respond: None,
@@ -95,12 +91,6 @@ impl Xfcc {
     ) -> Self {
         self.respond = Some(Rc::new(f));
         self
-    }
-
-    /// Reads another header than the policy's.
-    #[must_use]
-    pub fn header_name(self, name: HeaderName) -> Self {
-        self.reconfigure(|c| c.header = name)
     }
 
     /// Level of the `tracing` event emitted for each rejection (reason code,
@@ -169,11 +159,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let values = req.headers().get_all(&self.config.header);
+        let headers = req.headers();
         let verdict = self
             .config
             .policy
-            .verify_header_values(values.map(|v| v.as_bytes()));
+            .verify_request(|name| headers.get_all(name).map(|v| v.as_bytes()));
         match verdict {
             Ok(cert) => {
                 {

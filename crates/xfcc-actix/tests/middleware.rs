@@ -157,13 +157,24 @@ async fn custom_rejection_response() {
     assert_eq!(test::read_body(res).await, "{\"title\":\"not_allowed\"}");
 }
 
+fn policy_on(header: &str, cn: &str) -> Policy {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Policy::builder()
+        .clock(move || at)
+        .header_name(header)
+        .allow(Rule::new("partner").subject_cn([cn]))
+        .build()
+        .unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../xfcc/tests/fixtures/certs/{name}"))
+}
+
 #[actix_web::test]
-async fn reloads_through_a_policy_handle_and_reads_a_custom_header() {
-    let handle = PolicyHandle::new(policy(Mode::Require, "nobody"));
-    let mw = Xfcc::new(handle.clone()).header_name(
-        actix_web::http::header::HeaderName::from_static("x-client-cert"),
-    );
-    let app = app!(mw);
+async fn follows_a_reload_that_changes_the_rules_or_the_header() {
+    let handle = PolicyHandle::new(policy_on("x-client-cert", "nobody"));
+    let app = app!(Xfcc::new(handle.clone()));
     let h = capture("rsa-chain");
     let call = |name: &'static str| {
         test::TestRequest::get()
@@ -171,25 +182,71 @@ async fn reloads_through_a_policy_handle_and_reads_a_custom_header() {
             .append_header((name, h.as_str()))
             .to_request()
     };
+    let status = |name| test::call_service(&app, call(name));
     assert_eq!(
-        test::call_service(&app, call("x-client-cert"))
-            .await
-            .status(),
+        status("x-client-cert").await.status(),
         StatusCode::FORBIDDEN
     );
-    handle.reload(policy(Mode::Require, "client-app.contoso.example"));
+    handle.reload(policy_on("x-client-cert", "client-app.contoso.example"));
+    assert_eq!(status("x-client-cert").await.status(), StatusCode::OK);
+    // Only the policy's header is read.
     assert_eq!(
-        test::call_service(&app, call("x-client-cert"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        test::call_service(&app, call("x-forwarded-client-cert"))
-            .await
-            .status(),
+        status("x-forwarded-client-cert").await.status(),
         StatusCode::FORBIDDEN
     );
+    // A reload that names another header is followed at once.
+    handle.reload(policy_on("x-ssl-client-cert", "client-app.contoso.example"));
+    assert_eq!(
+        status("x-client-cert").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status("x-ssl-client-cert").await.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn rfc9440_chain_header_reaches_chain_rules() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let policy = Policy::builder()
+        .clock(move || at)
+        .format(xfcc::Format::Rfc9440)
+        .chain(
+            "root",
+            std::fs::read(fixture("root.pem")).unwrap(),
+            vec![],
+            true,
+        )
+        .allow(
+            Rule::new("chained")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .chain("root"),
+        )
+        .build()
+        .unwrap();
+    let app = app!(Xfcc::new(policy));
+    let ident = |n: &str| {
+        xfcc::CertIdentity::from_der(std::fs::read(fixture(&format!("{n}.der"))).unwrap()).unwrap()
+    };
+    let cert = xfcc::Format::Rfc9440.render(&ident("client-rsa"), &[]);
+    let chain = xfcc::Format::render_rfc9440_chain(&[ident("inter")]);
+    let with_chain = test::TestRequest::get()
+        .uri("/whoami")
+        .append_header(("client-cert", cert.as_str()))
+        .append_header(("client-cert-chain", chain.as_str()))
+        .to_request();
+    let res = test::call_service(&app, with_chain).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        String::from_utf8(test::read_body(res).await.to_vec())
+            .unwrap()
+            .ends_with("via chained")
+    );
+    let leaf_only = test::TestRequest::get()
+        .uri("/whoami")
+        .append_header(("client-cert", cert.as_str()))
+        .to_request();
+    let res = test::call_service(&app, leaf_only).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(test::read_body(res).await, "{\"error\":\"chain_invalid\"}");
 }
 
 #[actix_web::test]

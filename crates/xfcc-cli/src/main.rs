@@ -16,7 +16,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use xfcc::{CertIdentity, EnvoyFields, Format, Limits, PolicyFile, XfccHeader};
+use xfcc::{
+    CertIdentity, EnvoyFields, Format, Limits, ParseOptions, PolicyFile, Syntax, XfccHeader,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -230,8 +232,17 @@ fn parse_failure(e: &xfcc::Error) -> Failure {
 fn inspect(format: Format, json_out: bool, file: &str) -> Result<u8, Failure> {
     let value = read_value(file)?;
     let elements: Vec<Value> = if format == Format::Envoy {
-        let header = XfccHeader::parse(&value).map_err(|e| parse_failure(&e.into()))?;
-        header.elements().map(|e| envoy_element(&e)).collect()
+        // A diagnostic tool shows what a proxy sent: an empty value is zero
+        // elements, and a Hash that is not hex is a problem of its element
+        // (`check` and the policy still refuse both).
+        if value.trim().is_empty() {
+            Vec::new()
+        } else {
+            let opts = ParseOptions::DEFAULT.syntax(Syntax::Diagnostic);
+            let header =
+                XfccHeader::parse_with(&value, &opts).map_err(|e| parse_failure(&e.into()))?;
+            header.elements().map(|e| envoy_element(&e)).collect()
+        }
     } else {
         let fc = format
             .decode(&value, None, &Limits::DEFAULT)
@@ -266,6 +277,11 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
     let (cert, chain, problems) = match e.decode_unchecked(&Limits::DEFAULT) {
         Ok(Some(fc)) => {
             let mut problems: Vec<&str> = e.inconsistencies(&fc).map(|p| p.code()).collect();
+            if e.hash().is_some_and(|h| !is_hex_hash(h.raw())) {
+                // Not a digest at all, rather than the wrong one.
+                problems.retain(|&p| p != "hash_mismatch");
+                problems.insert(0, "invalid_hash");
+            }
             let chain = match fc.chain() {
                 Ok(c) => c.iter().map(json::cert).collect::<Vec<_>>(),
                 Err(err) => {
@@ -275,7 +291,18 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
             };
             (json::cert(fc.leaf()), chain, problems)
         }
-        Ok(None) => (Value::Null, Vec::new(), Vec::new()),
+        Ok(None) => {
+            let invalid = e.hash().is_some_and(|h| !is_hex_hash(h.raw()));
+            (
+                Value::Null,
+                Vec::new(),
+                if invalid {
+                    vec!["invalid_hash"]
+                } else {
+                    Vec::new()
+                },
+            )
+        }
         Err(err) => (Value::Null, Vec::new(), vec![err.kind().code()]),
     };
     json!({
@@ -289,6 +316,12 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
         "chain": chain,
         "problems": problems,
     })
+}
+
+/// 64 (SHA-256) or 40 (SHA-1) hex digits: what the parser requires of
+/// `Hash` outside the diagnostic syntax.
+fn is_hex_hash(h: &str) -> bool {
+    matches!(h.len(), 40 | 64) && h.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn print_element_text(e: &Value) {

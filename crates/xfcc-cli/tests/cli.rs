@@ -126,6 +126,46 @@ fn inspect_reports_problems_per_element() {
 }
 
 #[test]
+fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
+    // Envoy's docs write `Hash=abc`: inspect shows the element and says
+    // what is wrong with it.
+    let real = std::fs::read_to_string(capture("p384")).unwrap();
+    let start = real.find("Hash=").unwrap() + 5;
+    let placeholder = format!("{}abc{}", &real[..start], &real[start + 64..]);
+    let (code, v) = run_json(&["inspect", "--json"], Some(&placeholder));
+    assert_eq!(code, 0);
+    assert_eq!(v["elements"][0]["hash"], "abc");
+    assert_eq!(v["elements"][0]["cert"]["key"], "ecdsa-p384");
+    assert_eq!(
+        v["elements"][0]["problems"],
+        serde_json::json!(["invalid_hash"])
+    );
+    let (code, v) = run_json(&["inspect", "--json"], Some("By=spiffe://a;Hash=abc"));
+    assert_eq!(code, 0);
+    assert_eq!(
+        v["elements"][0]["problems"],
+        serde_json::json!(["invalid_hash"])
+    );
+    let (code, v) = run_json(&["inspect", "--json"], Some(""));
+    assert_eq!(code, 0);
+    assert_eq!(v["elements"], serde_json::json!([]));
+    // check still refuses both.
+    let dir = scratch("placeholder");
+    let policy = write_policy(
+        &dir,
+        "[[allow]]\nname = \"any\"\nsubject_cn = [\"p384-client\"]\n",
+    );
+    for value in [placeholder.as_str(), ""] {
+        let (code, v) = run_json(
+            &["check", "--json", "--policy", p(&policy), "--at", AT, "-"],
+            Some(value),
+        );
+        assert_eq!(code, 1, "{value:.20}");
+        assert_eq!(v["allowed"], false);
+    }
+}
+
+#[test]
 fn inspect_reads_stdin_and_ignores_one_trailing_newline() {
     let value = std::fs::read_to_string(capture("p384")).unwrap();
     let (code, v) = run_json(&["inspect", "--json", "-"], Some(&format!("{value}\r\n")));

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderName, Request, Response};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 use xfcc::{LogLevel, Policy, PolicyHandle};
@@ -19,7 +19,6 @@ pub(crate) struct Checked;
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
-    header: HeaderName,
     log: LogLevel,
 }
 
@@ -55,19 +54,14 @@ pub struct XfccLayer<R = JsonForbidden> {
 
 impl XfccLayer<JsonForbidden> {
     /// A layer for a policy, or for a [`PolicyHandle`] that can be reloaded.
-    /// Reads the policy's header name (`x-forwarded-client-cert` for Envoy).
-    ///
-    /// # Panics
-    /// Never: a policy's header name is always a valid header name; should it
-    /// not be, `x-forwarded-client-cert` is used.
+    /// Reads the headers the policy in force names, at each request
+    /// ([`Policy::header_name`]: `x-forwarded-client-cert` for Envoy; and
+    /// `client-cert-chain` too for RFC 9440), so a reload that changes them
+    /// is followed.
     pub fn new(policy: impl Into<PolicyHandle>) -> Self {
-        let policy = policy.into();
-        let header = HeaderName::try_from(policy.current().header_name())
-            .unwrap_or(HeaderName::from_static("x-forwarded-client-cert"));
         Self {
             config: Arc::new(Config {
-                policy,
-                header,
+                policy: policy.into(),
                 log: LogLevel::default(),
             }),
             on_rejection: JsonForbidden,
@@ -83,13 +77,6 @@ impl<R> XfccLayer<R> {
             config: self.config,
             on_rejection,
         }
-    }
-
-    /// Reads another header than the policy's. Default: the policy's
-    /// ([`Policy::header_name`]).
-    #[must_use]
-    pub fn header_name(self, name: HeaderName) -> Self {
-        self.reconfigure(|c| c.header = name)
     }
 
     /// Level of the `tracing` event emitted for each rejection (reason code,
@@ -145,11 +132,13 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let values = req.headers().get_all(&self.config.header);
-        let verdict = self
-            .config
-            .policy
-            .verify_header_values(values.iter().map(http::HeaderValue::as_bytes));
+        let headers = req.headers();
+        let verdict = self.config.policy.verify_request(|name| {
+            headers
+                .get_all(name)
+                .into_iter()
+                .map(http::HeaderValue::as_bytes)
+        });
         match verdict {
             Ok(cert) => {
                 let ext = req.extensions_mut();

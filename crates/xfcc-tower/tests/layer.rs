@@ -199,39 +199,105 @@ async fn custom_rejection_response() {
     );
 }
 
+fn policy_on(header: &str, cn: &str) -> Policy {
+    Policy::builder()
+        .clock(at)
+        .header_name(header)
+        .allow(Rule::new("partner").subject_cn([cn]))
+        .build()
+        .unwrap()
+}
+
+fn fixture_cert(name: &str) -> xfcc::CertIdentity {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../xfcc/tests/fixtures/certs/{name}.der"));
+    xfcc::CertIdentity::from_der(std::fs::read(p).unwrap()).unwrap()
+}
+
 #[tokio::test]
-async fn reloads_through_a_policy_handle_and_reads_a_custom_header() {
-    let handle = PolicyHandle::new(policy(Mode::Require, "nobody"));
-    let layer =
-        XfccLayer::new(handle.clone()).header_name(http::HeaderName::from_static("x-client-cert"));
+async fn follows_a_reload_that_changes_the_rules_or_the_header() {
+    let handle = PolicyHandle::new(policy_on("x-client-cert", "nobody"));
     let app = Router::new()
         .route("/", get(|c: ClientCert| async move { c.rule().to_owned() }))
-        .layer(layer);
-    let req = |v: &str| {
-        Request::get("/")
-            .header("x-client-cert", v)
-            .body(Body::empty())
-            .unwrap()
-    };
+        .layer(XfccLayer::new(handle.clone()));
     let h = capture("rsa-chain");
+    let status = |name: &'static str| {
+        let req = Request::get("/")
+            .header(name, h.as_str())
+            .body(Body::empty())
+            .unwrap();
+        let app = app.clone();
+        async move { app.oneshot(req).await.unwrap().status() }
+    };
+    assert_eq!(status("x-client-cert").await, StatusCode::FORBIDDEN);
+    handle.reload(policy_on("x-client-cert", "client-app.contoso.example"));
+    assert_eq!(status("x-client-cert").await, StatusCode::OK);
+    // Only the policy's header is read.
     assert_eq!(
-        app.clone().oneshot(req(&h)).await.unwrap().status(),
+        status("x-forwarded-client-cert").await,
         StatusCode::FORBIDDEN
     );
-    handle.reload(policy(Mode::Require, "client-app.contoso.example"));
-    assert_eq!(
-        app.clone().oneshot(req(&h)).await.unwrap().status(),
-        StatusCode::OK
-    );
-    // The default header is not read any more.
-    let other = Request::get("/")
-        .header("x-forwarded-client-cert", h.as_str())
+    // A reload that names another header is followed at once: the old one
+    // is not read any more.
+    handle.reload(policy_on("x-ssl-client-cert", "client-app.contoso.example"));
+    assert_eq!(status("x-client-cert").await, StatusCode::FORBIDDEN);
+    assert_eq!(status("x-ssl-client-cert").await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rfc9440_chain_header_reaches_chain_rules() {
+    let root = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs/root.pem"),
+    )
+    .unwrap();
+    let policy = Policy::builder()
+        .clock(at)
+        .format(xfcc::Format::Rfc9440)
+        .chain("root", root, vec![], true)
+        .allow(
+            Rule::new("chained")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .chain("root"),
+        )
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route(
+            "/",
+            get(|c: ClientCert| async move { format!("{} {}", c.rule(), c.chain_verified()) }),
+        )
+        .layer(XfccLayer::new(policy));
+    let cert = xfcc::Format::Rfc9440.render(&fixture_cert("client-rsa"), &[]);
+    let chain = xfcc::Format::render_rfc9440_chain(&[fixture_cert("inter")]);
+    let with_chain = Request::get("/")
+        .header("client-cert", cert.as_str())
+        .header("client-cert-chain", chain.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(with_chain).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"chained true");
+    // The chain split over two field lines is one list.
+    let split = Request::get("/")
+        .header("client-cert", cert.as_str())
+        .header("client-cert-chain", chain.as_str())
+        .header("client-cert-chain", chain.as_str())
         .body(Body::empty())
         .unwrap();
     assert_eq!(
-        app.oneshot(other).await.unwrap().status(),
-        StatusCode::FORBIDDEN
+        app.clone().oneshot(split).await.unwrap().status(),
+        StatusCode::OK
     );
+    // Without the chain header the leaf alone does not chain to the root.
+    let leaf_only = Request::get("/")
+        .header("client-cert", cert.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(leaf_only).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let r = res.extensions().get::<XfccRejection>().unwrap();
+    assert_eq!(r.code(), "chain_invalid");
 }
 
 #[tokio::test]

@@ -207,8 +207,10 @@ impl CertIdentity {
         } = CertView::parse(&der, limits).map_err(bad)?;
         let self_issued = subject.bytes() == issuer.bytes();
         let max = limits.name_attributes();
-        let issuer = DistinguishedName::from_cert(&issuer, max).map_err(bad)?;
-        let subject = DistinguishedName::from_cert(&subject, max).map_err(bad)?;
+        let issuer = DistinguishedName::from_cert(&issuer, max)
+            .map_err(|e| bad(e.at(x509::DerField::Issuer)))?;
+        let subject = DistinguishedName::from_cert(&subject, max)
+            .map_err(|e| bad(e.at(x509::DerField::Subject)))?;
 
         let mut san = SubjectAltNames::default();
         if let Some(value) = subject_alt_name {

@@ -429,7 +429,7 @@ impl Element<'_> {
             .subject()
             .filter(|s| {
                 subject_known != Some(s.raw())
-                    && DistinguishedName::parse(s.raw())
+                    && DistinguishedName::parse_envoy_subject(s.raw())
                         .map_or(true, |dn| &dn != leaf.subject_name())
             })
             .map(|_| Inconsistency::SubjectMismatch);

@@ -87,7 +87,11 @@ impl NameAttribute {
     /// collapsed inner whitespace, as LDAP's caseIgnoreMatch does for the
     /// common attribute types.
     fn eq_with(&self, other: &Self, ignore_case: bool) -> bool {
-        if self.oid != other.oid {
+        let unprintable = |a: &Oid, b: &Oid| *a == Oid::UNPRINTABLE && b.has_arc_over_64_bits();
+        if self.oid != other.oid
+            && !unprintable(&self.oid, &other.oid)
+            && !unprintable(&other.oid, &self.oid)
+        {
             return false;
         }
         match (&self.value, &other.value) {
@@ -173,9 +177,23 @@ impl DistinguishedName {
     /// # Errors
     /// A [`DnError`] naming the byte offset of the problem.
     pub fn parse(s: &str) -> Result<Self, DnError> {
+        Self::parse_with(s, false)
+    }
+
+    /// Parses a `Subject` as Envoy prints it. Envoy's TLS library
+    /// (BoringSSL) prints the type of an attribute whose OID has an arc over
+    /// 64 bits (a UUID OID, `2.25.<128-bit>`) as nothing: `=#0C03616263`.
+    /// Such an attribute compares equal to a certificate attribute of the
+    /// same value whose type BoringSSL cannot print, and to nothing else.
+    pub(crate) fn parse_envoy_subject(s: &str) -> Result<Self, DnError> {
+        Self::parse_with(s, true)
+    }
+
+    fn parse_with(s: &str, unprintable_types: bool) -> Result<Self, DnError> {
         let mut p = DnParser {
             s: s.as_bytes(),
             pos: 0,
+            unprintable_types,
         };
         let mut rdns = Vec::new();
         p.skip_spaces();
@@ -421,6 +439,8 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
 struct DnParser<'a> {
     s: &'a [u8],
     pos: usize,
+    /// Whether an empty attribute type stands for one BoringSSL cannot print.
+    unprintable_types: bool,
 }
 
 impl DnParser<'_> {
@@ -441,7 +461,11 @@ impl DnParser<'_> {
             }
         }
         let ty = &self.s[start..self.pos];
-        let oid = lookup_type(ty).ok_or(DnError::UnknownAttribute(start))?;
+        let oid = if ty.is_empty() && self.unprintable_types {
+            Oid::UNPRINTABLE
+        } else {
+            lookup_type(ty).ok_or(DnError::UnknownAttribute(start))?
+        };
         self.skip_spaces();
         if self.s.get(self.pos) != Some(&b'=') {
             return Err(DnError::MissingEquals(self.pos));

@@ -49,6 +49,22 @@ impl Oid {
         }
     }
 
+    /// Not an OID: the type of a `Subject` attribute that Envoy's TLS
+    /// library printed as nothing (see `DistinguishedName::parse_envoy_subject`).
+    pub(crate) const UNPRINTABLE: Self = Self(Repr::Inline {
+        len: 0,
+        buf: [0; INLINE],
+    });
+
+    /// Whether an arc needs more than 64 bits (ten base-128 bytes, or
+    /// nine with more than one bit in the first): what BoringSSL, and so
+    /// Envoy, cannot print.
+    pub(crate) fn has_arc_over_64_bits(&self) -> bool {
+        self.as_bytes()
+            .split_inclusive(|b| b & 0x80 == 0)
+            .any(|arc| arc.len() > 10 || (arc.len() == 10 && arc[0] > 0x81))
+    }
+
     /// The DER contents.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match &self.0 {
@@ -322,6 +338,16 @@ mod tests {
         assert!(Oid::from_der(&[0x80, 0x01]).is_none());
         assert!(Oid::from_der(&[0x01; MAX_LEN + 1]).is_none());
         assert!(Oid::from_der(&[0x01; MAX_LEN]).is_some());
+    }
+
+    #[test]
+    fn finds_arcs_over_64_bits() {
+        let over = |s: &str| Oid::parse(s).unwrap().has_arc_over_64_bits();
+        assert!(!over("1.2.18446744073709551615"));
+        assert!(over("1.2.18446744073709551616"));
+        assert!(over("2.25.329800735698586629295641978511506172918"));
+        assert!(!over("2.5.4.3"));
+        assert!(!Oid::UNPRINTABLE.has_arc_over_64_bits());
     }
 
     #[test]

@@ -161,6 +161,12 @@ pub enum Syntax {
     /// Also allows whitespace around delimiters, empty pairs and elements,
     /// and unknown keys (kept as [`Key::Other`]).
     Lenient,
+    /// As [`Lenient`](Self::Lenient), and a `Hash` that is not 64 or 40 hex
+    /// digits (`Hash=abc`, as Envoy's own docs write it) is kept as it is
+    /// rather than refused: for tools that show what a proxy sent (`xfcc
+    /// inspect`), where it is a problem of that element. A policy refuses
+    /// this syntax at build time.
+    Diagnostic,
 }
 
 /// Parser settings: [`Limits`] and [`Syntax`].
@@ -701,7 +707,7 @@ impl<'a> Scanner<'a> {
     }
 
     const fn lenient(&self) -> bool {
-        matches!(self.syntax, Syntax::Lenient)
+        matches!(self.syntax, Syntax::Lenient | Syntax::Diagnostic)
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -773,7 +779,9 @@ impl<'a> Scanner<'a> {
                     seen |= bit;
                     match pair.key {
                         Key::Hash => {
-                            if !is_hex_hash(pair.value.raw.as_bytes()) {
+                            if self.syntax != Syntax::Diagnostic
+                                && !is_hex_hash(pair.value.raw.as_bytes())
+                            {
                                 return Err(ParseError::new(K::InvalidHash, pair.value.offset));
                             }
                             element.hash = Some(pair.value);

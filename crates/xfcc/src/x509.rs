@@ -201,6 +201,12 @@ pub(crate) struct Fail {
 }
 
 impl Fail {
+    /// Names the field, unless an inner reader already did.
+    pub(crate) fn at(mut self, field: DerField) -> Self {
+        self.field.get_or_insert(field);
+        self
+    }
+
     pub(crate) const fn finish(self) -> DerError {
         DerError {
             field: match self.field {
@@ -217,10 +223,7 @@ pub(crate) type Result<T> = core::result::Result<T, Fail>;
 
 /// Names the field of an error that has none yet.
 fn within<T>(field: DerField, r: Result<T>) -> Result<T> {
-    r.map_err(|mut e| {
-        e.field.get_or_insert(field);
-        e
-    })
+    r.map_err(|e| e.at(field))
 }
 
 /// Identifier octets.
@@ -990,5 +993,135 @@ mod tests {
         assert_eq!(kind(read(&[])), Some(DerErrorKind::BadOid));
         assert_eq!(kind(read(&[0x55, 0x80, 0x03])), Some(DerErrorKind::BadOid));
         assert_eq!(kind(read(&[0x55, 0x84])), Some(DerErrorKind::BadOid));
+    }
+}
+
+/// The rules of the module table, broken one at a time in certificates
+/// generated with rcgen.
+#[cfg(test)]
+mod rules {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use rcgen::{
+        CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, KeyPair, SerialNumber,
+    };
+
+    use super::{DerErrorKind as K, DerField as F};
+    use crate::{CertIdentity, Limits};
+
+    fn params() -> CertificateParams {
+        let mut p = CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, "rules");
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        p
+    }
+
+    fn der(p: CertificateParams) -> Vec<u8> {
+        p.self_signed(&KeyPair::generate().unwrap())
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    fn replace(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let at = der
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("found");
+        let mut out = der.to_vec();
+        out[at..at + from.len()].copy_from_slice(to);
+        out
+    }
+
+    fn error(der: Vec<u8>, limits: &Limits) -> (F, K) {
+        let e = CertIdentity::from_der_with(der, limits).unwrap_err();
+        assert_eq!(e.kind().code(), "bad_der");
+        let d = e.der_error().expect("a DER error");
+        assert!(d.offset() > 0);
+        (d.field(), d.kind())
+    }
+
+    #[test]
+    fn rule_structure() {
+        let ok = der(params());
+        assert!(CertIdentity::from_der(ok.clone()).is_ok());
+        // version [0] { INTEGER 2 } -> 3
+        let v4 = replace(
+            &ok,
+            &[0xa0, 0x03, 0x02, 0x01, 0x02],
+            &[0xa0, 0x03, 0x02, 0x01, 0x03],
+        );
+        assert_eq!(
+            error(v4, &Limits::DEFAULT),
+            (F::Version, K::UnsupportedVersion)
+        );
+        let mut p = params();
+        p.serial_number = Some(SerialNumber::from_slice(&[0x11; 22]));
+        assert_eq!(
+            error(der(p), &Limits::DEFAULT),
+            (F::SerialNumber, K::SerialTooLong)
+        );
+        // The first digit of notBefore (UTCTime "YY...") made a letter.
+        let at = ok.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
+        let mut bad_time = ok.clone();
+        bad_time[at + 2] = b'X';
+        assert_eq!(error(bad_time, &Limits::DEFAULT), (F::Validity, K::BadTime));
+    }
+
+    #[test]
+    fn rule_names() {
+        let mut p = params();
+        for i in 0..65u64 {
+            p.distinguished_name
+                .push(DnType::CustomDnType(vec![1, 2, 3, i]), "x");
+        }
+        let many = der(p);
+        assert_eq!(
+            error(many.clone(), &Limits::DEFAULT),
+            (F::Issuer, K::TooManyNameAttributes)
+        );
+        let roomy = Limits::DEFAULT.max_name_attributes(66);
+        assert!(CertIdentity::from_der_with(many, &roomy).is_ok());
+        // An empty RDN: the issuer's SET { SEQUENCE { CN "rules" } } made an
+        // empty SET followed by a TLV of the same total length.
+        let ok = der(params());
+        let cn = [
+            0x31, 0x0e, 0x30, 0x0c, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x05,
+        ];
+        let mut empty = cn;
+        empty[..4].copy_from_slice(&[0x31, 0x00, 0x05, 0x0c]);
+        let (field, kind) = error(replace(&ok, &cn, &empty), &Limits::DEFAULT);
+        assert_eq!((field, kind), (F::Issuer, K::EmptyList));
+    }
+
+    #[test]
+    fn rule_extensions() {
+        let mut p = params();
+        p.custom_extensions = (0..70u64)
+            .map(|i| CustomExtension::from_oid_content(&[1, 2, 3, i], vec![0x05, 0x00]))
+            .collect();
+        let many = der(p);
+        assert_eq!(
+            error(many.clone(), &Limits::DEFAULT),
+            (F::Extensions, K::TooManyExtensions)
+        );
+        assert!(CertIdentity::from_der_with(many, &Limits::DEFAULT.max_extensions(80)).is_ok());
+        let ok = der(params());
+        // The EKU's extnID made a second subjectAltName.
+        let dup = replace(
+            &ok,
+            &[0x06, 0x03, 0x55, 0x1d, 0x25],
+            &[0x06, 0x03, 0x55, 0x1d, 0x11],
+        );
+        assert_eq!(
+            error(dup, &Limits::DEFAULT),
+            (F::Extensions, K::DuplicateExtension)
+        );
+        // A DNS name that is not ASCII.
+        let not_ia5 = replace(&ok, b"a.example", b"\xc3.example");
+        assert_eq!(
+            error(not_ia5, &Limits::DEFAULT),
+            (F::SubjectAltName, K::BadString)
+        );
     }
 }

@@ -69,6 +69,19 @@ impl PolicyHandle {
     {
         self.slot.load().verify_header_values(values)
     }
+
+    /// [`Policy::verify_request`] with the policy in force now: the header
+    /// names are read from it, so adapters follow a reload that changes them.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_request<'v, F, I>(&self, lines: F) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.slot.load().verify_request(lines)
+    }
 }
 
 impl From<Policy> for PolicyHandle {

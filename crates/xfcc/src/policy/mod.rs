@@ -334,6 +334,13 @@ impl PolicyBuilder {
         if self.rules.is_empty() {
             return Err(ConfigError::NoRules);
         }
+        if self.syntax == Syntax::Diagnostic {
+            return Err(ConfigError::Value {
+                key: "syntax",
+                value: "diagnostic (for inspection only; a policy reads strict or lenient)"
+                    .to_owned(),
+            });
+        }
         if let ElementCount::Exactly(n) = self.count {
             let ok = n >= 1
                 && ((self.trust >= 0 && self.trust < n as i64)
@@ -540,7 +547,7 @@ impl Policy {
     /// # Errors
     /// A [`Rejection`] with its [`Reason`].
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
-        self.verify_inner(value, now)
+        self.verify_inner(value, None, now)
     }
 
     /// Applies the mode: `None` (no header) is `Ok(None)` in
@@ -567,6 +574,73 @@ impl Policy {
     where
         I: IntoIterator<Item = &'v [u8]>,
     {
+        self.verify_lines(values, None)
+    }
+
+    /// What the HTTP adapters call for each request: `lines(name)` gives
+    /// every field line of the header `name` (lower-case) as received. Reads
+    /// the policy's header ([`header_name`](Self::header_name)) as
+    /// [`verify_header_values`](Self::verify_header_values) does and, for a
+    /// format with a separate chain header (RFC 9440 `client-cert-chain`),
+    /// that one too, so chain rules see the intermediates. Several chain
+    /// lines are one list (RFC 9110 5.3); together they must fit the
+    /// policy's byte limit, and each must be UTF-8.
+    ///
+    /// Because the names come from the policy at each call, an adapter
+    /// built on a [`PolicyHandle`] follows a reload that changes them.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_request<'v, F, I>(&self, mut lines: F) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        let chain = match self.inner.format.chain_header_name() {
+            Some(name) => self.chain_lines(lines(name))?,
+            None => None,
+        };
+        self.verify_lines(lines(&self.inner.header_name), chain.as_deref())
+    }
+
+    /// The chain header's lines joined as one list, `None` when absent.
+    fn chain_lines<'v>(
+        &self,
+        lines: impl IntoIterator<Item = &'v [u8]>,
+    ) -> Result<Option<String>, Rejection> {
+        let max = self.inner.options.get_limits().bytes();
+        let mut joined: Option<String> = None;
+        for line in lines {
+            let text = std::str::from_utf8(line).map_err(|e| {
+                Rejection::from(Error::from(crate::ParseError::new(
+                    crate::ParseErrorKind::InvalidUtf8,
+                    e.valid_up_to(),
+                )))
+            })?;
+            let out = joined.get_or_insert_with(String::new);
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            if out.len() + text.len() > max {
+                return Err(Error::from(crate::ParseError::new(
+                    crate::ParseErrorKind::TooLong,
+                    max,
+                ))
+                .into());
+            }
+            out.push_str(text);
+        }
+        Ok(joined)
+    }
+
+    fn verify_lines<'v, I>(
+        &self,
+        values: I,
+        chain: Option<&str>,
+    ) -> Result<Option<ClientCert>, Rejection>
+    where
+        I: IntoIterator<Item = &'v [u8]>,
+    {
         let mut values = values.into_iter();
         let Some(first) = values.next() else {
             return self.on_missing();
@@ -580,7 +654,7 @@ impl Policy {
                 e.valid_up_to(),
             )))
         })?;
-        self.verify(text).map(Some)
+        self.verify_inner(text, chain, self.now()).map(Some)
     }
 
     fn on_missing(&self) -> Result<Option<ClientCert>, Rejection> {
@@ -590,7 +664,12 @@ impl Policy {
         }
     }
 
-    fn verify_inner(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
+    fn verify_inner(
+        &self,
+        value: &str,
+        chain: Option<&str>,
+        now: SystemTime,
+    ) -> Result<ClientCert, Rejection> {
         let p = &*self.inner;
         if p.format != Format::Envoy {
             if value.len() > p.options.get_limits().bytes() {
@@ -600,7 +679,7 @@ impl Policy {
                 ))
                 .into());
             }
-            let fc = p.format.decode(value, None, p.options.get_limits())?;
+            let fc = p.format.decode(value, chain, p.options.get_limits())?;
             return self.finish(&Arc::new(CachedCert::new(fc)), 0, now);
         }
 

@@ -1,0 +1,128 @@
+//! Valid but unusual certificates that real PKIs issue and OpenSSL,
+//! rustls-webpki and Envoy accept (`tests/fixtures/certs/gen-odd.sh`), read
+//! from the DER and from what a real Envoy forwarded for them
+//! (`tests/fixtures/envoy/{uuid-oids,x520-attributes,universal-string-cn}.txt`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use xfcc::{CertIdentity, Policy, Rule, XfccHeader};
+
+const UUID: &str = "2.25.329800735698586629295641978511506172918";
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn capture(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join("envoy").join(format!("{name}.txt"))).unwrap()
+}
+
+fn der(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join("certs").join(format!("{name}.der"))).unwrap()
+}
+
+/// Decodes the capture (every consistency check, `Subject` included) and
+/// verifies it with an issuer + subject CN rule.
+fn verifies(capture_name: &str, cert_name: &str, cn: &str) -> CertIdentity {
+    let header = capture(capture_name);
+    let parsed = XfccHeader::parse(&header).unwrap();
+    let fc = parsed.element(0).unwrap().decode().unwrap();
+    assert_eq!(fc.leaf().der(), der(cert_name).as_slice());
+    let at = UNIX_EPOCH + Duration::from_secs(fc.leaf().not_before_unix() + 60);
+    let policy = Policy::builder()
+        .clock(move || at)
+        .allow(
+            Rule::new("odd")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .subject_cn([cn]),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(policy.verify(&header).unwrap().rule(), "odd");
+    fc.into_leaf()
+}
+
+#[test]
+fn uuid_oids_in_a_name_an_eku_and_an_extension() {
+    let c = verifies("uuid-oids", "client-uuid-oids", "uuid-client");
+    // Envoy (BoringSSL) prints the UUID attribute's type as nothing.
+    assert!(capture("uuid-oids").contains("Subject=\"=#0C03616263,CN=uuid-client"));
+    let uuid_attr = c
+        .subject_name()
+        .attributes()
+        .find(|a| a.name().is_none())
+        .unwrap();
+    assert_eq!(uuid_attr.oid(), UUID);
+    assert_eq!(uuid_attr.value(), Some("abc"));
+    assert_eq!(
+        c.extended_key_usages(),
+        ["1.3.6.1.5.5.7.3.2".to_owned(), format!("{UUID}.1")]
+    );
+    assert!(c.has_client_auth_eku());
+    // OpenSSL prints the type in full.
+    assert_eq!(
+        c.subject_name().to_openssl_rfc2253(),
+        format!("{UUID}=#0C03616263,CN=uuid-client,O=Contoso")
+    );
+}
+
+#[test]
+fn an_empty_subject_type_matches_only_an_unprintable_oid() {
+    let header = capture("uuid-oids");
+    // The same Subject with a real OID in place of the empty type, or a
+    // different value, no longer matches.
+    for forged in [
+        "Subject=\"2.5.4.3=#0C03616263,CN=uuid-client,O=Contoso\"",
+        "Subject=\"=#0C03616264,CN=uuid-client,O=Contoso\"",
+        "Subject=\"=#0C03616263,CN=uuid-clienT,O=Contoso\"",
+    ] {
+        let start = header.find("Subject=").unwrap();
+        let end = start + header[start..].find("\";").unwrap() + 1;
+        let tampered = format!("{}{forged}{}", &header[..start], &header[end..]);
+        let parsed = XfccHeader::parse(&tampered).unwrap();
+        let e = parsed.element(0).unwrap().decode().unwrap_err();
+        assert_eq!(e.kind().code(), "subject_mismatch", "{forged}");
+    }
+}
+
+#[test]
+fn x520_attributes_envoy_prints_by_name() {
+    let c = verifies("x520-attributes", "client-x520", "x520-client");
+    assert!(capture("x520-attributes").contains("role=operator"));
+    let names: Vec<_> = c
+        .subject_name()
+        .attributes()
+        .map(|a| a.name().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "O",
+            "CN",
+            "role",
+            "unstructuredAddress",
+            "challengePassword",
+            "title"
+        ]
+    );
+}
+
+#[test]
+fn a_universal_string_common_name() {
+    let d = der("client-universal");
+    // The subject's CN (the last CN; the issuer's comes first):
+    // SEQUENCE { OID 2.5.4.3, UniversalString (0x1c) }
+    let at = d
+        .windows(5)
+        .rposition(|w| w == [0x06, 0x03, 0x55, 0x04, 0x03])
+        .unwrap();
+    assert_eq!(d[at + 5], 0x1c, "CN is a UniversalString");
+    let c = verifies(
+        "universal-string-cn",
+        "client-universal",
+        "universal-client-é",
+    );
+    assert_eq!(c.subject_cns().collect::<Vec<_>>(), ["universal-client-é"]);
+}
