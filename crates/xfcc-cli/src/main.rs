@@ -420,8 +420,9 @@ fn check(
         .transpose()
         .map_err(Failure::usage)?;
     let value = read_value(file)?;
+    let warnings = policy.warnings();
     if !json_out {
-        for w in policy.warnings() {
+        for w in &warnings {
             eprintln!("warning: {w}");
         }
     }
@@ -434,7 +435,7 @@ fn check(
             if json_out {
                 println!(
                     "{}",
-                    json!({"allowed": true, "rule": cert.rule(), "identity": json::cert(&cert)})
+                    json!({"allowed": true, "rule": cert.rule(), "identity": json::cert(&cert), "warnings": warnings})
                 );
             } else {
                 println!(
@@ -454,7 +455,7 @@ fn check(
             if json_out {
                 println!(
                     "{}",
-                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string()})
+                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "warnings": warnings})
                 );
             } else {
                 println!("denied: {} ({r})", r.code());

@@ -166,6 +166,77 @@ fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
 }
 
 #[test]
+fn check_names_every_weakening_setting_and_refuses_broken_ones() {
+    let dir = scratch("weak");
+    let weak = write_policy(
+        &dir,
+        "mode = \"accept\"\n[elements]\ncount = 0\n[validity]\nleeway_seconds = 3600\n[[allow]]\nname = \"names\"\nsubject_cn = [\"p384-client\"]\n",
+    );
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&weak),
+            "--at",
+            AT,
+            p(&capture("p384")),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{v}");
+    let w: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(w.len(), 4, "{w:?}");
+    for setting in [
+        "rule \"names\"",
+        "mode = \"accept\"",
+        "[elements] count",
+        "leeway_seconds = 3600",
+    ] {
+        assert!(w.iter().any(|x| x.contains(setting)), "{setting}: {w:?}");
+    }
+    let (_, stderr_text, err) = run(
+        &[
+            "check",
+            "--policy",
+            p(&weak),
+            "--at",
+            AT,
+            p(&capture("p384")),
+        ],
+        None,
+    );
+    assert!(
+        err.contains("warning: mode = \"accept\""),
+        "{stderr_text}{err}"
+    );
+    // Settings that cannot be honoured are refused (exit 2), naming them.
+    for (body, setting) in [
+        (
+            "[[allow]]\nname = \"p\"\nsubject_cn = \"x\"\nthumbprint = []\n",
+            "thumbprint is an empty list",
+        ),
+        (
+            "[validity]\nleeway_seconds = 99999999\n[[allow]]\nsubject_cn = \"x\"\n",
+            "leeway_seconds = 99999999 is out of range",
+        ),
+    ] {
+        let bad = write_policy(&dir, body);
+        let (code, v) = run_json(&["check", "--json", "--policy", p(&bad), "-"], Some("x"));
+        assert_eq!(code, 2, "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(setting),
+            "{v}"
+        );
+    }
+}
+
+#[test]
 fn inspect_reads_stdin_and_ignores_one_trailing_newline() {
     let value = std::fs::read_to_string(capture("p384")).unwrap();
     let (code, v) = run_json(&["inspect", "--json", "-"], Some(&format!("{value}\r\n")));

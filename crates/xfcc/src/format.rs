@@ -79,6 +79,17 @@ impl Format {
         }
     }
 
+    /// Whether a chain (intermediates) reaches the policy in this format:
+    /// Envoy's `Chain`, RFC 9440's `Client-Cert-Chain`, Traefik's list and
+    /// AWS ALB's concatenated PEM do; nginx, App Service and gorouter
+    /// forward the leaf alone.
+    pub const fn carries_chain(self) -> bool {
+        matches!(
+            self,
+            Self::Envoy | Self::Rfc9440 | Self::Traefik | Self::AwsAlb
+        )
+    }
+
     /// The separate chain header, for formats that have one
     /// (`client-cert-chain` for RFC 9440).
     pub const fn chain_header_name(self) -> Option<&'static str> {

@@ -624,7 +624,8 @@ pub(crate) struct CertView<'a> {
     pub(crate) subject: NameRef<'a>,
     pub(crate) not_before: u64,
     pub(crate) not_after: u64,
-    /// `SubjectPublicKeyInfo` contents.
+    /// `SubjectPublicKeyInfo` contents (chain selection's loop check).
+    #[cfg_attr(not(feature = "chain"), allow(dead_code))]
     pub(crate) spki: &'a [u8],
     pub(crate) key_algorithm: Oid,
     /// The whole TLV of the key algorithm's parameters, when present.

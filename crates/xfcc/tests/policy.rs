@@ -564,7 +564,11 @@ fn env_errors_name_the_variable() {
             ("ALLOWED_CERT_COMMON_NAMES", "a"),
         ]))
         .unwrap_err();
-        assert!(e.to_string().contains("not both"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ALLOWED_CERT_COMMON_NAMES: policy file: XFCC_POLICY_FILE is set"),
+            "{e}"
+        );
         let e =
             Policy::from_env_vars(vars(&[("XFCC_POLICY_FILE", "/nonexistent.toml")])).unwrap_err();
         assert!(e.to_string().contains("XFCC_POLICY_FILE"), "{e}");
@@ -604,7 +608,10 @@ thumbprint = ["{}"]
             .code(),
         "too_few_elements"
     );
-    assert_eq!(p.warnings().len(), 1);
+    // The names-only rule, and accept mode.
+    let w = p.warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[1].starts_with("mode = \"accept\""), "{w:?}");
 
     let dir = std::env::temp_dir().join(format!("xfcc-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -226,6 +226,63 @@ pub mod testing {
 
     use super::Config;
 
+    /// Operator mistakes each example must refuse at start-up (exit 2,
+    /// naming the setting on stderr) instead of serving with a default:
+    /// (variables, text the error must contain).
+    pub const REFUSED_CONFIGS: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[
+                ("ALLOWED_CERT_COMMON_NAMES", "client"),
+                ("XFCC_HEADER", "X-SSL-Client-Cert:"),
+            ],
+            "XFCC_HEADER",
+        ),
+        (
+            &[
+                ("XFCC_ALLOWED_ISSUER_CN", "Contoso Issuing CA 1"),
+                ("ALLOWED_CERT_COMMON_NAMES", "client"),
+            ],
+            "did you mean XFCC_ALLOWED_ISSUER_CNS?",
+        ),
+        (
+            &[
+                ("XFCC_ALLOWED_SUBJECT_CNS", "client"),
+                ("XFCC_ALLOWED_THUMBPRINTS", ","),
+            ],
+            "XFCC_ALLOWED_THUMBPRINTS",
+        ),
+        (
+            &[
+                ("ALLOWED_CERT_COMMON_NAMES", "client"),
+                ("XFCC_LEEWAY_SECONDS", "18446744073709551"),
+            ],
+            "XFCC_LEEWAY_SECONDS",
+        ),
+        (&[], "no allow rule: set XFCC_POLICY_FILE"),
+    ];
+
+    /// Runs an example's binary with only `vars` (and a free port) in its
+    /// environment and returns its exit code and stderr. It must exit by
+    /// itself: each of [`REFUSED_CONFIGS`] makes it stop before serving.
+    ///
+    /// # Panics
+    /// When the binary cannot be run (tests only).
+    #[allow(clippy::expect_used)]
+    pub fn run_refused(binary: &str, vars: &[(&str, &str)]) -> (Option<i32>, String) {
+        let out = std::process::Command::new(binary)
+            .env_clear()
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .envs(vars.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run the example");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// A header captured from a real Envoy
     /// (`crates/xfcc/tests/fixtures/envoy/<name>.txt`).
     ///

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use quick_cache::Equivalent;
+use quick_cache::{Equivalent, Weighter};
 
 use crate::decode::ForwardedCert;
 
@@ -139,8 +139,31 @@ impl Equivalent<Key> for KeyRef<'_> {
     }
 }
 
+/// Weighs an entry by the bytes it holds: its key texts and its
+/// certificates' DER twice (the DER, and what is decoded from it), plus a
+/// fixed allowance for the rest, and never less than `floor` (the byte
+/// budget over the entry budget), so that both budgets hold.
+#[derive(Clone)]
+struct Bytes {
+    floor: u64,
+}
+
+/// The fixed part of an entry: the structures, the names and SANs decoded.
+const ENTRY_OVERHEAD: usize = 1024;
+
+impl Weighter<Key, Arc<CachedCert>> for Bytes {
+    fn weight(&self, key: &Key, value: &Arc<CachedCert>) -> u64 {
+        let fc = value.cert();
+        let der = fc.leaf().der().len() + fc.chain_der().iter().map(Vec::len).sum::<usize>();
+        let text = key.hash.as_deref().map_or(0, str::len) + key.cert.len() + key.chain.len();
+        u64::try_from(text + 2 * der + ENTRY_OVERHEAD)
+            .unwrap_or(u64::MAX)
+            .max(self.floor)
+    }
+}
+
 pub(crate) struct Cache {
-    map: quick_cache::sync::Cache<Key, Arc<CachedCert>>,
+    map: quick_cache::sync::Cache<Key, Arc<CachedCert>, Bytes>,
 }
 
 impl fmt::Debug for Cache {
@@ -152,10 +175,17 @@ impl fmt::Debug for Cache {
 }
 
 impl Cache {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// At most `capacity` entries and about `max_bytes` bytes.
+    pub(crate) fn new(capacity: usize, max_bytes: u64) -> Self {
+        let floor = (max_bytes / u64::try_from(capacity.max(1)).unwrap_or(u64::MAX)).max(1);
         Self {
-            map: quick_cache::sync::Cache::new(capacity),
+            map: quick_cache::sync::Cache::with_weighter(capacity, max_bytes, Bytes { floor }),
         }
+    }
+
+    /// The bytes the entries are weighed at.
+    pub(crate) fn weight(&self) -> u64 {
+        self.map.weight()
     }
 
     pub(crate) fn get(&self, key: &KeyRef<'_>) -> Option<Arc<CachedCert>> {

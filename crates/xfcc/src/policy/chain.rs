@@ -223,6 +223,28 @@ impl<'a> Node<'a> {
 }
 
 impl Chains {
+    /// What weakens these anchor sets (see `Policy::warnings`).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .sets
+            .iter()
+            .filter(|(_, s)| !s.require_client_auth)
+            .map(|(name, _)| {
+                format!(
+                    "[chain.{name}] require_client_auth = false: leaves issued for other purposes (servers) are accepted"
+                )
+            })
+            .collect();
+        if self.revocation.expiry == CrlExpiry::Ignore
+            && self.sets.values().any(|s| !s.crls.is_empty())
+        {
+            out.push(
+                "CRLs past their nextUpdate are used anyway (revocation expiry ignored)".to_owned(),
+            );
+        }
+        out
+    }
+
     /// Verifies `fc` to the named set at `now`. On success, with
     /// `want_until`, the time until which the result may be reused (the
     /// earliest `notAfter` on the path), or `None` when it must not be

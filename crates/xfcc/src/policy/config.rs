@@ -207,22 +207,30 @@ impl PolicyFile {
             b = b.chain(name, pem, crls, c.require_client_auth);
         }
         for a in self.allow {
-            let v = |o: Option<OneOrMany>| o.map(OneOrMany::into_vec).unwrap_or_default();
             let mut rule = match a.name {
                 Some(n) => Rule::new(n),
                 None => Rule::unnamed(),
             };
-            rule = rule
-                .issuer(v(a.issuer))
-                .issuer_cn(v(a.issuer_cn))
-                .subject(v(a.subject))
-                .subject_cn(v(a.subject_cn))
-                .san_dns(v(a.san_dns))
-                .san_uri(v(a.san_uri))
-                .san_uri_prefix(v(a.san_uri_prefix))
-                .san_email(v(a.san_email))
-                .san_ip(v(a.san_ip))
-                .thumbprint(v(a.thumbprint));
+            // Only the keys present are set: `thumbprint = []` reaches the
+            // rule as an empty list, which it refuses.
+            type Setter = fn(Rule, Vec<String>) -> Rule;
+            let keys: [(Option<OneOrMany>, Setter); 10] = [
+                (a.issuer, |r, v| r.issuer(v)),
+                (a.issuer_cn, |r, v| r.issuer_cn(v)),
+                (a.subject, |r, v| r.subject(v)),
+                (a.subject_cn, |r, v| r.subject_cn(v)),
+                (a.san_dns, |r, v| r.san_dns(v)),
+                (a.san_uri, |r, v| r.san_uri(v)),
+                (a.san_uri_prefix, |r, v| r.san_uri_prefix(v)),
+                (a.san_email, |r, v| r.san_email(v)),
+                (a.san_ip, |r, v| r.san_ip(v)),
+                (a.thumbprint, |r, v| r.thumbprint(v)),
+            ];
+            for (values, set) in keys {
+                if let Some(values) = values {
+                    rule = set(rule, values.into_vec());
+                }
+            }
             if let Some(c) = a.chain {
                 rule = rule.chain(c);
             }

@@ -1,5 +1,6 @@
 //! Configuration from environment variables.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{ConfigError, ElementCount, Mode, Policy, PolicyBuilder, Rule};
@@ -8,6 +9,56 @@ use crate::format::Format;
 /// Cache capacity when `XFCC_CACHE` is not set.
 const DEFAULT_ENV_CACHE: i64 = 1024;
 
+/// The published recipes' variables: each makes its own rule, and a
+/// certificate passes if any of them does, so one left empty (as templates
+/// often leave them) only means that rule is absent.
+const RECIPE_VARS: [&str; 3] = [
+    "ALLOWED_CERT_THUMBPRINTS",
+    "ALLOWED_CERT_FINGERPRINTS",
+    "ALLOWED_CERT_COMMON_NAMES",
+];
+
+/// The `env` rule's constraints, each with the rule setter it feeds.
+const RULE_VARS: [&str; 9] = [
+    "XFCC_ALLOWED_ISSUER",
+    "XFCC_ALLOWED_ISSUER_CNS",
+    "XFCC_ALLOWED_SUBJECT_CNS",
+    "XFCC_ALLOWED_SAN_DNS",
+    "XFCC_ALLOWED_SAN_URIS",
+    "XFCC_ALLOWED_SAN_URI_PREFIXES",
+    "XFCC_ALLOWED_SAN_EMAILS",
+    "XFCC_ALLOWED_SAN_IPS",
+    "XFCC_ALLOWED_THUMBPRINTS",
+];
+
+/// Settings that a policy file holds itself: refused beside one.
+const POLICY_VARS: [&str; 7] = [
+    "XFCC_CHAIN_ANCHORS",
+    "XFCC_CHAIN_CRLS",
+    "XFCC_MODE",
+    "XFCC_ELEMENT_COUNT",
+    "XFCC_TRUST_ELEMENT",
+    "XFCC_TRUSTED_BY",
+    "XFCC_LEEWAY_SECONDS",
+];
+
+/// How the proxy delivers the header: a policy file has no keys for these,
+/// so they apply to a policy file too.
+const TRANSPORT_VARS: [&str; 3] = ["XFCC_FORMAT", "XFCC_HEADER", "XFCC_CACHE"];
+
+const POLICY_FILE: &str = "XFCC_POLICY_FILE";
+
+/// Every variable read, for spotting misspelled ones.
+fn known() -> impl Iterator<Item = &'static str> {
+    RECIPE_VARS
+        .into_iter()
+        .chain(RULE_VARS)
+        .chain(POLICY_VARS)
+        .chain(TRANSPORT_VARS)
+        .chain([POLICY_FILE])
+}
+
+/// A variable's comma-separated values, blanks dropped.
 fn list(v: &str) -> Vec<String> {
     v.split(',')
         .map(str::trim)
@@ -16,22 +67,83 @@ fn list(v: &str) -> Vec<String> {
         .collect()
 }
 
+fn env_err(name: &str, e: ConfigError) -> ConfigError {
+    ConfigError::Env {
+        var: name.to_owned(),
+        source: Box::new(e),
+    }
+}
+
+/// Edit distance, for suggesting the name an operator meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 impl Policy {
     /// Builds a policy from the process environment; see
-    /// [`from_env_vars`](Self::from_env_vars).
+    /// [`from_env_vars`](Self::from_env_vars). A variable named `XFCC_*` or
+    /// `ALLOWED_CERT_*` that is not one of those read is an error naming
+    /// the closest valid name (`XFCC_ALLOWED_ISSUER_CN` is not silently
+    /// ignored).
     ///
     /// # Errors
     /// A [`ConfigError::Env`] naming the variable at fault, or the error
     /// of the policy file named by `XFCC_POLICY_FILE`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_env_vars(|name| std::env::var(name).ok())
+        Self::from_env_pairs(std::env::vars())
+    }
+
+    /// As [`from_env`](Self::from_env), from the given name/value pairs.
+    ///
+    /// # Errors
+    /// As [`from_env`](Self::from_env).
+    pub fn from_env_pairs<I, K, V>(pairs: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        for name in vars.keys() {
+            if (name.starts_with("XFCC_") || name.starts_with("ALLOWED_CERT_"))
+                && !known().any(|k| k == name)
+            {
+                let closest = known()
+                    .min_by_key(|k| distance(name, k))
+                    .unwrap_or(POLICY_FILE);
+                return Err(env_err(
+                    name,
+                    ConfigError::Value {
+                        key: "name",
+                        value: format!("unknown variable; did you mean {closest}?"),
+                    },
+                ));
+            }
+        }
+        Self::from_env_vars(|name| vars.get(name).cloned())
     }
 
     /// Builds a policy from variables looked up with `var`.
     ///
     /// The published recipes' variables are read unchanged, with their
     /// meaning (a certificate passes if its SHA-256 thumbprint **or** its
-    /// subject CN is listed; comma-separated):
+    /// subject CN is listed; comma-separated; one left empty is absent):
     ///
     /// | variable | rule |
     /// |---|---|
@@ -51,27 +163,54 @@ impl Policy {
     ///
     /// Other settings: `XFCC_MODE` (`require`/`accept`),
     /// `XFCC_ELEMENT_COUNT` (0 = any), `XFCC_TRUST_ELEMENT` (negative from
-    /// the end), `XFCC_TRUSTED_BY`, `XFCC_LEEWAY_SECONDS`, `XFCC_CACHE`
-    /// (capacity; 1024 unless set, 0 turns the cache off: a service reads
-    /// the same few client certificates over and over), `XFCC_FORMAT`,
-    /// `XFCC_HEADER`.
+    /// the end), `XFCC_TRUSTED_BY`, `XFCC_LEEWAY_SECONDS` (at most 86400),
+    /// `XFCC_CACHE` (capacity; 1024 unless set, 0 turns the cache off: a
+    /// service reads the same few client certificates over and over),
+    /// `XFCC_FORMAT`, `XFCC_HEADER` (a valid HTTP field name).
     ///
-    /// `XFCC_POLICY_FILE` names a TOML policy file instead; setting it
-    /// together with any rule variable is an error. `XFCC_FORMAT`,
-    /// `XFCC_HEADER` and `XFCC_CACHE`, which a policy file has no keys for,
-    /// apply to it too.
+    /// `XFCC_POLICY_FILE` names a TOML policy file instead (it needs the
+    /// `toml` feature). Beside it, only `XFCC_FORMAT`, `XFCC_HEADER` and
+    /// `XFCC_CACHE` apply (the file has no keys for them); every other
+    /// variable above is refused, naming it, since the file holds that
+    /// setting.
+    ///
+    /// An `XFCC_*` variable set to nothing, or a list of only blanks, is an
+    /// error: it cannot be honoured, and dropping it could drop a
+    /// constraint.
     ///
     /// # Errors
-    /// A [`ConfigError::Env`] naming the variable at fault.
+    /// A [`ConfigError::Env`] naming the variable at fault, or
+    /// [`ConfigError::NothingSet`] when no rule is configured at all.
     pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let env_err = |name: &str, e: ConfigError| ConfigError::Env {
-            var: name.to_owned(),
-            source: Box::new(e),
+        let set = |name: &str| var(name).is_some();
+        // XFCC_* set to nothing is a mistake; a recipe variable left empty
+        // is absent (its rule is one alternative among others).
+        let get = |name: &str| -> Result<Option<String>, ConfigError> {
+            match var(name) {
+                Some(v) if v.trim().is_empty() => {
+                    if RECIPE_VARS.contains(&name) {
+                        Ok(None)
+                    } else {
+                        Err(env_err(name, ConfigError::EmptyList { key: "value" }))
+                    }
+                }
+                other => Ok(other),
+            }
         };
-
+        let values = |name: &str| -> Result<Option<Vec<String>>, ConfigError> {
+            match get(name)? {
+                Some(v) => {
+                    let l = list(&v);
+                    if l.is_empty() {
+                        return Err(env_err(name, ConfigError::EmptyList { key: "list" }));
+                    }
+                    Ok(Some(l))
+                }
+                None => Ok(None),
+            }
+        };
         let num = |name: &str| -> Result<Option<i64>, ConfigError> {
-            get(name)
+            get(name)?
                 .map(|v| {
                     v.trim().parse::<i64>().map_err(|_| {
                         env_err(
@@ -100,7 +239,7 @@ impl Policy {
         let transport = |mut b: PolicyBuilder| -> Result<PolicyBuilder, ConfigError> {
             let cache = num("XFCC_CACHE")?.unwrap_or(DEFAULT_ENV_CACHE);
             b = b.cache(usize::try_from(non_negative("XFCC_CACHE", cache)?).unwrap_or(usize::MAX));
-            if let Some(f) = get("XFCC_FORMAT") {
+            if let Some(f) = get("XFCC_FORMAT")? {
                 let format: Format = f.trim().parse().map_err(|_| {
                     env_err(
                         "XFCC_FORMAT",
@@ -112,105 +251,93 @@ impl Policy {
                 })?;
                 b = b.format(format);
             }
-            if let Some(h) = get("XFCC_HEADER") {
-                b = b.header_name(h.trim());
+            if let Some(h) = get("XFCC_HEADER")? {
+                let name = super::checked_header_name(h.trim().to_owned())
+                    .map_err(|e| env_err("XFCC_HEADER", e))?;
+                b = b.header_name(name);
             }
             Ok(b)
         };
 
-        #[cfg(feature = "toml")]
-        if let Some(file) = get("XFCC_POLICY_FILE") {
-            const RULE_VARS: [&str; 12] = [
-                "ALLOWED_CERT_THUMBPRINTS",
-                "ALLOWED_CERT_FINGERPRINTS",
-                "ALLOWED_CERT_COMMON_NAMES",
-                "XFCC_ALLOWED_ISSUER",
-                "XFCC_ALLOWED_ISSUER_CNS",
-                "XFCC_ALLOWED_SUBJECT_CNS",
-                "XFCC_ALLOWED_SAN_DNS",
-                "XFCC_ALLOWED_SAN_URIS",
-                "XFCC_ALLOWED_SAN_URI_PREFIXES",
-                "XFCC_ALLOWED_SAN_EMAILS",
-                "XFCC_ALLOWED_SAN_IPS",
-                "XFCC_ALLOWED_THUMBPRINTS",
-            ];
-
-            if let Some(other) = RULE_VARS.iter().find(|v| get(v).is_some()) {
+        if set(POLICY_FILE) {
+            let file = get(POLICY_FILE)?.unwrap_or_default();
+            if let Some(other) = RECIPE_VARS
+                .iter()
+                .chain(&RULE_VARS)
+                .chain(&POLICY_VARS)
+                .find(|v| set(v))
+            {
                 return Err(env_err(
                     other,
                     ConfigError::File(
-                        "set either XFCC_POLICY_FILE or rule variables, not both".to_owned(),
+                        "XFCC_POLICY_FILE is set: put this setting in the policy file (only XFCC_FORMAT, XFCC_HEADER and XFCC_CACHE apply beside it)".to_owned(),
                     ),
                 ));
             }
-            let path = std::path::Path::new(&file);
-            let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
-            let from_file = crate::PolicyFile::load(path)
-                .and_then(|f| f.into_builder(base))
-                .map_err(|e| env_err("XFCC_POLICY_FILE", e))?;
-            return transport(from_file)?
-                .build()
-                .map_err(|e| env_err("XFCC_POLICY_FILE", e));
+            return from_file(&file, transport);
         }
 
         let mut b: PolicyBuilder = Policy::builder();
-        let chain = get("XFCC_CHAIN_ANCHORS");
+        let chain = get("XFCC_CHAIN_ANCHORS")?;
         if let Some(path) = &chain {
             let read =
                 |p: &str| std::fs::read(p).map_err(|e| ConfigError::File(format!("{p}: {e}")));
-            let pem = read(path).map_err(|e| env_err("XFCC_CHAIN_ANCHORS", e))?;
-            let crls = get("XFCC_CHAIN_CRLS")
-                .map(|v| {
-                    list(&v)
-                        .iter()
-                        .map(|p| read(p))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()
-                .map_err(|e| env_err("XFCC_CHAIN_CRLS", e))?
-                .unwrap_or_default();
+            let pem = read(path.trim()).map_err(|e| env_err("XFCC_CHAIN_ANCHORS", e))?;
+            let crls = values("XFCC_CHAIN_CRLS")?
+                .unwrap_or_default()
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| env_err("XFCC_CHAIN_CRLS", e))?;
             b = b.chain("env", pem, crls, true);
+        } else if set("XFCC_CHAIN_CRLS") {
+            return Err(env_err(
+                "XFCC_CHAIN_CRLS",
+                ConfigError::Value {
+                    key: "crls",
+                    value: "CRLs without XFCC_CHAIN_ANCHORS check nothing".to_owned(),
+                },
+            ));
         }
         let with_chain = |r: Rule| if chain.is_some() { r.chain("env") } else { r };
 
-        let prints: Vec<String> = ["ALLOWED_CERT_THUMBPRINTS", "ALLOWED_CERT_FINGERPRINTS"]
-            .iter()
-            .filter_map(|v| get(v))
-            .flat_map(|v| list(&v))
-            .collect();
+        let mut prints = Vec::new();
+        for name in ["ALLOWED_CERT_THUMBPRINTS", "ALLOWED_CERT_FINGERPRINTS"] {
+            prints.extend(values(name)?.unwrap_or_default());
+        }
         if !prints.is_empty() {
             b = b.allow(with_chain(Rule::new("thumbprint").thumbprint(prints)));
         }
-        if let Some(cns) = get("ALLOWED_CERT_COMMON_NAMES") {
-            b = b.allow(with_chain(Rule::new("common_name").subject_cn(list(&cns))));
+        if let Some(cns) = values("ALLOWED_CERT_COMMON_NAMES")? {
+            b = b.allow(with_chain(Rule::new("common_name").subject_cn(cns)));
         }
         let mut rule = Rule::new("env");
         let mut any = false;
-        let mut add = |name: &str, f: &dyn Fn(Rule, Vec<String>) -> Rule| {
-            if let Some(v) = get(name) {
-                let values = if name == "XFCC_ALLOWED_ISSUER" {
-                    vec![v]
-                } else {
-                    list(&v)
-                };
-                rule = f(core::mem::take(&mut rule), values);
-                any = true;
-            }
-        };
-        add("XFCC_ALLOWED_ISSUER", &|r, v| r.issuer(v));
-        add("XFCC_ALLOWED_ISSUER_CNS", &|r, v| r.issuer_cn(v));
-        add("XFCC_ALLOWED_SUBJECT_CNS", &|r, v| r.subject_cn(v));
-        add("XFCC_ALLOWED_SAN_DNS", &|r, v| r.san_dns(v));
-        add("XFCC_ALLOWED_SAN_URIS", &|r, v| r.san_uri(v));
-        add("XFCC_ALLOWED_SAN_URI_PREFIXES", &|r, v| r.san_uri_prefix(v));
-        add("XFCC_ALLOWED_SAN_EMAILS", &|r, v| r.san_email(v));
-        add("XFCC_ALLOWED_SAN_IPS", &|r, v| r.san_ip(v));
-        add("XFCC_ALLOWED_THUMBPRINTS", &|r, v| r.thumbprint(v));
+        for name in RULE_VARS {
+            let v = if name == "XFCC_ALLOWED_ISSUER" {
+                get(name)?.map(|v| vec![v])
+            } else {
+                values(name)?
+            };
+            let Some(v) = v else { continue };
+            any = true;
+            rule = match name {
+                "XFCC_ALLOWED_ISSUER" => rule.issuer(v),
+                "XFCC_ALLOWED_ISSUER_CNS" => rule.issuer_cn(v),
+                "XFCC_ALLOWED_SUBJECT_CNS" => rule.subject_cn(v),
+                "XFCC_ALLOWED_SAN_DNS" => rule.san_dns(v),
+                "XFCC_ALLOWED_SAN_URIS" => rule.san_uri(v),
+                "XFCC_ALLOWED_SAN_URI_PREFIXES" => rule.san_uri_prefix(v),
+                "XFCC_ALLOWED_SAN_EMAILS" => rule.san_email(v),
+                "XFCC_ALLOWED_SAN_IPS" => rule.san_ip(v),
+                _ => rule.thumbprint(v),
+            };
+        }
         if any {
             b = b.allow(with_chain(rule));
         }
 
-        if let Some(m) = get("XFCC_MODE") {
+        if let Some(m) = get("XFCC_MODE")? {
             b = b.mode(match m.trim().to_ascii_lowercase().as_str() {
                 "require" => Mode::Require,
                 "accept" => Mode::Accept,
@@ -236,22 +363,72 @@ impl Policy {
         if let Some(t) = num("XFCC_TRUST_ELEMENT")? {
             b = b.trust_element(t);
         }
-        if let Some(by) = get("XFCC_TRUSTED_BY") {
+        if let Some(by) = get("XFCC_TRUSTED_BY")? {
             b = b.trusted_proxy(by.trim());
         }
         if let Some(s) = num("XFCC_LEEWAY_SECONDS")? {
-            b = b.leeway(Duration::from_secs(non_negative("XFCC_LEEWAY_SECONDS", s)?));
+            let s = non_negative("XFCC_LEEWAY_SECONDS", s)?;
+            if s > Policy::MAX_LEEWAY.as_secs() {
+                return Err(env_err(
+                    "XFCC_LEEWAY_SECONDS",
+                    ConfigError::OutOfRange {
+                        key: "leeway_seconds",
+                        value: s,
+                        max: Policy::MAX_LEEWAY.as_secs(),
+                    },
+                ));
+            }
+            b = b.leeway(Duration::from_secs(s));
         }
         b = transport(b)?;
         b.build().map_err(|e| match e {
-            ConfigError::NoRules => env_err(
-                "ALLOWED_CERT_THUMBPRINTS",
-                ConfigError::File(
-                    "no allow rule: set ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES, an XFCC_ALLOWED_* variable or XFCC_POLICY_FILE"
-                        .to_owned(),
-                ),
-            ),
+            ConfigError::NoRules => ConfigError::NothingSet,
             other => other,
         })
+    }
+}
+
+#[cfg(feature = "toml")]
+fn from_file(
+    file: &str,
+    transport: impl FnOnce(PolicyBuilder) -> Result<PolicyBuilder, ConfigError>,
+) -> Result<Policy, ConfigError> {
+    let path = std::path::Path::new(file.trim());
+    let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let from_file = crate::PolicyFile::load(path)
+        .and_then(|f| f.into_builder(base))
+        .map_err(|e| env_err(POLICY_FILE, e))?;
+    transport(from_file)?
+        .build()
+        .map_err(|e| env_err(POLICY_FILE, e))
+}
+
+#[cfg(not(feature = "toml"))]
+fn from_file(
+    _file: &str,
+    _transport: impl FnOnce(PolicyBuilder) -> Result<PolicyBuilder, ConfigError>,
+) -> Result<Policy, ConfigError> {
+    Err(env_err(
+        POLICY_FILE,
+        ConfigError::Value {
+            key: "feature",
+            value: "policy files need the xfcc crate's `toml` feature".to_owned(),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(
+            distance("XFCC_ALLOWED_ISSUER_CN", "XFCC_ALLOWED_ISSUER_CNS"),
+            1
+        );
+        assert_eq!(distance("abc", "abc"), 0);
+        assert_eq!(distance("", "ab"), 2);
+        assert_eq!(distance("kitten", "sitting"), 3);
     }
 }

@@ -102,6 +102,38 @@ pub enum ConfigError {
     /// A policy file that cannot be read or parsed.
     #[error("policy file: {0}")]
     File(String),
+    /// A list setting given no values (`thumbprint = []`, or only blanks):
+    /// an empty list is a mistake, never "no constraint".
+    #[error("{key} is an empty list; remove the setting or give it values")]
+    EmptyList {
+        /// The setting.
+        key: &'static str,
+    },
+    /// A number outside the range the setting allows.
+    #[error("{key} = {value} is out of range (at most {max})")]
+    OutOfRange {
+        /// The setting.
+        key: &'static str,
+        /// The value given.
+        value: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// A setting that the chosen header format cannot honour.
+    #[error("{key} cannot be honoured with the {format} format: {why}")]
+    FormatCannot {
+        /// The setting.
+        key: &'static str,
+        /// The format's name.
+        format: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
+    /// No allow rule in the environment.
+    #[error(
+        "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"
+    )]
+    NothingSet,
     /// An environment variable with a bad value.
     #[error("environment variable {var}: {source}")]
     Env {
@@ -143,8 +175,9 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 #[must_use]
 pub struct PolicyBuilder {
     mode: Mode,
-    count: ElementCount,
-    trust: i64,
+    /// `None` until set, so that a format without elements can refuse it.
+    count: Option<ElementCount>,
+    trust: Option<i64>,
     by: Option<String>,
     leeway: Duration,
     rules: Vec<Rule>,
@@ -154,6 +187,7 @@ pub struct PolicyBuilder {
     header_name: Option<String>,
     clock: Option<Clock>,
     cache: usize,
+    cache_max_bytes: u64,
     anchors: Vec<(String, AnchorSource)>,
     max_intermediates: usize,
     #[cfg(feature = "chain")]
@@ -184,8 +218,8 @@ impl Default for PolicyBuilder {
     fn default() -> Self {
         Self {
             mode: Mode::Require,
-            count: ElementCount::Exactly(1),
-            trust: 0,
+            count: None,
+            trust: None,
             by: None,
             leeway: Duration::from_secs(60),
             rules: Vec::new(),
@@ -195,6 +229,7 @@ impl Default for PolicyBuilder {
             header_name: None,
             clock: None,
             cache: 0,
+            cache_max_bytes: Policy::DEFAULT_CACHE_BYTES,
             anchors: Vec::new(),
             max_intermediates: 4,
             #[cfg(feature = "chain")]
@@ -212,7 +247,7 @@ impl PolicyBuilder {
 
     /// How many elements the header must hold. Default exactly 1.
     pub fn elements(mut self, count: ElementCount) -> Self {
-        self.count = count;
+        self.count = Some(count);
         self
     }
 
@@ -220,7 +255,7 @@ impl PolicyBuilder {
     /// (-1 is the last, which the proxy next to the service appended).
     /// Default 0. Every other element must still be consistent.
     pub fn trust_element(mut self, index: i64) -> Self {
-        self.trust = index;
+        self.trust = Some(index);
         self
     }
 
@@ -231,7 +266,8 @@ impl PolicyBuilder {
         self
     }
 
-    /// Clock skew allowed around the validity period. Default 60 s.
+    /// Clock skew allowed around the validity period. Default 60 s, at
+    /// most [`Policy::MAX_LEEWAY`] (one day; more is a [`ConfigError`]).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -263,8 +299,10 @@ impl PolicyBuilder {
 
     /// The header to read. Default: the format's
     /// ([`Format::header_name`]), `x-forwarded-client-cert` for Envoy.
+    /// It must be a valid HTTP field name; anything else is a
+    /// [`ConfigError`] from [`build`](Self::build), never replaced by a default.
     pub fn header_name(mut self, name: impl Into<String>) -> Self {
-        self.header_name = Some(name.into().to_ascii_lowercase());
+        self.header_name = Some(name.into());
         self
     }
 
@@ -280,8 +318,21 @@ impl PolicyBuilder {
     /// the certificate). Every hit still checks the element's other fields
     /// and the validity period. A policy built anew (as on reload) starts
     /// empty. Default 0 (off).
+    ///
+    /// Only the certificates of headers the policy allowed are stored, so
+    /// strangers cannot fill it, and entries are weighed by their bytes
+    /// ([`cache_max_bytes`](Self::cache_max_bytes)).
     pub fn cache(mut self, capacity: usize) -> Self {
         self.cache = capacity;
+        self
+    }
+
+    /// The most memory the cache holds, in bytes (key texts and
+    /// certificates, weighed per entry). Default
+    /// [`Policy::DEFAULT_CACHE_BYTES`] (16 MiB); 0 with a cache is a
+    /// [`ConfigError`].
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
         self
     }
 
@@ -341,15 +392,61 @@ impl PolicyBuilder {
                     .to_owned(),
             });
         }
-        if let ElementCount::Exactly(n) = self.count {
-            let ok = n >= 1
-                && ((self.trust >= 0 && self.trust < n as i64)
-                    || (self.trust < 0 && self.trust.unsigned_abs() <= n as u64));
-            if !ok {
-                return Err(ConfigError::TrustIndex {
-                    trust: self.trust,
-                    count: n,
+        if self.cache > 0 && self.cache_max_bytes == 0 {
+            return Err(ConfigError::Value {
+                key: "cache_max_bytes",
+                value: "0 (a cache needs room)".to_owned(),
+            });
+        }
+        if self.leeway > Policy::MAX_LEEWAY {
+            return Err(ConfigError::OutOfRange {
+                key: "leeway_seconds",
+                value: self.leeway.as_secs(),
+                max: Policy::MAX_LEEWAY.as_secs(),
+            });
+        }
+        let header_name = match self.header_name {
+            Some(name) => checked_header_name(name)?,
+            None => self.format.header_name().to_owned(),
+        };
+        if self.format != Format::Envoy {
+            let cannot = |key, why| ConfigError::FormatCannot {
+                key,
+                format: self.format.name(),
+                why,
+            };
+            if self.by.is_some() {
+                return Err(cannot("by", "it carries no By field"));
+            }
+            if self.count.is_some() {
+                return Err(cannot("count", "it carries one certificate, not elements"));
+            }
+            if self.trust.is_some() {
+                return Err(cannot("trust", "it carries one certificate, not elements"));
+            }
+            if !self.format.carries_chain()
+                && let Some(rule) = self.rules.iter().position(|r| r.chain.is_some())
+            {
+                return Err(ConfigError::Rule {
+                    rule: self.rules[rule]
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| rule.to_string()),
+                    source: Box::new(cannot(
+                        "chain",
+                        "it forwards the leaf alone, so no chain reaches the policy",
+                    )),
                 });
+            }
+        }
+        let count = self.count.unwrap_or(ElementCount::Exactly(1));
+        let trust = self.trust.unwrap_or(0);
+        if let ElementCount::Exactly(n) = count {
+            let ok = n >= 1
+                && ((trust >= 0 && trust.unsigned_abs() < n as u64)
+                    || (trust < 0 && trust.unsigned_abs() <= n as u64));
+            if !ok {
+                return Err(ConfigError::TrustIndex { trust, count: n });
             }
         }
         let mut rules = Vec::with_capacity(self.rules.len());
@@ -375,14 +472,11 @@ impl PolicyBuilder {
             let _ = self.max_intermediates;
             chains::build(self.anchors, &rules)?
         };
-        let header_name = self
-            .header_name
-            .unwrap_or_else(|| self.format.header_name().to_owned());
         Ok(Policy {
             inner: Arc::new(Inner {
                 mode: self.mode,
-                count: self.count,
-                trust: self.trust,
+                count,
+                trust,
                 by: self.by,
                 leeway: self.leeway,
                 rules,
@@ -392,7 +486,7 @@ impl PolicyBuilder {
                 format: self.format,
                 header_name,
                 clock: self.clock,
-                cache: (self.cache > 0).then(|| Cache::new(self.cache)),
+                cache: (self.cache > 0).then(|| Cache::new(self.cache, self.cache_max_bytes)),
                 chains,
             }),
         })
@@ -418,6 +512,10 @@ mod chains {
     }
 
     impl Chains {
+        pub(crate) fn warnings(&self) -> Vec<String> {
+            Vec::new()
+        }
+
         pub(crate) fn verify(
             &self,
             _set: &str,
@@ -486,7 +584,25 @@ impl fmt::Debug for Policy {
     }
 }
 
+/// A valid HTTP field name (RFC 9110 5.1: a token), lower-cased.
+pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(ConfigError::Value {
+            key: "header_name",
+            value: name,
+        });
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
 impl Policy {
+    /// The largest validity leeway a policy accepts: one day.
+    pub const MAX_LEEWAY: Duration = Duration::from_secs(86_400);
+
+    /// The cache's memory bound unless set: 16 MiB.
+    pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
     /// A builder with the defaults: require the header, exactly one
     /// element, trust element 0, 60 s leeway, strict syntax, default limits,
     /// Envoy format, no cache. At least one rule must be added.
@@ -509,12 +625,23 @@ impl Policy {
         &self.inner.header_name
     }
 
-    /// Things that are allowed but weak, for logs and `xfcc doctor`: rules
-    /// that pin no thumbprint and require no chain can be satisfied by a
-    /// self-signed certificate with the right names, which Azure Container
-    /// Apps' ingress accepts.
+    /// Every setting that weakens the policy, each naming the setting (its
+    /// policy-file key), for logs, `xfcc check` and `xfcc doctor`:
+    ///
+    /// - a rule that pins no thumbprint and requires no chain: a
+    ///   self-signed certificate with those names passes it, and Azure
+    ///   Container Apps' ingress accepts any certificate;
+    /// - `mode = "accept"`: a request without the header reaches handlers;
+    /// - `[elements] count` other than exactly 1 without `by`: any element
+    ///   could have been written by a client, unless the trusted one is
+    ///   tied to the proxy that wrote it;
+    /// - `leeway_seconds` over five minutes;
+    /// - lenient syntax;
+    /// - an anchor set with `require_client_auth = false`, or stale CRLs
+    ///   used anyway.
     pub fn warnings(&self) -> Vec<String> {
-        self.inner
+        let p = &*self.inner;
+        let mut out: Vec<String> = p
             .rules
             .iter()
             .filter(|r| r.is_name_only())
@@ -524,7 +651,30 @@ impl Policy {
                     r.label
                 )
             })
-            .collect()
+            .collect();
+        if p.mode == Mode::Accept {
+            out.push(
+                "mode = \"accept\": requests without the header reach the service with no identity; every handler must check"
+                    .to_owned(),
+            );
+        }
+        if p.count != ElementCount::Exactly(1) && p.by.is_none() && p.format == Format::Envoy {
+            out.push(
+                "[elements] count is not exactly 1 and `by` is not set: the trusted element is not tied to the proxy that wrote it"
+                    .to_owned(),
+            );
+        }
+        if p.leeway > Duration::from_secs(300) {
+            out.push(format!(
+                "leeway_seconds = {}: certificates are accepted that long after they expire",
+                p.leeway.as_secs()
+            ));
+        }
+        if p.options.get_syntax() == Syntax::Lenient {
+            out.push("syntax is lenient: headers Envoy never writes are read".to_owned());
+        }
+        out.extend(p.chains.warnings());
+        out
     }
 
     fn now(&self) -> SystemTime {
@@ -701,6 +851,9 @@ impl Policy {
         .ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
 
         let mut chosen = None;
+        // Decoded certificates are stored only once the whole header is
+        // allowed: what the policy rejects never occupies the cache.
+        let mut fresh: Vec<(KeyRef<'_>, Arc<CachedCert>)> = Vec::new();
         for element in header.elements() {
             let index = element.index();
             if index == trusted {
@@ -711,7 +864,7 @@ impl Policy {
                         Rejection::new(Reason::UntrustedProxy, "untrusted_proxy").at_element(index)
                     );
                 }
-                let cached = self.decode(&element)?.ok_or_else(|| {
+                let cached = self.decode(&element, &mut fresh)?.ok_or_else(|| {
                     Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index)
                 })?;
                 chosen = Some(cached);
@@ -719,17 +872,27 @@ impl Policy {
                 // Untrusted elements must still agree with their own
                 // certificates: this is what exposes a SAN that smuggled
                 // delimiters into the header.
-                self.decode(&element)?;
+                self.decode(&element, &mut fresh)?;
             }
         }
         let cached =
             chosen.ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
-        self.finish(&cached, trusted, now)
+        let allowed = self.finish(&cached, trusted, now)?;
+        if let Some(cache) = &p.cache {
+            for (key, entry) in fresh {
+                cache.insert(&key, entry);
+            }
+        }
+        Ok(allowed)
     }
 
     /// Decodes an element's certificate (through the cache) and checks the
     /// element's fields against it.
-    fn decode(&self, element: &Element<'_>) -> Result<Option<Arc<CachedCert>>, Rejection> {
+    fn decode<'h>(
+        &self,
+        element: &Element<'h>,
+        fresh: &mut Vec<(KeyRef<'h>, Arc<CachedCert>)>,
+    ) -> Result<Option<Arc<CachedCert>>, Rejection> {
         let p = &*self.inner;
         let Some(cert_raw) = element.cert().or(element.chain()) else {
             return Ok(None);
@@ -757,9 +920,10 @@ impl Policy {
         if let Some(subject) = element.subject() {
             cached.remember_subject(subject.raw());
         }
-        // Only what agrees with its own Hash is stored (see `cache::Key`).
-        if let (false, Some(cache)) = (hit, &p.cache) {
-            cache.insert(&key, Arc::clone(&cached));
+        // Only what agrees with its own Hash is stored (see `cache::Key`),
+        // and only once the header is allowed (the caller stores it).
+        if !hit && p.cache.is_some() {
+            fresh.push((key, Arc::clone(&cached)));
         }
         Ok(Some(cached))
     }
@@ -773,7 +937,13 @@ impl Policy {
         let p = &*self.inner;
         let leaf = cached.cert().leaf();
         let reject = |r: Rejection| r.at_element(index).with_thumbprint(*leaf.sha256());
-        if now + p.leeway < leaf.not_before() {
+        // `leeway` is at most a day (checked at build time), and the
+        // arithmetic is checked anyway: a clock at the end of time is
+        // "not yet valid" for nothing and never panics.
+        if now
+            .checked_add(p.leeway)
+            .is_some_and(|t| t < leaf.not_before())
+        {
             return Err(reject(Rejection::new(Reason::NotYetValid, "not_yet_valid")));
         }
         if now
@@ -843,5 +1013,10 @@ impl Policy {
     /// Number of certificates in the cache (0 without one).
     pub fn cached(&self) -> usize {
         self.inner.cache.as_ref().map_or(0, Cache::len)
+    }
+
+    /// The bytes the cache's entries are weighed at (0 without one).
+    pub fn cached_bytes(&self) -> u64 {
+        self.inner.cache.as_ref().map_or(0, Cache::weight)
     }
 }

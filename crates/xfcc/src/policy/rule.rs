@@ -145,16 +145,16 @@ impl DnsPattern {
 #[must_use]
 pub struct Rule {
     pub(crate) name: Option<String>,
-    pub(crate) issuer: Vec<String>,
-    pub(crate) issuer_cn: Vec<String>,
-    pub(crate) subject: Vec<String>,
-    pub(crate) subject_cn: Vec<String>,
-    pub(crate) san_dns: Vec<String>,
-    pub(crate) san_uri: Vec<String>,
-    pub(crate) san_uri_prefix: Vec<String>,
-    pub(crate) san_email: Vec<String>,
-    pub(crate) san_ip: Vec<String>,
-    pub(crate) thumbprint: Vec<String>,
+    pub(crate) issuer: Option<Vec<String>>,
+    pub(crate) issuer_cn: Option<Vec<String>>,
+    pub(crate) subject: Option<Vec<String>>,
+    pub(crate) subject_cn: Option<Vec<String>>,
+    pub(crate) san_dns: Option<Vec<String>>,
+    pub(crate) san_uri: Option<Vec<String>>,
+    pub(crate) san_uri_prefix: Option<Vec<String>>,
+    pub(crate) san_email: Option<Vec<String>>,
+    pub(crate) san_ip: Option<Vec<String>>,
+    pub(crate) thumbprint: Option<Vec<String>>,
     pub(crate) chain: Option<String>,
 }
 
@@ -180,37 +180,49 @@ impl Rule {
     /// Issuer DN, RFC 4514 (`"CN=Contoso Issuing CA 1,O=Contoso"`), compared
     /// as parsed names ignoring ASCII case. Any of the values.
     pub fn issuer<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dns: I) -> Self {
-        self.issuer.extend(strings(dns));
+        self.issuer
+            .get_or_insert_with(Vec::new)
+            .extend(strings(dns));
         self
     }
 
     /// Issuer common name, exact. Any of the values.
     pub fn issuer_cn<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cns: I) -> Self {
-        self.issuer_cn.extend(strings(cns));
+        self.issuer_cn
+            .get_or_insert_with(Vec::new)
+            .extend(strings(cns));
         self
     }
 
     /// Subject DN, RFC 4514, compared as parsed names ignoring ASCII case.
     pub fn subject<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dns: I) -> Self {
-        self.subject.extend(strings(dns));
+        self.subject
+            .get_or_insert_with(Vec::new)
+            .extend(strings(dns));
         self
     }
 
     /// Subject common name, exact (any CN of the subject may match).
     pub fn subject_cn<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cns: I) -> Self {
-        self.subject_cn.extend(strings(cns));
+        self.subject_cn
+            .get_or_insert_with(Vec::new)
+            .extend(strings(cns));
         self
     }
 
     /// DNS SAN, exact (case-insensitive) or `*.example.com` (one label).
     pub fn san_dns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.san_dns.extend(strings(names));
+        self.san_dns
+            .get_or_insert_with(Vec::new)
+            .extend(strings(names));
         self
     }
 
     /// URI SAN, exact.
     pub fn san_uri<I: IntoIterator<Item = S>, S: Into<String>>(mut self, uris: I) -> Self {
-        self.san_uri.extend(strings(uris));
+        self.san_uri
+            .get_or_insert_with(Vec::new)
+            .extend(strings(uris));
         self
     }
 
@@ -221,25 +233,33 @@ impl Rule {
         mut self,
         prefixes: I,
     ) -> Self {
-        self.san_uri_prefix.extend(strings(prefixes));
+        self.san_uri_prefix
+            .get_or_insert_with(Vec::new)
+            .extend(strings(prefixes));
         self
     }
 
     /// E-mail SAN, compared ignoring ASCII case.
     pub fn san_email<I: IntoIterator<Item = S>, S: Into<String>>(mut self, emails: I) -> Self {
-        self.san_email.extend(strings(emails));
+        self.san_email
+            .get_or_insert_with(Vec::new)
+            .extend(strings(emails));
         self
     }
 
     /// IP SAN (`10.0.0.1`, `2001:db8::1`).
     pub fn san_ip<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ips: I) -> Self {
-        self.san_ip.extend(strings(ips));
+        self.san_ip
+            .get_or_insert_with(Vec::new)
+            .extend(strings(ips));
         self
     }
 
     /// Thumbprint: SHA-256 or SHA-1 hex, any case, colons allowed.
     pub fn thumbprint<I: IntoIterator<Item = S>, S: Into<String>>(mut self, prints: I) -> Self {
-        self.thumbprint.extend(strings(prints));
+        self.thumbprint
+            .get_or_insert_with(Vec::new)
+            .extend(strings(prints));
         self
     }
 
@@ -275,48 +295,39 @@ impl Rule {
         let compiled = (|| {
             Ok::<_, ConfigError>(CompiledRule {
                 label: label.as_str().into(),
-                issuer: self
-                    .issuer
+                issuer: listed(&self.issuer, "issuer")?
                     .iter()
                     .map(|v| dn("issuer", v))
                     .collect::<Result<_, _>>()?,
-                issuer_cn: self
-                    .issuer_cn
+                issuer_cn: listed(&self.issuer_cn, "issuer_cn")?
                     .iter()
                     .map(|v| nonempty("issuer_cn", v))
                     .collect::<Result<_, _>>()?,
-                subject: self
-                    .subject
+                subject: listed(&self.subject, "subject")?
                     .iter()
                     .map(|v| dn("subject", v))
                     .collect::<Result<_, _>>()?,
-                subject_cn: self
-                    .subject_cn
+                subject_cn: listed(&self.subject_cn, "subject_cn")?
                     .iter()
                     .map(|v| nonempty("subject_cn", v))
                     .collect::<Result<_, _>>()?,
-                san_dns: self
-                    .san_dns
+                san_dns: listed(&self.san_dns, "san_dns")?
                     .iter()
                     .map(|v| DnsPattern::parse(v))
                     .collect::<Result<_, _>>()?,
-                san_uri: self
-                    .san_uri
+                san_uri: listed(&self.san_uri, "san_uri")?
                     .iter()
                     .map(|v| nonempty("san_uri", v))
                     .collect::<Result<_, _>>()?,
-                san_uri_prefix: self
-                    .san_uri_prefix
+                san_uri_prefix: listed(&self.san_uri_prefix, "san_uri_prefix")?
                     .iter()
                     .map(|v| uri_prefix(v))
                     .collect::<Result<_, _>>()?,
-                san_email: self
-                    .san_email
+                san_email: listed(&self.san_email, "san_email")?
                     .iter()
                     .map(|v| nonempty("san_email", v))
                     .collect::<Result<_, _>>()?,
-                san_ip: self
-                    .san_ip
+                san_ip: listed(&self.san_ip, "san_ip")?
                     .iter()
                     .map(|v| {
                         v.trim().parse::<IpAddr>().map_err(|_| ConfigError::Value {
@@ -325,8 +336,7 @@ impl Rule {
                         })
                     })
                     .collect::<Result<_, _>>()?,
-                thumbprint: self
-                    .thumbprint
+                thumbprint: listed(&self.thumbprint, "thumbprint")?
                     .iter()
                     .map(|v| Thumbprint::parse(v))
                     .collect::<Result<_, _>>()?,
@@ -338,6 +348,20 @@ impl Rule {
             return Err(at(ConfigError::EmptyRule));
         }
         Ok(compiled)
+    }
+}
+
+/// A list setting's values: none when it was not set, and an error when it
+/// was set to nothing (an empty list would otherwise silently drop the
+/// constraint).
+fn listed<'a>(
+    values: &'a Option<Vec<String>>,
+    key: &'static str,
+) -> Result<&'a [String], ConfigError> {
+    match values {
+        None => Ok(&[]),
+        Some(v) if v.iter().all(|s| s.trim().is_empty()) => Err(ConfigError::EmptyList { key }),
+        Some(v) => Ok(v),
     }
 }
 
@@ -505,5 +529,21 @@ mod tests {
         assert!(e.to_string().contains("no constraint"), "{e}");
         let e = Rule::new("x").san_ip(["not-an-ip"]).compile(0).unwrap_err();
         assert!(e.to_string().contains("san_ip"), "{e}");
+        // An empty list (or one of blanks) is a mistake, not "no constraint":
+        // here it would drop the pin and leave a name-only rule.
+        for prints in [vec![], vec![" ".to_owned()]] {
+            let e = Rule::new("x")
+                .subject_cn(["client"])
+                .thumbprint(prints)
+                .compile(0)
+                .unwrap_err();
+            assert_eq!(
+                e,
+                ConfigError::Rule {
+                    rule: "x".into(),
+                    source: Box::new(ConfigError::EmptyList { key: "thumbprint" })
+                }
+            );
+        }
     }
 }

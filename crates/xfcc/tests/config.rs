@@ -1,0 +1,396 @@
+//! One place where configuration is validated: what a careless operator
+//! writes is refused at start-up, naming the setting, never replaced by a
+//! default, ignored, or left to panic at the first request.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use xfcc::{ConfigError, ElementCount, Format, Policy, Rule};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn capture(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join("envoy").join(format!("{name}.txt"))).unwrap()
+}
+
+fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn env_var_of(e: &ConfigError) -> Option<&str> {
+    match e {
+        ConfigError::Env { var, .. } => Some(var),
+        _ => None,
+    }
+}
+
+fn rule() -> Rule {
+    Rule::new("r").subject_cn(["client-app.contoso.example"])
+}
+
+#[test]
+fn invalid_header_names_are_refused_not_replaced() {
+    for name in ["X-SSL-Client-Cert:", "x client cert", "", " ", "x-cert\n"] {
+        let e = Policy::builder()
+            .header_name(name)
+            .allow(rule())
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfigError::Value {
+                    key: "header_name",
+                    ..
+                }
+            ),
+            "{name:?}: {e}"
+        );
+        // (The environment's values are trimmed, as files often end them
+        // with a newline.)
+        if name.trim_end() == name {
+            let e = Policy::from_env_vars(vars(&[
+                ("ALLOWED_CERT_COMMON_NAMES", "a"),
+                ("XFCC_HEADER", name),
+            ]))
+            .unwrap_err();
+            assert_eq!(env_var_of(&e), Some("XFCC_HEADER"), "{name:?}: {e}");
+        }
+    }
+    let p = Policy::builder()
+        .header_name("X-SSL-Client-Cert")
+        .allow(rule())
+        .build()
+        .unwrap();
+    assert_eq!(p.header_name(), "x-ssl-client-cert");
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn a_policy_file_refuses_every_variable_it_would_ignore() {
+    let dir = std::env::temp_dir().join(format!("xfcc-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policy.toml");
+    std::fs::write(
+        &file,
+        "[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for (var, value) in [
+        ("XFCC_CHAIN_ANCHORS", "/etc/ssl/ca.pem"),
+        ("XFCC_CHAIN_CRLS", "/etc/ssl/ca.crl"),
+        ("XFCC_TRUSTED_BY", "spiffe://edge"),
+        ("XFCC_ELEMENT_COUNT", "2"),
+        ("XFCC_TRUST_ELEMENT", "-1"),
+        ("XFCC_MODE", "accept"),
+        ("XFCC_LEEWAY_SECONDS", "30"),
+        ("XFCC_ALLOWED_THUMBPRINTS", &"ab".repeat(32)),
+        ("ALLOWED_CERT_COMMON_NAMES", "x"),
+    ] {
+        let e =
+            Policy::from_env_vars(vars(&[("XFCC_POLICY_FILE", file), (var, value)])).unwrap_err();
+        assert_eq!(env_var_of(&e), Some(var), "{e}");
+        assert!(
+            e.to_string()
+                .contains("put this setting in the policy file"),
+            "{e}"
+        );
+    }
+    // The transport settings apply on top of the file.
+    let p = Policy::from_env_vars(vars(&[
+        ("XFCC_POLICY_FILE", file),
+        ("XFCC_FORMAT", "nginx"),
+        ("XFCC_HEADER", "X-SSL-Client-Cert"),
+        ("XFCC_CACHE", "0"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (p.format(), p.header_name(), p.cached()),
+        (Format::Nginx, "x-ssl-client-cert", 0)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_misspelled_variable_names_the_closest_valid_one() {
+    let e = Policy::from_env_pairs([
+        ("XFCC_ALLOWED_ISSUER_CN", "Contoso Issuing CA 1"),
+        ("ALLOWED_CERT_COMMON_NAMES", "a"),
+    ])
+    .unwrap_err();
+    assert_eq!(env_var_of(&e), Some("XFCC_ALLOWED_ISSUER_CN"));
+    assert!(
+        e.to_string()
+            .contains("did you mean XFCC_ALLOWED_ISSUER_CNS?"),
+        "{e}"
+    );
+    let e = Policy::from_env_pairs([("ALLOWED_CERT_THUMBPRINT", "ab")]).unwrap_err();
+    assert!(e.to_string().contains("ALLOWED_CERT_THUMBPRINTS"), "{e}");
+    // Other variables are none of ours.
+    let p = Policy::from_env_pairs([("PATH", "/bin"), ("ALLOWED_CERT_COMMON_NAMES", "a")]);
+    assert!(p.is_ok());
+}
+
+#[test]
+fn with_nothing_set_the_error_says_what_to_set_and_blames_no_variable() {
+    let e = Policy::from_env_vars(vars(&[])).unwrap_err();
+    assert_eq!(e, ConfigError::NothingSet);
+    let text = e.to_string();
+    assert!(text.contains("set XFCC_POLICY_FILE"), "{text}");
+    assert!(!text.starts_with("environment variable"), "{text}");
+}
+
+#[test]
+fn empty_lists_are_mistakes_not_missing_constraints() {
+    // A rule with names and an empty pin would silently become names-only.
+    let e = Policy::builder()
+        .allow(rule().thumbprint(Vec::<String>::new()))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("thumbprint is an empty list"), "{e}");
+    for value in [",", " , ", ""] {
+        let e = Policy::from_env_vars(vars(&[
+            ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
+            ("XFCC_ALLOWED_THUMBPRINTS", value),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            env_var_of(&e),
+            Some("XFCC_ALLOWED_THUMBPRINTS"),
+            "{value:?}: {e}"
+        );
+    }
+    // A recipe variable left empty is an absent alternative, as in the
+    // recipes; one of only commas is a mistake.
+    assert!(
+        Policy::from_env_vars(vars(&[
+            ("ALLOWED_CERT_COMMON_NAMES", "a"),
+            ("ALLOWED_CERT_THUMBPRINTS", ""),
+        ]))
+        .is_ok()
+    );
+    let e = Policy::from_env_vars(vars(&[
+        ("ALLOWED_CERT_COMMON_NAMES", "a"),
+        ("ALLOWED_CERT_THUMBPRINTS", ","),
+    ]))
+    .unwrap_err();
+    assert_eq!(env_var_of(&e), Some("ALLOWED_CERT_THUMBPRINTS"));
+    #[cfg(feature = "toml")]
+    {
+        let e = Policy::from_toml_str(
+            "[[allow]]\nname = \"p\"\nsubject_cn = \"client\"\nthumbprint = []\n",
+            ".",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("thumbprint is an empty list"), "{e}");
+    }
+}
+
+#[test]
+fn leeway_is_bounded_and_time_arithmetic_never_panics() {
+    let e = Policy::builder()
+        .leeway(Duration::MAX)
+        .allow(rule())
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::OutOfRange {
+                key: "leeway_seconds",
+                max: 86_400,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = Policy::from_env_vars(vars(&[
+        ("ALLOWED_CERT_COMMON_NAMES", "a"),
+        ("XFCC_LEEWAY_SECONDS", "18446744073709551"),
+    ]))
+    .unwrap_err();
+    assert_eq!(env_var_of(&e), Some("XFCC_LEEWAY_SECONDS"));
+    // The largest leeway, at the edges of time: answers, no panic.
+    let p = Policy::builder()
+        .leeway(Policy::MAX_LEEWAY)
+        .allow(rule())
+        .build()
+        .unwrap();
+    let far = [
+        UNIX_EPOCH,
+        UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 4),
+        SystemTime::now(),
+    ];
+    for at in far {
+        let r = p.verify_at(&capture("rsa-chain"), at);
+        assert!(
+            r.is_ok() || matches!(r.as_ref().unwrap_err().code(), "expired" | "not_yet_valid"),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn settings_the_format_cannot_honour_are_refused() {
+    let nginx = || Policy::builder().format(Format::Nginx).allow(rule());
+    for (b, key) in [
+        (nginx().trusted_proxy("spiffe://edge"), "by"),
+        (nginx().elements(ElementCount::Exactly(2)), "count"),
+        (nginx().trust_element(-1), "trust"),
+    ] {
+        let e = b.build().unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::FormatCannot { key: k, format: "nginx", .. } if *k == key),
+            "{e}"
+        );
+    }
+    let root = std::fs::read(fixtures().join("certs/root.pem")).unwrap();
+    let e = Policy::builder()
+        .format(Format::AppService)
+        .chain("root", root.clone(), vec![], true)
+        .allow(
+            Rule::new("chained")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .chain("root"),
+        )
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("rule \"chained\": chain cannot be honoured with the app-service format"),
+        "{e}"
+    );
+    // Formats that carry a chain accept chain rules.
+    for format in [
+        Format::Envoy,
+        Format::Rfc9440,
+        Format::Traefik,
+        Format::AwsAlb,
+    ] {
+        assert!(
+            Policy::builder()
+                .format(format)
+                .chain("root", root.clone(), vec![], true)
+                .allow(Rule::new("chained").issuer_cn(["x"]).chain("root"))
+                .build()
+                .is_ok(),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn rejected_certificates_never_occupy_the_cache() {
+    let p = Policy::builder()
+        .cache(64)
+        .allow(Rule::new("only").subject_cn(["orders-worker"]))
+        .build()
+        .unwrap();
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    for name in [
+        "rsa-chain",
+        "p384",
+        "wrong-cn",
+        "many-sans",
+        "self-signed-lookalike",
+    ] {
+        assert_eq!(
+            p.verify_at(&capture(name), at).unwrap_err().code(),
+            "not_allowed"
+        );
+    }
+    assert_eq!((p.cached(), p.cached_bytes()), (0, 0));
+    p.verify_at(&capture("p256-two-intermediates"), at).unwrap();
+    assert_eq!(p.cached(), 1);
+    // Weighed by its bytes: the key texts and the certificates.
+    let header = capture("p256-two-intermediates");
+    assert!(
+        p.cached_bytes() > header.len() as u64,
+        "{}",
+        p.cached_bytes()
+    );
+}
+
+#[test]
+fn the_cache_is_bounded_in_bytes_as_well_as_entries() {
+    let p = Policy::builder()
+        .cache(1000)
+        .cache_max_bytes(64 * 1024)
+        .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1", "Contoso EC Issuing CA"]))
+        .build()
+        .unwrap();
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let mut total = 0;
+    for name in [
+        "rsa-chain",
+        "p384",
+        "wrong-cn",
+        "many-sans",
+        "utf8-special-subject",
+        "no-cn",
+        "p256-two-intermediates",
+    ] {
+        let h = capture(name);
+        total += h.len();
+        p.verify_at(&h, at).unwrap();
+    }
+    assert!(total > 30_000, "{total}");
+    assert!(p.cached_bytes() <= 64 * 1024, "{}", p.cached_bytes());
+    assert!(p.cached() < 7, "{}", p.cached());
+    let e = Policy::builder()
+        .cache(8)
+        .cache_max_bytes(0)
+        .allow(rule())
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("cache_max_bytes"), "{e}");
+}
+
+#[test]
+fn warnings_name_every_weakening_setting() {
+    let strong = Policy::builder()
+        .allow(Rule::new("pinned").thumbprint(["ab".repeat(32)]))
+        .build()
+        .unwrap();
+    assert!(strong.warnings().is_empty());
+    let weak = Policy::builder()
+        .mode(xfcc::Mode::Accept)
+        .elements(ElementCount::Any)
+        .leeway(Duration::from_secs(3600))
+        .syntax(xfcc::Syntax::Lenient)
+        .allow(rule())
+        .build()
+        .unwrap();
+    let w = weak.warnings().join("\n");
+    for setting in [
+        "rule \"r\" checks only names",
+        "mode = \"accept\"",
+        "[elements] count",
+        "leeway_seconds = 3600",
+        "syntax is lenient",
+    ] {
+        assert!(w.contains(setting), "{setting} missing from:\n{w}");
+    }
+}
+
+/// Run by `.ci/run` with `--no-default-features --features chain`.
+#[cfg(not(feature = "toml"))]
+#[test]
+fn a_policy_file_without_the_toml_feature_is_refused_not_ignored() {
+    let e = Policy::from_env_vars(vars(&[
+        ("XFCC_POLICY_FILE", "/etc/xfcc/policy.toml"),
+        ("XFCC_HEADER", "x-client-cert"),
+    ]))
+    .unwrap_err();
+    assert_eq!(env_var_of(&e), Some("XFCC_POLICY_FILE"));
+    assert!(e.to_string().contains("`toml` feature"), "{e}");
+}
