@@ -107,17 +107,33 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
             .map(|rdn| {
                 rdn.iter()
                     .map(|a| {
-                        // Text that both read byte for byte: UTF8String,
-                        // and the one-byte types when ASCII (xfcc reads
-                        // those as Latin-1, and other types as UTF-16 or
-                        // UTF-32; bytes a type cannot hold stay DER).
+                        // Every string type, decoded here independently as
+                        // OpenSSL (and so Envoy) reads it: UTF8String as
+                        // UTF-8, the one-byte types as Latin-1, BMPString as
+                        // UTF-16. (UniversalString never gets here:
+                        // x509-cert refuses it.) Other types stay DER.
                         let bytes = a.value.value();
-                        let plain = match a.value.tag() {
-                            Tag::Utf8String => std::str::from_utf8(bytes).is_ok(),
-                            Tag::PrintableString | Tag::Ia5String => bytes.is_ascii(),
-                            _ => false,
+                        let latin1 = || bytes.iter().map(|&b| char::from(b)).collect::<String>();
+                        let text: Option<String> = match a.value.tag() {
+                            Tag::Utf8String => std::str::from_utf8(bytes).ok().map(str::to_owned),
+                            Tag::PrintableString
+                            | Tag::Ia5String
+                            | Tag::VisibleString
+                            | Tag::NumericString
+                            | Tag::TeletexString
+                            | Tag::GeneralString
+                            | Tag::UtcTime
+                            | Tag::GeneralizedTime => Some(latin1()),
+                            Tag::BmpString if bytes.len() % 2 == 0 => char::decode_utf16(
+                                bytes
+                                    .chunks_exact(2)
+                                    .map(|c| u16::from_be_bytes([c[0], c[1]])),
+                            )
+                            .collect::<Result<String, _>>()
+                            .ok(),
+                            _ => None,
                         };
-                        (a.oid.as_bytes().to_vec(), plain.then(|| bytes.to_vec()))
+                        (a.oid.as_bytes().to_vec(), text.map(String::into_bytes))
                     })
                     .collect()
             })
@@ -150,6 +166,27 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
                 unused.swap_remove(at);
             }
         }
+    }
+    // The key, from x509-cert's SubjectPublicKeyInfo.
+    let spki = tbs.subject_public_key_info();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<x509_cert::der::asn1::ObjectIdentifier>().ok())
+        .map(|o| o.to_string());
+    let key = c.public_key().to_string();
+    match (spki.algorithm.oid.to_string().as_str(), curve.as_deref()) {
+        ("1.2.840.113549.1.1.1", _) => assert!(key.starts_with("rsa-"), "key {key}"),
+        ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => assert_eq!(key, "ecdsa-p256"),
+        ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => assert_eq!(key, "ecdsa-p384"),
+        ("1.2.840.10045.2.1", Some("1.3.132.0.35")) => assert_eq!(key, "ecdsa-p521"),
+        ("1.3.101.112", _) => assert_eq!(key, "ed25519"),
+        ("1.3.101.113", _) => assert_eq!(key, "ed448"),
+        (alg, _) => assert!(
+            key.starts_with(&format!("other-{alg}")),
+            "key {key} for {alg}"
+        ),
     }
     let (mut dns, mut uri, mut email, mut ip) = (vec![], vec![], vec![], vec![]);
     let mut ekus = vec![];

@@ -126,3 +126,49 @@ fn a_universal_string_common_name() {
     );
     assert_eq!(c.subject_cns().collect::<Vec<_>>(), ["universal-client-é"]);
 }
+
+#[test]
+fn a_certificate_that_does_not_read_says_where_without_its_bytes() {
+    use base64ct::Encoding;
+    let mut d = der("client-rsa");
+    // version [0] { INTEGER 2 } made v4.
+    let at = d
+        .windows(5)
+        .position(|w| w == [0xa0, 0x03, 0x02, 0x01, 0x02])
+        .unwrap();
+    d[at + 4] = 3;
+    let b64 = base64ct::Base64::encode_string(&d);
+    let encoded: String = b64
+        .chars()
+        .map(|c| match c {
+            '+' => "%2B".to_owned(),
+            '/' => "%2F".to_owned(),
+            '=' => "%3D".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let header = format!(
+        "Cert=\"-----BEGIN%20CERTIFICATE-----%0A{encoded}%0A-----END%20CERTIFICATE-----%0A\""
+    );
+    let policy = Policy::builder()
+        .allow(Rule::new("any").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    let r = policy.verify(&header).unwrap_err();
+    assert_eq!((r.code(), r.detail()), ("bad_certificate", "bad_der"));
+    let d = r.der_error().unwrap();
+    assert_eq!(
+        (d.field(), d.kind(), d.offset()),
+        (
+            xfcc::DerField::Version,
+            xfcc::DerErrorKind::UnsupportedVersion,
+            at + 4
+        )
+    );
+    let text = r.to_string();
+    assert!(
+        text.contains("version: unsupported_version at DER byte"),
+        "{text}"
+    );
+    assert!(!text.contains(&b64[..16]), "{text}");
+}

@@ -124,3 +124,41 @@ fn refuses_what_der_forbids() {
         }
     }
 }
+
+#[test]
+fn every_string_type_reads_as_both_oracles_read_it() {
+    use rcgen::{CertificateParams, DnType, DnValue, KeyPair};
+    let values = [
+        DnValue::Utf8String("Zoë".into()),
+        DnValue::PrintableString("Printable 1".try_into().unwrap()),
+        DnValue::Ia5String("ia5@example".try_into().unwrap()),
+        DnValue::TeletexString("T61 name".try_into().unwrap()),
+        DnValue::BmpString("BMP Ω".try_into().unwrap()),
+        DnValue::UniversalString("Universal 𝄞".try_into().unwrap()),
+    ];
+    for value in values {
+        let mut p = CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, value.clone());
+        let der = p
+            .self_signed(&KeyPair::generate().unwrap())
+            .unwrap()
+            .der()
+            .to_vec();
+        let c = CertIdentity::from_der(der.clone()).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+        targets::agrees_with_x509_cert(&der, &c);
+        let expected = match &value {
+            DnValue::Utf8String(s) => s.clone(),
+            DnValue::PrintableString(s) => s.as_str().to_owned(),
+            DnValue::Ia5String(s) => s.as_str().to_owned(),
+            DnValue::TeletexString(s) => s.as_str().to_owned(),
+            DnValue::BmpString(_) => "BMP Ω".to_owned(),
+            DnValue::UniversalString(_) => "Universal 𝄞".to_owned(),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            c.subject_cns().collect::<Vec<_>>(),
+            [expected.as_str()],
+            "{value:?}"
+        );
+    }
+}

@@ -115,6 +115,7 @@ pub struct Rejection {
     element: Option<usize>,
     offset: Option<usize>,
     sha256: Option<[u8; 32]>,
+    der: Option<crate::DerError>,
 }
 
 impl Rejection {
@@ -125,6 +126,7 @@ impl Rejection {
             element: None,
             offset: None,
             sha256: None,
+            der: None,
         }
     }
 
@@ -178,6 +180,12 @@ impl Rejection {
         self.offset
     }
 
+    /// For `bad_der`: where the certificate does not read (field, rule,
+    /// offset in its DER; [`DerError`](crate::DerError)).
+    pub const fn der_error(&self) -> Option<crate::DerError> {
+        self.der
+    }
+
     /// True for [`Reason::Missing`].
     pub const fn is_missing(&self) -> bool {
         matches!(self.reason, Reason::Missing)
@@ -215,6 +223,9 @@ impl Rejection {
                         $lvl,
                         reason = self.code(),
                         detail = self.detail,
+                        der = self.der.map(|d| d.kind().code()),
+                        der_field = self.der.map(|d| d.field().code()),
+                        der_offset = self.der.map(|d| d.offset()),
                         element = self.element,
                         thumbprint = thumbprint.as_deref(),
                         "client certificate rejected"
@@ -261,6 +272,7 @@ impl From<Error> for Rejection {
             element: e.element(),
             offset: e.offset(),
             sha256: None,
+            der: e.der_error(),
         }
     }
 }
@@ -276,6 +288,9 @@ impl fmt::Display for Rejection {
         }
         if let Some(o) = self.offset {
             write!(f, " at byte {o}")?;
+        }
+        if let Some(d) = self.der {
+            write!(f, " ({d})")?;
         }
         Ok(())
     }
