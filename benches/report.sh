@@ -45,6 +45,14 @@ for k in ["rsa2048", "p256"]:
     step = (ns[f"chain/xfcc-verify-{k}"] - u) / ns[f"chain/webpki-raw-{k}"]
     check(f"chain verify {k}: whole policy / raw webpki", f"{full:.2f}x", "<= 1.2x", full <= 1.2, "includes header parse, decode, rules")
     check(f"chain verify {k}: chain step / raw webpki", f"{step:.2f}x", "<= 1.2x", step <= 1.2, "policy minus the uncached verify without chain")
+# The worst chain-verification headers we can build (benches/benches/verify.rs
+# `worst`), at first sight and repeated, against a legitimate chain verify.
+legit = ns["worst/legit-rsa-chain"]
+worst_first = max((v, k) for k, v in ns.items() if k.startswith("worst/") and k.endswith("-first-sight"))
+worst_repeat = max((v, k) for k, v in ns.items() if k.startswith("worst/") and k.endswith("-repeated"))
+for v, k in [worst_first, worst_repeat]:
+    r = v / legit
+    check(f"{k.split('/')[1]} / legit chain verify", f"{r:.2f}x ({v/1000:.1f} µs)", "<= 10x and < 1 ms", r <= 10 and v < 1e6, "worst header at most 64 KiB, README's chain policy")
 for line in wrk.splitlines():
     cells = [c.strip() for c in line.strip("|").split("|")]
     if len(cells) == 5 and cells[1] == "layer-cached":

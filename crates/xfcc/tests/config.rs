@@ -3,10 +3,13 @@
 //! default, ignored, or left to panic at the first request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::collections::HashMap;
+#[path = "support/vars.rs"]
+mod support_vars;
+
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use support_vars::vars;
 use xfcc::{ConfigError, ElementCount, Format, Policy, Rule};
 
 fn fixtures() -> PathBuf {
@@ -15,14 +18,6 @@ fn fixtures() -> PathBuf {
 
 fn capture(name: &str) -> String {
     std::fs::read_to_string(fixtures().join("envoy").join(format!("{name}.txt"))).unwrap()
-}
-
-fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |k| map.get(k).cloned()
 }
 
 fn env_var_of(e: &ConfigError) -> Option<&str> {

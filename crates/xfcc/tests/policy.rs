@@ -1,12 +1,15 @@
 //! The validation policy, with real certificates and Envoy captures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::collections::HashMap;
+#[path = "support/vars.rs"]
+mod support_vars;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use support_vars::vars;
 use xfcc::{
     CertIdentity, ConfigError, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle, Reason,
     Rule,
@@ -462,14 +465,6 @@ fn warns_about_rules_a_self_signed_certificate_can_satisfy() {
         code(&pinned, &capture("self-signed-lookalike")),
         "not_allowed"
     );
-}
-
-fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |k| map.get(k).cloned()
 }
 
 #[test]

@@ -410,35 +410,18 @@ fn select<'a>(
         .collect();
     nodes.sort_unstable_by(|a, b| a.der.cmp(b.der));
     nodes.dedup_by(|a, b| a.der == b.der);
-    let n = nodes.len();
     // Towards the leaf: issued (by name) the leaf or a reached node.
-    let mut from_leaf = vec![false; n];
-    let mut queue: Vec<usize> = (0..n)
-        .filter(|&i| nodes[i].subject == leaf.issuer)
-        .collect();
-    queue.iter().for_each(|&i| from_leaf[i] = true);
-    while let Some(j) = queue.pop() {
-        for i in 0..n {
-            if !from_leaf[i] && nodes[i].subject == nodes[j].issuer {
-                from_leaf[i] = true;
-                queue.push(i);
-            }
-        }
-    }
+    let from_leaf = reach(
+        &nodes,
+        |n| n.subject == leaf.issuer,
+        |child, parent| parent.subject == child.issuer,
+    );
     // Towards an anchor: issued by an anchor's name, or by a node that is.
-    let mut to_anchor = vec![false; n];
-    let mut queue: Vec<usize> = (0..n)
-        .filter(|&i| anchors.iter().any(|a| a.as_slice() == nodes[i].issuer))
-        .collect();
-    queue.iter().for_each(|&i| to_anchor[i] = true);
-    while let Some(j) = queue.pop() {
-        for i in 0..n {
-            if !to_anchor[i] && nodes[i].issuer == nodes[j].subject {
-                to_anchor[i] = true;
-                queue.push(i);
-            }
-        }
-    }
+    let to_anchor = reach(
+        &nodes,
+        |n| anchors.iter().any(|a| a.as_slice() == n.issuer),
+        |issuer, issued| issued.issuer == issuer.subject,
+    );
     let mut i = 0;
     nodes.retain(|_| {
         let keep = from_leaf[i] && to_anchor[i];
@@ -446,6 +429,26 @@ fn select<'a>(
         keep
     });
     nodes
+}
+
+/// Which nodes are reached from those `start` picks, following `step(from,
+/// to)` links: a breadth-first walk, O(n²) comparisons.
+fn reach(
+    nodes: &[Node<'_>],
+    start: impl Fn(&Node<'_>) -> bool,
+    step: impl Fn(&Node<'_>, &Node<'_>) -> bool,
+) -> Vec<bool> {
+    let mut reached: Vec<bool> = nodes.iter().map(&start).collect();
+    let mut queue: Vec<usize> = (0..nodes.len()).filter(|&i| reached[i]).collect();
+    while let Some(j) = queue.pop() {
+        for (i, node) in nodes.iter().enumerate() {
+            if !reached[i] && step(&nodes[j], node) {
+                reached[i] = true;
+                queue.push(i);
+            }
+        }
+    }
+    reached
 }
 
 #[derive(Default)]

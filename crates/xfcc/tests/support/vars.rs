@@ -1,0 +1,12 @@
+//! An environment for `Policy::from_env_vars`, from name/value pairs.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+pub(crate) fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
