@@ -10,4 +10,6 @@ mod rejection;
 pub use extract::ClientCert;
 pub use middleware::{ResponseFuture, Xfcc, XfccMiddleware};
 pub use rejection::XfccRejection;
+/// The core crate, re-exported so that its version always matches.
+pub use xfcc;
 pub use xfcc::LogLevel;

@@ -203,6 +203,7 @@ async fn follows_a_reload_that_changes_the_rules_or_the_header() {
     assert_eq!(status("x-ssl-client-cert").await.status(), StatusCode::OK);
 }
 
+#[cfg(feature = "chain")]
 #[actix_web::test]
 async fn rfc9440_chain_header_reaches_chain_rules() {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);

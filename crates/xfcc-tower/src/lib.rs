@@ -14,4 +14,6 @@ pub use extract::ClientCert;
 pub use future::ResponseFuture;
 pub use layer::{Xfcc, XfccLayer};
 pub use rejection::{JsonForbidden, OnRejection, XfccRejection};
+/// The core crate, re-exported so that its version always matches.
+pub use xfcc;
 pub use xfcc::LogLevel;

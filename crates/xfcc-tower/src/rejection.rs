@@ -17,10 +17,12 @@ impl XfccRejection {
         Self(r)
     }
 
+    #[cfg(feature = "axum")]
     pub(crate) fn missing() -> Self {
         Self(Rejection::missing())
     }
 
+    #[cfg(feature = "axum")]
     pub(crate) fn missing_layer() -> Self {
         Self(Rejection::layer_missing())
     }

@@ -244,6 +244,7 @@ async fn follows_a_reload_that_changes_the_rules_or_the_header() {
     assert_eq!(status("x-ssl-client-cert").await, StatusCode::OK);
 }
 
+#[cfg(feature = "chain")]
 #[tokio::test]
 async fn rfc9440_chain_header_reaches_chain_rules() {
     let root = std::fs::read(

@@ -128,6 +128,13 @@ impl PartialEq for CertIdentity {
 
 impl Eq for CertIdentity {}
 
+/// Hashes the SHA-256 of the DER (equal DER, equal digest).
+impl core::hash::Hash for CertIdentity {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.inner.sha256.hash(state);
+    }
+}
+
 struct Inner {
     der: Vec<u8>,
     sha256: [u8; 32],

@@ -411,7 +411,11 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
         | tag::TELETEX_STRING
         | tag::GENERAL_STRING
         | tag::UTC_TIME
-        | tag::GENERALIZED_TIME => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+        | tag::GENERALIZED_TIME => Some(match core::str::from_utf8(bytes) {
+            // ASCII (every valid value) reads the same either way.
+            Ok(ascii) if bytes.is_ascii() => ascii.to_owned(),
+            _ => bytes.iter().map(|&b| char::from(b)).collect(),
+        }),
         tag::UNIVERSAL_STRING => {
             if !bytes.len().is_multiple_of(4) {
                 return None;

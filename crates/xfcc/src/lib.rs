@@ -32,3 +32,18 @@ pub use policy::{
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 pub use x509::{DerError, DerErrorKind, DerField};
+
+/// The types documented as shareable across threads are `Send + Sync`
+/// (a compile-time check).
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Policy>();
+    shareable::<PolicyHandle>();
+    shareable::<ClientCert>();
+    shareable::<CertIdentity>();
+    shareable::<ForwardedCert>();
+    shareable::<Rejection>();
+    shareable::<Error>();
+    shareable::<ConfigError>();
+    shareable::<XfccHeader<'static>>();
+};

@@ -424,20 +424,6 @@ impl PolicyBuilder {
             if self.trust.is_some() {
                 return Err(cannot("trust", "it carries one certificate, not elements"));
             }
-            if !self.format.carries_chain()
-                && let Some(rule) = self.rules.iter().position(|r| r.chain.is_some())
-            {
-                return Err(ConfigError::Rule {
-                    rule: self.rules[rule]
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| rule.to_string()),
-                    source: Box::new(cannot(
-                        "chain",
-                        "it forwards the leaf alone, so no chain reaches the policy",
-                    )),
-                });
-            }
         }
         let count = self.count.unwrap_or(ElementCount::Exactly(1));
         let trust = self.trust.unwrap_or(0);
@@ -669,6 +655,15 @@ impl Policy {
                 "leeway_seconds = {}: certificates are accepted that long after they expire",
                 p.leeway.as_secs()
             ));
+        }
+        if !p.format.carries_chain() {
+            for r in p.rules.iter().filter(|r| r.chain.is_some()) {
+                out.push(format!(
+                    "rule {:?}: the {} format forwards the leaf alone, so its chain verifies only leaves issued directly by a trust anchor (put the issuing CA in trust_anchors)",
+                    r.label,
+                    p.format.name()
+                ));
+            }
         }
         if p.options.get_syntax() == Syntax::Lenient {
             out.push("syntax is lenient: headers Envoy never writes are read".to_owned());
