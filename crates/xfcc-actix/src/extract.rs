@@ -11,8 +11,8 @@ use crate::rejection::XfccRejection;
 
 /// The verified client certificate, as an actix-web extractor.
 ///
-/// `ClientCert` answers 403 `{"error":"missing"}` when the request carried
-/// no certificate (accept mode); `Option<ClientCert>` never rejects. On a
+/// `ClientCert` answers 403 `{"error":"missing"}` (or the middleware's custom
+/// rejection response) when the request carried no certificate (accept mode); `Option<ClientCert>` never rejects. On a
 /// route the middleware does not cover, `ClientCert` answers 500 and logs an
 /// error instead of panicking. Dereferences to [`xfcc::ClientCert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +35,10 @@ impl FromRequest for ClientCert {
         if let Some(cert) = ext.get::<xfcc::ClientCert>() {
             return ready(Ok(Self(cert.clone())));
         }
-        if ext.get::<Checked>().is_some() {
-            return ready(Err(XfccRejection::policy(xfcc::Rejection::missing())));
+        if let Some(Checked(respond)) = ext.get::<Checked>() {
+            return ready(Err(
+                XfccRejection::policy(xfcc::Rejection::missing()).responding_with(respond.clone())
+            ));
         }
         #[cfg(feature = "tracing")]
         tracing::error!(

@@ -3,6 +3,8 @@
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+
+use pin_project_lite::pin_project;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -13,11 +15,13 @@ use xfcc::{LogLevel, Policy, PolicyHandle};
 
 use crate::rejection::XfccRejection;
 
-/// Marks a request the middleware has checked.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Checked;
+/// Marks a request the middleware has checked, with the custom rejection
+/// response the extractor must answer with too.
+#[derive(Clone)]
+pub(crate) struct Checked(pub(crate) Option<Respond>);
 
-type Respond = Rc<dyn Fn(&XfccRejection) -> HttpResponse>;
+/// A custom rejection response, shared by every worker.
+pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -87,9 +91,9 @@ impl Xfcc {
     #[must_use]
     pub fn with_rejection_response(
         mut self,
-        f: impl Fn(&XfccRejection) -> HttpResponse + 'static,
+        f: impl Fn(&XfccRejection) -> HttpResponse + Send + Sync + 'static,
     ) -> Self {
-        self.respond = Some(Rc::new(f));
+        self.respond = Some(Arc::new(f));
         self
     }
 
@@ -133,6 +137,7 @@ where
 }
 
 /// The service [`Xfcc`] wraps around the application.
+#[doc(hidden)]
 pub struct XfccMiddleware<S> {
     service: Rc<S>,
     config: Arc<Config>,
@@ -168,7 +173,7 @@ where
             Ok(cert) => {
                 {
                     let mut ext = req.extensions_mut();
-                    ext.insert(Checked);
+                    ext.insert(Checked(self.respond.clone()));
                     if let Some(cert) = cert {
                         ext.insert(cert);
                     }
@@ -177,11 +182,8 @@ where
             }
             Err(r) => {
                 r.log(self.config.log);
-                let rejection = XfccRejection::policy(r);
-                let mut res = match &self.respond {
-                    Some(f) => f(&rejection),
-                    None => rejection.error_response(),
-                };
+                let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());
+                let mut res = rejection.error_response();
                 res.extensions_mut().insert(rejection);
                 ResponseFuture::reject(req.into_response(res).map_into_right_body())
             }
@@ -189,28 +191,40 @@ where
     }
 }
 
-/// The future of [`XfccMiddleware`]: the service's response, or the
-/// rejection, which is ready at once.
-#[allow(missing_debug_implementations)]
-pub struct ResponseFuture<F, B> {
-    state: State<F, B>,
+pin_project! {
+    /// The future of [`XfccMiddleware`]: the service's response, or the
+    /// rejection, which is ready at once. Pinned in place, no allocation.
+    #[doc(hidden)]
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
 }
 
-enum State<F, B> {
-    Inner(Pin<Box<F>>),
-    Reject(Option<ServiceResponse<EitherBody<B>>>),
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Inner { #[pin] future: F },
+        Reject { response: Option<ServiceResponse<EitherBody<B>>> },
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    fn inner(f: F) -> Self {
+    const fn inner(future: F) -> Self {
         Self {
-            state: State::Inner(Box::pin(f)),
+            state: State::Inner { future },
         }
     }
 
-    fn reject(r: ServiceResponse<EitherBody<B>>) -> Self {
+    const fn reject(r: ServiceResponse<EitherBody<B>>) -> Self {
         Self {
-            state: State::Reject(Some(r)),
+            state: State::Reject { response: Some(r) },
         }
     }
 }
@@ -221,17 +235,16 @@ where
 {
     type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
 
+    #[expect(clippy::panic, reason = "polling a finished future is a caller bug")]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.get_mut().state {
-            State::Inner(f) => f
-                .as_mut()
-                .poll(cx)
-                .map_ok(ServiceResponse::map_into_left_body),
-            // Polled again after completion: stay pending rather than panic.
-            State::Reject(r) => r.take().map_or(Poll::Pending, |r| Poll::Ready(Ok(r))),
+        match self.project().state.project() {
+            StateProj::Inner { future } => {
+                future.poll(cx).map_ok(ServiceResponse::map_into_left_body)
+            }
+            StateProj::Reject { response } => match response.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => panic!("xfcc_actix::ResponseFuture polled after it completed"),
+            },
         }
     }
 }
-
-// The inner future is boxed, so the whole future can move.
-impl<F, B> Unpin for ResponseFuture<F, B> {}

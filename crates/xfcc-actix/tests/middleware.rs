@@ -267,3 +267,47 @@ async fn rejection_in_the_response_is_a_response_error() {
     assert_eq!(r.rejection().http_status(), 403);
     assert_eq!(r.to_string(), "client certificate rejected: missing");
 }
+
+#[actix_web::test]
+async fn the_extractor_answers_with_the_custom_rejection_response() {
+    // Accept mode: the middleware lets a request without a header through,
+    // and the handler's `ClientCert` rejects it with the custom shape.
+    let mw = Xfcc::new(policy(Mode::Accept, "client-app.contoso.example")).with_rejection_response(
+        |r| {
+            HttpResponse::Unauthorized()
+                .content_type("application/problem+json")
+                .body(format!("{{\"title\":\"{}\"}}", r.code()))
+        },
+    );
+    let app = app!(mw);
+    let res = test::call_service(&app, req("/whoami", &[]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(test::read_body(res).await, "{\"title\":\"missing\"}");
+}
+
+#[actix_web::test]
+async fn one_middleware_built_outside_the_server_serves_every_worker() {
+    // What `HttpServer::new(move || App::new().wrap(xfcc.clone()))` does:
+    // each worker gets a clone of one Xfcc, so one reload reaches all.
+    let handle = PolicyHandle::new(policy(Mode::Require, "nobody"));
+    let xfcc = Xfcc::new(handle.clone());
+    let workers = std::thread::scope(|s| {
+        (0..2)
+            .map(|_| {
+                let x = xfcc.clone();
+                s.spawn(move || x).join().unwrap()
+            })
+            .collect::<Vec<_>>()
+    });
+    let (a, b) = (app!(workers[0].clone()), app!(workers[1].clone()));
+    let h = capture("rsa-chain");
+    for app in [&a, &b] {
+        let res = test::call_service(app, req("/whoami", &[&h]).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    handle.reload(policy(Mode::Require, "client-app.contoso.example"));
+    for app in [&a, &b] {
+        let res = test::call_service(app, req("/whoami", &[&h]).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}

@@ -71,7 +71,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
     send(&app(LogLevel::Info), &capture("wrong-cn")).await;
     let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logged.contains("INFO")
+        logged.contains("INFO xfcc: client certificate rejected")
             && logged.contains("reason=\"not_allowed\"")
             && logged.contains("element=0"),
         "{logged}"

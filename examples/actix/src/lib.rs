@@ -25,10 +25,12 @@ pub fn configure(
     config: Config,
 ) -> Result<impl FnOnce(&mut web::ServiceConfig) + Clone, String> {
     let state = state(config)?;
+    // Built once, cloned into every worker: one policy, cache and reload.
+    let xfcc = Xfcc::new(policy);
     Ok(move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
             .route("/health", web::get().to(health))
-            .service(protected_routes(web::scope("")).wrap(Xfcc::new(policy)));
+            .service(protected_routes(web::scope("")).wrap(xfcc));
     })
 }
 

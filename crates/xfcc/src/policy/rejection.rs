@@ -211,8 +211,9 @@ impl Rejection {
         json_error(self.code())
     }
 
-    /// Emits a `tracing` event (reason, detail, element, thumbprint) at
-    /// `level`, with the `tracing` feature; does nothing without it.
+    /// Emits a `tracing` event with the stable target `xfcc` (reason,
+    /// detail, DER error, element, thumbprint) at `level`, with the
+    /// `tracing` feature; does nothing without it.
     pub fn log(&self, level: LogLevel) {
         #[cfg(feature = "tracing")]
         {
@@ -220,6 +221,7 @@ impl Rejection {
             macro_rules! event {
                 ($lvl:expr) => {
                     tracing::event!(
+                        target: "xfcc",
                         $lvl,
                         reason = self.code(),
                         detail = self.detail,
