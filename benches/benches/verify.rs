@@ -90,7 +90,10 @@ fn worst(c: &mut Criterion) {
         let t = fixture_time();
         xfcc::Policy::builder()
             .clock(move || t)
-            .chain("root", attack::root_pem().into_bytes(), vec![], true)
+            .chain(xfcc::TrustAnchors::new(
+                "root",
+                attack::root_pem().into_bytes(),
+            ))
             .allow(
                 xfcc::Rule::new("partner")
                     .issuer_cn([attack::ISSUING_CA])

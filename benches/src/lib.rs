@@ -76,7 +76,7 @@ pub fn chain_policy() -> xfcc::Policy {
     let t = fixture_time();
     xfcc::Policy::builder()
         .clock(move || t)
-        .chain("root", pem("root").into_bytes(), vec![], true)
+        .chain(xfcc::TrustAnchors::new("root", pem("root").into_bytes()))
         .allow(
             xfcc::Rule::new("chained")
                 .issuer_cn(["Contoso Issuing CA 1", "Contoso EC Issuing CA"])

@@ -210,12 +210,10 @@ async fn rfc9440_chain_header_reaches_chain_rules() {
     let policy = Policy::builder()
         .clock(move || at)
         .format(xfcc::Format::Rfc9440)
-        .chain(
+        .chain(xfcc::TrustAnchors::new(
             "root",
             std::fs::read(fixture("root.pem")).unwrap(),
-            vec![],
-            true,
-        )
+        ))
         .allow(
             Rule::new("chained")
                 .issuer_cn(["Contoso Issuing CA 1"])

@@ -254,7 +254,7 @@ async fn rfc9440_chain_header_reaches_chain_rules() {
     let policy = Policy::builder()
         .clock(at)
         .format(xfcc::Format::Rfc9440)
-        .chain("root", root, vec![], true)
+        .chain(xfcc::TrustAnchors::new("root", root))
         .allow(
             Rule::new("chained")
                 .issuer_cn(["Contoso Issuing CA 1"])

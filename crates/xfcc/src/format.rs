@@ -43,7 +43,7 @@ pub enum Format {
 
 impl Format {
     /// Every format.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: &'static [Self] = &[
         Self::Envoy,
         Self::Rfc9440,
         Self::Nginx,
@@ -247,7 +247,8 @@ impl FromStr for Format {
 
     fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.name().eq_ignore_ascii_case(s))
             .ok_or(UnknownFormat)
     }
@@ -405,7 +406,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for f in Format::ALL {
+        for &f in Format::ALL {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
         }
         assert_eq!("ALB".parse::<Format>().unwrap(), Format::AwsAlb);

@@ -26,8 +26,8 @@ pub use parse::{
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ClientCert, Clock, ConfigError, ElementCount, LogLevel, Mode, Policy, PolicyBuilder,
-    PolicyHandle, Reason, Rejection, Rule, Thumbprint, json_error,
+    ClientCert, ConfigError, ElementCount, LogLevel, Mode, Policy, PolicyBuilder, PolicyHandle,
+    Reason, Rejection, Rule, Thumbprint, TrustAnchors, json_error,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -82,7 +82,7 @@ fn policy_with(
 ) -> Policy {
     f(Policy::builder()
         .clock(now)
-        .chain("partners", anchors.as_bytes().to_vec(), crls, true)
+        .chain(xfcc::TrustAnchors::new("partners", anchors.as_bytes().to_vec()).crls(crls))
         .allow(
             Rule::new("partner")
                 .issuer_cn([
@@ -228,7 +228,10 @@ fn expired_intermediate() {
     );
     let p = Policy::builder()
         .clock(now)
-        .chain("partners", read("root.pem").into_bytes(), vec![], true)
+        .chain(xfcc::TrustAnchors::new(
+            "partners",
+            read("root.pem").into_bytes(),
+        ))
         .allow(Rule::new("partner").subject_cn(["leaf"]).chain("partners"))
         .build()
         .unwrap();
@@ -280,7 +283,10 @@ fn server_auth_only_leaf() {
     // Opting out of the EKU requirement.
     let p = Policy::builder()
         .clock(now)
-        .chain("any-eku", read("root.pem").into_bytes(), vec![], false)
+        .chain(
+            xfcc::TrustAnchors::new("any-eku", read("root.pem").into_bytes())
+                .require_client_auth(false),
+        )
         .allow(
             Rule::new("partner")
                 .issuer_cn(["Contoso Issuing CA 1"])
@@ -413,7 +419,10 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
     let p = Policy::builder()
         .clock(clock)
         .cache(8)
-        .chain("partners", read("root.pem").into_bytes(), vec![], true)
+        .chain(xfcc::TrustAnchors::new(
+            "partners",
+            read("root.pem").into_bytes(),
+        ))
         .allow(Rule::new("partner").subject_cn(["short"]).chain("partners"))
         .build()
         .unwrap();
@@ -430,7 +439,7 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
 fn anchor_configuration_errors() {
     let bad = |pem: &str| {
         Policy::builder()
-            .chain("p", pem.as_bytes().to_vec(), vec![], true)
+            .chain(xfcc::TrustAnchors::new("p", pem.as_bytes().to_vec()))
             .allow(Rule::new("r").subject_cn(["x"]).chain("p"))
             .build()
             .unwrap_err()
@@ -443,10 +452,8 @@ fn anchor_configuration_errors() {
     );
     let e = Policy::builder()
         .chain(
-            "p",
-            read("root.pem").into_bytes(),
-            vec![b"garbage".to_vec()],
-            true,
+            xfcc::TrustAnchors::new("p", read("root.pem").into_bytes())
+                .crls(vec![b"garbage".to_vec()]),
         )
         .allow(Rule::new("r").subject_cn(["x"]).chain("p"))
         .build()

@@ -24,7 +24,10 @@ fn now() -> SystemTime {
 fn policy(max_intermediates: usize) -> Policy {
     Policy::builder()
         .clock(now)
-        .chain("partners", attack::root_pem().into_bytes(), vec![], true)
+        .chain(xfcc::TrustAnchors::new(
+            "partners",
+            attack::root_pem().into_bytes(),
+        ))
         .max_chain_intermediates(max_intermediates)
         .allow(
             Rule::new("partner")
@@ -93,12 +96,10 @@ fn a_legitimate_chain_still_verifies_beside_the_attacks() {
 fn several_rules_on_one_anchor_set_verify_it_once() {
     // Ten rules that all match the forged leaf and name the same set: the
     // answer is the set's, found once (and then remembered).
-    let mut b = Policy::builder().clock(now).chain(
+    let mut b = Policy::builder().clock(now).chain(xfcc::TrustAnchors::new(
         "partners",
         attack::root_pem().into_bytes(),
-        vec![],
-        true,
-    );
+    ));
     for i in 0..10 {
         b = b.allow(
             Rule::new(format!("r{i}"))
@@ -146,7 +147,10 @@ fn a_failure_is_remembered_for_thirty_seconds_then_checked_again() {
     let ident = |der: &[u8]| CertIdentity::from_der(der.to_vec()).unwrap();
     let h = attack::header(&ident(leaf.der()), &[ident(inter.der())]);
     let p = Policy::builder()
-        .chain("partners", attack::root_pem().into_bytes(), vec![], true)
+        .chain(xfcc::TrustAnchors::new(
+            "partners",
+            attack::root_pem().into_bytes(),
+        ))
         .allow(Rule::new("late").subject_cn(["late"]).chain("partners"))
         .build()
         .unwrap();

@@ -253,7 +253,7 @@ fn settings_the_format_cannot_honour_are_refused() {
     let root = std::fs::read(fixtures().join("certs/root.pem")).unwrap();
     let leaf_only = Policy::builder()
         .format(Format::AppService)
-        .chain("root", root.clone(), vec![], true)
+        .chain(xfcc::TrustAnchors::new("root", root.clone()))
         .allow(
             Rule::new("chained")
                 .issuer_cn(["Contoso Issuing CA 1"])
@@ -276,7 +276,7 @@ fn settings_the_format_cannot_honour_are_refused() {
         assert!(
             Policy::builder()
                 .format(format)
-                .chain("root", root.clone(), vec![], true)
+                .chain(xfcc::TrustAnchors::new("root", root.clone()))
                 .allow(Rule::new("chained").issuer_cn(["x"]).chain("root"))
                 .build()
                 .is_ok(),

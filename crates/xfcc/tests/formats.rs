@@ -24,7 +24,7 @@ fn envoy_capture(name: &str) -> String {
 fn every_format_round_trips_leaf_and_chain() {
     let leaf = cert("client-p256");
     let chain = [cert("inter-ec"), cert("inter")];
-    for format in Format::ALL {
+    for &format in Format::ALL {
         let value = format.render(&leaf, &chain);
         let chain_value = (format == Format::Rfc9440).then(|| Format::render_rfc9440_chain(&chain));
         let fc = format

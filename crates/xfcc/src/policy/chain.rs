@@ -59,6 +59,7 @@ pub enum CrlExpiry {
 
 /// How CRLs are applied; see the `chain` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Revocation {
     /// Which certificates are checked. Default [`RevocationDepth::Chain`].
     pub depth: RevocationDepth,
@@ -171,7 +172,7 @@ pub(crate) fn build(
         {
             return Err(ConfigError::Rule {
                 rule: rule.label.to_string(),
-                source: Box::new(ConfigError::UnknownAnchorSet(set.clone())),
+                error: Box::new(ConfigError::UnknownAnchorSet(set.clone())),
             });
         }
     }

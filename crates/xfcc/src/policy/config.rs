@@ -204,7 +204,11 @@ impl PolicyFile {
                 .iter()
                 .map(|p| read(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            b = b.chain(name, pem, crls, c.require_client_auth);
+            b = b.chain(
+                super::TrustAnchors::new(name, pem)
+                    .crls(crls)
+                    .require_client_auth(c.require_client_auth),
+            );
         }
         for a in self.allow {
             let mut rule = match a.name {

@@ -70,7 +70,7 @@ fn list(v: &str) -> Vec<String> {
 fn env_err(name: &str, e: ConfigError) -> ConfigError {
     ConfigError::Env {
         var: name.to_owned(),
-        source: Box::new(e),
+        error: Box::new(e),
     }
 }
 
@@ -289,7 +289,7 @@ impl Policy {
                 .map(|p| read(p))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| env_err("XFCC_CHAIN_CRLS", e))?;
-            b = b.chain("env", pem, crls, true);
+            b = b.chain(super::TrustAnchors::new("env", pem).crls(crls));
         } else if set("XFCC_CHAIN_CRLS") {
             return Err(env_err(
                 "XFCC_CHAIN_CRLS",

@@ -66,13 +66,14 @@ pub enum ConfigError {
     /// A policy without any rule.
     #[error("policy has no allow rule")]
     NoRules,
-    /// An error inside one rule.
-    #[error("rule {rule:?}: {source}")]
+    /// An error inside one rule. Its `Display` includes the inner error,
+    /// which is therefore not also a `source()`.
+    #[error("rule {rule:?}: {error}")]
     Rule {
         /// The rule's name or index.
         rule: String,
         /// What is wrong with it.
-        source: Box<ConfigError>,
+        error: Box<ConfigError>,
     },
     /// Two rules with the same name.
     #[error("two rules are named {0:?}")]
@@ -134,13 +135,14 @@ pub enum ConfigError {
         "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"
     )]
     NothingSet,
-    /// An environment variable with a bad value.
-    #[error("environment variable {var}: {source}")]
+    /// An environment variable with a bad value. Its `Display` includes
+    /// the inner error, which is therefore not also a `source()`.
+    #[error("environment variable {var}: {error}")]
     Env {
         /// The variable.
         var: String,
         /// What is wrong with its value.
-        source: Box<ConfigError>,
+        error: Box<ConfigError>,
     },
 }
 
@@ -168,8 +170,8 @@ pub enum ElementCount {
     Any,
 }
 
-/// The clock a policy reads for validity checks.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+/// The clock a policy reads for validity checks (see [`PolicyBuilder::clock`]).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// Builds a [`Policy`]. Every setter states its default.
 #[must_use]
@@ -202,6 +204,48 @@ impl fmt::Debug for PolicyBuilder {
             .field("trust", &self.trust)
             .field("rules", &self.rules.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// A named set of trust anchors for [`PolicyBuilder::chain`]: a PEM bundle
+/// of CA certificates, optional CRLs, and whether the leaf must carry the
+/// clientAuth EKU (it must, unless told otherwise).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TrustAnchors {
+    name: String,
+    source: AnchorSource,
+}
+
+impl TrustAnchors {
+    /// The set `name` (what [`Rule::chain`] names), trusting the
+    /// certificates of `anchors_pem`.
+    pub fn new(name: impl Into<String>, anchors_pem: impl Into<Vec<u8>>) -> Self {
+        Self {
+            name: name.into(),
+            source: AnchorSource {
+                pem: anchors_pem.into(),
+                crls: Vec::new(),
+                require_client_auth: true,
+            },
+        }
+    }
+
+    /// CRLs (PEM or DER) checked for revocation. Default none.
+    pub fn crls<I, C>(mut self, crls: I) -> Self
+    where
+        I: IntoIterator<Item = C>,
+        C: Into<Vec<u8>>,
+    {
+        self.source.crls.extend(crls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether the leaf must list the clientAuth EKU. Default true; false
+    /// accepts leaves issued for other purposes (a warning says so).
+    pub fn require_client_auth(mut self, required: bool) -> Self {
+        self.source.require_client_auth = required;
+        self
     }
 }
 
@@ -336,25 +380,21 @@ impl PolicyBuilder {
         self
     }
 
-    /// Names a set of trust anchors (PEM bundle) for rules with
-    /// [`Rule::chain`]; CRLs (PEM or DER) are checked for revocation, and
-    /// the leaf must carry the clientAuth EKU unless `require_client_auth`
-    /// is false. Needs the `chain` feature.
-    pub fn chain(
-        mut self,
-        name: impl Into<String>,
-        anchors_pem: impl Into<Vec<u8>>,
-        crls: Vec<Vec<u8>>,
-        require_client_auth: bool,
-    ) -> Self {
-        self.anchors.push((
-            name.into(),
-            AnchorSource {
-                pem: anchors_pem.into(),
-                crls,
-                require_client_auth,
-            },
-        ));
+    /// Adds a named set of trust anchors for rules with [`Rule::chain`].
+    /// Needs the `chain` feature (without it, [`build`](Self::build)
+    /// refuses the policy).
+    ///
+    /// ```
+    /// # let root = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/root.pem")).unwrap();
+    /// use xfcc::{Policy, Rule, TrustAnchors};
+    /// let policy = Policy::builder()
+    ///     .chain(TrustAnchors::new("partners", root))
+    ///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]).chain("partners"))
+    ///     .build();
+    /// # #[cfg(feature = "chain")] assert!(policy.is_ok());
+    /// ```
+    pub fn chain(mut self, anchors: TrustAnchors) -> Self {
+        self.anchors.push((anchors.name, anchors.source));
         self
     }
 

@@ -70,7 +70,7 @@ impl Reason {
     }
 
     /// Every reason, in the order of the README's table.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: &'static [Self] = &[
         Self::Missing,
         Self::MultipleHeaders,
         Self::Malformed,

@@ -13,6 +13,7 @@ use crate::dn::DistinguishedName;
 /// `Hash` carries) or SHA-1 (40 hex digits, what the Azure portal and .NET
 /// call the thumbprint).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Thumbprint {
     /// SHA-256 of the DER.
     Sha256([u8; 32]),
@@ -274,7 +275,7 @@ impl Rule {
         let label = self.name.clone().unwrap_or_else(|| index.to_string());
         let at = |e: ConfigError| ConfigError::Rule {
             rule: label.clone(),
-            source: Box::new(e),
+            error: Box::new(e),
         };
         let dn = |key: &'static str, v: &String| {
             DistinguishedName::parse(v).map_err(|_| ConfigError::Value {
@@ -541,7 +542,7 @@ mod tests {
                 e,
                 ConfigError::Rule {
                     rule: "x".into(),
-                    source: Box::new(ConfigError::EmptyList { key: "thumbprint" })
+                    error: Box::new(ConfigError::EmptyList { key: "thumbprint" })
                 }
             );
         }
