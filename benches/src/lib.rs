@@ -92,3 +92,8 @@ pub fn header_for(leaf: &str, intermediates: &[&str]) -> String {
     let chain: Vec<_> = intermediates.iter().map(|n| c(n)).collect();
     xfcc::render_envoy(&[], &c(leaf), &chain, xfcc::EnvoyFields::ACA)
 }
+
+/// The root README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
