@@ -274,7 +274,7 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
     let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| {
         it.map(|v| v.raw().to_owned()).collect::<Vec<_>>()
     };
-    let (cert, chain, problems) = match e.decode_unchecked(&Limits::DEFAULT) {
+    let (cert, chain, problems) = match e.decode_without_checks(&Limits::DEFAULT) {
         Ok(Some(fc)) => {
             let mut problems: Vec<&str> = e.inconsistencies(&fc).map(|p| p.code()).collect();
             if e.hash().is_some_and(|h| !is_hex_hash(h.raw())) {

@@ -336,7 +336,7 @@ impl Element<'_> {
     /// As [`decode`](Self::decode).
     pub fn decode_with(&self, limits: &Limits) -> Result<ForwardedCert, Error> {
         let fc = self
-            .decode_unchecked(limits)?
+            .decode_without_checks(limits)?
             .ok_or_else(|| Error::cert(C::NoCertificate, Field::Cert).with_element(self.index()))?;
         if let Some(problem) = self.inconsistencies(&fc).next() {
             return Err(Error::inconsistent(problem).with_element(self.index()));
@@ -347,9 +347,17 @@ impl Element<'_> {
     /// Decodes `Cert` and `Chain` without any consistency check. `Ok(None)`
     /// when the element carries neither.
     ///
+    /// # Security
+    /// Nothing here ties the certificate to the rest of the element: a
+    /// client can smuggle another element's `Hash`/`Cert` into a SAN that
+    /// Envoy writes unquoted (envoyproxy/envoy#32945). Authenticate with
+    /// [`decode`](Self::decode) or the policy; this is for tools that show
+    /// what was sent (`xfcc inspect`, then
+    /// [`inconsistencies`](Self::inconsistencies)).
+    ///
     /// # Errors
     /// [`CertErrorKind`](crate::CertErrorKind) errors naming this element.
-    pub fn decode_unchecked(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
+    pub fn decode_without_checks(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
         let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
         let cert = match self.cert() {
             Some(v) => Some((
@@ -551,7 +559,7 @@ impl XfccHeader<'_> {
     /// no certificate at all are skipped.
     pub fn check_all(&self, limits: &Limits) -> Result<(), Error> {
         for element in self.elements() {
-            if let Some(fc) = element.decode_unchecked(limits)?
+            if let Some(fc) = element.decode_without_checks(limits)?
                 && let Some(problem) = element.inconsistencies(&fc).next()
             {
                 return Err(Error::inconsistent(problem).with_element(element.index()));

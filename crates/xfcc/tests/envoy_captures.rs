@@ -291,7 +291,7 @@ fn rejects_semicolon_injection_captured_from_envoy() {
         err.kind(),
         ErrorKind::Inconsistent(Inconsistency::UriMismatch)
     );
-    let fc = e.decode_unchecked(&Limits::DEFAULT).unwrap().unwrap();
+    let fc = e.decode_without_checks(&Limits::DEFAULT).unwrap().unwrap();
     let problems: Vec<_> = e.inconsistencies(&fc).collect();
     assert_eq!(
         problems,
@@ -303,7 +303,7 @@ fn tamper(capture_name: &str, f: impl Fn(&str) -> String) -> Vec<Inconsistency> 
     let text = f(&capture(capture_name));
     let header = XfccHeader::parse(&text).unwrap();
     let e = header.element(0).unwrap();
-    let fc = e.decode_unchecked(&Limits::DEFAULT).unwrap().unwrap();
+    let fc = e.decode_without_checks(&Limits::DEFAULT).unwrap().unwrap();
     e.inconsistencies(&fc).collect()
 }
 

@@ -937,7 +937,7 @@ impl Policy {
         let (cached, hit) = match p.cache.as_ref().and_then(|c| c.get(&key)) {
             Some(hit) => (hit, true),
             None => {
-                let Some(fc) = element.decode_unchecked(p.options.get_limits())? else {
+                let Some(fc) = element.decode_without_checks(p.options.get_limits())? else {
                     return Ok(None);
                 };
                 (Arc::new(CachedCert::new(fc)), false)

@@ -88,14 +88,17 @@ impl Reason {
         Self::LayerMissing,
     ];
 
-    fn from_error(kind: ErrorKind) -> Self {
-        match kind.reason() {
-            "too_large" => Self::TooLarge,
-            "too_many_elements" => Self::TooManyElements,
-            "bad_certificate" => Self::BadCertificate,
-            "hash_mismatch" => Self::HashMismatch,
-            "inconsistent" => Self::Inconsistent,
-            _ => Self::Malformed,
+    /// Mapped by type, so that a new error kind cannot silently become
+    /// `malformed` (the match is exhaustive over what this crate defines).
+    const fn from_error(kind: ErrorKind) -> Self {
+        use crate::error::{Inconsistency as I, ParseErrorKind as P};
+        match kind {
+            ErrorKind::Parse(P::TooManyElements) => Self::TooManyElements,
+            ErrorKind::Parse(P::TooLong | P::TooManyPairs) => Self::TooLarge,
+            ErrorKind::Parse(_) => Self::Malformed,
+            ErrorKind::Cert(_) => Self::BadCertificate,
+            ErrorKind::Inconsistent(I::HashMismatch) => Self::HashMismatch,
+            ErrorKind::Inconsistent(_) => Self::Inconsistent,
         }
     }
 }
@@ -303,6 +306,27 @@ impl std::error::Error for Rejection {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_kinds_map_to_the_reason_their_code_names() {
+        use crate::error::{CertErrorKind as C, Inconsistency as I, ParseErrorKind as P};
+        let kinds = [
+            ErrorKind::Parse(P::Empty),
+            ErrorKind::Parse(P::TooLong),
+            ErrorKind::Parse(P::TooManyPairs),
+            ErrorKind::Parse(P::TooManyElements),
+            ErrorKind::Parse(P::InvalidHash),
+            ErrorKind::Parse(P::WrongFormat),
+            ErrorKind::Cert(C::BadDer),
+            ErrorKind::Cert(C::ChainTooLong),
+            ErrorKind::Inconsistent(I::HashMismatch),
+            ErrorKind::Inconsistent(I::SubjectMismatch),
+            ErrorKind::Inconsistent(I::UriMismatch),
+        ];
+        for kind in kinds {
+            assert_eq!(Reason::from_error(kind).code(), kind.reason(), "{kind:?}");
+        }
+    }
 
     #[test]
     fn statuses_and_bodies() {
