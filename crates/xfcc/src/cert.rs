@@ -281,12 +281,12 @@ impl CertIdentity {
 
     /// SHA-256 thumbprint as 64 uppercase hex digits.
     pub fn sha256_hex(&self) -> String {
-        hex_upper(&self.inner.sha256)
+        crate::hex::upper(&self.inner.sha256)
     }
 
     /// SHA-1 thumbprint as 40 uppercase hex digits.
     pub fn sha1_hex(&self) -> String {
-        hex_upper(self.sha1())
+        crate::hex::upper(self.sha1())
     }
 
     /// The subject as a parsed name.
@@ -346,7 +346,7 @@ impl CertIdentity {
             .iter()
             .position(|&b| b != 0)
             .unwrap_or(s.len().saturating_sub(1));
-        hex_upper(&s[start..])
+        crate::hex::upper(&s[start..])
     }
 
     /// Start of the validity period.
@@ -459,14 +459,4 @@ fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
 fn rfc3339(secs: u64) -> String {
     der::DateTime::from_unix_duration(Duration::from_secs(secs))
         .map_or_else(|_| String::new(), |d| d.to_string())
-}
-
-pub(crate) fn hex_upper(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    s
 }

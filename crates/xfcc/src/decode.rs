@@ -210,9 +210,7 @@ pub(crate) fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>
             }
         }
         // input[i] is '%'.
-        let hi = hex_val(*input.get(i + 1)?)?;
-        let lo = hex_val(*input.get(i + 2)?)?;
-        let byte = hi << 4 | lo;
+        let byte = crate::hex::byte(*input.get(i + 1)?, *input.get(i + 2)?)?;
         i += 3;
         if !(newlines == Newlines::Drop && (byte == b'\n' || byte == b'\r')) {
             *out.get_mut(j)? = byte;
@@ -221,15 +219,6 @@ pub(crate) fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>
     }
     out.truncate(j);
     Some(out)
-}
-
-const fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -516,10 +505,7 @@ fn hash_matches(hex: &str, leaf: &CertIdentity) -> bool {
     hex.as_bytes()
         .chunks_exact(2)
         .zip(expected)
-        .all(|(pair, &b)| match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(hi), Some(lo)) => hi << 4 | lo == b,
-            _ => false,
-        })
+        .all(|(pair, &b)| crate::hex::byte(pair[0], pair[1]) == Some(b))
 }
 
 /// The header's values must be exactly the certificate's SANs, in order.
@@ -593,7 +579,7 @@ mod tests {
         let mut i = 0;
         while let Some(&b) = input.get(i) {
             if b == b'%' {
-                let byte = hex_val(*input.get(i + 1)?)? << 4 | hex_val(*input.get(i + 2)?)?;
+                let byte = crate::hex::byte(*input.get(i + 1)?, *input.get(i + 2)?)?;
                 if newlines == Newlines::Keep || !matches!(byte, b'\n' | b'\r') {
                     out.push(byte);
                 }

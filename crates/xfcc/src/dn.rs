@@ -493,11 +493,11 @@ impl DnParser<'_> {
             if matches!(c, b',' | b';' | b'+' | b' ') {
                 break;
             }
-            let hi = hex_digit(c).ok_or(DnError::InvalidHex(self.pos))?;
+            let hi = crate::hex::digit(c).ok_or(DnError::InvalidHex(self.pos))?;
             let lo = self
                 .s
                 .get(self.pos + 1)
-                .and_then(|&c| hex_digit(c))
+                .and_then(|&c| crate::hex::digit(c))
                 .ok_or(DnError::InvalidHex(self.pos))?;
             bytes.push(hi << 4 | lo);
             self.pos += 2;
@@ -529,8 +529,8 @@ impl DnParser<'_> {
                         .get(self.pos + 1)
                         .ok_or(DnError::InvalidEscape(self.pos))?;
                     if let (Some(hi), Some(lo)) = (
-                        hex_digit(n),
-                        self.s.get(self.pos + 2).and_then(|&c| hex_digit(c)),
+                        crate::hex::digit(n),
+                        self.s.get(self.pos + 2).and_then(|&c| crate::hex::digit(c)),
                     ) {
                         bytes.push(hi << 4 | lo);
                         self.pos += 3;
@@ -559,15 +559,6 @@ impl DnParser<'_> {
         String::from_utf8(bytes)
             .map(AttrValue::Text)
             .map_err(|_| DnError::InvalidUtf8(start))
-    }
-}
-
-const fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@ mod decode;
 mod dn;
 mod error;
 mod format;
+mod hex;
 mod oid;
 mod parse;
 mod policy;

@@ -674,20 +674,6 @@ const fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-const fn is_hex_hash(s: &[u8]) -> bool {
-    if s.len() != 64 && s.len() != 40 {
-        return false;
-    }
-    let mut i = 0;
-    while i < s.len() {
-        if !s[i].is_ascii_hexdigit() {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 impl<'a> Scanner<'a> {
     const fn new(input: &'a str, syntax: Syntax) -> Self {
         Self::at(input, 0, syntax)
@@ -780,7 +766,7 @@ impl<'a> Scanner<'a> {
                     match pair.key {
                         Key::Hash => {
                             if self.syntax != Syntax::Diagnostic
-                                && !is_hex_hash(pair.value.raw.as_bytes())
+                                && !crate::hex::is_digest(pair.value.raw.as_bytes())
                             {
                                 return Err(ParseError::new(K::InvalidHash, pair.value.offset));
                             }

@@ -141,7 +141,7 @@ impl Rejection {
     /// SHA-256 thumbprint (uppercase hex) of the rejected certificate, when
     /// it was decoded: for logs, to tell which client was turned away.
     pub fn thumbprint(&self) -> Option<String> {
-        self.sha256.map(|d| crate::cert::hex_upper(&d))
+        self.sha256.map(|d| crate::hex::upper(&d))
     }
 
     pub(crate) const fn at_element(mut self, index: usize) -> Self {

@@ -56,7 +56,7 @@ impl Thumbprint {
         }
         let bytes: Vec<u8> = digits
             .chunks_exact(2)
-            .map(|p| (hex(p[0]) << 4) | hex(p[1]))
+            .map(|p| crate::hex::byte(p[0], p[1]).unwrap_or(0))
             .collect();
         match digits.len() {
             64 => Ok(Self::Sha256(bytes.try_into().map_err(|_| bad("internal"))?)),
@@ -76,14 +76,6 @@ impl Thumbprint {
             Self::Sha256(t) => bool::from(t.ct_eq(cert.sha256())),
             Self::Sha1(t) => bool::from(t.ct_eq(cert.sha1())),
         }
-    }
-}
-
-const fn hex(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c.wrapping_sub(b'A').wrapping_add(10),
     }
 }
 

@@ -1,0 +1,66 @@
+//! Hexadecimal, in one place: digits in, digests and thumbprints out.
+
+/// The value of one hex digit, either case.
+pub(crate) const fn digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A byte from two hex digits.
+pub(crate) const fn byte(hi: u8, lo: u8) -> Option<u8> {
+    match (digit(hi), digit(lo)) {
+        (Some(h), Some(l)) => Some(h << 4 | l),
+        _ => None,
+    }
+}
+
+/// 64 (SHA-256) or 40 (SHA-1) hex digits.
+pub(crate) const fn is_digest(s: &[u8]) -> bool {
+    if s.len() != 64 && s.len() != 40 {
+        return false;
+    }
+    let mut i = 0;
+    while i < s.len() {
+        if digit(s[i]).is_none() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Upper-case hex, two digits a byte (thumbprints as the Azure portal and
+/// Envoy show them).
+pub(crate) fn upper(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_bytes_and_digests() {
+        assert_eq!(digit(b'7'), Some(7));
+        assert_eq!(digit(b'f'), Some(15));
+        assert_eq!(digit(b'F'), Some(15));
+        assert_eq!(digit(b'g'), None);
+        assert_eq!(byte(b'a', b'B'), Some(0xab));
+        assert_eq!(byte(b'a', b'x'), None);
+        assert!(is_digest(&[b'a'; 64]));
+        assert!(is_digest(&[b'0'; 40]));
+        assert!(!is_digest(&[b'0'; 41]));
+        assert!(!is_digest(b"abc"));
+        assert_eq!(upper(&[0x0b, 0xff]), "0BFF");
+    }
+}
