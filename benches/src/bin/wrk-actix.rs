@@ -22,6 +22,8 @@ async fn main() -> std::io::Result<()> {
     } else {
         0
     }));
+    // Built once and shared by every worker, as the README shows.
+    let xfcc = xfcc_actix::Xfcc::new(policy);
     let cert = xfcc_benches::allowlist_policy(0)
         .verify(&xfcc_benches::capture("rsa-chain"))
         .expect("verifies");
@@ -36,12 +38,11 @@ async fn main() -> std::io::Result<()> {
                 srv.call(req)
             }))
         } else {
-            app.service(
-                protected_routes(web::scope("")).wrap(xfcc_actix::Xfcc::new(policy.clone())),
-            )
+            app.service(protected_routes(web::scope("")).wrap(xfcc.clone()))
         }
     })
-    .workers(1)
+    // As many workers as the axum target's runtime has threads (one per core).
+    .workers(std::thread::available_parallelism().map_or(2, usize::from))
     .bind(("127.0.0.1", port))?
     .run()
     .await
