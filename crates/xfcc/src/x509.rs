@@ -22,7 +22,7 @@
 //! | INTEGERs in fewest octets | X.690 8.3.2 | `rule_canonical_values` |
 //! | BOOLEAN `00` or `FF` | X.690 11.1 | `rule_canonical_values` |
 //! | BIT STRING: at most 7 unused bits, all zero | X.690 8.6.2, 11.2 | `rule_canonical_values` |
-//! | OIDs: non-empty, minimal subidentifiers, at most 128 bytes | X.690 8.19.2 | `rule_oids` |
+//! | OIDs (attribute types, extensions, EKUs, registeredIDs, a key's curve): non-empty, minimal subidentifiers, at most 128 bytes | X.690 8.19.2 | `rule_oids`; `fuzz/regressions/decode_structured/non-canonical-curve-oid` |
 //! | version v1, v2 or v3 | RFC 5280 4.1.2.1 | `rule_structure` |
 //! | serial number at most 20 octets (21 with a sign byte) | RFC 5280 4.1.2.2 | `rule_structure` |
 //! | UTCTime / GeneralizedTime in DER form | RFC 5280 4.1.2.5 | `rule_structure` |
@@ -695,6 +695,13 @@ impl<'a> CertView<'a> {
             let mut spki = spki_tlv.contents();
             (|| {
                 let (alg, params) = algorithm(&mut spki)?;
+                // An OID parameter (an EC curve) is read, so it must be
+                // canonical too.
+                if let Some(p) = params.filter(|p| p.tag == tag::OID)
+                    && !oid::is_canonical(p.value)
+                {
+                    return Err(p.fail(DerErrorKind::BadOid));
+                }
                 let key = bit_string(&spki.expect(tag::BIT_STRING)?)?;
                 spki.finish().map(|()| (alg, params, key))
             })()
