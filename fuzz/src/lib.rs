@@ -81,7 +81,6 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
     let cert = match x509_cert::Certificate::from_der(der) {
         Ok(cert) => cert,
         Err(e) => {
-            use x509_cert::der::ErrorKind as K;
             assert!(
                 unrepresentable(e.kind()),
                 "x509-cert refuses what xfcc reads, and not for a documented reason: {e}"
