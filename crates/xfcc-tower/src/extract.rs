@@ -78,8 +78,12 @@ fn missing_layer() {
     );
 }
 
+/// The default response; behind an [`XfccLayer`](crate::XfccLayer) with
+/// `with_rejection_response`, the layer answers with its own instead.
 impl IntoResponse for XfccRejection {
     fn into_response(self) -> Response {
-        self.to_response()
+        let mut res: Response = self.to_response();
+        res.extensions_mut().insert(crate::rejection::FromExtractor);
+        res
     }
 }

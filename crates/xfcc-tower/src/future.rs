@@ -7,28 +7,36 @@ use std::task::{Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use crate::rejection::{FromExtractor, OnRejection, XfccRejection};
+
 pin_project! {
     /// Either the inner service's future or a ready rejection.
     #[derive(Debug)]
-    pub struct ResponseFuture<F, B> {
+    pub struct ResponseFuture<F, B, R> {
         #[pin]
-        state: State<F, B>,
+        state: State<F, B, R>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
     #[derive(Debug)]
-    enum State<F, B> {
-        Inner { #[pin] future: F },
+    enum State<F, B, R> {
+        Inner { #[pin] future: F, on_rejection: R },
         Reject { response: Option<Response<B>> },
     }
 }
 
-impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn inner(future: F) -> Self {
+impl<F, B, R> ResponseFuture<F, B, R> {
+    /// The inner service's response; a rejection its `ClientCert`
+    /// extractor answered with is reshaped by `on_rejection`, as the
+    /// layer's own rejections are.
+    pub(crate) fn inner(future: F, on_rejection: R) -> Self {
         Self {
-            state: State::Inner { future },
+            state: State::Inner {
+                future,
+                on_rejection,
+            },
         }
     }
 
@@ -41,15 +49,27 @@ impl<F, B> ResponseFuture<F, B> {
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<F, B, E, R> Future for ResponseFuture<F, B, R>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    R: OnRejection<B>,
 {
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            StateProj::Inner { future } => future.poll(cx),
+            StateProj::Inner {
+                future,
+                on_rejection,
+            } => future.poll(cx).map_ok(|res| {
+                if res.extensions().get::<FromExtractor>().is_none() {
+                    return res;
+                }
+                match res.extensions().get::<XfccRejection>().cloned() {
+                    Some(r) => on_rejection.response(&r),
+                    None => res,
+                }
+            }),
             StateProj::Reject { response } => match response.take() {
                 Some(r) => Poll::Ready(Ok(r)),
                 // Polled again after completion: stay pending rather than panic.

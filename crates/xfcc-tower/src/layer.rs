@@ -125,7 +125,7 @@ where
 {
     type Response = Response<ResB>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResB>;
+    type Future = ResponseFuture<S::Future, ResB, R>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -146,7 +146,7 @@ where
                 if let Some(cert) = cert {
                     ext.insert(cert);
                 }
-                ResponseFuture::inner(self.inner.call(req))
+                ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
             }
             Err(r) => {
                 r.log(self.config.log);

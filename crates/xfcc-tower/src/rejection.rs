@@ -87,6 +87,11 @@ impl fmt::Display for XfccRejection {
 
 impl std::error::Error for XfccRejection {}
 
+/// Marks a response that the `ClientCert` extractor produced, so that the
+/// layer around the handler reshapes it with its own rejection response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FromExtractor;
+
 /// Builds the response for a rejected request.
 ///
 /// Implemented by [`JsonForbidden`] (the default) and by any

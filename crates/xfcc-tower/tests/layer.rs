@@ -393,3 +393,33 @@ async fn tonic_service_gets_permission_denied() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn the_extractor_answers_with_the_custom_rejection_response() {
+    // Accept mode: the layer lets a request without a header through, and
+    // the handler's `ClientCert` rejects it; the layer reshapes that too.
+    let layer = XfccLayer::new(policy(Mode::Accept, "client-app.contoso.example"))
+        .with_rejection_response(|r: &XfccRejection| {
+            Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header("content-type", "application/problem+json")
+                .body(Body::from(format!("{{\"title\":\"{}\"}}", r.code())))
+                .unwrap()
+        });
+    let app = Router::new()
+        .route(
+            "/whoami",
+            get(|c: ClientCert| async move { c.rule().to_owned() }),
+        )
+        .route("/open", get(|| async { "open" }))
+        .layer(layer);
+    let (status, body, res) = send(&app, "/whoami", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, "{\"title\":\"missing\"}");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    // Other responses pass unchanged.
+    let (status, body, _) = send(&app, "/open", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "open"));
+    let (status, _, _) = send(&app, "/whoami", &[&capture("rsa-chain")]).await;
+    assert_eq!(status, StatusCode::OK);
+}
