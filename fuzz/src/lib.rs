@@ -1,5 +1,6 @@
 //! Fuzz target bodies, shared by the libFuzzer binaries in `fuzz_targets/`
-//! and by the stable corpus-replay test in `crates/xfcc/tests/fuzz_corpus.rs`.
+//! and by the stable corpus-replay test in `tests/corpus.rs` (with the x509-cert and webpki agreement test in
+//! `tests/x509_agreement.rs`).
 //! Each panics only when an invariant the library promises is broken.
 #![forbid(unsafe_code)]
 #![allow(missing_docs)]

@@ -12,7 +12,7 @@ use xfcc_actix::{ClientCert, Xfcc, XfccRejection};
 
 fn capture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../xfcc/tests/fixtures/envoy/{name}.txt"));
+        .join(format!("tests/fixtures/envoy/{name}.txt"));
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -168,7 +168,7 @@ fn policy_on(header: &str, cn: &str) -> Policy {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../xfcc/tests/fixtures/certs/{name}"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/certs/{name}"))
 }
 
 #[actix_web::test]

@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn core_fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures")
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn capture(name: &str) -> PathBuf {
-    core_fixtures().join(format!("envoy/{name}.txt"))
+    fixtures().join(format!("envoy/{name}.txt"))
 }
 
 fn cert(name: &str) -> PathBuf {
-    core_fixtures().join(format!("certs/{name}"))
+    fixtures().join(format!("certs/{name}"))
 }
 
 fn doctor_fixture(name: &str) -> PathBuf {

@@ -19,7 +19,7 @@ use xfcc_tower::{ClientCert, XfccLayer, XfccRejection};
 
 fn capture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../xfcc/tests/fixtures/envoy/{name}.txt"));
+        .join(format!("tests/fixtures/envoy/{name}.txt"));
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -210,7 +210,7 @@ fn policy_on(header: &str, cn: &str) -> Policy {
 
 fn fixture_cert(name: &str) -> xfcc::CertIdentity {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../xfcc/tests/fixtures/certs/{name}.der"));
+        .join(format!("tests/fixtures/certs/{name}.der"));
     xfcc::CertIdentity::from_der(std::fs::read(p).unwrap()).unwrap()
 }
 
@@ -248,7 +248,7 @@ async fn follows_a_reload_that_changes_the_rules_or_the_header() {
 #[tokio::test]
 async fn rfc9440_chain_header_reaches_chain_rules() {
     let root = std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs/root.pem"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/root.pem"),
     )
     .unwrap();
     let policy = Policy::builder()

@@ -18,7 +18,7 @@ use xfcc_tower::{LogLevel, XfccLayer};
 
 fn capture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../xfcc/tests/fixtures/envoy/{name}.txt"));
+        .join(format!("tests/fixtures/envoy/{name}.txt"));
     std::fs::read_to_string(p).unwrap()
 }
 

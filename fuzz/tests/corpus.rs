@@ -9,13 +9,12 @@
     unreachable_pub
 )]
 
-#[path = "../../../fuzz/src/lib.rs"]
-mod targets;
+use xfcc_fuzz as targets;
 
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
     let mut n = 0;
     for dir in [
         fuzz.join("corpus").join(target),

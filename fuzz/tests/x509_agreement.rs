@@ -10,16 +10,14 @@
 )]
 
 // The fuzz targets' bodies: only the differential check is used here.
-#[allow(dead_code)]
-#[path = "../../../fuzz/src/lib.rs"]
-mod targets;
+use xfcc_fuzz as targets;
 
 use std::path::Path;
 
 use xfcc::{CertErrorKind, CertIdentity, ErrorKind};
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/xfcc/tests/fixtures/certs");
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -89,7 +87,7 @@ fn patch(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 #[test]
 fn refuses_what_der_forbids() {
     let der = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/client-rsa.der"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/xfcc/tests/fixtures/certs/client-rsa.der"),
     )
     .unwrap();
     assert!(!bad_der(der.clone()));

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The adapter and CLI crates are published on their own, so their tests read
+# fixtures from inside the crate: copies of the core's, listed here. Run it
+# after regenerating the core fixtures; `--check` (CI) fails if a copy differs
+# from its source or is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=crates/xfcc/tests/fixtures
+declare -A need=(
+  [xfcc-tower]="envoy/rsa-chain.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem"
+  [xfcc-actix]="envoy/rsa-chain.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem"
+  [xfcc-cli]="envoy/rsa-chain.txt envoy/p384.txt envoy/two-hop.txt envoy/wrong-cn.txt envoy/self-signed-lookalike.txt envoy/rsa-leaf-only.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.pem certs/client-rsa-chain.pem certs/inter.pem certs/root.pem"
+)
+status=0
+for crate in "${!need[@]}"; do
+  for f in ${need[$crate]}; do
+    dst=crates/$crate/tests/fixtures/$f
+    if [[ ${1:-} == --check ]]; then
+      cmp -s "$src/$f" "$dst" || { echo "fixture copy out of date: $dst (run .ci/fixtures.sh)" >&2; status=1; }
+    else
+      mkdir -p "$(dirname "$dst")"
+      cp "$src/$f" "$dst"
+    fi
+  done
+done
+exit $status
