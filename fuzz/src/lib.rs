@@ -498,14 +498,13 @@ pub fn roundtrip(data: &[u8]) {
     let mut clean = true;
     for hop in &hops {
         let f = hop.fields;
-        let fields = EnvoyFields {
-            hash: f & 1 != 0,
-            cert: f & 2 != 0 || f & 4 == 0,
-            chain: f & 4 != 0,
-            subject: f & 8 != 0,
-            uri: f & 16 != 0,
-            dns: f & 32 != 0,
-        };
+        let mut fields = EnvoyFields::NONE;
+        fields.hash = f & 1 != 0;
+        fields.cert = f & 2 != 0 || f & 4 == 0;
+        fields.chain = f & 4 != 0;
+        fields.subject = f & 8 != 0;
+        fields.uri = f & 16 != 0;
+        fields.dns = f & 32 != 0;
         let by: Vec<&str> = hop.by.iter().take(4).map(String::as_str).collect();
         // Values Envoy would write unquoted, and that therefore stay one pair.
         clean &= by.iter().all(|b| {

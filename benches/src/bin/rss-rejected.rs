@@ -36,15 +36,11 @@ fn main() {
                 .push(DnType::CommonName, format!("stranger-{i}"));
             let c =
                 xfcc::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec()).unwrap();
-            xfcc::render_envoy(
-                &[],
-                &c,
-                &[],
-                xfcc::EnvoyFields {
-                    chain: false,
-                    ..xfcc::EnvoyFields::ACA
-                },
-            )
+            xfcc::render_envoy(&[], &c, &[], {
+                let mut f = xfcc::EnvoyFields::ACA;
+                f.chain = false;
+                f
+            })
         })
         .collect();
     let bytes: usize = headers.iter().map(String::len).sum();

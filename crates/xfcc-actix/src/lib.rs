@@ -12,7 +12,6 @@ pub use middleware::{ResponseFuture, Xfcc, XfccMiddleware};
 pub use rejection::XfccRejection;
 /// The core crate, re-exported so that its version always matches.
 pub use xfcc;
-pub use xfcc::LogLevel;
 
 /// `Xfcc` is built once, outside `HttpServer::new`, and cloned into every
 /// worker: one policy, one cache, one reload for all (a compile-time check).

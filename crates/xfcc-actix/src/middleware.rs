@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
-use xfcc::{LogLevel, Policy, PolicyHandle};
+use xfcc::{Policy, PolicyHandle};
 
 use crate::rejection::XfccRejection;
 
@@ -26,7 +26,8 @@ pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sy
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
-    log: LogLevel,
+    #[cfg(feature = "tracing")]
+    log: Option<tracing::Level>,
 }
 
 /// Verifies the forwarded client certificate of every request, as an
@@ -80,7 +81,8 @@ impl Xfcc {
         Self {
             config: Arc::new(Config {
                 policy: policy.into(),
-                log: LogLevel::default(),
+                #[cfg(feature = "tracing")]
+                log: Some(tracing::Level::INFO),
             }),
             respond: None,
         }
@@ -97,13 +99,17 @@ impl Xfcc {
         self
     }
 
-    /// Level of the `tracing` event emitted for each rejection (reason code,
-    /// element index, thumbprint). Default [`LogLevel::Info`].
+    /// Level of the `tracing` event (target `xfcc`) emitted for each
+    /// rejection: reason code, detail, element index, thumbprint. Default
+    /// `INFO`; `None` turns it off.
+    #[cfg(feature = "tracing")]
     #[must_use]
-    pub fn log_level(self, level: LogLevel) -> Self {
+    pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
+        let level = level.into();
         self.reconfigure(|c| c.log = level)
     }
 
+    #[cfg(feature = "tracing")]
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -181,7 +187,10 @@ where
                 ResponseFuture::inner(self.service.call(req))
             }
             Err(r) => {
-                r.log(self.config.log);
+                #[cfg(feature = "tracing")]
+                if let Some(level) = self.config.log {
+                    r.log(level);
+                }
                 let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());
                 let mut res = rejection.error_response();
                 res.extensions_mut().insert(rejection);

@@ -9,15 +9,17 @@ use xfcc::{Reason, Rejection};
 
 use crate::middleware::Respond;
 
-/// Why the middleware (or the extractor) turned a request away: a policy
-/// [`Rejection`], or [`Reason::LayerMissing`] when the extractor runs on a
-/// route the middleware does not wrap. As a [`ResponseError`] it answers
-/// 403 `{"error":"<reason code>"}` (500 `{"error":"xfcc_layer_missing"}`).
+/// Why the middleware (or the extractor) turned a request away: the
+/// policy's [`Rejection`], or `xfcc_layer_missing` when the `ClientCert`
+/// extractor runs on a route the middleware does not wrap (a wiring
+/// mistake, not a verdict on the request: 500). As a [`ResponseError`] it
+/// answers 403 `{"error":"<reason code>"}` (500
+/// `{"error":"xfcc_layer_missing"}`).
 ///
 /// A middleware built with `with_rejection_response` answers with that
 /// response here too, also when the `ClientCert` extractor rejects.
 #[derive(Clone)]
-pub struct XfccRejection(Rejection, Option<Respond>);
+pub struct XfccRejection(Option<Rejection>, Option<Respond>);
 
 impl fmt::Debug for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,13 +36,16 @@ impl PartialEq for XfccRejection {
 
 impl Eq for XfccRejection {}
 
+/// The code of a [`XfccRejection`] whose middleware is missing.
+const LAYER_MISSING: &str = "xfcc_layer_missing";
+
 impl XfccRejection {
     pub(crate) fn policy(r: Rejection) -> Self {
-        Self(r, None)
+        Self(Some(r), None)
     }
 
     pub(crate) fn missing_layer() -> Self {
-        Self(Rejection::layer_missing(), None)
+        Self(None, None)
     }
 
     /// Answers with `respond` (the middleware's custom response), if any.
@@ -52,43 +57,51 @@ impl XfccRejection {
     /// The HTTP status of the default response: 403 for every policy
     /// rejection, 500 when the extractor is used without the middleware.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::FORBIDDEN)
+        match self.0 {
+            Some(_) => StatusCode::FORBIDDEN,
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        self.0.json_body()
+        format!("{{\"error\":\"{}\"}}", self.code())
     }
 
-    /// The stable reason code (`missing`, `not_allowed`, ...,
-    /// `xfcc_layer_missing`).
+    /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
+    /// or `xfcc_layer_missing`.
     pub fn code(&self) -> &'static str {
-        self.0.code()
+        self.0.as_ref().map_or(LAYER_MISSING, Rejection::code)
     }
 
-    /// The reason.
-    pub fn reason(&self) -> Reason {
-        self.0.reason()
+    /// The policy's reason; `None` when the middleware is missing.
+    pub fn reason(&self) -> Option<Reason> {
+        self.0.as_ref().map(Rejection::reason)
     }
 
-    /// The full rejection (detail code, element, thumbprint).
-    pub fn rejection(&self) -> &Rejection {
-        &self.0
+    /// The policy's full rejection (detail code, element, thumbprint);
+    /// `None` when the middleware is missing.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.0.as_ref()
     }
 
     /// True when no certificate header was sent.
     pub fn is_missing(&self) -> bool {
-        self.0.is_missing()
+        self.0.as_ref().is_some_and(Rejection::is_missing)
+    }
+
+    /// True when the `ClientCert` extractor ran on a route without the
+    /// middleware.
+    pub fn is_layer_missing(&self) -> bool {
+        self.0.is_none()
     }
 }
 
 impl fmt::Display for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.reason() {
-            Reason::LayerMissing => {
-                f.write_str("ClientCert extractor used on a route without the Xfcc middleware")
-            }
-            _ => fmt::Display::fmt(&self.0, f),
+        match &self.0 {
+            Some(r) => fmt::Display::fmt(r, f),
+            None => f.write_str("ClientCert extractor used on a route without the Xfcc middleware"),
         }
     }
 }

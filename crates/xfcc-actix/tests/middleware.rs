@@ -11,8 +11,8 @@ use xfcc::{Mode, Policy, PolicyHandle, Rule};
 use xfcc_actix::{ClientCert, Xfcc, XfccRejection};
 
 fn capture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/envoy/{name}.txt"));
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/envoy/{name}.txt"));
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -226,7 +226,8 @@ async fn rfc9440_chain_header_reaches_chain_rules() {
         xfcc::CertIdentity::from_der(std::fs::read(fixture(&format!("{n}.der"))).unwrap()).unwrap()
     };
     let cert = xfcc::Format::Rfc9440.render(&ident("client-rsa"), &[]);
-    let chain = xfcc::Format::render_rfc9440_chain(&[ident("inter")]);
+    // Client-Cert-Chain: one `:base64:` item per certificate.
+    let chain = xfcc::Format::Rfc9440.render(&ident("inter"), &[]);
     let with_chain = test::TestRequest::get()
         .uri("/whoami")
         .append_header(("client-cert", cert.as_str()))
@@ -261,8 +262,10 @@ async fn rejection_in_the_response_is_a_response_error() {
         .clone();
     assert_eq!(r.status_code(), StatusCode::FORBIDDEN);
     assert!(r.is_missing());
-    assert_eq!(r.reason(), xfcc::Reason::Missing);
-    assert_eq!(r.rejection().http_status(), 403);
+    assert!(!r.is_layer_missing());
+    assert_eq!(r.reason(), Some(xfcc::Reason::Missing));
+    assert_eq!(r.rejection().map(xfcc::Rejection::detail), Some("missing"));
+    assert_eq!(r.json_body(), r#"{"error":"missing"}"#);
     assert_eq!(r.to_string(), "client certificate rejected: missing");
 }
 

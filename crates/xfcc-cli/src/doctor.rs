@@ -2,7 +2,7 @@
 //! `az containerapp env show -o json` print and reports the mTLS pitfalls
 //! from the troubleshooting guide, each with its fix.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
@@ -172,7 +172,13 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
             return;
         }
     };
-    for (rule, t) in file.thumbprints() {
+    // The file parsed as a policy, so its shape is known; read the raw
+    // values the checks below look at.
+    let raw: toml::Table = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_default();
+    for (rule, t) in thumbprints(&raw) {
         if let Err(e) = Thumbprint::parse(&t) {
             out.push(finding(
                 "bad_thumbprint",
@@ -184,7 +190,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
     }
     let base = path.parent().unwrap_or_else(|| Path::new("."));
     let soon = now + Duration::from_secs(30 * 86_400);
-    for (set, file_path, is_crl) in file.chain_files(base) {
+    for (set, file_path, is_crl) in chain_files(&raw, base) {
         let shown = file_path.display();
         let Ok(text) = std::fs::read(&file_path) else {
             out.push(finding(
@@ -305,4 +311,51 @@ pub(crate) fn run(
         println!("\n{} finding(s), {errors} error(s)", findings.len());
     }
     Ok(u8::from(worst == Severity::Error))
+}
+
+/// One string or a list of them, as the policy file allows.
+fn strings(v: Option<&toml::Value>) -> Vec<String> {
+    match v {
+        Some(toml::Value::String(s)) => vec![s.clone()],
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every `[[allow]]` thumbprint, as (rule name or index, value).
+fn thumbprints(raw: &toml::Table) -> Vec<(String, String)> {
+    let rules = raw.get("allow").and_then(toml::Value::as_array);
+    rules
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .flat_map(|(i, rule)| {
+            let name = rule
+                .get("name")
+                .and_then(toml::Value::as_str)
+                .map_or_else(|| i.to_string(), str::to_owned);
+            strings(rule.get("thumbprint"))
+                .into_iter()
+                .map(move |t| (name.clone(), t))
+        })
+        .collect()
+}
+
+/// Every anchor and CRL file of `[chain.<set>]`, resolved against
+/// `base`, as (set, path, is CRL).
+fn chain_files(raw: &toml::Table, base: &Path) -> Vec<(String, PathBuf, bool)> {
+    let sets = raw.get("chain").and_then(toml::Value::as_table);
+    let mut out = Vec::new();
+    for (set, c) in sets.into_iter().flatten() {
+        for a in strings(c.get("trust_anchors")) {
+            out.push((set.clone(), base.join(a), false));
+        }
+        for crl in strings(c.get("crls")) {
+            out.push((set.clone(), base.join(crl), true));
+        }
+    }
+    out
 }

@@ -491,26 +491,71 @@ fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
     Ok(certs)
 }
 
+/// `--fields`: a comma-separated list of Envoy details.
+fn envoy_fields(list: &str) -> Result<EnvoyFields, Failure> {
+    let mut f = EnvoyFields::NONE;
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match name.to_ascii_lowercase().as_str() {
+            "hash" => f.hash = true,
+            "cert" => f.cert = true,
+            "chain" => f.chain = true,
+            "subject" => f.subject = true,
+            "uri" => f.uri = true,
+            "dns" => f.dns = true,
+            _ => {
+                return Err(Failure::usage(format!(
+                    "unknown field {name:?} in --fields (hash, cert, chain, subject, uri, dns)"
+                )));
+            }
+        }
+    }
+    Ok(f)
+}
+
 fn header(cert: &Path, chain: Option<&Path>, fields: &str, format: Format) -> Result<u8, Failure> {
     let mut certs = read_pem_certs(cert)?;
     if let Some(c) = chain {
         certs.extend(read_pem_certs(c)?);
     }
     let leaf = certs.remove(0);
-    let fields = EnvoyFields::parse_list(fields).map_err(|f| {
-        Failure::usage(format!(
-            "unknown field {f:?} in --fields (hash, cert, chain, subject, uri, dns)"
-        ))
-    })?;
+    let fields = envoy_fields(fields)?;
     match format {
         Format::Envoy => println!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
         Format::Rfc9440 => {
             println!("{}", format.render(&leaf, &certs));
             if !certs.is_empty() {
-                println!("{}", Format::render_rfc9440_chain(&certs));
+                // Client-Cert-Chain: each certificate as its own
+                // byte sequence, comma-separated (RFC 9440 section 2.2).
+                let chain: Vec<String> = certs.iter().map(|c| format.render(c, &[])).collect();
+                println!("{}", chain.join(", "));
             }
         }
         other => println!("{}", other.render(&leaf, &certs)),
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_field_lists() {
+        assert_eq!(envoy_fields("hash,cert,chain").ok(), Some(EnvoyFields::ACA));
+        assert_eq!(
+            envoy_fields("hash, cert,chain,subject,URI,dns").ok(),
+            Some(EnvoyFields::ALL)
+        );
+        let bad = envoy_fields("hash,bogus")
+            .err()
+            .map(|f| (f.exit, f.message));
+        assert_eq!(
+            bad,
+            Some((
+                2,
+                "unknown field \"bogus\" in --fields (hash, cert, chain, subject, uri, dns)"
+                    .to_owned()
+            ))
+        );
+    }
 }

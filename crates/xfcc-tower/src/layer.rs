@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
-use xfcc::{LogLevel, Policy, PolicyHandle};
+use xfcc::{Policy, PolicyHandle};
 
 use crate::future::ResponseFuture;
 use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
@@ -19,7 +19,8 @@ pub(crate) struct Checked;
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
-    log: LogLevel,
+    #[cfg(feature = "tracing")]
+    log: Option<tracing::Level>,
 }
 
 /// Verifies the forwarded client certificate of every request.
@@ -62,7 +63,8 @@ impl XfccLayer<JsonForbidden> {
         Self {
             config: Arc::new(Config {
                 policy: policy.into(),
-                log: LogLevel::default(),
+                #[cfg(feature = "tracing")]
+                log: Some(tracing::Level::INFO),
             }),
             on_rejection: JsonForbidden,
         }
@@ -79,13 +81,17 @@ impl<R> XfccLayer<R> {
         }
     }
 
-    /// Level of the `tracing` event emitted for each rejection (reason code,
-    /// element index, thumbprint). Default [`LogLevel::Info`].
+    /// Level of the `tracing` event (target `xfcc`) emitted for each
+    /// rejection: reason code, detail, element index, thumbprint. Default
+    /// `INFO`; `None` turns it off.
+    #[cfg(feature = "tracing")]
     #[must_use]
-    pub fn log_level(self, level: LogLevel) -> Self {
+    pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
+        let level = level.into();
         self.reconfigure(|c| c.log = level)
     }
 
+    #[cfg(feature = "tracing")]
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -149,7 +155,10 @@ where
                 ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
             }
             Err(r) => {
-                r.log(self.config.log);
+                #[cfg(feature = "tracing")]
+                if let Some(level) = self.config.log {
+                    r.log(level);
+                }
                 let rejection = XfccRejection::policy(r);
                 ResponseFuture::reject(self.on_rejection.response(&rejection))
             }

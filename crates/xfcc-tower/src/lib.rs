@@ -16,4 +16,3 @@ pub use layer::{Xfcc, XfccLayer};
 pub use rejection::{JsonForbidden, OnRejection, XfccRejection};
 /// The core crate, re-exported so that its version always matches.
 pub use xfcc;
-pub use xfcc::LogLevel;

@@ -6,25 +6,26 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use xfcc::{Reason, Rejection};
 
-/// Why the layer (or the extractor) turned a request away: a policy
-/// [`Rejection`], or [`Reason::LayerMissing`] when the extractor runs on a
-/// route the layer does not cover.
+/// Why the layer (or the extractor) turned a request away: the policy's
+/// [`Rejection`], or `xfcc_layer_missing` when the `ClientCert` extractor
+/// runs on a route the layer does not cover (a wiring mistake, not a
+/// verdict on the request: 500).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XfccRejection(Rejection);
+pub struct XfccRejection(Option<Rejection>);
 
 impl XfccRejection {
     pub(crate) fn policy(r: Rejection) -> Self {
-        Self(r)
+        Self(Some(r))
     }
 
     #[cfg(feature = "axum")]
     pub(crate) fn missing() -> Self {
-        Self(Rejection::missing())
+        Self(Some(Rejection::missing()))
     }
 
     #[cfg(feature = "axum")]
     pub(crate) fn missing_layer() -> Self {
-        Self(Rejection::layer_missing())
+        Self(None)
     }
 
     /// The HTTP status of the default response: 403 for every policy
@@ -32,33 +33,42 @@ impl XfccRejection {
     /// would need a `WWW-Authenticate` challenge), 500 when the extractor is
     /// used without the layer.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::FORBIDDEN)
+        match self.0 {
+            Some(_) => StatusCode::FORBIDDEN,
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
-    /// The stable reason code (`missing`, `not_allowed`, ...,
-    /// `xfcc_layer_missing`).
+    /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
+    /// or `xfcc_layer_missing`.
     pub fn code(&self) -> &'static str {
-        self.0.code()
+        self.0.as_ref().map_or(LAYER_MISSING, Rejection::code)
     }
 
-    /// The reason.
-    pub fn reason(&self) -> Reason {
-        self.0.reason()
+    /// The policy's reason; `None` when the layer is missing.
+    pub fn reason(&self) -> Option<Reason> {
+        self.0.as_ref().map(Rejection::reason)
     }
 
-    /// The full rejection (detail code, element, thumbprint).
-    pub fn rejection(&self) -> &Rejection {
-        &self.0
+    /// The policy's full rejection (detail code, element, thumbprint);
+    /// `None` when the layer is missing.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.0.as_ref()
     }
 
     /// True when no certificate header was sent.
     pub fn is_missing(&self) -> bool {
-        self.0.is_missing()
+        self.0.as_ref().is_some_and(Rejection::is_missing)
+    }
+
+    /// True when the `ClientCert` extractor ran on a route without the layer.
+    pub fn is_layer_missing(&self) -> bool {
+        self.0.is_none()
     }
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        self.0.json_body()
+        format!("{{\"error\":\"{}\"}}", self.code())
     }
 
     /// The default response, with any body type built from bytes.
@@ -74,13 +84,14 @@ impl XfccRejection {
     }
 }
 
+/// The code of a [`XfccRejection`] whose layer is missing.
+const LAYER_MISSING: &str = "xfcc_layer_missing";
+
 impl fmt::Display for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.reason() {
-            Reason::LayerMissing => {
-                f.write_str("ClientCert extractor used on a route without XfccLayer")
-            }
-            _ => fmt::Display::fmt(&self.0, f),
+        match &self.0 {
+            Some(r) => fmt::Display::fmt(r, f),
+            None => f.write_str("ClientCert extractor used on a route without XfccLayer"),
         }
     }
 }

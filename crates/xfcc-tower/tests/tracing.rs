@@ -13,12 +13,13 @@ use axum::body::Body;
 use axum::routing::get;
 use http::Request;
 use tower::ServiceExt;
+use tracing::Level;
 use xfcc::{Policy, Rule};
-use xfcc_tower::{LogLevel, XfccLayer};
+use xfcc_tower::XfccLayer;
 
 fn capture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/envoy/{name}.txt"));
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/envoy/{name}.txt"));
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -68,7 +69,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
             .route("/", get(|| async { "ok" }))
             .layer(XfccLayer::new(policy()).log_level(level))
     };
-    send(&app(LogLevel::Info), &capture("wrong-cn")).await;
+    send(&app(Level::INFO), &capture("wrong-cn")).await;
     let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logged.contains("INFO xfcc: client certificate rejected")
@@ -86,7 +87,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
     assert!(logged.contains(&thumb), "{logged}");
     assert!(!logged.contains("MII"));
     buf.0.lock().unwrap().clear();
-    send(&app(LogLevel::Debug), &capture("wrong-cn")).await;
+    send(&app(Level::DEBUG), &capture("wrong-cn")).await;
     assert!(
         buf.0.lock().unwrap().is_empty(),
         "DEBUG is below the subscriber's INFO"

@@ -399,42 +399,6 @@ impl CertIdentity {
     }
 }
 
-/// Serialises as the `CERT` object of the CLI's JSON contract:
-/// `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
-/// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,
-/// `email`, `ip`}, `key`.
-#[cfg(feature = "serde")]
-impl serde::Serialize for CertIdentity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        struct San<'a>(&'a SubjectAltNames);
-        impl serde::Serialize for San<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let ip: Vec<String> = self.0.ip.iter().map(ToString::to_string).collect();
-                let mut st = s.serialize_struct("San", 4)?;
-                st.serialize_field("dns", &self.0.dns)?;
-                st.serialize_field("uri", &self.0.uri)?;
-                st.serialize_field("email", &self.0.email)?;
-                st.serialize_field("ip", &ip)?;
-                st.end()
-            }
-        }
-        let mut st = s.serialize_struct("CertIdentity", 11)?;
-        st.serialize_field("sha256", &self.sha256_hex())?;
-        st.serialize_field("sha1", &self.sha1_hex())?;
-        st.serialize_field("subject", self.subject())?;
-        st.serialize_field("subject_cn", &self.subject_cns().collect::<Vec<_>>())?;
-        st.serialize_field("issuer", self.issuer())?;
-        st.serialize_field("issuer_cn", &self.issuer_cns().collect::<Vec<_>>())?;
-        st.serialize_field("serial", &self.serial_hex())?;
-        st.serialize_field("not_before", &self.not_before_rfc3339())?;
-        st.serialize_field("not_after", &self.not_after_rfc3339())?;
-        st.serialize_field("san", &San(self.san()))?;
-        st.serialize_field("key", &self.public_key().to_string())?;
-        st.end()
-    }
-}
-
 fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
     let (algorithm, bits) = if alg.is(&rfc5912::RSA_ENCRYPTION) {
         (KeyAlgorithm::Rsa, x509::rsa_modulus_bits(key).unwrap_or(0))

@@ -196,15 +196,6 @@ impl Format {
             Self::AppService | Self::Gorouter => STANDARD.encode(leaf.der()),
         }
     }
-
-    /// The RFC 9440 `Client-Cert-Chain` value for `chain`.
-    pub fn render_rfc9440_chain(chain: &[CertIdentity]) -> String {
-        chain
-            .iter()
-            .map(|c| format!(":{}:", STANDARD.encode(c.der())))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 fn chain_from_list(mut ders: Vec<Vec<u8>>, limits: &Limits) -> Result<ForwardedCert, Error> {
@@ -258,7 +249,8 @@ impl FromStr for Format {
 /// `set_current_client_cert_details` chooses them. `Hash` is always there in
 /// real Envoy output; it can be left out here to build test headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(clippy::struct_excessive_bools)] // one switch per Envoy detail
+#[non_exhaustive]
+#[expect(clippy::struct_excessive_bools, reason = "one switch per Envoy detail")]
 pub struct EnvoyFields {
     /// `Hash`.
     pub hash: bool,
@@ -275,6 +267,18 @@ pub struct EnvoyFields {
 }
 
 impl EnvoyFields {
+    /// No detail: set the fields you want on a copy of it (new fields may
+    /// be added, so the struct cannot be built from a literal outside this
+    /// crate).
+    pub const NONE: Self = Self {
+        hash: false,
+        cert: false,
+        chain: false,
+        subject: false,
+        uri: false,
+        dns: false,
+    };
+
     /// Every detail.
     pub const ALL: Self = Self {
         hash: true,
@@ -294,33 +298,6 @@ impl EnvoyFields {
         uri: false,
         dns: false,
     };
-
-    /// Parses a comma-separated list such as `hash,cert,chain`.
-    ///
-    /// # Errors
-    /// The unknown name, when one is not a field.
-    pub fn parse_list(list: &str) -> Result<Self, String> {
-        let mut f = Self {
-            hash: false,
-            cert: false,
-            chain: false,
-            subject: false,
-            uri: false,
-            dns: false,
-        };
-        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match name.to_ascii_lowercase().as_str() {
-                "hash" => f.hash = true,
-                "cert" => f.cert = true,
-                "chain" => f.chain = true,
-                "subject" => f.subject = true,
-                "uri" => f.uri = true,
-                "dns" => f.dns = true,
-                _ => return Err(name.to_owned()),
-            }
-        }
-        Ok(f)
-    }
 }
 
 /// Renders one XFCC element exactly as Envoy does for a peer presenting
@@ -424,18 +401,5 @@ mod tests {
         assert!(sf_binary(":AAAA", Field::Cert).is_err());
         assert!(sf_binary(":AA:AA:", Field::Cert).is_err());
         assert_eq!(sf_binary(":AAAA:", Field::Cert).unwrap(), vec![0, 0, 0]);
-    }
-
-    #[test]
-    fn parses_field_lists() {
-        assert_eq!(
-            EnvoyFields::parse_list("hash,cert,chain").unwrap(),
-            EnvoyFields::ACA
-        );
-        assert_eq!(
-            EnvoyFields::parse_list("hash, cert,chain,subject,URI,dns").unwrap(),
-            EnvoyFields::ALL
-        );
-        assert_eq!(EnvoyFields::parse_list("hash,bogus").unwrap_err(), "bogus");
     }
 }

@@ -27,8 +27,8 @@ pub use parse::{
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ClientCert, ConfigError, ElementCount, LogLevel, Mode, Policy, PolicyBuilder, PolicyHandle,
-    Reason, Rejection, Rule, Thumbprint, TrustAnchors, json_error,
+    ClientCert, ConfigError, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle, Reason,
+    Rejection, Rule, Thumbprint, TrustAnchors,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -113,7 +113,20 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
 /// The body of `/cert-info`: the verified certificate, which rule allowed
 /// it, and when it expires.
 pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
-    serde_json::to_value(cert).unwrap_or(Value::Null)
+    json!({
+        "rule": cert.rule(),
+        "element": cert.element_index(),
+        "chain_verified": cert.chain_verified(),
+        "expires_in_seconds": cert.expires_in().as_secs(),
+        "identity": {
+            "sha256": cert.sha256_hex(),
+            "subject": cert.subject(),
+            "subject_cn": cert.subject_cns().collect::<Vec<_>>(),
+            "issuer": cert.issuer(),
+            "issuer_cn": cert.issuer_cns().collect::<Vec<_>>(),
+            "san_uri": cert.san().uri(),
+        },
+    })
 }
 
 /// An outbound call that did not give a usable answer: 502 with `code`.

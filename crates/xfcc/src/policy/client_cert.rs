@@ -89,19 +89,3 @@ impl Deref for ClientCert {
         &self.inner.identity
     }
 }
-
-/// Serialises as `{"rule": .., "element": .., "chain_verified": ..,
-/// "expires_in_seconds": .., "identity": CERT}`.
-#[cfg(feature = "serde")]
-impl serde::Serialize for ClientCert {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("ClientCert", 5)?;
-        st.serialize_field("rule", self.rule())?;
-        st.serialize_field("element", &self.element_index())?;
-        st.serialize_field("chain_verified", &self.chain_verified())?;
-        st.serialize_field("expires_in_seconds", &self.expires_in().as_secs())?;
-        st.serialize_field("identity", self.identity())?;
-        st.end()
-    }
-}

@@ -20,7 +20,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -128,38 +128,6 @@ impl PolicyFile {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))?;
         Self::parse(&text)
-    }
-
-    /// Every anchor and CRL file the policy names, resolved against
-    /// `base_dir`, as (anchor set, path, is CRL).
-    pub fn chain_files(&self, base_dir: &Path) -> Vec<(String, PathBuf, bool)> {
-        let mut out = Vec::new();
-        for (name, c) in &self.chain {
-            for a in c.trust_anchors.clone().into_vec() {
-                out.push((name.clone(), base_dir.join(a), false));
-            }
-            for crl in &c.crls {
-                out.push((name.clone(), base_dir.join(crl), true));
-            }
-        }
-        out
-    }
-
-    /// The raw thumbprint strings of every rule, as (rule name or index, value).
-    pub fn thumbprints(&self) -> Vec<(String, String)> {
-        self.allow
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| {
-                let rule = a.name.clone().unwrap_or_else(|| i.to_string());
-                a.thumbprint
-                    .clone()
-                    .map(OneOrMany::into_vec)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |t| (rule.clone(), t))
-            })
-            .collect()
     }
 
     /// A builder with the file's settings; anchor and CRL paths are read

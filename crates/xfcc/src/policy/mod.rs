@@ -33,7 +33,7 @@ pub use self::client_cert::ClientCert;
 #[cfg(feature = "toml")]
 pub use self::config::PolicyFile;
 pub use self::handle::PolicyHandle;
-pub use self::rejection::{LogLevel, Reason, Rejection, json_error};
+pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
 
 use self::cache::{Cache, CachedCert, KeyRef};
