@@ -4,6 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cert;
+mod consistency;
 mod decode;
 mod dn;
 mod error;
@@ -12,6 +13,7 @@ mod hex;
 mod oid;
 mod parse;
 mod policy;
+mod text;
 mod x509;
 
 pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};

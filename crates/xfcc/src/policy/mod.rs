@@ -943,12 +943,25 @@ impl Policy {
                 (Arc::new(CachedCert::new(fc)), false)
             }
         };
-        let known = cached.known_subject();
-        // A hit's key includes the Hash text, checked when it was stored.
-        if let Some(problem) = element
-            .inconsistencies_with(cached.cert(), known, hit)
-            .next()
-        {
+        let (fc, leaf) = (cached.cert(), cached.cert().leaf());
+        // What the cache has established is not checked again: a hit's key
+        // holds the Hash text (checked when it was stored), and a Subject
+        // text seen with this certificate before is remembered.
+        let subject_known = element.subject().map(|s| s.raw()) == cached.known_subject();
+        let [uri, dns] = element.san_inconsistencies(leaf);
+        let problem = [
+            (!hit).then(|| element.hash_inconsistency(leaf)).flatten(),
+            element.chain_inconsistency(fc),
+            (!subject_known)
+                .then(|| element.subject_inconsistency(leaf))
+                .flatten(),
+            uri,
+            dns,
+        ]
+        .into_iter()
+        .flatten()
+        .next();
+        if let Some(problem) = problem {
             let r = Rejection::from(Error::inconsistent(problem).with_element(element.index()));
             return Err(r.with_thumbprint(*cached.cert().leaf().sha256()));
         }

@@ -1,0 +1,277 @@
+//! Certificate text to DER: the encodings proxies forward a certificate in
+//! (URL-encoded PEM, `\n`-escaped PEM, raw PEM, bare base64 DER), bounded,
+//! with an error naming the field. Nothing here reads the DER.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::error::{CertErrorKind as C, Error, Field};
+
+pub(crate) fn decode_one(value: &str, field: Field) -> Result<Vec<u8>, Error> {
+    let mut ders = decode_certificates(value, field, 1)?;
+    if ders.len() > 1 {
+        return Err(Error::cert(C::MultipleCertificates, field));
+    }
+    ders.pop().ok_or(Error::cert(C::NoCertificate, field))
+}
+
+/// Decodes a value holding one or more certificates (PEM blocks, or one
+/// base64 DER). `field` names the first; `max` bounds the count.
+pub(crate) fn decode_certificates(
+    value: &str,
+    field: Field,
+    max: usize,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let text = unescape(value, field)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::cert(C::NoCertificate, field));
+    }
+    // base64 has no '-': a dash means PEM armour.
+    if memchr::memchr(b'-', text.as_bytes()).is_some() {
+        decode_pem_blocks(text, field, max)
+    } else {
+        decode_base64_der(text, field).map(|d| vec![d])
+    }
+}
+
+fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
+    // Line breaks between base64 lines carry nothing: they are dropped
+    // while percent-decoding, so the body needs no second pass.
+    let mut text = percent_decode_as_text(value, field, Newlines::Drop)?;
+    if memchr::memchr(b'\\', text.as_bytes()).is_some() && text.contains("\\n") {
+        text = Cow::Owned(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
+    }
+    Ok(text)
+}
+
+/// Percent-decodes `value` when it holds a `%`, as UTF-8 text.
+pub(crate) fn percent_decode_text(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
+    percent_decode_as_text(value, field, Newlines::Keep)
+}
+
+fn percent_decode_as_text(
+    value: &str,
+    field: Field,
+    newlines: Newlines,
+) -> Result<Cow<'_, str>, Error> {
+    if memchr::memchr(b'%', value.as_bytes()).is_none() {
+        return Ok(Cow::Borrowed(value));
+    }
+    let bytes = percent_decode(value.as_bytes(), newlines)
+        .ok_or(Error::cert(C::BadPercentEncoding, field))?;
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| Error::cert(C::BadEncoding, field))
+}
+
+/// Whether [`percent_decode`] keeps `%0A` and `%0D`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Newlines {
+    Keep,
+    Drop,
+}
+
+/// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign. `None` for a
+/// `%` without two hex digits.
+///
+/// URL-encoded PEM has an escape every twenty bytes or so, so this copies
+/// eight bytes at a time and looks for `%` in the word it just copied.
+pub(crate) fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>> {
+    const PCT: u64 = u64::from_ne_bytes([b'%'; 8]);
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Never longer than the input: every escape shrinks it.
+    let mut out = vec![0u8; input.len()];
+    let (mut i, mut j) = (0, 0);
+    while i < input.len() {
+        if let Some(chunk) = input.get(i..i + 8) {
+            // `j <= i`, so eight bytes from `j` fit in `out`.
+            out.get_mut(j..j + 8)?.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let x = word ^ PCT;
+            // The lowest flagged byte is the first `%` (exact for the
+            // lowest one; higher flags may be false positives).
+            let found = x.wrapping_sub(LOW) & !x & HIGH;
+            if found == 0 {
+                i += 8;
+                j += 8;
+                continue;
+            }
+            let k = (found.trailing_zeros() / 8) as usize;
+            i += k;
+            j += k;
+        } else {
+            // Fewer than eight bytes left: one at a time.
+            let &b = input.get(i)?;
+            if b != b'%' {
+                *out.get_mut(j)? = b;
+                i += 1;
+                j += 1;
+                continue;
+            }
+        }
+        // input[i] is '%'.
+        let byte = crate::hex::byte(*input.get(i + 1)?, *input.get(i + 2)?)?;
+        i += 3;
+        if !(newlines == Newlines::Drop && (byte == b'\n' || byte == b'\r')) {
+            *out.get_mut(j)? = byte;
+            j += 1;
+        }
+    }
+    out.truncate(j);
+    Some(out)
+}
+
+const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const END: &str = "-----END CERTIFICATE-----";
+
+fn decode_pem_blocks(text: &str, first: Field, max: usize) -> Result<Vec<Vec<u8>>, Error> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let field = nth_field(first, out.len());
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if out.len() == max {
+            return Err(Error::cert(
+                if max == 1 && first == Field::Cert {
+                    C::MultipleCertificates
+                } else {
+                    C::ChainTooLong
+                },
+                field,
+            ));
+        }
+        // Only whitespace may stand between blocks.
+        let body_and_rest = rest
+            .strip_prefix(BEGIN)
+            .ok_or(Error::cert(C::BadPem, field))?;
+        let end = memchr::memmem::find(body_and_rest.as_bytes(), END.as_bytes())
+            .ok_or(Error::cert(C::BadPem, field))?;
+        let block_len = BEGIN.len() + end + END.len();
+        // Any line width, LF or CRLF, or no line breaks at all: the body is
+        // base64 once whitespace is removed. (Certificates are public, so
+        // this uses a fast decoder rather than a constant-time one.)
+        let body = &body_and_rest[..end];
+        let der = decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?;
+        out.push(der);
+        rest = &rest[block_len..];
+    }
+    if out.is_empty() {
+        return Err(Error::cert(C::NoCertificate, first));
+    }
+    Ok(out)
+}
+
+fn nth_field(first: Field, n: usize) -> Field {
+    match first {
+        Field::Cert if n == 0 => Field::Cert,
+        Field::Cert => Field::Chain(n),
+        Field::Chain(i) => Field::Chain(i + n),
+    }
+}
+
+pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Error> {
+    let bad = || Error::cert(C::BadEncoding, field);
+    let bytes = text.as_bytes();
+    // URL-encoded PEM arrives here without line breaks: decode directly,
+    // and strip whitespace only when that fails.
+    let der = match STANDARD.decode(bytes) {
+        Ok(der) => der,
+        Err(_) if bytes.iter().any(u8::is_ascii_whitespace) => {
+            // PEM bodies are 64-character runs between line breaks: copy runs.
+            let mut compact = Vec::with_capacity(bytes.len());
+            let mut rest = bytes;
+            while let Some(i) = memchr::memchr3(b'\n', b'\r', b' ', rest) {
+                compact.extend_from_slice(&rest[..i]);
+                rest = &rest[i + 1..];
+            }
+            compact.extend_from_slice(rest);
+            if compact.iter().any(u8::is_ascii_whitespace) {
+                // Tabs or form feeds (rare): drop them too.
+                compact.retain(|b| !b.is_ascii_whitespace());
+            }
+            STANDARD.decode(&compact).map_err(|_| bad())?
+        }
+        Err(_) => return Err(bad()),
+    };
+    if der.is_empty() {
+        return Err(bad());
+    }
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn percent_decodes_rfc3986_only() {
+        let keep = |s: &[u8]| percent_decode(s, Newlines::Keep);
+        assert_eq!(keep(b"a%2Bb+c%2f%0A").unwrap(), b"a+b+c/\n");
+        assert_eq!(keep(b"%"), None);
+        assert_eq!(keep(b"%4"), None);
+        assert_eq!(keep(b"%G0"), None);
+        assert_eq!(keep(b"").unwrap(), b"");
+        let drop = |s: &[u8]| percent_decode(s, Newlines::Drop);
+        assert_eq!(drop(b"AB%0D%0ACD%0a%25").unwrap(), b"ABCD%");
+    }
+
+    /// One byte at a time, as RFC 3986 reads: what the word-at-a-time
+    /// decoder must agree with.
+    fn reference(input: &[u8], newlines: Newlines) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(&b) = input.get(i) {
+            if b == b'%' {
+                let byte = crate::hex::byte(*input.get(i + 1)?, *input.get(i + 2)?)?;
+                if newlines == Newlines::Keep || !matches!(byte, b'\n' | b'\r') {
+                    out.push(byte);
+                }
+                i += 3;
+            } else {
+                out.push(b);
+                i += 1;
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn word_at_a_time_agrees_with_bytewise_at_every_offset() {
+        // Escapes (valid, truncated, or bad) at every offset of the
+        // eight-byte words, with every length up to three words.
+        for len in 0..26 {
+            for at in 0..len {
+                for esc in [&b"%41"[..], b"%0A", b"%0d", b"%", b"%4", b"%zz", b"%%41"] {
+                    let mut input: Vec<u8> = (0..len).map(|n| b'a' + (n % 26) as u8).collect();
+                    input.splice(at..at, esc.iter().copied());
+                    for nl in [Newlines::Keep, Newlines::Drop] {
+                        assert_eq!(
+                            percent_decode(&input, nl),
+                            reference(&input, nl),
+                            "{:?}",
+                            String::from_utf8_lossy(&input)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percent_decode_matches_reference(input in proptest::collection::vec(
+            proptest::sample::select(b"%0aAfFgG+/=\n-".to_vec()), 0..80)) {
+            for nl in [Newlines::Keep, Newlines::Drop] {
+                proptest::prop_assert_eq!(percent_decode(&input, nl), reference(&input, nl));
+            }
+        }
+    }
+}
