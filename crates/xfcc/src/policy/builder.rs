@@ -1,0 +1,397 @@
+//! Building a policy: the settings, each with its default, and the checks
+//! that refuse a setting the policy cannot honour.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::cache::Cache;
+use super::rule::{CompiledRule, Rule};
+use super::{ConfigError, Inner, Policy, chains};
+use crate::format::Format;
+use crate::parse::{Limits, ParseOptions, Syntax};
+
+/// What to do when the header is absent, mirroring Azure Container Apps'
+/// `clientCertificateMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// No header: reject with `missing`. The default.
+    #[default]
+    Require,
+    /// No header: pass with no identity (handlers enforce per route); a
+    /// header that is present must still verify.
+    Accept,
+}
+
+/// How many elements (proxy hops) the header must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ElementCount {
+    /// Exactly this many; anything else is rejected. Default: exactly 1,
+    /// what an edge proxy in `SANITIZE_SET` mode sends.
+    Exactly(usize),
+    /// Any number (up to the parser's limit).
+    Any,
+}
+
+/// The clock a policy reads for validity checks (see [`PolicyBuilder::clock`]).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Builds a [`Policy`]. Every setter states its default.
+#[must_use]
+pub struct PolicyBuilder {
+    mode: Mode,
+    /// `None` until set, so that a format without elements can refuse it.
+    count: Option<ElementCount>,
+    trust: Option<i64>,
+    by: Option<String>,
+    leeway: Duration,
+    rules: Vec<Rule>,
+    limits: Limits,
+    syntax: Syntax,
+    format: Format,
+    header_name: Option<String>,
+    clock: Option<Clock>,
+    cache: usize,
+    cache_max_bytes: u64,
+    anchors: Vec<(String, AnchorSource)>,
+    max_intermediates: usize,
+    #[cfg(feature = "chain")]
+    revocation: chains::Revocation,
+}
+
+impl fmt::Debug for PolicyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicyBuilder")
+            .field("mode", &self.mode)
+            .field("count", &self.count)
+            .field("trust", &self.trust)
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A named set of trust anchors for [`PolicyBuilder::chain`]: a PEM bundle
+/// of CA certificates, optional CRLs, and whether the leaf must carry the
+/// clientAuth EKU (it must, unless told otherwise).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TrustAnchors {
+    name: String,
+    source: AnchorSource,
+}
+
+impl TrustAnchors {
+    /// The set `name` (what [`Rule::chain`] names), trusting the
+    /// certificates of `anchors_pem`.
+    pub fn new(name: impl Into<String>, anchors_pem: impl Into<Vec<u8>>) -> Self {
+        Self {
+            name: name.into(),
+            source: AnchorSource {
+                pem: anchors_pem.into(),
+                crls: Vec::new(),
+                require_client_auth: true,
+            },
+        }
+    }
+
+    /// CRLs (PEM or DER) checked for revocation. Default none.
+    pub fn crls<I, C>(mut self, crls: I) -> Self
+    where
+        I: IntoIterator<Item = C>,
+        C: Into<Vec<u8>>,
+    {
+        self.source.crls.extend(crls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether the leaf must list the clientAuth EKU. Default true; false
+    /// accepts leaves issued for other purposes (a warning says so).
+    pub fn require_client_auth(mut self, required: bool) -> Self {
+        self.source.require_client_auth = required;
+        self
+    }
+}
+
+/// Where a chain rule's trust anchors come from.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // read by the `chain` feature
+pub(crate) struct AnchorSource {
+    pub(crate) pem: Vec<u8>,
+    pub(crate) crls: Vec<Vec<u8>>,
+    pub(crate) require_client_auth: bool,
+}
+
+impl Default for PolicyBuilder {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Require,
+            count: None,
+            trust: None,
+            by: None,
+            leeway: Duration::from_secs(60),
+            rules: Vec::new(),
+            limits: Limits::DEFAULT,
+            syntax: Syntax::Strict,
+            format: Format::Envoy,
+            header_name: None,
+            clock: None,
+            cache: 0,
+            cache_max_bytes: Policy::DEFAULT_CACHE_BYTES,
+            anchors: Vec::new(),
+            max_intermediates: 4,
+            #[cfg(feature = "chain")]
+            revocation: chains::Revocation::default(),
+        }
+    }
+}
+
+impl PolicyBuilder {
+    /// What a missing header means. Default [`Mode::Require`].
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How many elements the header must hold. Default exactly 1.
+    pub fn elements(mut self, count: ElementCount) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// Which element to verify: an index from 0, or negative from the end
+    /// (-1 is the last, which the proxy next to the service appended).
+    /// Default 0. Every other element must still be consistent.
+    pub fn trust_element(mut self, index: i64) -> Self {
+        self.trust = Some(index);
+        self
+    }
+
+    /// The trusted element must carry this `By` value (the URI SAN of the
+    /// proxy that wrote it). Default: not checked.
+    pub fn trusted_proxy(mut self, by: impl Into<String>) -> Self {
+        self.by = Some(by.into());
+        self
+    }
+
+    /// Clock skew allowed around the validity period. Default 60 s, at
+    /// most [`Policy::MAX_LEEWAY`] (one day; more is a [`ConfigError`]).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Adds an allow rule; a certificate passes if any rule matches.
+    pub fn allow(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Parser limits. Default [`Limits::DEFAULT`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Parser syntax. Default [`Syntax::Strict`].
+    pub fn syntax(mut self, syntax: Syntax) -> Self {
+        self.syntax = syntax;
+        self
+    }
+
+    /// The header format. Default [`Format::Envoy`].
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The header to read. Default: the format's
+    /// ([`Format::header_name`]), `x-forwarded-client-cert` for Envoy.
+    /// It must be a valid HTTP field name; anything else is a
+    /// [`ConfigError`] from [`build`](Self::build), never replaced by a default.
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.header_name = Some(name.into());
+        self
+    }
+
+    /// The clock for validity checks. Default [`SystemTime::now`].
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Keeps up to `capacity` decoded certificates, found by the exact
+    /// `Cert` and `Chain` text (the sender's `Hash` text is part of the key,
+    /// and an entry is stored only once its `Hash` has been checked against
+    /// the certificate). Every hit still checks the element's other fields
+    /// and the validity period. A policy built anew (as on reload) starts
+    /// empty. Default 0 (off).
+    ///
+    /// Only the certificates of headers the policy allowed are stored, so
+    /// strangers cannot fill it, and entries are weighed by their bytes
+    /// ([`cache_max_bytes`](Self::cache_max_bytes)).
+    pub fn cache(mut self, capacity: usize) -> Self {
+        self.cache = capacity;
+        self
+    }
+
+    /// The most memory the cache holds, in bytes (key texts and
+    /// certificates, weighed per entry). Default
+    /// [`Policy::DEFAULT_CACHE_BYTES`] (16 MiB); 0 with a cache is a
+    /// [`ConfigError`].
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
+        self
+    }
+
+    /// Adds a named set of trust anchors for rules with [`Rule::chain`].
+    /// Needs the `chain` feature (without it, [`build`](Self::build)
+    /// refuses the policy).
+    ///
+    /// ```
+    /// # let root = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/root.pem")).unwrap();
+    /// use xfcc::{Policy, Rule, TrustAnchors};
+    /// let policy = Policy::builder()
+    ///     .chain(TrustAnchors::new("partners", root))
+    ///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]).chain("partners"))
+    ///     .build();
+    /// # #[cfg(feature = "chain")] assert!(policy.is_ok());
+    /// ```
+    pub fn chain(mut self, anchors: TrustAnchors) -> Self {
+        self.anchors.push((anchors.name, anchors.source));
+        self
+    }
+
+    /// Most intermediates allowed between a chain rule's leaf and its trust
+    /// anchor. Default 4.
+    pub fn max_chain_intermediates(mut self, n: usize) -> Self {
+        self.max_intermediates = n;
+        self
+    }
+
+    /// How CRLs are applied. Default: every certificate of the path, allow
+    /// certificates no CRL covers, reject stale CRLs.
+    #[cfg(feature = "chain")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chain")))]
+    pub fn revocation(mut self, revocation: chains::Revocation) -> Self {
+        self.revocation = revocation;
+        self
+    }
+
+    /// Checks the settings and builds the policy.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for no rules, a rule without constraints or with a
+    /// bad value, a thumbprint of the wrong length, duplicate rule names, a
+    /// trusted index outside the expected count, or an unknown or unloadable
+    /// anchor set.
+    pub fn build(self) -> Result<Policy, ConfigError> {
+        if self.rules.is_empty() {
+            return Err(ConfigError::NoRules);
+        }
+        if self.syntax == Syntax::Diagnostic {
+            return Err(ConfigError::Value {
+                key: "syntax",
+                value: "diagnostic (for inspection only; a policy reads strict or lenient)"
+                    .to_owned(),
+            });
+        }
+        if self.cache > 0 && self.cache_max_bytes == 0 {
+            return Err(ConfigError::Value {
+                key: "cache_max_bytes",
+                value: "0 (a cache needs room)".to_owned(),
+            });
+        }
+        if self.leeway > Policy::MAX_LEEWAY {
+            return Err(ConfigError::OutOfRange {
+                key: "leeway_seconds",
+                value: self.leeway.as_secs(),
+                max: Policy::MAX_LEEWAY.as_secs(),
+            });
+        }
+        let header_name = match self.header_name {
+            Some(name) => checked_header_name(name)?,
+            None => self.format.header_name().to_owned(),
+        };
+        if self.format != Format::Envoy {
+            let cannot = |key, why| ConfigError::FormatCannot {
+                key,
+                format: self.format.name(),
+                why,
+            };
+            if self.by.is_some() {
+                return Err(cannot("by", "it carries no By field"));
+            }
+            if self.count.is_some() {
+                return Err(cannot("count", "it carries one certificate, not elements"));
+            }
+            if self.trust.is_some() {
+                return Err(cannot("trust", "it carries one certificate, not elements"));
+            }
+        }
+        let count = self.count.unwrap_or(ElementCount::Exactly(1));
+        let trust = self.trust.unwrap_or(0);
+        if let ElementCount::Exactly(n) = count {
+            let ok = n >= 1
+                && ((trust >= 0 && trust.unsigned_abs() < n as u64)
+                    || (trust < 0 && trust.unsigned_abs() <= n as u64));
+            if !ok {
+                return Err(ConfigError::TrustIndex { trust, count: n });
+            }
+        }
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for (i, rule) in self.rules.into_iter().enumerate() {
+            let compiled = rule.compile(i)?;
+            if rules
+                .iter()
+                .any(|r: &CompiledRule| r.label == compiled.label)
+            {
+                return Err(ConfigError::DuplicateRule(compiled.label.to_string()));
+            }
+            rules.push(compiled);
+        }
+        #[cfg(feature = "chain")]
+        let chains = chains::build(
+            self.anchors,
+            &rules,
+            self.max_intermediates,
+            self.revocation,
+        )?;
+        #[cfg(not(feature = "chain"))]
+        let chains = {
+            let _ = self.max_intermediates;
+            chains::build(self.anchors, &rules)?
+        };
+        Ok(Policy {
+            inner: Arc::new(Inner {
+                mode: self.mode,
+                count,
+                trust,
+                by: self.by,
+                leeway: self.leeway,
+                rules,
+                options: ParseOptions::DEFAULT
+                    .limits(self.limits)
+                    .syntax(self.syntax),
+                format: self.format,
+                header_name,
+                clock: self.clock,
+                cache: (self.cache > 0).then(|| Cache::new(self.cache, self.cache_max_bytes)),
+                chains,
+            }),
+        })
+    }
+}
+
+/// A valid HTTP field name (RFC 9110 5.1: a token), lower-cased.
+pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(ConfigError::Value {
+            key: "header_name",
+            value: name,
+        });
+    }
+    Ok(name.to_ascii_lowercase())
+}

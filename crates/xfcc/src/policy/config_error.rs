@@ -1,0 +1,104 @@
+//! Why a policy cannot be built.
+
+/// A policy that cannot be built: contradictory or malformed settings.
+/// Messages name the setting and value at fault; none contains certificate
+/// bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
+    #[error("invalid thumbprint: {0}")]
+    Thumbprint(String),
+    /// A value that does not parse for its key.
+    #[error("invalid {key} value {value:?}")]
+    Value {
+        /// The setting.
+        key: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A rule without any constraint (it would allow every certificate).
+    #[error("rule has no constraint")]
+    EmptyRule,
+    /// A policy without any rule.
+    #[error("policy has no allow rule")]
+    NoRules,
+    /// An error inside one rule. Its `Display` includes the inner error,
+    /// which is therefore not also a `source()`.
+    #[error("rule {rule:?}: {error}")]
+    Rule {
+        /// The rule's name or index.
+        rule: String,
+        /// What is wrong with it.
+        error: Box<ConfigError>,
+    },
+    /// Two rules with the same name.
+    #[error("two rules are named {0:?}")]
+    DuplicateRule(String),
+    /// The trusted element index does not fit the expected element count.
+    #[error("cannot trust element {trust} of exactly {count}")]
+    TrustIndex {
+        /// The configured index.
+        trust: i64,
+        /// The configured count.
+        count: usize,
+    },
+    /// A rule names a trust-anchor set that is not configured.
+    #[error("rule requires unknown chain anchor set {0:?}")]
+    UnknownAnchorSet(String),
+    /// A chain rule, but the crate was built without the `chain` feature.
+    #[error("chain verification needs the `chain` cargo feature")]
+    ChainUnavailable,
+    /// A trust-anchor set that cannot be loaded.
+    #[error("chain anchor set {set:?}: {message}")]
+    AnchorSet {
+        /// The set's name.
+        set: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A policy file that cannot be read or parsed.
+    #[error("policy file: {0}")]
+    File(String),
+    /// A list setting given no values (`thumbprint = []`, or only blanks):
+    /// an empty list is a mistake, never "no constraint".
+    #[error("{key} is an empty list; remove the setting or give it values")]
+    EmptyList {
+        /// The setting.
+        key: &'static str,
+    },
+    /// A number outside the range the setting allows.
+    #[error("{key} = {value} is out of range (at most {max})")]
+    OutOfRange {
+        /// The setting.
+        key: &'static str,
+        /// The value given.
+        value: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// A setting that the chosen header format cannot honour.
+    #[error("{key} cannot be honoured with the {format} format: {why}")]
+    FormatCannot {
+        /// The setting.
+        key: &'static str,
+        /// The format's name.
+        format: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
+    /// No allow rule in the environment.
+    #[error(
+        "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"
+    )]
+    NothingSet,
+    /// An environment variable with a bad value. Its `Display` includes
+    /// the inner error, which is therefore not also a `source()`.
+    #[error("environment variable {var}: {error}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong with its value.
+        error: Box<ConfigError>,
+    },
+}

@@ -1,0 +1,36 @@
+//! Without the `chain` feature: a policy that names trust anchors or a
+//! chain rule is refused at build time.
+
+use super::rule::CompiledRule;
+use super::{AnchorSource, ConfigError};
+
+/// Without the `chain` feature there is nothing to verify chains with.
+#[derive(Debug, Default)]
+pub(crate) struct Chains;
+
+pub(crate) fn build(
+    anchors: Vec<(String, AnchorSource)>,
+    rules: &[CompiledRule],
+) -> Result<Chains, ConfigError> {
+    if !anchors.is_empty() || rules.iter().any(|r| r.chain.is_some()) {
+        return Err(ConfigError::ChainUnavailable);
+    }
+    Ok(Chains)
+}
+
+impl Chains {
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    pub(crate) fn verify(
+        &self,
+        _set: &str,
+        _fc: &crate::ForwardedCert,
+        _now: std::time::SystemTime,
+        _want_until: bool,
+        _limits: &crate::Limits,
+    ) -> Result<Option<std::time::SystemTime>, &'static str> {
+        Err("chain_unavailable")
+    }
+}
