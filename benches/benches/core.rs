@@ -1,7 +1,7 @@
 //! Core costs for an ACA-style Envoy header (RSA-2048 leaf plus chain):
 //! parse, decode (with consistency checks), and SHA-256 over the leaf DER
 //! as the floor every approach pays.
-#![allow(missing_docs, clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 use std::hint::black_box;
 

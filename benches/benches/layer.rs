@@ -1,6 +1,6 @@
 //! XfccLayer around a trivial handler: no layer, a valid header (uncached
 //! and cached policy), and a rejected header.
-#![allow(missing_docs, clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 use std::convert::Infallible;
 use std::hint::black_box;

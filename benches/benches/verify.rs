@@ -1,7 +1,7 @@
 //! Policy verification: uncached and cached allowlist checks of an
 //! ACA-style header, and chain verification next to raw rustls-webpki on
 //! the same certificates, so the library's overhead is visible.
-#![allow(missing_docs, clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::UNIX_EPOCH;

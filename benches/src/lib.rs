@@ -1,6 +1,6 @@
 //! Shared inputs for the workspace benchmarks: real Envoy captures and the
 //! ACA-style header built from them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 

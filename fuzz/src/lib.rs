@@ -3,7 +3,6 @@
 //! `tests/x509_agreement.rs`).
 //! Each panics only when an invariant the library promises is broken.
 #![forbid(unsafe_code)]
-#![allow(missing_docs)]
 
 use arbitrary::{Arbitrary, Unstructured};
 use xfcc::{CertIdentity, EnvoyFields, Format, Limits, ParseOptions, Syntax, XfccHeader};

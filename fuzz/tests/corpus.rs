@@ -1,13 +1,6 @@
 //! Replays the fuzz corpora (`fuzz/corpus/<target>/`) and every input kept in
 //! `fuzz/regressions/<target>/` through the fuzz targets' own bodies, on the
 //! stable toolchain, so known crashers stay fixed without libFuzzer.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    missing_docs,
-    unreachable_pub
-)]
 
 use xfcc_fuzz as targets;
 

@@ -1,13 +1,6 @@
 //! xfcc reads certificates with its own borrowed DER walker (for speed);
 //! x509-cert is the reference. Every fixture must read the same through
 //! both, and the walker must refuse what DER or RFC 5280 forbids.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    missing_docs,
-    unreachable_pub
-)]
 
 // The fuzz targets' bodies: only the differential check is used here.
 use xfcc_fuzz as targets;

@@ -1,7 +1,7 @@
 //! Runs one step of the uncached verify of the ACA header in a loop, for
 //! profilers: `valgrind --tool=callgrind target/release/profile-verify
 //! [verify|cached|identity|parse] [N]`.
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used)]
 
 use std::hint::black_box;
 

@@ -5,7 +5,7 @@
 //! cache holds.
 //!
 //! Usage: `rss-rejected [COUNT]`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used, clippy::expect_used)]
 
 use rcgen::{CertificateParams, DnType, KeyPair};
 

@@ -3,7 +3,7 @@
 //! certificate verified once at start-up (`baseline`).
 //!
 //! Usage: wrk-actix PORT layer|layer-cached|baseline
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::expect_used)]
 
 use actix_web::dev::Service;
 use actix_web::{App, HttpMessage, HttpServer, web};

@@ -4,7 +4,7 @@
 //! handlers, so the difference is what the layer costs per request.
 //!
 //! Usage: wrk-axum PORT layer|layer-cached|baseline
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::expect_used, clippy::panic)]
 
 use axum::extract::Request;
 use axum::middleware::{Next, from_fn};

@@ -1,6 +1,6 @@
 //! The actix middleware with `actix_web::test`, and headers captured from a
 //! real Envoy.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};

@@ -70,7 +70,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<SystemTime, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     fn secs(s: &str) -> u64 {

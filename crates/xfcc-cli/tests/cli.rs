@@ -1,6 +1,6 @@
 //! Runs the `xfcc` binary on Envoy captures and bad inputs and checks its
 //! JSON contract and exit codes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 

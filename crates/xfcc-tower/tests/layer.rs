@@ -1,7 +1,7 @@
 //! XfccLayer with axum, a plain tower/hyper service and tonic, driven
 //! in-process with headers captured from a real Envoy.
 #![cfg(feature = "axum")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;

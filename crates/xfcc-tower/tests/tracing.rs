@@ -2,7 +2,7 @@
 //! per-callsite interest process-wide, so other tests must not hit the
 //! callsite first without a subscriber.
 #![cfg(all(feature = "axum", feature = "tracing"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;

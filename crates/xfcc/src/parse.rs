@@ -441,7 +441,7 @@ impl<'a> XfccHeader<'a> {
     }
 
     /// Number of elements (at least one).
-    #[allow(clippy::len_without_is_empty)] // a parsed header is never empty
+    #[expect(clippy::len_without_is_empty)] // a parsed header is never empty
     pub const fn len(&self) -> usize {
         self.len
     }
@@ -992,7 +992,7 @@ pub(crate) fn looks_like_bare_base64_der(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -208,7 +208,7 @@ pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Err
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     #[test]

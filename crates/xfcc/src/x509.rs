@@ -893,7 +893,7 @@ pub(crate) fn oid_parameter(params: Option<Tlv<'_>>) -> Option<Oid> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     fn kind(r: Result<impl Sized>) -> Option<DerErrorKind> {
@@ -1008,7 +1008,7 @@ mod tests {
 /// generated with rcgen.
 #[cfg(test)]
 mod rules {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![expect(clippy::unwrap_used, clippy::expect_used)]
     use rcgen::{
         CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, KeyPair, SerialNumber,
     };

@@ -1,7 +1,7 @@
 //! Chain policy (feature `chain`): the committed openssl PKI plus pieces
 //! generated here with rcgen, signed with the fixture CA keys.
 #![cfg(feature = "chain")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

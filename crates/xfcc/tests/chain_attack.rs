@@ -3,7 +3,7 @@
 //! expensive. Each is refused with a stable code before (or while)
 //! rustls-webpki runs; the `worst/*` benches measure what they cost.
 #![cfg(feature = "chain")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 #[path = "support/attack.rs"]
 mod attack;

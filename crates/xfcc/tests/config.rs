@@ -1,7 +1,7 @@
 //! One place where configuration is validated: what a careless operator
 //! writes is refused at start-up, naming the setting, never replaced by a
 //! default, ignored, or left to panic at the first request.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 #[path = "support/vars.rs"]
 mod support_vars;

@@ -1,7 +1,7 @@
 //! Tests against headers captured from a real Envoy (see
 //! `tests/fixtures/envoy/capture.sh`) and certificates checked against
 //! openssl's own view of them (`tests/fixtures/certs/expected.tsv`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 

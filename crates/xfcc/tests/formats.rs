@@ -1,5 +1,5 @@
 //! Other proxies' formats, and render -> parse round trips.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! The parse step allocates nothing: a counting global allocator proves it.
 //! (Its own test binary, so no other test's allocations are counted.)
-#![allow(clippy::unwrap_used, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::alloc::System;
 

@@ -2,7 +2,7 @@
 //! rustls-webpki and Envoy accept (`tests/fixtures/certs/gen-odd.sh`), read
 //! from the DER and from what a real Envoy forwarded for them
 //! (`tests/fixtures/envoy/{uuid-oids,x520-attributes,universal-string-cn}.txt`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};

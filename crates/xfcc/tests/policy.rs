@@ -1,5 +1,5 @@
 //! The validation policy, with real certificates and Envoy captures.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/vars.rs"]
 mod support_vars;

@@ -1,6 +1,6 @@
 //! The actix example with `actix_web::test`: real Envoy captures, and local
 //! stand-ins for the Dapr sidecar and the backend.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The axum example driven in-process: real Envoy captures for the
 //! certificate, and small local servers standing in for the Dapr sidecar
 //! and the direct backend.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![expect(clippy::unwrap_used)]
 
 use std::time::Duration;
 

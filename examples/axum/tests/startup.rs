@@ -1,5 +1,4 @@
 //! The example refuses a configuration it cannot honour at start-up.
-#![allow(missing_docs)]
 
 use xfcc_example_common::testing::{REFUSED_CONFIGS, run_refused};
 

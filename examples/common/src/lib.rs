@@ -194,7 +194,7 @@ pub async fn call_backend(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -280,7 +280,7 @@ pub mod testing {
     ///
     /// # Panics
     /// When the binary cannot be run (tests only).
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn run_refused(binary: &str, vars: &[(&str, &str)]) -> (Option<i32>, String) {
         let out = std::process::Command::new(binary)
             .env_clear()
@@ -301,7 +301,7 @@ pub mod testing {
     ///
     /// # Panics
     /// When the fixture is missing (tests only).
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn capture(name: &str) -> String {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../../crates/xfcc/tests/fixtures/envoy/{name}.txt"));
@@ -313,7 +313,7 @@ pub mod testing {
     ///
     /// # Panics
     /// Never for this fixed policy.
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn policy() -> xfcc::PolicyHandle {
         let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         xfcc::PolicyHandle::new(
@@ -330,7 +330,7 @@ pub mod testing {
     ///
     /// # Panics
     /// Never for these values.
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn config(dapr_port: u16, direct: String) -> Config {
         Config::from_vars(|k| match k {
             "DAPR_HTTP_PORT" => Some(dapr_port.to_string()),
@@ -357,7 +357,7 @@ pub mod standin {
     ///
     /// # Panics
     /// When no loopback port can be bound (tests only).
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn serve(handler: Handler) -> u16 {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
@@ -393,7 +393,7 @@ pub mod standin {
     ///
     /// # Panics
     /// When no loopback port can be bound (tests only).
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used)]
     pub fn refused_port() -> u16 {
         TcpListener::bind("127.0.0.1:0")
             .expect("bind")

@@ -290,7 +290,7 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     fn dn(s: &str) -> DistinguishedName {

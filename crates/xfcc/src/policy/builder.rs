@@ -116,7 +116,10 @@ impl TrustAnchors {
 
 /// Where a chain rule's trust anchors come from.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // read by the `chain` feature
+#[cfg_attr(
+    not(feature = "chain"),
+    expect(dead_code, reason = "read by the `chain` feature")
+)]
 pub(crate) struct AnchorSource {
     pub(crate) pem: Vec<u8>,
     pub(crate) crls: Vec<Vec<u8>>,

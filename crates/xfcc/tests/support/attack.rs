@@ -3,7 +3,12 @@
 //! path building expensive. Shared by `tests/chain_attack.rs` and the
 //! `worst/*` benches (included with `#[path]`; the including file defines
 //! `FIXTURES`, the fixture certificate folder).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "included by tests and benches that use different parts"
+)]
 
 use std::path::PathBuf;
 

@@ -1,5 +1,8 @@
 //! An environment for `Policy::from_env_vars`, from name/value pairs.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "included by several test crates that use different parts"
+)]
 
 use std::collections::HashMap;
 
