@@ -290,13 +290,13 @@ pub(crate) fn run(
             .iter()
             .map(|f| json!({"code": f.code, "severity": f.severity.name(), "message": f.message, "fix": f.fix}))
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({"ok": worst != Severity::Error, "findings": list})
         );
     } else {
         for f in &findings {
-            println!(
+            outln!(
                 "[{}] {}: {}\n    fix: {}",
                 f.severity.name(),
                 f.code,
@@ -308,7 +308,7 @@ pub(crate) fn run(
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .count();
-        println!("\n{} finding(s), {errors} error(s)", findings.len());
+        outln!("\n{} finding(s), {errors} error(s)", findings.len());
     }
     Ok(u8::from(worst == Severity::Error))
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use xfcc::CertIdentity;
+use xfcc::{CertIdentity, Rejection};
 
 /// `CERT`: `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
 /// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,
@@ -27,6 +27,25 @@ pub(crate) fn cert(c: &CertIdentity) -> Value {
             "ip": san.ip().iter().map(ToString::to_string).collect::<Vec<_>>(),
         },
         "key": c.public_key().to_string(),
+    })
+}
+
+/// `EXPLAIN`: why a header was denied. `element`, `field` (`Cert`,
+/// `Chain[1]`) and `offset` locate a header that does not parse or decode;
+/// `certificate` (a `CERT`, or null), `rules` (each with the policy-file
+/// keys of the constraints it `failed`), `clock` (`now`, `leeway_seconds`;
+/// for `expired`/`not_yet_valid`) and `chain` (`set`, `anchors`,
+/// `intermediates`; for `chain_invalid`) explain a decoded one.
+pub(crate) fn explain(r: &Rejection) -> Value {
+    let why = r.explanation();
+    json!({
+        "element": r.element(),
+        "field": r.field().map(|f| f.to_string()),
+        "offset": r.offset(),
+        "certificate": why.and_then(|w| w.certificate()).map(cert),
+        "rules": why.map_or_else(Vec::new, |w| w.rules().iter().map(|m| json!({"rule": m.rule(), "failed": m.failed()})).collect()),
+        "clock": why.and_then(|w| w.clock()).map(|(now, leeway)| json!({"now": crate::time::format_rfc3339(now), "leeway_seconds": leeway.as_secs()})),
+        "chain": why.and_then(|w| w.chain()).map(|c| json!({"set": c.set(), "anchors": c.anchors(), "intermediates": c.intermediates()})),
     })
 }
 

@@ -6,6 +6,24 @@
 //! arguments, unreadable files or a bad policy.
 #![forbid(unsafe_code)]
 
+/// `print!` that survives a closed pipe (`xfcc check ... | head -1`): the
+/// rest of the output is dropped, and the exit code is still the verdict's.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that survives a closed pipe; see [`out!`].
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod doctor;
 mod json;
 mod time;
@@ -128,6 +146,21 @@ impl Failure {
     }
 }
 
+/// Writes to stdout. A reader that went away (`EPIPE`) is not an error of
+/// the command: it is ignored, so the exit code stays the documented one
+/// instead of the 101 of a panicking `println!`. Any other failure is
+/// reported once on stderr.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Err(e) = std::io::stdout().lock().write_fmt(args)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!("xfcc: cannot write the output: {e}");
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let wants_json = args.iter().any(|a| a == "--json");
@@ -135,12 +168,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help, --version
-            print!("{e}");
+            out!("{e}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
             if wants_json {
-                println!(
+                outln!(
                     "{}",
                     json::error(
                         "usage",
@@ -193,7 +226,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if json_out {
-                println!("{}", json::error(f.code, f.offset, &f.message));
+                outln!("{}", json::error(f.code, f.offset, &f.message));
             } else {
                 eprintln!("xfcc: {} ({})", f.message, f.code);
             }
@@ -256,10 +289,10 @@ fn inspect(format: Format, json_out: bool, file: &str) -> Result<u8, Failure> {
         })]
     };
     if json_out {
-        println!("{}", json!({"format": format.name(), "elements": elements}));
+        outln!("{}", json!({"format": format.name(), "elements": elements}));
         return Ok(0);
     }
-    println!(
+    outln!(
         "format: {format} ({} element{})",
         elements.len(),
         if elements.len() == 1 { "" } else { "s" }
@@ -325,7 +358,7 @@ fn is_hex_hash(h: &str) -> bool {
 }
 
 fn print_element_text(e: &Value) {
-    println!("\nelement {}", e["index"]);
+    outln!("\nelement {}", e["index"]);
     let list = |k: &str| {
         e[k].as_array()
             .map(|a| {
@@ -339,17 +372,17 @@ fn print_element_text(e: &Value) {
     for (label, key) in [("by", "by"), ("uri", "uri"), ("dns", "dns")] {
         let v = list(key);
         if !v.is_empty() {
-            println!("  {label:<10} {v}");
+            outln!("  {label:<10} {v}");
         }
     }
     if let Some(h) = e["hash"].as_str() {
-        println!("  {:<10} {h}", "hash");
+        outln!("  {:<10} {h}", "hash");
     }
     if let Some(s) = e["subject"].as_str() {
-        println!("  {:<10} {s}", "subject");
+        outln!("  {:<10} {s}", "subject");
     }
     let problems = list("problems");
-    println!(
+    outln!(
         "  {:<10} {}",
         "problems",
         if problems.is_empty() {
@@ -359,11 +392,57 @@ fn print_element_text(e: &Value) {
         }
     );
     if e["cert"].is_object() {
-        println!("  cert:");
+        outln!("  cert:");
         print_cert_value(&e["cert"]);
     }
     for (i, c) in e["chain"].as_array().into_iter().flatten().enumerate() {
-        println!("  chain[{i}]: {}", c["subject"].as_str().unwrap_or(""));
+        outln!("  chain[{i}]: {}", c["subject"].as_str().unwrap_or(""));
+    }
+}
+
+/// The rejection's explanation, as a person reads it: the certificate,
+/// then what did not hold.
+fn print_explanation(r: &xfcc::Rejection) {
+    let Some(why) = r.explanation() else {
+        return;
+    };
+    if let Some(c) = why.certificate() {
+        outln!("  the certificate:");
+        print_cert_value(&json::cert(c));
+    }
+    if let Some((now, leeway)) = why.clock() {
+        outln!(
+            "  checked at {} with {}s of leeway",
+            time::format_rfc3339(now),
+            leeway.as_secs()
+        );
+    }
+    for m in why.rules() {
+        if m.failed().is_empty() {
+            outln!(
+                "  rule {:?}: every name matched; the chain did not verify",
+                m.rule()
+            );
+        } else {
+            outln!(
+                "  rule {:?}: not satisfied: {}",
+                m.rule(),
+                m.failed().join(", ")
+            );
+        }
+    }
+    if let Some(c) = why.chain() {
+        outln!(
+            "  chain {:?}: {} intermediate(s) came with the certificate; anchors: {}",
+            c.set(),
+            c.intermediates(),
+            c.anchors().join(" | ")
+        );
+        if r.detail() == "unknown_issuer" && c.intermediates() == 0 {
+            outln!(
+                "  hint: no intermediate was forwarded: the client sent none, or the proxy forwards only Cert (Envoy: add chain to set_current_client_cert_details)"
+            );
+        }
     }
 }
 
@@ -378,7 +457,7 @@ fn print_cert_value(c: &Value) {
         "sha1",
         "key",
     ] {
-        println!("    {key:<11} {}", c[key].as_str().unwrap_or(""));
+        outln!("    {key:<11} {}", c[key].as_str().unwrap_or(""));
     }
     for kind in ["dns", "uri", "email", "ip"] {
         let v: Vec<&str> = c["san"][kind]
@@ -388,7 +467,7 @@ fn print_cert_value(c: &Value) {
             .filter_map(Value::as_str)
             .collect();
         if !v.is_empty() {
-            println!("    san {kind:<7} {}", v.join(", "));
+            outln!("    san {kind:<7} {}", v.join(", "));
         }
     }
 }
@@ -433,12 +512,12 @@ fn check(
     match result {
         Ok(cert) => {
             if json_out {
-                println!(
+                outln!(
                     "{}",
                     json!({"allowed": true, "rule": cert.rule(), "identity": json::cert(&cert), "warnings": warnings})
                 );
             } else {
-                println!(
+                outln!(
                     "allowed by rule {:?} (element {})",
                     cert.rule(),
                     cert.element_index()
@@ -446,19 +525,20 @@ fn check(
                 print_cert_value(&json::cert(&cert));
                 let ekus = cert.extended_key_usages();
                 if !ekus.is_empty() {
-                    println!("    {:<11} {}", "eku", ekus.join(", "));
+                    outln!("    {:<11} {}", "eku", ekus.join(", "));
                 }
             }
             Ok(0)
         }
         Err(r) => {
             if json_out {
-                println!(
+                outln!(
                     "{}",
-                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "warnings": warnings})
+                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings})
                 );
             } else {
-                println!("denied: {} ({r})", r.code());
+                outln!("denied: {} ({r})", r.code());
+                print_explanation(&r);
             }
             Ok(1)
         }
@@ -520,17 +600,17 @@ fn header(cert: &Path, chain: Option<&Path>, fields: &str, format: Format) -> Re
     let leaf = certs.remove(0);
     let fields = envoy_fields(fields)?;
     match format {
-        Format::Envoy => println!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
+        Format::Envoy => outln!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
         Format::Rfc9440 => {
-            println!("{}", format.render(&leaf, &certs));
+            outln!("{}", format.render(&leaf, &certs));
             if !certs.is_empty() {
                 // Client-Cert-Chain: each certificate as its own
                 // byte sequence, comma-separated (RFC 9440 section 2.2).
                 let chain: Vec<String> = certs.iter().map(|c| format.render(c, &[])).collect();
-                println!("{}", chain.join(", "));
+                outln!("{}", chain.join(", "));
             }
         }
-        other => println!("{}", other.render(&leaf, &certs)),
+        other => outln!("{}", other.render(&leaf, &certs)),
     }
     Ok(0)
 }

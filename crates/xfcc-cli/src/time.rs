@@ -68,6 +68,28 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<SystemTime, String> {
     Ok(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC; times before 1970 print as 1970).
+pub(crate) fn format_rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Days to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used)]
@@ -88,6 +110,19 @@ mod tests {
         assert_eq!(secs("2026-11-22T07:21:26+01:00"), 1_795_328_486);
         assert_eq!(secs("2026-11-22T06:21:26.999Z"), 1_795_328_486);
         assert_eq!(secs("2000-02-29T00:00:00Z"), 951_782_400);
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T00:00:00Z",
+            "2026-11-22T06:21:26Z",
+            "2050-12-31T23:59:59Z",
+            "2100-03-01T12:00:00Z",
+        ] {
+            assert_eq!(format_rfc3339(parse_rfc3339(s).unwrap()), s);
+        }
     }
 
     #[test]

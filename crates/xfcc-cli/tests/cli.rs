@@ -747,3 +747,124 @@ fn civil_from_days(z: i64) -> (i32, u8, u8) {
         u8::try_from(d).unwrap(),
     )
 }
+
+/// A policy whose rules the `rsa-chain` capture fails: one by its
+/// thumbprint, one by its chain (the anchor is not its root).
+fn explain_policy(dir: &Path) -> PathBuf {
+    std::fs::copy(cert("client-rsa.pem"), dir.join("other-ca.pem")).unwrap();
+    let path = dir.join("policy.toml");
+    std::fs::write(
+        &path,
+        r#"
+[[allow]]
+name = "pinned"
+issuer_cn = ["Contoso Issuing CA 1"]
+thumbprint = ["sha1:0123456789abcdef0123456789abcdef01234567"]
+
+[[allow]]
+name = "chained"
+issuer_cn = ["Contoso Issuing CA 1"]
+chain = "partners"
+
+[chain.partners]
+trust_anchors = "other-ca.pem"
+require_client_auth = false
+"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn check_explains_a_denial_in_text_and_json() {
+    let dir = scratch("explain");
+    let policy = explain_policy(&dir);
+    let args = |json: bool| {
+        let mut a = vec!["check", "--policy", p(&policy), "--at", AT];
+        if json {
+            a.push("--json");
+        }
+        a
+    };
+    let mut json_args = args(true);
+    let capture_path = capture("rsa-chain");
+    json_args.push(p(&capture_path));
+    let (code, v) = run_json(&json_args, None);
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("chain_invalid")),
+        "{v}"
+    );
+    let e = &v["explain"];
+    assert_eq!(e["element"], 0);
+    assert_eq!(
+        e["certificate"]["sha1"],
+        "6F18C6529EDAE7A0D5E701161F898AF5ABEA684F"
+    );
+    assert_eq!(
+        e["rules"],
+        serde_json::json!([
+            {"rule": "pinned", "failed": ["thumbprint"]},
+            {"rule": "chained", "failed": []},
+        ])
+    );
+    assert_eq!(e["chain"]["set"], "partners");
+    assert_eq!(e["chain"]["intermediates"], 1);
+    assert_eq!(
+        e["chain"]["anchors"],
+        serde_json::json!(["CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US"])
+    );
+    assert!(
+        !v.to_string().contains("0123456789abcdef"),
+        "pinned value leaked: {v}"
+    );
+
+    let mut text_args = args(false);
+    text_args.push(p(&capture_path));
+    let (code, out, _) = run(&text_args, None);
+    assert_eq!(code, 1);
+    for line in [
+        "denied: chain_invalid",
+        "    sha1        6F18C6529EDAE7A0D5E701161F898AF5ABEA684F",
+        "  rule \"pinned\": not satisfied: thumbprint",
+        "  rule \"chained\": every name matched; the chain did not verify",
+        "  chain \"partners\": 1 intermediate(s) came with the certificate",
+    ] {
+        assert!(out.contains(line), "{line:?} not in {out}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_documented_exit_code() {
+    let dir = scratch("pipe");
+    let policy = explain_policy(&dir);
+    let capture_path = capture("rsa-chain");
+    for (args, expected) in [
+        (
+            vec![
+                "check",
+                "--policy",
+                p(&policy),
+                "--at",
+                AT,
+                p(&capture_path),
+            ],
+            1,
+        ),
+        (vec!["inspect", p(&capture_path)], 0),
+    ] {
+        // The reader is gone before xfcc writes a byte: every write fails
+        // with EPIPE, as under `xfcc check ... | head -0`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xfcc"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -64,12 +64,12 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
         .with_max_level(tracing::Level::INFO)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let app = |level| {
+    let app = |level: Option<Level>| {
         Router::new()
             .route("/", get(|| async { "ok" }))
             .layer(XfccLayer::new(policy()).log_level(level))
     };
-    send(&app(Level::INFO), &capture("wrong-cn")).await;
+    send(&app(Some(Level::INFO)), &capture("wrong-cn")).await;
     let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logged.contains("INFO xfcc: client certificate rejected")
@@ -77,19 +77,33 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
             && logged.contains("element=0"),
         "{logged}"
     );
-    let thumb = xfcc::decode_certificate(&{
+    let cert = xfcc::decode_certificate(&{
         let c = capture("wrong-cn");
         let s = c.find("Cert=\"").unwrap() + 6;
         c[s..s + c[s..].find('"').unwrap()].to_owned()
     })
-    .unwrap()
-    .sha256_hex();
-    assert!(logged.contains(&thumb), "{logged}");
+    .unwrap();
+    // One event says it all: both thumbprints (the SHA-1 is what the Azure
+    // portal shows), subject, issuer, and which rule failed on what.
+    for field in [
+        format!("thumbprint=\"{}\"", cert.sha256_hex().to_ascii_uppercase()),
+        format!("sha1=\"{}\"", cert.sha1_hex().to_ascii_uppercase()),
+        format!("subject=\"{}\"", cert.subject()),
+        format!("issuer=\"{}\"", cert.issuer()),
+        "rule \"partner\" failed subject_cn".to_owned(),
+    ] {
+        assert!(logged.contains(&field), "{field} not in {logged}");
+    }
+    assert_eq!(logged.lines().count(), 1, "{logged}");
     assert!(!logged.contains("MII"));
+    // The pinned value of the rule is not logged.
+    assert!(!logged.contains("nobody"), "{logged}");
     buf.0.lock().unwrap().clear();
-    send(&app(Level::DEBUG), &capture("wrong-cn")).await;
+    send(&app(Some(Level::DEBUG)), &capture("wrong-cn")).await;
     assert!(
         buf.0.lock().unwrap().is_empty(),
         "DEBUG is below the subscriber's INFO"
     );
+    send(&app(None), &capture("wrong-cn")).await;
+    assert!(buf.0.lock().unwrap().is_empty(), "None turns the event off");
 }

@@ -29,8 +29,8 @@ pub use parse::{
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ClientCert, ConfigError, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle, Reason,
-    Rejection, Rule, Thumbprint, TrustAnchors,
+    ChainFacts, ClientCert, ConfigError, ElementCount, Explanation, Mode, Policy, PolicyBuilder,
+    PolicyHandle, Reason, Rejection, Rule, RuleMiss, Thumbprint, TrustAnchors,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
@@ -46,6 +46,7 @@ const _: () = {
     shareable::<CertIdentity>();
     shareable::<ForwardedCert>();
     shareable::<Rejection>();
+    shareable::<Explanation>();
     shareable::<Error>();
     shareable::<ConfigError>();
     shareable::<XfccHeader<'static>>();

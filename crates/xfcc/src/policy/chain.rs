@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls_pki_types::pem::PemObject;
@@ -73,6 +74,8 @@ struct AnchorSet {
     anchors: Vec<TrustAnchor<'static>>,
     /// Each anchor's subject name (contents), as webpki compares it.
     subjects: Vec<Vec<u8>>,
+    /// Each anchor's subject as RFC 4514 text, for explanations.
+    names: Arc<[String]>,
     crls: Vec<CertRevocationList<'static>>,
     require_client_auth: bool,
 }
@@ -120,8 +123,13 @@ pub(crate) fn build(
             message,
         };
         let mut anchors = Vec::new();
+        let mut names = Vec::new();
         for (i, der) in CertificateDer::pem_slice_iter(&src.pem).enumerate() {
             let der = der.map_err(|e| err(format!("trust anchor {i}: bad PEM ({e})")))?;
+            names.push(crate::CertIdentity::from_der(der.to_vec()).map_or_else(
+                |_| format!("(anchor {i}: a name this crate does not read)"),
+                |c| c.subject().to_owned(),
+            ));
             let anchor = webpki::anchor_from_trusted_cert(&der)
                 .map_err(|e| err(format!("trust anchor {i}: {e}")))?
                 .to_owned();
@@ -161,6 +169,7 @@ pub(crate) fn build(
             AnchorSet {
                 anchors,
                 subjects,
+                names: names.into(),
                 crls,
                 require_client_auth: src.require_client_auth,
             },
@@ -224,6 +233,13 @@ impl<'a> Node<'a> {
 }
 
 impl Chains {
+    /// The subjects of a set's anchors (empty for an unknown set).
+    pub(crate) fn anchor_names(&self, set: &str) -> Arc<[String]> {
+        self.sets
+            .get(set)
+            .map_or_else(|| Arc::from([]), |s| Arc::clone(&s.names))
+    }
+
     /// What weakens these anchor sets (see `Policy::warnings`).
     pub(crate) fn warnings(&self) -> Vec<String> {
         let mut out: Vec<String> = self

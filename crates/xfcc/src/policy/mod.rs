@@ -23,6 +23,7 @@ mod client_cert;
 mod config;
 mod config_error;
 mod env;
+mod explain;
 mod handle;
 mod rejection;
 mod rule;
@@ -37,6 +38,7 @@ pub use self::client_cert::ClientCert;
 #[cfg(feature = "toml")]
 pub use self::config::PolicyFile;
 pub use self::config_error::ConfigError;
+pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::handle::PolicyHandle;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
@@ -447,7 +449,7 @@ impl Policy {
         .next();
         if let Some(problem) = problem {
             let r = Rejection::from(Error::inconsistent(problem).with_element(element.index()));
-            return Err(r.with_thumbprint(*cached.cert().leaf().sha256()));
+            return Err(r.explained(Explanation::about(leaf.clone())));
         }
         if let Some(subject) = element.subject() {
             cached.remember_subject(subject.raw());
@@ -468,7 +470,12 @@ impl Policy {
     ) -> Result<ClientCert, Rejection> {
         let p = &*self.inner;
         let leaf = cached.cert().leaf();
-        let reject = |r: Rejection| r.at_element(index).with_thumbprint(*leaf.sha256());
+        let about = || Explanation::about(leaf.clone());
+        let reject = |r: Rejection| r.at_element(index);
+        let out_of_date = |reason, code| {
+            let why = about().with_clock(now, p.leeway);
+            Err(reject(Rejection::new(reason, code)).explained(why))
+        };
         // `leeway` is at most a day (checked at build time), and the
         // arithmetic is checked anyway: a clock at the end of time is
         // "not yet valid" for nothing and never panics.
@@ -476,13 +483,13 @@ impl Policy {
             .checked_add(p.leeway)
             .is_some_and(|t| t < leaf.not_before())
         {
-            return Err(reject(Rejection::new(Reason::NotYetValid, "not_yet_valid")));
+            return out_of_date(Reason::NotYetValid, "not_yet_valid");
         }
         if now
             .checked_sub(p.leeway)
             .is_some_and(|t| t > leaf.not_after())
         {
-            return Err(reject(Rejection::new(Reason::Expired, "expired")));
+            return out_of_date(Reason::Expired, "expired");
         }
         let (rule, chain_verified) = match cached.decision(now) {
             Some(d) => d,
@@ -529,16 +536,28 @@ impl Policy {
                     match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
                         Ok(until) => return Ok((i, true, until)),
                         Err(detail) => {
-                            chain_failure = chain_failure.or(Some(detail));
+                            chain_failure = chain_failure.or(Some((set, detail)));
                             failed_sets.push(set);
                         }
                     }
                 }
             }
         }
+        let leaf = fc.leaf();
+        let rules = p
+            .rules
+            .iter()
+            .map(|r| RuleMiss::new(Arc::clone(&r.label), r.misses(leaf)))
+            .collect();
+        let why = Explanation::about(leaf.clone()).with_rules(rules);
         Err(match chain_failure {
-            Some(detail) => Rejection::new(Reason::ChainInvalid, detail),
-            None => Rejection::new(Reason::NotAllowed, "not_allowed"),
+            Some((set, detail)) => {
+                let intermediates = fc.intermediates_der().len();
+                let facts =
+                    ChainFacts::new(set.to_owned(), p.chains.anchor_names(set), intermediates);
+                Rejection::new(Reason::ChainInvalid, detail).explained(why.with_chain(facts))
+            }
+            None => Rejection::new(Reason::NotAllowed, "not_allowed").explained(why),
         })
     }
 

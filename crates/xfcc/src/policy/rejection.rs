@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use super::explain::Explanation;
+
 use crate::error::{Error, ErrorKind};
 
 /// The stable reason a header was rejected. [`code`](Self::code) is what a
@@ -111,8 +113,9 @@ pub struct Rejection {
     detail: &'static str,
     element: Option<usize>,
     offset: Option<usize>,
-    sha256: Option<[u8; 32]>,
     der: Option<crate::DerError>,
+    field: Option<crate::Field>,
+    explanation: Option<Box<Explanation>>,
 }
 
 impl Rejection {
@@ -122,20 +125,39 @@ impl Rejection {
             detail,
             element: None,
             offset: None,
-            sha256: None,
             der: None,
+            field: None,
+            explanation: None,
         }
-    }
-
-    pub(crate) const fn with_thumbprint(mut self, sha256: [u8; 32]) -> Self {
-        self.sha256 = Some(sha256);
-        self
     }
 
     /// SHA-256 thumbprint (uppercase hex) of the rejected certificate, when
     /// it was decoded: for logs, to tell which client was turned away.
     pub fn thumbprint(&self) -> Option<String> {
-        self.sha256.map(|d| crate::hex::upper(&d))
+        self.explanation
+            .as_ref()
+            .and_then(|e| e.certificate())
+            .map(|c| crate::hex::upper(c.sha256()))
+    }
+
+    /// Attaches what [`explanation`](Self::explanation) returns (and with
+    /// it the certificate behind [`thumbprint`](Self::thumbprint)).
+    pub(crate) fn explained(mut self, explanation: Explanation) -> Self {
+        self.explanation = Some(Box::new(explanation));
+        self
+    }
+
+    /// Why, in detail: the certificate's values beside what did not hold
+    /// (see [`Explanation`]). `None` when no certificate was decoded (the
+    /// codes, [`element`](Self::element), [`field`](Self::field) and
+    /// [`offset`](Self::offset) then say all there is).
+    pub fn explanation(&self) -> Option<&Explanation> {
+        self.explanation.as_deref()
+    }
+
+    /// For a value that does not decode: the field (`Cert`, `Chain[1]`).
+    pub const fn field(&self) -> Option<crate::Field> {
+        self.field
     }
 
     pub(crate) const fn at_element(mut self, index: usize) -> Self {
@@ -188,12 +210,17 @@ impl Rejection {
         matches!(self.reason, Reason::Missing)
     }
 
-    /// Emits one `tracing` event with the stable target `xfcc` at `level`:
-    /// reason, detail, DER error (code, field, offset), element, thumbprint.
+    /// Emits one `tracing` event with the stable target `xfcc` at `level`,
+    /// with the fields `reason`, `detail`, `der`, `der_field`, `der_offset`,
+    /// `element`, `field`, `thumbprint` (SHA-256), `sha1`, `subject`,
+    /// `issuer` and `explanation` (the [`Explanation`], one line); those
+    /// that do not apply are left out.
     /// The adapters call it for every rejection.
     #[cfg(feature = "tracing")]
     pub fn log(&self, level: tracing::Level) {
         let thumbprint = self.thumbprint();
+        let cert = self.explanation().and_then(Explanation::certificate);
+        let sha1 = cert.map(|c| c.sha1_hex().to_ascii_uppercase());
         macro_rules! event {
             ($lvl:expr) => {
                 tracing::event!(
@@ -205,7 +232,12 @@ impl Rejection {
                     der_field = self.der.map(|d| d.field().code()),
                     der_offset = self.der.map(|d| d.offset()),
                     element = self.element,
+                    field = self.field.map(tracing::field::display),
                     thumbprint = thumbprint.as_deref(),
+                    sha1 = sha1.as_deref(),
+                    subject = cert.map(crate::CertIdentity::subject),
+                    issuer = cert.map(crate::CertIdentity::issuer),
+                    explanation = self.explanation.as_deref().map(tracing::field::display),
                     "client certificate rejected"
                 )
             };
@@ -227,8 +259,9 @@ impl From<Error> for Rejection {
             detail: e.kind().code(),
             element: e.element(),
             offset: e.offset(),
-            sha256: None,
             der: e.der_error(),
+            field: e.field(),
+            explanation: None,
         }
     }
 }
@@ -241,6 +274,9 @@ impl fmt::Display for Rejection {
         }
         if let Some(e) = self.element {
             write!(f, " in element {e}")?;
+        }
+        if let Some(field) = self.field {
+            write!(f, " {field}")?;
         }
         if let Some(o) = self.offset {
             write!(f, " at byte {o}")?;

@@ -420,24 +420,70 @@ impl CompiledRule {
     /// Whether every constraint except `chain` holds (the caller checks the
     /// chain, which costs signatures, only for rules that pass this).
     pub(crate) fn matches(&self, c: &CertIdentity) -> bool {
+        let mut ok = true;
+        self.each_miss(c, |_| {
+            ok = false;
+            false
+        });
+        ok
+    }
+
+    /// The keys (as in the policy file) of the constraints other than
+    /// `chain` that `c` fails, in the file's key order.
+    pub(crate) fn misses(&self, c: &CertIdentity) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        self.each_miss(c, |key| {
+            out.push(key);
+            true
+        });
+        out
+    }
+
+    /// Calls `miss` with the key of each constraint `c` fails, in order,
+    /// until it returns false. One list of checks serves both the verdict
+    /// and its explanation, so they cannot disagree.
+    fn each_miss(&self, c: &CertIdentity, mut miss: impl FnMut(&'static str) -> bool) {
         fn any<T>(list: &[T], f: impl Fn(&T) -> bool) -> bool {
             list.is_empty() || list.iter().any(f)
         }
         let san = c.san();
-        any(&self.issuer, |d| d.matches(c.issuer_name()))
-            && any(&self.issuer_cn, |cn| c.issuer_cns().any(|x| x == cn))
-            && any(&self.subject, |d| d.matches(c.subject_name()))
-            && any(&self.subject_cn, |cn| c.subject_cns().any(|x| x == cn))
-            && any(&self.san_dns, |p| san.dns().iter().any(|d| p.matches(d)))
-            && any(&self.san_uri, |u| san.uri().iter().any(|x| x == u))
-            && any(&self.san_uri_prefix, |p| {
-                san.uri().iter().any(|x| x.starts_with(p.as_str()))
-            })
-            && any(&self.san_email, |e| {
-                san.email().iter().any(|x| x.eq_ignore_ascii_case(e))
-            })
-            && any(&self.san_ip, |ip| san.ip().contains(ip))
-            && any(&self.thumbprint, |t| t.matches(c))
+        let checks: [(&'static str, &dyn Fn() -> bool); 10] = [
+            ("issuer", &|| {
+                any(&self.issuer, |d| d.matches(c.issuer_name()))
+            }),
+            ("issuer_cn", &|| {
+                any(&self.issuer_cn, |cn| c.issuer_cns().any(|x| x == cn))
+            }),
+            ("subject", &|| {
+                any(&self.subject, |d| d.matches(c.subject_name()))
+            }),
+            ("subject_cn", &|| {
+                any(&self.subject_cn, |cn| c.subject_cns().any(|x| x == cn))
+            }),
+            ("san_dns", &|| {
+                any(&self.san_dns, |p| san.dns().iter().any(|d| p.matches(d)))
+            }),
+            ("san_uri", &|| {
+                any(&self.san_uri, |u| san.uri().iter().any(|x| x == u))
+            }),
+            ("san_uri_prefix", &|| {
+                any(&self.san_uri_prefix, |p| {
+                    san.uri().iter().any(|x| x.starts_with(p.as_str()))
+                })
+            }),
+            ("san_email", &|| {
+                any(&self.san_email, |e| {
+                    san.email().iter().any(|x| x.eq_ignore_ascii_case(e))
+                })
+            }),
+            ("san_ip", &|| any(&self.san_ip, |ip| san.ip().contains(ip))),
+            ("thumbprint", &|| any(&self.thumbprint, |t| t.matches(c))),
+        ];
+        for (key, holds) in checks {
+            if !holds() && !miss(key) {
+                return;
+            }
+        }
     }
 }
 
