@@ -537,7 +537,12 @@ fn check(
                     json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings})
                 );
             } else {
-                outln!("denied: {} ({r})", r.code());
+                let what = r.to_string();
+                outln!(
+                    "denied: {}",
+                    what.strip_prefix("client certificate rejected: ")
+                        .unwrap_or(&what)
+                );
                 print_explanation(&r);
             }
             Ok(1)

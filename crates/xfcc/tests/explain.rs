@@ -223,3 +223,46 @@ fn parse_and_decode_errors_give_element_field_and_offset_without_an_explanation(
 
     assert!(Rejection::missing().explanation().is_none());
 }
+
+#[test]
+fn an_explanation_is_bounded_whatever_the_certificate_holds() {
+    use rcgen::{CertificateParams, DnType, KeyPair, SanType};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "o".repeat(3_000));
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "é".repeat(200));
+    params.subject_alt_names = (0..300)
+        .map(|i| {
+            SanType::DnsName(
+                format!("{i}.{}.example", "a".repeat(60))
+                    .try_into()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let key = KeyPair::generate().unwrap();
+    let der = params.self_signed(&key).unwrap().der().to_vec();
+    let cert = CertIdentity::from_der(der).unwrap();
+    let header = xfcc::render_envoy(&[], &cert, &[], {
+        let mut f = xfcc::EnvoyFields::NONE;
+        (f.hash, f.cert) = (true, true);
+        f
+    });
+    let policy = Policy::builder()
+        .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]))
+        .build()
+        .unwrap();
+    let r = reject(&policy, &header);
+    assert_eq!(r.reason(), Reason::NotAllowed);
+    let text = r.explanation().unwrap().to_string();
+    assert!(text.len() < 4_096, "{} bytes", text.len());
+    assert!(text.contains("(+292 more SANs)"), "{text}");
+    assert!(text.contains("...(+"), "{text}");
+    assert!(
+        text.contains(r#"rule "partner" failed issuer_cn"#),
+        "{text}"
+    );
+}

@@ -153,29 +153,109 @@ impl Explanation {
     }
 }
 
-/// One line: `certificate subject=".." issuer=".." san=[..] sha256=..
-/// sha1=.. valid ..; rule "a" failed issuer_cn; ...`.
+/// At most this many SANs, and this many bytes of any one name, are
+/// written: the client chooses them, and one rejection must not cost more
+/// than a bounded log line (about 3 KiB).
+const MAX_SANS: usize = 8;
+const MAX_NAME: usize = 256;
+
+/// `s`, cut to `MAX_NAME` bytes on a character boundary, with the number
+/// of bytes left out.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_NAME {
+        return s.into();
+    }
+    let mut end = MAX_NAME;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...(+{} bytes)", &s[..end], s.len() - end).into()
+}
+
+impl Explanation {
+    /// The certificate's subject, clipped for a log line.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn subject(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.certificate.as_ref().map(|c| clip(c.subject()))
+    }
+
+    /// The certificate's issuer, clipped for a log line.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn issuer(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.certificate.as_ref().map(|c| clip(c.issuer()))
+    }
+
+    /// What did not hold, without the certificate: the clock, each rule's
+    /// failed constraints, the chain facts (the `findings` field of the
+    /// adapters' event, beside the certificate's own fields).
+    pub fn findings(&self) -> impl fmt::Display + '_ {
+        Findings(self)
+    }
+}
+
+struct Findings<'a>(&'a Explanation);
+
+impl fmt::Display for Findings<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
+        let mut sep = "";
+        if let Some((now, leeway)) = e.clock {
+            let secs = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let now = der::DateTime::from_unix_duration(Duration::from_secs(secs))
+                .map_or_else(|_| secs.to_string(), |d| d.to_string());
+            write!(f, "clock {now} leeway {}s", leeway.as_secs())?;
+            sep = "; ";
+        }
+        for r in &e.rules {
+            if r.failed.is_empty() {
+                write!(f, "{sep}rule {:?} failed only its chain", &*r.rule)?;
+            } else {
+                write!(f, "{sep}rule {:?} failed {}", &*r.rule, r.failed.join(", "))?;
+            }
+            sep = "; ";
+        }
+        if let Some(c) = &e.chain {
+            let anchors: Vec<_> = c.anchors.iter().take(MAX_SANS).map(|a| clip(a)).collect();
+            write!(
+                f,
+                "{sep}chain {:?}: {} intermediate(s) presented, anchors {anchors:?}",
+                c.set, c.intermediates
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One line, bounded in length: `certificate subject=".." issuer=".."
+/// san=[..] sha256=.. sha1=.. valid .. to ..; ` then the
+/// [`findings`](Self::findings).
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut sep = "";
         if let Some(c) = &self.certificate {
             write!(
                 f,
                 "certificate subject={:?} issuer={:?}",
-                c.subject(),
-                c.issuer()
+                clip(c.subject()),
+                clip(c.issuer())
             )?;
             let san = c.san();
+            let all = san.dns().len() + san.uri().len() + san.email().len() + san.ip().len();
             let names: Vec<String> = san
                 .dns()
                 .iter()
-                .map(|d| format!("dns:{d}"))
-                .chain(san.uri().iter().map(|u| format!("uri:{u}")))
-                .chain(san.email().iter().map(|e| format!("email:{e}")))
+                .map(|d| format!("dns:{}", clip(d)))
+                .chain(san.uri().iter().map(|u| format!("uri:{}", clip(u))))
+                .chain(san.email().iter().map(|e| format!("email:{}", clip(e))))
                 .chain(san.ip().iter().map(|i| format!("ip:{i}")))
+                .take(MAX_SANS)
                 .collect();
             if !names.is_empty() {
                 write!(f, " san={names:?}")?;
+            }
+            if all > names.len() {
+                write!(f, " (+{} more SANs)", all - names.len())?;
             }
             write!(
                 f,
@@ -185,32 +265,10 @@ impl fmt::Display for Explanation {
                 c.not_before_rfc3339(),
                 c.not_after_rfc3339()
             )?;
-            sep = "; ";
-        }
-        if let Some((now, leeway)) = self.clock {
-            let secs = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let now = der::DateTime::from_unix_duration(Duration::from_secs(secs))
-                .map_or_else(|_| secs.to_string(), |d| d.to_string());
-            write!(f, "{sep}clock {now} leeway {}s", leeway.as_secs())?;
-            sep = "; ";
-        }
-        for r in &self.rules {
-            if r.failed.is_empty() {
-                write!(f, "{sep}rule {:?} failed only its chain", &*r.rule)?;
-            } else {
-                write!(f, "{sep}rule {:?} failed {}", &*r.rule, r.failed.join(", "))?;
+            if self.clock.is_some() || !self.rules.is_empty() || self.chain.is_some() {
+                f.write_str("; ")?;
             }
-            sep = "; ";
         }
-        if let Some(c) = &self.chain {
-            write!(
-                f,
-                "{sep}chain {:?}: {} intermediate(s) presented, anchors {:?}",
-                c.set, c.intermediates, c.anchors
-            )?;
-        }
-        Ok(())
+        self.findings().fmt(f)
     }
 }

@@ -213,14 +213,17 @@ impl Rejection {
     /// Emits one `tracing` event with the stable target `xfcc` at `level`,
     /// with the fields `reason`, `detail`, `der`, `der_field`, `der_offset`,
     /// `element`, `field`, `thumbprint` (SHA-256), `sha1`, `subject`,
-    /// `issuer` and `explanation` (the [`Explanation`], one line); those
-    /// that do not apply are left out.
+    /// `issuer` (clipped) and `findings` ([`Explanation::findings`]: what
+    /// did not hold); those that do not apply are left out. The event is
+    /// bounded in size whatever the certificate holds.
     /// The adapters call it for every rejection.
     #[cfg(feature = "tracing")]
     pub fn log(&self, level: tracing::Level) {
         let thumbprint = self.thumbprint();
-        let cert = self.explanation().and_then(Explanation::certificate);
-        let sha1 = cert.map(|c| c.sha1_hex().to_ascii_uppercase());
+        let why = self.explanation();
+        let sha1 = why
+            .and_then(Explanation::certificate)
+            .map(|c| c.sha1_hex().to_ascii_uppercase());
         macro_rules! event {
             ($lvl:expr) => {
                 tracing::event!(
@@ -235,9 +238,9 @@ impl Rejection {
                     field = self.field.map(tracing::field::display),
                     thumbprint = thumbprint.as_deref(),
                     sha1 = sha1.as_deref(),
-                    subject = cert.map(crate::CertIdentity::subject),
-                    issuer = cert.map(crate::CertIdentity::issuer),
-                    explanation = self.explanation.as_deref().map(tracing::field::display),
+                    subject = why.and_then(Explanation::subject).as_deref(),
+                    issuer = why.and_then(Explanation::issuer).as_deref(),
+                    findings = why.map(|w| tracing::field::display(w.findings())),
                     "client certificate rejected"
                 )
             };
