@@ -25,6 +25,7 @@ mod config_error;
 mod env;
 mod explain;
 mod handle;
+mod metrics;
 mod rejection;
 mod rule;
 
@@ -218,7 +219,10 @@ impl Policy {
     /// # Errors
     /// A [`Rejection`] with its [`Reason`].
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
-        self.verify_inner(value, None, now)
+        let start = metrics::start();
+        let result = self.verify_inner(value, None, now);
+        metrics::verification(start, result.as_ref().map(Some));
+        result
     }
 
     /// Applies the mode: `None` (no header) is `Ok(None)` in
@@ -230,7 +234,12 @@ impl Policy {
     pub fn verify_optional(&self, value: Option<&str>) -> Result<Option<ClientCert>, Rejection> {
         match value {
             Some(v) => self.verify(v).map(Some),
-            None => self.on_missing(),
+            None => {
+                let start = metrics::start();
+                let result = self.on_missing();
+                metrics::verification(start, result.as_ref().map(Option::as_ref));
+                result
+            }
         }
     }
 
@@ -245,7 +254,10 @@ impl Policy {
     where
         I: IntoIterator<Item = &'v [u8]>,
     {
-        self.verify_lines(values, None)
+        let start = metrics::start();
+        let result = self.verify_lines(values, None);
+        metrics::verification(start, result.as_ref().map(Option::as_ref));
+        result
     }
 
     /// What the HTTP adapters call for each request: `lines(name)` gives
@@ -267,11 +279,15 @@ impl Policy {
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
-        let chain = match self.inner.format.chain_header_name() {
-            Some(name) => self.chain_lines(lines(name))?,
-            None => None,
+        let start = metrics::start();
+        let result = match self.inner.format.chain_header_name() {
+            Some(name) => self.chain_lines(lines(name)).and_then(|chain| {
+                self.verify_lines(lines(&self.inner.header_name), chain.as_deref())
+            }),
+            None => self.verify_lines(lines(&self.inner.header_name), None),
         };
-        self.verify_lines(lines(&self.inner.header_name), chain.as_deref())
+        metrics::verification(start, result.as_ref().map(Option::as_ref));
+        result
     }
 
     /// The chain header's lines joined as one list, `None` when absent.
@@ -420,7 +436,11 @@ impl Policy {
         };
         let chain_raw = element.chain().map_or("", |v| v.raw());
         let key = KeyRef::new(cert_raw.raw(), chain_raw, element.hash().map(|h| h.raw()));
-        let (cached, hit) = match p.cache.as_ref().and_then(|c| c.get(&key)) {
+        let found = p.cache.as_ref().map(|c| c.get(&key));
+        if let Some(found) = &found {
+            metrics::cache_lookup(found.is_some());
+        }
+        let (cached, hit) = match found.flatten() {
             Some(hit) => (hit, true),
             None => {
                 let Some(fc) = element.decode_without_checks(p.options.get_limits())? else {

@@ -1,0 +1,69 @@
+//! What the `metrics` feature records, through the `metrics` facade (the
+//! application installs the exporter). Every label takes a bounded set of
+//! values: result and reason codes, and the names of the policy's rules.
+//!
+//! | name | kind | labels |
+//! |---|---|---|
+//! | `xfcc_verifications_total` | counter | `result` (`allowed`, `rejected`, `anonymous`), `reason` (a [`Reason`] code, or `none`) |
+//! | `xfcc_verification_duration_seconds` | histogram | `result` |
+//! | `xfcc_cache_lookups_total` | counter | `result` (`hit`, `miss`) |
+//! | `xfcc_allowed_certificate_expiry_days` | histogram | `rule` |
+//!
+//! `xfcc_allowed_certificate_expiry_days` records, for each allowed
+//! request, the days left before the certificate expires: its minimum per
+//! rule shows a partner certificate that needs renewing before it fails.
+
+use super::{ClientCert, Rejection};
+
+/// When a verification started (nothing without the feature: no clock read).
+#[cfg(feature = "metrics")]
+pub(crate) type Start = std::time::Instant;
+#[cfg(not(feature = "metrics"))]
+#[derive(Clone, Copy)]
+pub(crate) struct Start;
+
+/// The start of a verification.
+#[cfg(feature = "metrics")]
+pub(crate) fn start() -> Start {
+    std::time::Instant::now()
+}
+
+/// Without the feature: nothing.
+#[cfg(not(feature = "metrics"))]
+pub(crate) const fn start() -> Start {
+    Start
+}
+
+/// Records one verification that started at `start`.
+#[cfg(feature = "metrics")]
+pub(crate) fn verification(start: Start, result: Result<Option<&ClientCert>, &Rejection>) {
+    let (outcome, reason) = match result {
+        Ok(Some(_)) => ("allowed", "none"),
+        Ok(None) => ("anonymous", "none"),
+        Err(r) => ("rejected", r.code()),
+    };
+    metrics::counter!("xfcc_verifications_total", "result" => outcome, "reason" => reason)
+        .increment(1);
+    metrics::histogram!("xfcc_verification_duration_seconds", "result" => outcome)
+        .record(start.elapsed().as_secs_f64());
+    if let Ok(Some(cert)) = result {
+        let days = cert.expires_in().as_secs_f64() / 86_400.0;
+        metrics::histogram!("xfcc_allowed_certificate_expiry_days", "rule" => cert.rule().to_owned())
+            .record(days);
+    }
+}
+
+/// Without the feature: nothing.
+#[cfg(not(feature = "metrics"))]
+pub(crate) const fn verification(_: Start, _: Result<Option<&ClientCert>, &Rejection>) {}
+
+/// Records a cache lookup.
+#[cfg(feature = "metrics")]
+pub(crate) fn cache_lookup(hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!("xfcc_cache_lookups_total", "result" => result).increment(1);
+}
+
+/// Without the feature: nothing.
+#[cfg(not(feature = "metrics"))]
+pub(crate) const fn cache_lookup(_: bool) {}

@@ -1,0 +1,145 @@
+//! The `metrics` feature: what a verification records, read back through a
+//! local `metrics-util` debugging recorder.
+#![cfg(feature = "metrics")]
+#![expect(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::{CompositeKey, MetricKind};
+use xfcc::{Mode, Policy, Rule};
+
+fn capture(name: &str) -> String {
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/envoy/{name}.txt"));
+    std::fs::read_to_string(p).unwrap()
+}
+
+/// (kind, name, sorted labels) -> value.
+type Seen = Vec<(MetricKind, String, Vec<(String, String)>, DebugValue)>;
+
+fn record(f: impl FnOnce()) -> Seen {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, f);
+    let mut seen: Seen = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value): (CompositeKey, _, _, DebugValue)| {
+            let (kind, key) = key.into_parts();
+            let mut labels: Vec<(String, String)> = key
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
+            labels.sort();
+            (kind, key.name().to_owned(), labels, value)
+        })
+        .collect();
+    seen.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+    seen
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn counter(seen: &Seen, name: &str, l: &[(&str, &str)]) -> Option<u64> {
+    seen.iter().find_map(|(kind, n, ls, v)| match v {
+        DebugValue::Counter(c) if *kind == MetricKind::Counter && n == name && *ls == labels(l) => {
+            Some(*c)
+        }
+        _ => None,
+    })
+}
+
+fn histogram(seen: &Seen, name: &str, l: &[(&str, &str)]) -> Vec<f64> {
+    seen.iter()
+        .find_map(|(_, n, ls, v)| match v {
+            DebugValue::Histogram(h) if n == name && *ls == labels(l) => {
+                Some(h.iter().map(|x| x.into_inner()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn records_results_reasons_time_cache_and_days_to_expiry() {
+    // 2027-01-15; the fixture leaf expires 2046-11-17.
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let policy = Policy::builder()
+        .clock(move || at)
+        .mode(Mode::Accept)
+        .cache(16)
+        .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    let good = capture("rsa-chain");
+    let wrong = capture("wrong-cn");
+    let seen = record(|| {
+        for _ in 0..3 {
+            policy.verify(&good).unwrap();
+        }
+        policy.verify(&wrong).unwrap_err();
+        policy.verify("Hash=00").unwrap_err();
+        assert!(policy.verify_header_values([]).unwrap().is_none());
+    });
+    let total = "xfcc_verifications_total";
+    assert_eq!(
+        counter(&seen, total, &[("reason", "none"), ("result", "allowed")]),
+        Some(3)
+    );
+    assert_eq!(
+        counter(
+            &seen,
+            total,
+            &[("reason", "not_allowed"), ("result", "rejected")]
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        counter(
+            &seen,
+            total,
+            &[("reason", "malformed"), ("result", "rejected")]
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        counter(&seen, total, &[("reason", "none"), ("result", "anonymous")]),
+        Some(1)
+    );
+    // The first sight of each certificate misses; repeats of the allowed one hit.
+    let lookups = "xfcc_cache_lookups_total";
+    assert_eq!(counter(&seen, lookups, &[("result", "hit")]), Some(2));
+    assert_eq!(counter(&seen, lookups, &[("result", "miss")]), Some(2));
+    let times = histogram(
+        &seen,
+        "xfcc_verification_duration_seconds",
+        &[("result", "allowed")],
+    );
+    assert_eq!(times.len(), 3);
+    assert!(times.iter().all(|t| *t > 0.0 && *t < 10.0), "{times:?}");
+    let days = histogram(
+        &seen,
+        "xfcc_allowed_certificate_expiry_days",
+        &[("rule", "partner")],
+    );
+    assert_eq!(days.len(), 3);
+    // 2027-01-15 to 2046-11-17: about 7,245 days.
+    assert!(
+        days.iter().all(|d| (7_240.0..7_250.0).contains(d)),
+        "{days:?}"
+    );
+    // No label takes a value the client chose.
+    for (_, _, ls, _) in &seen {
+        for (k, _) in ls {
+            assert!(["result", "reason", "rule"].contains(&k.as_str()), "{k}");
+        }
+    }
+}
