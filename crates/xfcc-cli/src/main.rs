@@ -51,7 +51,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Show everything in one header value (the value only, from FILE or stdin).
+    /// Show everything in one header value (the value only, from FILE or
+    /// stdin), or in a certificate file (PEM or DER) with the thumbprints
+    /// the Azure portal and Envoy show.
     Inspect {
         /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter.
         #[arg(long, default_value = "envoy")]
@@ -59,7 +61,7 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
-        /// File holding the header value, or - for stdin.
+        /// File holding the header value or a certificate, or - for stdin.
         #[arg(default_value = "-")]
         file: String,
     },
@@ -236,14 +238,29 @@ fn main() -> ExitCode {
 }
 
 /// Reads the header value; one trailing newline (LF or CRLF) is ignored.
-fn read_value(file: &str) -> Result<String, Failure> {
-    let mut text = String::new();
+fn read_bytes(file: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
     let result = if file == "-" {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
     } else {
-        std::fs::read_to_string(file).map(|t| text = t)
+        std::fs::read(file).map(|b| bytes = b)
     };
     result.map_err(|e| Failure::io(file, &e))?;
+    Ok(bytes)
+}
+
+fn read_value(file: &str) -> Result<String, Failure> {
+    header_text(read_bytes(file)?, file)
+}
+
+/// A header value read from a file: UTF-8, without its final line break.
+fn header_text(bytes: Vec<u8>, file: &str) -> Result<String, Failure> {
+    let mut text = String::from_utf8(bytes).map_err(|e| Failure {
+        exit: 2,
+        code: "invalid_utf8",
+        offset: Some(e.utf8_error().valid_up_to()),
+        message: format!("{file}: not UTF-8 text, nor a PEM or DER certificate"),
+    })?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -251,6 +268,100 @@ fn read_value(file: &str) -> Result<String, Failure> {
         }
     }
     Ok(text)
+}
+
+/// The certificates in a certificate file (raw PEM, or one DER
+/// certificate); `None` for anything else, which is read as a header value.
+fn certificate_file(bytes: &[u8], file: &str) -> Result<Option<Vec<CertIdentity>>, Failure> {
+    let bad = |message: String| Failure {
+        exit: 1,
+        code: "bad_certificate",
+        offset: None,
+        message,
+    };
+    if bytes.first() == Some(&0x30) {
+        // A DER SEQUENCE: a certificate, or a PKCS#12 (PFX) file.
+        return match CertIdentity::from_der(bytes.to_vec()) {
+            Ok(c) => Ok(Some(vec![c])),
+            Err(e) if looks_like_pkcs12(bytes) => Err(bad(format!(
+                "{file} is a PKCS#12 (PFX) file, which this tool does not open ({e}); export its certificate first: openssl pkcs12 -in {file} -nokeys -clcerts -out cert.pem"
+            ))),
+            Err(e) => Err(bad(format!("{file}: not a DER certificate: {e}"))),
+        };
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with("-----BEGIN ") {
+        return Ok(None);
+    }
+    let mut certs = Vec::new();
+    for block in text
+        .split_inclusive("-----END CERTIFICATE-----")
+        .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
+    {
+        let start = block.find("-----BEGIN CERTIFICATE-----").unwrap_or(0);
+        certs.push(
+            xfcc::decode_certificate(block[start..].trim())
+                .map_err(|e| bad(format!("{file}: {e}")))?,
+        );
+    }
+    if certs.is_empty() {
+        let kind = trimmed
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_matches('-')
+            .trim_start_matches("BEGIN ");
+        return Err(bad(format!(
+            "{file} holds a PEM {kind:?} block, not a CERTIFICATE"
+        )));
+    }
+    Ok(Some(certs))
+}
+
+/// PKCS#12: `SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...` (RFC 7292).
+fn looks_like_pkcs12(der: &[u8]) -> bool {
+    const VERSION_3: [u8; 3] = [0x02, 0x01, 0x03];
+    let header = match der.get(1) {
+        Some(&l) if l < 0x80 => 2,
+        Some(&l) => 2 + usize::from(l & 0x7f),
+        None => return false,
+    };
+    der.get(header..header + 3) == Some(&VERSION_3[..])
+}
+
+/// `inspect` of a certificate file: each certificate, and the leaf's
+/// thumbprints as the Azure portal (SHA-1, upper-case hex) and Envoy's
+/// `Hash` (SHA-256, lower-case hex) show them.
+fn inspect_certificates(certs: &[CertIdentity], json_out: bool) -> Result<u8, Failure> {
+    let Some(leaf) = certs.first() else {
+        return Ok(1);
+    };
+    let portal = leaf.sha1_hex().to_ascii_uppercase();
+    let envoy = leaf.sha256_hex().to_ascii_lowercase();
+    if json_out {
+        outln!(
+            "{}",
+            json!({
+                "certificates": certs.iter().map(json::cert).collect::<Vec<_>>(),
+                "thumbprints": {"azure_portal_sha1": portal, "envoy_hash_sha256": envoy},
+            })
+        );
+        return Ok(0);
+    }
+    outln!(
+        "certificate file ({} certificate{})",
+        certs.len(),
+        if certs.len() == 1 { "" } else { "s" }
+    );
+    outln!("  thumbprint as the Azure portal shows it (SHA-1): {portal}");
+    outln!("  as Envoy's Hash (SHA-256):                      {envoy}");
+    outln!("  in a policy: thumbprint = [\"sha1:{portal}\"] or [\"{envoy}\"]");
+    for (i, c) in certs.iter().enumerate() {
+        outln!("  certificate {i}:");
+        print_cert_value(&json::cert(c));
+    }
+    Ok(0)
 }
 
 fn parse_failure(e: &xfcc::Error) -> Failure {
@@ -263,7 +374,11 @@ fn parse_failure(e: &xfcc::Error) -> Failure {
 }
 
 fn inspect(format: Format, json_out: bool, file: &str) -> Result<u8, Failure> {
-    let value = read_value(file)?;
+    let bytes = read_bytes(file)?;
+    if let Some(certs) = certificate_file(&bytes, file)? {
+        return inspect_certificates(&certs, json_out);
+    }
+    let value = header_text(bytes, file)?;
     let elements: Vec<Value> = if format == Format::Envoy {
         // A diagnostic tool shows what a proxy sent: an empty value is zero
         // elements, and a Hash that is not hex is a problem of its element

@@ -868,3 +868,65 @@ fn a_closed_pipe_keeps_the_documented_exit_code() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn inspect_reads_certificate_files_and_shows_portal_and_envoy_thumbprints() {
+    let sha1 = "6F18C6529EDAE7A0D5E701161F898AF5ABEA684F";
+    let sha256 = "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4";
+    for file in ["client-rsa.pem", "client-rsa.der", "client-rsa-chain.pem"] {
+        let (code, v) = run_json(&["inspect", "--json", p(&cert(file))], None);
+        assert_eq!(code, 0, "{file}: {v}");
+        assert_eq!(v["thumbprints"]["azure_portal_sha1"], sha1, "{file}");
+        assert_eq!(v["thumbprints"]["envoy_hash_sha256"], sha256, "{file}");
+        let n = if file.contains("chain") { 2 } else { 1 };
+        assert_eq!(v["certificates"].as_array().unwrap().len(), n, "{file}");
+        assert_eq!(v["certificates"][0]["sha1"], sha1);
+    }
+    let (code, out, _) = run(&["inspect", p(&cert("client-rsa.pem"))], None);
+    assert_eq!(code, 0);
+    assert!(out.contains(&format!("(SHA-1): {sha1}")), "{out}");
+    assert!(
+        out.contains(&format!("thumbprint = [\"sha1:{sha1}\"] or [\"{sha256}\"]")),
+        "{out}"
+    );
+    // A PEM file on stdin too; no more "control character" for it.
+    let pem = std::fs::read_to_string(cert("client-rsa.pem")).unwrap();
+    let (code, v) = run_json(&["inspect", "--json"], Some(&pem));
+    assert_eq!(
+        (code, v["thumbprints"]["azure_portal_sha1"].as_str()),
+        (0, Some(sha1))
+    );
+}
+
+#[test]
+fn inspect_names_what_a_file_holds_when_it_is_not_a_certificate() {
+    let dir = scratch("inspect-files");
+    let key = dir.join("client.key");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let (code, v) = run_json(&["inspect", "--json", p(&key)], None);
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (1, Some("bad_certificate"))
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"PRIVATE KEY\" block, not a CERTIFICATE"),
+        "{v}"
+    );
+    // The start of a PKCS#12 file: SEQUENCE { INTEGER 3, SEQUENCE {} }.
+    let pfx = dir.join("client.pfx");
+    std::fs::write(&pfx, [0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00]).unwrap();
+    let (code, v) = run_json(&["inspect", "--json", p(&pfx)], None);
+    assert_eq!(code, 1);
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("PKCS#12 (PFX)") && message.contains("openssl pkcs12"),
+        "{message}"
+    );
+}
