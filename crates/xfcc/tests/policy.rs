@@ -645,13 +645,36 @@ fn toml_errors() {
         ("", "no allow rule"),
         (
             "[[allow]]\nsubject_cn = \"a\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"/nonexistent.pem\"",
-            "nonexistent",
+            "[chain.p] trust_anchors \"/nonexistent.pem\": ",
+        ),
+        (
+            "[allow]\nsubject_cn = [\"a\"]",
+            "[allow] is written with two brackets, [[allow]], once per rule",
+        ),
+        (
+            "[[allow]]\nthumbprint = [\"sha1:0000000000000000000000000000000000000000000000000000000000000000\"]",
+            "sha1: is followed by 64 hex digits, a SHA-256 thumbprint",
+        ),
+        (
+            "[[allow]]\nthumbprint = [\"\u{200e}6f18c6529edae7a0d5e701161f898af5abea684f\"]",
+            "character 1 of the thumbprint is U+200E",
         ),
     ];
     for (text, expected) in bad {
         let e = Policy::from_toml_str(text, ".").unwrap_err().to_string();
         assert!(e.contains(expected), "{text:?} -> {e}");
     }
+    // A relative anchor path: what was written and where it was looked for.
+    let e = Policy::from_toml_str(
+        "[[allow]]\nsubject_cn = \"a\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"certs/ca.pem\"",
+        "/srv/app",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("trust_anchors \"certs/ca.pem\" (relative to the policy file's directory: /srv/app/certs/ca.pem)"),
+        "{e}"
+    );
     let e = Policy::from_toml_file("/nonexistent/policy.toml")
         .unwrap_err()
         .to_string();

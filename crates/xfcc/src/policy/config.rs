@@ -117,7 +117,20 @@ impl PolicyFile {
     /// # Errors
     /// [`ConfigError::File`] with the TOML error (line and column).
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::File(e.to_string().trim_end().to_owned()))
+        toml::from_str(text).map_err(|e| {
+            // `[allow]` (one table) where `[[allow]]` (an array of tables,
+            // one per rule) was meant is the commonest slip: say so.
+            let single_allow = text
+                .parse::<toml::Table>()
+                .is_ok_and(|t| t.get("allow").is_some_and(toml::Value::is_table));
+            if single_allow {
+                return ConfigError::File(
+                    "[allow] is written with two brackets, [[allow]], once per rule (a TOML array of tables)"
+                        .to_owned(),
+                );
+            }
+            ConfigError::File(e.to_string().trim_end().to_owned())
+        })
     }
 
     /// Reads and parses a file.
@@ -157,20 +170,32 @@ impl PolicyFile {
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));
         }
-        let read = |p: &str| {
+        // A relative path is read from the policy file's directory; the
+        // error shows both what was written and what it resolved to.
+        let read = |set: &str, key: &str, p: &str| {
             let path = base_dir.join(p);
-            std::fs::read(&path).map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))
+            std::fs::read(&path).map_err(|e| {
+                let resolved = if Path::new(p).is_absolute() {
+                    String::new()
+                } else {
+                    format!(
+                        " (relative to the policy file's directory: {})",
+                        path.display()
+                    )
+                };
+                ConfigError::File(format!("[chain.{set}] {key} {p:?}{resolved}: {e}"))
+            })
         };
         for (name, c) in self.chain {
             let mut pem = Vec::new();
             for a in c.trust_anchors.into_vec() {
-                pem.extend(read(&a)?);
+                pem.extend(read(&name, "trust_anchors", &a)?);
                 pem.push(b'\n');
             }
             let crls = c
                 .crls
                 .iter()
-                .map(|p| read(p))
+                .map(|p| read(&name, "crls", p))
                 .collect::<Result<Vec<_>, _>>()?;
             b = b.chain(
                 super::TrustAnchors::new(name, pem)

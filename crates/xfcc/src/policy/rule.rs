@@ -35,23 +35,43 @@ impl Thumbprint {
             Some((alg, rest)) if alg.eq_ignore_ascii_case("sha1") => (Some(40), rest),
             _ => (None, trimmed),
         };
+        let bad = |why: &str| ConfigError::Thumbprint(why.to_owned());
+        // Name the first character that is not a digit or a separator, by
+        // position: an invisible one (U+200E pasted from Windows certmgr, a
+        // zero-width space) cannot be seen in the file.
+        if let Some((i, c)) = trimmed
+            .char_indices()
+            .skip_while(|&(_, c)| c != ':' && declared.is_some())
+            .skip(usize::from(declared.is_some()))
+            .find(|&(_, c)| !(c.is_ascii_hexdigit() || matches!(c, ':' | ' ' | '-')))
+        {
+            let shown = if c.is_ascii_graphic() {
+                format!("{c:?}")
+            } else {
+                format!("U+{:04X}", u32::from(c))
+            };
+            let invisible = if c.is_ascii_graphic() || c == ' ' {
+                ""
+            } else {
+                " (an invisible character, often pasted with a thumbprint copied from Windows; retype it)"
+            };
+            return Err(ConfigError::Thumbprint(format!(
+                "character {} of the thumbprint is {shown}{invisible}; a thumbprint is hex digits (colons and spaces allowed)",
+                trimmed[..i].chars().count() + 1
+            )));
+        }
         let digits: Vec<u8> = rest
             .bytes()
             .filter(|b| !matches!(b, b':' | b' ' | b'-'))
             .collect();
-        let bad = |why: &str| ConfigError::Thumbprint(why.to_owned());
-        if !digits.iter().all(u8::is_ascii_hexdigit) {
-            return Err(bad(
-                "a thumbprint is hex digits (colons and spaces allowed)",
-            ));
-        }
         if let Some(n) = declared
             && digits.len() != n
         {
-            return Err(bad(if n == 64 {
-                "a sha256 thumbprint has 64 hex digits"
-            } else {
-                "a sha1 thumbprint has 40 hex digits"
+            return Err(ConfigError::Thumbprint(match (n, digits.len()) {
+                (40, 64) => "sha1: is followed by 64 hex digits, a SHA-256 thumbprint: write sha256: (or drop the prefix)".to_owned(),
+                (64, 40) => "sha256: is followed by 40 hex digits, a SHA-1 thumbprint: write sha1: (or drop the prefix)".to_owned(),
+                (64, got) => format!("a sha256 thumbprint has 64 hex digits, not {got}"),
+                (_, got) => format!("a sha1 thumbprint has 40 hex digits, not {got}"),
             }));
         }
         let bytes: Vec<u8> = digits
@@ -523,8 +543,47 @@ mod tests {
         let msg = Thumbprint::parse(&format!("sha256:{}", "ab".repeat(20)))
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("64"), "{msg}");
+        assert!(
+            msg.contains("40 hex digits, a SHA-1 thumbprint: write sha1:"),
+            "{msg}"
+        );
+        let msg = Thumbprint::parse(&format!("sha1:{}", "ab".repeat(32)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("sha1: is followed by 64 hex digits, a SHA-256 thumbprint"),
+            "{msg}"
+        );
+        let msg = Thumbprint::parse(&format!("sha256:{}", "ab".repeat(31)))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("has 64 hex digits, not 62"), "{msg}");
         assert!(Thumbprint::parse(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn names_a_stray_character_by_position_and_an_invisible_one_by_code_point() {
+        // U+200E (left-to-right mark) as Windows certmgr pastes it, first.
+        let pasted = format!("\u{200e}{}", "6f".repeat(20));
+        let msg = Thumbprint::parse(&pasted).unwrap_err().to_string();
+        assert!(
+            msg.contains("character 1 of the thumbprint is U+200E (an invisible character"),
+            "{msg}"
+        );
+        let msg = Thumbprint::parse(&format!("sha1:{}x{}", "6f".repeat(10), "6f".repeat(10)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("character 26 of the thumbprint is 'x';"),
+            "{msg}"
+        );
+        let msg = Thumbprint::parse(&format!("{}\u{200b}{}", "ab".repeat(16), "ab".repeat(16)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("character 33 of the thumbprint is U+200B"),
+            "{msg}"
+        );
     }
 
     #[test]
