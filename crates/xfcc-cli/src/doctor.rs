@@ -68,60 +68,131 @@ fn props(v: &Value) -> &Value {
     }
 }
 
-fn app_checks(app: &Value, expect_app_id: Option<&str>, out: &mut Vec<Finding>) {
-    let name = app["name"].as_str().unwrap_or("the app");
+/// The Azure resource a JSON document describes: its name and resource
+/// group, read from its ARM `id`
+/// (`/subscriptions/../resourceGroups/<rg>/providers/<type>/<name>`).
+struct Resource {
+    id: String,
+    name: String,
+    group: String,
+}
+
+/// The resource of `kind` (`containerApps`, `managedEnvironments`) that
+/// `v` is, as `az containerapp show` / `az containerapp env show` print it.
+/// Anything else (a list from `az containerapp list`, `{}`, another
+/// resource) is refused: its checks would report nonsense.
+fn resource(v: &Value, kind: &str, what: &str, path: &Path) -> Result<Resource, Failure> {
+    let refuse = |why: String| Failure {
+        exit: 2,
+        code: "not_one_resource",
+        offset: None,
+        message: format!("{}: {why}", path.display()),
+    };
+    let show = format!("az containerapp {what} --name NAME --resource-group GROUP -o json");
+    if let Some(list) = v.as_array() {
+        return Err(refuse(format!(
+            "a list of {} resources (from a `list` command); pass one, as `{show}` prints it",
+            list.len()
+        )));
+    }
+    let id = v["id"].as_str().unwrap_or("");
+    let parts: Vec<&str> = id.split('/').collect();
+    let after = |key: &str| {
+        parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(key))
+            .and_then(|i| parts.get(i + 1))
+            .copied()
+    };
+    match (after("resourceGroups"), after(kind)) {
+        (Some(group), Some(name)) if !group.is_empty() && !name.is_empty() => Ok(Resource {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            group: group.to_owned(),
+        }),
+        _ => Err(refuse(format!(
+            "not one Microsoft.App/{kind} resource (no such ARM id); pass what `{show}` prints"
+        ))),
+    }
+}
+
+/// The ARM API version the `az rest` fixes name: a GA version of
+/// Microsoft.App that has `ingress.clientCertificateMode`.
+const API_VERSION: &str = "2024-03-01";
+
+fn app_checks(app: &Value, res: &Resource, expect_app_id: Option<&str>, out: &mut Vec<Finding>) {
+    let (name, group) = (res.name.as_str(), res.group.as_str());
     let config = &props(app)["configuration"];
     let ingress = &config["ingress"];
+    // The CLI has no flag for clientCertificateMode; Microsoft's guide
+    // ("Configure client certificate authentication in Azure Container
+    // Apps", learn.microsoft.com/azure/container-apps/client-certificate-authorization)
+    // patches the app with `az rest --method patch`, as here.
+    let set_mode = |mode: &str| {
+        format!(
+            "az rest --method patch --url \"https://management.azure.com{}?api-version={API_VERSION}\" --body '{{\"properties\":{{\"configuration\":{{\"ingress\":{{\"clientCertificateMode\":\"{mode}\"}}}}}}}}'",
+            res.id
+        )
+    };
     if !ingress.is_object() {
         out.push(finding(
             "ingress_disabled",
             Severity::Error,
             format!("{name} has no ingress: nothing terminates mTLS in front of it and no X-Forwarded-Client-Cert is ever sent"),
-            format!("az containerapp ingress enable --name {name} --resource-group <rg> --type external --target-port <port>"),
+            // learn.microsoft.com/cli/azure/containerapp/ingress#az-containerapp-ingress-enable
+            format!("az containerapp ingress enable --name {name} --resource-group {group} --type external --target-port <the port {name} listens on>, then: {}", set_mode("require")),
         ));
     } else {
         match ingress["clientCertificateMode"].as_str().map(str::to_ascii_lowercase).as_deref() {
             None | Some("ignore") => out.push(finding(
                 "client_cert_ignored",
                 Severity::Error,
-                "ingress.clientCertificateMode is missing or \"ignore\": the ingress never asks for a client certificate, so the app never sees the header",
-                format!("az containerapp ingress update --name {name} --resource-group <rg> --client-certificate-mode require"),
+                format!("{name}: ingress.clientCertificateMode is missing or \"ignore\": the ingress never asks for a client certificate, so {name} never sees the header"),
+                set_mode("require"),
             )),
             Some("accept") => out.push(finding(
                 "client_cert_accept",
                 Severity::Warning,
-                "ingress.clientCertificateMode is \"accept\": requests without a certificate reach the app with no header",
-                "enforce per route (policy mode = \"accept\" with the ClientCert extractor on protected routes), or use \"require\"",
+                format!("{name}: ingress.clientCertificateMode is \"accept\": requests without a certificate reach {name} with no header"),
+                format!("enforce per route (policy mode = \"accept\" with the ClientCert extractor on protected routes), or require one: {}", set_mode("require")),
             )),
             Some("require") => out.push(finding(
                 "client_cert_require",
                 Severity::Info,
-                "ingress.clientCertificateMode is \"require\"; the ingress accepts self-signed certificates, so the app's policy is the real check",
+                format!("{name}: ingress.clientCertificateMode is \"require\"; the ingress accepts self-signed certificates, so the policy of {name} is the real check"),
                 "pin thumbprints or require a chain to your CA in the policy",
             )),
             Some(other) => out.push(finding(
                 "client_cert_mode_unknown",
                 Severity::Error,
-                format!("ingress.clientCertificateMode {other:?} is not require, accept or ignore"),
-                "set it to require",
+                format!("{name}: ingress.clientCertificateMode {other:?} is not require, accept or ignore"),
+                set_mode("require"),
             )),
         }
     }
     let dapr = &config["dapr"];
+    // learn.microsoft.com/cli/azure/containerapp/dapr#az-containerapp-dapr-enable
+    let enable = |id: &str| {
+        format!(
+            "az containerapp dapr enable --name {name} --resource-group {group} --dapr-app-id {id}"
+        )
+    };
     if dapr["enabled"].as_bool() != Some(true) {
+        // Only a concern when other apps reach this one by Dapr service
+        // invocation: say so, rather than assume it.
         out.push(finding(
             "dapr_disabled",
-            Severity::Warning,
-            "Dapr is not enabled: /call-backend/dapr cannot work and service invocation gets no sidecar mTLS",
-            format!("az containerapp dapr enable --name {name} --resource-group <rg> --dapr-app-id {name}"),
+            Severity::Info,
+            format!("Dapr is not enabled on {name}: if other apps call it by Dapr service invocation, those calls fail (and get no sidecar mTLS); if nothing does, ignore this"),
+            enable(expect_app_id.unwrap_or(name)),
         ));
     } else {
         match dapr["appId"].as_str().filter(|s| !s.is_empty()) {
             None => out.push(finding(
                 "dapr_app_id_unset",
                 Severity::Warning,
-                format!("Dapr appId is not set; it defaults to the app name ({name})"),
-                format!("set it explicitly: az containerapp dapr enable --name {name} --resource-group <rg> --dapr-app-id {name}"),
+                format!("Dapr is enabled on {name} without an appId; it defaults to the app name ({name})"),
+                format!("set it explicitly: {}", enable(expect_app_id.unwrap_or(name))),
             )),
             Some(id) => {
                 let expected = expect_app_id.unwrap_or(name);
@@ -129,8 +200,8 @@ fn app_checks(app: &Value, expect_app_id: Option<&str>, out: &mut Vec<Finding>) 
                     out.push(finding(
                         "dapr_app_id_mismatch",
                         Severity::Warning,
-                        format!("Dapr appId is {id:?}, but callers expect {expected:?}: their invocations will not reach this app"),
-                        format!("use one ID: set the appId to {expected:?}, or the callers' DAPR_TARGET_APP_ID to {id:?}"),
+                        format!("the Dapr appId of {name} is {id:?}, but callers expect {expected:?}: their invocations will not reach {name}"),
+                        format!("use one ID: {}, or set the callers' target app ID to {id:?}", enable(expected)),
                     ));
                 }
             }
@@ -138,15 +209,16 @@ fn app_checks(app: &Value, expect_app_id: Option<&str>, out: &mut Vec<Finding>) 
     }
 }
 
-fn env_checks(env: &Value, out: &mut Vec<Finding>) {
+fn env_checks(env: &Value, res: &Resource, out: &mut Vec<Finding>) {
     let p = props(env);
     match p["peerTrafficConfiguration"]["encryption"]["enabled"].as_bool() {
         Some(true) => {}
         Some(false) | None => out.push(finding(
             "peer_encryption_off",
             Severity::Warning,
-            "peerTrafficConfiguration.encryption.enabled is off or missing: direct app-to-app traffic in the environment is not encrypted",
-            "az containerapp env update --name <env> --resource-group <rg> --enable-peer-to-peer-encryption",
+            format!("environment {}: peerTrafficConfiguration.encryption.enabled is off or missing: direct app-to-app traffic in the environment is not encrypted", res.name),
+            // learn.microsoft.com/cli/azure/containerapp/env#az-containerapp-env-update
+            format!("az containerapp env update --name {} --resource-group {} --enable-peer-to-peer-encryption", res.name, res.group),
         )),
     }
     if !p["peerAuthentication"].is_null() {
@@ -273,9 +345,16 @@ pub(crate) fn run(
     json_out: bool,
 ) -> Result<u8, Failure> {
     let mut findings = Vec::new();
-    app_checks(&read_json(app)?, expect_app_id, &mut findings);
-    if let Some(env) = env {
-        env_checks(&read_json(env)?, &mut findings);
+    let app_json = read_json(app)?;
+    let app_res = resource(&app_json, "containerApps", "show", app)?;
+    let env_json = env.map(read_json).transpose()?;
+    let env_res = match (&env_json, env) {
+        (Some(v), Some(path)) => Some(resource(v, "managedEnvironments", "env show", path)?),
+        _ => None,
+    };
+    app_checks(&app_json, &app_res, expect_app_id, &mut findings);
+    if let (Some(v), Some(res)) = (&env_json, &env_res) {
+        env_checks(v, res, &mut findings);
     }
     if let Some(policy) = policy {
         policy_checks(policy, SystemTime::now(), &mut findings);

@@ -723,11 +723,102 @@ fn doctor_input_errors() {
         None,
     );
     assert_eq!(code, 1);
+    // The CLI has no flag for clientCertificateMode: the fix patches the app
+    // by its ARM id, as Microsoft's guide does.
     assert!(
         out.contains("[error] client_cert_ignored")
-            && out.contains("fix: az containerapp ingress update"),
+            && out.contains("fix: az rest --method patch --url \"https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.App/containerApps/ca-api?api-version=")
+            && out.contains(r#"--body '{"properties":{"configuration":{"ingress":{"clientCertificateMode":"require"}}}}'"#),
         "{out}"
     );
+    // Input that is not one app is an error, not "no ingress".
+    let dir = scratch("doctor-input");
+    for (name, text, says) in [
+        (
+            "list.json",
+            "[{\"id\": \"x\"}, {\"id\": \"y\"}]",
+            "a list of 2 resources",
+        ),
+        (
+            "empty.json",
+            "{}",
+            "not one Microsoft.App/containerApps resource",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, v) = run_json(&["doctor", "--json", "--app", p(&path)], None);
+        assert_eq!(
+            (code, v["error"]["code"].as_str()),
+            (2, Some("not_one_resource")),
+            "{name}"
+        );
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(says),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn doctor_fixes_name_the_app_and_its_resource_group() {
+    for (app, env) in [
+        ("app-no-ingress.json", "env-off.json"),
+        ("app-accept-no-dapr.json", "env-off.json"),
+        ("app-dapr-no-appid.json", "env-legacy.json"),
+        ("app-ignore.json", "env-off.json"),
+    ] {
+        let (_, v) = run_json(
+            &[
+                "doctor",
+                "--json",
+                "--app",
+                p(&doctor_fixture(app)),
+                "--env",
+                p(&doctor_fixture(env)),
+            ],
+            None,
+        );
+        for f in v["findings"].as_array().unwrap() {
+            let fix = f["fix"].as_str().unwrap();
+            assert!(
+                !fix.contains("<rg>") && !fix.contains("<env>") && !fix.contains("the app"),
+                "{app}: {fix}"
+            );
+            if fix.starts_with("az containerapp env") {
+                assert!(
+                    fix.contains("--name cae-demo --resource-group rg-platform"),
+                    "{fix}"
+                );
+            } else if fix.contains("az containerapp") {
+                assert!(
+                    fix.contains("--name ca-api --resource-group rg-demo"),
+                    "{fix}"
+                );
+            }
+        }
+    }
+    let (_, v) = run_json(
+        &[
+            "doctor",
+            "--json",
+            "--app",
+            p(&doctor_fixture("app-accept-no-dapr.json")),
+        ],
+        None,
+    );
+    let dapr = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "dapr_disabled")
+        .unwrap();
+    let message = dapr["message"].as_str().unwrap();
+    assert!(
+        message.contains("Dapr is not enabled on ca-api") && !message.contains("/call-backend"),
+        "{message}"
+    );
+    assert_eq!(dapr["severity"], "info");
 }
 
 fn civil_from_days(z: i64) -> (i32, u8, u8) {
