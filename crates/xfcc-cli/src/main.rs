@@ -64,6 +64,9 @@ enum Command {
         /// File holding the header value or a certificate, or - for stdin.
         #[arg(default_value = "-")]
         file: String,
+        /// The password of a PKCS#12 (PFX) file (`""` for none).
+        #[arg(long)]
+        password: Option<String>,
     },
     /// Apply a TOML policy file to one header value.
     Check {
@@ -196,7 +199,12 @@ fn main() -> ExitCode {
         Command::Header { .. } => false,
     };
     let result = match cli.command {
-        Command::Inspect { format, json, file } => inspect(format, json, &file),
+        Command::Inspect {
+            format,
+            json,
+            file,
+            password,
+        } => inspect(format, json, &file, password.as_deref()),
         Command::Check {
             policy,
             at,
@@ -270,9 +278,14 @@ fn header_text(bytes: Vec<u8>, file: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// The certificates in a certificate file (raw PEM, or one DER
-/// certificate); `None` for anything else, which is read as a header value.
-fn certificate_file(bytes: &[u8], file: &str) -> Result<Option<Vec<CertIdentity>>, Failure> {
+/// The certificates in a certificate file (raw PEM, one DER certificate, or
+/// a PKCS#12 file opened with `password`); `None` for anything else, which
+/// is read as a header value.
+fn certificate_file(
+    bytes: &[u8],
+    file: &str,
+    password: Option<&str>,
+) -> Result<Option<Vec<CertIdentity>>, Failure> {
     let bad = |message: String| Failure {
         exit: 1,
         code: "bad_certificate",
@@ -281,12 +294,17 @@ fn certificate_file(bytes: &[u8], file: &str) -> Result<Option<Vec<CertIdentity>
     };
     if bytes.first() == Some(&0x30) {
         // A DER SEQUENCE: a certificate, or a PKCS#12 (PFX) file.
-        return match CertIdentity::from_der(bytes.to_vec()) {
-            Ok(c) => Ok(Some(vec![c])),
-            Err(e) if looks_like_pkcs12(bytes) => Err(bad(format!(
-                "{file} is a PKCS#12 (PFX) file, which this tool does not open ({e}); export its certificate first: openssl pkcs12 -in {file} -nokeys -clcerts -out cert.pem"
+        return match (CertIdentity::from_der(bytes.to_vec()), password) {
+            (Ok(c), _) => Ok(Some(vec![c])),
+            (Err(_), Some(password)) if looks_like_pkcs12(bytes) => {
+                pkcs12_certificates(bytes, password)
+                    .map(Some)
+                    .map_err(|why| bad(format!("{file}: {why}")))
+            }
+            (Err(_), None) if looks_like_pkcs12(bytes) => Err(Failure::usage(format!(
+                "{file} is a PKCS#12 (PFX) file: give its password with --password (--password '' for none)"
             ))),
-            Err(e) => Err(bad(format!("{file}: not a DER certificate: {e}"))),
+            (Err(e), _) => Err(bad(format!("{file}: not a DER certificate: {e}"))),
         };
     }
     let text = String::from_utf8_lossy(bytes);
@@ -317,6 +335,33 @@ fn certificate_file(bytes: &[u8], file: &str) -> Result<Option<Vec<CertIdentity>
         )));
     }
     Ok(Some(certs))
+}
+
+/// The certificates of a PKCS#12 file: the one its private key belongs to
+/// first (the client certificate), then the others as stored.
+fn pkcs12_certificates(der: &[u8], password: &str) -> Result<Vec<CertIdentity>, String> {
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(der, password)
+        .map_err(|e| format!("cannot open the PKCS#12 file ({e}); is the password right?"))?;
+    let key_ids: Vec<&[u8]> = archive
+        .keys
+        .iter()
+        .filter_map(|k| k.local_key_id.as_ref().map(|id| id.0.as_slice()))
+        .collect();
+    let mut bags: Vec<_> = archive.certs.iter().collect();
+    // Stable: the key's certificate moves to the front, the rest keep order.
+    bags.sort_by_key(|b| {
+        !b.local_key_id
+            .as_deref()
+            .is_some_and(|id| key_ids.contains(&id))
+    });
+    let certs = bags
+        .iter()
+        .map(|b| CertIdentity::from_der(b.cert.as_der().to_vec()).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err("the PKCS#12 file holds no certificate".to_owned());
+    }
+    Ok(certs)
 }
 
 /// PKCS#12: `SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...` (RFC 7292).
@@ -373,9 +418,14 @@ fn parse_failure(e: &xfcc::Error) -> Failure {
     }
 }
 
-fn inspect(format: Format, json_out: bool, file: &str) -> Result<u8, Failure> {
+fn inspect(
+    format: Format,
+    json_out: bool,
+    file: &str,
+    password: Option<&str>,
+) -> Result<u8, Failure> {
     let bytes = read_bytes(file)?;
-    if let Some(certs) = certificate_file(&bytes, file)? {
+    if let Some(certs) = certificate_file(&bytes, file, password)? {
         return inspect_certificates(&certs, json_out);
     }
     let value = header_text(bytes, file)?;

@@ -1014,10 +1014,54 @@ fn inspect_names_what_a_file_holds_when_it_is_not_a_certificate() {
     let pfx = dir.join("client.pfx");
     std::fs::write(&pfx, [0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00]).unwrap();
     let (code, v) = run_json(&["inspect", "--json", p(&pfx)], None);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     let message = v["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("PKCS#12 (PFX)") && message.contains("openssl pkcs12"),
+        message.contains("PKCS#12 (PFX) file: give its password with --password"),
         "{message}"
     );
+    // With a password, a damaged file is an error, not a panic.
+    let (code, v) = run_json(&["inspect", "--json", "--password", "x", p(&pfx)], None);
+    assert_eq!((code, v["error"]["code"].as_str()), (1, Some("bad_certificate")));
+}
+
+#[test]
+fn inspect_opens_pkcs12_files_with_their_password() {
+    let sha1 = "6F18C6529EDAE7A0D5E701161F898AF5ABEA684F";
+    // AES (PBES2, OpenSSL 3's default) and 3DES/RC2 (legacy, what older
+    // Windows exports use).
+    for file in ["client-rsa.pfx", "client-rsa-legacy.pfx"] {
+        let path = cert(file);
+        let (code, v) = run_json(
+            &["inspect", "--json", "--password", "s3cret", p(&path)],
+            None,
+        );
+        assert_eq!(code, 0, "{file}: {v}");
+        assert_eq!(v["thumbprints"]["azure_portal_sha1"], sha1, "{file}");
+        assert_eq!(v["certificates"].as_array().unwrap().len(), 2, "{file}");
+        let (code, v) = run_json(
+            &["inspect", "--json", "--password", "wrong", p(&path)],
+            None,
+        );
+        assert_eq!(
+            (code, v["error"]["code"].as_str()),
+            (1, Some("bad_certificate"))
+        );
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("is the password right?"),
+            "{v}"
+        );
+        let (code, v) = run_json(&["inspect", "--json", p(&path)], None);
+        assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--password"),
+            "{v}"
+        );
+    }
 }
