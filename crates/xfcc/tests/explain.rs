@@ -266,3 +266,41 @@ fn an_explanation_is_bounded_whatever_the_certificate_holds() {
         "{text}"
     );
 }
+
+#[test]
+fn every_reason_code_carries_what_locates_or_explains_it() {
+    use xfcc::ElementCount;
+    let base = || {
+        Policy::builder()
+            .clock(at)
+            .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1"]))
+    };
+    let policy = base().build().unwrap();
+    let good = capture("rsa-chain");
+    // Header-level reasons: no certificate was read, so no explanation;
+    // the codes (and element or offset where there is one) say it all.
+    let r = policy
+        .verify_header_values([good.as_bytes(), good.as_bytes()])
+        .unwrap_err();
+    assert_eq!((r.reason(), r.explanation()), (Reason::MultipleHeaders, None));
+    let r = reject(&policy, &"x".repeat(70_000));
+    assert_eq!(r.reason(), Reason::TooLarge);
+    assert!(r.offset().is_some() && r.explanation().is_none());
+    let r = reject(&policy, &capture("two-hop"));
+    assert_eq!((r.reason(), r.explanation()), (Reason::TooManyElements, None));
+    let by = base()
+        .elements(ElementCount::Any)
+        .trust_element(-1)
+        .trusted_proxy("spiffe://not-this-proxy")
+        .build()
+        .unwrap();
+    let r = reject(&by, &good);
+    assert_eq!((r.reason(), r.element()), (Reason::UntrustedProxy, Some(0)));
+    assert!(r.explanation().is_none());
+    // Certificate-level reasons name the certificate.
+    let r = reject(&policy, &capture("injection-semicolon"));
+    assert_eq!(r.reason(), Reason::Inconsistent);
+    assert!(r.explanation().unwrap().certificate().is_some());
+    let text = r.explanation().unwrap().to_string();
+    assert!(text.starts_with("certificate subject="), "{text}");
+}
