@@ -18,7 +18,7 @@ pub fn parse(data: &[u8]) {
     } else {
         Syntax::Lenient
     };
-    let opts = ParseOptions::DEFAULT.syntax(syntax);
+    let opts = ParseOptions::DEFAULT.with_syntax(syntax);
     match XfccHeader::parse_bytes(rest, &opts) {
         Ok(header) => {
             assert!(header.len() >= 1);
@@ -35,7 +35,7 @@ pub fn parse(data: &[u8]) {
             }
             let _ = header.check_all(&Limits::DEFAULT);
         }
-        Err(err) => assert!(err.offset() <= opts.get_limits().bytes().max(rest.len())),
+        Err(err) => assert!(err.offset() <= opts.limits().bytes().max(rest.len())),
     }
     if format != Format::Envoy
         && let Ok(s) = std::str::from_utf8(rest)

@@ -55,6 +55,6 @@ fn main() {
         "{count} rejected headers ({} KB each on average): RSS {before} KiB -> {after} KiB (+{} KiB); cache holds {} certificates",
         bytes / count / 1000,
         after.saturating_sub(before),
-        policy.cached()
+        policy.cache_len()
     );
 }

@@ -436,7 +436,7 @@ fn inspect(
         if value.trim().is_empty() {
             Vec::new()
         } else {
-            let opts = ParseOptions::DEFAULT.syntax(Syntax::Diagnostic);
+            let opts = ParseOptions::DEFAULT.with_syntax(Syntax::Diagnostic);
             let header =
                 XfccHeader::parse_with(&value, &opts).map_err(|e| parse_failure(&e.into()))?;
             header.elements().map(|e| envoy_element(&e)).collect()
@@ -685,7 +685,7 @@ fn check(
                 outln!(
                     "allowed by rule {:?} (element {})",
                     cert.rule(),
-                    cert.element_index()
+                    cert.element()
                 );
                 print_cert_value(&json::cert(&cert));
                 let ekus = cert.extended_key_usages();

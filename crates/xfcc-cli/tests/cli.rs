@@ -1022,7 +1022,10 @@ fn inspect_names_what_a_file_holds_when_it_is_not_a_certificate() {
     );
     // With a password, a damaged file is an error, not a panic.
     let (code, v) = run_json(&["inspect", "--json", "--password", "x", p(&pfx)], None);
-    assert_eq!((code, v["error"]["code"].as_str()), (1, Some("bad_certificate")));
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (1, Some("bad_certificate"))
+    );
 }
 
 #[test]

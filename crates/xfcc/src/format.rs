@@ -117,7 +117,8 @@ impl Format {
         let leaf = |der: Vec<u8>| CertIdentity::from_der_with(der, limits);
         match self {
             Self::Envoy => {
-                let header = XfccHeader::parse_with(value, &ParseOptions::DEFAULT.limits(*limits))?;
+                let header =
+                    XfccHeader::parse_with(value, &ParseOptions::DEFAULT.with_limits(*limits))?;
                 if header.len() != 1 {
                     return Err(crate::ParseError::new(ParseErrorKind::TooManyElements, 0).into());
                 }

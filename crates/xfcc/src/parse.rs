@@ -183,27 +183,27 @@ impl ParseOptions {
         syntax: Syntax::Strict,
     };
 
-    /// Sets the limits. Default [`Limits::DEFAULT`].
+    /// With these limits. Default [`Limits::DEFAULT`].
     #[must_use]
-    pub const fn limits(mut self, limits: Limits) -> Self {
+    pub const fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
-    /// Sets the syntax. Default [`Syntax::Strict`].
+    /// With this syntax. Default [`Syntax::Strict`].
     #[must_use]
-    pub const fn syntax(mut self, syntax: Syntax) -> Self {
+    pub const fn with_syntax(mut self, syntax: Syntax) -> Self {
         self.syntax = syntax;
         self
     }
 
     /// The limits in force.
-    pub const fn get_limits(&self) -> &Limits {
+    pub const fn limits(&self) -> &Limits {
         &self.limits
     }
 
     /// The syntax in force.
-    pub const fn get_syntax(&self) -> Syntax {
+    pub const fn syntax(&self) -> Syntax {
         self.syntax
     }
 }
@@ -1023,7 +1023,7 @@ mod tests {
     }
 
     fn lenient(input: &str) -> Result<XfccHeader<'_>, ParseError> {
-        XfccHeader::parse_with(input, &ParseOptions::DEFAULT.syntax(Syntax::Lenient))
+        XfccHeader::parse_with(input, &ParseOptions::DEFAULT.with_syntax(Syntax::Lenient))
     }
 
     #[test]
@@ -1272,13 +1272,13 @@ mod tests {
 
     #[test]
     fn enforces_limits() {
-        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_bytes(10));
+        let opts = ParseOptions::DEFAULT.with_limits(Limits::DEFAULT.max_bytes(10));
         let e = XfccHeader::parse_with("URI=0123456789", &opts).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ParseErrorKind::TooLong, 10));
         let e = XfccHeader::parse_bytes(b"URI=0123456789", &opts).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::TooLong);
 
-        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_elements(2));
+        let opts = ParseOptions::DEFAULT.with_limits(Limits::DEFAULT.max_elements(2));
         assert!(XfccHeader::parse_with("URI=a,URI=b", &opts).is_ok());
         let e = XfccHeader::parse_with("URI=a,URI=b,URI=c", &opts).unwrap_err();
         assert_eq!(
@@ -1286,7 +1286,7 @@ mod tests {
             (ParseErrorKind::TooManyElements, 12)
         );
 
-        let opts = ParseOptions::DEFAULT.limits(Limits::DEFAULT.max_pairs(2));
+        let opts = ParseOptions::DEFAULT.with_limits(Limits::DEFAULT.max_pairs(2));
         assert!(XfccHeader::parse_with("URI=a;URI=b", &opts).is_ok());
         let e = XfccHeader::parse_with("URI=a;URI=b;URI=c", &opts).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::TooManyPairs);

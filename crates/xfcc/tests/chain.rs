@@ -429,7 +429,7 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
     let h = header(&leaf, &[inter]);
     is(&p, &h, "ok", "partner");
     is(&p, &h, "ok", "partner");
-    assert_eq!(p.cached(), 1);
+    assert_eq!(p.cache_len(), 1);
     // 2031: the intermediate has expired, the leaf has not.
     t.store(1_925_000_000, std::sync::atomic::Ordering::SeqCst);
     is(&p, &h, "chain_invalid", "expired");

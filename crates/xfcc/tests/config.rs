@@ -109,7 +109,7 @@ fn a_policy_file_refuses_every_variable_it_would_ignore() {
     ]))
     .unwrap();
     assert_eq!(
-        (p.format(), p.header_name(), p.cached()),
+        (p.format(), p.header_name(), p.cache_len()),
         (Format::Nginx, "x-ssl-client-cert", 0)
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -305,16 +305,12 @@ fn rejected_certificates_never_occupy_the_cache() {
             "not_allowed"
         );
     }
-    assert_eq!((p.cached(), p.cached_bytes()), (0, 0));
+    assert_eq!((p.cache_len(), p.cache_bytes()), (0, 0));
     p.verify_at(&capture("p256-two-intermediates"), at).unwrap();
-    assert_eq!(p.cached(), 1);
+    assert_eq!(p.cache_len(), 1);
     // Weighed by its bytes: the key texts and the certificates.
     let header = capture("p256-two-intermediates");
-    assert!(
-        p.cached_bytes() > header.len() as u64,
-        "{}",
-        p.cached_bytes()
-    );
+    assert!(p.cache_bytes() > header.len() as u64, "{}", p.cache_bytes());
 }
 
 #[test]
@@ -341,8 +337,8 @@ fn the_cache_is_bounded_in_bytes_as_well_as_entries() {
         p.verify_at(&h, at).unwrap();
     }
     assert!(total > 30_000, "{total}");
-    assert!(p.cached_bytes() <= 64 * 1024, "{}", p.cached_bytes());
-    assert!(p.cached() < 7, "{}", p.cached());
+    assert!(p.cache_bytes() <= 64 * 1024, "{}", p.cache_bytes());
+    assert!(p.cache_len() < 7, "{}", p.cache_len());
     let e = Policy::builder()
         .cache(8)
         .cache_max_bytes(0)

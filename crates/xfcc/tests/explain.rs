@@ -282,12 +282,18 @@ fn every_reason_code_carries_what_locates_or_explains_it() {
     let r = policy
         .verify_header_values([good.as_bytes(), good.as_bytes()])
         .unwrap_err();
-    assert_eq!((r.reason(), r.explanation()), (Reason::MultipleHeaders, None));
+    assert_eq!(
+        (r.reason(), r.explanation()),
+        (Reason::MultipleHeaders, None)
+    );
     let r = reject(&policy, &"x".repeat(70_000));
     assert_eq!(r.reason(), Reason::TooLarge);
     assert!(r.offset().is_some() && r.explanation().is_none());
     let r = reject(&policy, &capture("two-hop"));
-    assert_eq!((r.reason(), r.explanation()), (Reason::TooManyElements, None));
+    assert_eq!(
+        (r.reason(), r.explanation()),
+        (Reason::TooManyElements, None)
+    );
     let by = base()
         .elements(ElementCount::Any)
         .trust_element(-1)

@@ -246,7 +246,7 @@ fn element_trust_options_on_a_real_two_hop_header() {
         .build()
         .unwrap();
     let c = p.verify(&two).unwrap();
-    assert_eq!((c.rule(), c.element_index()), ("client", 0));
+    assert_eq!((c.rule(), c.element()), ("client", 0));
     assert_eq!(code(&p, &capture("rsa-chain")), "too_few_elements");
     let p = builder()
         .elements(ElementCount::Exactly(2))
@@ -254,7 +254,7 @@ fn element_trust_options_on_a_real_two_hop_header() {
         .allow(edge.clone())
         .build()
         .unwrap();
-    assert_eq!(p.verify(&two).unwrap().element_index(), 1);
+    assert_eq!(p.verify(&two).unwrap().element(), 1);
     let p = builder()
         .elements(ElementCount::Any)
         .trust_element(-1)
@@ -532,7 +532,7 @@ fn env_reads_the_recipes_variables_unchanged() {
             .code(),
         "not_allowed"
     );
-    assert!(p.cached() > 0);
+    assert!(p.cache_len() > 0);
 }
 
 #[test]
@@ -596,7 +596,7 @@ thumbprint = ["{}"]
     let p = Policy::from_toml_str(&text, ".").unwrap();
     assert_eq!(p.mode(), Mode::Accept);
     let cc = p.verify_at(&capture("two-hop"), in_validity()).unwrap();
-    assert_eq!((cc.rule(), cc.element_index()), ("partner", 0));
+    assert_eq!((cc.rule(), cc.element()), ("partner", 0));
     assert_eq!(
         p.verify_at(&capture("rsa-chain"), in_validity())
             .unwrap_err()
@@ -697,31 +697,31 @@ fn cache_hits_still_check_fields_and_validity() {
         .unwrap();
     let h = capture("rsa-chain");
     let first = p.verify(&h).unwrap();
-    assert_eq!(p.cached(), 1);
+    assert_eq!(p.cache_len(), 1);
     let second = p.verify(&h).unwrap();
     assert_eq!(first.identity(), second.identity());
-    assert_eq!(p.cached(), 1);
+    assert_eq!(p.cache_len(), 1);
     // The sender's Hash only picks the bucket: a wrong Hash with a cached
     // Cert is caught, every time, and never stored.
     let other = cert("client-wrongcn").sha256_hex().to_lowercase();
     let wrong_hash = h.replace(&c.sha256_hex().to_lowercase(), &other);
     assert_eq!(code(&p, &wrong_hash), "hash_mismatch");
     assert_eq!(code(&p, &wrong_hash), "hash_mismatch");
-    assert_eq!(p.cached(), 1, "an inconsistent element is not cached");
+    assert_eq!(p.cache_len(), 1, "an inconsistent element is not cached");
     assert_eq!(code(&p, &h.replace("DNS=api", "DNS=x")), "inconsistent");
     // The same certificate under an upper-case Hash is another key, checked
     // and stored on its own.
     let upper = h.replace(&c.sha256_hex().to_lowercase(), &c.sha256_hex());
     assert_eq!(p.verify(&upper).unwrap().identity(), first.identity());
-    assert_eq!(p.cached(), 2);
+    assert_eq!(p.cache_len(), 2);
     // Without a Hash, the texts are the key.
     let start = h.find("Hash=").unwrap();
     let no_hash = format!("{}{}", &h[..start], &h[start + 5 + 64 + 1..]);
     assert!(!no_hash.contains("Hash="));
     assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
-    assert_eq!(p.cached(), 3);
+    assert_eq!(p.cache_len(), 3);
     assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
-    assert_eq!(p.cached(), 3);
+    assert_eq!(p.cache_len(), 3);
     // Validity is checked on every hit.
     clock.store(c.not_after_unix() + 3600, Ordering::SeqCst);
     assert_eq!(code(&p, &h), "expired");
@@ -743,7 +743,7 @@ fn reload_swaps_atomically_under_concurrent_verifies() {
     };
     let handle = PolicyHandle::new(policy("old"));
     assert_eq!(handle.verify(&h).unwrap().rule(), "old");
-    assert_eq!(handle.current().cached(), 1);
+    assert_eq!(handle.current().cache_len(), 1);
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -778,7 +778,7 @@ fn reload_swaps_atomically_under_concurrent_verifies() {
     }
     assert_eq!(handle.verify(&h).unwrap().rule(), "new");
     assert_eq!(
-        handle.current().cached(),
+        handle.current().cache_len(),
         1,
         "the new policy has its own cache"
     );

@@ -115,7 +115,7 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
 pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
     json!({
         "rule": cert.rule(),
-        "element": cert.element_index(),
+        "element": cert.element(),
         "chain_verified": cert.chain_verified(),
         "expires_in_seconds": cert.expires_in().as_secs(),
         "identity": {

@@ -375,8 +375,8 @@ impl PolicyBuilder {
                 leeway: self.leeway,
                 rules,
                 options: ParseOptions::DEFAULT
-                    .limits(self.limits)
-                    .syntax(self.syntax),
+                    .with_limits(self.limits)
+                    .with_syntax(self.syntax),
                 format: self.format,
                 header_name,
                 clock: self.clock,

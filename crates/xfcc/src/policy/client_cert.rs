@@ -56,7 +56,7 @@ impl ClientCert {
     }
 
     /// Index of the header element it came from.
-    pub fn element_index(&self) -> usize {
+    pub fn element(&self) -> usize {
         self.inner.element
     }
 

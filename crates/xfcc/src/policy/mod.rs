@@ -192,7 +192,7 @@ impl Policy {
                 ));
             }
         }
-        if p.options.get_syntax() == Syntax::Lenient {
+        if p.options.syntax() == Syntax::Lenient {
             out.push("syntax is lenient: headers Envoy never writes are read".to_owned());
         }
         out.extend(p.chains.warnings());
@@ -295,7 +295,7 @@ impl Policy {
         &self,
         lines: impl IntoIterator<Item = &'v [u8]>,
     ) -> Result<Option<String>, Rejection> {
-        let max = self.inner.options.get_limits().bytes();
+        let max = self.inner.options.limits().bytes();
         let mut joined: Option<String> = None;
         for line in lines {
             let text = std::str::from_utf8(line).map_err(|e| {
@@ -359,14 +359,14 @@ impl Policy {
     ) -> Result<ClientCert, Rejection> {
         let p = &*self.inner;
         if p.format != Format::Envoy {
-            if value.len() > p.options.get_limits().bytes() {
+            if value.len() > p.options.limits().bytes() {
                 return Err(Error::from(crate::ParseError::new(
                     crate::ParseErrorKind::TooLong,
-                    p.options.get_limits().bytes(),
+                    p.options.limits().bytes(),
                 ))
                 .into());
             }
-            let fc = p.format.decode(value, chain, p.options.get_limits())?;
+            let fc = p.format.decode(value, chain, p.options.limits())?;
             return self.finish(&Arc::new(CachedCert::new(fc)), 0, now);
         }
 
@@ -443,7 +443,7 @@ impl Policy {
         let (cached, hit) = match found.flatten() {
             Some(hit) => (hit, true),
             None => {
-                let Some(fc) = element.decode_without_checks(p.options.get_limits())? else {
+                let Some(fc) = element.decode_without_checks(p.options.limits())? else {
                     return Ok(None);
                 };
                 (Arc::new(CachedCert::new(fc)), false)
@@ -552,7 +552,7 @@ impl Policy {
                 None => return Ok((i, false, Some(fc.leaf().not_after()))),
                 Some(set) if failed_sets.contains(&set) => {}
                 Some(set) => {
-                    let limits = p.options.get_limits();
+                    let limits = p.options.limits();
                     match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
                         Ok(until) => return Ok((i, true, until)),
                         Err(detail) => {
@@ -582,12 +582,12 @@ impl Policy {
     }
 
     /// Number of certificates in the cache (0 without one).
-    pub fn cached(&self) -> usize {
+    pub fn cache_len(&self) -> usize {
         self.inner.cache.as_ref().map_or(0, Cache::len)
     }
 
     /// The bytes the cache's entries are weighed at (0 without one).
-    pub fn cached_bytes(&self) -> u64 {
+    pub fn cache_bytes(&self) -> u64 {
         self.inner.cache.as_ref().map_or(0, Cache::weight)
     }
 }
