@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CERTS = ROOT / "crates/xfcc/tests/fixtures/certs"
 CAPTURES = ROOT / "crates/xfcc/tests/fixtures/envoy"
 EDGE_BY = "spiffe://xfcc.test/ns/edge/sa/envoy"
+# The source address Envoy binds for the trusted_peers cluster (loopback, but
+# not the 127.0.0.1 a direct client comes from).
+PROXY_SOURCE = "127.0.0.2"
 
 PROCS = []
 WORK = Path(tempfile.mkdtemp(prefix="xfcc-e2e-"))
@@ -170,8 +173,11 @@ trust = -1
 name = "victim"
 thumbprint = ["{victim}"]
 """
+    # Only Envoy's connections (it binds 127.0.0.2 for this cluster) may
+    # bring the header; a client that reaches the app directly may not.
+    peers = f'trusted_peers = ["{PROXY_SOURCE}/32"]\n{single}'
     out = {}
-    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim)]:
+    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers)]:
         path = WORK / f"policy-{name}.toml"
         path.write_text(text)
         out[name] = path
@@ -215,10 +221,13 @@ def envoy_config(ports, apps):
           - name: envoy.filters.http.router
             typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}{tls(cert, require)}"""
 
-    def cluster(name, port, mtls=False):
+    def cluster(name, port, mtls=False, source=None):
         extra = ""
+        if source:
+            extra += f"""
+    upstream_bind_config: {{source_address: {{address: {source}, port_value: 0}}}}"""
         if mtls:
-            extra = f"""
+            extra += f"""
     transport_socket:
       name: envoy.transport_sockets.tls
       typed_config:
@@ -245,12 +254,14 @@ def envoy_config(ports, apps):
         listener("pin_forward_only", "FORWARD_ONLY", "pin_victim"),
         listener("pin_append_forward", "APPEND_FORWARD", "pin_victim"),
         listener("pin_always_forward_only", "ALWAYS_FORWARD_ONLY", "pin_victim", require=False),
+        listener("peers", "SANITIZE_SET", "peers"),
     ]
     clusters = [
         cluster("single", apps["single"]),
         cluster("two_hop", apps["two_hop"]),
         cluster("pin_victim", apps["pin_victim"]),
         cluster("inner", ports["inner"], mtls=True),
+        cluster("peers", apps["peers"], source=PROXY_SOURCE),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -314,7 +325,7 @@ def ensure_nginx():
 
 # ---------------------------------------------------------------- scenarios
 
-def scenarios(fw, ports):
+def scenarios(fw, ports, apps):
     rsa = (bundle("client-rsa", "inter"), "client-rsa")
     wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
     forged = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text()}
@@ -398,6 +409,15 @@ def scenarios(fw, ports):
     status, body = request(ports["nginx_native"], "/cert-info", None, headers={"X-SSL-Client-Cert": "forged"})
     check(fw, "nginx native format", "forged header, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
 
+    # 6. trusted_peers: the app honours the header only from Envoy's
+    #    address (127.0.0.2); a request that goes around Envoy cannot bring one.
+    status, body = request(ports["peers"], "/cert-info", rsa)
+    check(fw, "trusted_peers", "/cert-info client-rsa through Envoy (peer 127.0.0.2)", status, status == 200 and identity_is(body, "client-rsa"))
+    status, body = request(apps["peers"], "/cert-info", None, headers=forged, tls=False)
+    check(fw, "trusted_peers", "around Envoy with the victim's header (peer 127.0.0.1)", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    status, body = request(apps["peers"], "/cert-info", None, tls=False)
+    check(fw, "trusted_peers", "around Envoy without a header", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -412,10 +432,10 @@ def main():
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
     policies = write_policies()
-    apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native"]}
+    apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
-        "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native"]}
+        "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -431,13 +451,14 @@ def main():
             ("single", policies["single"], {}),
             ("two_hop", policies["two_hop"], {}),
             ("pin_victim", policies["pin_victim"], {}),
+            ("peers", policies["peers"], {}),
             ("nginx_native", policies["single"], {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}),
         ]:
             env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
             app_procs.append((start(f"{fw}-{name}", [str(binary)], env), apps[name]))
         for p, port in app_procs:
             wait_port(port, p)
-        scenarios(fw, ports)
+        scenarios(fw, ports, apps)
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)

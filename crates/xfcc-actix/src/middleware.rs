@@ -170,11 +170,15 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        // The TCP peer (`peer_addr`), never a forwarded-for header: with
+        // `trusted_peers`, only the proxy's own connections may carry the
+        // certificate header.
+        let peer = req.peer_addr().map(|a| a.ip());
         let headers = req.headers();
         let verdict = self
             .config
             .policy
-            .verify_request(|name| headers.get_all(name).map(|v| v.as_bytes()));
+            .verify_request_from(peer, |name| headers.get_all(name).map(|v| v.as_bytes()));
         match verdict {
             Ok(cert) => {
                 {
@@ -187,8 +191,12 @@ where
                 ResponseFuture::inner(self.service.call(req))
             }
             Err(r) => {
+                // A wiring error is logged whatever the level: it turns
+                // every request away.
                 #[cfg(feature = "tracing")]
-                if let Some(level) = self.config.log {
+                if r.reason() == xfcc::Reason::PeerUnavailable {
+                    r.log(tracing::Level::ERROR);
+                } else if let Some(level) = self.config.log {
                     r.log(level);
                 }
                 let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());

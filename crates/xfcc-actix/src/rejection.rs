@@ -55,11 +55,13 @@ impl XfccRejection {
     }
 
     /// The HTTP status of the default response: 403 for every policy
-    /// rejection, 500 when the extractor is used without the middleware.
+    /// rejection, 500 for `peer_unavailable` (the peer address is unknown
+    /// while `trusted_peers` is set) and when the extractor is used without
+    /// the middleware.
     pub fn status(&self) -> StatusCode {
-        match self.0 {
-            Some(_) => StatusCode::FORBIDDEN,
-            None => StatusCode::INTERNAL_SERVER_ERROR,
+        match &self.0 {
+            Some(r) if r.reason() != Reason::PeerUnavailable => StatusCode::FORBIDDEN,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -312,3 +312,40 @@ async fn one_middleware_built_outside_the_server_serves_every_worker() {
         assert_eq!(res.status(), StatusCode::OK);
     }
 }
+
+#[actix_web::test]
+async fn trusted_peers_are_read_from_the_connection() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let policy = Policy::builder()
+        .clock(move || at)
+        .trusted_peers(["10.0.0.0/8"])
+        .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    let app = app!(Xfcc::new(policy));
+    let from = |peer: Option<&str>| {
+        let r = req("/whoami", &[&capture("rsa-chain")]);
+        match peer {
+            Some(p) => r.peer_addr(p.parse().unwrap()),
+            None => r,
+        }
+        .to_request()
+    };
+    let res = test::call_service(&app, from(Some("10.1.2.3:4000"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A client that went around the proxy, even with a forged
+    // X-Forwarded-For: the TCP peer decides.
+    let spoofed = req("/whoami", &[&capture("rsa-chain")])
+        .peer_addr("192.168.0.9:4000".parse().unwrap())
+        .insert_header(("x-forwarded-for", "10.1.2.3"))
+        .to_request();
+    let res = test::call_service(&app, spoofed).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(test::read_body(res).await, r#"{"error":"untrusted_peer"}"#);
+    let res = test::call_service(&app, from(None)).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        test::read_body(res).await,
+        r#"{"error":"peer_unavailable"}"#
+    );
+}

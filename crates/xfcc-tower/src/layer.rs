@@ -1,5 +1,6 @@
 //! The layer and its service.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -19,6 +20,8 @@ pub(crate) struct Checked;
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
+    /// Where the TCP peer's address is read from, for `trusted_peers`.
+    peer: PeerAddr,
     #[cfg(feature = "tracing")]
     log: Option<tracing::Level>,
 }
@@ -63,6 +66,7 @@ impl XfccLayer<JsonForbidden> {
         Self {
             config: Arc::new(Config {
                 policy: policy.into(),
+                peer: default_peer,
                 #[cfg(feature = "tracing")]
                 log: Some(tracing::Level::INFO),
             }),
@@ -92,6 +96,32 @@ impl<R> XfccLayer<R> {
     }
 
     #[cfg(feature = "tracing")]
+    /// Where the layer reads the TCP peer's address for the policy's
+    /// `trusted_peers` (a function of the request extensions). The default
+    /// reads axum's `ConnectInfo<SocketAddr>` (serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`) or a plain
+    /// `SocketAddr` extension (hyper: insert it per connection). For tonic:
+    ///
+    /// ```
+    /// # use xfcc::{Policy, Rule};
+    /// # use xfcc_tower::XfccLayer;
+    /// # let policy = Policy::builder().trusted_peers(["10.0.0.0/8"]).allow(Rule::new("p").subject_cn(["a"])).build()?;
+    /// use tonic::transport::server::TcpConnectInfo;
+    /// let layer = XfccLayer::new(policy).peer_addr(|ext| {
+    ///     ext.get::<TcpConnectInfo>()?.remote_addr().map(|a| a.ip())
+    /// });
+    /// # Ok::<(), xfcc::ConfigError>(())
+    /// ```
+    ///
+    /// With `trusted_peers` set and no address found, the request is
+    /// rejected as `peer_unavailable` (500), never let through.
+    #[must_use]
+    pub fn peer_addr(mut self, from: PeerAddr) -> Self {
+        Arc::make_mut(&mut self.config).peer = from;
+        self
+    }
+
+    #[cfg(feature = "tracing")]
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -114,6 +144,21 @@ impl<S, R: Clone> Layer<S> for XfccLayer<R> {
             on_rejection: self.on_rejection.clone(),
         }
     }
+}
+
+/// Reads the TCP peer's address from a request's extensions (see
+/// [`XfccLayer::peer_addr`]).
+pub type PeerAddr = fn(&http::Extensions) -> Option<IpAddr>;
+
+/// axum's `ConnectInfo<SocketAddr>`, else a `SocketAddr` extension.
+fn default_peer(ext: &http::Extensions) -> Option<IpAddr> {
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) =
+        ext.get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(addr.ip());
+    }
+    ext.get::<SocketAddr>().map(SocketAddr::ip)
 }
 
 /// The service [`XfccLayer`] produces.
@@ -139,7 +184,8 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let headers = req.headers();
-        let verdict = self.config.policy.verify_request(|name| {
+        let peer = (self.config.peer)(req.extensions());
+        let verdict = self.config.policy.verify_request_from(peer, |name| {
             headers
                 .get_all(name)
                 .into_iter()
@@ -155,8 +201,12 @@ where
                 ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
             }
             Err(r) => {
+                // A wiring error is logged whatever the level: it turns
+                // every request away.
                 #[cfg(feature = "tracing")]
-                if let Some(level) = self.config.log {
+                if r.reason() == xfcc::Reason::PeerUnavailable {
+                    r.log(tracing::Level::ERROR);
+                } else if let Some(level) = self.config.log {
                     r.log(level);
                 }
                 let rejection = XfccRejection::policy(r);

@@ -12,7 +12,7 @@ mod rejection;
 #[cfg(feature = "axum")]
 pub use extract::ClientCert;
 pub use future::ResponseFuture;
-pub use layer::{Xfcc, XfccLayer};
+pub use layer::{PeerAddr, Xfcc, XfccLayer};
 pub use rejection::{JsonForbidden, OnRejection, XfccRejection};
 /// The core crate, re-exported so that its version always matches.
 pub use xfcc;

@@ -30,12 +30,14 @@ impl XfccRejection {
 
     /// The HTTP status of the default response: 403 for every policy
     /// rejection (as the recipes and Azure Container Apps users expect; 401
-    /// would need a `WWW-Authenticate` challenge), 500 when the extractor is
-    /// used without the layer.
+    /// would need a `WWW-Authenticate` challenge), 500 for
+    /// `peer_unavailable` (the server does not pass the peer address while
+    /// `trusted_peers` is set) and when the extractor is used without the
+    /// layer.
     pub fn status(&self) -> StatusCode {
-        match self.0 {
-            Some(_) => StatusCode::FORBIDDEN,
-            None => StatusCode::INTERNAL_SERVER_ERROR,
+        match &self.0 {
+            Some(r) if r.reason() != Reason::PeerUnavailable => StatusCode::FORBIDDEN,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

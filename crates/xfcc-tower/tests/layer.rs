@@ -424,3 +424,117 @@ async fn the_extractor_answers_with_the_custom_rejection_response() {
     let (status, _, _) = send(&app, "/whoami", &[&capture("rsa-chain")]).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+fn peer_policy() -> Policy {
+    Policy::builder()
+        .clock(at)
+        .trusted_peers(["10.0.0.0/8"])
+        .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap()
+}
+
+/// One request to `app` from `peer` (as a `SocketAddr` extension, what a
+/// hyper server inserts per connection, or axum's `ConnectInfo`).
+async fn from_peer(app: &Router, peer: Option<&str>, connect_info: bool) -> (StatusCode, String) {
+    let mut req = Request::get("/whoami")
+        .header("x-forwarded-client-cert", capture("rsa-chain"))
+        .body(Body::empty())
+        .unwrap();
+    if let Some(p) = peer {
+        let addr: std::net::SocketAddr = p.parse().unwrap();
+        if connect_info {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+        } else {
+            req.extensions_mut().insert(addr);
+        }
+    }
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn trusted_peers_are_read_from_connect_info_or_a_socket_addr() {
+    let app = app(XfccLayer::new(peer_policy()), Arc::default());
+    for connect_info in [true, false] {
+        let (status, body) = from_peer(&app, Some("10.1.2.3:5000"), connect_info).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            from_peer(&app, Some("192.168.0.9:5000"), connect_info).await,
+            (
+                StatusCode::FORBIDDEN,
+                r#"{"error":"untrusted_peer"}"#.to_owned()
+            )
+        );
+    }
+    // No address at all: a wiring error, never a pass.
+    assert_eq!(
+        from_peer(&app, None, false).await,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error":"peer_unavailable"}"#.to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn trusted_peers_with_a_custom_peer_source() {
+    #[derive(Clone, Copy)]
+    struct FromTunnel(std::net::IpAddr);
+    let layer = XfccLayer::new(peer_policy()).peer_addr(|ext| ext.get::<FromTunnel>().map(|t| t.0));
+    let app = app(layer, Arc::default());
+    let mut req = Request::get("/whoami")
+        .header("x-forwarded-client-cert", capture("rsa-chain"))
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(FromTunnel("10.9.9.9".parse().unwrap()));
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // The default sources are no longer read.
+    assert_eq!(
+        from_peer(&app, Some("10.1.2.3:5000"), true).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+}
+
+#[tokio::test]
+async fn trusted_peers_over_a_real_socket_with_connect_info() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let allowed_local = Policy::builder()
+        .clock(at)
+        .trusted_peers(["127.0.0.1/32"])
+        .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    for (policy, expected) in [(allowed_local, "200 OK"), (peer_policy(), "403 Forbidden")] {
+        let app = app(XfccLayer::new(policy), Arc::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .into_future(),
+        );
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Forwarded-Client-Cert: {}\r\n\r\n",
+            capture("rsa-chain")
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{response}"
+        );
+        server.abort();
+    }
+}

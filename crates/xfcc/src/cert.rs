@@ -289,6 +289,28 @@ impl CertIdentity {
         crate::hex::upper(self.sha1())
     }
 
+    /// The SHA-256 thumbprint as JOSE writes it: base64url without padding
+    /// (43 characters), the `x5t#S256` member of a JWT's `cnf` claim for a
+    /// certificate-bound access token (RFC 8705 section 3.1).
+    ///
+    /// Behind a proxy, a token is bound to the client's certificate when its
+    /// `cnf.x5t#S256` equals this value for the verified [`ClientCert`]
+    /// (compare after verifying the token's signature):
+    ///
+    /// ```
+    /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
+    /// # let cert = xfcc::CertIdentity::from_der(der).unwrap();
+    /// // `claims` is the verified JWT's payload, e.g. a serde_json::Value.
+    /// let cnf_x5t_s256 = "ZC09DLv2TR5Z8sc749cVwiICASOQlxN5ep7ouUEGQ6Q"; // claims["cnf"]["x5t#S256"]
+    /// assert_eq!(cert.x5t_s256(), cnf_x5t_s256); // else: 401, the token is not this client's
+    /// ```
+    ///
+    /// [`ClientCert`]: crate::ClientCert
+    pub fn x5t_s256(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.inner.sha256)
+    }
+
     /// The subject as a parsed name.
     pub fn subject_name(&self) -> &DistinguishedName {
         &self.inner.subject

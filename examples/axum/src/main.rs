@@ -29,7 +29,10 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(port, "listening");
-    match axum::serve(listener, app).await {
+    // With the peer address in each request, so that `trusted_peers`
+    // (XFCC_TRUSTED_PEERS) can tell the proxy's connections from others.
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match axum::serve(listener, service).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xfcc-example-axum: {e}");

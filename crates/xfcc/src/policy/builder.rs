@@ -59,6 +59,7 @@ pub struct PolicyBuilder {
     max_intermediates: usize,
     #[cfg(feature = "chain")]
     revocation: chains::Revocation,
+    trusted_peers: Option<Vec<String>>,
 }
 
 impl fmt::Debug for PolicyBuilder {
@@ -146,6 +147,7 @@ impl Default for PolicyBuilder {
             max_intermediates: 4,
             #[cfg(feature = "chain")]
             revocation: chains::Revocation::default(),
+            trusted_peers: None,
         }
     }
 }
@@ -175,6 +177,28 @@ impl PolicyBuilder {
     /// proxy that wrote it). Default: not checked.
     pub fn trusted_proxy(mut self, by: impl Into<String>) -> Self {
         self.by = Some(by.into());
+        self
+    }
+
+    /// Honour the header only from these TCP peers: CIDR blocks
+    /// (`10.0.0.0/8`, `fd00::/8`) or single addresses. From any other
+    /// peer, a request carrying the header is rejected as `untrusted_peer`
+    /// and one without it is treated as missing; when the adapter cannot
+    /// tell the peer, the request is rejected as `peer_unavailable` (500).
+    /// Default: not checked. This guards against requests that reach the
+    /// service around the proxy (see the README's trust boundary). TOML
+    /// `trusted_peers`, environment `XFCC_TRUSTED_PEERS`.
+    ///
+    /// Enforced by [`Policy::verify_request_from`] (what the adapters call)
+    /// and by the request-level methods that cannot know the peer
+    /// ([`Policy::verify_request`], [`Policy::verify_header_values`]),
+    /// which then reject; [`Policy::verify`] checks a header value alone.
+    pub fn trusted_peers<I, S>(mut self, peers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_peers = Some(peers.into_iter().map(Into::into).collect());
         self
     }
 
@@ -333,6 +357,7 @@ impl PolicyBuilder {
                 return Err(cannot("trust", "it carries one certificate, not elements"));
             }
         }
+        let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;
         let count = self.count.unwrap_or(ElementCount::Exactly(1));
         let trust = self.trust.unwrap_or(0);
         if let ElementCount::Exactly(n) = count {
@@ -382,9 +407,32 @@ impl PolicyBuilder {
                 clock: self.clock,
                 cache: (self.cache > 0).then(|| Cache::new(self.cache, self.cache_max_bytes)),
                 chains,
+                trusted_peers,
             }),
         })
     }
+}
+
+/// `trusted_peers`: CIDR blocks or single addresses; an empty list or a
+/// value that is neither is refused, naming it.
+pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    if list.is_empty() {
+        return Err(ConfigError::EmptyList {
+            key: "trusted_peers",
+        });
+    }
+    list.into_iter()
+        .map(|text| {
+            let t = text.trim();
+            t.parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| ConfigError::Value {
+                    key: "trusted_peers",
+                    value: format!("{text} (a CIDR block such as 10.0.0.0/8, or an address)"),
+                })
+        })
+        .collect()
 }
 
 /// A valid HTTP field name (RFC 9110 5.1: a token), lower-cased.

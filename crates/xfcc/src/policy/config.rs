@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! mode = "require"            # or "accept"
+//! trusted_peers = ["10.0.0.0/8"]  # optional: only these TCP peers may send the header
 //! [elements]
 //! count = 1                   # exact number expected (default 1; 0 = any)
 //! trust = 0                   # index to verify; negative counts from the end
@@ -101,6 +102,7 @@ const fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     mode: Option<ModeName>,
+    trusted_peers: Option<Vec<String>>,
     #[serde(default)]
     elements: Elements,
     #[serde(default)]
@@ -166,6 +168,9 @@ impl PolicyFile {
         }
         if let Some(by) = self.elements.by {
             b = b.trusted_proxy(by);
+        }
+        if let Some(peers) = self.trusted_peers {
+            b = b.trusted_peers(peers);
         }
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));

@@ -32,7 +32,8 @@ const RULE_VARS: [&str; 9] = [
 ];
 
 /// Settings that a policy file holds itself: refused beside one.
-const POLICY_VARS: [&str; 7] = [
+const POLICY_VARS: [&str; 8] = [
+    "XFCC_TRUSTED_PEERS",
     "XFCC_CHAIN_ANCHORS",
     "XFCC_CHAIN_CRLS",
     "XFCC_MODE",
@@ -163,7 +164,9 @@ impl Policy {
     ///
     /// Other settings: `XFCC_MODE` (`require`/`accept`),
     /// `XFCC_ELEMENT_COUNT` (0 = any), `XFCC_TRUST_ELEMENT` (negative from
-    /// the end), `XFCC_TRUSTED_BY`, `XFCC_LEEWAY_SECONDS` (at most 86400),
+    /// the end), `XFCC_TRUSTED_BY`, `XFCC_TRUSTED_PEERS` (comma-separated
+    /// CIDRs; see [`PolicyBuilder::trusted_peers`]), `XFCC_LEEWAY_SECONDS`
+    /// (at most 86400),
     /// `XFCC_CACHE` (capacity; 1024 unless set, 0 turns the cache off: a
     /// service reads the same few client certificates over and over),
     /// `XFCC_FORMAT`, `XFCC_HEADER` (a valid HTTP field name).
@@ -365,6 +368,11 @@ impl Policy {
         }
         if let Some(by) = get("XFCC_TRUSTED_BY")? {
             b = b.trusted_proxy(by.trim());
+        }
+        if let Some(peers) = values("XFCC_TRUSTED_PEERS")? {
+            super::builder::parse_peers(peers.clone())
+                .map_err(|e| env_err("XFCC_TRUSTED_PEERS", e))?;
+            b = b.trusted_peers(peers);
         }
         if let Some(s) = num("XFCC_LEEWAY_SECONDS")? {
             let s = non_negative("XFCC_LEEWAY_SECONDS", s)?;

@@ -82,6 +82,23 @@ impl PolicyHandle {
     {
         self.slot.load().verify_request(lines)
     }
+
+    /// [`Policy::verify_request_from`] with the policy in force now (what
+    /// the adapters call).
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_request_from<'v, F, I>(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        lines: F,
+    ) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.slot.load().verify_request_from(peer, lines)
+    }
 }
 
 impl From<Policy> for PolicyHandle {

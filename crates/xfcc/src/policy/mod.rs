@@ -87,6 +87,8 @@ struct Inner {
     clock: Option<Clock>,
     cache: Option<Cache>,
     chains: chains::Chains,
+    /// `trusted_peers`, when set.
+    trusted_peers: Option<Vec<ipnet::IpNet>>,
 }
 
 impl fmt::Debug for Policy {
@@ -255,7 +257,12 @@ impl Policy {
         I: IntoIterator<Item = &'v [u8]>,
     {
         let start = metrics::start();
-        let result = self.verify_lines(values, None);
+        let result = if self.inner.trusted_peers.is_some() {
+            // The peer is unknown here: never honour the header.
+            Err(Rejection::new(Reason::PeerUnavailable, "peer_unavailable"))
+        } else {
+            self.verify_lines(values, None)
+        };
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
     }
@@ -274,20 +281,65 @@ impl Policy {
     ///
     /// # Errors
     /// A [`Rejection`].
-    pub fn verify_request<'v, F, I>(&self, mut lines: F) -> Result<Option<ClientCert>, Rejection>
+    pub fn verify_request<'v, F, I>(&self, lines: F) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.verify_request_from(None, lines)
+    }
+
+    /// As [`verify_request`](Self::verify_request), knowing the TCP peer
+    /// the request came from (`None` when the server could not say). With
+    /// [`PolicyBuilder::trusted_peers`] set: from a peer outside the list,
+    /// a request carrying the header is rejected as
+    /// [`Reason::UntrustedPeer`] and one without it is treated as missing;
+    /// with no peer, every request is rejected as
+    /// [`Reason::PeerUnavailable`]. Without `trusted_peers`, `peer` is
+    /// not looked at.
+    ///
+    /// # Errors
+    /// A [`Rejection`].
+    pub fn verify_request_from<'v, F, I>(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        mut lines: F,
+    ) -> Result<Option<ClientCert>, Rejection>
     where
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
         let start = metrics::start();
-        let result = match self.inner.format.chain_header_name() {
-            Some(name) => self.chain_lines(lines(name)).and_then(|chain| {
-                self.verify_lines(lines(&self.inner.header_name), chain.as_deref())
-            }),
-            None => self.verify_lines(lines(&self.inner.header_name), None),
+        let p = &*self.inner;
+        let result = match (&p.trusted_peers, peer) {
+            (Some(_), None) => Err(Rejection::new(Reason::PeerUnavailable, "peer_unavailable")),
+            (Some(nets), Some(ip)) if !nets.iter().any(|n| n.contains(&ip.to_canonical())) => {
+                let mut sent = |name: &str| lines(name).into_iter().next().is_some();
+                let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
+                if chain_sent || sent(&p.header_name) {
+                    Err(Rejection::new(Reason::UntrustedPeer, "untrusted_peer"))
+                } else {
+                    self.on_missing()
+                }
+            }
+            _ => match p.format.chain_header_name() {
+                Some(name) => self
+                    .chain_lines(lines(name))
+                    .and_then(|chain| self.verify_lines(lines(&p.header_name), chain.as_deref())),
+                None => self.verify_lines(lines(&p.header_name), None),
+            },
         };
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
+    }
+
+    /// Whether `trusted_peers` lets a request from `peer` carry the header
+    /// (always true when it is not set).
+    pub fn is_trusted_peer(&self, peer: std::net::IpAddr) -> bool {
+        self.inner
+            .trusted_peers
+            .as_ref()
+            .is_none_or(|nets| nets.iter().any(|n| n.contains(&peer.to_canonical())))
     }
 
     /// The chain header's lines joined as one list, `None` when absent.

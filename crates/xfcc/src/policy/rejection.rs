@@ -26,6 +26,13 @@ pub enum Reason {
     TooFewElements,
     /// The trusted element was not written by the expected proxy (`By`).
     UntrustedProxy,
+    /// The header came from a TCP peer outside `trusted_peers`: a request
+    /// that reached the service around the proxy.
+    UntrustedPeer,
+    /// Not a verdict on the request: `trusted_peers` is set but the
+    /// adapter could not learn the TCP peer's address (a wiring error; the
+    /// adapters answer 500). Never allowed.
+    PeerUnavailable,
     /// A forwarded certificate does not decode.
     BadCertificate,
     /// `Hash` is not the certificate's digest.
@@ -45,6 +52,7 @@ pub enum Reason {
 impl Reason {
     /// `missing`, `multiple_headers`, `malformed`, `too_large`,
     /// `too_many_elements`, `too_few_elements`, `untrusted_proxy`,
+    /// `untrusted_peer`, `peer_unavailable`,
     /// `bad_certificate`, `hash_mismatch`, `inconsistent`, `expired`,
     /// `not_yet_valid`, `not_allowed`, `chain_invalid`.
     pub const fn code(self) -> &'static str {
@@ -56,6 +64,8 @@ impl Reason {
             Self::TooManyElements => "too_many_elements",
             Self::TooFewElements => "too_few_elements",
             Self::UntrustedProxy => "untrusted_proxy",
+            Self::UntrustedPeer => "untrusted_peer",
+            Self::PeerUnavailable => "peer_unavailable",
             Self::BadCertificate => "bad_certificate",
             Self::HashMismatch => "hash_mismatch",
             Self::Inconsistent => "inconsistent",
@@ -75,6 +85,8 @@ impl Reason {
         Self::TooManyElements,
         Self::TooFewElements,
         Self::UntrustedProxy,
+        Self::UntrustedPeer,
+        Self::PeerUnavailable,
         Self::BadCertificate,
         Self::HashMismatch,
         Self::Inconsistent,
