@@ -151,6 +151,10 @@ struct Inner {
     key: PublicKeyInfo,
     ekus: Vec<Oid>,
     self_issued: bool,
+    /// basicConstraints `cA`.
+    ca: bool,
+    /// keyUsage bits (see [`x509::key_usage_bits`]), when the extension is there.
+    key_usage: Option<u16>,
 }
 
 impl fmt::Debug for CertIdentity {
@@ -209,6 +213,8 @@ impl CertIdentity {
                 KeptExtensions {
                     subject_alt_name,
                     ext_key_usage,
+                    basic_constraints,
+                    key_usage,
                 },
             ..
         } = CertView::parse(&der, limits).map_err(bad)?;
@@ -239,6 +245,14 @@ impl CertIdentity {
         if let Some(value) = ext_key_usage {
             x509::key_purposes(&value, |oid| ekus.push(oid)).map_err(bad)?;
         }
+        let ca = match basic_constraints {
+            Some(v) => x509::basic_constraints_ca(&v).map_err(bad)?,
+            None => false,
+        };
+        let key_usage = key_usage
+            .map(|v| x509::key_usage_bits(&v))
+            .transpose()
+            .map_err(bad)?;
         let key = key_info(&key_algorithm, key_parameters, key);
         let serial = serial.to_vec();
         let sha256 = Sha256::digest(&der).into();
@@ -257,6 +271,8 @@ impl CertIdentity {
                 key,
                 ekus,
                 self_issued,
+                ca,
+                key_usage,
                 der,
             }),
         })
@@ -410,6 +426,35 @@ impl CertIdentity {
     /// the certificate has no EKU extension.
     pub fn extended_key_usages(&self) -> Vec<String> {
         self.inner.ekus.iter().map(ToString::to_string).collect()
+    }
+
+    /// Whether basicConstraints marks it a CA (`cA` TRUE).
+    pub fn is_ca(&self) -> bool {
+        self.inner.ca
+    }
+
+    /// Whether keyUsage allows signing certificates or CRLs (keyCertSign
+    /// or cRLSign): a CA key, which an X.509-SVID leaf must not have.
+    pub fn can_sign_certificates(&self) -> bool {
+        const KEY_CERT_SIGN: u16 = 1 << (15 - 5);
+        const CRL_SIGN: u16 = 1 << (15 - 6);
+        self.inner
+            .key_usage
+            .is_some_and(|bits| bits & (KEY_CERT_SIGN | CRL_SIGN) != 0)
+    }
+
+    /// The SPIFFE ID of an X.509-SVID: the certificate's only URI SAN, when
+    /// it is a syntactically valid `spiffe://` ID and the certificate is a
+    /// leaf (not a CA, no keyCertSign or cRLSign), as the X.509-SVID
+    /// specification requires. `None` otherwise, including for zero or
+    /// several URI SANs.
+    pub fn spiffe_id(&self) -> Option<&str> {
+        match self.inner.san.uri.as_slice() {
+            [uri] if !self.is_ca() && !self.can_sign_certificates() => {
+                crate::spiffe::parse_id(uri).ok().map(|_| uri.as_str())
+            }
+            _ => None,
+        }
     }
 
     /// Whether the EKU extension lists id-kp-clientAuth.

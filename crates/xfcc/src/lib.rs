@@ -13,6 +13,7 @@ mod hex;
 mod oid;
 mod parse;
 mod policy;
+mod spiffe;
 mod text;
 mod x509;
 

@@ -72,6 +72,10 @@ pub enum DerField {
     SubjectAltName,
     /// The extKeyUsage extension's value.
     ExtKeyUsage,
+    /// The basicConstraints extension's value.
+    BasicConstraints,
+    /// The keyUsage extension's value.
+    KeyUsage,
     /// `signatureValue`.
     SignatureValue,
 }
@@ -92,6 +96,8 @@ impl DerField {
             Self::Extensions => "extensions",
             Self::SubjectAltName => "subject_alt_name",
             Self::ExtKeyUsage => "ext_key_usage",
+            Self::BasicConstraints => "basic_constraints",
+            Self::KeyUsage => "key_usage",
             Self::SignatureValue => "signature_value",
         }
     }
@@ -641,10 +647,16 @@ pub(crate) struct KeptExtensions<'a> {
     pub(crate) subject_alt_name: Option<Tlv<'a>>,
     /// extKeyUsage, read with [`key_purposes`].
     pub(crate) ext_key_usage: Option<Tlv<'a>>,
+    /// basicConstraints, read with [`basic_constraints_ca`].
+    pub(crate) basic_constraints: Option<Tlv<'a>>,
+    /// keyUsage, read with [`key_usage_bits`].
+    pub(crate) key_usage: Option<Tlv<'a>>,
 }
 
 const SUBJECT_ALT_NAME: &[u8] = const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME.as_bytes();
 const EXT_KEY_USAGE: &[u8] = const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE.as_bytes();
+const BASIC_CONSTRAINTS: &[u8] = const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS.as_bytes();
+const KEY_USAGE: &[u8] = const_oid::db::rfc5280::ID_CE_KEY_USAGE.as_bytes();
 
 impl<'a> CertView<'a> {
     /// Reads exactly one certificate from `der`.
@@ -762,6 +774,10 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
             kept.subject_alt_name = Some(value);
         } else if id == EXT_KEY_USAGE {
             kept.ext_key_usage = Some(value);
+        } else if id == BASIC_CONSTRAINTS {
+            kept.basic_constraints = Some(value);
+        } else if id == KEY_USAGE {
+            kept.key_usage = Some(value);
         }
     }
     // RFC 5280 4.2: no extension may appear twice (a second SAN list
@@ -847,6 +863,46 @@ pub(crate) fn key_purposes(value: &Tlv<'_>, mut f: impl FnMut(Oid)) -> Result<()
             Ok(())
         }),
     )
+}
+
+/// Whether a basicConstraints value (`SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+/// pathLenConstraint INTEGER (0..MAX) OPTIONAL }`) says `cA`. An explicit
+/// FALSE (a default DER leaves out) is read as false, as webpki does.
+pub(crate) fn basic_constraints_ca(value: &Tlv<'_>) -> Result<bool> {
+    within(DerField::BasicConstraints, {
+        let mut outer = value.contents();
+        let ca = outer.nested(tag::SEQUENCE, |bc| {
+            let ca = match bc.optional(tag::BOOLEAN)? {
+                Some(b) => match b.value {
+                    [0xff] => true,
+                    [0x00] => false,
+                    _ => return Err(b.fail(DerErrorKind::NotCanonical)),
+                },
+                None => false,
+            };
+            if let Some(len) = bc.optional(tag::INTEGER)? {
+                canonical_integer(&len)?;
+            }
+            Ok(ca)
+        });
+        ca.and_then(|ca| outer.finish().map(|()| ca))
+    })
+}
+
+/// The first 9 bits of a keyUsage value (`KeyUsage ::= BIT STRING`), bit 0
+/// (digitalSignature) as the most significant of the first byte, as
+/// X.690 numbers them: `1 << (15 - n)` is bit `n`.
+pub(crate) fn key_usage_bits(value: &Tlv<'_>) -> Result<u16> {
+    within(DerField::KeyUsage, {
+        let mut outer = value.contents();
+        let bits = outer.expect(tag::BIT_STRING).and_then(|t| bit_string(&t));
+        bits.and_then(|b| {
+            outer.finish()?;
+            let first = u16::from(b.first().copied().unwrap_or(0));
+            let second = u16::from(b.get(1).copied().unwrap_or(0));
+            Ok(first << 8 | second)
+        })
+    })
 }
 
 /// An extension value that is exactly one non-empty SEQUENCE; `item` reads

@@ -13,6 +13,8 @@
 //! name = "partner"
 //! issuer = "CN=Contoso Issuing CA 1,O=Contoso"
 //! san_uri_prefix = ["spiffe://contoso.example/"]
+//! # spiffe_id = ["spiffe://contoso.example/ns/a/sa/b"]   # X.509-SVID, exact
+//! # spiffe_trust_domain = ["contoso.example"]            # X.509-SVID in this trust domain
 //! chain = "partners"
 //! [chain.partners]
 //! trust_anchors = "ca.pem"    # relative to the policy file
@@ -78,6 +80,8 @@ struct Allow {
     san_uri_prefix: Option<OneOrMany>,
     san_email: Option<OneOrMany>,
     san_ip: Option<OneOrMany>,
+    spiffe_id: Option<OneOrMany>,
+    spiffe_trust_domain: Option<OneOrMany>,
     thumbprint: Option<OneOrMany>,
     chain: Option<String>,
 }
@@ -216,7 +220,7 @@ impl PolicyFile {
             // Only the keys present are set: `thumbprint = []` reaches the
             // rule as an empty list, which it refuses.
             type Setter = fn(Rule, Vec<String>) -> Rule;
-            let keys: [(Option<OneOrMany>, Setter); 10] = [
+            let keys: [(Option<OneOrMany>, Setter); 12] = [
                 (a.issuer, |r, v| r.issuer(v)),
                 (a.issuer_cn, |r, v| r.issuer_cn(v)),
                 (a.subject, |r, v| r.subject(v)),
@@ -226,6 +230,8 @@ impl PolicyFile {
                 (a.san_uri_prefix, |r, v| r.san_uri_prefix(v)),
                 (a.san_email, |r, v| r.san_email(v)),
                 (a.san_ip, |r, v| r.san_ip(v)),
+                (a.spiffe_id, |r, v| r.spiffe_id(v)),
+                (a.spiffe_trust_domain, |r, v| r.spiffe_trust_domain(v)),
                 (a.thumbprint, |r, v| r.thumbprint(v)),
             ];
             for (values, set) in keys {

@@ -167,6 +167,8 @@ pub struct Rule {
     pub(crate) san_uri_prefix: Option<Vec<String>>,
     pub(crate) san_email: Option<Vec<String>>,
     pub(crate) san_ip: Option<Vec<String>>,
+    pub(crate) spiffe_id: Option<Vec<String>>,
+    pub(crate) spiffe_trust_domain: Option<Vec<String>>,
     pub(crate) thumbprint: Option<Vec<String>>,
     pub(crate) chain: Option<String>,
 }
@@ -268,6 +270,30 @@ impl Rule {
         self
     }
 
+    /// SPIFFE ID, exact (`spiffe://td/ns/a/sa/b`): the certificate must be
+    /// an X.509-SVID (exactly one URI SAN, which is this ID; not a CA; no
+    /// keyCertSign or cRLSign, as the X.509-SVID specification requires and
+    /// go-spiffe checks). IDs are syntax-checked when the policy is built.
+    pub fn spiffe_id<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.spiffe_id
+            .get_or_insert_with(Vec::new)
+            .extend(strings(ids));
+        self
+    }
+
+    /// SPIFFE trust domain (`td`, or `spiffe://td`): the certificate must be
+    /// an X.509-SVID (see [`spiffe_id`](Self::spiffe_id)) whose ID is in one
+    /// of these trust domains.
+    pub fn spiffe_trust_domain<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        domains: I,
+    ) -> Self {
+        self.spiffe_trust_domain
+            .get_or_insert_with(Vec::new)
+            .extend(strings(domains));
+        self
+    }
+
     /// Thumbprint: SHA-256 or SHA-1 hex, any case, colons allowed.
     pub fn thumbprint<I: IntoIterator<Item = S>, S: Into<String>>(mut self, prints: I) -> Self {
         self.thumbprint
@@ -349,6 +375,31 @@ impl Rule {
                         })
                     })
                     .collect::<Result<_, _>>()?,
+                spiffe_id: listed(&self.spiffe_id, "spiffe_id")?
+                    .iter()
+                    .map(|v| {
+                        let id = v.trim();
+                        crate::spiffe::parse_id(id)
+                            .map(|_| id.to_owned())
+                            .map_err(|why| ConfigError::Value {
+                                key: "spiffe_id",
+                                value: format!("{v} ({why})"),
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+                spiffe_trust_domain: listed(&self.spiffe_trust_domain, "spiffe_trust_domain")?
+                    .iter()
+                    .map(|v| {
+                        let td = v.trim();
+                        let td = td.strip_prefix("spiffe://").unwrap_or(td);
+                        crate::spiffe::trust_domain(td)
+                            .map(|()| td.to_owned())
+                            .map_err(|why| ConfigError::Value {
+                                key: "spiffe_trust_domain",
+                                value: format!("{v} ({why})"),
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
                 thumbprint: listed(&self.thumbprint, "thumbprint")?
                     .iter()
                     .map(|v| Thumbprint::parse(v))
@@ -412,6 +463,8 @@ pub(crate) struct CompiledRule {
     san_uri_prefix: Vec<String>,
     san_email: Vec<String>,
     san_ip: Vec<IpAddr>,
+    spiffe_id: Vec<String>,
+    spiffe_trust_domain: Vec<String>,
     thumbprint: Vec<Thumbprint>,
     pub(crate) chain: Option<String>,
 }
@@ -427,6 +480,8 @@ impl CompiledRule {
             && self.san_uri_prefix.is_empty()
             && self.san_email.is_empty()
             && self.san_ip.is_empty()
+            && self.spiffe_id.is_empty()
+            && self.spiffe_trust_domain.is_empty()
             && self.thumbprint.is_empty()
             && self.chain.is_none()
     }
@@ -467,7 +522,8 @@ impl CompiledRule {
             list.is_empty() || list.iter().any(f)
         }
         let san = c.san();
-        let checks: [(&'static str, &dyn Fn() -> bool); 10] = [
+        let svid = || c.spiffe_id();
+        let checks: [(&'static str, &dyn Fn() -> bool); 12] = [
             ("issuer", &|| {
                 any(&self.issuer, |d| d.matches(c.issuer_name()))
             }),
@@ -497,6 +553,16 @@ impl CompiledRule {
                 })
             }),
             ("san_ip", &|| any(&self.san_ip, |ip| san.ip().contains(ip))),
+            ("spiffe_id", &|| {
+                any(&self.spiffe_id, |id| svid() == Some(id.as_str()))
+            }),
+            ("spiffe_trust_domain", &|| {
+                any(&self.spiffe_trust_domain, |td| {
+                    svid()
+                        .and_then(|id| crate::spiffe::parse_id(id).ok())
+                        .is_some_and(|d| d == td)
+                })
+            }),
             ("thumbprint", &|| any(&self.thumbprint, |t| t.matches(c))),
         ];
         for (key, holds) in checks {
