@@ -45,6 +45,13 @@ fn run_json(args: &[&str], stdin: Option<&str>) -> (i32, Value) {
     (code, v)
 }
 
+/// Exit 1 with the JSON error `code`, whose message says `says`.
+fn assert_error(exit: i32, v: &Value, code: &str, says: &str) {
+    assert_eq!((exit, v["error"]["code"].as_str()), (1, Some(code)), "{v}");
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{says:?} not in {v}");
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -999,16 +1006,11 @@ fn inspect_names_what_a_file_holds_when_it_is_not_a_certificate() {
     )
     .unwrap();
     let (code, v) = run_json(&["inspect", "--json", p(&key)], None);
-    assert_eq!(
-        (code, v["error"]["code"].as_str()),
-        (1, Some("bad_certificate"))
-    );
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"PRIVATE KEY\" block, not a CERTIFICATE"),
-        "{v}"
+    assert_error(
+        code,
+        &v,
+        "bad_certificate",
+        "\"PRIVATE KEY\" block, not a CERTIFICATE",
     );
     // The start of a PKCS#12 file: SEQUENCE { INTEGER 3, SEQUENCE {} }.
     let pfx = dir.join("client.pfx");
@@ -1046,17 +1048,7 @@ fn inspect_opens_pkcs12_files_with_their_password() {
             &["inspect", "--json", "--password", "wrong", p(&path)],
             None,
         );
-        assert_eq!(
-            (code, v["error"]["code"].as_str()),
-            (1, Some("bad_certificate"))
-        );
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("is the password right?"),
-            "{v}"
-        );
+        assert_error(code, &v, "bad_certificate", "is the password right?");
         let (code, v) = run_json(&["inspect", "--json", p(&path)], None);
         assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
         assert!(
