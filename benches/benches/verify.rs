@@ -131,5 +131,55 @@ fn worst(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, chain, worst);
+/// The same leaf in each text form a proxy forwards it in (nginx format,
+/// one certificate per header value), uncached and cached: the issue 17
+/// target is every form within 1.2x of the URL-encoded one.
+fn encodings(c: &mut Criterion) {
+    let pem = xfcc_benches::pem("client-rsa");
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let forms = [
+        ("url-encoded-pem", xfcc::Format::Nginx.render(&leaf(), &[])),
+        ("escaped-newline-pem", pem.trim_end().replace('\n', "\\n")),
+        ("raw-pem", pem.clone()),
+        ("bare-base64", b64),
+    ];
+    let mut g = c.benchmark_group("encodings");
+    for cache in [0, 1024] {
+        let policy = xfcc_benches::nginx_policy(cache);
+        let kind = if cache == 0 { "uncached" } else { "cached" };
+        for (id, value) in &forms {
+            policy.verify(value).unwrap();
+            g.bench_function(format!("{kind}-{id}"), |b| {
+                b.iter(|| black_box(policy.verify(black_box(value)).unwrap()))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn leaf() -> xfcc::CertIdentity {
+    xfcc::CertIdentity::from_der(der("client-rsa")).unwrap()
+}
+
+/// Uncached verify of 1, 2 and 3 hops (each element the RSA leaf and its
+/// issuing CA, as Envoy renders them; the last is trusted), with
+/// throughput in header bytes: the cost per byte should stay flat.
+fn hops(c: &mut Criterion) {
+    let leaf = leaf();
+    let inter = xfcc::CertIdentity::from_der(der("inter")).unwrap();
+    let element = xfcc::render_envoy(&[], &leaf, &[inter], xfcc::EnvoyFields::ACA);
+    let policy = xfcc_benches::any_hops_policy();
+    let mut g = c.benchmark_group("hops");
+    for n in 1..=3 {
+        let header = vec![element.as_str(); n].join(",");
+        policy.verify(&header).unwrap();
+        g.throughput(criterion::Throughput::Bytes(header.len() as u64));
+        g.bench_function(format!("uncached-{n}"), |b| {
+            b.iter(|| black_box(policy.verify(black_box(&header)).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, verify, chain, worst, encodings, hops);
 criterion_main!(benches);

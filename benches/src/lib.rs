@@ -71,6 +71,42 @@ pub fn allowlist_policy(cache: usize) -> xfcc::Policy {
         .unwrap()
 }
 
+/// [`allowlist_policy`] for the nginx format (one certificate per value,
+/// any text encoding).
+pub fn nginx_policy(cache: usize) -> xfcc::Policy {
+    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    let t = fixture_time();
+    xfcc::Policy::builder()
+        .clock(move || t)
+        .format(xfcc::Format::Nginx)
+        .cache(cache)
+        .allow(
+            xfcc::Rule::new("partner")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .thumbprint([leaf.sha256_hex()]),
+        )
+        .build()
+        .unwrap()
+}
+
+/// [`allowlist_policy`], uncached, for any number of elements, trusting
+/// the last.
+pub fn any_hops_policy() -> xfcc::Policy {
+    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    let t = fixture_time();
+    xfcc::Policy::builder()
+        .clock(move || t)
+        .elements(xfcc::ElementCount::Any)
+        .trust_element(-1)
+        .allow(
+            xfcc::Rule::new("partner")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .thumbprint([leaf.sha256_hex()]),
+        )
+        .build()
+        .unwrap()
+}
+
 /// A policy whose only rule requires a chain to the fixture root.
 pub fn chain_policy() -> xfcc::Policy {
     let t = fixture_time();

@@ -40,11 +40,30 @@ pub(crate) fn decode_certificates(
 fn unescape(value: &str, field: Field) -> Result<Cow<'_, str>, Error> {
     // Line breaks between base64 lines carry nothing: they are dropped
     // while percent-decoding, so the body needs no second pass.
-    let mut text = percent_decode_as_text(value, field, Newlines::Drop)?;
-    if memchr::memchr(b'\\', text.as_bytes()).is_some() && text.contains("\\n") {
-        text = Cow::Owned(text.replace("\\r\\n", "\n").replace("\\n", "\n"));
+    let text = percent_decode_as_text(value, field, Newlines::Drop)?;
+    if memchr::memchr(b'\\', text.as_bytes()).is_none() {
+        return Ok(text);
     }
-    Ok(text)
+    // `\n`-escaped PEM (what the recipes assume): the escaped line breaks
+    // carry nothing either, so they are dropped in one pass, leaving the
+    // body as one base64 run. Any other backslash stays, and fails later.
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = &*text;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        rest = if let Some(r) = after.strip_prefix("\\r\\n") {
+            r
+        } else if let Some(r) = after.strip_prefix("\\n") {
+            r
+        } else {
+            out.push('\\');
+            &after[1..]
+        };
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
 }
 
 /// Percent-decodes `value` when it holds a `%`, as UTF-8 text.
@@ -181,9 +200,16 @@ pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Err
     let bytes = text.as_bytes();
     // URL-encoded PEM arrives here without line breaks: decode directly,
     // and strip whitespace only when that fails.
-    let der = match STANDARD.decode(bytes) {
-        Ok(der) => der,
-        Err(_) if bytes.iter().any(u8::is_ascii_whitespace) => {
+    // Line breaks (raw PEM): compact first rather than fail a decode.
+    let breaks = memchr::memchr3(b'\n', b'\r', b' ', bytes).is_some();
+    let first = if breaks {
+        None
+    } else {
+        STANDARD.decode(bytes).ok()
+    };
+    let der = match first {
+        Some(der) => der,
+        None if bytes.iter().any(u8::is_ascii_whitespace) => {
             // PEM bodies are 64-character runs between line breaks: copy runs.
             let mut compact = Vec::with_capacity(bytes.len());
             let mut rest = bytes;
@@ -198,7 +224,7 @@ pub(crate) fn decode_base64_der(text: &str, field: Field) -> Result<Vec<u8>, Err
             }
             STANDARD.decode(&compact).map_err(|_| bad())?
         }
-        Err(_) => return Err(bad()),
+        None => return Err(bad()),
     };
     if der.is_empty() {
         return Err(bad());
@@ -272,6 +298,32 @@ mod tests {
             for nl in [Newlines::Keep, Newlines::Drop] {
                 proptest::prop_assert_eq!(percent_decode(&input, nl), reference(&input, nl));
             }
+        }
+    }
+
+    /// The plain reading of escaped line breaks that the one-pass
+    /// [`unescape`] replaces: each `\n` (or `\r\n`) becomes a line break.
+    fn reference_unescape(value: &str) -> String {
+        value.replace("\\r\\n", "\n").replace("\\n", "\n")
+    }
+
+    proptest::proptest! {
+        /// Any mix of line breaks (escaped, CRLF-escaped, real, none) and
+        /// stray backslashes in a PEM chain decodes as the reference does.
+        #[test]
+        fn one_pass_unescape_agrees_with_the_reference(
+            breaks in proptest::collection::vec(
+                proptest::sample::select(vec!["", "\\n", "\\r\\n", "\n", "\\", "\\x"]), 0..12),
+        ) {
+            let pem = "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n";
+            let mut value = String::new();
+            for (i, part) in pem.split('\n').enumerate() {
+                value.push_str(part);
+                value.push_str(breaks.get(i).copied().unwrap_or(""));
+            }
+            let fast = decode_certificates(&value, Field::Cert, 4);
+            let slow = decode_certificates(&reference_unescape(&value), Field::Cert, 4);
+            proptest::prop_assert_eq!(fast.map_err(|e| e.kind()), slow.map_err(|e| e.kind()));
         }
     }
 }

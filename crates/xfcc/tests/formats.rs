@@ -270,3 +270,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn single_certificate_formats_use_the_cache_for_allowed_values_only() {
+    let leaf = cert("client-rsa");
+    let wrong = cert("client-wrongcn");
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    for format in [
+        Format::Nginx,
+        Format::Rfc9440,
+        Format::AppService,
+        Format::Traefik,
+    ] {
+        let policy = xfcc::Policy::builder()
+            .clock(move || at)
+            .format(format)
+            .cache(16)
+            .allow(xfcc::Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+            .build()
+            .unwrap();
+        let value = format.render(&leaf, &[]);
+        assert_eq!(policy.verify(&value).unwrap().rule(), "partner", "{format}");
+        assert_eq!(policy.cache_len(), 1, "{format}");
+        // A hit gives the same answer, and a rejected value is not kept.
+        assert_eq!(policy.verify(&value).unwrap().sha256(), leaf.sha256());
+        assert!(policy.verify(&format.render(&wrong, &[])).is_err());
+        assert_eq!(policy.cache_len(), 1, "{format}");
+        // One byte more is another key: decoded afresh, not matched to the
+        // cached certificate.
+        assert!(policy.verify(&format!("{value}x")).is_err(), "{format}");
+    }
+}

@@ -418,8 +418,25 @@ impl Policy {
                 ))
                 .into());
             }
-            let fc = p.format.decode(value, chain, p.options.limits())?;
-            return self.finish(&Arc::new(CachedCert::new(fc)), 0, now);
+            // One certificate (and chain) per value: the cache is keyed
+            // by the exact texts, and stores only what is allowed.
+            let key = KeyRef::new(value, chain.unwrap_or(""), None);
+            let found = p.cache.as_ref().map(|c| c.get(&key));
+            if let Some(found) = &found {
+                metrics::cache_lookup(found.is_some());
+            }
+            let (cached, hit) = match found.flatten() {
+                Some(cached) => (cached, true),
+                None => {
+                    let fc = p.format.decode(value, chain, p.options.limits())?;
+                    (Arc::new(CachedCert::new(fc)), false)
+                }
+            };
+            let allowed = self.finish(&cached, 0, now)?;
+            if let (false, Some(cache)) = (hit, &p.cache) {
+                cache.insert(&key, cached);
+            }
+            return Ok(allowed);
         }
 
         let header = XfccHeader::parse_with(value, &p.options).map_err(Error::from)?;
