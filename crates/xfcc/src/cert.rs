@@ -487,7 +487,7 @@ fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
     PublicKeyInfo { algorithm, bits }
 }
 
-fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     der::DateTime::from_unix_duration(Duration::from_secs(secs))
         .map_or_else(|_| String::new(), |d| d.to_string())
 }

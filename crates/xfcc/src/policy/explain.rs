@@ -203,8 +203,7 @@ impl fmt::Display for Findings<'_> {
             let secs = now
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let now = der::DateTime::from_unix_duration(Duration::from_secs(secs))
-                .map_or_else(|_| secs.to_string(), |d| d.to_string());
+            let now = crate::cert::rfc3339(secs);
             write!(f, "clock {now} leeway {}s", leeway.as_secs())?;
             sep = "; ";
         }

@@ -313,7 +313,7 @@ impl Policy {
         let p = &*self.inner;
         let result = match (&p.trusted_peers, peer) {
             (Some(_), None) => Err(Rejection::new(Reason::PeerUnavailable, "peer_unavailable")),
-            (Some(nets), Some(ip)) if !nets.iter().any(|n| n.contains(&ip.to_canonical())) => {
+            (Some(_), Some(ip)) if !self.is_trusted_peer(ip) => {
                 let mut sent = |name: &str| lines(name).into_iter().next().is_some();
                 let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
                 if chain_sent || sent(&p.header_name) {
