@@ -181,5 +181,52 @@ fn hops(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, chain, worst, encodings, hops);
+/// The most a `not_allowed` rejection can cost to explain: a certificate
+/// with as many SANs as fit a 64 KiB header, against rules whose every
+/// constraint must be evaluated for the explanation (each rule's failed
+/// keys), with the bounded one-line `Display` the log event writes.
+fn explain(c: &mut Criterion) {
+    use rcgen::{CertificateParams, DnType, KeyPair, SanType};
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "many-sans");
+    p.subject_alt_names = (0..900)
+        .map(|i| SanType::DnsName(format!("host-{i}.attacker.example").try_into().unwrap()))
+        .chain((0..300).map(|i| {
+            SanType::URI(
+                format!("spiffe://attacker.example/w/{i}")
+                    .try_into()
+                    .unwrap(),
+            )
+        }))
+        .collect();
+    let key = KeyPair::generate().unwrap();
+    let cert = xfcc::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec()).unwrap();
+    let mut fields = xfcc::EnvoyFields::NONE;
+    (fields.hash, fields.cert) = (true, true);
+    let header = xfcc::render_envoy(&[], &cert, &[], fields);
+    assert!(header.len() <= 64 * 1024, "{}", header.len());
+    let t = fixture_time();
+    let mut builder = xfcc::Policy::builder().clock(move || t);
+    for r in 0..8 {
+        builder = builder.allow(
+            xfcc::Rule::new(format!("rule-{r}"))
+                .san_dns((0..8).map(|i| format!("*.svc-{r}-{i}.contoso.example")))
+                .san_uri_prefix((0..8).map(|i| format!("spiffe://contoso.example/{r}/{i}/")))
+                .spiffe_trust_domain(["contoso.example"]),
+        );
+    }
+    let policy = builder.build().unwrap();
+    let rejection = policy.verify(&header).unwrap_err();
+    assert_eq!(rejection.code(), "not_allowed");
+    let mut g = c.benchmark_group("explain");
+    g.bench_function("not-allowed-1200-sans-8-rules", |b| {
+        b.iter(|| {
+            let r = policy.verify(black_box(&header)).unwrap_err();
+            black_box(r.explanation().map(ToString::to_string))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, verify, chain, worst, encodings, hops, explain);
 criterion_main!(benches);
