@@ -613,12 +613,19 @@ impl Policy {
         // Each anchor set is verified at most once per header, however many
         // rules name it.
         let mut failed_sets: Vec<&str> = Vec::new();
+        let leaf = fc.leaf();
+        // Each rule is evaluated once, in full: what it fails both decides
+        // and, on rejection, explains (no second pass over the SANs).
+        let mut rules = Vec::with_capacity(p.rules.len());
         for (i, rule) in p.rules.iter().enumerate() {
-            if !rule.matches(fc.leaf()) {
+            let failed = rule.misses(leaf);
+            let names_hold = failed.is_empty();
+            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
+            if !names_hold {
                 continue;
             }
             match rule.chain.as_deref() {
-                None => return Ok((i, false, Some(fc.leaf().not_after()))),
+                None => return Ok((i, false, Some(leaf.not_after()))),
                 Some(set) if failed_sets.contains(&set) => {}
                 Some(set) => {
                     let limits = p.options.limits();
@@ -632,12 +639,6 @@ impl Policy {
                 }
             }
         }
-        let leaf = fc.leaf();
-        let rules = p
-            .rules
-            .iter()
-            .map(|r| RuleMiss::new(Arc::clone(&r.label), r.misses(leaf)))
-            .collect();
         let why = Explanation::about(leaf.clone()).with_rules(rules);
         Err(match chain_failure {
             Some((set, detail)) => {

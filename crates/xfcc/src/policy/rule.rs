@@ -492,32 +492,12 @@ impl CompiledRule {
         self.thumbprint.is_empty() && self.chain.is_none()
     }
 
-    /// Whether every constraint except `chain` holds (the caller checks the
-    /// chain, which costs signatures, only for rules that pass this).
-    pub(crate) fn matches(&self, c: &CertIdentity) -> bool {
-        let mut ok = true;
-        self.each_miss(c, |_| {
-            ok = false;
-            false
-        });
-        ok
-    }
-
     /// The keys (as in the policy file) of the constraints other than
-    /// `chain` that `c` fails, in the file's key order.
+    /// `chain` that `c` fails, in the file's key order: empty when every one
+    /// holds (the caller then checks the chain, which costs signatures).
+    /// One list of checks serves both the verdict and its explanation, so
+    /// they cannot disagree.
     pub(crate) fn misses(&self, c: &CertIdentity) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        self.each_miss(c, |key| {
-            out.push(key);
-            true
-        });
-        out
-    }
-
-    /// Calls `miss` with the key of each constraint `c` fails, in order,
-    /// until it returns false. One list of checks serves both the verdict
-    /// and its explanation, so they cannot disagree.
-    fn each_miss(&self, c: &CertIdentity, mut miss: impl FnMut(&'static str) -> bool) {
         fn any<T>(list: &[T], f: impl Fn(&T) -> bool) -> bool {
             list.is_empty() || list.iter().any(f)
         }
@@ -565,11 +545,11 @@ impl CompiledRule {
             }),
             ("thumbprint", &|| any(&self.thumbprint, |t| t.matches(c))),
         ];
-        for (key, holds) in checks {
-            if !holds() && !miss(key) {
-                return;
-            }
-        }
+        checks
+            .into_iter()
+            .filter(|(_, holds)| !holds())
+            .map(|(key, _)| key)
+            .collect()
     }
 }
 
