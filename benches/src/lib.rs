@@ -54,14 +54,14 @@ pub fn fixture_time() -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_secs(c.not_before_unix() + 86_400)
 }
 
-/// The allowlist policy the verify benches use: issuer CN plus a
-/// thumbprint pin, optionally with a cache.
-pub fn allowlist_policy(cache: usize) -> xfcc::Policy {
+/// The allowlist the verify benches use (issuer CN plus a thumbprint pin
+/// of the RSA fixture leaf, at a time inside its validity), on `builder`'s
+/// other settings.
+fn allowlist(builder: xfcc::PolicyBuilder) -> xfcc::Policy {
     let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
     let t = fixture_time();
-    xfcc::Policy::builder()
+    builder
         .clock(move || t)
-        .cache(cache)
         .allow(
             xfcc::Rule::new("partner")
                 .issuer_cn(["Contoso Issuing CA 1"])
@@ -69,42 +69,31 @@ pub fn allowlist_policy(cache: usize) -> xfcc::Policy {
         )
         .build()
         .unwrap()
+}
+
+/// The allowlist policy, optionally with a cache.
+pub fn allowlist_policy(cache: usize) -> xfcc::Policy {
+    allowlist(xfcc::Policy::builder().cache(cache))
 }
 
 /// [`allowlist_policy`] for the nginx format (one certificate per value,
 /// any text encoding).
 pub fn nginx_policy(cache: usize) -> xfcc::Policy {
-    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
-    let t = fixture_time();
-    xfcc::Policy::builder()
-        .clock(move || t)
-        .format(xfcc::Format::Nginx)
-        .cache(cache)
-        .allow(
-            xfcc::Rule::new("partner")
-                .issuer_cn(["Contoso Issuing CA 1"])
-                .thumbprint([leaf.sha256_hex()]),
-        )
-        .build()
-        .unwrap()
+    allowlist(
+        xfcc::Policy::builder()
+            .format(xfcc::Format::Nginx)
+            .cache(cache),
+    )
 }
 
 /// [`allowlist_policy`], uncached, for any number of elements, trusting
 /// the last.
 pub fn any_hops_policy() -> xfcc::Policy {
-    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
-    let t = fixture_time();
-    xfcc::Policy::builder()
-        .clock(move || t)
-        .elements(xfcc::ElementCount::Any)
-        .trust_element(-1)
-        .allow(
-            xfcc::Rule::new("partner")
-                .issuer_cn(["Contoso Issuing CA 1"])
-                .thumbprint([leaf.sha256_hex()]),
-        )
-        .build()
-        .unwrap()
+    allowlist(
+        xfcc::Policy::builder()
+            .elements(xfcc::ElementCount::Any)
+            .trust_element(-1),
+    )
 }
 
 /// A policy whose only rule requires a chain to the fixture root.
