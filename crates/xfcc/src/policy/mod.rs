@@ -421,11 +421,7 @@ impl Policy {
             // One certificate (and chain) per value: the cache is keyed
             // by the exact texts, and stores only what is allowed.
             let key = KeyRef::new(value, chain.unwrap_or(""), None);
-            let found = p.cache.as_ref().map(|c| c.get(&key));
-            if let Some(found) = &found {
-                metrics::cache_lookup(found.is_some());
-            }
-            let (cached, hit) = match found.flatten() {
+            let (cached, hit) = match self.cache_get(&key) {
                 Some(cached) => (cached, true),
                 None => {
                     let fc = p.format.decode(value, chain, p.options.limits())?;
@@ -505,11 +501,7 @@ impl Policy {
         };
         let chain_raw = element.chain().map_or("", |v| v.raw());
         let key = KeyRef::new(cert_raw.raw(), chain_raw, element.hash().map(|h| h.raw()));
-        let found = p.cache.as_ref().map(|c| c.get(&key));
-        if let Some(found) = &found {
-            metrics::cache_lookup(found.is_some());
-        }
-        let (cached, hit) = match found.flatten() {
+        let (cached, hit) = match self.cache_get(&key) {
             Some(hit) => (hit, true),
             None => {
                 let Some(fc) = element.decode_without_checks(p.options.limits())? else {
@@ -649,6 +641,15 @@ impl Policy {
             }
             None => Rejection::new(Reason::NotAllowed, "not_allowed").explained(why),
         })
+    }
+
+    /// A cache lookup, counted by the `metrics` feature (nothing without a
+    /// cache).
+    fn cache_get(&self, key: &KeyRef<'_>) -> Option<Arc<CachedCert>> {
+        let cache = self.inner.cache.as_ref()?;
+        let found = cache.get(key);
+        metrics::cache_lookup(found.is_some());
+        found
     }
 
     /// Number of certificates in the cache (0 without one).
