@@ -191,14 +191,8 @@ where
                 ResponseFuture::inner(self.service.call(req))
             }
             Err(r) => {
-                // A wiring error is logged whatever the level: it turns
-                // every request away.
                 #[cfg(feature = "tracing")]
-                if r.reason() == xfcc::Reason::PeerUnavailable {
-                    r.log(tracing::Level::ERROR);
-                } else if let Some(level) = self.config.log {
-                    r.log(level);
-                }
+                r.log(self.config.log);
                 let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());
                 let mut res = rejection.error_response();
                 res.extensions_mut().insert(rejection);

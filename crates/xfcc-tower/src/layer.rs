@@ -95,7 +95,6 @@ impl<R> XfccLayer<R> {
         self.reconfigure(|c| c.log = level)
     }
 
-    #[cfg(feature = "tracing")]
     /// Where the layer reads the TCP peer's address for the policy's
     /// `trusted_peers` (a function of the request extensions). The default
     /// reads axum's `ConnectInfo<SocketAddr>` (serve with
@@ -116,12 +115,10 @@ impl<R> XfccLayer<R> {
     /// With `trusted_peers` set and no address found, the request is
     /// rejected as `peer_unavailable` (500), never let through.
     #[must_use]
-    pub fn peer_addr(mut self, from: PeerAddr) -> Self {
-        Arc::make_mut(&mut self.config).peer = from;
-        self
+    pub fn peer_addr(self, from: PeerAddr) -> Self {
+        self.reconfigure(|c| c.peer = from)
     }
 
-    #[cfg(feature = "tracing")]
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -201,14 +198,8 @@ where
                 ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
             }
             Err(r) => {
-                // A wiring error is logged whatever the level: it turns
-                // every request away.
                 #[cfg(feature = "tracing")]
-                if r.reason() == xfcc::Reason::PeerUnavailable {
-                    r.log(tracing::Level::ERROR);
-                } else if let Some(level) = self.config.log {
-                    r.log(level);
-                }
+                r.log(self.config.log);
                 let rejection = XfccRejection::policy(r);
                 ResponseFuture::reject(self.on_rejection.response(&rejection))
             }

@@ -228,9 +228,20 @@ impl Rejection {
     /// `issuer` (clipped) and `findings` ([`Explanation::findings`]: what
     /// did not hold); those that do not apply are left out. The event is
     /// bounded in size whatever the certificate holds.
-    /// The adapters call it for every rejection.
+    ///
+    /// `None` emits nothing, except for [`Reason::PeerUnavailable`], a
+    /// wiring error that turns every request away: it is logged at `ERROR`
+    /// whatever `level` says. The adapters call this for every rejection
+    /// with their configured level.
     #[cfg(feature = "tracing")]
-    pub fn log(&self, level: tracing::Level) {
+    pub fn log(&self, level: Option<tracing::Level>) {
+        let level = if self.reason == Reason::PeerUnavailable {
+            tracing::Level::ERROR
+        } else if let Some(level) = level {
+            level
+        } else {
+            return;
+        };
         let thumbprint = self.thumbprint();
         let why = self.explanation();
         let sha1 = why
