@@ -277,10 +277,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
             continue;
         }
         let text = String::from_utf8_lossy(&text);
-        let blocks: Vec<&str> = text
-            .split_inclusive("-----END CERTIFICATE-----")
-            .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
-            .collect();
+        let blocks: Vec<&str> = crate::pem_blocks(&text).collect();
         if blocks.is_empty() {
             out.push(finding(
                 "bad_anchor",

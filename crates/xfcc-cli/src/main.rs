@@ -313,11 +313,8 @@ fn certificate_file(
         return Ok(None);
     }
     let mut certs = Vec::new();
-    for block in text
-        .split_inclusive("-----END CERTIFICATE-----")
-        .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
-    {
-        let start = block.find("-----BEGIN CERTIFICATE-----").unwrap_or(0);
+    for block in pem_blocks(&text) {
+        let start = block.find(PEM_BEGIN).unwrap_or(0);
         certs.push(
             xfcc::decode_certificate(block[start..].trim())
                 .map_err(|e| bad(format!("{file}: {e}")))?,
@@ -407,6 +404,15 @@ fn inspect_certificates(certs: &[CertIdentity], json_out: bool) -> Result<u8, Fa
         print_cert_value(&json::cert(c));
     }
     Ok(0)
+}
+
+const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+
+/// The CERTIFICATE blocks of a PEM file, each with whatever text stood
+/// before it since the previous block.
+pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive("-----END CERTIFICATE-----")
+        .filter(|b| b.contains(PEM_BEGIN))
 }
 
 fn parse_failure(e: &xfcc::Error) -> Failure {
@@ -724,10 +730,7 @@ fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
         message: format!("{}: {e}", path.display()),
     };
     let mut certs = Vec::new();
-    for block in text
-        .split_inclusive("-----END CERTIFICATE-----")
-        .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
-    {
+    for block in pem_blocks(&text) {
         certs.push(xfcc::decode_certificate(block.trim()).map_err(bad)?);
     }
     if certs.is_empty() {
