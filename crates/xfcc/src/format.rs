@@ -151,7 +151,7 @@ impl Format {
                 false,
             )),
             Self::AppService | Self::Gorouter => {
-                let der = decode_base64_der(value.trim(), Field::Cert)?;
+                let der = decode_base64_der(value.trim().as_bytes(), Field::Cert)?;
                 Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))
             }
             Self::Traefik => {
@@ -165,7 +165,7 @@ impl Format {
                     .enumerate()
                     .map(|(i, item)| {
                         let field = if i == 0 { Field::Cert } else { Field::Chain(i) };
-                        decode_base64_der(item, field)
+                        decode_base64_der(item.as_bytes(), field)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 chain_from_list(ders, limits)
@@ -217,7 +217,7 @@ fn sf_binary(item: &str, field: Field) -> Result<Vec<u8>, Error> {
         .and_then(|s| s.strip_suffix(':'))
         .filter(|s| !s.contains(':'))
         .ok_or(Error::cert(C::BadEncoding, field))?;
-    decode_base64_der(inner, field)
+    decode_base64_der(inner.as_bytes(), field)
 }
 
 impl fmt::Display for Format {

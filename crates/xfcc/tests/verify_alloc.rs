@@ -1,0 +1,45 @@
+//! What one uncached verify allocates, counted by a counting global
+//! allocator. (Its own test binary, so no other test's allocations are
+//! counted.)
+#![expect(clippy::unwrap_used)]
+
+use std::alloc::System;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The uncached verify of an ACA header allocates what the decoded
+/// certificate keeps and little else: no formatting on the way to a
+/// decision. A regression guard (counts, not time): 38 allocations and
+/// about 8 KiB today, for a 4.7 KB header carrying two certificates (42
+/// with the `metrics` feature, whose label sets allocate).
+#[test]
+fn uncached_verify_allocates_a_bounded_amount() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let full = std::fs::read_to_string(root.join("envoy/rsa-chain.txt")).unwrap();
+    let aca = format!("{};", full.split(";Subject=").next().unwrap());
+    let leaf =
+        xfcc::CertIdentity::from_der(std::fs::read(root.join("certs/client-rsa.der")).unwrap())
+            .unwrap();
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(leaf.not_before_unix() + 86_400);
+    let policy = xfcc::Policy::builder()
+        .cache(0)
+        .clock(move || t)
+        .allow(
+            xfcc::Rule::new("partner")
+                .issuer_cn(["Contoso Issuing CA 1"])
+                .thumbprint([leaf.sha256_hex()]),
+        )
+        .build()
+        .unwrap();
+    // Once outside the region: lazily initialised statics are not counted.
+    policy.verify(&aca).unwrap();
+    let region = Region::new(GLOBAL);
+    let cert = policy.verify(&aca).unwrap();
+    let stats = region.change();
+    assert_eq!(cert.sha256(), leaf.sha256());
+    assert!(stats.allocations + stats.reallocations <= 44, "{stats:?}");
+    assert!(stats.bytes_allocated <= 2 * aca.len(), "{stats:?}");
+}
