@@ -13,6 +13,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,8 @@ EDGE_BY = "spiffe://xfcc.test/ns/edge/sa/envoy"
 # The source address Envoy binds for the trusted_peers cluster (loopback, but
 # not the 127.0.0.1 a direct client comes from).
 PROXY_SOURCE = "127.0.0.2"
+# The URI SAN of client-rsa: its identity in the mesh scenarios.
+CLIENT_SPIFFE_ID = "spiffe://contoso.example/ns/payments/sa/client"
 
 PROCS = []
 WORK = Path(tempfile.mkdtemp(prefix="xfcc-e2e-"))
@@ -176,8 +179,31 @@ thumbprint = ["{victim}"]
     # Only Envoy's connections (it binds 127.0.0.2 for this cluster) may
     # bring the header; a client that reaches the app directly may not.
     peers = f'trusted_peers = ["{PROXY_SOURCE}/32"]\n{single}'
+    # Istio: the proxies verify the client against the mesh CA and forward
+    # By;Hash;Subject;URI;DNS without Cert. The app reads the identity from
+    # those fields, honouring them only from the sidecar (its source
+    # address) or from the gateway (its By).
+    mesh_rules = f"""
+[[allow]]
+name = "payments"
+spiffe_id = ["{CLIENT_SPIFFE_ID}"]
+[[allow]]
+name = "by-name"
+subject_cn = ["client-app.contoso.example"]
+"""
+    mesh_sidecar = f"""trusted_peers = ["{PROXY_SOURCE}/32"]
+[elements]
+identity_from = "proxy-fields"
+count = 0
+trust = -1
+{mesh_rules}"""
+    mesh_gateway = f"""[elements]
+identity_from = "proxy-fields"
+by = "{EDGE_BY}"
+{mesh_rules}"""
     out = {}
-    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers)]:
+    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
+                       ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway)]:
         path = WORK / f"policy-{name}.toml"
         path.write_text(text)
         out[name] = path
@@ -187,7 +213,10 @@ thumbprint = ["{victim}"]
 # ---------------------------------------------------------------- proxies
 
 def envoy_config(ports, apps):
-    def tls(cert, require):
+    def tls(cert, require, verify=False):
+        # The e2e edge accepts any client certificate, as the ACA ingress
+        # does; a mesh proxy verifies it against the mesh CA.
+        untrusted = "" if verify else "\n              trust_chain_verification: ACCEPT_UNTRUSTED"
         return f"""
       transport_socket:
         name: envoy.transport_sockets.tls
@@ -199,10 +228,13 @@ def envoy_config(ports, apps):
             - certificate_chain: {{filename: "{CERTS / cert}.pem"}}
               private_key: {{filename: "{CERTS / cert}.key"}}
             validation_context:
-              trusted_ca: {{filename: "{CERTS / 'root.pem'}"}}
-              trust_chain_verification: ACCEPT_UNTRUSTED"""
+              trusted_ca: {{filename: "{CERTS / 'root.pem'}"}}{untrusted}"""
 
-    def listener(name, mode, cluster, require=True, cert="edge"):
+    all_fields = "subject: true, cert: true, chain: true, dns: true, uri: true"
+    # What an Istio sidecar or gateway forwards: no certificate.
+    mesh_fields = "subject: true, dns: true, uri: true"
+
+    def listener(name, mode, cluster, require=True, cert="edge", fields=all_fields, verify=False):
         return f"""
   - name: {name}
     address: {{socket_address: {{address: 127.0.0.1, port_value: {ports[name]}}}}}
@@ -213,13 +245,13 @@ def envoy_config(ports, apps):
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: {name}
           forward_client_cert_details: {mode}
-          set_current_client_cert_details: {{subject: true, cert: true, chain: true, dns: true, uri: true}}
+          set_current_client_cert_details: {{{fields}}}
           route_config:
             virtual_hosts:
             - {{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, route: {{cluster: {cluster}}}}}]}}
           http_filters:
           - name: envoy.filters.http.router
-            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}{tls(cert, require)}"""
+            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}{tls(cert, require, verify)}"""
 
     def cluster(name, port, mtls=False, source=None):
         extra = ""
@@ -255,6 +287,8 @@ def envoy_config(ports, apps):
         listener("pin_append_forward", "APPEND_FORWARD", "pin_victim"),
         listener("pin_always_forward_only", "ALWAYS_FORWARD_ONLY", "pin_victim", require=False),
         listener("peers", "SANITIZE_SET", "peers"),
+        listener("mesh_sidecar", "APPEND_FORWARD", "mesh_sidecar", fields=mesh_fields, verify=True),
+        listener("mesh_gateway", "SANITIZE_SET", "mesh_gateway", fields=mesh_fields, verify=True),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -262,6 +296,8 @@ def envoy_config(ports, apps):
         cluster("pin_victim", apps["pin_victim"]),
         cluster("inner", ports["inner"], mtls=True),
         cluster("peers", apps["peers"], source=PROXY_SOURCE),
+        cluster("mesh_sidecar", apps["mesh_sidecar"], source=PROXY_SOURCE),
+        cluster("mesh_gateway", apps["mesh_gateway"]),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -419,6 +455,58 @@ def scenarios(fw, ports, apps):
     check(fw, "trusted_peers", "around Envoy without a header", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
 
 
+def without_cert(header):
+    """An Envoy header with its Cert and Chain pairs taken out: what a mesh
+    proxy forwards for the same client."""
+    return re.sub(r';(Cert|Chain)="[^"]*"', "", header)
+
+
+def from_fields(body, cert):
+    return (identity_is(body, cert) and body.get("verified_from") == "proxy-fields"
+            and body["identity"].get("issuer") is None)
+
+
+def mesh_scenarios(fw, ports, apps):
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    lookalike = ((CERTS / "client-selfsigned.pem"), "client-selfsigned")
+    victim = without_cert((CAPTURES / "rsa-chain.txt").read_text().strip())
+    forged = {"X-Forwarded-Client-Cert": victim}
+
+    # 7. Istio sidecar: APPEND_FORWARD, subject/uri/dns, no Cert; the app
+    #    trusts the last element, and only from the sidecar's address.
+    sc = "envoy Istio sidecar"
+    status, body = request(ports["mesh_sidecar"], "/cert-info", rsa)
+    check(fw, sc, "/cert-info client-rsa (spiffe_id, from fields)", f"{status} {body.get('verified_from') if isinstance(body, dict) else body} {body.get('rule') if isinstance(body, dict) else ''}",
+          status == 200 and from_fields(body, "client-rsa") and body.get("rule") == "payments"
+          and body["identity"].get("spiffe_id") == CLIENT_SPIFFE_ID)
+    status, body = request(ports["mesh_sidecar"], "/cert-info", wrong)
+    check(fw, sc, "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    status, body = request(ports["mesh_sidecar"], "/cert-info", wrong, headers=forged)
+    check(fw, sc, "forged fields from client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}),
+          "the sidecar appends the real client; the app trusts the last element")
+    status, body = request(ports["mesh_sidecar"], "/cert-info", lookalike)
+    check(fw, sc, "self-signed look-alike (same CN)", status, status == "tls", "refused by the sidecar's CA check")
+    status, body = request(apps["mesh_sidecar"], "/cert-info", None, headers=forged, tls=False)
+    check(fw, sc, "around the sidecar with the victim's fields", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+
+    # 8. Istio gateway: SANITIZE_SET, same fields; the app requires its By.
+    gw = "envoy Istio gateway"
+    status, body = request(ports["mesh_gateway"], "/cert-info", rsa)
+    check(fw, gw, "/cert-info client-rsa (By, from fields)", f"{status} {body.get('verified_from') if isinstance(body, dict) else body}",
+          status == 200 and from_fields(body, "client-rsa"))
+    status, body = request(ports["mesh_gateway"], "/cert-info", wrong, headers=forged)
+    check(fw, gw, "forged fields from client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}),
+          "SANITIZE_SET replaces the header")
+    # `by` ties the element to the proxy that wrote it, not the connection
+    # to the proxy: a client that reaches the app directly writes the By
+    # too. Only trusted_peers (the sidecar case above) or the network stops
+    # that, as with a certificate (the victim's certificate is public).
+    status, body = request(apps["mesh_gateway"], "/cert-info", None, headers=forged, tls=False)
+    check(fw, gw, "around the gateway with the victim's fields", f"{status} authenticated as the victim" if status == 200 else f"{status} {body}",
+          status == 200 and from_fields(body, "client-rsa"), "UNSAFE without trusted_peers: By is text the client can write")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
@@ -432,10 +520,12 @@ def main():
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
     policies = write_policies()
-    apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers"]}
+    apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
+                                           "mesh_sidecar", "mesh_gateway"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
-        "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers"]}
+        "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
+        "mesh_sidecar", "mesh_gateway"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -452,6 +542,8 @@ def main():
             ("two_hop", policies["two_hop"], {}),
             ("pin_victim", policies["pin_victim"], {}),
             ("peers", policies["peers"], {}),
+            ("mesh_sidecar", policies["mesh_sidecar"], {}),
+            ("mesh_gateway", policies["mesh_gateway"], {}),
             ("nginx_native", policies["single"], {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}),
         ]:
             env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
@@ -459,6 +551,7 @@ def main():
         for p, port in app_procs:
             wait_port(port, p)
         scenarios(fw, ports, apps)
+        mesh_scenarios(fw, ports, apps)
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)

@@ -569,7 +569,7 @@ pub fn verify(data: &[u8]) {
         (build(0), build(64), pinned)
     });
     let outcome = |r: Result<Option<xfcc::ClientCert>, xfcc::Rejection>| match r {
-        Ok(c) => Ok(c.map(|c| c.identity().clone())),
+        Ok(c) => Ok(c.and_then(|c| c.certificate().cloned())),
         Err(e) => Err((e.code(), e.detail())),
     };
     let uncached = outcome(policy.verify_header_values([data]));

@@ -349,3 +349,46 @@ async fn trusted_peers_are_read_from_the_connection() {
         r#"{"error":"peer_unavailable"}"#
     );
 }
+
+/// `identity_from = "proxy-fields"`: a header without `Cert` (what an
+/// Istio sidecar forwards) reaches the handler with the fields' identity.
+#[actix_web::test]
+async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
+    async fn from(cert: ClientCert) -> String {
+        format!(
+            "{} {} {}",
+            cert.verified_from(),
+            cert.spiffe_id().unwrap_or("-"),
+            cert.certificate().is_some()
+        )
+    }
+    let full = capture("rsa-chain");
+    let mut fields = full.trim_end().to_owned();
+    for key in [";Cert=\"", ";Chain=\""] {
+        let at = fields.find(key).unwrap();
+        let close = at + key.len() + fields[at + key.len()..].find('"').unwrap();
+        fields.replace_range(at..=close, "");
+    }
+    let policy = Policy::builder()
+        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
+        .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(Xfcc::new(policy))
+            .route("/from", web::get().to(from)),
+    )
+    .await;
+    let res = test::call_service(&app, req("/from", &[&fields]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        test::read_body(res).await,
+        "proxy-fields spiffe://contoso.example/ns/payments/sa/client false"
+    );
+    let other = fields.replace("/sa/client", "/sa/other");
+    let res = test::call_service(&app, req("/from", &[&other]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(test::read_body(res).await, r#"{"error":"not_allowed"}"#);
+}

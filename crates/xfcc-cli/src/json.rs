@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use xfcc::{CertIdentity, Rejection};
+use xfcc::{CertIdentity, ClientCert, ProxyFields, Rejection};
 
 /// `CERT`: `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
 /// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,
@@ -30,6 +30,30 @@ pub(crate) fn cert(c: &CertIdentity) -> Value {
     })
 }
 
+/// `FIELDS`: an identity read from the proxy's fields
+/// (`identity_from = "proxy-fields"`): `sha256` (the proxy's `Hash`),
+/// `subject` (null without `Subject`), `subject_cn`, `san` {`dns`, `uri`},
+/// `spiffe_id` (null unless exactly one URI that is a SPIFFE ID).
+pub(crate) fn fields(f: &ProxyFields) -> Value {
+    json!({
+        "sha256": f.sha256_hex(),
+        "subject": f.subject_name().map(ToString::to_string),
+        "subject_cn": f.subject_cns().collect::<Vec<_>>(),
+        "san": {"dns": f.dns(), "uri": f.uri()},
+        "spiffe_id": f.spiffe_id(),
+    })
+}
+
+/// What `check` says of an allowed client: `CERT`, or `FIELDS` when the
+/// identity was read from the proxy's fields.
+pub(crate) fn identity(c: &ClientCert) -> Value {
+    match (c.certificate(), c.proxy_fields()) {
+        (Some(cert_identity), _) => cert(cert_identity),
+        (None, Some(f)) => fields(f),
+        (None, None) => Value::Null,
+    }
+}
+
 /// `EXPLAIN`: why a header was denied. `element`, `field` (`Cert`,
 /// `Chain[1]`) and `offset` locate a header that does not parse or decode;
 /// `certificate` (a `CERT`, or null), `rules` (each with the policy-file
@@ -43,6 +67,7 @@ pub(crate) fn explain(r: &Rejection) -> Value {
         "field": r.field().map(|f| f.to_string()),
         "offset": r.offset(),
         "certificate": why.and_then(|w| w.certificate()).map(cert),
+        "proxy_fields": why.and_then(|w| w.proxy_fields()).map(fields),
         "rules": why.map_or_else(Vec::new, |w| w.rules().iter().map(|m| json!({"rule": m.rule(), "failed": m.failed()})).collect()),
         "clock": why.and_then(|w| w.clock()).map(|(now, leeway)| json!({"now": crate::time::format_rfc3339(now), "leeway_seconds": leeway.as_secs()})),
         "chain": why.and_then(|w| w.chain()).map(|c| json!({"set": c.set(), "anchors": c.anchors(), "intermediates": c.intermediates()})),

@@ -580,6 +580,9 @@ fn print_explanation(r: &xfcc::Rejection) {
     if let Some(c) = why.certificate() {
         outln!("  the certificate:");
         print_cert_value(&json::cert(c));
+    } else if let Some(f) = why.proxy_fields() {
+        outln!("  the proxy's fields (no certificate forwarded):");
+        print_cert_value(&json::fields(f));
     }
     if let Some((now, leeway)) = why.clock() {
         outln!(
@@ -628,7 +631,10 @@ fn print_cert_value(c: &Value) {
         "sha1",
         "key",
     ] {
-        outln!("    {key:<11} {}", c[key].as_str().unwrap_or(""));
+        // A FIELDS object has no issuer, serial, validity, SHA-1 or key.
+        if let Some(v) = c[key].as_str() {
+            outln!("    {key:<11} {v}");
+        }
     }
     for kind in ["dns", "uri", "email", "ip"] {
         let v: Vec<&str> = c["san"][kind]
@@ -685,7 +691,7 @@ fn check(
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": true, "rule": cert.rule(), "identity": json::cert(&cert), "warnings": warnings})
+                    json!({"allowed": true, "rule": cert.rule(), "verified_from": cert.verified_from().name(), "identity": json::identity(&cert), "warnings": warnings})
                 );
             } else {
                 outln!(
@@ -693,10 +699,17 @@ fn check(
                     cert.rule(),
                     cert.element()
                 );
-                print_cert_value(&json::cert(&cert));
-                let ekus = cert.extended_key_usages();
-                if !ekus.is_empty() {
-                    outln!("    {:<11} {}", "eku", ekus.join(", "));
+                if let Some(c) = cert.certificate() {
+                    print_cert_value(&json::cert(c));
+                    let ekus = c.extended_key_usages();
+                    if !ekus.is_empty() {
+                        outln!("    {:<11} {}", "eku", ekus.join(", "));
+                    }
+                } else if let Some(f) = cert.proxy_fields() {
+                    outln!(
+                        "  from the proxy's fields (identity_from = \"proxy-fields\"; no certificate forwarded):"
+                    );
+                    print_cert_value(&json::fields(f));
                 }
             }
             Ok(0)

@@ -1060,3 +1060,86 @@ fn inspect_opens_pkcs12_files_with_their_password() {
         );
     }
 }
+
+#[test]
+fn check_reports_an_identity_read_from_proxy_fields() {
+    let policy = write_policy(
+        &scratch("check-fields"),
+        r#"
+[elements]
+identity_from = "proxy-fields"
+by = "spiffe://xfcc.test/ns/edge/sa/envoy"
+[[allow]]
+name = "client"
+spiffe_id = ["spiffe://contoso.example/ns/payments/sa/client"]
+"#,
+    );
+    // The real capture without its Cert and Chain: what Istio forwards.
+    let full = std::fs::read_to_string(capture("rsa-chain")).unwrap();
+    let mut fields = full.trim_end().to_owned();
+    for key in [";Cert=\"", ";Chain=\""] {
+        let at = fields.find(key).unwrap();
+        let close = at + key.len() + fields[at + key.len()..].find('"').unwrap();
+        fields.replace_range(at..=close, "");
+    }
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "-"],
+        Some(&fields),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["verified_from"], "proxy-fields");
+    assert_eq!(
+        v["identity"]["spiffe_id"],
+        "spiffe://contoso.example/ns/payments/sa/client"
+    );
+    assert_eq!(
+        v["identity"]["subject_cn"],
+        serde_json::json!(["client-app.contoso.example"])
+    );
+    assert!(v["identity"].get("issuer").is_none(), "{v}");
+
+    let (code, out, _) = run(&["check", "--policy", p(&policy), "-"], Some(&fields));
+    assert_eq!(code, 0);
+    assert!(out.contains("from the proxy's fields"), "{out}");
+    assert!(!out.contains("issuer"), "{out}");
+
+    // The same capture with its certificate: verified from the certificate.
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--policy",
+            p(&policy),
+            "--at",
+            AT,
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!(
+        (code, v["verified_from"].as_str()),
+        (0, Some("cert")),
+        "{v}"
+    );
+
+    // Another client's fields: denied, and the explanation shows the fields.
+    let other = fields.replace("/sa/client", "/sa/other");
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "-"],
+        Some(&other),
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("not_allowed")),
+        "{v}"
+    );
+    assert!(v["explain"]["certificate"].is_null());
+    assert_eq!(
+        v["explain"]["proxy_fields"]["san"]["uri"],
+        serde_json::json!(["spiffe://contoso.example/ns/payments/sa/other"])
+    );
+    assert_eq!(
+        v["explain"]["rules"][0]["failed"],
+        serde_json::json!(["spiffe_id"])
+    );
+}

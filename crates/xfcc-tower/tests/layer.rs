@@ -538,3 +538,56 @@ async fn trusted_peers_over_a_real_socket_with_connect_info() {
         server.abort();
     }
 }
+
+/// `identity_from = "proxy-fields"`: a header without `Cert` (what an
+/// Istio sidecar forwards) reaches the handler with the fields' identity,
+/// and the handler can tell.
+#[tokio::test]
+async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
+    let full = capture("rsa-chain");
+    let mut fields = full.trim_end().to_owned();
+    for key in [";Cert=\"", ";Chain=\""] {
+        let at = fields.find(key).unwrap();
+        let close = at + key.len() + fields[at + key.len()..].find('"').unwrap();
+        fields.replace_range(at..=close, "");
+    }
+    let policy = Policy::builder()
+        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
+        .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route(
+            "/whoami",
+            get(|cert: ClientCert| async move {
+                format!(
+                    "{} {} {}",
+                    cert.verified_from(),
+                    cert.spiffe_id().unwrap_or("-"),
+                    cert.certificate().is_some()
+                )
+            }),
+        )
+        .layer(XfccLayer::new(policy));
+    let (status, body, _) = send(&app, "/whoami", &[&fields]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        "proxy-fields spiffe://contoso.example/ns/payments/sa/client false"
+    );
+    let (status, body, _) = send(&app, "/whoami", &[&full]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::OK,
+            "cert spiffe://contoso.example/ns/payments/sa/client true"
+        )
+    );
+    let other = fields.replace("/sa/client", "/sa/other");
+    let (status, body, _) = send(&app, "/whoami", &[&other]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::FORBIDDEN, r#"{"error":"not_allowed"}"#)
+    );
+}

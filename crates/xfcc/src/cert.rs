@@ -323,8 +323,7 @@ impl CertIdentity {
     ///
     /// [`ClientCert`]: crate::ClientCert
     pub fn x5t_s256(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.inner.sha256)
+        x5t_s256(&self.inner.sha256)
     }
 
     /// The subject as a parsed name.
@@ -490,4 +489,10 @@ fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
 pub(crate) fn rfc3339(secs: u64) -> String {
     der::DateTime::from_unix_duration(Duration::from_secs(secs))
         .map_or_else(|_| String::new(), |d| d.to_string())
+}
+
+/// A SHA-256 as JOSE's `x5t#S256`: base64url without padding.
+pub(crate) fn x5t_s256(sha256: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256)
 }

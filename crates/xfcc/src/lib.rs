@@ -30,8 +30,9 @@ pub use parse::{
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ChainFacts, ClientCert, ConfigError, ElementCount, Explanation, Mode, Policy, PolicyBuilder,
-    PolicyHandle, Reason, Rejection, Rule, RuleMiss, Thumbprint, TrustAnchors,
+    ChainFacts, ClientCert, ConfigError, ElementCount, Explanation, IdentityFrom, Mode, Policy,
+    PolicyBuilder, PolicyHandle, ProxyFields, Reason, Rejection, Rule, RuleMiss, Thumbprint,
+    TrustAnchors,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

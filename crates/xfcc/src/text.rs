@@ -351,6 +351,16 @@ mod tests {
     }
 
     #[test]
+    fn only_ascii_whitespace_surrounds_pem_blocks() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----";
+        assert!(decode_certificates(&format!(" \r\n{pem}\t\n"), Field::Cert, 2).is_ok());
+        for odd in [format!("\u{a0}{pem}"), format!("{pem}\u{a0}{pem}")] {
+            let e = decode_certificates(&odd, Field::Cert, 2).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPem), "{odd:?}");
+        }
+    }
+
+    #[test]
     fn simd_base64_refuses_what_the_reference_refuses() {
         use base64::Engine as _;
         // Canonical, then non-zero trailing bits, bad padding, whitespace.

@@ -349,7 +349,7 @@ fn validity_window_with_leeway() {
         "expired"
     );
     let cc = at(na - Duration::from_secs(86_400)).verify(&h).unwrap();
-    assert_eq!(cc.expires_in(), Duration::from_secs(86_400));
+    assert_eq!(cc.expires_in(), Some(Duration::from_secs(86_400)));
 }
 
 #[test]
@@ -699,7 +699,7 @@ fn cache_hits_still_check_fields_and_validity() {
     let first = p.verify(&h).unwrap();
     assert_eq!(p.cache_len(), 1);
     let second = p.verify(&h).unwrap();
-    assert_eq!(first.identity(), second.identity());
+    assert_eq!(first.certificate(), second.certificate());
     assert_eq!(p.cache_len(), 1);
     // The sender's Hash only picks the bucket: a wrong Hash with a cached
     // Cert is caught, every time, and never stored.
@@ -712,15 +712,21 @@ fn cache_hits_still_check_fields_and_validity() {
     // The same certificate under an upper-case Hash is another key, checked
     // and stored on its own.
     let upper = h.replace(&c.sha256_hex().to_lowercase(), &c.sha256_hex());
-    assert_eq!(p.verify(&upper).unwrap().identity(), first.identity());
+    assert_eq!(p.verify(&upper).unwrap().certificate(), first.certificate());
     assert_eq!(p.cache_len(), 2);
     // Without a Hash, the texts are the key.
     let start = h.find("Hash=").unwrap();
     let no_hash = format!("{}{}", &h[..start], &h[start + 5 + 64 + 1..]);
     assert!(!no_hash.contains("Hash="));
-    assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
+    assert_eq!(
+        p.verify(&no_hash).unwrap().certificate(),
+        first.certificate()
+    );
     assert_eq!(p.cache_len(), 3);
-    assert_eq!(p.verify(&no_hash).unwrap().identity(), first.identity());
+    assert_eq!(
+        p.verify(&no_hash).unwrap().certificate(),
+        first.certificate()
+    );
     assert_eq!(p.cache_len(), 3);
     // Validity is checked on every hit.
     clock.store(c.not_after_unix() + 3600, Ordering::SeqCst);

@@ -110,21 +110,26 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
     Ok((config, xfcc::PolicyHandle::new(policy)))
 }
 
-/// The body of `/cert-info`: the verified certificate, which rule allowed
-/// it, and when it expires.
+/// The body of `/cert-info`: the verified client, which rule allowed it,
+/// where its identity was read from (`cert` or `proxy-fields`) and, for a
+/// certificate, its issuer and when it expires (`null` for proxy fields,
+/// which carry neither).
 pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
+    let c = cert.certificate();
     json!({
         "rule": cert.rule(),
         "element": cert.element(),
+        "verified_from": cert.verified_from().name(),
         "chain_verified": cert.chain_verified(),
-        "expires_in_seconds": cert.expires_in().as_secs(),
+        "expires_in_seconds": cert.expires_in().map(|d| d.as_secs()),
         "identity": {
             "sha256": cert.sha256_hex(),
             "subject": cert.subject(),
             "subject_cn": cert.subject_cns().collect::<Vec<_>>(),
-            "issuer": cert.issuer(),
-            "issuer_cn": cert.issuer_cns().collect::<Vec<_>>(),
-            "san_uri": cert.san().uri(),
+            "issuer": c.map(xfcc::CertIdentity::issuer),
+            "issuer_cn": c.map(|c| c.issuer_cns().collect::<Vec<_>>()),
+            "san_uri": cert.san_uris(),
+            "spiffe_id": cert.spiffe_id(),
         },
     })
 }

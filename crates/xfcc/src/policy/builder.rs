@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::cache::Cache;
 use super::rule::{CompiledRule, Rule};
-use super::{ConfigError, Inner, Policy, chains};
+use super::{ConfigError, IdentityFrom, Inner, Policy, chains};
 use crate::format::Format;
 use crate::parse::{Limits, ParseOptions, Syntax};
 
@@ -60,6 +60,7 @@ pub struct PolicyBuilder {
     #[cfg(feature = "chain")]
     revocation: chains::Revocation,
     trusted_peers: Option<Vec<String>>,
+    identity_from: IdentityFrom,
 }
 
 impl fmt::Debug for PolicyBuilder {
@@ -148,6 +149,7 @@ impl Default for PolicyBuilder {
             #[cfg(feature = "chain")]
             revocation: chains::Revocation::default(),
             trusted_peers: None,
+            identity_from: IdentityFrom::Cert,
         }
     }
 }
@@ -199,6 +201,37 @@ impl PolicyBuilder {
         S: Into<String>,
     {
         self.trusted_peers = Some(peers.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Where the client's identity comes from. Default
+    /// [`IdentityFrom::Cert`]. [`IdentityFrom::ProxyFields`] also verifies
+    /// elements that carry no certificate, from the proxy's `Hash`,
+    /// `Subject`, `URI` and `DNS`; [`build`](Self::build) then requires
+    /// [`trusted_peers`](Self::trusted_peers) or
+    /// [`trusted_proxy`](Self::trusted_proxy) and refuses rules that need
+    /// the certificate itself. TOML `[elements] identity_from`, environment
+    /// `XFCC_IDENTITY_FROM`.
+    ///
+    /// ```
+    /// use xfcc::{IdentityFrom, Policy, Rule};
+    /// // What an Istio sidecar forwards by default: no Cert.
+    /// let header = "By=spiffe://cluster.local/ns/shop/sa/orders;\
+    ///     Hash=3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b;\
+    ///     Subject=\"\";URI=spiffe://cluster.local/ns/shop/sa/frontend";
+    /// let policy = Policy::builder()
+    ///     .identity_from(IdentityFrom::ProxyFields)
+    ///     .trusted_proxy("spiffe://cluster.local/ns/shop/sa/orders")
+    ///     .allow(Rule::new("frontend").spiffe_id(["spiffe://cluster.local/ns/shop/sa/frontend"]))
+    ///     .build()?;
+    /// let client = policy.verify(header)?;
+    /// assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
+    /// assert_eq!(client.spiffe_id(), Some("spiffe://cluster.local/ns/shop/sa/frontend"));
+    /// assert!(client.certificate().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn identity_from(mut self, from: IdentityFrom) -> Self {
+        self.identity_from = from;
         self
     }
 
@@ -356,6 +389,18 @@ impl PolicyBuilder {
             if self.trust.is_some() {
                 return Err(cannot("trust", "it carries one certificate, not elements"));
             }
+            if self.identity_from == IdentityFrom::ProxyFields {
+                return Err(cannot("identity_from", "it carries no proxy fields"));
+            }
+        }
+        if self.identity_from == IdentityFrom::ProxyFields
+            && self.trusted_peers.is_none()
+            && self.by.is_none()
+        {
+            return Err(ConfigError::ProxyFieldsCannot {
+                key: "identity_from",
+                why: "set trusted_peers or [elements] by as well: the fields are only as trustworthy as the proxy that wrote them",
+            });
         }
         let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;
         let count = self.count.unwrap_or(ElementCount::Exactly(1));
@@ -371,6 +416,17 @@ impl PolicyBuilder {
         let mut rules = Vec::with_capacity(self.rules.len());
         for (i, rule) in self.rules.into_iter().enumerate() {
             let compiled = rule.compile(i)?;
+            if self.identity_from == IdentityFrom::ProxyFields
+                && let Some(&key) = compiled.needs_certificate().first()
+            {
+                return Err(ConfigError::Rule {
+                    rule: compiled.label.to_string(),
+                    error: Box::new(ConfigError::ProxyFieldsCannot {
+                        key,
+                        why: "it needs the certificate itself, which the proxy does not forward (the fields carry no issuer, chain, SHA-1, e-mail or IP SAN)",
+                    }),
+                });
+            }
             if rules
                 .iter()
                 .any(|r: &CompiledRule| r.label == compiled.label)
@@ -408,6 +464,7 @@ impl PolicyBuilder {
                 cache: (self.cache > 0).then(|| Cache::new(self.cache, self.cache_max_bytes)),
                 chains,
                 trusted_peers,
+                identity_from: self.identity_from,
             }),
         })
     }

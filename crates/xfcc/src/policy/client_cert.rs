@@ -1,16 +1,23 @@
-//! The verified client certificate.
+//! The verified client identity.
 
-use core::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::{IdentityFrom, ProxyFields};
 use crate::cert::CertIdentity;
+use crate::dn::DistinguishedName;
 
-/// A client certificate that passed a [`Policy`](crate::Policy): only
-/// [`Policy::verify`](crate::Policy::verify) makes one. Dereferences to its
-/// [`CertIdentity`]. Cheap to clone, `Send + Sync + 'static`.
+/// A client that passed a [`Policy`](crate::Policy): only the policy's
+/// `verify` methods make one. Cheap to clone, `Send + Sync + 'static`.
 ///
-/// (Its two shared parts are reference-counted, so a verify from the cache
+/// It was verified from the forwarded certificate
+/// ([`certificate`](Self::certificate)), or, with
+/// `identity_from = "proxy-fields"`, from the fields the proxy wrote in
+/// its place ([`proxy_fields`](Self::proxy_fields));
+/// [`verified_from`](Self::verified_from) says which. What both carry
+/// (SHA-256, subject, URI and DNS SANs, SPIFFE ID) has an accessor here.
+///
+/// (Its shared parts are reference-counted, so a verify from the cache
 /// allocates nothing for it.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCert {
@@ -19,11 +26,17 @@ pub struct ClientCert {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Inner {
-    identity: CertIdentity,
+    identity: Identity,
     rule: Arc<str>,
     element: usize,
     verified_at: SystemTime,
     chain_verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identity {
+    Cert(CertIdentity),
+    Fields(Arc<ProxyFields>),
 }
 
 impl ClientCert {
@@ -36,7 +49,7 @@ impl ClientCert {
     ) -> Self {
         Self {
             inner: Inner {
-                identity,
+                identity: Identity::Cert(identity),
                 rule,
                 element,
                 verified_at,
@@ -45,9 +58,121 @@ impl ClientCert {
         }
     }
 
-    /// The certificate.
-    pub fn identity(&self) -> &CertIdentity {
-        &self.inner.identity
+    pub(crate) fn from_fields(
+        fields: ProxyFields,
+        rule: Arc<str>,
+        element: usize,
+        verified_at: SystemTime,
+    ) -> Self {
+        Self {
+            inner: Inner {
+                identity: Identity::Fields(Arc::new(fields)),
+                rule,
+                element,
+                verified_at,
+                chain_verified: false,
+            },
+        }
+    }
+
+    /// Where the identity was read from: the certificate, or the proxy's
+    /// fields.
+    pub fn verified_from(&self) -> IdentityFrom {
+        match self.inner.identity {
+            Identity::Cert(_) => IdentityFrom::Cert,
+            Identity::Fields(_) => IdentityFrom::ProxyFields,
+        }
+    }
+
+    /// The certificate, when the identity was read from one: issuer,
+    /// validity, SHA-1, e-mail and IP SANs, the DER.
+    pub fn certificate(&self) -> Option<&CertIdentity> {
+        match &self.inner.identity {
+            Identity::Cert(c) => Some(c),
+            Identity::Fields(_) => None,
+        }
+    }
+
+    /// The proxy's fields, when the identity was read from them.
+    pub fn proxy_fields(&self) -> Option<&ProxyFields> {
+        match &self.inner.identity {
+            Identity::Cert(_) => None,
+            Identity::Fields(f) => Some(f),
+        }
+    }
+
+    /// SHA-256 of the certificate's DER (from the proxy's `Hash` for
+    /// proxy fields).
+    pub fn sha256(&self) -> &[u8; 32] {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.sha256(),
+            Identity::Fields(f) => f.sha256(),
+        }
+    }
+
+    /// [`sha256`](Self::sha256) as 64 uppercase hex digits.
+    pub fn sha256_hex(&self) -> String {
+        crate::hex::upper(self.sha256())
+    }
+
+    /// The SHA-256 thumbprint as JOSE writes it (`x5t#S256`, RFC 8705):
+    /// see [`CertIdentity::x5t_s256`].
+    pub fn x5t_s256(&self) -> String {
+        crate::cert::x5t_s256(self.sha256())
+    }
+
+    /// The subject as a parsed name (`None` for proxy fields without
+    /// `Subject`).
+    pub fn subject_name(&self) -> Option<&DistinguishedName> {
+        match &self.inner.identity {
+            Identity::Cert(c) => Some(c.subject_name()),
+            Identity::Fields(f) => f.subject_name(),
+        }
+    }
+
+    /// The subject in RFC 4514 form; empty for an empty subject, and for
+    /// proxy fields without `Subject` ([`subject_name`](Self::subject_name)
+    /// tells the two apart).
+    pub fn subject(&self) -> String {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.subject().to_owned(),
+            Identity::Fields(f) => f
+                .subject_name()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The subject's common names, most significant first.
+    pub fn subject_cns(&self) -> impl Iterator<Item = &str> {
+        self.subject_name()
+            .into_iter()
+            .flat_map(DistinguishedName::common_names)
+    }
+
+    /// URI SANs, in order (what the proxy forwarded, for proxy fields).
+    pub fn san_uris(&self) -> &[String] {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.san().uri(),
+            Identity::Fields(f) => f.uri(),
+        }
+    }
+
+    /// DNS SANs, in order (what the proxy forwarded, for proxy fields).
+    pub fn san_dns(&self) -> &[String] {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.san().dns(),
+            Identity::Fields(f) => f.dns(),
+        }
+    }
+
+    /// The SPIFFE ID (see [`CertIdentity::spiffe_id`] and
+    /// [`ProxyFields::spiffe_id`]).
+    pub fn spiffe_id(&self) -> Option<&str> {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.spiffe_id(),
+            Identity::Fields(f) => f.spiffe_id(),
+        }
     }
 
     /// The name of the rule that allowed it, or its index when unnamed.
@@ -72,20 +197,14 @@ impl ClientCert {
 
     /// Time left before the certificate expires, from the moment it was
     /// verified; zero when already past (within the leeway). Services can
-    /// warn when this gets short.
-    pub fn expires_in(&self) -> Duration {
-        self.inner
-            .identity
-            .not_after()
-            .duration_since(self.inner.verified_at)
-            .unwrap_or_default()
-    }
-}
-
-impl Deref for ClientCert {
-    type Target = CertIdentity;
-
-    fn deref(&self) -> &CertIdentity {
-        &self.inner.identity
+    /// warn when this gets short. `None` for proxy fields, which carry no
+    /// validity period.
+    pub fn expires_in(&self) -> Option<Duration> {
+        let cert = self.certificate()?;
+        Some(
+            cert.not_after()
+                .duration_since(self.inner.verified_at)
+                .unwrap_or_default(),
+        )
     }
 }

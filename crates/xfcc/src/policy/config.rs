@@ -7,6 +7,7 @@
 //! count = 1                   # exact number expected (default 1; 0 = any)
 //! trust = 0                   # index to verify; negative counts from the end
 //! by = "spiffe://..."         # optional: required By value on the trusted element
+//! identity_from = "cert"      # or "proxy-fields" (needs trusted_peers or by)
 //! [validity]
 //! leeway_seconds = 60
 //! [[allow]]
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{ConfigError, ElementCount, Mode, Policy, PolicyBuilder, Rule};
+use super::{ConfigError, ElementCount, IdentityFrom, Mode, Policy, PolicyBuilder, Rule};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -59,6 +60,7 @@ struct Elements {
     count: Option<usize>,
     trust: Option<i64>,
     by: Option<String>,
+    identity_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -172,6 +174,12 @@ impl PolicyFile {
         }
         if let Some(by) = self.elements.by {
             b = b.trusted_proxy(by);
+        }
+        if let Some(from) = self.elements.identity_from {
+            b = b.identity_from(IdentityFrom::from_name(&from).ok_or(ConfigError::Value {
+                key: "identity_from",
+                value: format!("{from} (\"cert\" or \"proxy-fields\")"),
+            })?);
         }
         if let Some(peers) = self.trusted_peers {
             b = b.trusted_peers(peers);

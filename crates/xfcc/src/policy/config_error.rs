@@ -87,6 +87,15 @@ pub enum ConfigError {
         /// Why not.
         why: &'static str,
     },
+    /// A setting that `identity_from = "proxy-fields"` cannot honour, or
+    /// that mode without what makes the fields trustworthy.
+    #[error("{key} cannot be honoured with identity_from = \"proxy-fields\": {why}")]
+    ProxyFieldsCannot {
+        /// The setting.
+        key: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
     /// No allow rule in the environment.
     #[error(
         "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"

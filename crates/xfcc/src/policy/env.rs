@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{ConfigError, ElementCount, Mode, Policy, PolicyBuilder, Rule};
+use super::{ConfigError, ElementCount, IdentityFrom, Mode, Policy, PolicyBuilder, Rule};
 use crate::format::Format;
 
 /// Cache capacity when `XFCC_CACHE` is not set.
@@ -32,7 +32,7 @@ const RULE_VARS: [&str; 9] = [
 ];
 
 /// Settings that a policy file holds itself: refused beside one.
-const POLICY_VARS: [&str; 8] = [
+const POLICY_VARS: [&str; 9] = [
     "XFCC_TRUSTED_PEERS",
     "XFCC_CHAIN_ANCHORS",
     "XFCC_CHAIN_CRLS",
@@ -40,6 +40,7 @@ const POLICY_VARS: [&str; 8] = [
     "XFCC_ELEMENT_COUNT",
     "XFCC_TRUST_ELEMENT",
     "XFCC_TRUSTED_BY",
+    "XFCC_IDENTITY_FROM",
     "XFCC_LEEWAY_SECONDS",
 ];
 
@@ -165,7 +166,9 @@ impl Policy {
     /// Other settings: `XFCC_MODE` (`require`/`accept`),
     /// `XFCC_ELEMENT_COUNT` (0 = any), `XFCC_TRUST_ELEMENT` (negative from
     /// the end), `XFCC_TRUSTED_BY`, `XFCC_TRUSTED_PEERS` (comma-separated
-    /// CIDRs; see [`PolicyBuilder::trusted_peers`]), `XFCC_LEEWAY_SECONDS`
+    /// CIDRs; see [`PolicyBuilder::trusted_peers`]), `XFCC_IDENTITY_FROM`
+    /// (`cert` or `proxy-fields`; see [`PolicyBuilder::identity_from`]),
+    /// `XFCC_LEEWAY_SECONDS`
     /// (at most 86400),
     /// `XFCC_CACHE` (capacity; 1024 unless set, 0 turns the cache off: a
     /// service reads the same few client certificates over and over),
@@ -368,6 +371,30 @@ impl Policy {
         }
         if let Some(by) = get("XFCC_TRUSTED_BY")? {
             b = b.trusted_proxy(by.trim());
+        }
+        if let Some(from) = get("XFCC_IDENTITY_FROM")? {
+            let from = IdentityFrom::from_name(from.trim()).ok_or_else(|| {
+                env_err(
+                    "XFCC_IDENTITY_FROM",
+                    ConfigError::Value {
+                        key: "identity_from",
+                        value: format!("{from} (\"cert\" or \"proxy-fields\")"),
+                    },
+                )
+            })?;
+            if from == IdentityFrom::ProxyFields
+                && get("XFCC_TRUSTED_PEERS")?.is_none()
+                && get("XFCC_TRUSTED_BY")?.is_none()
+            {
+                return Err(env_err(
+                    "XFCC_IDENTITY_FROM",
+                    ConfigError::ProxyFieldsCannot {
+                        key: "identity_from",
+                        why: "set XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY as well: the fields are only as trustworthy as the proxy that wrote them",
+                    },
+                ));
+            }
+            b = b.identity_from(from);
         }
         if let Some(peers) = values("XFCC_TRUSTED_PEERS")? {
             super::builder::parse_peers(peers.clone())

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::ProxyFields;
 use crate::cert::CertIdentity;
 
 /// What a [`Rejection`](crate::Rejection) is about beyond its codes: the
@@ -40,6 +41,7 @@ use crate::cert::CertIdentity;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     certificate: Option<CertIdentity>,
+    fields: Option<ProxyFields>,
     rules: Vec<RuleMiss>,
     clock: Option<(SystemTime, Duration)>,
     chain: Option<ChainFacts>,
@@ -109,6 +111,17 @@ impl Explanation {
     pub(crate) const fn about(certificate: CertIdentity) -> Self {
         Self {
             certificate: Some(certificate),
+            fields: None,
+            rules: Vec::new(),
+            clock: None,
+            chain: None,
+        }
+    }
+
+    pub(crate) const fn about_fields(fields: ProxyFields) -> Self {
+        Self {
+            certificate: None,
+            fields: Some(fields),
             rules: Vec::new(),
             clock: None,
             chain: None,
@@ -133,6 +146,12 @@ impl Explanation {
     /// The certificate concerned, when one was decoded.
     pub const fn certificate(&self) -> Option<&CertIdentity> {
         self.certificate.as_ref()
+    }
+
+    /// The proxy's fields concerned, with `identity_from = "proxy-fields"`
+    /// and an element without a certificate.
+    pub const fn proxy_fields(&self) -> Option<&ProxyFields> {
+        self.fields.as_ref()
     }
 
     /// For `not_allowed` (and `chain_invalid`): every rule, in order, with
@@ -176,7 +195,13 @@ impl Explanation {
     /// The certificate's subject, clipped for a log line.
     #[cfg(feature = "tracing")]
     pub(crate) fn subject(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.certificate.as_ref().map(|c| clip(c.subject()))
+        match (&self.certificate, &self.fields) {
+            (Some(c), _) => Some(clip(c.subject())),
+            (None, Some(f)) => f
+                .subject_name()
+                .map(|s| clip(&s.to_string()).into_owned().into()),
+            (None, None) => None,
+        }
     }
 
     /// The certificate's issuer, clipped for a log line.
@@ -265,6 +290,27 @@ impl fmt::Display for Explanation {
                 c.not_after_rfc3339()
             )?;
             if self.clock.is_some() || !self.rules.is_empty() || self.chain.is_some() {
+                f.write_str("; ")?;
+            }
+        } else if let Some(p) = &self.fields {
+            let subject = p.subject_name().map(ToString::to_string);
+            write!(f, "proxy fields subject={:?}", subject.as_deref().map(clip))?;
+            let all = p.dns().len() + p.uri().len();
+            let names: Vec<String> = p
+                .dns()
+                .iter()
+                .map(|d| format!("dns:{}", clip(d)))
+                .chain(p.uri().iter().map(|u| format!("uri:{}", clip(u))))
+                .take(MAX_SANS)
+                .collect();
+            if !names.is_empty() {
+                write!(f, " san={names:?}")?;
+            }
+            if all > names.len() {
+                write!(f, " (+{} more SANs)", all - names.len())?;
+            }
+            write!(f, " sha256={}", p.sha256_hex())?;
+            if !self.rules.is_empty() {
                 f.write_str("; ")?;
             }
         }

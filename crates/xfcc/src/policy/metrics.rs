@@ -46,8 +46,11 @@ pub(crate) fn verification(start: Start, result: Result<Option<&ClientCert>, &Re
         .increment(1);
     metrics::histogram!("xfcc_verification_duration_seconds", "result" => outcome)
         .record(start.elapsed().as_secs_f64());
-    if let Ok(Some(cert)) = result {
-        let days = cert.expires_in().as_secs_f64() / 86_400.0;
+    // Proxy fields carry no validity period: nothing to record.
+    if let Ok(Some(cert)) = result
+        && let Some(left) = cert.expires_in()
+    {
+        let days = left.as_secs_f64() / 86_400.0;
         metrics::histogram!("xfcc_allowed_certificate_expiry_days", "rule" => cert.rule().to_owned())
             .record(days);
     }

@@ -24,6 +24,7 @@ mod config;
 mod config_error;
 mod env;
 mod explain;
+mod fields;
 mod handle;
 mod metrics;
 mod rejection;
@@ -40,6 +41,7 @@ pub use self::client_cert::ClientCert;
 pub use self::config::PolicyFile;
 pub use self::config_error::ConfigError;
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
+pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::handle::PolicyHandle;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
@@ -89,6 +91,7 @@ struct Inner {
     chains: chains::Chains,
     /// `trusted_peers`, when set.
     trusted_peers: Option<Vec<ipnet::IpNet>>,
+    identity_from: IdentityFrom,
 }
 
 impl fmt::Debug for Policy {
@@ -150,6 +153,7 @@ impl Policy {
     /// - `[elements] count` other than exactly 1 without `by`: any element
     ///   could have been written by a client, unless the trusted one is
     ///   tied to the proxy that wrote it;
+    /// - `identity_from = "proxy-fields"` without `trusted_peers`;
     /// - `leeway_seconds` over five minutes;
     /// - lenient syntax;
     /// - an anchor set with `require_client_auth = false`, or stale CRLs
@@ -176,6 +180,12 @@ impl Policy {
         if p.count != ElementCount::Exactly(1) && p.by.is_none() && p.format == Format::Envoy {
             out.push(
                 "[elements] count is not exactly 1 and `by` is not set: the trusted element is not tied to the proxy that wrote it"
+                    .to_owned(),
+            );
+        }
+        if p.identity_from == IdentityFrom::ProxyFields && p.trusted_peers.is_none() {
+            out.push(
+                "identity_from = \"proxy-fields\" without trusted_peers: `by` names the proxy that wrote an element, but a request that reaches the service around it writes the By too; set trusted_peers (or make sure nothing else can connect)"
                     .to_owned(),
             );
         }
@@ -453,6 +463,7 @@ impl Policy {
         .ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
 
         let mut chosen = None;
+        let mut fields = None;
         // Decoded certificates are stored only once the whole header is
         // allowed: what the policy rejects never occupies the cache.
         let mut fresh: Vec<(KeyRef<'_>, Arc<CachedCert>)> = Vec::new();
@@ -466,6 +477,13 @@ impl Policy {
                         Rejection::new(Reason::UntrustedProxy, "untrusted_proxy").at_element(index)
                     );
                 }
+                if p.identity_from == IdentityFrom::ProxyFields
+                    && element.cert().is_none()
+                    && element.chain().is_none()
+                {
+                    fields = Some(ProxyFields::read(&element)?);
+                    continue;
+                }
                 let cached = self.decode(&element, &mut fresh)?.ok_or_else(|| {
                     Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index)
                 })?;
@@ -476,6 +494,11 @@ impl Policy {
                 // delimiters into the header.
                 self.decode(&element, &mut fresh)?;
             }
+        }
+        if let Some(fields) = fields {
+            // Other elements' certificates were checked, but the trusted
+            // one has none: nothing for the cache.
+            return self.finish_fields(fields, trusted, now);
         }
         let cached =
             chosen.ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
@@ -589,6 +612,31 @@ impl Policy {
             now,
             chain_verified,
         ))
+    }
+
+    /// The first rule that the proxy's fields satisfy (no validity period
+    /// and no chain to check: the policy cannot be built with chain rules
+    /// in this mode).
+    fn finish_fields(
+        &self,
+        fields: ProxyFields,
+        index: usize,
+        now: SystemTime,
+    ) -> Result<ClientCert, Rejection> {
+        let p = &*self.inner;
+        let mut rules = Vec::with_capacity(p.rules.len());
+        for rule in &p.rules {
+            let failed = rule.misses(&fields);
+            if failed.is_empty() && rule.chain.is_none() {
+                let label = Arc::clone(&rule.label);
+                return Ok(ClientCert::from_fields(fields, label, index, now));
+            }
+            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
+        }
+        let why = Explanation::about_fields(fields).with_rules(rules);
+        Err(Rejection::new(Reason::NotAllowed, "not_allowed")
+            .at_element(index)
+            .explained(why))
     }
 
     /// The first rule that allows the certificate: (rule index, chain

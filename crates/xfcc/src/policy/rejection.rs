@@ -144,12 +144,15 @@ impl Rejection {
     }
 
     /// SHA-256 thumbprint (uppercase hex) of the rejected certificate, when
-    /// it was decoded: for logs, to tell which client was turned away.
+    /// it was decoded (or, for proxy fields, their `Hash`): for logs, to
+    /// tell which client was turned away.
     pub fn thumbprint(&self) -> Option<String> {
-        self.explanation
-            .as_ref()
-            .and_then(|e| e.certificate())
-            .map(|c| crate::hex::upper(c.sha256()))
+        let e = self.explanation.as_ref()?;
+        match (e.certificate(), e.proxy_fields()) {
+            (Some(c), _) => Some(crate::hex::upper(c.sha256())),
+            (None, Some(f)) => Some(f.sha256_hex()),
+            (None, None) => None,
+        }
     }
 
     /// Attaches what [`explanation`](Self::explanation) returns (and with

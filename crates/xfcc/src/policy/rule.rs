@@ -90,12 +90,94 @@ impl Thumbprint {
         }
     }
 
-    /// Constant-time comparison with the certificate's digest.
-    pub(crate) fn matches(&self, cert: &CertIdentity) -> bool {
+    /// Constant-time comparison with the digests `facts` has (a SHA-1 pin
+    /// never matches proxy fields, which carry only a SHA-256).
+    fn matches(&self, facts: &dyn Facts) -> bool {
         match self {
-            Self::Sha256(t) => bool::from(t.ct_eq(cert.sha256())),
-            Self::Sha1(t) => bool::from(t.ct_eq(cert.sha1())),
+            Self::Sha256(t) => bool::from(t.ct_eq(facts.sha256())),
+            Self::Sha1(t) => facts.sha1().is_some_and(|d| bool::from(t.ct_eq(d))),
         }
+    }
+}
+
+/// What a rule reads: a decoded certificate, or the fields a proxy wrote
+/// in its place ([`ProxyFields`](super::ProxyFields)). What the fields do
+/// not carry is absent, and a constraint on it fails.
+pub(crate) trait Facts {
+    fn issuer_name(&self) -> Option<&DistinguishedName>;
+    fn subject_name(&self) -> Option<&DistinguishedName>;
+    fn san_dns(&self) -> &[String];
+    fn san_uri(&self) -> &[String];
+    fn san_email(&self) -> &[String];
+    fn san_ip(&self) -> &[IpAddr];
+    fn spiffe_id(&self) -> Option<&str>;
+    fn sha256(&self) -> &[u8; 32];
+    fn sha1(&self) -> Option<&[u8; 20]>;
+}
+
+impl Facts for CertIdentity {
+    fn issuer_name(&self) -> Option<&DistinguishedName> {
+        Some(Self::issuer_name(self))
+    }
+    fn subject_name(&self) -> Option<&DistinguishedName> {
+        Some(Self::subject_name(self))
+    }
+    fn san_dns(&self) -> &[String] {
+        self.san().dns()
+    }
+    fn san_uri(&self) -> &[String] {
+        self.san().uri()
+    }
+    fn san_email(&self) -> &[String] {
+        self.san().email()
+    }
+    fn san_ip(&self) -> &[IpAddr] {
+        self.san().ip()
+    }
+    fn spiffe_id(&self) -> Option<&str> {
+        Self::spiffe_id(self)
+    }
+    fn sha256(&self) -> &[u8; 32] {
+        Self::sha256(self)
+    }
+    fn sha1(&self) -> Option<&[u8; 20]> {
+        Some(Self::sha1(self))
+    }
+}
+
+impl Facts for super::ProxyFields {
+    fn issuer_name(&self) -> Option<&DistinguishedName> {
+        None
+    }
+    fn subject_name(&self) -> Option<&DistinguishedName> {
+        Self::subject_name(self)
+    }
+    fn san_dns(&self) -> &[String] {
+        self.dns()
+    }
+    /// Only a single `URI`: Envoy writes URI SANs unescaped, so a SAN
+    /// holding `;URI=` reads as two, and one is the only reading that
+    /// cannot have been smuggled.
+    fn san_uri(&self) -> &[String] {
+        match self.uri() {
+            one @ [_] => one,
+            _ => &[],
+        }
+    }
+    fn san_email(&self) -> &[String] {
+        &[]
+    }
+    fn san_ip(&self) -> &[IpAddr] {
+        &[]
+    }
+    fn spiffe_id(&self) -> Option<&str> {
+        Self::spiffe_id(self)
+    }
+    fn sha256(&self) -> &[u8; 32] {
+        Self::sha256(self)
+    }
+    fn sha1(&self) -> Option<&[u8; 20]> {
+        None
     }
 }
 
@@ -486,6 +568,27 @@ impl CompiledRule {
             && self.chain.is_none()
     }
 
+    /// The keys of this rule's constraints that only a certificate can
+    /// satisfy (proxy fields carry no issuer, chain, SHA-1, e-mail or IP
+    /// SAN), in policy-file order.
+    pub(crate) fn needs_certificate(&self) -> Vec<&'static str> {
+        let sha1 = self
+            .thumbprint
+            .iter()
+            .any(|t| matches!(t, Thumbprint::Sha1(_)));
+        [
+            ("issuer", !self.issuer.is_empty()),
+            ("issuer_cn", !self.issuer_cn.is_empty()),
+            ("san_email", !self.san_email.is_empty()),
+            ("san_ip", !self.san_ip.is_empty()),
+            ("thumbprint (SHA-1)", sha1),
+            ("chain", self.chain.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+
     /// Whether a self-signed certificate could satisfy this rule: it pins
     /// no thumbprint and requires no chain.
     pub(crate) fn is_name_only(&self) -> bool {
@@ -497,42 +600,50 @@ impl CompiledRule {
     /// holds (the caller then checks the chain, which costs signatures).
     /// One list of checks serves both the verdict and its explanation, so
     /// they cannot disagree.
-    pub(crate) fn misses(&self, c: &CertIdentity) -> Vec<&'static str> {
+    pub(crate) fn misses(&self, c: &dyn Facts) -> Vec<&'static str> {
         fn any<T>(list: &[T], f: impl Fn(&T) -> bool) -> bool {
             list.is_empty() || list.iter().any(f)
         }
-        let san = c.san();
         let svid = || c.spiffe_id();
+        let cns = |name: Option<&DistinguishedName>, cn: &String| {
+            name.is_some_and(|n| n.common_names().any(|x| x == cn))
+        };
         let checks: [(&'static str, &dyn Fn() -> bool); 12] = [
             ("issuer", &|| {
-                any(&self.issuer, |d| d.matches(c.issuer_name()))
+                any(&self.issuer, |d| {
+                    c.issuer_name().is_some_and(|n| d.matches(n))
+                })
             }),
             ("issuer_cn", &|| {
-                any(&self.issuer_cn, |cn| c.issuer_cns().any(|x| x == cn))
+                any(&self.issuer_cn, |cn| cns(c.issuer_name(), cn))
             }),
             ("subject", &|| {
-                any(&self.subject, |d| d.matches(c.subject_name()))
+                any(&self.subject, |d| {
+                    c.subject_name().is_some_and(|n| d.matches(n))
+                })
             }),
             ("subject_cn", &|| {
-                any(&self.subject_cn, |cn| c.subject_cns().any(|x| x == cn))
+                any(&self.subject_cn, |cn| cns(c.subject_name(), cn))
             }),
             ("san_dns", &|| {
-                any(&self.san_dns, |p| san.dns().iter().any(|d| p.matches(d)))
+                any(&self.san_dns, |p| c.san_dns().iter().any(|d| p.matches(d)))
             }),
             ("san_uri", &|| {
-                any(&self.san_uri, |u| san.uri().iter().any(|x| x == u))
+                any(&self.san_uri, |u| c.san_uri().iter().any(|x| x == u))
             }),
             ("san_uri_prefix", &|| {
                 any(&self.san_uri_prefix, |p| {
-                    san.uri().iter().any(|x| x.starts_with(p.as_str()))
+                    c.san_uri().iter().any(|x| x.starts_with(p.as_str()))
                 })
             }),
             ("san_email", &|| {
                 any(&self.san_email, |e| {
-                    san.email().iter().any(|x| x.eq_ignore_ascii_case(e))
+                    c.san_email().iter().any(|x| x.eq_ignore_ascii_case(e))
                 })
             }),
-            ("san_ip", &|| any(&self.san_ip, |ip| san.ip().contains(ip))),
+            ("san_ip", &|| {
+                any(&self.san_ip, |ip| c.san_ip().contains(ip))
+            }),
             ("spiffe_id", &|| {
                 any(&self.spiffe_id, |id| svid() == Some(id.as_str()))
             }),

@@ -1,0 +1,166 @@
+//! Identities read from the proxy's fields instead of a certificate:
+//! `[elements] identity_from = "proxy-fields"` (Istio sidecars forward
+//! `By;Hash;Subject;URI;DNS` without `Cert` by default; Contour and Consul
+//! can drop it for size).
+
+use core::fmt;
+
+use super::Rejection;
+use crate::dn::DistinguishedName;
+use crate::error::{CertErrorKind, Error, Field};
+use crate::parse::Element;
+
+/// Where a policy reads the client's identity from (policy file
+/// `[elements] identity_from`, environment `XFCC_IDENTITY_FROM`), and,
+/// on a [`ClientCert`](crate::ClientCert), where it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum IdentityFrom {
+    /// `"cert"`, the default: the forwarded certificate (`Cert`, or the
+    /// first certificate of `Chain`), decoded and checked against every
+    /// field the proxy sent with it. An element without one is rejected.
+    #[default]
+    Cert,
+    /// `"proxy-fields"`: an element without `Cert` and `Chain` is verified
+    /// from the proxy's `Hash` (SHA-256 pins), `Subject`, `URI` and `DNS`,
+    /// which only the proxy vouches for. An element with a certificate is
+    /// still verified from the certificate, as with [`Cert`](Self::Cert).
+    ///
+    /// The policy must also set `trusted_peers` or `by` (the fields are
+    /// only as trustworthy as the proxy that wrote them), and no rule may
+    /// need the certificate itself (`issuer`, `issuer_cn`, `chain`, a SHA-1
+    /// thumbprint, `san_email`, `san_ip`): [`build`](crate::PolicyBuilder::build)
+    /// refuses such a policy, naming the setting. There is no validity
+    /// period to check: the proxy must have checked it.
+    ProxyFields,
+}
+
+impl IdentityFrom {
+    /// The policy-file spelling: `"cert"` or `"proxy-fields"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Cert => "cert",
+            Self::ProxyFields => "proxy-fields",
+        }
+    }
+
+    /// Reads the policy-file spelling.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "cert" => Some(Self::Cert),
+            "proxy-fields" => Some(Self::ProxyFields),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for IdentityFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A client identity as the proxy described it, without a certificate:
+/// the SHA-256 of the certificate the proxy verified (`Hash`), its subject
+/// (`Subject`), and its URI and DNS SANs (`URI`, `DNS`), each only when
+/// the proxy forwarded it. Nothing here was checked against a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyFields {
+    sha256: [u8; 32],
+    subject: Option<DistinguishedName>,
+    uri: Vec<String>,
+    dns: Vec<String>,
+}
+
+impl ProxyFields {
+    /// Reads the fields of an element that carries no certificate. `Hash`
+    /// must be a SHA-256 (64 hex digits); `Subject`, when present, must
+    /// parse as Envoy writes it; Envoy's empty `URI=` means no URI SAN.
+    pub(crate) fn read(element: &Element<'_>) -> Result<Self, Rejection> {
+        let index = element.index();
+        let hash = element.hash().ok_or_else(|| {
+            Rejection::from(
+                Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index),
+            )
+        })?;
+        let sha256 = sha256_of(hash.raw()).ok_or_else(|| {
+            Rejection::new(super::Reason::Malformed, "hash_not_sha256").at_element(index)
+        })?;
+        let subject = element
+            .subject()
+            .map(|s| DistinguishedName::parse_envoy_subject(s.raw()))
+            .transpose()
+            .map_err(|_| {
+                Rejection::new(super::Reason::Malformed, "bad_subject").at_element(index)
+            })?;
+        let uri = element
+            .uri()
+            .map(|v| v.raw())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let dns = element.dns().map(|v| v.raw().to_owned()).collect();
+        Ok(Self {
+            sha256,
+            subject,
+            uri,
+            dns,
+        })
+    }
+
+    /// SHA-256 of the certificate, as the proxy computed it (`Hash`).
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// [`sha256`](Self::sha256) as 64 uppercase hex digits.
+    pub fn sha256_hex(&self) -> String {
+        crate::hex::upper(&self.sha256)
+    }
+
+    /// The subject the proxy forwarded (`Subject`), parsed.
+    pub fn subject_name(&self) -> Option<&DistinguishedName> {
+        self.subject.as_ref()
+    }
+
+    /// The subject's common names, most significant first.
+    pub fn subject_cns(&self) -> impl Iterator<Item = &str> {
+        self.subject
+            .iter()
+            .flat_map(DistinguishedName::common_names)
+    }
+
+    /// The URI SANs the proxy forwarded (`URI`), in header order.
+    pub fn uri(&self) -> &[String] {
+        &self.uri
+    }
+
+    /// The DNS SANs the proxy forwarded (`DNS`), in header order.
+    pub fn dns(&self) -> &[String] {
+        &self.dns
+    }
+
+    /// The SPIFFE ID: the single `URI`, when it is a valid SPIFFE ID.
+    /// `None` with zero or several (Envoy writes URI SANs unescaped, so a
+    /// SAN holding `;URI=` reads as two: one URI is the only reading that
+    /// cannot have been smuggled).
+    pub fn spiffe_id(&self) -> Option<&str> {
+        match self.uri.as_slice() {
+            [one] if crate::spiffe::parse_id(one).is_ok() => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// The 32 bytes of a 64-digit hex SHA-256, either case.
+fn sha256_of(hex: &str) -> Option<[u8; 32]> {
+    let b = hex.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = crate::hex::byte(pair[0], pair[1])?;
+    }
+    Some(out)
+}
