@@ -96,16 +96,17 @@ def bundle(*names):
     return path
 
 
-def request(port, path, client=None, headers=None, tls=True):
+def request(port, path, client=None, headers=None, tls=True, host="127.0.0.1"):
     """GET over TLS (with an optional client certificate). Returns
-    (status, parsed JSON body or text); status "tls" on a refused handshake."""
+    (status, parsed JSON body or text); status "tls" on a refused handshake.
+    `host` is the name connected to, sent as SNI and Host."""
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(cadata=(CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
         if client:
             certfile, key = client
             ctx.load_cert_chain(certfile, CERTS / f"{key}.key")
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=10)
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -349,14 +350,79 @@ http {{
 """
 
 
-def ensure_nginx():
-    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
-        return shutil.which("nginx") or "/usr/sbin/nginx"
-    print("installing nginx from apt", flush=True)
+def haproxy_config(ports, apps):
+    # The forms HAProxy users configure: base64 DER of the leaf in a header
+    # of their choosing, or RFC 9440's Client-Cert. Each deletes what the
+    # client sent first, then sets the header only when there is a
+    # certificate (`xfcc doctor --proxy` flags a conditional set without
+    # the delete). `verify optional` with every error ignored: any client
+    # certificate is accepted, as the ACA ingress does.
+    (WORK / "edge-haproxy.pem").write_text((CERTS / "edge.pem").read_text() + (CERTS / "edge.key").read_text())
+    bind = f"ssl crt {WORK / 'edge-haproxy.pem'} ca-file {CERTS / 'root.pem'} verify optional crt-ignore-err all ca-ignore-err all"
+    return f"""
+global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend haproxy_b64
+    bind 127.0.0.1:{ports['haproxy_b64']} {bind}
+    http-request del-header X-SSL-Client-Cert
+    http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64] if {{ ssl_c_used }}
+    default_backend haproxy_b64
+frontend haproxy_rfc9440
+    bind 127.0.0.1:{ports['haproxy_rfc9440']} {bind}
+    http-request del-header Client-Cert
+    http-request del-header Client-Cert-Chain
+    http-request set-header Client-Cert :%[ssl_c_der,base64]: if {{ ssl_c_used }}
+    default_backend haproxy_rfc9440
+backend haproxy_b64
+    server app 127.0.0.1:{apps['haproxy_b64']}
+backend haproxy_rfc9440
+    server app 127.0.0.1:{apps['haproxy_rfc9440']}
+"""
+
+
+def caddy_config(ports, apps):
+    # `header_up` without + replaces what the client sent; the placeholder
+    # is empty without a client certificate. `mode request`: any client
+    # certificate is accepted, as the ACA ingress does.
+    return f"""{{
+    admin off
+    auto_https off
+    storage file_system {WORK / 'caddy-data'}
+}}
+# With client authentication Caddy requires the Host to match the SNI: the
+# suite connects to the name, as clients do.
+https://localhost:{ports['caddy']} {{
+    bind 127.0.0.1
+    tls {CERTS / 'edge.pem'} {CERTS / 'edge.key'} {{
+        client_auth {{
+            mode request
+        }}
+    }}
+    reverse_proxy 127.0.0.1:{apps['caddy']} {{
+        header_up X-Client-Cert {{http.request.tls.client.certificate_der_base64}}
+    }}
+}}
+"""
+
+
+def ensure(binary, package):
+    """A proxy from Debian's packages, installed on first use."""
+    found = shutil.which(binary) or next((p for p in [f"/usr/sbin/{binary}", f"/usr/bin/{binary}"] if Path(p).exists()), None)
+    if found:
+        return found
+    print(f"installing {package} from apt", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=True, env=env, stdout=subprocess.DEVNULL)
-    return shutil.which("nginx") or "/usr/sbin/nginx"
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], check=True, env=env, stdout=subprocess.DEVNULL)
+    # The packages start a system service on the default ports; the suite
+    # runs its own instances.
+    subprocess.run(["sh", "-c", f"service {binary} stop >/dev/null 2>&1 || true"])
+    return shutil.which(binary) or f"/usr/sbin/{binary}"
 
 
 # ---------------------------------------------------------------- scenarios
@@ -507,6 +573,56 @@ def mesh_scenarios(fw, ports, apps):
           status == 200 and from_fields(body, "client-rsa"), "UNSAFE without trusted_peers: By is text the client can write")
 
 
+def b64_der(name):
+    import base64
+    pem = (CERTS / f"{name}.pem").read_text()
+    body = "".join(l for l in pem.splitlines() if l and not l.startswith("-----"))
+    return base64.b64encode(base64.b64decode(body)).decode()
+
+
+def leaf_proxy_scenarios(fw, ports):
+    """HAProxy and Caddy, each in the form users configure, in front of an
+    app whose policy names that form (`XFCC_FORMAT`)."""
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    victim = b64_der("client-rsa")
+    cases = [
+        ("haproxy_b64", "haproxy base64 DER", "X-SSL-Client-Cert", victim, "127.0.0.1"),
+        ("haproxy_rfc9440", "haproxy RFC 9440", "Client-Cert", f":{victim}:", "127.0.0.1"),
+        ("caddy", "caddy base64 DER", "X-Client-Cert", victim, "localhost"),
+    ]
+    for port, proxy, header, forged_value, host in cases:
+        forged = {header: forged_value}
+        get = lambda client, headers=None: request(ports[port], "/cert-info", client, headers=headers, host=host)
+        status, body = get(rsa)
+        check(fw, proxy, "/cert-info client-rsa", status, status == 200 and identity_is(body, "client-rsa"))
+        status, body = get(wrong)
+        check(fw, proxy, "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+        status, body = get(wrong, forged)
+        check(fw, proxy, "forged header from client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}),
+              "the proxy replaces it")
+        status, body = get(None, forged)
+        check(fw, proxy, "forged header, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}),
+              "the proxy removes it")
+
+
+def doctor_scenarios(cli):
+    """`xfcc doctor --proxy` on the configurations the suite runs: the
+    safe ones pass, and the Envoy file's deliberately unsafe listeners are
+    named."""
+    def doctor(path, *extra):
+        out = subprocess.run([cli, "doctor", "--json", "--proxy", str(path), *extra], capture_output=True, text=True)
+        return out.returncode, json.loads(out.stdout)
+    for name in ["nginx.conf", "haproxy.cfg", "Caddyfile"]:
+        code, v = doctor(WORK / name)
+        errors = [f["code"] for f in v["findings"] if f["severity"] == "error"]
+        check("cli", "xfcc doctor --proxy", f"{name} as the suite runs it", f"exit {code} errors={errors}", code == 0 and not errors)
+    code, v = doctor(WORK / "envoy.yaml")
+    errors = sorted({f["code"] for f in v["findings"] if f["severity"] == "error"})
+    check("cli", "xfcc doctor --proxy", "envoy.yaml: the unsafe listeners", f"exit {code} errors={errors}",
+          code == 1 and errors == ["envoy_always_forward_only", "envoy_forward_only"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
@@ -515,24 +631,32 @@ def main():
     started = time.time()
 
     envoy = subprocess.run([str(ROOT / ".ci/envoy.sh")], check=True, capture_output=True, text=True).stdout.strip()
-    nginx = ensure_nginx()
-    subprocess.run(["cargo", "build", "--quiet"] + sum((["-p", f"xfcc-example-{f}"] for f in frameworks), []), check=True, cwd=ROOT)
+    nginx = ensure("nginx", "nginx-light")
+    haproxy = ensure("haproxy", "haproxy")
+    caddy = ensure("caddy", "caddy")
+    subprocess.run(["cargo", "build", "--quiet", "-p", "xfcc-cli"] + sum((["-p", f"xfcc-example-{f}"] for f in frameworks), []), check=True, cwd=ROOT)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
     policies = write_policies()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
-                                           "mesh_sidecar", "mesh_gateway"]}
+                                           "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
-        "mesh_sidecar", "mesh_gateway"]}
+        "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
     (WORK / "nginx.conf").write_text(nginx_config(ports, apps))
     n = start("nginx", [nginx, "-c", str(WORK / "nginx.conf"), "-p", str(WORK)])
+    (WORK / "haproxy.cfg").write_text(haproxy_config(ports, apps))
+    h = start("haproxy", [haproxy, "-db", "-f", str(WORK / "haproxy.cfg")])
+    (WORK / "Caddyfile").write_text(caddy_config(ports, apps))
+    caddy_env = {"HOME": str(WORK), "XDG_DATA_HOME": str(WORK / "caddy-data"), "XDG_CONFIG_HOME": str(WORK / "caddy-config")}
+    c = start("caddy", [caddy, "run", "--config", str(WORK / "Caddyfile"), "--adapter", "caddyfile"], caddy_env)
+    owner = {"nginx": n, "haproxy": h, "caddy": c}
     for name in ports:
-        wait_port(ports[name], n if name.startswith("nginx") else e)
+        wait_port(ports[name], next((p for k, p in owner.items() if name.startswith(k)), e))
 
     for fw in frameworks:
         binary = target / "debug" / f"xfcc-example-{fw}"
@@ -545,6 +669,9 @@ def main():
             ("mesh_sidecar", policies["mesh_sidecar"], {}),
             ("mesh_gateway", policies["mesh_gateway"], {}),
             ("nginx_native", policies["single"], {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}),
+            ("haproxy_b64", policies["single"], {"XFCC_FORMAT": "haproxy"}),
+            ("haproxy_rfc9440", policies["single"], {"XFCC_FORMAT": "rfc9440"}),
+            ("caddy", policies["single"], {"XFCC_FORMAT": "caddy"}),
         ]:
             env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
             app_procs.append((start(f"{fw}-{name}", [str(binary)], env), apps[name]))
@@ -552,10 +679,13 @@ def main():
             wait_port(port, p)
         scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
+        leaf_proxy_scenarios(fw, ports)
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)
             PROCS.remove(p)
+
+    doctor_scenarios(str(target / "debug" / "xfcc"))
 
     passed, failed = RESULTS.count(True), RESULTS.count(False)
     print(f"\ne2e: {passed} passed, {failed} failed in {time.time() - started:.0f}s", flush=True)

@@ -12,9 +12,11 @@ rm -rf "$target/criterion"
 (cd "$root" && cargo bench -p xfcc-benches --bench '*' -- --warm-up-time 1 --measurement-time ${MEASURE_SECONDS:-4} --noplot >/dev/null)
 wrk_table=$(WRK_SECONDS=${WRK_SECONDS:-10} "$here/wrk.sh")
 rss=$(cd "$root" && cargo run -q --release -p xfcc-benches --bin rss-rejected)
-python3 - "$target/criterion" "$here/README.md" "$wrk_table" "$rss" <<'PY'
+python3 - "$target/criterion" "$here/README.md" "$wrk_table" "$rss" "$here/before-after.md" <<'PY'
 import json, pathlib, platform, subprocess, sys, datetime
 crit, out, wrk, rss = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+# Hand-kept: back-to-back runs of two commits, which one run cannot redo.
+before_after = pathlib.Path(sys.argv[5]).read_text().strip()
 ns = {}
 for b in crit.glob("**/new/benchmark.json"):
     full = json.loads(b.read_text())["full_id"]
@@ -84,6 +86,8 @@ machines. CI runs the benches in `--quick` mode only to prove they build and run
 |---|---:|---:|---|---|
 {chr(10).join(checks)}
 
+{before_after}
+
 ## Criterion
 
 | bench | median |
@@ -122,8 +126,8 @@ by 135 MB (967 cached); now:
 Profiled with `valgrind --tool=callgrind` (repeatable instruction counts;
 `target/release/profile-verify [verify|cached|identity|parse]` runs one
 step in a loop). An uncached verify of the ACA header spends its time on:
-turning the two URL-encoded PEM values into DER (percent-decoding eight
-bytes at a time, then base64), reading the leaf (`steps/identity-from-der`:
+turning the two URL-encoded PEM values into DER (percent-decoding sixteen
+bytes at a time, then SIMD base64), reading the leaf (`steps/identity-from-der`:
 the borrowed DER walker, the owned names and SANs, and the SHA-256), and
 parsing the header (`parse/aca-rsa-chain`, allocation-free, mostly the
 control-character scan and the quote search over the long values).

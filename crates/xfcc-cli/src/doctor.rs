@@ -1,6 +1,7 @@
 //! `xfcc doctor`: reads what `az containerapp show -o json` and
-//! `az containerapp env show -o json` print and reports the mTLS pitfalls
-//! from the troubleshooting guide, each with its fix.
+//! `az containerapp env show -o json` print, and proxy configuration files
+//! (Envoy, nginx, HAProxy, Caddy), and reports the mTLS pitfalls from the
+//! troubleshooting guide, each with its fix.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -9,9 +10,10 @@ use serde_json::{Value, json};
 use xfcc::{PolicyFile, Thumbprint};
 
 use crate::Failure;
+use crate::proxy_lint::{PolicyView, ProxyKind, lint};
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Severity {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Severity {
     Info,
     Warning,
     Error,
@@ -27,14 +29,14 @@ impl Severity {
     }
 }
 
-struct Finding {
-    code: &'static str,
-    severity: Severity,
+pub(crate) struct Finding {
+    pub(crate) code: &'static str,
+    pub(crate) severity: Severity,
     message: String,
     fix: String,
 }
 
-fn finding(
+pub(crate) fn finding(
     code: &'static str,
     severity: Severity,
     message: impl Into<String>,
@@ -334,27 +336,68 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
     }
 }
 
-pub(crate) fn run(
-    app: &Path,
-    env: Option<&Path>,
-    policy: Option<&Path>,
-    expect_app_id: Option<&str>,
-    json_out: bool,
-) -> Result<u8, Failure> {
+/// What `doctor` is asked to read.
+pub(crate) struct Inputs<'a> {
+    pub(crate) app: Option<&'a Path>,
+    pub(crate) env: Option<&'a Path>,
+    pub(crate) policy: Option<&'a Path>,
+    pub(crate) expect_app_id: Option<&'a str>,
+    pub(crate) proxies: &'a [PathBuf],
+    pub(crate) proxy_kind: Option<ProxyKind>,
+    pub(crate) header: Option<&'a str>,
+}
+
+pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     let mut findings = Vec::new();
-    let app_json = read_json(app)?;
-    let app_res = resource(&app_json, "containerApps", "show", app)?;
-    let env_json = env.map(read_json).transpose()?;
-    let env_res = match (&env_json, env) {
-        (Some(v), Some(path)) => Some(resource(v, "managedEnvironments", "env show", path)?),
-        _ => None,
-    };
-    app_checks(&app_json, &app_res, expect_app_id, &mut findings);
-    if let (Some(v), Some(res)) = (&env_json, &env_res) {
-        env_checks(v, res, &mut findings);
+    if inputs.app.is_none() && inputs.proxies.is_empty() {
+        return Err(Failure::usage(
+            "give --app (az containerapp show -o json) or --proxy (a proxy configuration file), or both",
+        ));
     }
-    if let Some(policy) = policy {
+    if inputs.env.is_some() && inputs.app.is_none() {
+        return Err(Failure::usage("--env needs --app"));
+    }
+    if let Some(app) = inputs.app {
+        let app_json = read_json(app)?;
+        let app_res = resource(&app_json, "containerApps", "show", app)?;
+        let env_json = inputs.env.map(read_json).transpose()?;
+        let env_res = match (&env_json, inputs.env) {
+            (Some(v), Some(path)) => Some(resource(v, "managedEnvironments", "env show", path)?),
+            _ => None,
+        };
+        app_checks(&app_json, &app_res, inputs.expect_app_id, &mut findings);
+        if let (Some(v), Some(res)) = (&env_json, &env_res) {
+            env_checks(v, res, &mut findings);
+        }
+    }
+    if let Some(policy) = inputs.policy {
         policy_checks(policy, SystemTime::now(), &mut findings);
+    }
+    let view = PolicyView {
+        header: inputs.header.map(str::to_ascii_lowercase),
+        ..inputs.policy.map(policy_view).unwrap_or_default()
+    };
+    for path in inputs.proxies {
+        let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
+        let kind = inputs
+            .proxy_kind
+            .or_else(|| ProxyKind::detect(path, &text))
+            .ok_or_else(|| Failure {
+                exit: 2,
+                code: "unknown_proxy",
+                offset: None,
+                message: format!(
+                    "{}: cannot tell which proxy this configuration is for: pass --proxy-kind envoy, nginx, haproxy or caddy",
+                    path.display()
+                ),
+            })?;
+        lint(
+            kind,
+            &path.display().to_string(),
+            &text,
+            &view,
+            &mut findings,
+        );
     }
     let worst = findings
         .iter()
@@ -434,4 +477,31 @@ fn chain_files(raw: &toml::Table, base: &Path) -> Vec<(String, PathBuf, bool)> {
         }
     }
     out
+}
+
+/// What the proxy checks need from a policy file: `[elements]` `count`
+/// (default 1, 0 = any), `trust` (default 0), `identity_from`.
+fn policy_view(path: &Path) -> PolicyView {
+    let raw: toml::Table = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_default();
+    let elements = raw.get("elements").and_then(toml::Value::as_table);
+    let int = |key: &str, default: i64| {
+        elements
+            .and_then(|e| e.get(key))
+            .and_then(toml::Value::as_integer)
+            .unwrap_or(default)
+    };
+    PolicyView {
+        header: None,
+        elements: Some((
+            usize::try_from(int("count", 1)).unwrap_or(1),
+            int("trust", 0),
+        )),
+        proxy_fields: elements
+            .and_then(|e| e.get("identity_from"))
+            .and_then(toml::Value::as_str)
+            == Some("proxy-fields"),
+    }
 }

@@ -26,6 +26,7 @@ macro_rules! outln {
 
 mod doctor;
 mod json;
+mod proxy_lint;
 mod time;
 
 use std::io::Read;
@@ -102,11 +103,24 @@ enum Command {
         #[arg(long, default_value = "envoy")]
         format: Format,
     },
-    /// Check an Azure Container Apps app (az containerapp show -o json) for mTLS pitfalls.
+    /// Check an Azure Container Apps app (az containerapp show -o json) and
+    /// proxy configurations (Envoy, nginx, HAProxy, Caddy) for mTLS pitfalls.
     Doctor {
         /// JSON of `az containerapp show -o json`.
         #[arg(long)]
-        app: PathBuf,
+        app: Option<PathBuf>,
+        /// A proxy configuration file to check for a forgeable header
+        /// (repeatable).
+        #[arg(long = "proxy")]
+        proxies: Vec<PathBuf>,
+        /// Which proxy the --proxy files are for (default: guessed from
+        /// their directives).
+        #[arg(long, value_enum)]
+        proxy_kind: Option<proxy_lint::ProxyKind>,
+        /// The header the app reads, for the --proxy checks (default: every
+        /// usual certificate header).
+        #[arg(long)]
+        header: Option<String>,
         /// JSON of `az containerapp env show -o json`.
         #[arg(long)]
         env: Option<PathBuf>,
@@ -220,15 +234,23 @@ fn main() -> ExitCode {
         } => header(&cert, chain.as_deref(), &fields, format),
         Command::Doctor {
             app,
+            proxies,
+            proxy_kind,
+            header,
             env,
             policy,
             expect_app_id,
             json,
         } => doctor::run(
-            &app,
-            env.as_deref(),
-            policy.as_deref(),
-            expect_app_id.as_deref(),
+            &doctor::Inputs {
+                app: app.as_deref(),
+                env: env.as_deref(),
+                policy: policy.as_deref(),
+                expect_app_id: expect_app_id.as_deref(),
+                proxies: &proxies,
+                proxy_kind,
+                header: header.as_deref(),
+            },
             json,
         ),
     };

@@ -275,7 +275,7 @@ fn inspect_errors_are_json_with_code_and_offset() {
     assert_eq!(v["error"]["offset"], Value::Null);
     let (code, v) = run_json(&["inspect", "--json", "/nonexistent/header.txt"], None);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("io")));
-    let (code, v) = run_json(&["inspect", "--json", "--format", "haproxy"], Some("x"));
+    let (code, v) = run_json(&["inspect", "--json", "--format", "pound"], Some("x"));
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
 }
 
@@ -1141,5 +1141,106 @@ spiffe_id = ["spiffe://contoso.example/ns/payments/sa/client"]
     assert_eq!(
         v["explain"]["rules"][0]["failed"],
         serde_json::json!(["spiffe_id"])
+    );
+}
+
+#[test]
+fn doctor_lints_proxy_configurations() {
+    let dir = scratch("doctor-proxy");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let lint = |path: &Path, extra: &[&str]| {
+        let mut args = vec!["doctor", "--json", "--proxy", p(path)];
+        args.extend_from_slice(extra);
+        let (code, v) = run_json(&args, None);
+        let errors: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect();
+        (code, errors, v)
+    };
+    // One mistake per proxy, each found without being told the proxy.
+    let cases = [
+        (
+            "envoy.yaml",
+            "static_resources:\n  listeners:\n  - filters:\n    - name: envoy.filters.network.http_connection_manager\n      typed_config:\n        forward_client_cert_details: ALWAYS_FORWARD_ONLY\n",
+            "envoy_always_forward_only",
+        ),
+        (
+            "nginx.conf",
+            "server {\n  ssl_verify_client optional_no_ca;\n  location / { proxy_pass http://app; }\n}\n",
+            "nginx_header_not_set",
+        ),
+        (
+            "haproxy.cfg",
+            "frontend fe\n  bind :443 ssl crt site.pem verify optional\n  http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64] if { ssl_c_used }\n",
+            "haproxy_conditional_set",
+        ),
+        (
+            "Caddyfile",
+            "example.com {\n  reverse_proxy app {\n    header_up +X-Client-Cert {http.request.tls.client.certificate_der_base64}\n  }\n}\n",
+            "caddy_add_header",
+        ),
+    ];
+    for (name, text, code) in cases {
+        let (exit, errors, v) = lint(&write(name, text), &[]);
+        assert_eq!((exit, errors), (1, vec![code.to_owned()]), "{name}: {v}");
+        let message = v["findings"][0]["message"].as_str().unwrap();
+        assert!(message.contains(name), "the file is named: {message}");
+        assert!(v["findings"][0]["fix"].as_str().unwrap().len() > 10);
+    }
+    // The APPEND_FORWARD lint reads the policy's [elements].
+    let append = write(
+        "append.yaml",
+        "http_connection_manager:\n  forward_client_cert_details: APPEND_FORWARD\n  set_current_client_cert_details: {cert: true}\n",
+    );
+    let any_first = write_policy(
+        &dir,
+        "[elements]\ncount = 0\ntrust = 0\n[[allow]]\nsubject_cn = \"x\"\n",
+    );
+    let (exit, errors, _) = lint(&append, &["--policy", p(&any_first)]);
+    assert_eq!(errors, ["envoy_append_forward"]);
+    assert_eq!(exit, 1);
+    std::fs::write(
+        &any_first,
+        "[elements]\ncount = 0\ntrust = -1\n[[allow]]\nsubject_cn = \"x\"\n",
+    )
+    .unwrap();
+    let (_, errors, _) = lint(&append, &["--policy", p(&any_first)]);
+    assert!(errors.is_empty(), "{errors:?}");
+    // --header narrows the check to the app's header.
+    let nginx = write(
+        "ok.conf",
+        "location / {\n  proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;\n  proxy_pass http://app;\n}\n",
+    );
+    assert_eq!(lint(&nginx, &[]).0, 0);
+    let (exit, errors, _) = lint(&nginx, &["--header", "X-Forwarded-Client-Cert"]);
+    assert_eq!((exit, errors), (1, vec!["nginx_header_not_set".to_owned()]));
+    // Neither --app nor --proxy; an unrecognisable file.
+    let (code, v) = run_json(&["doctor", "--json"], None);
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (2, Some("usage")),
+        "{v}"
+    );
+    let (code, v) = run_json(
+        &[
+            "doctor",
+            "--json",
+            "--proxy",
+            p(&write("notes.txt", "hello\n")),
+        ],
+        None,
+    );
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (2, Some("unknown_proxy")),
+        "{v}"
     );
 }

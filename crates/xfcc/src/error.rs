@@ -49,6 +49,13 @@ pub enum ParseErrorKind {
     /// The value looks like bare base64 DER (Cloud Foundry gorouter's raw
     /// format) rather than Envoy's `key=value` form.
     WrongFormat,
+    /// A format that expects bare base64 DER (`haproxy`, `caddy`,
+    /// `app-service`, `gorouter`) got Envoy's `key=value` form.
+    WrongFormatEnvoy,
+    /// A format that expects bare base64 DER got PEM (URL-encoded or not).
+    WrongFormatPem,
+    /// A format that expects bare base64 DER got an RFC 9440 `:base64:` item.
+    WrongFormatRfc9440,
 }
 
 impl ParseErrorKind {
@@ -73,6 +80,9 @@ impl ParseErrorKind {
             Self::DuplicateKey => "duplicate_key",
             Self::InvalidHash => "invalid_hash",
             Self::WrongFormat => "wrong_format",
+            Self::WrongFormatEnvoy => "wrong_format_envoy",
+            Self::WrongFormatPem => "wrong_format_pem",
+            Self::WrongFormatRfc9440 => "wrong_format_rfc9440",
         }
     }
 
@@ -107,6 +117,15 @@ impl ParseErrorKind {
             Self::InvalidHash => "Hash is not 64 or 40 hex digits",
             Self::WrongFormat => {
                 "value is bare base64 DER (Cloud Foundry raw format), not Envoy XFCC"
+            }
+            Self::WrongFormatEnvoy => {
+                "value is Envoy XFCC (key=value pairs), not the bare base64 DER this format expects: the format is envoy"
+            }
+            Self::WrongFormatPem => {
+                "value is PEM (URL-encoded or not), not the bare base64 DER this format expects: the format is nginx (or alb)"
+            }
+            Self::WrongFormatRfc9440 => {
+                "value is an RFC 9440 :base64: item, not the bare base64 DER this format expects: the format is rfc9440"
             }
         }
     }

@@ -38,6 +38,17 @@ pub enum Format {
     /// Cloud Foundry gorouter (`xfcc_format: raw`): base64 DER of the leaf,
     /// under the name `X-Forwarded-Client-Cert`.
     Gorouter,
+    /// HAProxy `http-request set-header X-SSL-Client-Cert
+    /// %[ssl_c_der,base64]`: base64 DER of the leaf. An empty value (what
+    /// HAProxy sets when the client sent no certificate) is a missing
+    /// header ([`means_no_certificate`](Self::means_no_certificate)).
+    Haproxy,
+    /// Caddy `header_up X-Client-Cert
+    /// {http.request.tls.client.certificate_der_base64}`: base64 DER of the
+    /// leaf. Without a client certificate Caddy forwards the placeholder
+    /// unreplaced, which is a missing header
+    /// ([`means_no_certificate`](Self::means_no_certificate)).
+    Caddy,
 }
 
 impl Format {
@@ -50,10 +61,13 @@ impl Format {
         Self::AwsAlb,
         Self::AppService,
         Self::Gorouter,
+        Self::Haproxy,
+        Self::Caddy,
     ];
 
     /// The format's name as the CLI and configuration spell it: `envoy`,
-    /// `rfc9440`, `nginx`, `traefik`, `alb`, `app-service`, `gorouter`.
+    /// `rfc9440`, `nginx`, `traefik`, `alb`, `app-service`, `gorouter`,
+    /// `haproxy`, `caddy`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Envoy => "envoy",
@@ -63,6 +77,8 @@ impl Format {
             Self::AwsAlb => "alb",
             Self::AppService => "app-service",
             Self::Gorouter => "gorouter",
+            Self::Haproxy => "haproxy",
+            Self::Caddy => "caddy",
         }
     }
 
@@ -75,13 +91,35 @@ impl Format {
             Self::Traefik => "x-forwarded-tls-client-cert",
             Self::AwsAlb => "x-amzn-mtls-clientcert",
             Self::AppService => "x-arr-clientcert",
+            Self::Haproxy => "x-ssl-client-cert",
+            Self::Caddy => "x-client-cert",
+        }
+    }
+
+    /// Whether `value` is what this format's proxy sends when the client
+    /// presented no certificate, which the policy treats as a missing
+    /// header: for HAProxy an empty value (`%[ssl_c_der,base64]` is empty
+    /// then); for Caddy an empty value or its placeholder left unreplaced
+    /// (Caddy 2.6 forwards `{http.request.tls.client.certificate_der_base64}`
+    /// as is). Never true for the other formats.
+    pub fn means_no_certificate(self, value: &str) -> bool {
+        let v = value.trim();
+        match self {
+            Self::Haproxy => v.is_empty(),
+            Self::Caddy => {
+                v.is_empty()
+                    || (v.starts_with("{http.request.tls.client.")
+                        && v.ends_with('}')
+                        && v.bytes().filter(|&b| b == b'{').count() == 1)
+            }
+            _ => false,
         }
     }
 
     /// Whether a chain (intermediates) reaches the policy in this format:
     /// Envoy's `Chain`, RFC 9440's `Client-Cert-Chain`, Traefik's list and
-    /// AWS ALB's concatenated PEM do; nginx, App Service and gorouter
-    /// forward the leaf alone.
+    /// AWS ALB's concatenated PEM do; nginx, App Service, gorouter, HAProxy
+    /// and Caddy forward the leaf alone.
     pub const fn carries_chain(self) -> bool {
         matches!(
             self,
@@ -150,8 +188,12 @@ impl Format {
                 Vec::new(),
                 false,
             )),
-            Self::AppService | Self::Gorouter => {
-                let der = decode_base64_der(value.trim().as_bytes(), Field::Cert)?;
+            Self::AppService | Self::Gorouter | Self::Haproxy | Self::Caddy => {
+                let value = value.trim();
+                if let Some(other) = other_form(value) {
+                    return Err(crate::ParseError::new(other, 0).into());
+                }
+                let der = decode_base64_der(value.as_bytes(), Field::Cert)?;
                 Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))
             }
             Self::Traefik => {
@@ -193,7 +235,9 @@ impl Format {
             Self::AwsAlb => all()
                 .map(|c| pem(c.der()).replace('\n', "%0A").replace(' ', "%20"))
                 .collect(),
-            Self::AppService | Self::Gorouter => STANDARD.encode(leaf.der()),
+            Self::AppService | Self::Gorouter | Self::Haproxy | Self::Caddy => {
+                STANDARD.encode(leaf.der())
+            }
         }
     }
 }
@@ -208,6 +252,30 @@ fn chain_from_list(mut ders: Vec<Vec<u8>>, limits: &Limits) -> Result<ForwardedC
     }
     let in_chain = !ders.is_empty();
     Ok(ForwardedCert::new(leaf, ders, in_chain))
+}
+
+/// What a value meant for a bare-base64 format looks like instead, when
+/// it is plainly another proxy's form: an RFC 9440 item, PEM (plain or
+/// URL-encoded armour), or Envoy's pairs (an element starts with a key). `None` leaves the verdict to
+/// the base64 decoder.
+fn other_form(value: &str) -> Option<ParseErrorKind> {
+    let b = value.as_bytes();
+    if b.len() > 1 && b.first() == Some(&b':') && b.last() == Some(&b':') {
+        Some(ParseErrorKind::WrongFormatRfc9440)
+    } else if [
+        "By=", "Hash=", "Cert=", "Chain=", "Subject=", "URI=", "DNS=",
+    ]
+    .iter()
+    .any(|k| value.starts_with(k))
+    {
+        // (A certificate's base64 starts with `MI`: never with a key.
+        // Before PEM: Envoy's `Cert` holds PEM.)
+        Some(ParseErrorKind::WrongFormatEnvoy)
+    } else if value.contains("-----BEGIN") || value.contains("BEGIN%20") {
+        Some(ParseErrorKind::WrongFormatPem)
+    } else {
+        None
+    }
 }
 
 /// An RFC 8941 byte sequence: `:` base64 `:`.
@@ -229,7 +297,7 @@ impl fmt::Display for Format {
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter)"
+    "unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy)"
 )]
 pub struct UnknownFormat;
 
@@ -387,7 +455,7 @@ mod tests {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
         }
         assert_eq!("ALB".parse::<Format>().unwrap(), Format::AwsAlb);
-        assert!("haproxy".parse::<Format>().is_err());
+        assert!("traefik2".parse::<Format>().is_err());
     }
 
     #[test]

@@ -543,7 +543,7 @@ fn env_errors_name_the_variable() {
         ("XFCC_MODE", "sometimes"),
         ("XFCC_ELEMENT_COUNT", "-1"),
         ("XFCC_LEEWAY_SECONDS", "soon"),
-        ("XFCC_FORMAT", "haproxy"),
+        ("XFCC_FORMAT", "pound"),
         ("XFCC_CHAIN_ANCHORS", "/nonexistent.pem"),
     ] {
         let e = Policy::from_env_vars(vars(&[("ALLOWED_CERT_COMMON_NAMES", "a"), (var, value)]))

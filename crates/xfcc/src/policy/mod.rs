@@ -403,6 +403,11 @@ impl Policy {
                 e.valid_up_to(),
             )))
         })?;
+        if self.inner.format.means_no_certificate(text) {
+            // HAProxy and Caddy set the header from a variable that is
+            // empty (or, for Caddy, unreplaced) without a client certificate.
+            return self.on_missing();
+        }
         self.verify_inner(text, chain, self.now()).map(Some)
     }
 
@@ -421,6 +426,9 @@ impl Policy {
     ) -> Result<ClientCert, Rejection> {
         let p = &*self.inner;
         if p.format != Format::Envoy {
+            if p.format.means_no_certificate(value) {
+                return Err(Rejection::new(Reason::Missing, "missing"));
+            }
             if value.len() > p.options.limits().bytes() {
                 return Err(Error::from(crate::ParseError::new(
                     crate::ParseErrorKind::TooLong,
