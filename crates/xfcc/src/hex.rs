@@ -18,19 +18,29 @@ pub(crate) const fn byte(hi: u8, lo: u8) -> Option<u8> {
     }
 }
 
-/// 64 (SHA-256) or 40 (SHA-1) hex digits.
-pub(crate) const fn is_digest(s: &[u8]) -> bool {
-    if s.len() != 64 && s.len() != 40 {
-        return false;
-    }
-    let mut i = 0;
-    while i < s.len() {
-        if digit(s[i]).is_none() {
-            return false;
+/// Hex digit values, `0xFF` for any other byte: one load per digit where
+/// digits are decoded one by one (percent-decoding).
+pub(crate) static VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(d) = digit(c as u8) {
+            t[c] = d;
         }
-        i += 1;
+        c += 1;
     }
-    true
+    t
+};
+
+/// 64 (SHA-256) or 40 (SHA-1) hex digits. Branch-free per byte, so the
+/// check of every header's `Hash` vectorises.
+pub(crate) fn is_digest(s: &[u8]) -> bool {
+    (s.len() == 64 || s.len() == 40)
+        && s.iter().fold(true, |ok, &c| {
+            let decimal = c.wrapping_sub(b'0') < 10;
+            let letter = (c | 0x20).wrapping_sub(b'a') < 6;
+            ok & (decimal | letter)
+        })
 }
 
 /// Upper-case hex, two digits a byte (thumbprints as the Azure portal and
@@ -48,6 +58,16 @@ pub(crate) fn upper(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_digest_agrees_with_digit_for_every_byte() {
+        for c in 0..=255u8 {
+            let mut s = [b'a'; 64];
+            s[17] = c;
+            assert_eq!(is_digest(&s), digit(c).is_some(), "{c:#x}");
+            assert_eq!(VALUE[usize::from(c)] != 0xFF, digit(c).is_some(), "{c:#x}");
+        }
+    }
 
     #[test]
     fn digits_bytes_and_digests() {

@@ -104,19 +104,6 @@ pub(crate) enum Newlines {
     Drop,
 }
 
-/// Hex digit values, `0xFF` for any other byte: one load per digit.
-static HEX: [u8; 256] = {
-    let mut t = [0xFF; 256];
-    let mut c = 0;
-    while c < 256 {
-        if let Some(d) = crate::hex::digit(c as u8) {
-            t[c] = d;
-        }
-        c += 1;
-    }
-    t
-};
-
 /// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign. `None` for a
 /// `%` without two hex digits. (The tests' entry point.)
 #[cfg(test)]
@@ -169,7 +156,10 @@ fn percent_decode_with(input: &[u8], newlines: Newlines) -> Option<(Vec<u8>, boo
         }
         // input[i] is '%'.
         let (hi, lo) = match input.get(i + 1..i + 3)? {
-            &[h, l] => (HEX[usize::from(h)], HEX[usize::from(l)]),
+            &[h, l] => (
+                crate::hex::VALUE[usize::from(h)],
+                crate::hex::VALUE[usize::from(l)],
+            ),
             _ => return None,
         };
         if (hi | lo) > 0x0F {

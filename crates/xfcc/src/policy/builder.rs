@@ -282,11 +282,14 @@ impl PolicyBuilder {
     }
 
     /// Keeps up to `capacity` decoded certificates, found by the exact
-    /// `Cert` and `Chain` text (the sender's `Hash` text is part of the key,
-    /// and an entry is stored only once its `Hash` has been checked against
-    /// the certificate). Every hit still checks the element's other fields
-    /// and the validity period. A policy built anew (as on reload) starts
-    /// empty. Default 0 (off).
+    /// text of the whole header (an allowed header seen again, byte for
+    /// byte, is not parsed again) or, for a header of several elements, by
+    /// each element's exact `Cert` and `Chain` text (the sender's `Hash`
+    /// text is part of the key, and an entry is stored only once its `Hash`
+    /// has been checked against the certificate). An element hit still
+    /// checks the element's other fields; every hit checks the validity
+    /// period and re-decides when the recorded decision has lapsed. A
+    /// policy built anew (as on reload) starts empty. Default 0 (off).
     ///
     /// Only the certificates of headers the policy allowed are stored, so
     /// strangers cannot fill it, and entries are weighed by their bytes

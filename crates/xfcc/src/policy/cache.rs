@@ -1,6 +1,7 @@
-//! A bounded cache of decoded certificates, found by the exact `Cert` and
-//! `Chain` text of an element (the sender-controlled `Hash` only picks the
-//! bucket, and only once checked; see [`Key`]).
+//! A bounded cache of decoded certificates, found by the exact text of a
+//! whole allowed header, or by the exact `Cert` and `Chain` text of an
+//! element (the sender-controlled `Hash` only picks the bucket, and only
+//! once checked; see [`Key`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -75,8 +76,13 @@ impl CachedCert {
 /// stored once its `Hash` has been checked against the certificate, so the
 /// senders of wrong hashes cannot crowd one bucket. Without a `Hash`, the
 /// texts are hashed.
+///
+/// A whole-header key ([`KeyRef::header`]) holds an Envoy header's exact
+/// text: an identical header parses, and checks, identically, so a hit
+/// skips the parse.
 #[derive(PartialEq, Eq)]
 struct Key {
+    header: bool,
     hash: Option<Box<str>>,
     cert: Box<str>,
     chain: Box<str>,
@@ -84,26 +90,53 @@ struct Key {
 
 impl Key {
     fn borrowed(&self) -> KeyRef<'_> {
-        KeyRef::new(&self.cert, &self.chain, self.hash.as_deref())
+        KeyRef {
+            header: self.header,
+            hash: self.hash.as_deref(),
+            cert: &self.cert,
+            chain: &self.chain,
+        }
     }
 }
 
 /// Borrowed form of [`Key`]; hashes and compares as it does.
 #[derive(PartialEq, Eq)]
 pub(crate) struct KeyRef<'a> {
+    header: bool,
     hash: Option<&'a str>,
     cert: &'a str,
     chain: &'a str,
 }
 
+/// A whole-header key hashes this many leading bytes and the length (the
+/// `Hash` sits in the first hundred bytes of an Envoy header); the whole
+/// text is compared to accept an entry.
+const HEADER_PREFIX: usize = 128;
+
 impl<'a> KeyRef<'a> {
     /// `hash` is the element's `Hash` text, if any.
     pub(crate) const fn new(cert: &'a str, chain: &'a str, hash: Option<&'a str>) -> Self {
-        Self { hash, cert, chain }
+        Self {
+            header: false,
+            hash,
+            cert,
+            chain,
+        }
+    }
+
+    /// A whole Envoy header value, exactly as received.
+    pub(crate) const fn header(value: &'a str) -> Self {
+        Self {
+            header: true,
+            hash: None,
+            cert: value,
+            chain: "",
+        }
     }
 
     fn to_owned(&self) -> Key {
         Key {
+            header: self.header,
             hash: self.hash.map(Into::into),
             cert: self.cert.into(),
             chain: self.chain.into(),
@@ -114,6 +147,12 @@ impl<'a> KeyRef<'a> {
 impl Hash for KeyRef<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self.hash {
+            _ if self.header => {
+                state.write_u8(2);
+                let b = self.cert.as_bytes();
+                state.write(b.get(..HEADER_PREFIX).unwrap_or(b));
+                state.write_usize(b.len());
+            }
             Some(h) => {
                 state.write_u8(1);
                 h.hash(state);
@@ -151,9 +190,17 @@ struct Bytes {
 /// The fixed part of an entry: the structures, the names and SANs decoded.
 const ENTRY_OVERHEAD: usize = 1024;
 
-impl Weighter<Key, Arc<CachedCert>> for Bytes {
-    fn weight(&self, key: &Key, value: &Arc<CachedCert>) -> u64 {
-        let fc = value.cert();
+/// A cached certificate and, for a whole-header entry, the index of the
+/// element that was verified.
+#[derive(Clone)]
+struct Entry {
+    cert: Arc<CachedCert>,
+    index: usize,
+}
+
+impl Weighter<Key, Entry> for Bytes {
+    fn weight(&self, key: &Key, value: &Entry) -> u64 {
+        let fc = value.cert.cert();
         let der = fc.leaf().der().len() + fc.chain_der().iter().map(Vec::len).sum::<usize>();
         let text = key.hash.as_deref().map_or(0, str::len) + key.cert.len() + key.chain.len();
         u64::try_from(text + 2 * der + ENTRY_OVERHEAD)
@@ -163,7 +210,7 @@ impl Weighter<Key, Arc<CachedCert>> for Bytes {
 }
 
 pub(crate) struct Cache {
-    map: quick_cache::sync::Cache<Key, Arc<CachedCert>, Bytes>,
+    map: quick_cache::sync::Cache<Key, Entry, Bytes>,
 }
 
 impl fmt::Debug for Cache {
@@ -188,13 +235,16 @@ impl Cache {
         self.map.weight()
     }
 
-    pub(crate) fn get(&self, key: &KeyRef<'_>) -> Option<Arc<CachedCert>> {
-        self.map.get(key)
+    /// The certificate stored for `key`, and the verified element's index
+    /// (for a whole-header key; 0 otherwise).
+    pub(crate) fn get(&self, key: &KeyRef<'_>) -> Option<(Arc<CachedCert>, usize)> {
+        self.map.get(key).map(|e| (e.cert, e.index))
     }
 
-    /// Stores an entry whose `Hash` (if any) has been checked against it.
-    pub(crate) fn insert(&self, key: &KeyRef<'_>, value: Arc<CachedCert>) {
-        self.map.insert(key.to_owned(), value);
+    /// Stores an entry whose `Hash` (if any) has been checked against it;
+    /// for a whole-header key, `index` is the element the policy verified.
+    pub(crate) fn insert(&self, key: &KeyRef<'_>, cert: Arc<CachedCert>, index: usize) {
+        self.map.insert(key.to_owned(), Entry { cert, index });
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -204,6 +254,7 @@ impl Cache {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -216,5 +267,38 @@ mod tests {
         assert!(!KeyRef::new("c", "d", Some(&digest)).equivalent(&key));
         assert!(!KeyRef::new("x", "c", Some(&digest)).equivalent(&key));
         assert!(!KeyRef::new("c", "c", Some(&"AB".repeat(32))).equivalent(&key));
+        // A whole header is never an element's key, even with the same text.
+        let header = KeyRef::header("c").to_owned();
+        assert!(KeyRef::header("c").equivalent(&header));
+        assert!(!KeyRef::new("c", "", None).equivalent(&header));
+        assert!(!KeyRef::header("c").equivalent(&KeyRef::new("c", "", None).to_owned()));
+    }
+
+    #[test]
+    fn header_keys_hash_a_prefix_and_compare_everything() {
+        use std::hash::BuildHasher;
+        let s = std::collections::hash_map::RandomState::new();
+        let long = "a".repeat(300);
+        let other = format!("{}b", "a".repeat(299));
+        // Same prefix and length: same bucket, different entries.
+        assert_eq!(
+            s.hash_one(KeyRef::header(&long)),
+            s.hash_one(KeyRef::header(&other))
+        );
+        assert!(!KeyRef::header(&other).equivalent(&KeyRef::header(&long).to_owned()));
+        let cache = Cache::new(8, 1 << 20);
+        let der = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/certs/client-rsa.der"
+        ))
+        .unwrap();
+        let fc = ForwardedCert::new(
+            crate::CertIdentity::from_der(der).unwrap(),
+            Vec::new(),
+            false,
+        );
+        cache.insert(&KeyRef::header(&long), Arc::new(CachedCert::new(fc)), 1);
+        assert_eq!(cache.get(&KeyRef::header(&long)).map(|(_, i)| i), Some(1));
+        assert!(cache.get(&KeyRef::header(&other)).is_none());
     }
 }
