@@ -44,6 +44,8 @@ fn sidecar(rules: impl IntoIterator<Item = Rule>) -> PolicyBuilder {
 #[test]
 fn the_stripped_capture_has_no_certificate() {
     let h = without_cert(&capture("rsa-chain"));
+    // The fixture the adapters and the CLI read is this same text.
+    assert_eq!(capture("rsa-chain-fields-only"), h);
     assert!(!h.contains("Cert=") && !h.contains("Chain="), "{h}");
     assert!(
         h.starts_with("By=spiffe://xfcc.test/ns/edge/sa/envoy;Hash=642d3d0c"),

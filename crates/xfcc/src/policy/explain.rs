@@ -252,6 +252,23 @@ impl fmt::Display for Findings<'_> {
     }
 }
 
+/// ` san=[..]` with the first [`MAX_SANS`] of `names` (already clipped),
+/// and ` (+N more SANs)` when there were `all` in all.
+fn write_sans(
+    f: &mut fmt::Formatter<'_>,
+    names: impl Iterator<Item = String>,
+    all: usize,
+) -> fmt::Result {
+    let names: Vec<String> = names.take(MAX_SANS).collect();
+    if !names.is_empty() {
+        write!(f, " san={names:?}")?;
+    }
+    if all > names.len() {
+        write!(f, " (+{} more SANs)", all - names.len())?;
+    }
+    Ok(())
+}
+
 /// One line, bounded in length: `certificate subject=".." issuer=".."
 /// san=[..] sha256=.. sha1=.. valid .. to ..; ` then the
 /// [`findings`](Self::findings).
@@ -266,21 +283,14 @@ impl fmt::Display for Explanation {
             )?;
             let san = c.san();
             let all = san.dns().len() + san.uri().len() + san.email().len() + san.ip().len();
-            let names: Vec<String> = san
+            let names = san
                 .dns()
                 .iter()
                 .map(|d| format!("dns:{}", clip(d)))
                 .chain(san.uri().iter().map(|u| format!("uri:{}", clip(u))))
                 .chain(san.email().iter().map(|e| format!("email:{}", clip(e))))
-                .chain(san.ip().iter().map(|i| format!("ip:{i}")))
-                .take(MAX_SANS)
-                .collect();
-            if !names.is_empty() {
-                write!(f, " san={names:?}")?;
-            }
-            if all > names.len() {
-                write!(f, " (+{} more SANs)", all - names.len())?;
-            }
+                .chain(san.ip().iter().map(|i| format!("ip:{i}")));
+            write_sans(f, names, all)?;
             write!(
                 f,
                 " sha256={} sha1={} valid {} to {}",
@@ -295,20 +305,12 @@ impl fmt::Display for Explanation {
         } else if let Some(p) = &self.fields {
             let subject = p.subject_name().map(ToString::to_string);
             write!(f, "proxy fields subject={:?}", subject.as_deref().map(clip))?;
-            let all = p.dns().len() + p.uri().len();
-            let names: Vec<String> = p
+            let names = p
                 .dns()
                 .iter()
                 .map(|d| format!("dns:{}", clip(d)))
-                .chain(p.uri().iter().map(|u| format!("uri:{}", clip(u))))
-                .take(MAX_SANS)
-                .collect();
-            if !names.is_empty() {
-                write!(f, " san={names:?}")?;
-            }
-            if all > names.len() {
-                write!(f, " (+{} more SANs)", all - names.len())?;
-            }
+                .chain(p.uri().iter().map(|u| format!("uri:{}", clip(u))));
+            write_sans(f, names, p.dns().len() + p.uri().len())?;
             write!(f, " sha256={}", p.sha256_hex())?;
             if !self.rules.is_empty() {
                 f.write_str("; ")?;
