@@ -18,6 +18,20 @@ pub(crate) const fn byte(hi: u8, lo: u8) -> Option<u8> {
     }
 }
 
+/// Exactly `2 * N` hex digits, either case, as `N` bytes (a SHA-256 from
+/// a `Hash` field, say); `None` for any other length or a non-digit.
+pub(crate) fn decode<const N: usize>(hex: &str) -> Option<[u8; N]> {
+    let b = hex.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = byte(pair[0], pair[1])?;
+    }
+    Some(out)
+}
+
 /// Hex digit values, `0xFF` for any other byte: one load per digit where
 /// digits are decoded one by one (percent-decoding).
 pub(crate) static VALUE: [u8; 256] = {
@@ -58,6 +72,15 @@ pub(crate) fn upper(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_exact_lengths_only() {
+        assert_eq!(decode::<2>("aB0f"), Some([0xab, 0x0f]));
+        assert_eq!(decode::<2>("ab0"), None);
+        assert_eq!(decode::<2>("ab0f0"), None);
+        assert_eq!(decode::<2>("ab0g"), None);
+        assert_eq!(decode::<32>(&"00".repeat(32)), Some([0; 32]));
+    }
 
     #[test]
     fn is_digest_agrees_with_digit_for_every_byte() {

@@ -83,7 +83,7 @@ impl ProxyFields {
                 Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index),
             )
         })?;
-        let sha256 = sha256_of(hash.raw()).ok_or_else(|| {
+        let sha256 = crate::hex::decode::<32>(hash.raw()).ok_or_else(|| {
             Rejection::new(super::Reason::Malformed, "hash_not_sha256").at_element(index)
         })?;
         let subject = element
@@ -150,17 +150,4 @@ impl ProxyFields {
             _ => None,
         }
     }
-}
-
-/// The 32 bytes of a 64-digit hex SHA-256, either case.
-fn sha256_of(hex: &str) -> Option<[u8; 32]> {
-    let b = hex.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        *o = crate::hex::byte(pair[0], pair[1])?;
-    }
-    Some(out)
 }
