@@ -13,7 +13,7 @@ use crate::dn::DistinguishedName;
 use crate::error::{Error, Field};
 use crate::oid::Oid;
 use crate::parse::Limits;
-use crate::x509::{self, CertView, GeneralName, KeptExtensions, Tlv};
+use crate::x509::{self, CertView, GeneralName, KeptExtensions, NameRef, Span, Tlv};
 
 /// The subject alternative names of a certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -142,19 +142,53 @@ struct Inner {
     sha1: OnceLock<[u8; 20]>,
     subject_str: OnceLock<String>,
     issuer_str: OnceLock<String>,
-    subject: DistinguishedName,
-    issuer: DistinguishedName,
-    serial: Vec<u8>,
+    // The names, SANs and EKUs are checked in full when the certificate is
+    // read, but built (owned, allocated) only when first asked for: a
+    // thumbprint or issuer rule never builds the subject or the SANs.
+    subject: Lazy<DistinguishedName>,
+    issuer: Lazy<DistinguishedName>,
+    san: Lazy<SubjectAltNames>,
+    ekus: Lazy<Vec<Oid>>,
+    /// The limits the certificate was checked with, so that a part built
+    /// later is read exactly as it was checked.
+    limits: Limits,
+    serial: Span,
     not_before: u64,
     not_after: u64,
-    san: SubjectAltNames,
     key: PublicKeyInfo,
-    ekus: Vec<Oid>,
     self_issued: bool,
     /// basicConstraints `cA`.
     ca: bool,
     /// keyUsage bits (see [`x509::key_usage_bits`]), when the extension is there.
     key_usage: Option<u16>,
+}
+
+/// A part of the certificate built on first use from where it sits in the
+/// DER (`None`: the certificate does not have it).
+struct Lazy<T> {
+    at: Option<Span>,
+    value: OnceLock<T>,
+}
+
+impl<T: Default> Lazy<T> {
+    const fn new(at: Option<Span>) -> Self {
+        Self {
+            at,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The part, built by `build` from the span the first time. A part
+    /// the certificate does not have is `T::default()`. `build` re-reads
+    /// what [`CertIdentity::from_der`] checked with the same limits, so it
+    /// cannot fail; if it ever did, the part would read as empty, which
+    /// matches no rule.
+    fn get(&self, build: impl FnOnce(Span) -> x509::Result<T>) -> &T {
+        self.value.get_or_init(|| {
+            self.at
+                .map_or_else(T::default, |at| build(at).unwrap_or_default())
+        })
+    }
 }
 
 impl fmt::Debug for CertIdentity {
@@ -218,32 +252,21 @@ impl CertIdentity {
                 },
             ..
         } = CertView::parse(&der, limits).map_err(bad)?;
+        // Everything is checked now, in the order the fields come; what
+        // is kept is only where each part sits (see `Lazy`).
         let self_issued = subject.bytes() == issuer.bytes();
         let max = limits.name_attributes();
-        let issuer = DistinguishedName::from_cert(&issuer, max)
+        issuer
+            .check(max)
             .map_err(|e| bad(e.at(x509::DerField::Issuer)))?;
-        let subject = DistinguishedName::from_cert(&subject, max)
+        subject
+            .check(max)
             .map_err(|e| bad(e.at(x509::DerField::Subject)))?;
-
-        let mut san = SubjectAltNames::default();
-        if let Some(value) = subject_alt_name {
-            x509::general_names(&value, limits, |name| match name {
-                GeneralName::Dns(s) => san.dns.push(s.to_owned()),
-                GeneralName::Uri(s) => san.uri.push(s.to_owned()),
-                GeneralName::Email(s) => san.email.push(s.to_owned()),
-                GeneralName::Ip(b) => {
-                    if let Ok(v4) = <[u8; 4]>::try_from(b) {
-                        san.ip.push(IpAddr::from(v4));
-                    } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
-                        san.ip.push(IpAddr::from(v6));
-                    }
-                }
-            })
-            .map_err(bad)?;
+        if let Some(value) = &subject_alt_name {
+            x509::general_names(value, limits, |_| {}).map_err(bad)?;
         }
-        let mut ekus = Vec::new();
-        if let Some(value) = ext_key_usage {
-            x509::key_purposes(&value, |oid| ekus.push(oid)).map_err(bad)?;
+        if let Some(value) = &ext_key_usage {
+            x509::key_purposes(value, |_| {}).map_err(bad)?;
         }
         let ca = match basic_constraints {
             Some(v) => x509::basic_constraints_ca(&v).map_err(bad)?,
@@ -254,7 +277,11 @@ impl CertIdentity {
             .transpose()
             .map_err(bad)?;
         let key = key_info(&key_algorithm, key_parameters, key);
-        let serial = serial.to_vec();
+        let (issuer, subject) = (issuer.span(), subject.span());
+        let (san, ekus) = (
+            subject_alt_name.map(|t| t.span()),
+            ext_key_usage.map(|t| t.span()),
+        );
         let sha256 = Sha256::digest(&der).into();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -262,20 +289,26 @@ impl CertIdentity {
                 sha1: OnceLock::new(),
                 subject_str: OnceLock::new(),
                 issuer_str: OnceLock::new(),
-                subject,
-                issuer,
+                subject: Lazy::new(Some(subject)),
+                issuer: Lazy::new(Some(issuer)),
+                san: Lazy::new(san),
+                ekus: Lazy::new(ekus),
+                limits: *limits,
                 serial,
                 not_before,
                 not_after,
-                san,
                 key,
-                ekus,
                 self_issued,
                 ca,
                 key_usage,
                 der,
             }),
         })
+    }
+
+    fn name<'s>(&'s self, part: &'s Lazy<DistinguishedName>) -> &'s DistinguishedName {
+        let max = self.inner.limits.name_attributes();
+        part.get(|at| DistinguishedName::from_cert(&NameRef::at(&self.inner.der, at), max))
     }
 
     /// The DER encoding.
@@ -328,36 +361,36 @@ impl CertIdentity {
 
     /// The subject as a parsed name.
     pub fn subject_name(&self) -> &DistinguishedName {
-        &self.inner.subject
+        self.name(&self.inner.subject)
     }
 
     /// The subject as an RFC 4514 string (most significant RDN last).
     pub fn subject(&self) -> &str {
         self.inner
             .subject_str
-            .get_or_init(|| self.inner.subject.to_string())
+            .get_or_init(|| self.subject_name().to_string())
     }
 
     /// Every `CN` of the subject, in ASN.1 order.
     pub fn subject_cns(&self) -> impl Iterator<Item = &str> {
-        self.inner.subject.common_names()
+        self.subject_name().common_names()
     }
 
     /// The issuer as a parsed name.
     pub fn issuer_name(&self) -> &DistinguishedName {
-        &self.inner.issuer
+        self.name(&self.inner.issuer)
     }
 
     /// The issuer as an RFC 4514 string.
     pub fn issuer(&self) -> &str {
         self.inner
             .issuer_str
-            .get_or_init(|| self.inner.issuer.to_string())
+            .get_or_init(|| self.issuer_name().to_string())
     }
 
     /// Every `CN` of the issuer, in ASN.1 order.
     pub fn issuer_cns(&self) -> impl Iterator<Item = &str> {
-        self.inner.issuer.common_names()
+        self.issuer_name().common_names()
     }
 
     /// Whether subject and issuer are the same name (self-issued, which
@@ -368,17 +401,41 @@ impl CertIdentity {
 
     /// Subject alternative names.
     pub fn san(&self) -> &SubjectAltNames {
-        &self.inner.san
+        self.inner.san.get(|at| {
+            let mut san = SubjectAltNames::default();
+            let value = Tlv::reread(&self.inner.der, at)?;
+            x509::general_names(&value, &self.inner.limits, |name| match name {
+                GeneralName::Dns(s) => san.dns.push(s.to_owned()),
+                GeneralName::Uri(s) => san.uri.push(s.to_owned()),
+                GeneralName::Email(s) => san.email.push(s.to_owned()),
+                GeneralName::Ip(b) => {
+                    if let Ok(v4) = <[u8; 4]>::try_from(b) {
+                        san.ip.push(IpAddr::from(v4));
+                    } else if let Ok(v6) = <[u8; 16]>::try_from(b) {
+                        san.ip.push(IpAddr::from(v6));
+                    }
+                }
+            })?;
+            Ok(san)
+        })
+    }
+
+    fn ekus(&self) -> &[Oid] {
+        self.inner.ekus.get(|at| {
+            let mut ekus = Vec::new();
+            x509::key_purposes(&Tlv::reread(&self.inner.der, at)?, |oid| ekus.push(oid))?;
+            Ok(ekus)
+        })
     }
 
     /// Serial number bytes (big-endian, as encoded).
     pub fn serial(&self) -> &[u8] {
-        &self.inner.serial
+        self.inner.serial.of(&self.inner.der)
     }
 
     /// Serial number as uppercase hex, without leading `00` padding bytes.
     pub fn serial_hex(&self) -> String {
-        let s = &self.inner.serial;
+        let s = self.serial();
         let start = s
             .iter()
             .position(|&b| b != 0)
@@ -424,7 +481,7 @@ impl CertIdentity {
     /// Extended key usages as dotted OIDs, in certificate order; empty when
     /// the certificate has no EKU extension.
     pub fn extended_key_usages(&self) -> Vec<String> {
-        self.inner.ekus.iter().map(ToString::to_string).collect()
+        self.ekus().iter().map(ToString::to_string).collect()
     }
 
     /// Whether basicConstraints marks it a CA (`cA` TRUE).
@@ -448,7 +505,7 @@ impl CertIdentity {
     /// specification requires. `None` otherwise, including for zero or
     /// several URI SANs.
     pub fn spiffe_id(&self) -> Option<&str> {
-        match self.inner.san.uri.as_slice() {
+        match self.san().uri.as_slice() {
             [uri] if !self.is_ca() && !self.can_sign_certificates() => {
                 crate::spiffe::parse_id(uri).ok().map(|_| uri.as_str())
             }
@@ -458,8 +515,7 @@ impl CertIdentity {
 
     /// Whether the EKU extension lists id-kp-clientAuth.
     pub fn has_client_auth_eku(&self) -> bool {
-        self.inner
-            .ekus
+        self.ekus()
             .iter()
             .any(|o| o.is(&rfc5280::ID_KP_CLIENT_AUTH))
     }

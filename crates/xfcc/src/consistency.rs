@@ -73,10 +73,18 @@ impl Element<'_> {
     /// Whether the `URI` and the `DNS` values are exactly the certificate's
     /// SANs, in one pass over the pairs.
     fn sans_consistent(&self, leaf: &CertIdentity) -> (bool, bool) {
+        // From the first URI or DNS pair: not through Cert and Chain again.
+        let mut pairs = self
+            .pairs_from_first(&[crate::Key::Uri, crate::Key::Dns])
+            .peekable();
+        if pairs.peek().is_none() {
+            // Neither forwarded: nothing to compare, and the SANs need not
+            // be built.
+            return (true, true);
+        }
         let mut uri = SanCheck::new(leaf.san().uri());
         let mut dns = SanCheck::new(leaf.san().dns());
-        // From the first URI or DNS pair: not through Cert and Chain again.
-        for pair in self.pairs_from_first(&[crate::Key::Uri, crate::Key::Dns]) {
+        for pair in pairs {
             match pair.key() {
                 crate::Key::Uri => uri.push(pair.value().raw()),
                 crate::Key::Dns => dns.push(pair.value().raw()),

@@ -137,7 +137,50 @@ fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
 /// ```
 #[derive(Debug, Clone, Default, Eq)]
 pub struct DistinguishedName {
-    rdns: Vec<Vec<NameAttribute>>,
+    rdns: Vec<Rdn>,
+}
+
+/// One RDN. Nearly every RDN holds a single attribute, which is kept
+/// inline: reading a name costs one allocation per attribute value, not
+/// one more per RDN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rdn {
+    One(NameAttribute),
+    Many(Vec<NameAttribute>),
+}
+
+impl Rdn {
+    fn push(&mut self, attr: NameAttribute) {
+        match self {
+            Self::Many(v) => v.push(attr),
+            Self::One(_) => {
+                let first = core::mem::replace(self, Self::Many(Vec::with_capacity(2)));
+                if let (Self::One(first), Self::Many(v)) = (first, &mut *self) {
+                    v.extend([first, attr]);
+                }
+            }
+        }
+    }
+}
+
+impl From<Vec<NameAttribute>> for Rdn {
+    fn from(mut v: Vec<NameAttribute>) -> Self {
+        match v.len() {
+            1 => v.pop().map_or_else(|| Self::Many(Vec::new()), Self::One),
+            _ => Self::Many(v),
+        }
+    }
+}
+
+impl core::ops::Deref for Rdn {
+    type Target = [NameAttribute];
+
+    fn deref(&self) -> &[NameAttribute] {
+        match self {
+            Self::One(a) => core::slice::from_ref(a),
+            Self::Many(v) => v,
+        }
+    }
 }
 
 impl PartialEq for DistinguishedName {
@@ -174,16 +217,15 @@ impl DistinguishedName {
     /// Attribute types are canonical OIDs of any size (the reader checks
     /// them); at most `max` attributes.
     pub(crate) fn from_cert(name: &NameRef<'_>, max: usize) -> Result<Self, Fail> {
-        let mut rdns: Vec<Vec<NameAttribute>> = Vec::new();
+        let mut rdns: Vec<Rdn> = Vec::new();
         name.walk(max, |i, a| {
-            if rdns.len() == i {
-                rdns.push(Vec::with_capacity(1));
-            }
             // The reader only hands over canonical OIDs.
             let oid = Oid::from_der(a.oid).unwrap_or_else(|| Oid::from(&CN));
             let attr = attribute(oid, a.tag, a.value, || a.der.to_vec());
-            if let Some(rdn) = rdns.last_mut() {
-                rdn.push(attr);
+            let same_rdn = rdns.len() > i;
+            match rdns.last_mut() {
+                Some(rdn) if same_rdn => rdn.push(attr),
+                _ => rdns.push(Rdn::One(attr)),
             }
             Ok(())
         })?;
@@ -197,12 +239,12 @@ impl DistinguishedName {
 
     /// All attributes, in ASN.1 order.
     pub fn attributes(&self) -> impl Iterator<Item = &NameAttribute> {
-        self.rdns.iter().flatten()
+        self.rdns.iter().flat_map(|r| r.iter())
     }
 
     /// The RDNs in ASN.1 order (most significant first).
     pub fn rdns(&self) -> impl Iterator<Item = &[NameAttribute]> {
-        self.rdns.iter().map(Vec::as_slice)
+        self.rdns.iter().map(|r| &**r)
     }
 
     /// The values of every attribute of the given type, in ASN.1 order.

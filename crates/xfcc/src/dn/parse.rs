@@ -35,10 +35,10 @@ impl DistinguishedName {
             pos: 0,
             unprintable_types,
         };
-        let mut rdns = Vec::new();
+        let mut rdns: Vec<Vec<_>> = Vec::new();
         p.skip_spaces();
         if p.pos >= p.s.len() {
-            return Ok(Self { rdns });
+            return Ok(Self::default());
         }
         let mut rdn = Vec::new();
         loop {
@@ -55,8 +55,14 @@ impl DistinguishedName {
         }
         rdns.push(rdn);
         // The string is the reverse of the encoded order, inside RDNs too.
-        rdns.reverse();
-        rdns.iter_mut().for_each(|r| r.reverse());
+        let rdns = rdns
+            .into_iter()
+            .rev()
+            .map(|mut r| {
+                r.reverse();
+                super::Rdn::from(r)
+            })
+            .collect();
         Ok(Self { rdns })
     }
 }
