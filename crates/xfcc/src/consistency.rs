@@ -43,7 +43,7 @@ impl Element<'_> {
     pub(crate) fn chain_inconsistency(&self, cert: &ForwardedCert) -> Option<Inconsistency> {
         (self.cert().is_some()
             && self.chain().is_some()
-            && !cert.chain_der().is_empty()
+            && cert.chain_der().next().is_some()
             && !cert.chain_starts_with_leaf())
         .then_some(Inconsistency::ChainLeafMismatch)
     }

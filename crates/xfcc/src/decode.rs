@@ -11,9 +11,11 @@ use crate::text::{decode_certificates, decode_one};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardedCert {
     leaf: CertIdentity,
-    chain: Vec<Vec<u8>>,
+    /// The chain's DER, except an entry 0 that is exactly the leaf (Envoy's
+    /// form), which is not stored twice: see `chain_starts_with_leaf`.
+    stored: Vec<Vec<u8>>,
     leaf_in_chain: bool,
-    /// Whether `chain[0]` is the leaf's DER (checked once, not per request).
+    /// Whether the chain's entry 0 is the leaf's DER (then not in `stored`).
     chain_starts_with_leaf: bool,
 }
 
@@ -23,11 +25,27 @@ impl ForwardedCert {
         self.chain_starts_with_leaf
     }
 
-    pub(crate) fn new(leaf: CertIdentity, chain: Vec<Vec<u8>>, leaf_in_chain: bool) -> Self {
-        let chain_starts_with_leaf = chain.first().is_some_and(|d| d.as_slice() == leaf.der());
+    /// `chain` is every certificate sent as the chain; `leaf_in_chain`
+    /// says that its entry 0 stands for the leaf (Envoy's `Chain`).
+    pub(crate) fn new(leaf: CertIdentity, mut chain: Vec<Vec<u8>>, leaf_in_chain: bool) -> Self {
+        let starts_with_leaf = chain.first().is_some_and(|d| d.as_slice() == leaf.der());
+        if starts_with_leaf {
+            chain.remove(0);
+        }
+        Self::from_parts(leaf, chain, leaf_in_chain, starts_with_leaf)
+    }
+
+    /// As [`new`](Self::new) when the caller knows the chain started with
+    /// the leaf and passes only the rest (`chain_starts_with_leaf`).
+    pub(crate) const fn from_parts(
+        leaf: CertIdentity,
+        stored: Vec<Vec<u8>>,
+        leaf_in_chain: bool,
+        chain_starts_with_leaf: bool,
+    ) -> Self {
         Self {
             leaf,
-            chain,
+            stored,
             leaf_in_chain,
             chain_starts_with_leaf,
         }
@@ -46,17 +64,23 @@ impl ForwardedCert {
     /// The DER of every certificate in the forwarded chain, as the client
     /// sent it. For Envoy this starts with the leaf; RFC 9440's
     /// `Client-Cert-Chain` does not include it.
-    pub fn chain_der(&self) -> &[Vec<u8>] {
-        &self.chain
+    pub fn chain_der(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        let head = usize::from(self.chain_starts_with_leaf);
+        (0..head + self.stored.len()).map(move |i| match i.checked_sub(head) {
+            None => self.leaf.der(),
+            Some(n) => self.stored.get(n).map_or(&[][..], Vec::as_slice),
+        })
     }
 
     /// The DER of the chain without the leaf: the candidate intermediates.
     /// Unverified: the client chose them.
     pub fn intermediates_der(&self) -> &[Vec<u8>] {
-        if self.leaf_in_chain {
-            self.chain.get(1..).unwrap_or(&[])
+        if self.leaf_in_chain && !self.chain_starts_with_leaf {
+            // Entry 0 stands for the leaf but is another certificate (a
+            // contradiction the consistency checks report): not a candidate.
+            self.stored.get(1..).unwrap_or(&[])
         } else {
-            &self.chain
+            &self.stored
         }
     }
 
@@ -66,14 +90,13 @@ impl ForwardedCert {
     /// [`CertErrorKind::BadDer`](crate::CertErrorKind::BadDer) naming the
     /// first chain entry that does not parse.
     pub fn chain(&self) -> Result<Vec<CertIdentity>, Error> {
-        self.chain
-            .iter()
+        self.chain_der()
             .enumerate()
             .map(|(i, d)| {
                 if i == 0 && self.leaf_in_chain {
                     Ok(self.leaf.clone())
                 } else {
-                    CertIdentity::from_der_field(d.clone(), Field::Chain(i), &Limits::DEFAULT)
+                    CertIdentity::from_der_field(d.to_vec(), Field::Chain(i), &Limits::DEFAULT)
                 }
             })
             .collect()
@@ -159,31 +182,30 @@ impl Element<'_> {
             )),
             None => None,
         };
-        let chain = match self.chain() {
-            // Envoy's Chain starts with exactly the text of Cert: reuse its
-            // DER instead of decoding it again. Only the rest is decoded.
+        // Envoy's Chain starts with exactly the text of Cert: its DER is the
+        // leaf's, so it is neither decoded nor stored again. Only the rest
+        // is decoded.
+        let (chain, starts_with_leaf) = match self.chain() {
             Some(v) => match &cert {
-                Some((c, der)) if v.raw().len() > c.raw().len() && v.raw().starts_with(c.raw()) => {
+                Some((c, _)) if v.raw().len() >= c.raw().len() && v.raw().starts_with(c.raw()) => {
                     let rest = &v.raw()[c.raw().len()..];
-                    let mut chain = Vec::with_capacity(4);
-                    chain.push(der.clone());
-                    if !rest.trim().is_empty() {
-                        let more = decode_certificates(
-                            rest,
-                            Field::Chain(1),
-                            limits.chain().saturating_sub(1),
-                        )
-                        .map_err(|e| at(e, v.offset()))?;
-                        chain.extend(more);
-                    }
-                    chain
+                    let more = if rest.trim().is_empty() {
+                        Vec::new()
+                    } else {
+                        decode_certificates(rest, Field::Chain(1), limits.chain().saturating_sub(1))
+                            .map_err(|e| at(e, v.offset()))?
+                    };
+                    (more, true)
                 }
-                Some((c, der)) if v.raw() == c.raw() => vec![der.clone()],
-                _ => decode_certificates(v.raw(), Field::Chain(0), limits.chain())
-                    .map_err(|e| at(e, v.offset()))?,
+                _ => (
+                    decode_certificates(v.raw(), Field::Chain(0), limits.chain())
+                        .map_err(|e| at(e, v.offset()))?,
+                    false,
+                ),
             },
-            None => Vec::new(),
+            None => (Vec::new(), false),
         };
+        let leaf_in_chain = self.chain().is_some();
         let (leaf_der, field, offset) = match cert {
             Some((v, der)) => (der, Field::Cert, v.offset()),
             None => match (chain.first(), self.chain()) {
@@ -193,8 +215,11 @@ impl Element<'_> {
         };
         let leaf =
             CertIdentity::from_der_field(leaf_der, field, limits).map_err(|e| at(e, offset))?;
-        let leaf_in_chain = !chain.is_empty();
-        Ok(Some(ForwardedCert::new(leaf, chain, leaf_in_chain)))
+        Ok(Some(if starts_with_leaf {
+            ForwardedCert::from_parts(leaf, chain, leaf_in_chain, true)
+        } else {
+            ForwardedCert::new(leaf, chain, leaf_in_chain)
+        }))
     }
 }
 

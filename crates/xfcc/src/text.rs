@@ -235,16 +235,10 @@ fn nth_field(first: Field, n: usize) -> Field {
 
 pub(crate) fn decode_base64_der(bytes: &[u8], field: Field) -> Result<Vec<u8>, Error> {
     let bad = || Error::cert(C::BadEncoding, field);
-    // URL-encoded PEM arrives here without line breaks: decode directly,
-    // and strip whitespace only when that fails.
-    // Line breaks (raw PEM): compact first rather than fail a decode.
-    let breaks = memchr::memchr3(b'\n', b'\r', b' ', bytes).is_some();
-    let first = if breaks {
-        None
-    } else {
-        base64_simd::STANDARD.decode_to_vec(bytes).ok()
-    };
-    let der = match first {
+    // URL-encoded and escaped PEM arrive here without line breaks: decode
+    // directly, and strip whitespace only when that fails (raw PEM, whose
+    // first line break stops the decoder a line in).
+    let der = match base64_simd::STANDARD.decode_to_vec(bytes).ok() {
         Some(der) => der,
         None if bytes.iter().any(u8::is_ascii_whitespace) => {
             // PEM bodies are 64-character runs between line breaks: copy runs.

@@ -560,10 +560,11 @@ fn read_oid(d: &mut Der<'_>) -> Result<Oid> {
 }
 
 /// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
-/// Returns the OID and the parameters' whole TLV.
-fn algorithm<'a>(d: &mut Der<'a>) -> Result<(Oid, Option<Tlv<'a>>)> {
+/// Returns the OID's contents (checked canonical) and the parameters'
+/// whole TLV.
+fn algorithm<'a>(d: &mut Der<'a>) -> Result<(&'a [u8], Option<Tlv<'a>>)> {
     d.nested(tag::SEQUENCE, |a| {
-        let id = read_oid(a)?;
+        let id = oid_bytes(a)?;
         let params = if a.is_empty() { None } else { Some(a.tlv()?) };
         Ok((id, params))
     })
@@ -821,7 +822,9 @@ impl<'a> CertView<'a> {
         let (key_algorithm, key_parameters, key) = within(DerField::SubjectPublicKeyInfo, {
             let mut spki = spki_tlv.contents();
             (|| {
+                let at = spki.fail(DerErrorKind::BadOid);
                 let (alg, params) = algorithm(&mut spki)?;
+                let alg = Oid::from_der(alg).ok_or(at)?;
                 // An OID parameter (an EC curve) is read, so it must be
                 // canonical too.
                 if let Some(p) = params.filter(|p| p.tag == tag::OID)

@@ -201,7 +201,7 @@ struct Entry {
 impl Weighter<Key, Entry> for Bytes {
     fn weight(&self, key: &Key, value: &Entry) -> u64 {
         let fc = value.cert.cert();
-        let der = fc.leaf().der().len() + fc.chain_der().iter().map(Vec::len).sum::<usize>();
+        let der = fc.leaf().der().len() + fc.chain_der().map(<[u8]>::len).sum::<usize>();
         let text = key.hash.as_deref().map_or(0, str::len) + key.cert.len() + key.chain.len();
         u64::try_from(text + 2 * der + ENTRY_OVERHEAD)
             .unwrap_or(u64::MAX)

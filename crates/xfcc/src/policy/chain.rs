@@ -405,18 +405,12 @@ impl Chains {
 /// pure overhead, and hashing the leaf twice cost a tenth of a chain
 /// verify.
 fn failure_key(set: &str, fc: &ForwardedCert) -> [u8; 32] {
-    let chain = fc.chain_der();
-    let rest = if fc.chain_starts_with_leaf() {
-        chain.get(1..).unwrap_or(&[])
-    } else {
-        chain
-    };
+    let rest = fc
+        .chain_der()
+        .skip(usize::from(fc.chain_starts_with_leaf()));
     let mut h = Sha256::new();
     h.update([u8::from(fc.chain_starts_with_leaf())]);
-    for part in [set.as_bytes(), fc.leaf().sha256()]
-        .into_iter()
-        .chain(rest.iter().map(Vec::as_slice))
-    {
+    for part in [set.as_bytes(), fc.leaf().sha256()].into_iter().chain(rest) {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }

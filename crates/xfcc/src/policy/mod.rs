@@ -677,26 +677,28 @@ impl Policy {
         let leaf = fc.leaf();
         // Each rule is evaluated once, in full: what it fails both decides
         // and, on rejection, explains (no second pass over the SANs).
-        let mut rules = Vec::with_capacity(p.rules.len());
+        // (Built only once a rule does not allow: nothing is allocated for
+        // the explanation of a certificate the first rule allows.)
+        let mut rules = Vec::new();
         for (i, rule) in p.rules.iter().enumerate() {
             let failed = rule.misses(leaf);
             let names_hold = failed.is_empty();
+            if names_hold && rule.chain.is_none() {
+                return Ok((i, false, Some(leaf.not_after())));
+            }
             rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
-            if !names_hold {
+            let Some(set) = rule.chain.as_deref().filter(|_| names_hold) else {
+                continue;
+            };
+            if failed_sets.contains(&set) {
                 continue;
             }
-            match rule.chain.as_deref() {
-                None => return Ok((i, false, Some(leaf.not_after()))),
-                Some(set) if failed_sets.contains(&set) => {}
-                Some(set) => {
-                    let limits = p.options.limits();
-                    match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
-                        Ok(until) => return Ok((i, true, until)),
-                        Err(detail) => {
-                            chain_failure = chain_failure.or(Some((set, detail)));
-                            failed_sets.push(set);
-                        }
-                    }
+            let limits = p.options.limits();
+            match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
+                Ok(until) => return Ok((i, true, until)),
+                Err(detail) => {
+                    chain_failure = chain_failure.or(Some((set, detail)));
+                    failed_sets.push(set);
                 }
             }
         }
