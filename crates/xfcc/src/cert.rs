@@ -388,6 +388,25 @@ impl CertIdentity {
             .get_or_init(|| self.issuer_name().to_string())
     }
 
+    /// Whether `f` holds for a `CN` of the subject (`issuer`: of the
+    /// issuer), read in place when the name has not been built.
+    pub(crate) fn any_cn(&self, issuer: bool, f: impl FnMut(&str) -> bool) -> bool {
+        let part = if issuer {
+            &self.inner.issuer
+        } else {
+            &self.inner.subject
+        };
+        match (part.value.get(), part.at) {
+            (Some(name), _) => name.common_names().any(f),
+            (None, Some(at)) => crate::dn::any_common_name(
+                &NameRef::at(&self.inner.der, at),
+                self.inner.limits.name_attributes(),
+                f,
+            ),
+            (None, None) => false,
+        }
+    }
+
     /// Every `CN` of the issuer, in ASN.1 order.
     pub fn issuer_cns(&self) -> impl Iterator<Item = &str> {
         self.issuer_name().common_names()
@@ -405,9 +424,9 @@ impl CertIdentity {
             let mut san = SubjectAltNames::default();
             let value = Tlv::reread(&self.inner.der, at)?;
             x509::general_names(&value, &self.inner.limits, |name| match name {
-                GeneralName::Dns(s) => san.dns.push(s.to_owned()),
-                GeneralName::Uri(s) => san.uri.push(s.to_owned()),
-                GeneralName::Email(s) => san.email.push(s.to_owned()),
+                GeneralName::Dns(s) => san.dns.push(s.to_owned_string()),
+                GeneralName::Uri(s) => san.uri.push(s.to_owned_string()),
+                GeneralName::Email(s) => san.email.push(s.to_owned_string()),
                 GeneralName::Ip(b) => {
                     if let Ok(v4) = <[u8; 4]>::try_from(b) {
                         san.ip.push(IpAddr::from(v4));
@@ -551,4 +570,58 @@ pub(crate) fn rfc3339(secs: u64) -> String {
 pub(crate) fn x5t_s256(sha256: &[u8; 32]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256)
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every common name [`CertIdentity::any_cn`] sees in place, in order.
+    fn cns_in_place(c: &CertIdentity, issuer: bool) -> Vec<String> {
+        let mut seen = Vec::new();
+        // `f` never holds, so every CN is visited.
+        let found = c.any_cn(issuer, |cn| {
+            seen.push(cn.to_owned());
+            false
+        });
+        assert!(!found);
+        seen
+    }
+
+    /// Read in place or from the built name, the common names are the
+    /// same, for every fixture (UTF8String, PrintableString, Latin-1 in a
+    /// one-byte type, UniversalString, no CN, several attributes).
+    #[test]
+    fn common_names_in_place_are_the_built_names() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+        let mut certs = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "der") {
+                continue;
+            }
+            let der = std::fs::read(&path).unwrap();
+            for issuer in [false, true] {
+                let fresh = CertIdentity::from_der(der.clone()).unwrap();
+                let in_place = cns_in_place(&fresh, issuer);
+                let name = if issuer {
+                    fresh.issuer_name()
+                } else {
+                    fresh.subject_name()
+                };
+                let built: Vec<String> = name.common_names().map(str::to_owned).collect();
+                assert_eq!(in_place, built, "{}", path.display());
+                // Once built, the built name answers, alike.
+                assert_eq!(cns_in_place(&fresh, issuer), built, "{}", path.display());
+                for cn in &built {
+                    let again = CertIdentity::from_der(der.clone()).unwrap();
+                    assert!(again.any_cn(issuer, |x| x == cn));
+                    assert!(!again.any_cn(issuer, |x| x == format!("{cn}x")));
+                }
+            }
+            certs += 1;
+        }
+        assert!(certs >= 10, "{certs}");
+    }
 }

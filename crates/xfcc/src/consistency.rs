@@ -137,15 +137,11 @@ impl<'a> SanCheck<'a> {
 /// Envoy's `Hash` is hex SHA-256; 40 hex digits are taken as SHA-1 (what
 /// nginx's `$ssl_client_fingerprint` gives). Either case.
 fn hash_matches(hex: &str, leaf: &CertIdentity) -> bool {
-    let expected: &[u8] = match hex.len() {
-        64 => leaf.sha256(),
-        40 => leaf.sha1(),
-        _ => return false,
-    };
-    hex.as_bytes()
-        .chunks_exact(2)
-        .zip(expected)
-        .all(|(pair, &b)| crate::hex::byte(pair[0], pair[1]) == Some(b))
+    match hex.len() {
+        64 => crate::hex::decode::<32>(hex).is_some_and(|h| &h == leaf.sha256()),
+        40 => crate::hex::decode::<20>(hex).is_some_and(|h| &h == leaf.sha1()),
+        _ => false,
+    }
 }
 
 /// The header's values must be exactly the certificate's SANs, in order.

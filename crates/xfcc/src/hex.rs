@@ -25,11 +25,15 @@ pub(crate) fn decode<const N: usize>(hex: &str) -> Option<[u8; N]> {
     if b.len() != 2 * N {
         return None;
     }
+    // Through the table, with one check at the end: no branch per digit.
     let mut out = [0u8; N];
+    let mut all = 0u8;
     for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        *o = byte(pair[0], pair[1])?;
+        let (hi, lo) = (VALUE[usize::from(pair[0])], VALUE[usize::from(pair[1])]);
+        all |= hi | lo;
+        *o = hi << 4 | lo;
     }
-    Some(out)
+    (all <= 0x0F).then_some(out)
 }
 
 /// Hex digit values, `0xFF` for any other byte: one load per digit where

@@ -914,15 +914,27 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
 /// One entry of a `GeneralNames` that [`CertIdentity`](crate::CertIdentity)
 /// keeps; other kinds are checked and skipped.
 pub(crate) enum GeneralName<'a> {
-    Email(&'a str),
-    Dns(&'a str),
-    Uri(&'a str),
+    Email(Ia5<'a>),
+    Dns(Ia5<'a>),
+    Uri(Ia5<'a>),
     Ip(&'a [u8]),
 }
 
-fn ia5<'a>(t: &Tlv<'a>) -> Result<&'a str> {
+/// An IA5String's contents, checked ASCII (so text), read as text only
+/// when kept.
+#[derive(Clone, Copy)]
+pub(crate) struct Ia5<'a>(&'a [u8]);
+
+impl Ia5<'_> {
+    /// The text, owned (ASCII, so each byte is one character).
+    pub(crate) fn to_owned_string(self) -> String {
+        self.0.iter().copied().map(char::from).collect()
+    }
+}
+
+fn ia5<'a>(t: &Tlv<'a>) -> Result<Ia5<'a>> {
     if t.value.is_ascii() {
-        core::str::from_utf8(t.value).map_err(|_| t.fail(DerErrorKind::BadString))
+        Ok(Ia5(t.value))
     } else {
         Err(t.fail(DerErrorKind::BadString))
     }

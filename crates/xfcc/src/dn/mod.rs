@@ -1,5 +1,7 @@
 //! Distinguished names: RFC 4514 text in and out, compared as parsed names.
 
+use std::borrow::Cow;
+
 use crate::oid::Oid;
 use crate::x509::{Fail, NameRef, tag};
 
@@ -210,6 +212,28 @@ fn sorted_keys(r: &[NameAttribute], ignore_case: bool) -> Vec<(&Oid, Result<Stri
     keys
 }
 
+/// Whether `f` holds for one of the common names of a certificate's name,
+/// read in place: what [`DistinguishedName::common_names`] would give for
+/// it, without building the name. False when the name does not read (it
+/// was checked when the certificate was).
+pub(crate) fn any_common_name(
+    name: &NameRef<'_>,
+    max: usize,
+    mut f: impl FnMut(&str) -> bool,
+) -> bool {
+    let mut found = false;
+    let walked = name.walk(max, |_, a| {
+        if !found
+            && a.oid == CN.as_bytes()
+            && let Some(text) = decode_str(a.tag, a.value)
+        {
+            found = f(&text);
+        }
+        Ok(())
+    });
+    walked.is_ok() && found
+}
+
 impl DistinguishedName {
     /// Reads a certificate's name, keeping the attributes of a multi-valued
     /// RDN in encoded order (OpenSSL and Envoy print them as encoded).
@@ -292,8 +316,14 @@ fn attribute(oid: Oid, tag: u8, value: &[u8], der: impl FnOnce() -> Vec<u8>) -> 
 /// cannot hold) are `None`: kept as DER and printed as `#hex`, as OpenSSL
 /// dumps them.
 fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
+    decode_str(t, bytes).map(Cow::into_owned)
+}
+
+/// [`decode_string`], borrowing the bytes when they are the text already
+/// (UTF8String, and ASCII in the one-byte types).
+fn decode_str(t: u8, bytes: &[u8]) -> Option<Cow<'_, str>> {
     match t {
-        tag::UTF8_STRING => core::str::from_utf8(bytes).ok().map(str::to_owned),
+        tag::UTF8_STRING => core::str::from_utf8(bytes).ok().map(Cow::Borrowed),
         tag::PRINTABLE_STRING
         | tag::IA5_STRING
         | tag::VISIBLE_STRING
@@ -303,8 +333,8 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
         | tag::UTC_TIME
         | tag::GENERALIZED_TIME => Some(match core::str::from_utf8(bytes) {
             // ASCII (every valid value) reads the same either way.
-            Ok(ascii) if bytes.is_ascii() => ascii.to_owned(),
-            _ => bytes.iter().map(|&b| char::from(b)).collect(),
+            Ok(ascii) if bytes.is_ascii() => Cow::Borrowed(ascii),
+            _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
         }),
         tag::UNIVERSAL_STRING => {
             if !bytes.len().is_multiple_of(4) {
@@ -313,7 +343,8 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
             bytes
                 .chunks_exact(4)
                 .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                .collect()
+                .collect::<Option<String>>()
+                .map(Cow::Owned)
         }
         tag::BMP_STRING => {
             if !bytes.len().is_multiple_of(2) {
@@ -325,6 +356,7 @@ fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
             char::decode_utf16(units)
                 .collect::<Result<String, _>>()
                 .ok()
+                .map(Cow::Owned)
         }
         _ => None,
     }

@@ -106,6 +106,17 @@ impl Thumbprint {
 pub(crate) trait Facts {
     fn issuer_name(&self) -> Option<&DistinguishedName>;
     fn subject_name(&self) -> Option<&DistinguishedName>;
+    /// Whether `cn` is a common name of the issuer (`issuer`) or the
+    /// subject: what `issuer_cn` and `subject_cn` ask, which a certificate
+    /// answers without building the name.
+    fn has_cn(&self, issuer: bool, cn: &str) -> bool {
+        let name = if issuer {
+            self.issuer_name()
+        } else {
+            self.subject_name()
+        };
+        name.is_some_and(|n| n.common_names().any(|x| x == cn))
+    }
     fn san_dns(&self) -> &[String];
     fn san_uri(&self) -> &[String];
     fn san_email(&self) -> &[String];
@@ -121,6 +132,9 @@ impl Facts for CertIdentity {
     }
     fn subject_name(&self) -> Option<&DistinguishedName> {
         Some(Self::subject_name(self))
+    }
+    fn has_cn(&self, issuer: bool, cn: &str) -> bool {
+        self.any_cn(issuer, |x| x == cn)
     }
     fn san_dns(&self) -> &[String] {
         self.san().dns()
@@ -605,62 +619,66 @@ impl CompiledRule {
             list.is_empty() || list.iter().any(f)
         }
         let svid = || c.spiffe_id();
-        let cns = |name: Option<&DistinguishedName>, cn: &String| {
-            name.is_some_and(|n| n.common_names().any(|x| x == cn))
+        // In the file's key order; a constraint with no values holds
+        // without reading the certificate (`any` of an empty list).
+        let mut failed = Vec::new();
+        let mut check = |key: &'static str, holds: bool| {
+            if !holds {
+                failed.push(key);
+            }
         };
-        let checks: [(&'static str, &dyn Fn() -> bool); 12] = [
-            ("issuer", &|| {
-                any(&self.issuer, |d| {
-                    c.issuer_name().is_some_and(|n| d.matches(n))
-                })
+        check(
+            "issuer",
+            any(&self.issuer, |d| {
+                c.issuer_name().is_some_and(|n| d.matches(n))
             }),
-            ("issuer_cn", &|| {
-                any(&self.issuer_cn, |cn| cns(c.issuer_name(), cn))
+        );
+        check("issuer_cn", any(&self.issuer_cn, |cn| c.has_cn(true, cn)));
+        check(
+            "subject",
+            any(&self.subject, |d| {
+                c.subject_name().is_some_and(|n| d.matches(n))
             }),
-            ("subject", &|| {
-                any(&self.subject, |d| {
-                    c.subject_name().is_some_and(|n| d.matches(n))
-                })
+        );
+        check(
+            "subject_cn",
+            any(&self.subject_cn, |cn| c.has_cn(false, cn)),
+        );
+        check(
+            "san_dns",
+            any(&self.san_dns, |p| c.san_dns().iter().any(|d| p.matches(d))),
+        );
+        check(
+            "san_uri",
+            any(&self.san_uri, |u| c.san_uri().iter().any(|x| x == u)),
+        );
+        check(
+            "san_uri_prefix",
+            any(&self.san_uri_prefix, |p| {
+                c.san_uri().iter().any(|x| x.starts_with(p.as_str()))
             }),
-            ("subject_cn", &|| {
-                any(&self.subject_cn, |cn| cns(c.subject_name(), cn))
+        );
+        check(
+            "san_email",
+            any(&self.san_email, |e| {
+                c.san_email().iter().any(|x| x.eq_ignore_ascii_case(e))
             }),
-            ("san_dns", &|| {
-                any(&self.san_dns, |p| c.san_dns().iter().any(|d| p.matches(d)))
+        );
+        check("san_ip", any(&self.san_ip, |ip| c.san_ip().contains(ip)));
+        check(
+            "spiffe_id",
+            any(&self.spiffe_id, |id| svid() == Some(id.as_str())),
+        );
+        check(
+            "spiffe_trust_domain",
+            any(&self.spiffe_trust_domain, |td| {
+                svid()
+                    .and_then(|id| crate::spiffe::parse_id(id).ok())
+                    .is_some_and(|d| d == td)
             }),
-            ("san_uri", &|| {
-                any(&self.san_uri, |u| c.san_uri().iter().any(|x| x == u))
-            }),
-            ("san_uri_prefix", &|| {
-                any(&self.san_uri_prefix, |p| {
-                    c.san_uri().iter().any(|x| x.starts_with(p.as_str()))
-                })
-            }),
-            ("san_email", &|| {
-                any(&self.san_email, |e| {
-                    c.san_email().iter().any(|x| x.eq_ignore_ascii_case(e))
-                })
-            }),
-            ("san_ip", &|| {
-                any(&self.san_ip, |ip| c.san_ip().contains(ip))
-            }),
-            ("spiffe_id", &|| {
-                any(&self.spiffe_id, |id| svid() == Some(id.as_str()))
-            }),
-            ("spiffe_trust_domain", &|| {
-                any(&self.spiffe_trust_domain, |td| {
-                    svid()
-                        .and_then(|id| crate::spiffe::parse_id(id).ok())
-                        .is_some_and(|d| d == td)
-                })
-            }),
-            ("thumbprint", &|| any(&self.thumbprint, |t| t.matches(c))),
-        ];
-        checks
-            .into_iter()
-            .filter(|(_, holds)| !holds())
-            .map(|(key, _)| key)
-            .collect()
+        );
+        check("thumbprint", any(&self.thumbprint, |t| t.matches(c)));
+        failed
     }
 }
 
