@@ -6,12 +6,11 @@ use std::borrow::Cow;
 
 use crate::error::{CertErrorKind as C, Error, Field};
 
+/// Decodes a value holding exactly one certificate.
 pub(crate) fn decode_one(value: &str, field: Field) -> Result<Vec<u8>, Error> {
-    let mut ders = decode_certificates(value, field, 1)?;
-    if ders.len() > 1 {
-        return Err(Error::cert(C::MultipleCertificates, field));
-    }
-    ders.pop().ok_or(Error::cert(C::NoCertificate, field))
+    let mut one = None;
+    decode_each(value, field, 1, &mut |der| one = Some(der))?;
+    one.ok_or(Error::cert(C::NoCertificate, field))
 }
 
 /// Decodes a value holding one or more certificates (PEM blocks, or one
@@ -21,30 +20,40 @@ pub(crate) fn decode_certificates(
     field: Field,
     max: usize,
 ) -> Result<Vec<Vec<u8>>, Error> {
+    let mut ders = Vec::new();
+    decode_each(value, field, max, &mut |der| ders.push(der))?;
+    Ok(ders)
+}
+
+/// Where decoded certificates go, one DER at a time.
+type Sink<'s> = dyn FnMut(Vec<u8>) + 's;
+
+/// [`decode_certificates`], handing each DER to `sink`.
+fn decode_each(value: &str, field: Field, max: usize, sink: &mut Sink<'_>) -> Result<(), Error> {
     if memchr::memchr(b'%', value.as_bytes()).is_none() {
-        return decode_text(value.as_bytes(), field, max);
+        return decode_text(value.as_bytes(), field, max, sink);
     }
     // URL-encoded: percent-decoded into a buffer the thread keeps, so the
     // text on its way to DER costs no allocation (only the DER is kept).
-    let decode = |buf: &mut Vec<u8>| {
+    let mut decode = |buf: &mut Vec<u8>| {
         let len = percent_decode_certificate(value, field, buf)?;
-        decode_text(buf.get(..len).unwrap_or_default(), field, max)
+        decode_text(buf.get(..len).unwrap_or_default(), field, max, sink)
     };
-    SCRATCH
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                let out = decode(&mut buf);
-                if buf.capacity() > SCRATCH_KEEP {
-                    // A rare large value: not held for the thread's life.
-                    *buf = Vec::new();
-                }
-                out
-            }
-            // Not reached (nothing here re-enters), but never a panic.
-            Err(_) => decode(&mut Vec::new()),
-        })
-        // The thread is exiting: a buffer of its own.
-        .unwrap_or_else(|_| decode(&mut Vec::new()))
+    let done = SCRATCH.try_with(|cell| {
+        // Not busy: nothing here re-enters.
+        let mut buf = cell.try_borrow_mut().ok()?;
+        let out = decode(&mut buf);
+        if buf.capacity() > SCRATCH_KEEP {
+            // A rare large value: not held for the thread's life.
+            *buf = Vec::new();
+        }
+        Some(out)
+    });
+    // Otherwise (the thread is exiting, say) a buffer of its own: never
+    // a panic.
+    done.ok()
+        .flatten()
+        .unwrap_or_else(|| decode(&mut Vec::new()))
 }
 
 thread_local! {
@@ -74,7 +83,7 @@ fn percent_decode_certificate(
 }
 
 /// Certificate text (percent-decoded already) to DER.
-fn decode_text(text: &[u8], field: Field, max: usize) -> Result<Vec<Vec<u8>>, Error> {
+fn decode_text(text: &[u8], field: Field, max: usize, sink: &mut Sink<'_>) -> Result<(), Error> {
     let text = unescape(text);
     let text = text.trim_ascii();
     if text.is_empty() {
@@ -82,9 +91,9 @@ fn decode_text(text: &[u8], field: Field, max: usize) -> Result<Vec<Vec<u8>>, Er
     }
     // base64 has no '-': a dash means PEM armour.
     if memchr::memchr(b'-', text).is_some() {
-        decode_pem_blocks(text, field, max)
+        decode_pem_blocks(text, field, max, sink)
     } else {
-        decode_base64_der(text, field).map(|d| vec![d])
+        decode_base64_der(text, field).map(sink)
     }
 }
 
@@ -250,16 +259,21 @@ fn percent_decode_into(
 const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
 
-fn decode_pem_blocks(text: &[u8], first: Field, max: usize) -> Result<Vec<Vec<u8>>, Error> {
-    let mut out = Vec::new();
+fn decode_pem_blocks(
+    text: &[u8],
+    first: Field,
+    max: usize,
+    sink: &mut Sink<'_>,
+) -> Result<(), Error> {
+    let mut count = 0;
     let mut rest = text;
     loop {
-        let field = nth_field(first, out.len());
+        let field = nth_field(first, count);
         rest = rest.trim_ascii_start();
         if rest.is_empty() {
             break;
         }
-        if out.len() == max {
+        if count == max {
             return Err(Error::cert(
                 if max == 1 && first == Field::Cert {
                     C::MultipleCertificates
@@ -285,13 +299,14 @@ fn decode_pem_blocks(text: &[u8], first: Field, max: usize) -> Result<Vec<Vec<u8
         // this uses a fast decoder rather than a constant-time one.)
         let body = &body_and_rest[..end];
         let der = decode_base64_der(body, field).map_err(|_| Error::cert(C::BadPem, field))?;
-        out.push(der);
+        sink(der);
+        count += 1;
         rest = &rest[block_len..];
     }
-    if out.is_empty() {
+    if count == 0 {
         return Err(Error::cert(C::NoCertificate, first));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn nth_field(first: Field, n: usize) -> Field {

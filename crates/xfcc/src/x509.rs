@@ -872,9 +872,9 @@ impl<'a> CertView<'a> {
 /// extKeyUsage. The duplicate check sorts the OIDs: O(n log n).
 fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<'a>> {
     let mut kept = KeptExtensions::default();
-    let mut seen: Vec<(&[u8], usize)> = Vec::new();
+    let mut seen = Seen::default();
     while !list.is_empty() {
-        if seen.len() == max {
+        if seen.len == max {
             return Err(list.fail(DerErrorKind::TooManyExtensions));
         }
         let at = list.pos;
@@ -900,6 +900,7 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
     }
     // RFC 5280 4.2: no extension may appear twice (a second SAN list
     // would otherwise be read by some parsers and not others).
+    let seen = seen.as_mut_slice();
     seen.sort_unstable();
     if let Some(w) = seen.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(Fail {
@@ -909,6 +910,47 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
         });
     }
     Ok(kept)
+}
+
+/// The extensions seen so far (OID, offset): the first sixteen on the
+/// stack (a certificate has about ten), any more on the heap.
+struct Seen<'a> {
+    inline: [(&'a [u8], usize); 16],
+    heap: Vec<(&'a [u8], usize)>,
+    len: usize,
+}
+
+impl Default for Seen<'_> {
+    fn default() -> Self {
+        Self {
+            inline: [(&[], 0); 16],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Seen<'a> {
+    fn push(&mut self, entry: (&'a [u8], usize)) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = entry,
+            None => {
+                if self.heap.is_empty() {
+                    self.heap.extend_from_slice(&self.inline);
+                }
+                self.heap.push(entry);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [(&'a [u8], usize)] {
+        if self.heap.is_empty() {
+            self.inline.get_mut(..self.len).unwrap_or_default()
+        } else {
+            &mut self.heap
+        }
+    }
 }
 
 /// One entry of a `GeneralNames` that [`CertIdentity`](crate::CertIdentity)
@@ -1390,6 +1432,22 @@ mod rules {
             (F::Extensions, K::TooManyExtensions)
         );
         assert!(CertIdentity::from_der_with(many, &Limits::DEFAULT.max_extensions(80)).is_ok());
+        // A duplicate found among the first sixteen (kept on the stack) and
+        // past them (on the heap), against one either side.
+        for (count, first, second) in [(10u64, 2u64, 9u64), (30, 3, 25), (30, 20, 28)] {
+            let mut p = params();
+            p.custom_extensions = (0..count)
+                .map(|i| {
+                    let arc = if i == second { first } else { i };
+                    CustomExtension::from_oid_content(&[1, 2, 3, arc], vec![0x05, 0x00])
+                })
+                .collect();
+            assert_eq!(
+                error(der(p), &Limits::DEFAULT),
+                (F::Extensions, K::DuplicateExtension),
+                "{count} {first} {second}"
+            );
+        }
         let ok = der(params());
         // The EKU's extnID made a second subjectAltName.
         let dup = replace(
