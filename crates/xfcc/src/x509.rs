@@ -914,20 +914,11 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
 
 /// The extensions seen so far (OID, offset): the first sixteen on the
 /// stack (a certificate has about ten), any more on the heap.
+#[derive(Default)]
 struct Seen<'a> {
     inline: [(&'a [u8], usize); 16],
     heap: Vec<(&'a [u8], usize)>,
     len: usize,
-}
-
-impl Default for Seen<'_> {
-    fn default() -> Self {
-        Self {
-            inline: [(&[], 0); 16],
-            heap: Vec::new(),
-            len: 0,
-        }
-    }
 }
 
 impl<'a> Seen<'a> {
