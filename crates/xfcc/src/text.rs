@@ -320,11 +320,18 @@ fn nth_field(first: Field, n: usize) -> Field {
 pub(crate) fn decode_base64_der(bytes: &[u8], field: Field) -> Result<Vec<u8>, Error> {
     let bad = || Error::cert(C::BadEncoding, field);
     // URL-encoded and escaped PEM arrive here without line breaks: decode
-    // directly, and strip whitespace only when that fails (raw PEM, whose
-    // first line break stops the decoder a line in).
-    let der = match base64_simd::STANDARD.decode_to_vec(bytes).ok() {
+    // directly, and strip whitespace only when that fails. Raw PEM breaks
+    // its first line within 80 characters (64 or 76 is the rule): looking
+    // there spares it a decode that would fail.
+    let head = bytes.get(..81).unwrap_or(bytes);
+    let first = if memchr::memchr3(b'\n', b'\r', b' ', head).is_some() {
+        None
+    } else {
+        base64_simd::STANDARD.decode_to_vec(bytes).ok()
+    };
+    let der = match first {
         Some(der) => der,
-        None if bytes.iter().any(u8::is_ascii_whitespace) => {
+        None => {
             // PEM bodies are 64-character runs between line breaks: copy runs.
             let mut compact = Vec::with_capacity(bytes.len());
             let mut rest = bytes;
@@ -333,15 +340,18 @@ pub(crate) fn decode_base64_der(bytes: &[u8], field: Field) -> Result<Vec<u8>, E
                 rest = &rest[i + 1..];
             }
             compact.extend_from_slice(rest);
-            if compact.iter().any(u8::is_ascii_whitespace) {
-                // Tabs or form feeds (rare): drop them too.
-                compact.retain(|b| !b.is_ascii_whitespace());
+            match base64_simd::STANDARD.decode_to_vec(&compact) {
+                Ok(der) => der,
+                // Tabs or form feeds (rare): drop them too, and try once more.
+                Err(_) if compact.iter().any(u8::is_ascii_whitespace) => {
+                    compact.retain(|b| !b.is_ascii_whitespace());
+                    base64_simd::STANDARD
+                        .decode_to_vec(&compact)
+                        .map_err(|_| bad())?
+                }
+                Err(_) => return Err(bad()),
             }
-            base64_simd::STANDARD
-                .decode_to_vec(&compact)
-                .map_err(|_| bad())?
         }
-        None => return Err(bad()),
     };
     if der.is_empty() {
         return Err(bad());
