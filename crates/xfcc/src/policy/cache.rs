@@ -108,10 +108,21 @@ pub(crate) struct KeyRef<'a> {
     chain: &'a str,
 }
 
-/// A whole-header key hashes this many leading bytes and the length (the
-/// `Hash` sits in the first hundred bytes of an Envoy header); the whole
-/// text is compared to accept an entry.
+/// A whole-header key, and a certificate text without a `Hash`, hashes
+/// this many leading bytes and the length (the `Hash` sits in the first
+/// hundred bytes of an Envoy header, and a certificate's serial number in
+/// the first hundred characters of its PEM or base64); the whole text is
+/// compared to accept an entry. Only allowed certificates are stored, so
+/// texts that share a prefix crowd a bucket only as far as the policy
+/// allows them.
 const HEADER_PREFIX: usize = 128;
+
+/// `text`'s first [`HEADER_PREFIX`] bytes and its length, into `state`.
+fn hash_prefix<H: Hasher>(text: &str, state: &mut H) {
+    let b = text.as_bytes();
+    state.write(b.get(..HEADER_PREFIX).unwrap_or(b));
+    state.write_usize(b.len());
+}
 
 impl<'a> KeyRef<'a> {
     /// `hash` is the element's `Hash` text, if any.
@@ -149,9 +160,7 @@ impl Hash for KeyRef<'_> {
         match self.hash {
             _ if self.header => {
                 state.write_u8(2);
-                let b = self.cert.as_bytes();
-                state.write(b.get(..HEADER_PREFIX).unwrap_or(b));
-                state.write_usize(b.len());
+                hash_prefix(self.cert, state);
             }
             Some(h) => {
                 state.write_u8(1);
@@ -159,8 +168,8 @@ impl Hash for KeyRef<'_> {
             }
             None => {
                 state.write_u8(0);
-                self.cert.hash(state);
-                self.chain.hash(state);
+                hash_prefix(self.cert, state);
+                hash_prefix(self.chain, state);
             }
         }
     }
