@@ -766,10 +766,19 @@ pub(crate) struct KeptExtensions<'a> {
     pub(crate) key_usage: Option<Tlv<'a>>,
 }
 
-const SUBJECT_ALT_NAME: &[u8] = const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME.as_bytes();
-const EXT_KEY_USAGE: &[u8] = const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE.as_bytes();
-const BASIC_CONSTRAINTS: &[u8] = const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS.as_bytes();
-const KEY_USAGE: &[u8] = const_oid::db::rfc5280::ID_CE_KEY_USAGE.as_bytes();
+/// The last arc of an `id-ce` OID (contents `55 1D x`); 0, which names no
+/// extension kept here, for anything else.
+const fn id_ce_arc(oid: &const_oid::ObjectIdentifier) -> u8 {
+    match oid.as_bytes() {
+        &[0x55, 0x1d, arc] => arc,
+        _ => 0,
+    }
+}
+
+const SUBJECT_ALT_NAME_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME);
+const EXT_KEY_USAGE_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE);
+const BASIC_CONSTRAINTS_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS);
+const KEY_USAGE_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_KEY_USAGE);
 
 impl<'a> CertView<'a> {
     /// Reads exactly one certificate from `der`.
@@ -888,14 +897,16 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
             Ok((id, ext.expect(tag::OCTET_STRING)?))
         })?;
         seen.push((id, at));
-        if id == SUBJECT_ALT_NAME {
-            kept.subject_alt_name = Some(value);
-        } else if id == EXT_KEY_USAGE {
-            kept.ext_key_usage = Some(value);
-        } else if id == BASIC_CONSTRAINTS {
-            kept.basic_constraints = Some(value);
-        } else if id == KEY_USAGE {
-            kept.key_usage = Some(value);
+        // All four kept extensions are `id-ce` (2.5.29.x): one pattern and
+        // a byte, not four slice comparisons per extension.
+        if let &[0x55, 0x1d, arc] = id {
+            match arc {
+                SUBJECT_ALT_NAME_ARC => kept.subject_alt_name = Some(value),
+                EXT_KEY_USAGE_ARC => kept.ext_key_usage = Some(value),
+                BASIC_CONSTRAINTS_ARC => kept.basic_constraints = Some(value),
+                KEY_USAGE_ARC => kept.key_usage = Some(value),
+                _ => {}
+            }
         }
     }
     // RFC 5280 4.2: no extension may appear twice (a second SAN list
@@ -1117,6 +1128,20 @@ mod tests {
 
     fn kind(r: Result<impl Sized>) -> Option<DerErrorKind> {
         r.err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn kept_extensions_are_id_ce() {
+        // 2.5.29.17, .37, .19 and .15.
+        assert_eq!(
+            [
+                SUBJECT_ALT_NAME_ARC,
+                EXT_KEY_USAGE_ARC,
+                BASIC_CONSTRAINTS_ARC,
+                KEY_USAGE_ARC
+            ],
+            [17, 37, 19, 15]
+        );
     }
 
     /// The reference for [`time`]: x509-cert's `Time`, in seconds.
