@@ -131,8 +131,10 @@ Profiled with `valgrind --tool=callgrind` (repeatable instruction counts;
 `target/release/profile-verify [verify|cached|identity|parse]` runs one
 step in a loop). An uncached verify of the ACA header spends its time on:
 turning the two URL-encoded PEM values into DER (percent-decoding sixteen
-bytes at a time, then SIMD base64), reading the leaf (`steps/identity-from-der`:
-the borrowed DER walker, the owned names and SANs, and the SHA-256), and
+bytes at a time into a buffer the thread keeps, then SIMD base64), reading
+the leaf (`steps/identity-from-der`: the borrowed DER walker, which checks
+every field, and the SHA-256; names, SANs and EKUs are built only when a
+rule or the caller asks, and `issuer_cn`/`subject_cn` read them in place), and
 parsing the header (`parse/aca-rsa-chain`, allocation-free, mostly the
 control-character scan and the quote search over the long values).
 x509-cert's own parse of the same leaf (`steps/x509-cert-parse`) costs
