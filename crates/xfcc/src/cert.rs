@@ -155,7 +155,10 @@ struct Inner {
     serial: Span,
     not_before: u64,
     not_after: u64,
-    key: PublicKeyInfo,
+    /// The `SubjectPublicKeyInfo`, whose algorithm and size are read when
+    /// first asked for.
+    spki_at: Span,
+    key: OnceLock<PublicKeyInfo>,
     self_issued: bool,
     /// basicConstraints `cA`.
     ca: bool,
@@ -240,9 +243,7 @@ impl CertIdentity {
             subject,
             not_before,
             not_after,
-            key_algorithm,
-            key_parameters,
-            key,
+            spki_at,
             extensions:
                 KeptExtensions {
                     subject_alt_name,
@@ -276,7 +277,6 @@ impl CertIdentity {
             .map(|v| x509::key_usage_bits(&v))
             .transpose()
             .map_err(bad)?;
-        let key = key_info(&key_algorithm, key_parameters, key);
         let (issuer, subject) = (issuer.span(), subject.span());
         let (san, ekus) = (
             subject_alt_name.map(|t| t.span()),
@@ -297,7 +297,8 @@ impl CertIdentity {
                 serial,
                 not_before,
                 not_after,
-                key,
+                spki_at,
+                key: OnceLock::new(),
                 self_issued,
                 ca,
                 key_usage,
@@ -494,7 +495,16 @@ impl CertIdentity {
 
     /// The public key's algorithm and size.
     pub fn public_key(&self) -> &PublicKeyInfo {
-        &self.inner.key
+        self.inner.key.get_or_init(|| {
+            match x509::public_key_parts(&self.inner.der, self.inner.spki_at) {
+                Ok((alg, params, key)) => key_info(&alg, params, key),
+                // Not reached: the key was checked when the certificate was read.
+                Err(_) => PublicKeyInfo {
+                    algorithm: KeyAlgorithm::Other(String::new()),
+                    bits: 0,
+                },
+            }
+        })
     }
 
     /// Extended key usages as dotted OIDs, in certificate order; empty when

@@ -409,6 +409,7 @@ impl<'a> Der<'a> {
     }
 
     /// Reads one TLV with DER's framing rules.
+    #[inline]
     pub(crate) fn tlv(&mut self) -> Result<Tlv<'a>> {
         let framing = self.fail(DerErrorKind::Framing);
         let all = self.rest;
@@ -456,6 +457,7 @@ impl<'a> Der<'a> {
     }
 
     /// Reads a TLV that must carry `tag`.
+    #[inline]
     pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>> {
         let at = self.fail(DerErrorKind::UnexpectedTag);
         let t = self.tlv()?;
@@ -463,6 +465,7 @@ impl<'a> Der<'a> {
     }
 
     /// Reads a TLV only when the next one carries `tag`.
+    #[inline]
     fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
         if self.peek() == Some(tag) {
             self.expect(tag).map(Some)
@@ -473,6 +476,7 @@ impl<'a> Der<'a> {
 
     /// Reads a TLV that must carry `tag` and hands a reader over its
     /// contents to `f`; fails when `f` leaves anything unread.
+    #[inline]
     pub(crate) fn nested<T>(
         &mut self,
         tag: u8,
@@ -486,6 +490,7 @@ impl<'a> Der<'a> {
     }
 
     /// [`nested`](Self::nested) when the next TLV carries `tag`.
+    #[inline]
     fn optional_nested<T>(
         &mut self,
         tag: u8,
@@ -545,6 +550,7 @@ fn bit_string<'a>(t: &Tlv<'a>) -> Result<&'a [u8]> {
 }
 
 /// An OID's contents, checked canonical (X.690 8.19.2) and borrowed.
+#[inline]
 fn oid_bytes<'a>(d: &mut Der<'a>) -> Result<&'a [u8]> {
     let t = d.expect(tag::OID)?;
     if oid::is_canonical(t.value) {
@@ -746,11 +752,35 @@ pub(crate) struct CertView<'a> {
     /// `SubjectPublicKeyInfo` contents (chain selection's loop check).
     #[cfg_attr(not(feature = "chain"), allow(dead_code))]
     pub(crate) spki: &'a [u8],
-    pub(crate) key_algorithm: Oid,
-    /// The whole TLV of the key algorithm's parameters, when present.
-    pub(crate) key_parameters: Option<Tlv<'a>>,
-    pub(crate) key: &'a [u8],
+    /// Where the whole `SubjectPublicKeyInfo` sits, to read the key's
+    /// algorithm and size when asked ([`public_key_parts`]).
+    pub(crate) spki_at: Span,
     pub(crate) extensions: KeptExtensions<'a>,
+}
+
+/// `SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+/// subjectPublicKey BIT STRING }` contents: the algorithm OID's contents,
+/// its parameters' whole TLV, and the key bits.
+fn spki_parts<'a>(spki: &mut Der<'a>) -> Result<(&'a [u8], Option<Tlv<'a>>, &'a [u8])> {
+    let (alg, params) = algorithm(spki)?;
+    // An OID parameter (an EC curve) is read, so it must be canonical too.
+    if let Some(p) = params.filter(|p| p.tag == tag::OID)
+        && !oid::is_canonical(p.value)
+    {
+        return Err(p.fail(DerErrorKind::BadOid));
+    }
+    let key = bit_string(&spki.expect(tag::BIT_STRING)?)?;
+    spki.finish().map(|()| (alg, params, key))
+}
+
+/// The key's algorithm, parameters and bits, read again from the
+/// `SubjectPublicKeyInfo` at `at` of `der` (a certificate
+/// [`CertView::parse`] read).
+pub(crate) fn public_key_parts(der: &[u8], at: Span) -> Result<(Oid, Option<Tlv<'_>>, &[u8])> {
+    let mut spki = Tlv::reread(der, at)?.contents();
+    let bad = spki.fail(DerErrorKind::BadOid);
+    let (alg, params, key) = spki_parts(&mut spki)?;
+    Ok((Oid::from_der(alg).ok_or(bad)?, params, key))
 }
 
 /// The `extnValue` contents of the extensions read further, when present.
@@ -828,23 +858,10 @@ impl<'a> CertView<'a> {
         )?;
         let subject = within(DerField::Subject, NameRef::read(d))?;
         let spki_tlv = within(DerField::SubjectPublicKeyInfo, d.expect(tag::SEQUENCE))?;
-        let (key_algorithm, key_parameters, key) = within(DerField::SubjectPublicKeyInfo, {
-            let mut spki = spki_tlv.contents();
-            (|| {
-                let at = spki.fail(DerErrorKind::BadOid);
-                let (alg, params) = algorithm(&mut spki)?;
-                let alg = Oid::from_der(alg).ok_or(at)?;
-                // An OID parameter (an EC curve) is read, so it must be
-                // canonical too.
-                if let Some(p) = params.filter(|p| p.tag == tag::OID)
-                    && !oid::is_canonical(p.value)
-                {
-                    return Err(p.fail(DerErrorKind::BadOid));
-                }
-                let key = bit_string(&spki.expect(tag::BIT_STRING)?)?;
-                spki.finish().map(|()| (alg, params, key))
-            })()
-        })?;
+        within(
+            DerField::SubjectPublicKeyInfo,
+            spki_parts(&mut spki_tlv.contents()),
+        )?;
         within(
             DerField::UniqueIdentifier,
             [tag::ISSUER_UID, tag::SUBJECT_UID]
@@ -867,9 +884,7 @@ impl<'a> CertView<'a> {
             not_before,
             not_after,
             spki: spki_tlv.value,
-            key_algorithm,
-            key_parameters,
-            key,
+            spki_at: spki_tlv.span(),
             extensions,
         })
     }
