@@ -36,7 +36,7 @@ fn decode_each(value: &str, field: Field, max: usize, sink: &mut Sink<'_>) -> Re
     // URL-encoded: percent-decoded into a buffer the thread keeps, so the
     // text on its way to DER costs no allocation (only the DER is kept).
     let mut decode = |buf: &mut Vec<u8>| {
-        let len = percent_decode_certificate(value, field, buf)?;
+        let len = percent_decode_checked(value, field, Newlines::Drop, buf)?;
         decode_text(buf.get(..len).unwrap_or_default(), field, max, sink)
     };
     let done = SCRATCH.try_with(|cell| {
@@ -64,23 +64,6 @@ thread_local! {
 /// The most scratch space a thread keeps between values (a URL-encoded
 /// chain of a few certificates fits).
 const SCRATCH_KEEP: usize = 16 * 1024;
-
-/// Percent-decodes a certificate value into `buf`, dropping line breaks;
-/// returns the decoded length. Escapes that decode to invalid UTF-8 are
-/// refused as [`BadEncoding`](C::BadEncoding), as for any other field.
-fn percent_decode_certificate(
-    value: &str,
-    field: Field,
-    buf: &mut Vec<u8>,
-) -> Result<usize, Error> {
-    let (len, ascii) = percent_decode_into(value.as_bytes(), Newlines::Drop, buf)
-        .ok_or(Error::cert(C::BadPercentEncoding, field))?;
-    let text = buf.get(..len).unwrap_or_default();
-    if !ascii && core::str::from_utf8(text).is_err() {
-        return Err(Error::cert(C::BadEncoding, field));
-    }
-    Ok(len)
-}
 
 /// Certificate text (percent-decoded already) to DER.
 fn decode_text(text: &[u8], field: Field, max: usize, sink: &mut Sink<'_>) -> Result<(), Error> {
@@ -145,12 +128,28 @@ fn percent_decode_bytes(
     if memchr::memchr(b'%', value.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(value.as_bytes()));
     }
-    let (bytes, ascii) = percent_decode_with(value.as_bytes(), newlines)
+    let mut bytes = Vec::new();
+    let len = percent_decode_checked(value, field, newlines, &mut bytes)?;
+    bytes.truncate(len);
+    Ok(Cow::Owned(bytes))
+}
+
+/// Percent-decodes `value` into the start of `buf` (see
+/// [`percent_decode_into`]) and returns the decoded length. Escapes that
+/// decode to invalid UTF-8 are refused as [`BadEncoding`](C::BadEncoding),
+/// so the error does not depend on where a later decoder stops.
+fn percent_decode_checked(
+    value: &str,
+    field: Field,
+    newlines: Newlines,
+    buf: &mut Vec<u8>,
+) -> Result<usize, Error> {
+    let (len, ascii) = percent_decode_into(value.as_bytes(), newlines, buf)
         .ok_or(Error::cert(C::BadPercentEncoding, field))?;
-    if !ascii && core::str::from_utf8(&bytes).is_err() {
+    if !ascii && core::str::from_utf8(buf.get(..len).unwrap_or_default()).is_err() {
         return Err(Error::cert(C::BadEncoding, field));
     }
-    Ok(Cow::Owned(bytes))
+    Ok(len)
 }
 
 /// Whether [`percent_decode`] keeps `%0A` and `%0D`.
@@ -164,7 +163,11 @@ pub(crate) enum Newlines {
 /// `%` without two hex digits. (The tests' entry point.)
 #[cfg(test)]
 fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>> {
-    let fresh = percent_decode_with(input, newlines).map(|(out, _)| out);
+    let mut out = Vec::new();
+    let fresh = percent_decode_into(input, newlines, &mut out).map(|(len, _)| {
+        out.truncate(len);
+        out
+    });
     // Into a longer buffer holding an earlier value (the thread's scratch
     // space): the same bytes.
     let mut used = vec![b'%'; input.len() + 40];
@@ -174,22 +177,16 @@ fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>> {
     fresh
 }
 
-/// [`percent_decode`], and whether every escape decoded to an ASCII byte.
+/// RFC 3986 percent-decoding of `input` into the start of `out` (grown to
+/// the input's length when shorter, never shrunk): the decoded length, and
+/// whether every escape decoded to an ASCII byte. `None` for a `%` without
+/// two hex digits.
 ///
 /// URL-encoded PEM has an escape every twenty bytes or so, so this copies
 /// sixteen bytes at a time and looks for `%` in the block it just copied.
 /// (Measured against finding every `%` of a word at a fixed stride and
-/// copying the runs between them: that was 13% slower per header.)
-fn percent_decode_with(input: &[u8], newlines: Newlines) -> Option<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
-    let (len, ascii) = percent_decode_into(input, newlines, &mut out)?;
-    out.truncate(len);
-    Some((out, ascii))
-}
-
-/// [`percent_decode_with`] into the start of `out` (grown to the input's
-/// length when shorter, never shrunk): the decoded length, and whether
-/// every escape decoded to an ASCII byte.
+/// copying the runs between them, and other variants: see
+/// `benches/before-after.md`.)
 fn percent_decode_into(
     input: &[u8],
     newlines: Newlines,
