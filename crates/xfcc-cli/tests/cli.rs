@@ -52,6 +52,14 @@ fn assert_error(exit: i32, v: &Value, code: &str, says: &str) {
     assert!(message.contains(says), "{says:?} not in {v}");
 }
 
+/// `xfcc check --json --policy POLICY --at AT INPUT...` (no input, or
+/// `-`: standard input).
+fn check_json(policy: &Path, at: &str, input: &[&str], stdin: Option<&str>) -> (i32, Value) {
+    let mut args = vec!["check", "--json", "--policy", p(policy), "--at", at];
+    args.extend_from_slice(input);
+    run_json(&args, stdin)
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -163,10 +171,7 @@ fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
         "[[allow]]\nname = \"any\"\nsubject_cn = [\"p384-client\"]\n",
     );
     for value in [placeholder.as_str(), ""] {
-        let (code, v) = run_json(
-            &["check", "--json", "--policy", p(&policy), "--at", AT, "-"],
-            Some(value),
-        );
+        let (code, v) = check_json(&policy, AT, &["-"], Some(value));
         assert_eq!(code, 1, "{value:.20}");
         assert_eq!(v["allowed"], false);
     }
@@ -179,18 +184,7 @@ fn check_names_every_weakening_setting_and_refuses_broken_ones() {
         &dir,
         "mode = \"accept\"\n[elements]\ncount = 0\n[validity]\nleeway_seconds = 3600\n[[allow]]\nname = \"names\"\nsubject_cn = [\"p384-client\"]\n",
     );
-    let (code, v) = run_json(
-        &[
-            "check",
-            "--json",
-            "--policy",
-            p(&weak),
-            "--at",
-            AT,
-            p(&capture("p384")),
-        ],
-        None,
-    );
+    let (code, v) = check_json(&weak, AT, &[p(&capture("p384"))], None);
     assert_eq!(code, 0, "{v}");
     let w: Vec<&str> = v["warnings"]
         .as_array()
@@ -344,18 +338,7 @@ crls = []
 require_client_auth = true
 "#,
     );
-    let (code, v) = run_json(
-        &[
-            "check",
-            "--json",
-            "--policy",
-            p(&policy),
-            "--at",
-            AT,
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, v) = check_json(&policy, AT, &[p(&capture("rsa-chain"))], None);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["allowed"], true);
     assert_eq!(v["rule"], "partner");
@@ -365,18 +348,7 @@ require_client_auth = true
     );
 
     let deny = |capture_name: &str, at: &str| {
-        let (code, v) = run_json(
-            &[
-                "check",
-                "--json",
-                "--policy",
-                p(&policy),
-                "--at",
-                at,
-                p(&capture(capture_name)),
-            ],
-            None,
-        );
+        let (code, v) = check_json(&policy, at, &[p(&capture(capture_name))], None);
         assert_eq!(code, 1, "{v}");
         assert_eq!(v["allowed"], false);
         assert!(v["detail"].is_string());
@@ -390,10 +362,7 @@ require_client_auth = true
     assert_eq!(deny("injection-semicolon", AT), "inconsistent");
     assert_eq!(deny("rsa-chain", "2050-01-01T00:00:00Z"), "expired");
     assert_eq!(deny("rsa-chain", "2020-01-01T00:00:00Z"), "not_yet_valid");
-    let (code, v) = run_json(
-        &["check", "--json", "--policy", p(&policy), "--at", AT],
-        Some("Cert=\"x"),
-    );
+    let (code, v) = check_json(&policy, AT, &[], Some("Cert=\"x"));
     assert_eq!((code, v["reason"].as_str()), (1, Some("malformed")));
 
     // Human output names the rule, and warns about names-only rules.
@@ -452,18 +421,7 @@ fn check_bad_policy_or_arguments_exit_2_with_an_error_object() {
     );
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("policy")));
     let good = write_policy(&dir, "[[allow]]\nsubject_cn = [\"a\"]\n");
-    let (code, v) = run_json(
-        &[
-            "check",
-            "--json",
-            "--policy",
-            p(&good),
-            "--at",
-            "yesterday",
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, v) = check_json(&good, "yesterday", &[p(&capture("rsa-chain"))], None);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
     let (code, v) = run_json(&["check", "--json", p(&capture("rsa-chain"))], None);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
@@ -506,10 +464,7 @@ fn header_renders_what_envoy_sends() {
         &dir,
         "[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
-    let (code, v) = run_json(
-        &["check", "--json", "--policy", p(&policy), "--at", AT],
-        Some(out),
-    );
+    let (code, v) = check_json(&policy, AT, &[], Some(out));
     assert_eq!((code, v["rule"].as_str()), (0, Some("cn")));
 }
 
@@ -1098,18 +1053,7 @@ spiffe_id = ["spiffe://contoso.example/ns/payments/sa/client"]
     assert!(!out.contains("issuer"), "{out}");
 
     // The same capture with its certificate: verified from the certificate.
-    let (code, v) = run_json(
-        &[
-            "check",
-            "--json",
-            "--policy",
-            p(&policy),
-            "--at",
-            AT,
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, v) = check_json(&policy, AT, &[p(&capture("rsa-chain"))], None);
     assert_eq!(
         (code, v["verified_from"].as_str()),
         (0, Some("cert")),
