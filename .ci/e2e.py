@@ -106,7 +106,7 @@ def bundle(*names):
     return path
 
 
-def request(port, path, client=None, headers=None, tls=True, host="127.0.0.1"):
+def request(port, path, client=None, headers=None, tls=True, host="127.0.0.1", key_path=None):
     """GET over TLS (with an optional client certificate). Returns
     (status, parsed JSON body or text); status "tls" on a refused handshake.
     `host` is the name connected to, sent as SNI and Host."""
@@ -115,7 +115,7 @@ def request(port, path, client=None, headers=None, tls=True, host="127.0.0.1"):
         ctx.load_verify_locations(cadata=(CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
         if client:
             certfile, key = client
-            ctx.load_cert_chain(certfile, CERTS / f"{key}.key")
+            ctx.load_cert_chain(certfile, key_path or CERTS / f"{key}.key")
         conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=10)
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -202,7 +202,36 @@ spiffe_id = ["{CLIENT_SPIFFE_ID}"]
 name = "by-name"
 subject_cn = ["client-app.contoso.example"]
 """
+    # The README's Istio-sidecar recipe: trusted_peers, any number of hops,
+    # the last element, written by the sidecar (its By). The pin is the
+    # victim's, so that a forged Hash would be allowed.
     mesh_sidecar = f"""trusted_peers = ["{PROXY_SOURCE}/32"]
+[elements]
+identity_from = "proxy-fields"
+count = 0
+trust = -1
+by = "{EDGE_BY}"
+{mesh_rules}
+[[allow]]
+name = "victim-pin"
+thumbprint = ["{victim}"]
+"""
+    # What `xfcc doctor --proxy` recommends for APPEND_FORWARD on an inner
+    # hop (cert mode): any count, the last element, its By.
+    doctor_append = f"""[elements]
+count = 0
+trust = -1
+by = "{EDGE_BY}"
+[[allow]]
+name = "victim-pin"
+thumbprint = ["{victim}"]
+[[allow]]
+name = "victim-id"
+spiffe_id = ["{CLIENT_SPIFFE_ID}"]
+"""
+    # The policy the outside review defeated: proxy-fields, any count, the
+    # last element, trusted_peers and no `by`. Now refused at start.
+    reviewed = f"""trusted_peers = ["{PROXY_SOURCE}/32"]
 [elements]
 identity_from = "proxy-fields"
 count = 0
@@ -214,7 +243,8 @@ by = "{EDGE_BY}"
 {mesh_rules}"""
     out = {}
     for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
-                       ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway)]:
+                       ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway),
+                       ("doctor_append", doctor_append), ("reviewed", reviewed)]:
         path = WORK / f"policy-{name}.toml"
         path.write_text(text)
         out[name] = path
@@ -300,6 +330,10 @@ def envoy_config(ports, apps):
         listener("peers", "SANITIZE_SET", "peers"),
         listener("mesh_sidecar", "APPEND_FORWARD", "mesh_sidecar", fields=mesh_fields, verify=True),
         listener("mesh_gateway", "SANITIZE_SET", "mesh_gateway", fields=mesh_fields, verify=True),
+        # The same sidecar, accepting certificates it does not verify.
+        listener("mesh_sidecar_unverified", "APPEND_FORWARD", "mesh_sidecar", fields=mesh_fields),
+        # An inner hop forwarding every field, as the doctor's advice assumes.
+        listener("doctor_append", "APPEND_FORWARD", "doctor_append"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -309,6 +343,7 @@ def envoy_config(ports, apps):
         cluster("peers", apps["peers"], source=PROXY_SOURCE),
         cluster("mesh_sidecar", apps["mesh_sidecar"], source=PROXY_SOURCE),
         cluster("mesh_gateway", apps["mesh_gateway"]),
+        cluster("doctor_append", apps["doctor_append"]),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -559,8 +594,8 @@ def mesh_scenarios(fw, ports, apps):
     status, body = request(ports["mesh_sidecar"], "/cert-info", wrong)
     check(fw, sc, "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
     status, body = request(ports["mesh_sidecar"], "/cert-info", wrong, headers=forged)
-    check(fw, sc, "forged fields from client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}),
-          "the sidecar appends the real client; the app trusts the last element")
+    check(fw, sc, "forged fields from client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "untrusted_proxy"}),
+          "the forged element carries the sidecar's By: repeated_by")
     status, body = request(ports["mesh_sidecar"], "/cert-info", lookalike)
     check(fw, sc, "self-signed look-alike (same CN)", status, status == "tls", "refused by the sidecar's CA check")
     status, body = request(apps["mesh_sidecar"], "/cert-info", None, headers=forged, tls=False)
@@ -581,6 +616,65 @@ def mesh_scenarios(fw, ports, apps):
     status, body = request(apps["mesh_gateway"], "/cert-info", None, headers=forged, tls=False)
     check(fw, gw, "around the gateway with the victim's fields", f"{status} authenticated as the victim" if status == 200 else f"{status} {body}",
           status == 200 and from_fields(body, "client-rsa"), "UNSAFE without trusted_peers: By is text the client can write")
+
+
+def smuggling_cert(name, issued):
+    """A client certificate whose only URI SAN closes the element and
+    writes a second one with the sidecar's By, the victim's Hash and the
+    victim's SPIFFE ID (Envoy writes URI SANs unescaped). Self-signed, or
+    issued by the test CA (a CA that copies SANs from the request)."""
+    victim = EXPECTED["client-rsa"]["sha256"]
+    san = f"spiffe://attacker.example/x,By={EDGE_BY};Hash={victim};URI={CLIENT_SPIFFE_ID}"
+    key, pem = WORK / f"{name}.key", WORK / f"{name}.pem"
+    if pem.exists():
+        return pem, key
+    cnf = WORK / f"{name}.cnf"
+    cnf.write_text("[req]\ndistinguished_name=dn\n[dn]\n[ext]\nbasicConstraints=critical,CA:FALSE\n"
+                   "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=@alt\n"
+                   f"[alt]\nURI.1={san}\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
+    subj = "/O=Attacker/CN=client-app.contoso.example"
+    if issued:
+        csr = WORK / f"{name}.csr"
+        run("req", "-new", "-key", str(key), "-subj", subj, "-config", str(cnf), "-out", str(csr))
+        run("x509", "-req", "-in", str(csr), "-CA", str(CERTS / "inter.pem"), "-CAkey", str(CERTS / "inter.key"),
+            "-set_serial", "0x5eed", "-days", "30", "-extfile", str(cnf), "-extensions", "ext", "-out", str(pem))
+        pem.write_text(pem.read_text() + (CERTS / "inter.pem").read_text())
+    else:
+        run("req", "-new", "-x509", "-key", str(key), "-subj", subj, "-days", "30", "-config", str(cnf),
+            "-extensions", "ext", "-out", str(pem))
+    return pem, key
+
+
+def smuggling_scenarios(fw, ports, apps, binary, policies):
+    """Element smuggling (a SAN that splits the sidecar's element) through
+    a real Envoy sidecar, against the README's recipe and the doctor's
+    advice: never authenticated as the victim."""
+    self_signed = smuggling_cert("smuggle-selfsigned", issued=False)
+    ca_issued = smuggling_cert("smuggle-ca-issued", issued=True)
+    cases = [
+        ("mesh_sidecar_unverified", self_signed, "sidecar accepting any cert", "README recipe"),
+        ("mesh_sidecar", ca_issued, "sidecar verifying (CA-issued)", "README recipe"),
+        ("doctor_append", self_signed, "inner hop, every field", "doctor's APPEND_FORWARD advice"),
+        ("doctor_append", ca_issued, "inner hop, every field", "doctor's APPEND_FORWARD advice"),
+    ]
+    for listener, (pem, key), where, policy in cases:
+        status, body = request(ports[listener], "/cert-info", (pem, None), key_path=key)
+        got = f"{status} authenticated as the victim" if status == 200 else f"{status} {body}"
+        ok = (status, body) == (403, {"error": "untrusted_proxy"})
+        check(fw, "envoy smuggling", f"{where}, {'CA-issued' if 'ca' in pem.name else 'self-signed'} ({policy})", got, ok,
+              "the sidecar's By in two elements (repeated_by)")
+    # The victim still gets through the same sidecar.
+    status, body = request(ports["mesh_sidecar"], "/cert-info", (bundle("client-rsa", "inter"), "client-rsa"))
+    check(fw, "envoy smuggling", "the victim itself (README recipe)", status, status == 200 and from_fields(body, "client-rsa"))
+    # The reviewed policy (no `by`) no longer starts.
+    out = subprocess.run([str(binary)], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()),
+                              "XFCC_POLICY_FILE": str(policies["reviewed"])})
+    said = (out.stdout + out.stderr).strip().splitlines()
+    check(fw, "envoy smuggling", "the reviewed policy (count = 0, no by) at start", f"exit {out.returncode} {said[-1][:120] if said else ''}",
+          out.returncode != 0 and "[elements] by" in out.stdout + out.stderr)
 
 
 def b64_der(name):
@@ -649,11 +743,13 @@ def main():
 
     policies = write_policies()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
-                                           "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy"]}
+                                           "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
+                                           "doctor_append"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
-        "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy"]}
+        "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
+        "mesh_sidecar_unverified", "doctor_append"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -678,6 +774,7 @@ def main():
             ("peers", policies["peers"], {}),
             ("mesh_sidecar", policies["mesh_sidecar"], {}),
             ("mesh_gateway", policies["mesh_gateway"], {}),
+            ("doctor_append", policies["doctor_append"], {}),
             ("nginx_native", policies["single"], {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}),
             ("haproxy_b64", policies["single"], {"XFCC_FORMAT": "haproxy"}),
             ("haproxy_rfc9440", policies["single"], {"XFCC_FORMAT": "rfc9440"}),
@@ -690,6 +787,7 @@ def main():
         scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)
+        smuggling_scenarios(fw, ports, apps, binary, policies)
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)

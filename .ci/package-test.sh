@@ -19,6 +19,11 @@ rm -rf "$work"
 mkdir -p "$work"
 members=()
 for c in "${crates[@]}"; do
+  # No private key is ever published, not even a test CA's.
+  if keys=$(tar -tzf "target/package/$c-$version.crate" | grep -E '\.(key|p12|pfx)$'); then
+    echo "the $c package holds private keys: $keys" >&2
+    exit 1
+  fi
   tar -xzf "target/package/$c-$version.crate" -C "$work"
   members+=("\"$c-$version\"")
 done

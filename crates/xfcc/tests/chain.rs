@@ -1,5 +1,6 @@
-//! Chain policy (feature `chain`): the committed openssl PKI plus pieces
-//! generated here with rcgen, signed with the fixture CA keys.
+//! Chain policy (feature `chain`): the committed openssl PKI (certificates
+//! only: no private key is packaged) plus a CA generated here with rcgen,
+//! named like the fixture's, for what must be signed while the tests run.
 #![cfg(feature = "chain")]
 #![expect(clippy::unwrap_used)]
 
@@ -35,21 +36,57 @@ fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(cert("client-rsa").not_before_unix() + 86_400)
 }
 
-/// The real issuing CA (RSA), as an rcgen issuer.
-fn real_inter() -> Issuer<'static, KeyPair> {
-    Issuer::from_ca_cert_pem(
-        &read("inter.pem"),
-        KeyPair::from_pem(&read("inter.key")).unwrap(),
-    )
-    .unwrap()
+/// A test PKI made while the test runs, with the fixture's names: root
+/// "Contoso Test Root CA", issuing CA "Contoso Issuing CA 1", and two
+/// clients, "client-app.contoso.example" and "wrong-cn".
+struct Pki {
+    root_pem: String,
+    root: Issuer<'static, KeyPair>,
+    inter_cert: CertIdentity,
+    inter: Issuer<'static, KeyPair>,
+    client: CertIdentity,
+    other: CertIdentity,
 }
 
-fn real_root() -> Issuer<'static, KeyPair> {
-    Issuer::from_ca_cert_pem(
-        &read("root.pem"),
-        KeyPair::from_pem(&read("root.key")).unwrap(),
-    )
-    .unwrap()
+fn contoso(cn: &str) -> rcgen::DistinguishedName {
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(DnType::CountryName, "US");
+    dn.push(DnType::OrganizationName, "Contoso");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+impl Pki {
+    fn new() -> Self {
+        let mut root_params = ca_params("root");
+        root_params.distinguished_name = contoso("Contoso Test Root CA");
+        let root_key = KeyPair::generate().unwrap();
+        let root_pem = root_params.self_signed(&root_key).unwrap().pem();
+        let root = Issuer::new(root_params, root_key);
+        let mut inter_params = ca_params("inter");
+        inter_params.distinguished_name = contoso("Contoso Issuing CA 1");
+        let inter_key = KeyPair::generate().unwrap();
+        let inter_cert = ident(inter_params.signed_by(&inter_key, &root).unwrap().der());
+        let inter = Issuer::new(inter_params, inter_key);
+        let client = |cn: &str| {
+            let mut p = leaf_params(cn);
+            p.distinguished_name = contoso(cn);
+            ident(p.signed_by(&KeyPair::generate().unwrap(), &inter).unwrap().der())
+        };
+        let (client, other) = (client("client-app.contoso.example"), client("wrong-cn"));
+        Self {
+            root_pem,
+            root,
+            inter_cert,
+            inter,
+            client,
+            other,
+        }
+    }
+
+    fn policy(&self) -> Policy {
+        policy_with(&self.root_pem, vec![], |b| b)
+    }
 }
 
 fn ca_params(cn: &str) -> CertificateParams {
@@ -217,7 +254,8 @@ fn expired_intermediate() {
     let key = KeyPair::generate().unwrap();
     let mut params = ca_params("expired-inter");
     params.not_after = date_time_ymd(2021, 1, 1);
-    let inter = params.signed_by(&key, &real_root()).unwrap();
+    let pki = Pki::new();
+    let inter = params.signed_by(&key, &pki.root).unwrap();
     let issuer = Issuer::new(params, key);
     let leaf_key = KeyPair::generate().unwrap();
     let leaf = ident(
@@ -230,7 +268,7 @@ fn expired_intermediate() {
         .clock(now)
         .chain(xfcc::TrustAnchors::new(
             "partners",
-            read("root.pem").into_bytes(),
+            pki.root_pem.clone().into_bytes(),
         ))
         .allow(Rule::new("partner").subject_cn(["leaf"]).chain("partners"))
         .build()
@@ -247,15 +285,16 @@ fn expired_intermediate() {
 fn not_yet_valid_leaf() {
     let mut params = leaf_params("future");
     params.not_before = date_time_ymd(2040, 1, 1);
+    let pki = Pki::new();
     let leaf = ident(
         params
-            .signed_by(&KeyPair::generate().unwrap(), &real_inter())
+            .signed_by(&KeyPair::generate().unwrap(), &pki.inter)
             .unwrap()
             .der(),
     );
     is(
-        &policy(),
-        &header(&leaf, &[cert("inter")]),
+        &pki.policy(),
+        &header(&leaf, &[pki.inter_cert.clone()]),
         "not_yet_valid",
         "not_yet_valid",
     );
@@ -268,15 +307,16 @@ fn server_auth_only_leaf() {
     // A leaf with no EKU extension at all does not claim clientAuth either.
     let mut params = leaf_params("no-eku");
     params.extended_key_usages.clear();
+    let pki = Pki::new();
     let no_eku = ident(
         params
-            .signed_by(&KeyPair::generate().unwrap(), &real_inter())
+            .signed_by(&KeyPair::generate().unwrap(), &pki.inter)
             .unwrap()
             .der(),
     );
     is(
-        &policy(),
-        &header(&no_eku, &[cert("inter")]),
+        &pki.policy(),
+        &header(&no_eku, &[pki.inter_cert.clone()]),
         "chain_invalid",
         "wrong_eku",
     );
@@ -297,7 +337,7 @@ fn server_auth_only_leaf() {
     is(&p, &h, "ok", "partner");
 }
 
-fn crl_revoking(serial_hex: &str) -> Vec<u8> {
+fn crl_revoking(pki: &Pki, serial_hex: &str) -> Vec<u8> {
     let serial: Vec<u8> = (0..serial_hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&serial_hex[i..i + 2], 16).unwrap())
@@ -316,7 +356,7 @@ fn crl_revoking(serial_hex: &str) -> Vec<u8> {
         key_identifier_method: KeyIdMethod::Sha256,
     };
     params
-        .signed_by(&real_inter())
+        .signed_by(&pki.inter)
         .unwrap()
         .pem()
         .unwrap()
@@ -325,24 +365,25 @@ fn crl_revoking(serial_hex: &str) -> Vec<u8> {
 
 #[test]
 fn revoked_leaf_via_crl() {
-    let h = header(&cert("client-rsa"), &[cert("inter")]);
+    let pki = Pki::new();
+    let h = header(&pki.client, &[pki.inter_cert.clone()]);
     let revoking = policy_with(
-        &read("root.pem"),
-        vec![crl_revoking(&cert("client-rsa").serial_hex())],
+        &pki.root_pem,
+        vec![crl_revoking(&pki, &pki.client.serial_hex())],
         |b| b,
     );
     is(&revoking, &h, "chain_invalid", "revoked");
     // The same CRL does not affect another certificate.
     is(
         &revoking,
-        &header(&cert("client-wrongcn"), &[cert("inter")]),
+        &header(&pki.other, &[pki.inter_cert.clone()]),
         "ok",
         "partner",
     );
     // DER CRLs load too.
-    let pem = String::from_utf8(crl_revoking(&cert("client-rsa").serial_hex())).unwrap();
+    let pem = String::from_utf8(crl_revoking(&pki, &pki.client.serial_hex())).unwrap();
     let der = <rustls_pki_types::CertificateRevocationListDer as rustls_pki_types::pem::PemObject>::from_pem_slice(pem.as_bytes()).unwrap();
-    let p = policy_with(&read("root.pem"), vec![der.as_ref().to_vec()], |b| b);
+    let p = policy_with(&pki.root_pem, vec![der.as_ref().to_vec()], |b| b);
     is(&p, &h, "chain_invalid", "revoked");
 }
 
@@ -402,7 +443,8 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
     let key = KeyPair::generate().unwrap();
     let mut params = ca_params("short-inter");
     params.not_after = date_time_ymd(2030, 1, 1);
-    let inter = ident(params.signed_by(&key, &real_root()).unwrap().der());
+    let pki = Pki::new();
+    let inter = ident(params.signed_by(&key, &pki.root).unwrap().der());
     let leaf = ident(
         leaf_params("short")
             .signed_by(&KeyPair::generate().unwrap(), &Issuer::new(params, key))
@@ -421,7 +463,7 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
         .cache(8)
         .chain(xfcc::TrustAnchors::new(
             "partners",
-            read("root.pem").into_bytes(),
+            pki.root_pem.clone().into_bytes(),
         ))
         .allow(Rule::new("partner").subject_cn(["short"]).chain("partners"))
         .build()
@@ -473,10 +515,11 @@ fn anchor_configuration_errors() {
 fn policy_file_names_anchor_and_crl_files() {
     let dir = std::env::temp_dir().join(format!("xfcc-chain-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ca.pem"), read("root.pem")).unwrap();
+    let pki = Pki::new();
+    std::fs::write(dir.join("ca.pem"), &pki.root_pem).unwrap();
     std::fs::write(
         dir.join("revoked.crl"),
-        crl_revoking(&cert("client-rsa").serial_hex()),
+        crl_revoking(&pki, &pki.client.serial_hex()),
     )
     .unwrap();
     std::fs::write(
@@ -488,13 +531,13 @@ fn policy_file_names_anchor_and_crl_files() {
     let p = Policy::from_toml_file(dir.join("policy.toml")).unwrap();
     let at = now();
     assert_eq!(
-        p.verify_at(&header(&cert("client-wrongcn"), &[cert("inter")]), at)
+        p.verify_at(&header(&pki.other, &[pki.inter_cert.clone()]), at)
             .unwrap()
             .rule(),
         "partner"
     );
     let r = p
-        .verify_at(&header(&cert("client-rsa"), &[cert("inter")]), at)
+        .verify_at(&header(&pki.client, &[pki.inter_cert.clone()]), at)
         .unwrap_err();
     assert_eq!((r.code(), r.detail()), ("chain_invalid", "revoked"));
     assert!(p.warnings().is_empty());

@@ -92,7 +92,6 @@ fn verifies_an_element_without_cert_from_its_fields() {
         Rule::new("pin").thumbprint([CLIENT_SHA256]),
         Rule::new("cn").subject_cn(["client-app.contoso.example"]),
         Rule::new("dn").subject(["CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US"]),
-        Rule::new("dns").san_dns(["*.contoso.example"]),
         Rule::new("uri").san_uri([CLIENT_ID]),
         Rule::new("prefix").san_uri_prefix(["spiffe://contoso.example/ns/payments/"]),
         Rule::new("td").spiffe_trust_domain(["contoso.example"]),
@@ -411,4 +410,145 @@ fn warns_when_only_by_guards_the_fields() {
             .iter()
             .any(|w| w.contains("proxy-fields"))
     );
+}
+
+/// What a real Envoy sidecar writes (APPEND_FORWARD, by/hash/subject/uri)
+/// for a client whose certificate's only URI SAN is `san`: Envoy writes
+/// the SAN unescaped.
+fn sidecar_element(hash: &str, san: &str) -> String {
+    format!("By={EDGE_BY};Hash={hash};Subject=\"CN=attacker\";URI={san}")
+}
+
+const ATTACKER_SHA256: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+/// The outside review's attack: a SAN that closes the element and writes a
+/// second one, with the proxy's own By, the victim's Hash and URI.
+fn smuggled() -> String {
+    sidecar_element(
+        ATTACKER_SHA256,
+        &format!("spiffe://attacker.example/x,By={EDGE_BY};Hash={CLIENT_SHA256};URI={CLIENT_ID}"),
+    )
+}
+
+#[test]
+fn a_split_element_repeating_the_trusted_by_is_refused() {
+    let header = smuggled();
+    // The policy the review defeated, now with the `by` build requires.
+    for rule in [
+        Rule::new("pin").thumbprint([CLIENT_SHA256]),
+        Rule::new("id").spiffe_id([CLIENT_ID]),
+    ] {
+        let policy = sidecar([rule])
+            .trusted_peers(["127.0.0.6/32"])
+            .elements(xfcc::ElementCount::Any)
+            .trust_element(-1)
+            .build()
+            .unwrap();
+        let r = policy.verify(&header).unwrap_err();
+        assert_eq!((r.code(), r.detail()), ("untrusted_proxy", "repeated_by"));
+        // The same client without the split is its own, unpinned self.
+        let honest = sidecar_element(ATTACKER_SHA256, "spiffe://attacker.example/x");
+        assert_eq!(policy.verify(&honest).unwrap_err().code(), "not_allowed");
+    }
+    // An exact count of one refuses the extra element by itself.
+    let policy = Policy::builder()
+        .identity_from(IdentityFrom::ProxyFields)
+        .trusted_peers(["127.0.0.6/32"])
+        .allow(Rule::new("pin").thumbprint([CLIENT_SHA256]))
+        .build()
+        .unwrap();
+    assert_eq!(
+        policy.verify(&header).unwrap_err().code(),
+        "too_many_elements"
+    );
+    // A forged element without the By is not the proxy's.
+    let no_by = sidecar_element(
+        ATTACKER_SHA256,
+        &format!("spiffe://attacker.example/x,Hash={CLIENT_SHA256};URI={CLIENT_ID}"),
+    );
+    let policy = sidecar([Rule::new("pin").thumbprint([CLIENT_SHA256])])
+        .elements(xfcc::ElementCount::Any)
+        .trust_element(-1)
+        .build()
+        .unwrap();
+    assert_eq!(policy.verify(&no_by).unwrap_err().code(), "untrusted_proxy");
+}
+
+#[test]
+fn a_variable_element_count_without_by_is_refused_at_build() {
+    for count in [xfcc::ElementCount::Any, xfcc::ElementCount::Exactly(2)] {
+        let e = Policy::builder()
+            .identity_from(IdentityFrom::ProxyFields)
+            .trusted_peers(["127.0.0.6/32"])
+            .elements(count)
+            .trust_element(-1)
+            .allow(Rule::new("pin").thumbprint([CLIENT_SHA256]))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(e, ConfigError::ProxyFieldsCannot { key: "by", .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("[elements] by"), "{e}");
+    }
+    // In the default (cert) mode the split element's certificate disagrees
+    // with its truncated URI, so a variable count stays a warning there.
+    Policy::builder()
+        .trusted_peers(["127.0.0.6/32"])
+        .elements(xfcc::ElementCount::Any)
+        .trust_element(-1)
+        .allow(Rule::new("pin").thumbprint([CLIENT_SHA256]))
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn pairs_smuggled_inside_one_element_are_refused() {
+    let policy = sidecar([Rule::new("pin").thumbprint([CLIENT_SHA256])])
+        .build()
+        .unwrap();
+    // `;Hash=` inside the URI SAN: a second Hash in the element.
+    let h = sidecar_element(
+        ATTACKER_SHA256,
+        &format!("spiffe://a.example/x;Hash={CLIENT_SHA256}"),
+    );
+    assert_eq!(policy.verify(&h).unwrap_err().code(), "malformed");
+    // `;By=` inside the URI SAN: a By after a URI, which Envoy never writes.
+    let h = sidecar_element(ATTACKER_SHA256, &format!("spiffe://a.example/x;By={EDGE_BY}"));
+    let r = policy.verify(&h).unwrap_err();
+    assert_eq!((r.code(), r.detail()), ("malformed", "fields_out_of_order"));
+    // A DNS SAN holding `;URI=`: a URI after a DNS.
+    let h = format!(
+        "By={EDGE_BY};Hash={CLIENT_SHA256};Subject=\"\";URI=;DNS=a.example;URI={CLIENT_ID}"
+    );
+    let r = policy.verify(&h).unwrap_err();
+    assert_eq!((r.code(), r.detail()), ("malformed", "fields_out_of_order"));
+}
+
+#[test]
+fn dns_names_count_only_when_no_san_could_have_written_them() {
+    let rule = || Rule::new("dns").san_dns(["admin.contoso.example"]);
+    let policy = sidecar([rule()]).build().unwrap();
+    let element = |tail: &str| format!("By={EDGE_BY};Hash={CLIENT_SHA256};Subject=\"\";{tail}");
+    // A single DNS and no URI SAN: the one reading that cannot be smuggled.
+    let client = policy.verify(&element("URI=;DNS=admin.contoso.example")).unwrap();
+    assert_eq!(client.rule(), "dns");
+    assert_eq!(policy.verify(&element("DNS=admin.contoso.example")).unwrap().rule(), "dns");
+    // A URI SAN "spiffe://a.example/x;DNS=admin.contoso.example" reads as
+    // this; so does a DNS SAN "a.example;DNS=admin.contoso.example".
+    for tail in [
+        "URI=spiffe://a.example/x;DNS=admin.contoso.example",
+        "URI=;DNS=a.example;DNS=admin.contoso.example",
+    ] {
+        let r = policy.verify(&element(tail)).unwrap_err();
+        assert_eq!(r.code(), "not_allowed", "{tail}");
+        assert_eq!(r.explanation().unwrap().rules()[0].failed(), ["san_dns"]);
+    }
+    // The real capture (one URI, two DNS SANs) is refused by a DNS rule
+    // for the same reason; a URI or pin rule is the way to name it.
+    let header = without_cert(&capture("rsa-chain"));
+    let policy = sidecar([Rule::new("dns").san_dns(["*.contoso.example"])])
+        .build()
+        .unwrap();
+    assert_eq!(policy.verify(&header).unwrap_err().code(), "not_allowed");
 }

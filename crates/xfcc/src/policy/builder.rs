@@ -405,8 +405,23 @@ impl PolicyBuilder {
                 why: "set trusted_peers or [elements] by as well: the fields are only as trustworthy as the proxy that wrote them",
             });
         }
-        let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;
         let count = self.count.unwrap_or(ElementCount::Exactly(1));
+        // Envoy writes URI and DNS values unescaped: a client's SAN holding
+        // `,By=...;Hash=...` splits its element in two, and the second half
+        // is the client's forgery. Only `by` (refused when repeated, per
+        // request) tells the proxy's element from it when the number of
+        // elements may vary; in cert mode the certificate in the split
+        // element disagrees with its truncated fields, here nothing would.
+        if self.identity_from == IdentityFrom::ProxyFields
+            && count != ElementCount::Exactly(1)
+            && self.by.is_none()
+        {
+            return Err(ConfigError::ProxyFieldsCannot {
+                key: "by",
+                why: "[elements] count is not exactly 1, so set [elements] by to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
+            });
+        }
+        let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;
         let trust = self.trust.unwrap_or(0);
         if let ElementCount::Exactly(n) = count {
             let ok = n >= 1

@@ -318,25 +318,62 @@ impl Chains {
         let leaf = EndEntityCert::try_from(&leaf_der).map_err(|e| sub_reason(&e))?;
         let leaf_node = Node::read(fc.leaf().der(), limits).ok_or("invalid_chain")?;
         let nodes = select(&leaf_node, fc.intermediates_der(), &set.subjects, limits);
-        if nodes.len() > self.max_intermediates {
-            return Err("path_too_long");
-        }
-        let mut path = vec![(leaf_node.spki, leaf_node.subject)];
-        let mut cost = Cost::default();
-        if !search_cost(
-            leaf_node.issuer,
-            &mut path,
-            &nodes,
-            &set.subjects,
-            &mut cost,
-        ) {
-            return Err("ambiguous_chain");
-        }
-        let intermediates: Vec<CertificateDer<'_>> =
-            nodes.iter().map(|n| CertificateDer::from(n.der)).collect();
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let crl_refs: Vec<&CertRevocationList<'_>> = set.crls.iter().collect();
-        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+        let run = |candidates: &[&Node<'_>]| {
+            self.run_webpki(set, &leaf, &leaf_node, candidates, time, &crl_refs)
+        };
+        // First the shortest path the names allow, alone: a chain a CA
+        // issued verifies here at the cost of its own length, however many
+        // cross-signed or migration certificates travel beside it.
+        let shortest = shortest_path(&leaf_node, &nodes, &set.subjects);
+        let first = match &shortest {
+            Some(path) => run(path),
+            None => Err(WebpkiError::UnknownIssuer),
+        };
+        let until = match first {
+            Ok(until) => until,
+            // Nothing else to try: that path was every candidate.
+            Err(e) if shortest.as_ref().is_some_and(|p| p.len() == nodes.len()) => {
+                return Err(sub_reason(&e));
+            }
+            Err(_) => {
+                // Then the whole search, if its work fits the budget.
+                let mut path = vec![(leaf_node.spki, leaf_node.subject)];
+                let mut cost = Cost::default();
+                if !search_cost(
+                    leaf_node.issuer,
+                    &mut path,
+                    &nodes,
+                    &set.subjects,
+                    &mut cost,
+                ) {
+                    return Err("ambiguous_chain");
+                }
+                let all: Vec<&Node<'_>> = nodes.iter().collect();
+                run(&all).map_err(|e| sub_reason(&e))?
+            }
+        };
+        let until = UNIX_EPOCH.checked_add(Duration::from_secs(until));
+        Ok(until.filter(|_| want_until && set.crls.is_empty()))
+    }
+
+    /// One rustls-webpki verification of `leaf` with `candidates` as the
+    /// intermediates: on success, the earliest `notAfter` on the path.
+    fn run_webpki(
+        &self,
+        set: &AnchorSet,
+        leaf: &EndEntityCert<'_>,
+        leaf_node: &Node<'_>,
+        candidates: &[&Node<'_>],
+        time: UnixTime,
+        crl_refs: &[&CertRevocationList<'_>],
+    ) -> Result<u64, WebpkiError> {
+        let intermediates: Vec<CertificateDer<'_>> = candidates
+            .iter()
+            .map(|n| CertificateDer::from(n.der))
+            .collect();
+        let revocation = RevocationOptionsBuilder::new(crl_refs).ok().map(|b| {
             b.with_depth(match self.revocation.depth {
                 RevocationDepth::EndEntity => webpki::RevocationCheckDepth::EndEntity,
                 RevocationDepth::Chain => webpki::RevocationCheckDepth::Chain,
@@ -357,9 +394,9 @@ impl Chains {
             let mut n = 0;
             for cert in path.intermediate_certificates() {
                 n += 1;
-                // Every path certificate is one of `nodes`, read by our reader.
+                // Every path certificate is a candidate, read by our reader.
                 let der = cert.der();
-                let date = nodes
+                let date = candidates
                     .iter()
                     .find(|c| c.der == der.as_ref())
                     .map(|c| c.not_after);
@@ -371,7 +408,7 @@ impl Chains {
             Ok(())
         };
         let algs = webpki::ALL_VERIFICATION_ALGS;
-        let result = if set.require_client_auth {
+        if set.require_client_auth {
             leaf.verify_for_usage(
                 algs,
                 &set.anchors,
@@ -391,11 +428,52 @@ impl Chains {
                 revocation,
                 Some(&check_path),
             )
-        };
-        result.map_err(|e| sub_reason(&e))?;
-        let until = UNIX_EPOCH.checked_add(Duration::from_secs(until.get()));
-        Ok(until.filter(|_| want_until && set.crls.is_empty()))
+        }?;
+        Ok(until.get())
     }
+}
+
+/// The fewest candidates that link the leaf to an anchor by names
+/// (breadth-first from the leaf; ties go to the first presented), leaf
+/// side first: empty when an anchor issued the leaf, `None` when the
+/// names link it to no anchor.
+fn shortest_path<'n, 'a>(
+    leaf: &Node<'_>,
+    nodes: &'n [Node<'a>],
+    anchors: &[Vec<u8>],
+) -> Option<Vec<&'n Node<'a>>> {
+    let is_anchor = |name: &[u8]| anchors.iter().any(|a| a.as_slice() == name);
+    if is_anchor(leaf.issuer) {
+        return Some(Vec::new());
+    }
+    // parent[i]: the node that node i issued (None: the leaf).
+    let mut parent: Vec<Option<Option<usize>>> = vec![None; nodes.len()];
+    let mut queue = std::collections::VecDeque::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if n.subject == leaf.issuer {
+            parent[i] = Some(None);
+            queue.push_back(i);
+        }
+    }
+    while let Some(j) = queue.pop_front() {
+        if is_anchor(nodes[j].issuer) {
+            let mut path = vec![&nodes[j]];
+            let mut at = parent[j].flatten();
+            while let Some(k) = at {
+                path.push(&nodes[k]);
+                at = parent[k].flatten();
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            if parent[i].is_none() && n.subject == nodes[j].issuer {
+                parent[i] = Some(Some(j));
+                queue.push_back(i);
+            }
+        }
+    }
+    None
 }
 
 /// The exact leaf and chain (every presented certificate, in order) and

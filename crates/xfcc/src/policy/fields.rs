@@ -8,7 +8,7 @@ use core::fmt;
 use super::Rejection;
 use crate::dn::DistinguishedName;
 use crate::error::{CertErrorKind, Error, Field};
-use crate::parse::Element;
+use crate::parse::{Element, Key};
 
 /// Where a policy reads the client's identity from (policy file
 /// `[elements] identity_from`, environment `XFCC_IDENTITY_FROM`), and,
@@ -60,6 +60,21 @@ impl fmt::Display for IdentityFrom {
     }
 }
 
+/// Where Envoy writes a key in an element (`None` for keys it never
+/// writes, which only lenient syntax lets through).
+const fn envoy_rank(key: Key) -> Option<u8> {
+    Some(match key {
+        Key::By => 0,
+        Key::Hash => 1,
+        Key::Cert => 2,
+        Key::Chain => 3,
+        Key::Subject => 4,
+        Key::Uri => 5,
+        Key::Dns => 6,
+        _ => return None,
+    })
+}
+
 /// A client identity as the proxy described it, without a certificate:
 /// the SHA-256 of the certificate the proxy verified (`Hash`), its subject
 /// (`Subject`), and its URI and DNS SANs (`URI`, `DNS`), each only when
@@ -78,6 +93,23 @@ impl ProxyFields {
     /// parse as Envoy writes it; Envoy's empty `URI=` means no URI SAN.
     pub(crate) fn read(element: &Element<'_>) -> Result<Self, Rejection> {
         let index = element.index();
+        // Envoy writes an element's pairs in one order: `By*`, `Hash`,
+        // `Cert`, `Chain`, `Subject`, `URI*`, `DNS*`. A pair out of that
+        // order came from inside an unescaped `URI` or `DNS` value (a SAN
+        // holding `;Hash=`, `;By=` or `;URI=`), never from the proxy.
+        let mut last = 0;
+        for pair in element.pairs() {
+            let Some(rank) = envoy_rank(pair.key()) else {
+                continue;
+            };
+            if rank < last {
+                return Err(
+                    Rejection::new(super::Reason::Malformed, "fields_out_of_order")
+                        .at_element(index),
+                );
+            }
+            last = rank;
+        }
         let hash = element.hash().ok_or_else(|| {
             Rejection::from(
                 Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index),
@@ -138,6 +170,17 @@ impl ProxyFields {
     /// The DNS SANs the proxy forwarded (`DNS`), in header order.
     pub fn dns(&self) -> &[String] {
         &self.dns
+    }
+
+    /// The DNS names a rule may match: the single `DNS` of an element
+    /// with no (non-empty) `URI`, else none. Envoy writes `URI` and `DNS`
+    /// unescaped, so `DNS=a;DNS=b` may be one SAN `a;DNS=b`, and a `DNS`
+    /// after a `URI` may have come from inside the URI SAN.
+    pub(crate) fn unambiguous_dns(&self) -> &[String] {
+        match (self.uri.as_slice(), self.dns.as_slice()) {
+            ([], one @ [_]) => one,
+            _ => &[],
+        }
     }
 
     /// The SPIFFE ID: the single `URI`, when it is a valid SPIFFE ID.

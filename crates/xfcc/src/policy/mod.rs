@@ -479,6 +479,19 @@ impl Policy {
         }
         .ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
 
+        // The trusted proxy writes one element per request. Its `By` in two
+        // elements means a client's SAN (which Envoy writes unescaped)
+        // split an element and forged the second half.
+        if let Some(by) = &p.by
+            && n > 1
+            && header
+                .elements()
+                .filter(|e| e.by().any(|b| b.raw() == by))
+                .nth(1)
+                .is_some()
+        {
+            return Err(Rejection::new(Reason::UntrustedProxy, "repeated_by"));
+        }
         let mut chosen = None;
         let mut fields = None;
         // Decoded certificates are stored only once the whole header is

@@ -166,8 +166,10 @@ impl Facts for super::ProxyFields {
     fn subject_name(&self) -> Option<&DistinguishedName> {
         Self::subject_name(self)
     }
+    /// Only the single `DNS` of an element without `URI` (see
+    /// `ProxyFields::unambiguous_dns`).
     fn san_dns(&self) -> &[String] {
-        self.dns()
+        self.unambiguous_dns()
     }
     /// Only a single `URI`: Envoy writes URI SANs unescaped, so a SAN
     /// holding `;URI=` reads as two, and one is the only reading that

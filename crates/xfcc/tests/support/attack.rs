@@ -123,12 +123,12 @@ pub(crate) fn attacks() -> Vec<(&'static str, String, &'static str)> {
         (
             "same-name-to-root-15",
             header(&leaf, &to_root),
-            "path_too_long",
+            "ambiguous_chain",
         ),
         (
             "real-inter-among-junk-15",
             header(&leaf, &with_real),
-            "path_too_long",
+            "ambiguous_chain",
         ),
         (
             "one-junk-repeated-15",
