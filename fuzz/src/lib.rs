@@ -80,6 +80,14 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
 
     let cert = match x509_cert::Certificate::from_der(der) {
         Ok(cert) => cert,
+        // A real date before 1970 reads here as the epoch; x509-cert
+        // refuses it.
+        Err(e)
+            if matches!(e.kind(), x509_cert::der::ErrorKind::DateTime)
+                && (c.not_before_unix() == 0 || c.not_after_unix() == 0) =>
+        {
+            return;
+        }
         Err(e) => {
             assert!(
                 unrepresentable(e.kind()),

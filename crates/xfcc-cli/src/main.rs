@@ -169,10 +169,18 @@ impl Failure {
 /// the command: it is ignored, so the exit code stays the documented one
 /// instead of the 101 of a panicking `println!`. Any other failure is
 /// reported once on stderr.
+///
+/// Everything printed goes through [`safe_output`] first: certificate and
+/// header text can hold ESC, BEL, CR or a bidirectional override, and none
+/// reaches the terminal as it is.
 fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if let Err(e) = std::io::stdout().lock().write_fmt(args)
+    let text = std::fmt::format(args);
+    let json = JSON_OUTPUT.load(std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = std::io::stdout()
+        .lock()
+        .write_all(safe_output(&text, json).as_bytes())
         && e.kind() != std::io::ErrorKind::BrokenPipe
         && !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
@@ -180,9 +188,40 @@ fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Whether this run prints JSON (set once, before anything is printed).
+static JSON_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `text` with every control character (but the line breaks the CLI
+/// writes) and every bidirectional or invisible formatting character
+/// escaped: as `\uXXXX` in JSON (serde_json leaves DEL, C1 and U+202E as
+/// they are; they can only be inside strings there), with
+/// [`xfcc::display_safe`] line by line otherwise.
+fn safe_output(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c != '\n' && xfcc::display_safe(c.encode_utf8(&mut [0; 4])) != *c.encode_utf8(&mut [0; 4])
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    if json {
+        let mut out = String::with_capacity(text.len() + 16);
+        for c in text.chars() {
+            if unsafe_char(c) && c != '\\' {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            } else {
+                out.push(c);
+            }
+        }
+        return std::borrow::Cow::Owned(out);
+    }
+    let lines: Vec<_> = text.split('\n').map(xfcc::display_safe).collect();
+    std::borrow::Cow::Owned(lines.join("\n"))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let wants_json = args.iter().any(|a| a == "--json");
+    JSON_OUTPUT.store(wants_json, std::sync::atomic::Ordering::Relaxed);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

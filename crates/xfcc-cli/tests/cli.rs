@@ -1182,3 +1182,77 @@ fn doctor_lints_proxy_configurations() {
         "{v}"
     );
 }
+
+/// A self-signed certificate whose subject CN and SANs are `cn` and `sans`
+/// (rcgen writes what it is given, controls included), as PEM.
+fn odd_cert(cn: &str, sans: Vec<rcgen::SanType>) -> String {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params.subject_alt_names = sans;
+    params
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .pem()
+}
+
+/// No raw control or bidi character in `out`.
+fn assert_printable(out: &str) {
+    for bad in ['\u{1b}', '\u{7}', '\r', '\0', '\u{202e}', '\u{85}'] {
+        assert!(!out.contains(bad), "{bad:?} printed raw: {out:?}");
+    }
+    assert!(!out.contains("\nINJECTED"), "a forged line: {out:?}");
+}
+
+#[test]
+fn control_characters_from_a_certificate_never_reach_the_terminal_raw() {
+    let dir = scratch("controls");
+    // SANs holding ESC, BEL and LF: refused by the reader as
+    // control_character, and nothing of them printed.
+    let ia5 = |s: &str| rcgen::string::Ia5String::try_from(s).unwrap();
+    for san in [
+        rcgen::SanType::DnsName(ia5("ok.example\u{1b}[31mRED")),
+        rcgen::SanType::URI(ia5("spiffe://x/\u{1b}]0;TITLE\u{7}y")),
+        rcgen::SanType::Rfc822Name(ia5("a\nINJECTED: line@x")),
+        rcgen::SanType::DnsName(ia5("nul\0.example")),
+        rcgen::SanType::DnsName(ia5("cr\r.example")),
+    ] {
+        let path = dir.join("san.pem");
+        std::fs::write(&path, odd_cert("plain", vec![san])).unwrap();
+        for json in [false, true] {
+            let mut args = vec!["inspect", p(&path)];
+            if json {
+                args.push("--json");
+            }
+            let (code, out, err) = run(&args, None);
+            assert_ne!(code, 0, "{out}");
+            assert!(
+                out.contains("control_character") || err.contains("control_character"),
+                "{out} {err}"
+            );
+            assert_printable(&out);
+            assert_printable(&err);
+        }
+    }
+    // A subject CN with ESC, BEL, CR, LF, NUL and U+202E reads (a DN may
+    // hold any UTF-8), and prints escaped in text and JSON.
+    let cn = "evil\u{1b}[31m\u{7}\r\nINJECTED\0\u{202e}gpj.exe";
+    let path = dir.join("cn.pem");
+    std::fs::write(&path, odd_cert(cn, vec![])).unwrap();
+    let (code, out, err) = run(&["inspect", p(&path)], None);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_printable(&out);
+    assert!(
+        out.contains("evil\\1B[31m\\07\\0D\\0AINJECTED\\00\\E2\\80\\AEgpj.exe"),
+        "{out}"
+    );
+    // JSON keeps the value (a reader decodes the \u escapes back to it)
+    // while its text holds no raw control or override.
+    let (code, v) = run_json(&["inspect", "--json", p(&path)], None);
+    assert_eq!(code, 0);
+    assert_eq!(v["certificates"][0]["subject_cn"][0], cn);
+    let (_, raw, _) = run(&["inspect", "--json", p(&path)], None);
+    assert_printable(&raw);
+    assert!(raw.contains("\\u202e"), "{raw}");
+}

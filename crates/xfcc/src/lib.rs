@@ -36,6 +36,7 @@ pub use policy::{
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+pub use text::display_safe;
 pub use x509::{DerError, DerErrorKind, DerField};
 
 /// The types documented as shareable across threads are `Send + Sync`

@@ -520,3 +520,72 @@ mod tests {
         }
     }
 }
+
+/// Whether `c` must not reach a terminal or a log line as it is: a control
+/// character (C0, DEL, C1) or an invisible formatting character that
+/// reorders or hides text (the bidirectional overrides and isolates, the
+/// marks, zero-width characters, the BOM).
+pub(crate) fn is_unsafe_to_show(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// `s` made safe to print on a terminal or in a log line: every character
+/// [`is_unsafe_to_show`] written as a Rust-style escape (`\u{1b}`,
+/// `\u{202e}`), a backslash doubled only when the text has something to
+/// escape (so ordinary text prints unchanged). Borrows when nothing needs
+/// escaping, which is the usual case.
+///
+/// Everything this crate shows of a certificate or a header already goes
+/// through it or through RFC 4514's `\XX` escapes; use it for anything
+/// else of the client's that you print.
+pub fn display_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_to_show) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if is_unsafe_to_show(c) {
+            use core::fmt::Write as _;
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod display_safe_tests {
+    use super::display_safe;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped_and_plain_text_is_borrowed() {
+        for (raw, shown) in [
+            ("ok.example\u{1b}[31mRED", "ok.example\\u{1b}[31mRED"),
+            (
+                "spiffe://x/\u{1b}]0;TITLE\u{7}y",
+                "spiffe://x/\\u{1b}]0;TITLE\\u{7}y",
+            ),
+            ("a\nINJECTED: line@x", "a\\u{a}INJECTED: line@x"),
+            ("cr\rnul\0", "cr\\u{d}nul\\u{0}"),
+            ("evil\u{202e}gpj.exe", "evil\\u{202e}gpj.exe"),
+            ("c1\u{85}\u{9b}", "c1\\u{85}\\u{9b}"),
+            ("back\\slash\u{7}", "back\\\\slash\\u{7}"),
+        ] {
+            assert_eq!(display_safe(raw), shown, "{raw:?}");
+        }
+        for plain in ["CN=José,O=Contoso", "back\\slash", ""] {
+            assert!(matches!(display_safe(plain), std::borrow::Cow::Borrowed(_)));
+        }
+    }
+}

@@ -71,7 +71,11 @@ impl Pki {
         let client = |cn: &str| {
             let mut p = leaf_params(cn);
             p.distinguished_name = contoso(cn);
-            ident(p.signed_by(&KeyPair::generate().unwrap(), &inter).unwrap().der())
+            ident(
+                p.signed_by(&KeyPair::generate().unwrap(), &inter)
+                    .unwrap()
+                    .der(),
+            )
         };
         let (client, other) = (client("client-app.contoso.example"), client("wrong-cn"));
         Self {
@@ -294,7 +298,7 @@ fn not_yet_valid_leaf() {
     );
     is(
         &pki.policy(),
-        &header(&leaf, &[pki.inter_cert.clone()]),
+        &header(&leaf, std::slice::from_ref(&pki.inter_cert)),
         "not_yet_valid",
         "not_yet_valid",
     );
@@ -316,7 +320,7 @@ fn server_auth_only_leaf() {
     );
     is(
         &pki.policy(),
-        &header(&no_eku, &[pki.inter_cert.clone()]),
+        &header(&no_eku, std::slice::from_ref(&pki.inter_cert)),
         "chain_invalid",
         "wrong_eku",
     );
@@ -366,7 +370,7 @@ fn crl_revoking(pki: &Pki, serial_hex: &str) -> Vec<u8> {
 #[test]
 fn revoked_leaf_via_crl() {
     let pki = Pki::new();
-    let h = header(&pki.client, &[pki.inter_cert.clone()]);
+    let h = header(&pki.client, std::slice::from_ref(&pki.inter_cert));
     let revoking = policy_with(
         &pki.root_pem,
         vec![crl_revoking(&pki, &pki.client.serial_hex())],
@@ -376,7 +380,7 @@ fn revoked_leaf_via_crl() {
     // The same CRL does not affect another certificate.
     is(
         &revoking,
-        &header(&pki.other, &[pki.inter_cert.clone()]),
+        &header(&pki.other, std::slice::from_ref(&pki.inter_cert)),
         "ok",
         "partner",
     );
@@ -531,13 +535,19 @@ fn policy_file_names_anchor_and_crl_files() {
     let p = Policy::from_toml_file(dir.join("policy.toml")).unwrap();
     let at = now();
     assert_eq!(
-        p.verify_at(&header(&pki.other, &[pki.inter_cert.clone()]), at)
-            .unwrap()
-            .rule(),
+        p.verify_at(
+            &header(&pki.other, std::slice::from_ref(&pki.inter_cert)),
+            at
+        )
+        .unwrap()
+        .rule(),
         "partner"
     );
     let r = p
-        .verify_at(&header(&pki.client, &[pki.inter_cert.clone()]), at)
+        .verify_at(
+            &header(&pki.client, std::slice::from_ref(&pki.inter_cert)),
+            at,
+        )
         .unwrap_err();
     assert_eq!((r.code(), r.detail()), ("chain_invalid", "revoked"));
     assert!(p.warnings().is_empty());

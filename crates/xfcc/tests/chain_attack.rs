@@ -198,7 +198,12 @@ impl Ca {
 
     /// This CA's name and key, certified by `by` (a cross-certificate).
     fn cross_signed_by(&self, by: &Ca) -> CertIdentity {
-        ident(self.params.signed_by(&self.key, &by.issuer()).unwrap().der())
+        ident(
+            self.params
+                .signed_by(&self.key, &by.issuer())
+                .unwrap()
+                .der(),
+        )
     }
 }
 

@@ -179,3 +179,60 @@ fn toml_key_and_environment_variable() {
     );
     assert!(e.to_string().contains("bogus"), "{e}");
 }
+
+#[test]
+fn a_list_that_trusts_every_address_is_refused() {
+    for every in ["0.0.0.0/0", "::/0", "::ffff:0:0/96", "::ffff:0.0.0.0/96"] {
+        let e = Policy::builder()
+            .trusted_peers(["10.0.0.0/8", every])
+            .allow(Rule::new("x").subject_cn(["y"]))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::Value {
+                    key: "trusted_peers",
+                    ..
+                }
+            ),
+            "{every}: {e}"
+        );
+        assert!(e.to_string().contains("every address"), "{e}");
+    }
+    // Nor does it count as the trusted_peers that proxy-fields requires.
+    let e = Policy::builder()
+        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .trusted_peers(["::/0"])
+        .allow(Rule::new("x").subject_cn(["y"]))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("every address"), "{e}");
+}
+
+#[test]
+fn ipv4_mapped_entries_and_peers_compare_in_one_form() {
+    let p = Policy::builder()
+        .trusted_peers(["::ffff:10.0.0.0/104", "::ffff:192.0.2.7"])
+        .allow(Rule::new("x").subject_cn(["y"]))
+        .build()
+        .unwrap();
+    for (peer, trusted) in [
+        ("10.1.2.3", true),
+        ("::ffff:10.1.2.3", true),
+        ("192.0.2.7", true),
+        ("::ffff:192.0.2.7", true),
+        ("11.0.0.1", false),
+        ("192.0.2.8", false),
+        ("::1", false),
+    ] {
+        assert_eq!(p.is_trusted_peer(peer.parse().unwrap()), trusted, "{peer}");
+    }
+    // And an IPv4 entry matches an IPv4-mapped peer (a dual-stack socket).
+    let p = Policy::builder()
+        .trusted_peers(["10.0.0.0/8"])
+        .allow(Rule::new("x").subject_cn(["y"]))
+        .build()
+        .unwrap();
+    assert!(p.is_trusted_peer("::ffff:10.9.9.9".parse().unwrap()));
+}

@@ -514,7 +514,10 @@ fn pairs_smuggled_inside_one_element_are_refused() {
     );
     assert_eq!(policy.verify(&h).unwrap_err().code(), "malformed");
     // `;By=` inside the URI SAN: a By after a URI, which Envoy never writes.
-    let h = sidecar_element(ATTACKER_SHA256, &format!("spiffe://a.example/x;By={EDGE_BY}"));
+    let h = sidecar_element(
+        ATTACKER_SHA256,
+        &format!("spiffe://a.example/x;By={EDGE_BY}"),
+    );
     let r = policy.verify(&h).unwrap_err();
     assert_eq!((r.code(), r.detail()), ("malformed", "fields_out_of_order"));
     // A DNS SAN holding `;URI=`: a URI after a DNS.
@@ -531,9 +534,17 @@ fn dns_names_count_only_when_no_san_could_have_written_them() {
     let policy = sidecar([rule()]).build().unwrap();
     let element = |tail: &str| format!("By={EDGE_BY};Hash={CLIENT_SHA256};Subject=\"\";{tail}");
     // A single DNS and no URI SAN: the one reading that cannot be smuggled.
-    let client = policy.verify(&element("URI=;DNS=admin.contoso.example")).unwrap();
+    let client = policy
+        .verify(&element("URI=;DNS=admin.contoso.example"))
+        .unwrap();
     assert_eq!(client.rule(), "dns");
-    assert_eq!(policy.verify(&element("DNS=admin.contoso.example")).unwrap().rule(), "dns");
+    assert_eq!(
+        policy
+            .verify(&element("DNS=admin.contoso.example"))
+            .unwrap()
+            .rule(),
+        "dns"
+    );
     // A URI SAN "spiffe://a.example/x;DNS=admin.contoso.example" reads as
     // this; so does a DNS SAN "a.example;DNS=admin.contoso.example".
     for tail in [

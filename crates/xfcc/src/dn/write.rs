@@ -54,7 +54,10 @@ impl DistinguishedName {
 
 impl fmt::Display for DistinguishedName {
     /// RFC 4514: most significant RDN last, `+` inside multi-valued RDNs,
-    /// UTF-8 kept, special characters and control characters escaped.
+    /// UTF-8 kept, special characters escaped, and control characters and
+    /// bidirectional or invisible formatting characters written as `\XX`
+    /// hex (RFC 4514 allows any character escaped so), so the text is safe
+    /// to print.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write(f, Style::Rfc4514)
     }
@@ -75,7 +78,7 @@ fn write_escaped(f: &mut impl fmt::Write, t: &str, style: Style) -> fmt::Result 
         if special {
             f.write_char('\\')?;
             f.write_char(c)?;
-        } else if c.is_ascii_control() || (style == Style::OpenSsl && !c.is_ascii()) {
+        } else if crate::text::is_unsafe_to_show(c) || (style == Style::OpenSsl && !c.is_ascii()) {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 write!(f, "\\{b:02X}")?;

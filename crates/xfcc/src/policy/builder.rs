@@ -489,7 +489,12 @@ impl PolicyBuilder {
 }
 
 /// `trusted_peers`: CIDR blocks or single addresses; an empty list or a
-/// value that is neither is refused, naming it.
+/// value that is neither is refused, naming it. Entries are kept in the
+/// form peers are compared in: an IPv4-mapped block (`::ffff:10.0.0.0/104`)
+/// becomes its IPv4 block (`10.0.0.0/8`), as a peer `::ffff:10.1.2.3`
+/// becomes `10.1.2.3`. A block that holds every IPv4 or every IPv6 address
+/// (`0.0.0.0/0`, `::/0`, `::ffff:0:0/96`) trusts anyone who can connect,
+/// which is no restriction at all, and is refused.
 pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     if list.is_empty() {
         return Err(ConfigError::EmptyList {
@@ -499,15 +504,38 @@ pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, Config
     list.into_iter()
         .map(|text| {
             let t = text.trim();
-            t.parse::<ipnet::IpNet>()
+            let net = t
+                .parse::<ipnet::IpNet>()
                 .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map(|net| net.trunc())
+                .map(|net| canonical_net(net.trunc()))
                 .map_err(|_| ConfigError::Value {
                     key: "trusted_peers",
                     value: format!("{text} (a CIDR block such as 10.0.0.0/8, or an address)"),
-                })
+                })?;
+            if net.prefix_len() == 0 {
+                return Err(ConfigError::Value {
+                    key: "trusted_peers",
+                    value: format!(
+                        "{text} (every address: list your proxy's addresses, or leave trusted_peers out)"
+                    ),
+                });
+            }
+            Ok(net)
         })
         .collect()
+}
+
+/// An IPv4-mapped IPv6 block (`::ffff:a.b.c.d/n`, n >= 96) as the IPv4
+/// block it maps; any other block as it is.
+fn canonical_net(net: ipnet::IpNet) -> ipnet::IpNet {
+    match net {
+        ipnet::IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .network()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, ipnet::IpNet::V4),
+        _ => net,
+    }
 }
 
 /// A valid HTTP field name (RFC 9110 5.1: a token), lower-cased.

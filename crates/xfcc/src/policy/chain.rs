@@ -619,6 +619,10 @@ fn sub_reason(e: &WebpkiError) -> &'static str {
         }
         WebpkiError::CaUsedAsEndEntity => "ca_used_as_leaf",
         WebpkiError::NameConstraintViolation => "name_constraints",
+        // Every time reached rustls-webpki through this crate's reader,
+        // which refuses malformed ones: what webpki cannot read is a real
+        // date before 1970.
+        WebpkiError::BadDerTime => "time_before_1970",
         _ => "invalid_chain",
     }
 }

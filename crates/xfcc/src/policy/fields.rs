@@ -125,6 +125,18 @@ impl ProxyFields {
             .map_err(|_| {
                 Rejection::new(super::Reason::Malformed, "bad_subject").at_element(index)
             })?;
+        // URI and DNS SANs are IA5Strings without spaces or controls; the
+        // proxy copies them as they are, so anything else in them is
+        // refused here rather than shown to a terminal or a log.
+        if element
+            .uri()
+            .chain(element.dns())
+            .any(|v| !v.raw().bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(
+                Rejection::new(super::Reason::Malformed, "unprintable_field").at_element(index),
+            );
+        }
         let uri = element
             .uri()
             .map(|v| v.raw())
