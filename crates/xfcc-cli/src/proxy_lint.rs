@@ -228,7 +228,7 @@ fn envoy(file: &str, text: &str, view: &PolicyView, out: &mut Vec<Finding>) {
                     "envoy_no_cert",
                     Severity::Warning,
                     format!("{file}:{n}: set_current_client_cert_details does not forward the certificate (cert: true): the app rejects every element as no_certificate"),
-                    "add cert: true (and chain: true for chain rules), or set [elements] identity_from = \"proxy-fields\" with trusted_peers",
+                    "add cert: true (and chain: true for chain rules), or set [elements] identity_from = \"proxy-fields\" with trusted_peers (and by = \"<this proxy's URI SAN>\" unless count = 1)",
                 ));
             }
         }

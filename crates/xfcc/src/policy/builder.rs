@@ -418,7 +418,7 @@ impl PolicyBuilder {
         {
             return Err(ConfigError::ProxyFieldsCannot {
                 key: "by",
-                why: "[elements] count is not exactly 1, so set [elements] by to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
+                why: "[elements] count is not exactly 1, so set [elements] by (XFCC_TRUSTED_BY) to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
             });
         }
         let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;

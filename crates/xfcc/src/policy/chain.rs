@@ -268,12 +268,16 @@ impl Chains {
     /// reused (CRLs are in play, or nobody asked).
     ///
     /// The cost is bounded before rustls-webpki runs: the presented
-    /// intermediates are de-duplicated, those that cannot be on a path
+    /// intermediates are de-duplicated and those that cannot be on a path
     /// from the leaf to an anchor (by subject and issuer names) are
-    /// dropped, at most `max_intermediates` are handed over, and the
-    /// search those names allow must fit [`MAX_SEARCH_STEPS`] and
-    /// [`MAX_ANCHOR_CHECKS`]. A failure is remembered for
-    /// [`FAILURE_TTL`], so a repeated attack costs one hash and a lookup.
+    /// dropped. The shortest path the names allow is verified alone first:
+    /// a legitimate chain costs its own length, whatever cross-signed or
+    /// migration certificates travel beside it. Only if that fails does
+    /// the whole search run, and only if the search those names allow fits
+    /// [`MAX_SEARCH_STEPS`] and [`MAX_ANCHOR_CHECKS`] (else
+    /// `ambiguous_chain`). A verified path longer than `max_intermediates`
+    /// is `path_too_long`. A failure is remembered for [`FAILURE_TTL`], so
+    /// a repeated attack costs one hash and a lookup.
     pub(crate) fn verify(
         &self,
         set_name: &str,
@@ -327,6 +331,14 @@ impl Chains {
         // issued verifies here at the cost of its own length, however many
         // cross-signed or migration certificates travel beside it.
         let shortest = shortest_path(&leaf_node, &nodes, &set.subjects);
+        // Every path to an anchor is at least that long: if it is over the
+        // limit, so is any path webpki could find.
+        if shortest
+            .as_ref()
+            .is_some_and(|p| p.len() > self.max_intermediates)
+        {
+            return Err("path_too_long");
+        }
         let first = match &shortest {
             Some(path) => run(path),
             None => Err(WebpkiError::UnknownIssuer),

@@ -27,7 +27,11 @@ pub enum IdentityFrom {
     /// still verified from the certificate, as with [`Cert`](Self::Cert).
     ///
     /// The policy must also set `trusted_peers` or `by` (the fields are
-    /// only as trustworthy as the proxy that wrote them), and no rule may
+    /// only as trustworthy as the proxy that wrote them), `by` whenever
+    /// `[elements] count` is not exactly 1 (Envoy writes `URI` and `DNS`
+    /// unescaped, so a client's SAN can add an element of its own, and
+    /// only the proxy's `By`, refused when it appears in two elements,
+    /// tells them apart), and no rule may
     /// need the certificate itself (`issuer`, `issuer_cn`, `chain`, a SHA-1
     /// thumbprint, `san_email`, `san_ip`): [`build`](crate::PolicyBuilder::build)
     /// refuses such a policy, naming the setting. There is no validity
