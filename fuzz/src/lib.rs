@@ -83,8 +83,13 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
         // A real date before 1970 reads here as the epoch; x509-cert
         // refuses it.
         Err(e)
-            if matches!(e.kind(), x509_cert::der::ErrorKind::DateTime)
-                && (c.not_before_unix() == 0 || c.not_after_unix() == 0) =>
+            if matches!(
+                e.kind(),
+                x509_cert::der::ErrorKind::DateTime
+                    | x509_cert::der::ErrorKind::Value {
+                        tag: x509_cert::der::Tag::UtcTime | x509_cert::der::Tag::GeneralizedTime
+                    }
+            ) && (c.not_before_unix() == 0 || c.not_after_unix() == 0) =>
         {
             return;
         }

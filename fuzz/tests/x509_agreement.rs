@@ -80,7 +80,8 @@ fn patch(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 #[test]
 fn refuses_what_der_forbids() {
     let der = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/xfcc/tests/fixtures/certs/client-rsa.der"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/xfcc/tests/fixtures/certs/client-rsa.der"),
     )
     .unwrap();
     assert!(!bad_der(der.clone()));

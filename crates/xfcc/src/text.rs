@@ -537,8 +537,10 @@ pub(crate) fn is_unsafe_to_show(c: char) -> bool {
         )
 }
 
-/// `s` made safe to print on a terminal or in a log line: every character
-/// [`is_unsafe_to_show`] written as a Rust-style escape (`\u{1b}`,
+/// `s` made safe to print on a terminal or in a log line: every control
+/// character (C0, DEL, C1) and every bidirectional or invisible formatting
+/// character (U+061C, U+200B-U+200F, U+202A-U+202E, U+2060-U+2069, the BOM)
+/// written as a Rust-style escape (`\u{1b}`,
 /// `\u{202e}`), a backslash doubled only when the text has something to
 /// escape (so ordinary text prints unchanged). Borrows when nothing needs
 /// escaping, which is the usual case.
