@@ -202,6 +202,11 @@ spiffe_id = ["{CLIENT_SPIFFE_ID}"]
 name = "by-name"
 subject_cn = ["client-app.contoso.example"]
 """
+    victim_pin = f"""
+[[allow]]
+name = "victim-pin"
+thumbprint = ["{victim}"]
+"""
     # The README's Istio-sidecar recipe: trusted_peers, any number of hops,
     # the last element, written by the sidecar (its By). The pin is the
     # victim's, so that a forged Hash would be allowed.
@@ -211,20 +216,14 @@ identity_from = "proxy-fields"
 count = 0
 trust = -1
 by = "{EDGE_BY}"
-{mesh_rules}
-[[allow]]
-name = "victim-pin"
-thumbprint = ["{victim}"]
-"""
+{mesh_rules}{victim_pin}"""
     # What `xfcc doctor --proxy` recommends for APPEND_FORWARD on an inner
     # hop (cert mode): any count, the last element, its By.
     doctor_append = f"""[elements]
 count = 0
 trust = -1
 by = "{EDGE_BY}"
-[[allow]]
-name = "victim-pin"
-thumbprint = ["{victim}"]
+{victim_pin}
 [[allow]]
 name = "victim-id"
 spiffe_id = ["{CLIENT_SPIFFE_ID}"]
