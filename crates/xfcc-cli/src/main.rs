@@ -197,8 +197,13 @@ static JSON_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// they are; they can only be inside strings there), with
 /// [`xfcc::display_safe`] line by line otherwise.
 fn safe_output(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
+    // The one rule for what must not be shown raw is the library's.
     let unsafe_char = |c: char| {
-        c != '\n' && xfcc::display_safe(c.encode_utf8(&mut [0; 4])) != *c.encode_utf8(&mut [0; 4])
+        c != '\n'
+            && matches!(
+                xfcc::display_safe(c.encode_utf8(&mut [0; 4])),
+                std::borrow::Cow::Owned(_)
+            )
     };
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
@@ -206,7 +211,7 @@ fn safe_output(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
     if json {
         let mut out = String::with_capacity(text.len() + 16);
         for c in text.chars() {
-            if unsafe_char(c) && c != '\\' {
+            if unsafe_char(c) {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             } else {
                 out.push(c);

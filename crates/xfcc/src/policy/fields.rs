@@ -97,11 +97,16 @@ impl ProxyFields {
     /// parse as Envoy writes it; Envoy's empty `URI=` means no URI SAN.
     pub(crate) fn read(element: &Element<'_>) -> Result<Self, Rejection> {
         let index = element.index();
-        // Envoy writes an element's pairs in one order: `By*`, `Hash`,
-        // `Cert`, `Chain`, `Subject`, `URI*`, `DNS*`. A pair out of that
-        // order came from inside an unescaped `URI` or `DNS` value (a SAN
-        // holding `;Hash=`, `;By=` or `;URI=`), never from the proxy.
+        // One pass over the pairs. Envoy writes an element's pairs in one
+        // order: `By*`, `Hash`, `Cert`, `Chain`, `Subject`, `URI*`, `DNS*`.
+        // A pair out of that order came from inside an unescaped `URI` or
+        // `DNS` value (a SAN holding `;Hash=`, `;By=` or `;URI=`), never
+        // from the proxy. URI and DNS SANs are IA5Strings without spaces or
+        // controls, which the proxy copies as they are: anything else in
+        // them is refused rather than shown to a terminal or a log.
         let mut last = 0;
+        let mut unprintable = false;
+        let (mut uri, mut dns) = (Vec::new(), Vec::new());
         for pair in element.pairs() {
             let Some(rank) = envoy_rank(pair.key()) else {
                 continue;
@@ -113,6 +118,17 @@ impl ProxyFields {
                 );
             }
             last = rank;
+            let list = match pair.key() {
+                Key::Uri => &mut uri,
+                Key::Dns => &mut dns,
+                _ => continue,
+            };
+            let v = pair.value().raw();
+            unprintable |= !v.bytes().all(|b| b.is_ascii_graphic());
+            // Envoy's empty `URI=` means no URI SAN.
+            if !v.is_empty() || pair.key() == Key::Dns {
+                list.push(v.to_owned());
+            }
         }
         let hash = element.hash().ok_or_else(|| {
             Rejection::from(
@@ -129,25 +145,11 @@ impl ProxyFields {
             .map_err(|_| {
                 Rejection::new(super::Reason::Malformed, "bad_subject").at_element(index)
             })?;
-        // URI and DNS SANs are IA5Strings without spaces or controls; the
-        // proxy copies them as they are, so anything else in them is
-        // refused here rather than shown to a terminal or a log.
-        if element
-            .uri()
-            .chain(element.dns())
-            .any(|v| !v.raw().bytes().all(|b| b.is_ascii_graphic()))
-        {
+        if unprintable {
             return Err(
                 Rejection::new(super::Reason::Malformed, "unprintable_field").at_element(index),
             );
         }
-        let uri = element
-            .uri()
-            .map(|v| v.raw())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let dns = element.dns().map(|v| v.raw().to_owned()).collect();
         Ok(Self {
             sha256,
             subject,
