@@ -726,6 +726,144 @@ def doctor_scenarios(cli):
           code == 1 and errors == ["envoy_always_forward_only", "envoy_forward_only"])
 
 
+# ------------------------------------------------ the doctor's configurations
+
+CORPUS = ROOT / "crates/xfcc-cli/tests/fixtures/proxies"
+DOCTOR_DIR = Path("/tmp/xfcc-doctor")
+FORGED = "forged-by-xfcc-e2e"
+CORPUS_PORTS = {"https": 18443, "http": 18080}
+
+
+def corpus_files():
+    for kind in ["nginx", "haproxy", "caddy", "envoy"]:
+        for f in sorted((CORPUS / kind).iterdir()):
+            if f.is_file():
+                yield kind, f
+
+
+def corpus_meta(f):
+    """The `# e2e:` line of a corpus file as a dict, or None."""
+    for line in f.read_text().splitlines()[:5]:
+        if line.startswith("# e2e:"):
+            return dict(w.split("=", 1) for w in line[len("# e2e:"):].split())
+    return None
+
+
+def prepare_doctor_dir():
+    """The certificate files the corpus configurations name."""
+    DOCTOR_DIR.mkdir(exist_ok=True)
+    (DOCTOR_DIR / "server.pem").write_text((CERTS / "edge.pem").read_text())
+    (DOCTOR_DIR / "server.key").write_text((CERTS / "edge.key").read_text())
+    (DOCTOR_DIR / "server-with-key.pem").write_text((CERTS / "edge.pem").read_text() + (CERTS / "edge.key").read_text())
+    (DOCTOR_DIR / "ca.pem").write_text((CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
+
+
+def caddy_env():
+    return {"HOME": str(WORK), "XDG_DATA_HOME": str(WORK / "caddy-data"), "XDG_CONFIG_HOME": str(WORK / "caddy-config")}
+
+
+def corpus_validate_cmd(kind, f, bins):
+    return {
+        "nginx": [bins["nginx"], "-t", "-q", "-c", str(f), "-p", str(DOCTOR_DIR)],
+        "haproxy": [bins["haproxy"], "-c", "-q", "-f", str(f)],
+        "caddy": [bins["caddy"], "validate", "--adapter", "caddyfile", "--config", str(f)],
+        "envoy": [bins["envoy"], "--mode", "validate", "-c", str(f), "--log-level", "error"],
+    }[kind]
+
+
+def start_corpus_proxy(kind, f, bins, name):
+    cmd = {
+        "nginx": [bins["nginx"], "-c", str(f), "-p", str(DOCTOR_DIR), "-g", "daemon off;"],
+        "haproxy": [bins["haproxy"], "-db", "-f", str(f)],
+        "caddy": [bins["caddy"], "run", "--config", str(f), "--adapter", "caddyfile"],
+        "envoy": [bins["envoy"], "-c", str(f), "--log-level", "warn", "--base-id", str((os.getpid() + 1) % 60000)],
+    }[kind]
+    return start(name, cmd, caddy_env() if kind == "caddy" else None)
+
+
+def stop(p):
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(5)
+    PROCS.remove(p)
+
+
+def corpus_scenarios(bins):
+    """Every configuration the doctor is tested on is one its proxy
+    accepts; and each mistake is proven through the real proxy (a forged
+    header reaches the app) next to its corrected twin (it does not)."""
+    prepare_doctor_dir()
+    for kind, f in corpus_files():
+        r = subprocess.run(corpus_validate_cmd(kind, f, bins), capture_output=True, text=True,
+                           env={**os.environ, **caddy_env()} if kind == "caddy" else None)
+        check("proxy", f"{kind} accepts", f.name, f"exit {r.returncode}", r.returncode == 0, (r.stderr or r.stdout)[-300:] if r.returncode else "")
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    for kind, f in corpus_files():
+        m = corpus_meta(f)
+        if not m:
+            continue
+        echo = start(f"echo-{f.name}", [sys.executable, str(ROOT / ".ci/echo_server.py"), "18000"], {"ECHO_HEADER": m.get("echo", m["header"])})
+        proxy = start_corpus_proxy(kind, f, bins, f"corpus-{f.name}")
+        try:
+            port = CORPUS_PORTS[m["scheme"]]
+            wait_port(18000, echo)
+            wait_port(port, proxy)
+            client = None if m.get("cert") == "no" else rsa
+            host = "localhost" if kind == "caddy" and m["scheme"] == "https" else "127.0.0.1"
+            status, body = request(port, m["path"], client, {m["header"]: FORGED}, tls=m["scheme"] == "https", host=host)
+            through = FORGED in str(body)
+            check("proxy", f"{kind} forged {m['header']}", f.name, f"{status} {'through' if through else 'blocked'}",
+                  status == 200 and through == (m["expect"] == "through"), f"expected {m['expect']}")
+        finally:
+            stop(proxy)
+            stop(echo)
+
+
+def probe_scenarios(bins, cli, app_binary, policies):
+    """`xfcc probe` through the real proxy in front of the example service:
+    UNSAFE against Envoy FORWARD_ONLY, the nginx location mistake and a
+    plain-HTTP server, safe against their corrected twins."""
+    nginx_env = {"XFCC_FORMAT": "nginx", "XFCC_HEADER": "x-ssl-client-cert"}
+    cases = [
+        ("envoy", "forward-only.yaml", {}, "/cert-info", None, True),
+        ("envoy", "forward-only.fixed.yaml", {}, "/cert-info", None, False),
+        ("nginx", "location-drops-header.conf", nginx_env, "/api/cert-info", None, True),
+        ("nginx", "location-drops-header.fixed.conf", nginx_env, "/api/cert-info", None, False),
+        ("nginx", "plain-server.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080/cert-info", True),
+        ("nginx", "plain-server.fixed.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080/cert-info", False),
+    ]
+    caller = bundle("client-wrongcn", "inter")
+    for kind, name, env, path, plain, unsafe in cases:
+        app = start(f"probe-app-{name}", [str(app_binary)], {"HOST": "127.0.0.1", "PORT": "18000", "XFCC_POLICY_FILE": str(policies["single"]), **env})
+        proxy = start_corpus_proxy(kind, CORPUS / kind / name, bins, f"probe-{name}")
+        try:
+            wait_port(18000, app)
+            wait_port(18443, proxy)
+            cmd = [cli, "probe", f"https://127.0.0.1:18443{path}", "--victim", str(CERTS / "client-rsa.pem"),
+                   "--cert", str(caller), "--key", str(CERTS / "client-wrongcn.key"), "--cacert", str(DOCTOR_DIR / "ca.pem"), "--json"]
+            if plain:
+                cmd += ["--plain", plain]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            try:
+                v = json.loads(r.stdout)
+            except ValueError:
+                v = {"variants": [], "error": r.stdout[-300:] + r.stderr[-300:]}
+            bad = sorted({f"{x['target']}:{x['variant']}" for x in v.get("variants", []) if x["unsafe"]})
+            ok = (r.returncode == 1 and bad) if unsafe else (r.returncode == 0 and not bad)
+            check("cli", "xfcc probe", f"{kind} {name}", f"exit {r.returncode} unsafe={bad[:4]}{'...' if len(bad) > 4 else ''} of {len(v.get('variants', []))}",
+                  bool(ok), "expected UNSAFE" if unsafe else "expected safe")
+            PROBE_COUNTS.append(len(v.get("variants", [])))
+        finally:
+            stop(proxy)
+            stop(app)
+
+
+PROBE_COUNTS = []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
@@ -793,6 +931,12 @@ def main():
             PROCS.remove(p)
 
     doctor_scenarios(str(target / "debug" / "xfcc"))
+    for p in [e, n, h, c]:
+        stop(p)
+    bins = {"nginx": nginx, "haproxy": haproxy, "caddy": caddy, "envoy": envoy}
+    corpus_scenarios(bins)
+    probe_scenarios(bins, str(target / "debug" / "xfcc"), target / "debug" / f"xfcc-example-{frameworks[0]}", policies)
+    print(f"probe: {sum(PROBE_COUNTS)} variant requests in {len(PROBE_COUNTS)} runs", flush=True)
 
     passed, failed = RESULTS.count(True), RESULTS.count(False)
     print(f"\ne2e: {passed} passed, {failed} failed in {time.time() - started:.0f}s", flush=True)

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use xfcc::{PolicyFile, Thumbprint};
 
 use crate::Failure;
-use crate::proxy_lint::{PolicyView, ProxyKind, lint};
+use crate::proxy::{PolicyFacts, PolicyView, ProxyKind, lint};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Severity {
@@ -32,7 +32,7 @@ impl Severity {
 pub(crate) struct Finding {
     pub(crate) code: &'static str,
     pub(crate) severity: Severity,
-    message: String,
+    pub(crate) message: String,
     fix: String,
 }
 
@@ -373,9 +373,16 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     if let Some(policy) = inputs.policy {
         policy_checks(policy, SystemTime::now(), &mut findings);
     }
+    let built = inputs.policy.and_then(|path| {
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        PolicyFile::load(path)
+            .and_then(|f| f.into_builder(base))
+            .and_then(xfcc::PolicyBuilder::build)
+            .ok()
+    });
     let view = PolicyView {
         header: inputs.header.map(str::to_ascii_lowercase),
-        ..inputs.policy.map(policy_view).unwrap_or_default()
+        policy: built.as_ref().map(PolicyFacts::of),
     };
     for path in inputs.proxies {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
@@ -391,13 +398,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
                     path.display()
                 ),
             })?;
-        lint(
-            kind,
-            &path.display().to_string(),
-            &text,
-            &view,
-            &mut findings,
-        );
+        lint(kind, path, &text, &view, &mut findings);
     }
     let worst = findings
         .iter()
@@ -477,31 +478,4 @@ fn chain_files(raw: &toml::Table, base: &Path) -> Vec<(String, PathBuf, bool)> {
         }
     }
     out
-}
-
-/// What the proxy checks need from a policy file: `[elements]` `count`
-/// (default 1, 0 = any), `trust` (default 0), `identity_from`.
-fn policy_view(path: &Path) -> PolicyView {
-    let raw: toml::Table = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_default();
-    let elements = raw.get("elements").and_then(toml::Value::as_table);
-    let int = |key: &str, default: i64| {
-        elements
-            .and_then(|e| e.get(key))
-            .and_then(toml::Value::as_integer)
-            .unwrap_or(default)
-    };
-    PolicyView {
-        header: None,
-        elements: Some((
-            usize::try_from(int("count", 1)).unwrap_or(1),
-            int("trust", 0),
-        )),
-        proxy_fields: elements
-            .and_then(|e| e.get("identity_from"))
-            .and_then(toml::Value::as_str)
-            == Some("proxy-fields"),
-    }
 }

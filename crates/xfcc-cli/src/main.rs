@@ -26,7 +26,8 @@ macro_rules! outln {
 
 mod doctor;
 mod json;
-mod proxy_lint;
+mod probe;
+mod proxy;
 mod time;
 
 use std::io::Read;
@@ -116,7 +117,7 @@ enum Command {
         /// Which proxy the --proxy files are for (default: guessed from
         /// their directives).
         #[arg(long, value_enum)]
-        proxy_kind: Option<proxy_lint::ProxyKind>,
+        proxy_kind: Option<proxy::ProxyKind>,
         /// The header the app reads, for the --proxy checks (default: every
         /// usual certificate header).
         #[arg(long)]
@@ -130,6 +131,37 @@ enum Command {
         /// The Dapr app ID callers use for this app (default: the app's name).
         #[arg(long)]
         expect_app_id: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test a deployed service's boundary: a baseline request, then the
+    /// victim's certificate forged into every certificate header (twice,
+    /// look-alike names, hop-by-hop, appended to a real element, over plain
+    /// HTTP), each reported as authenticated or not. Exit 1 if any was.
+    Probe {
+        /// The protected URL, through the real proxy (https:// or http://).
+        url: String,
+        /// PEM file of a certificate the service allows (public part only).
+        #[arg(long)]
+        victim: PathBuf,
+        /// PEM file of the caller's own certificate (one the service
+        /// refuses), for an ingress that requires one.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// PEM file of the key of --cert.
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+        /// PEM file of the CA of the service's TLS certificate (default:
+        /// the system's roots).
+        #[arg(long)]
+        cacert: Option<PathBuf>,
+        /// The same service's plain-HTTP URL, to send every variant there too.
+        #[arg(long)]
+        plain: Option<String>,
+        /// Seconds to wait for each connection and answer.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+        timeout: u64,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -253,7 +285,8 @@ fn main() -> ExitCode {
     let json_out = match &cli.command {
         Command::Inspect { json, .. }
         | Command::Check { json, .. }
-        | Command::Doctor { json, .. } => *json,
+        | Command::Doctor { json, .. }
+        | Command::Probe { json, .. } => *json,
         Command::Header { .. } => false,
     };
     let result = match cli.command {
@@ -294,6 +327,27 @@ fn main() -> ExitCode {
                 proxies: &proxies,
                 proxy_kind,
                 header: header.as_deref(),
+            },
+            json,
+        ),
+        Command::Probe {
+            url,
+            victim,
+            cert,
+            key,
+            cacert,
+            plain,
+            timeout,
+            json,
+        } => probe::run(
+            &probe::Inputs {
+                url: &url,
+                victim: &victim,
+                cert: cert.as_deref(),
+                key: key.as_deref(),
+                cacert: cacert.as_deref(),
+                plain: plain.as_deref(),
+                timeout: std::time::Duration::from_secs(timeout),
             },
             json,
         ),

@@ -1150,6 +1150,15 @@ fn doctor_lints_proxy_configurations() {
         "[elements]\ncount = 0\ntrust = -1\n[[allow]]\nsubject_cn = \"x\"\n",
     )
     .unwrap();
+    // The last element, but any count and no `by`: a client certificate
+    // whose URI SAN holds a comma can add the last element itself.
+    let (_, errors, _) = lint(&append, &["--policy", p(&any_first)]);
+    assert_eq!(errors, ["envoy_append_forward"]);
+    std::fs::write(
+        &any_first,
+        "[elements]\ncount = 0\ntrust = -1\nby = \"spiffe://edge\"\n[[allow]]\nsubject_cn = \"x\"\n",
+    )
+    .unwrap();
     let (_, errors, _) = lint(&append, &["--policy", p(&any_first)]);
     assert!(errors.is_empty(), "{errors:?}");
     // --header narrows the check to the app's header.

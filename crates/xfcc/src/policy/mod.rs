@@ -143,6 +143,44 @@ impl Policy {
         &self.inner.header_name
     }
 
+    /// `[elements] count`: how many elements a header must have.
+    pub fn element_count(&self) -> ElementCount {
+        self.inner.count
+    }
+
+    /// `[elements] trust`: the index of the trusted element (negative from
+    /// the end).
+    pub fn trusted_element(&self) -> i64 {
+        self.inner.trust
+    }
+
+    /// `[elements] by`: the proxy the trusted element must name, if set.
+    pub fn trusted_proxy(&self) -> Option<&str> {
+        self.inner.by.as_deref()
+    }
+
+    /// `[elements] identity_from`: where the identity is read from.
+    pub fn identity_from(&self) -> IdentityFrom {
+        self.inner.identity_from
+    }
+
+    /// Whether `trusted_peers` is set.
+    pub fn has_trusted_peers(&self) -> bool {
+        self.inner.trusted_peers.is_some()
+    }
+
+    /// The names of the rules that check only names (no `thumbprint`, no
+    /// `chain`): a self-signed certificate with those names passes them, so
+    /// they are only as good as the proxy's own verification. For tools
+    /// that judge a policy together with its proxy (`xfcc doctor`).
+    pub fn name_only_rules(&self) -> impl Iterator<Item = &str> {
+        self.inner
+            .rules
+            .iter()
+            .filter(|r| r.is_name_only())
+            .map(|r| &*r.label)
+    }
+
     /// Every setting that weakens the policy, each naming the setting (its
     /// policy-file key), for logs, `xfcc check` and `xfcc doctor`:
     ///

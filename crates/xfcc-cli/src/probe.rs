@@ -1,0 +1,594 @@
+//! `xfcc probe URL --victim victim.pem`: tests the deployed boundary. It
+//! sends one request without forgery (the baseline), then the same request
+//! with a victim's public certificate forged into every certificate header
+//! a proxy may forward, in the ways proxies have been fooled (the header
+//! twice, case and underscore look-alikes, the hop-by-hop trick, an element
+//! appended to a real one), and reports, per variant, whether it
+//! authenticated. Bounded: one connection per request, a timeout each, no
+//! retries, at most 64 KiB read of each answer.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use xfcc::{CertIdentity, EnvoyFields, Format};
+
+use crate::Failure;
+
+/// The most of an answer read: enough for a status and an error body.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// What `probe` is given.
+pub(crate) struct Inputs<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) victim: &'a Path,
+    pub(crate) cert: Option<&'a Path>,
+    pub(crate) key: Option<&'a Path>,
+    pub(crate) cacert: Option<&'a Path>,
+    pub(crate) plain: Option<&'a str>,
+    pub(crate) timeout: Duration,
+}
+
+/// A parsed `http://` or `https://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    tls: bool,
+    host: String,
+    port: u16,
+    /// Path and query, starting with `/`.
+    path: String,
+}
+
+fn parse_url(url: &str, what: &str) -> Result<Target, Failure> {
+    let bad = |why: &str| Failure::usage(format!("{what} {url:?}: {why}"));
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(bad("not an http:// or https:// URL"));
+    };
+    let (authority, path) = rest
+        .find(['/', '?'])
+        .map_or((rest, "/"), |i| rest.split_at(i));
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_owned()
+    };
+    if authority.is_empty() || authority.contains('@') {
+        return Err(bad(
+            "no host (or user information, which the probe does not send)",
+        ));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("an IPv6 address without `]`"))?;
+        (h.to_owned(), after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    let port = match port {
+        Some(p) => p
+            .parse()
+            .map_err(|_| bad("the port is not a number from 1 to 65535"))?,
+        None if tls => 443,
+        None => 80,
+    };
+    if port == 0 || path.chars().any(|c| c.is_ascii_control() || c == ' ') {
+        return Err(bad(
+            "a port of 0, or spaces or control characters in the path",
+        ));
+    }
+    Ok(Target {
+        tls,
+        host,
+        port,
+        path,
+    })
+}
+
+/// One request's headers, beside Host and Connection.
+struct Variant {
+    name: String,
+    /// What it tries, in a few words.
+    what: &'static str,
+    headers: Vec<(String, String)>,
+    /// The Connection header (`close` unless the variant lists a header in it).
+    connection: &'static str,
+}
+
+fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
+    let fields = EnvoyFields::ALL;
+    let element = xfcc::render_envoy(&[], victim, &[], fields);
+    let xfcc = |name: &str, what, headers: Vec<(&str, String)>, connection| Variant {
+        name: name.to_owned(),
+        what,
+        headers: headers
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        connection,
+    };
+    let mut out = vec![
+        xfcc(
+            "xfcc",
+            "the victim's element in X-Forwarded-Client-Cert",
+            vec![("X-Forwarded-Client-Cert", element.clone())],
+            "close",
+        ),
+        xfcc(
+            "xfcc_twice",
+            "the header sent twice",
+            vec![
+                ("X-Forwarded-Client-Cert", element.clone()),
+                ("X-Forwarded-Client-Cert", element.clone()),
+            ],
+            "close",
+        ),
+        xfcc(
+            "xfcc_case",
+            "a case look-alike of the name",
+            vec![("x-FORWARDED-client-CERT", element.clone())],
+            "close",
+        ),
+        xfcc(
+            "xfcc_underscore",
+            "an underscore look-alike (X_Forwarded_Client_Cert)",
+            vec![("X_Forwarded_Client_Cert", element.clone())],
+            "close",
+        ),
+        xfcc(
+            "xfcc_hop_by_hop",
+            "the header named in Connection (hop-by-hop)",
+            vec![("X-Forwarded-Client-Cert", element.clone())],
+            "close, X-Forwarded-Client-Cert",
+        ),
+    ];
+    if let Some(own) = own {
+        let real = xfcc::render_envoy(&[], own, &[], fields);
+        out.push(xfcc(
+            "xfcc_after_real",
+            "the victim's element appended to the caller's real one",
+            vec![("X-Forwarded-Client-Cert", format!("{real},{element}"))],
+            "close",
+        ));
+    }
+    for format in [
+        Format::Nginx,
+        Format::Haproxy,
+        Format::Rfc9440,
+        Format::Caddy,
+        Format::AppService,
+        Format::Traefik,
+        Format::AwsAlb,
+        Format::Gorouter,
+    ] {
+        out.push(Variant {
+            name: format.name().replace('-', "_"),
+            what: "the victim's certificate in this format's header",
+            headers: vec![(format.header_name().to_owned(), format.render(victim, &[]))],
+            connection: "close",
+        });
+    }
+    out
+}
+
+/// An answer: its status and the start of its body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+fn tls_config(inputs: &Inputs<'_>) -> Result<Arc<rustls::ClientConfig>, Failure> {
+    use pki_types::pem::PemObject;
+    use pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = inputs.cacert {
+        let certs = CertificateDer::pem_file_iter(ca)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| Failure::usage(format!("--cacert {}: {e}", ca.display())))?;
+        for c in certs {
+            roots
+                .add(c)
+                .map_err(|e| Failure::usage(format!("--cacert {}: {e}", ca.display())))?;
+        }
+    } else {
+        for c in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(c);
+        }
+    }
+    if roots.is_empty() {
+        return Err(Failure::usage(
+            "no trusted CA: pass --cacert with the CA of the service's TLS certificate",
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Failure::usage(format!("TLS: {e}")))?
+        .with_root_certificates(roots);
+    let config = match (inputs.cert, inputs.key) {
+        (Some(cert), Some(key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                .map_err(|e| Failure::usage(format!("--cert {}: {e}", cert.display())))?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| Failure::usage(format!("--key {}: {e}", key.display())))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| Failure::usage(format!("--cert/--key: {e}")))?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => return Err(Failure::usage("--cert and --key go together")),
+    };
+    Ok(Arc::new(config))
+}
+
+/// Sends one GET and reads its answer. Errors are the transport's (no
+/// connection, refused handshake, timeout), as text.
+fn send(
+    target: &Target,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    v: &Variant,
+    timeout: Duration,
+) -> Result<Answer, String> {
+    let addr = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
+        .next()
+        .ok_or_else(|| format!("{} has no address", target.host))?;
+    let tcp = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    tcp.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    tcp.set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
+    };
+    let default_port = if target.tls { 443 } else { 80 };
+    let authority = if target.port == default_port {
+        host
+    } else {
+        format!("{host}:{}", target.port)
+    };
+    let mut request = format!(
+        "GET {} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: xfcc-probe\r\nAccept: */*\r\nConnection: {}\r\n",
+        target.path, v.connection
+    );
+    for (k, val) in &v.headers {
+        request.push_str(&format!("{k}: {val}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut raw = Vec::new();
+    let result = match tls {
+        Some(config) => {
+            let name = pki_types::ServerName::try_from(target.host.clone())
+                .map_err(|e| format!("{}: {e}", target.host))?;
+            let conn = rustls::ClientConnection::new(Arc::clone(config), name)
+                .map_err(|e| e.to_string())?;
+            let mut stream = rustls::StreamOwned::new(conn, tcp);
+            stream
+                .write_all(request.as_bytes())
+                .and_then(|()| read_bounded(&mut stream, &mut raw))
+        }
+        None => {
+            let mut tcp = tcp;
+            tcp.write_all(request.as_bytes())
+                .and_then(|()| read_bounded(&mut tcp, &mut raw))
+        }
+    };
+    // A peer that closes without TLS close_notify, or a read that times out
+    // after the answer came, still leaves an answer to judge.
+    if let Err(e) = result
+        && raw.is_empty()
+    {
+        return Err(format!("no answer: {e}"));
+    }
+    parse_answer(&raw).ok_or_else(|| "not an HTTP/1.1 answer".to_owned())
+}
+
+fn read_bounded(r: &mut impl Read, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut buf = [0u8; 8192];
+    while out.len() < MAX_ANSWER {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n.min(MAX_ANSWER - out.len())]);
+    }
+    Ok(())
+}
+
+fn parse_answer(raw: &[u8]) -> Option<Answer> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next()?.split(' ').nth(1)?.parse().ok()?;
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Some(Answer { status, body })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n || !rest.is_char_boundary(n) {
+            out.push_str(rest.get(..n.min(rest.len())).unwrap_or(""));
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+    }
+    out
+}
+
+/// Whether an answer names the victim: its thumbprints or its subject.
+fn names_victim(body: &str, victim: &CertIdentity) -> bool {
+    let lower = body.to_ascii_lowercase();
+    [victim.sha256_hex(), victim.sha1_hex()]
+        .iter()
+        .any(|h| lower.contains(&h.to_ascii_lowercase()))
+        || (!victim.subject().is_empty() && body.contains(victim.subject()))
+}
+
+fn is_2xx(s: u16) -> bool {
+    (200..300).contains(&s)
+}
+
+/// One variant's outcome.
+struct Outcome {
+    target: &'static str,
+    name: String,
+    what: &'static str,
+    result: Result<(u16, bool), String>,
+    unsafe_: bool,
+}
+
+pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
+    let victim_text = std::fs::read_to_string(inputs.victim)
+        .map_err(|e| Failure::io(inputs.victim.display(), &e))?;
+    let victim = crate::pem_blocks(&victim_text)
+        .next()
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--victim {}: no PEM certificate",
+                inputs.victim.display()
+            ))
+        })
+        .and_then(|b| {
+            xfcc::decode_certificate(b.trim())
+                .map_err(|e| Failure::usage(format!("--victim {}: {e}", inputs.victim.display())))
+        })?;
+    let own = match inputs.cert {
+        Some(c) => {
+            let text = std::fs::read_to_string(c).map_err(|e| Failure::io(c.display(), &e))?;
+            crate::pem_blocks(&text)
+                .next()
+                .and_then(|b| xfcc::decode_certificate(b.trim()).ok())
+        }
+        None => None,
+    };
+    let mut targets = vec![("tls", parse_url(inputs.url, "URL")?)];
+    if let Some(p) = inputs.plain {
+        let t = parse_url(p, "--plain")?;
+        if t.tls {
+            return Err(Failure::usage(
+                "--plain takes an http:// URL (the plain-HTTP port)",
+            ));
+        }
+        targets.push(("plain", t));
+    }
+    let config = if targets[0].1.tls {
+        Some(tls_config(inputs)?)
+    } else {
+        None
+    };
+    let list = variants(&victim, own.as_ref());
+    let baseline = Variant {
+        name: "baseline".into(),
+        what: "no forged header",
+        headers: Vec::new(),
+        connection: "close",
+    };
+    let mut outcomes = Vec::new();
+    let mut baselines = Vec::new();
+    for (label, target) in &targets {
+        let tls = if target.tls { config.as_ref() } else { None };
+        let base = match send(target, tls, &baseline, inputs.timeout) {
+            Ok(a) => a,
+            Err(e) => {
+                let hint = if target.tls && inputs.cert.is_none() {
+                    "; if the ingress requires a client certificate (Azure Container Apps: clientCertificateMode require), the handshake fails without one: pass --cert and --key"
+                } else {
+                    ""
+                };
+                return Err(Failure {
+                    exit: 2,
+                    code: "baseline_failed",
+                    offset: None,
+                    message: format!(
+                        "the baseline request to {} failed: {e}{hint}",
+                        display_target(target)
+                    ),
+                });
+            }
+        };
+        if names_victim(&base.body, &victim) {
+            return Err(Failure { exit: 2, code: "baseline_is_victim", offset: None, message: "the baseline answer already names the victim: probe with a certificate (or none) that the service refuses".into() });
+        }
+        let symptom = symptom(&base, inputs.cert.is_some(), target.tls);
+        baselines.push((*label, base.status, symptom));
+        for v in &list {
+            let result = send(target, tls, v, inputs.timeout)
+                .map(|a| (a.status, names_victim(&a.body, &victim)));
+            let unsafe_ =
+                matches!(result, Ok((s, named)) if named || (is_2xx(s) && !is_2xx(base.status)));
+            outcomes.push(Outcome {
+                target: label,
+                name: v.name.clone(),
+                what: v.what,
+                result,
+                unsafe_,
+            });
+        }
+    }
+    let failures = outcomes.iter().filter(|o| o.unsafe_).count();
+    let judged_by_status = baselines.iter().all(|(_, s, _)| !is_2xx(*s));
+    if json_out {
+        let list: Vec<Value> = outcomes
+            .iter()
+            .map(|o| {
+                let (status, named, error) = match &o.result {
+                    Ok((s, n)) => (json!(s), json!(n), Value::Null),
+                    Err(e) => (Value::Null, json!(false), json!(e)),
+                };
+                json!({"target": o.target, "variant": o.name, "what": o.what, "status": status, "names_victim": named, "error": error, "unsafe": o.unsafe_})
+            })
+            .collect();
+        let bases: Vec<Value> = baselines
+            .iter()
+            .map(|(t, s, sym)| json!({"target": t, "status": s, "symptom": sym}))
+            .collect();
+        outln!(
+            "{}",
+            json!({"safe": failures == 0, "baselines": bases, "variants": list, "unsafe": failures})
+        );
+    } else {
+        for (t, s, sym) in &baselines {
+            outln!(
+                "baseline ({t}): {s}{}",
+                sym.as_ref().map_or(String::new(), |m| format!("  ({m})"))
+            );
+        }
+        if !judged_by_status {
+            outln!(
+                "note: a baseline was answered 2xx, so only an answer naming the victim counts: probe with a certificate the service refuses to judge by status too"
+            );
+        }
+        for o in &outcomes {
+            let shown = match &o.result {
+                Ok((s, named)) => format!("{s}{}", if *named { " names the victim" } else { "" }),
+                Err(e) => format!("no answer ({e})"),
+            };
+            outln!(
+                "{:<6} {:<6} {:<18} {:<28} {}",
+                if o.unsafe_ { "UNSAFE" } else { "ok" },
+                o.target,
+                o.name,
+                shown,
+                o.what
+            );
+        }
+        outln!(
+            "\n{} variant(s) sent, {failures} authenticated as the victim: {}",
+            outcomes.len(),
+            if failures == 0 {
+                "the boundary held"
+            } else {
+                "UNSAFE"
+            }
+        );
+    }
+    Ok(u8::from(failures > 0))
+}
+
+fn display_target(t: &Target) -> String {
+    format!(
+        "{}://{}:{}{}",
+        if t.tls { "https" } else { "http" },
+        t.host,
+        t.port,
+        t.path
+    )
+}
+
+/// The seed's symptoms, named from the baseline's answer.
+fn symptom(base: &Answer, sent_cert: bool, tls: bool) -> Option<String> {
+    let code = serde_json::from_str::<Value>(&base.body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned));
+    match (base.status, code.as_deref()) {
+        (403 | 401, Some("missing")) if sent_cert && tls => Some(
+            "missing: the certificate was sent but no header reached the app: the ingress does not forward it (Azure Container Apps: clientCertificateMode ignore; a proxy: see `xfcc doctor --proxy`)".into(),
+        ),
+        (403 | 401, Some("missing")) => Some(
+            "missing: no certificate was sent, so no header reached the app (curl needs --cert and --key; Azure Container Apps forwards one only with clientCertificateMode require or accept)".into(),
+        ),
+        (403, None) if tls && !sent_cert => Some(
+            "403 without an app error body: the ingress itself may require a client certificate (Azure Container Apps: clientCertificateMode require); pass --cert and --key".into(),
+        ),
+        (_, Some(c)) => Some(format!("the app refused: {c}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("https://svc.example/protected?x=1", "URL").ok(),
+            Some(Target {
+                tls: true,
+                host: "svc.example".into(),
+                port: 443,
+                path: "/protected?x=1".into()
+            })
+        );
+        assert_eq!(
+            parse_url("http://[::1]:8080", "URL").ok(),
+            Some(Target {
+                tls: false,
+                host: "::1".into(),
+                port: 8080,
+                path: "/".into()
+            })
+        );
+        for bad in [
+            "ftp://a/",
+            "https://",
+            "https://u@h/",
+            "http://h:0/",
+            "http://h:99999/",
+            "http://h/a b",
+        ] {
+            assert!(parse_url(bad, "URL").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn answers() {
+        let a = parse_answer(b"HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n\r\n{\"error\":\"missing\"}").unwrap();
+        assert_eq!(
+            (a.status, a.body.as_str()),
+            (403, "{\"error\":\"missing\"}")
+        );
+        let c = parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n").unwrap();
+        assert_eq!((c.status, c.body.as_str()), (200, "abcdefg"));
+        assert!(parse_answer(b"garbage").is_none());
+        assert_eq!(dechunk("zz\r\nabc"), "");
+    }
+}

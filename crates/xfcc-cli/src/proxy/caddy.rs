@@ -1,0 +1,317 @@
+//! Caddy (Caddyfile), read as Caddy reads it: site blocks (TLS unless the
+//! address says `http://` or port 80), `tls { client_auth { ... } }`, and
+//! every `reverse_proxy` (inside `handle`, `route` or matcher branches)
+//! with the `header_up` lines and the enclosing `request_header` lines
+//! that apply to it.
+
+use std::path::Path;
+
+use super::Lint;
+use super::conf::{self, Directive, Style};
+
+/// The placeholder of the verified client certificate, one line of base64 DER.
+const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
+
+fn is_plain(address: &str) -> bool {
+    address.starts_with("http://") || address.rsplit_once(':').is_some_and(|(_, p)| p == "80")
+}
+
+/// What a `reverse_proxy` sends the app in one header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Client,
+    Removed,
+    Tls,
+    Added,
+    Copied,
+    Other,
+}
+
+fn classify(value: &str) -> Sent {
+    if value.contains("{http.request.header.") || value.contains("{header.") {
+        Sent::Copied
+    } else if value.contains("{http.request.tls.client.") || value.contains("{tls_client_") {
+        Sent::Tls
+    } else {
+        Sent::Other
+    }
+}
+
+/// The `header_up`/`request_header` line on `header` in `lines`, if any:
+/// (its effect, the line).
+fn header_line<'a>(
+    lines: &'a [Directive],
+    directive: &str,
+    header: &str,
+) -> Option<(Sent, &'a Directive)> {
+    lines
+        .iter()
+        .rev()
+        .filter(|d| d.name == directive)
+        .find_map(|d| {
+            let name = d.arg(0);
+            let (op, bare) = match name.as_bytes().first() {
+                Some(b'+') => (Sent::Added, &name[1..]),
+                Some(b'-') => (Sent::Removed, &name[1..]),
+                _ => (Sent::Other, name),
+            };
+            if !bare.eq_ignore_ascii_case(header) {
+                return None;
+            }
+            Some(match op {
+                Sent::Other => (classify(d.arg(1)), d),
+                op => (op, d),
+            })
+        })
+}
+
+struct Proxy<'a> {
+    d: &'a Directive,
+    /// Enclosing blocks from the site down (the site first).
+    stack: Vec<&'a Directive>,
+}
+
+fn upstreams(p: &Directive) -> Vec<String> {
+    let mut out: Vec<String> = p
+        .args
+        .iter()
+        .filter(|a| !a.starts_with('@') && !a.starts_with('/') && *a != "*")
+        .cloned()
+        .collect();
+    for d in p.children().iter().filter(|d| d.name == "to") {
+        out.extend(d.args.iter().cloned());
+    }
+    out.iter()
+        .map(|u| {
+            u.trim_start_matches("http://")
+                .trim_start_matches("https://")
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
+    let file = path.display().to_string();
+    let list = match conf::parse(text, &file, Style::Caddy) {
+        Ok(l) => l,
+        Err(e) => {
+            return lint.syntax(
+                &file,
+                e.line,
+                e.message,
+                "caddy validate --adapter caddyfile",
+            );
+        }
+    };
+    // Snippets, `(name) { ... }`, spliced in where `import name` stands.
+    let snippets: Vec<&Directive> = list
+        .iter()
+        .filter(|d| d.name.starts_with('(') && d.block.is_some())
+        .collect();
+    let sites: Vec<Directive> = list
+        .iter()
+        .filter(|d| !d.name.is_empty() && !d.name.starts_with('(') && d.block.is_some())
+        .map(|d| {
+            let mut d = d.clone();
+            if let Some(b) = &mut d.block {
+                splice(b, &snippets, lint, 0);
+            }
+            d
+        })
+        .collect();
+    let mentioned = |list: &[Directive]| -> Vec<String> {
+        let mut out = Vec::new();
+        conf::walk(list, &mut |d, _| {
+            if d.name == "header_up" || d.name == "request_header" {
+                let name = d.arg(0).trim_start_matches(['+', '-']);
+                if super::is_cert_header_name(name)
+                    || d.arg(1).contains("{http.request.tls.client.")
+                {
+                    out.push(name.to_owned());
+                }
+            }
+        });
+        out
+    };
+    let in_file: Vec<String> = sites.iter().flat_map(|s| mentioned(s.children())).collect();
+    fn proxies_of(site: &Directive) -> Vec<Proxy<'_>> {
+        let mut out = Vec::new();
+        conf::walk(site.children(), &mut |d, stack| {
+            if d.name == "reverse_proxy" {
+                out.push(Proxy {
+                    d,
+                    stack: stack.to_vec(),
+                });
+            }
+        });
+        out
+    }
+    let addresses = |site: &Directive| {
+        std::iter::once(site.name.clone())
+            .chain(site.args.iter().cloned())
+            .map(|a| a.trim_end_matches(',').to_owned())
+            .collect::<Vec<_>>()
+    };
+    let tls_upstreams: Vec<String> = sites
+        .iter()
+        .filter(|s| !addresses(s).iter().all(|a| is_plain(a)))
+        .flat_map(|s| proxies_of(s).into_iter().flat_map(|p| upstreams(p.d)))
+        .collect();
+    for site in &sites {
+        let plain = addresses(site).iter().all(|a| is_plain(a));
+        let mut forwards_cert = false;
+        let in_site = mentioned(site.children());
+        for p in proxies_of(site) {
+            let here = mentioned(p.d.children());
+            let headers = lint.headers(&[&here, &in_site, &in_file], "X-Client-Cert");
+            for header in &headers {
+                let own = header_line(p.d.children(), "header_up", header);
+                // request_header lines in the site and each enclosing block.
+                let outer = std::iter::once(site)
+                    .chain(p.stack.iter().copied())
+                    .rev()
+                    .find_map(|b| header_line(b.children(), "request_header", header));
+                let (sent, line) = match (own, outer) {
+                    (Some((Sent::Added, d)), Some((Sent::Removed, _))) => (Sent::Tls, Some(d)),
+                    (Some((s, d)), _) => (s, Some(d)),
+                    (None, Some((s, d))) => (s, Some(d)),
+                    (None, None) => (Sent::Client, None),
+                };
+                let branch = p.stack.last().filter(|b| {
+                    matches!(
+                        b.name.as_str(),
+                        "handle" | "handle_path" | "route" | "handle_errors"
+                    )
+                });
+                match sent {
+                    Sent::Client if plain => {
+                        if upstreams(p.d).iter().any(|u| tls_upstreams.contains(u)) {
+                            lint.error(
+                                "caddy_plain_site",
+                                &p.d.at(),
+                                format!("the plain-HTTP site {} proxies to the upstream a TLS site sends certificates to, and passes the client's own {header}: anyone can send one over HTTP", site.name),
+                                format!("header_up -{header}"),
+                            );
+                        }
+                    }
+                    Sent::Client => {
+                        let elsewhere = proxies_of(site).iter().any(|q| {
+                            !std::ptr::eq(q.d, p.d)
+                                && header_line(q.d.children(), "header_up", header).is_some()
+                        });
+                        match branch {
+                            Some(b) if elsewhere => lint.error(
+                                "caddy_branch_forwards_client_header",
+                                &p.d.at(),
+                                format!("{} {} proxies without the header_up {header} line the site's other reverse_proxy has: requests that match this branch bring the client's own {header}", b.name, b.args.join(" ")),
+                                format!("header_up {header} {DER_B64}"),
+                            ),
+                            _ => lint.error(
+                                "caddy_header_not_set",
+                                &p.d.at(),
+                                format!("reverse_proxy has no header_up {header}: Caddy passes the client's own {header} to the app"),
+                                format!("header_up {header} {DER_B64}"),
+                            ),
+                        }
+                    }
+                    Sent::Added => lint.error(
+                        "caddy_add_header",
+                        &line.map_or_else(|| p.d.at(), Directive::at),
+                        format!(
+                            "header_up +{header} adds a value beside the client's own {header}"
+                        ),
+                        format!("header_up {header} {DER_B64}"),
+                    ),
+                    Sent::Copied => lint.error(
+                        "caddy_copies_client_header",
+                        &line.map_or_else(|| p.d.at(), Directive::at),
+                        format!("{header} is copied from a request header: the client writes it"),
+                        format!("header_up {header} {DER_B64}"),
+                    ),
+                    Sent::Other => lint.warning(
+                        "caddy_not_from_tls",
+                        &line.map_or_else(|| p.d.at(), Directive::at),
+                        format!("{header} is not set from the TLS connection"),
+                        format!("header_up {header} {DER_B64}"),
+                    ),
+                    Sent::Tls => forwards_cert = true,
+                    Sent::Removed => {}
+                }
+            }
+        }
+        if plain || !forwards_cert {
+            continue;
+        }
+        let client_auth = site
+            .children()
+            .iter()
+            .filter(|d| d.name == "tls")
+            .flat_map(|t| t.children().iter().filter(|d| d.name == "client_auth"))
+            .next_back();
+        let Some(auth) = client_auth else {
+            lint.warning(
+                "caddy_no_client_cert",
+                &site.at(),
+                format!("site {} has no tls client_auth: Caddy never asks for a client certificate, so the app never gets one", site.name),
+                "client_auth { mode require_and_verify }".to_owned(),
+            );
+            continue;
+        };
+        let mode = auth.children().iter().rev().find(|d| d.name == "mode");
+        let trusts = auth.children().iter().any(|d| {
+            d.name.starts_with("trusted_ca_cert")
+                || d.name == "trust_pool"
+                || d.name.starts_with("trusted_leaf_cert")
+        });
+        let effective = mode.map_or(
+            if trusts {
+                "require_and_verify"
+            } else {
+                "require"
+            },
+            |m| m.arg(0),
+        );
+        let at = mode.map_or_else(|| auth.at(), Directive::at);
+        match effective {
+            "require_and_verify" | "verify_if_given" if trusts => {}
+            "require_and_verify" | "verify_if_given" => lint.warning(
+                "caddy_no_trusted_ca",
+                &at,
+                format!("client_auth mode {effective} without trusted_ca_cert_file: Caddy has nothing to verify against"),
+                "trusted_ca_cert_file <your CA bundle>".to_owned(),
+            ),
+            other => lint.unverified(
+                "caddy_unverified",
+                &at,
+                &format!("client_auth mode {other}: Caddy asks for a certificate but does not verify it"),
+                "mode require_and_verify",
+            ),
+        }
+    }
+}
+
+fn splice(list: &mut Vec<Directive>, snippets: &[&Directive], lint: &mut Lint<'_>, depth: usize) {
+    let mut i = 0;
+    while i < list.len() {
+        if list[i].name == "import" && depth < 8 {
+            let name = format!("({})", list[i].arg(0));
+            if let Some(s) = snippets.iter().find(|s| s.name == name) {
+                let body = s.children().to_vec();
+                list.remove(i);
+                let n = body.len();
+                list.splice(i..i, body);
+                let mut spliced: Vec<Directive> = list.drain(i..i + n).collect();
+                splice(&mut spliced, snippets, lint, depth + 1);
+                let n = spliced.len();
+                list.splice(i..i, spliced);
+                i += n;
+                continue;
+            }
+            let d = list[i].clone();
+            lint.unread(&d, d.arg(0));
+        } else if let Some(b) = &mut list[i].block {
+            splice(b, snippets, lint, depth);
+        }
+        i += 1;
+    }
+}

@@ -1,0 +1,482 @@
+//! Envoy (YAML or JSON), read as Envoy reads it: listeners and their filter
+//! chains, each chain's TLS context (`require_client_certificate`, a
+//! validation context with or without trusted CAs), the HTTP connection
+//! manager's `forward_client_cert_details` and
+//! `set_current_client_cert_details`, and `request_headers_to_add` /
+//! `_to_remove` on a certificate header at every route level.
+
+use std::path::Path;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+use super::{Lint, Severity};
+use xfcc::ElementCount;
+
+/// A YAML node with the line it starts on.
+#[derive(Debug, Clone)]
+enum Node {
+    Map(Vec<(String, Node)>, usize),
+    Seq(Vec<Node>, usize),
+    Scalar(String, usize),
+}
+
+const MAX_DEPTH: usize = 128;
+
+fn convert(y: &MarkedYaml<'_>, depth: usize) -> Node {
+    let line = y.span.start.line();
+    if depth > MAX_DEPTH {
+        return Node::Scalar(String::new(), line);
+    }
+    match &y.data {
+        YamlData::Mapping(m) => Node::Map(
+            m.iter()
+                .map(|(k, v)| (scalar(k), convert(v, depth + 1)))
+                .collect(),
+            line,
+        ),
+        YamlData::Sequence(s) => Node::Seq(s.iter().map(|v| convert(v, depth + 1)).collect(), line),
+        YamlData::Tagged(_, inner) => convert(inner, depth + 1),
+        _ => Node::Scalar(scalar(y), line),
+    }
+}
+
+fn scalar(y: &MarkedYaml<'_>) -> String {
+    match &y.data {
+        YamlData::Value(Scalar::String(s)) => s.to_string(),
+        YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
+        YamlData::Value(Scalar::Integer(i)) => i.to_string(),
+        YamlData::Value(Scalar::FloatingPoint(f)) => f.to_string(),
+        YamlData::Representation(s, _, _) => s.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl Node {
+    fn line(&self) -> usize {
+        match self {
+            Self::Map(_, l) | Self::Seq(_, l) | Self::Scalar(_, l) => *l,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Self::Map(m, _) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |n, k| n.get(k))
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Self::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn items(&self) -> &[Node] {
+        match self {
+            Self::Seq(s, _) => s,
+            _ => &[],
+        }
+    }
+
+    /// A boolean, also as protobuf's wrapper (`{value: true}`).
+    fn truthy(&self) -> bool {
+        match self {
+            Self::Scalar(s, _) => s == "true",
+            Self::Map(..) => self.get("value").is_some_and(Node::truthy),
+            Self::Seq(..) => false,
+        }
+    }
+
+    /// Every map in the tree (itself included) for which `f` holds, not
+    /// looking inside a match.
+    fn find_all<'a>(&'a self, f: &dyn Fn(&Node) -> bool, out: &mut Vec<&'a Node>) {
+        if f(self) {
+            out.push(self);
+            return;
+        }
+        match self {
+            Self::Map(m, _) => m.iter().for_each(|(_, v)| v.find_all(f, out)),
+            Self::Seq(s, _) => s.iter().for_each(|v| v.find_all(f, out)),
+            Self::Scalar(..) => {}
+        }
+    }
+}
+
+/// A filter chain's TLS, as far as client certificates go.
+struct Tls {
+    /// Whether the chain terminates TLS at all.
+    on: bool,
+    require: bool,
+    /// A validation context exists (Envoy then asks for a certificate).
+    validation: bool,
+    /// It has trusted CAs and does not accept untrusted chains.
+    verifies: bool,
+    line: usize,
+}
+
+fn tls_of(chain: &Node) -> Tls {
+    let Some(ts) = chain.get("transport_socket") else {
+        return Tls {
+            on: false,
+            require: false,
+            validation: false,
+            verifies: false,
+            line: chain.line(),
+        };
+    };
+    let ctx = ts.get("typed_config").unwrap_or(ts);
+    let common = ctx.get("common_tls_context");
+    let vc = common.and_then(|c| {
+        c.get("validation_context")
+            .or_else(|| c.path(&["combined_validation_context", "default_validation_context"]))
+    });
+    let sds = common.is_some_and(|c| {
+        c.get("validation_context_sds_secret_config").is_some()
+            || c.path(&[
+                "combined_validation_context",
+                "validation_context_sds_secret_config",
+            ])
+            .is_some()
+    });
+    let untrusted = vc
+        .and_then(|v| v.get("trust_chain_verification"))
+        .and_then(Node::str)
+        == Some("ACCEPT_UNTRUSTED");
+    Tls {
+        on: true,
+        require: ctx
+            .get("require_client_certificate")
+            .is_some_and(Node::truthy),
+        validation: vc.is_some() || sds,
+        verifies: (sds || vc.is_some_and(|v| v.get("trusted_ca").is_some())) && !untrusted,
+        line: ctx
+            .get("require_client_certificate")
+            .map_or(ts.line(), Node::line),
+    }
+}
+
+fn is_hcm(n: &Node) -> bool {
+    n.get("forward_client_cert_details").is_some()
+        || n.get("http_filters").is_some()
+        || n.get("route_config").is_some()
+        || n.get("@type")
+            .and_then(Node::str)
+            .is_some_and(|t| t.ends_with("HttpConnectionManager"))
+}
+
+/// One header mutation on a certificate header.
+struct Added<'a> {
+    node: &'a Node,
+    value: &'a str,
+    /// The client's value stays (append, or add only if absent).
+    keeps: bool,
+}
+
+/// The cert-header adds and removes that apply to one route: its own, its
+/// virtual host's and the route configuration's.
+fn mutations<'a>(levels: &[&'a Node], header: &str) -> (Vec<Added<'a>>, Option<&'a Node>) {
+    let mut added = Vec::new();
+    let mut removed = None;
+    for level in levels {
+        for h in level
+            .get("request_headers_to_add")
+            .map_or(&[][..], Node::items)
+        {
+            let hv = h.get("header").unwrap_or(h);
+            if hv
+                .get("key")
+                .and_then(Node::str)
+                .is_some_and(|k| k.eq_ignore_ascii_case(header))
+            {
+                let action = h.get("append_action").and_then(Node::str);
+                let keeps = match action {
+                    Some("OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS") => false,
+                    Some(_) => true,
+                    None => h.get("append").is_none_or(Node::truthy),
+                };
+                added.push(Added {
+                    node: h,
+                    value: hv.get("value").and_then(Node::str).unwrap_or(""),
+                    keeps,
+                });
+            }
+        }
+        for r in level
+            .get("request_headers_to_remove")
+            .map_or(&[][..], Node::items)
+        {
+            if r.str().is_some_and(|k| k.eq_ignore_ascii_case(header)) {
+                removed = Some(r);
+            }
+        }
+    }
+    (added, removed)
+}
+
+const XFCC: &str = "x-forwarded-client-cert";
+
+pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
+    let file = path.display().to_string();
+    if text.len() > super::conf::MAX_BYTES {
+        return lint.syntax(
+            &file,
+            1,
+            "larger than 4 MiB: not a configuration file",
+            "envoy --mode validate -c FILE",
+        );
+    }
+    let docs = match MarkedYaml::load_from_str(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return lint.syntax(
+                &file,
+                e.marker().line(),
+                "not YAML or JSON",
+                "envoy --mode validate -c FILE",
+            );
+        }
+    };
+    let roots: Vec<Node> = docs.iter().map(|d| convert(d, 0)).collect();
+    let at = |n: &Node| format!("{file}:{}", n.line());
+    // (chain's TLS, its HTTP connection managers), listener by listener.
+    let mut chains: Vec<(Tls, Vec<&Node>)> = Vec::new();
+    let mut listeners = Vec::new();
+    for r in &roots {
+        r.find_all(
+            &|n| n.get("filter_chains").is_some() || n.get("default_filter_chain").is_some(),
+            &mut listeners,
+        );
+    }
+    for l in &listeners {
+        let list = l.get("filter_chains").map_or(&[][..], Node::items);
+        for chain in list.iter().chain(l.get("default_filter_chain")) {
+            let mut hcms = Vec::new();
+            if let Some(f) = chain.get("filters") {
+                f.find_all(&is_hcm, &mut hcms);
+            }
+            chains.push((tls_of(chain), hcms));
+        }
+    }
+    if listeners.is_empty() {
+        // A connection manager on its own: its listener is not known, so it
+        // is judged as if it terminated mTLS.
+        let mut hcms = Vec::new();
+        for r in &roots {
+            r.find_all(&is_hcm, &mut hcms);
+        }
+        for h in hcms {
+            chains.push((
+                Tls {
+                    on: true,
+                    require: true,
+                    validation: true,
+                    verifies: true,
+                    line: h.line(),
+                },
+                vec![h],
+            ));
+        }
+    }
+    // The certificate headers a connection manager's routes add.
+    let mentioned = |h: &Node| -> Vec<String> {
+        let mut out = vec![XFCC.to_owned()];
+        let mut adds = Vec::new();
+        h.find_all(&|n| n.get("request_headers_to_add").is_some(), &mut adds);
+        for a in adds {
+            for e in a.get("request_headers_to_add").map_or(&[][..], Node::items) {
+                let key = e.path(&["header", "key"]).and_then(Node::str).unwrap_or("");
+                let value = e
+                    .path(&["header", "value"])
+                    .and_then(Node::str)
+                    .unwrap_or("");
+                if super::is_cert_header_name(key) || value.contains("%DOWNSTREAM_PEER_CERT") {
+                    out.push(key.to_ascii_lowercase());
+                }
+            }
+        }
+        out
+    };
+    let policy = lint.view.policy.clone();
+    for (tls, hcms) in &chains {
+        for hcm in hcms {
+            let hcm = hcm.get("typed_config").filter(|t| is_hcm(t)).unwrap_or(hcm);
+            let mode_node = hcm.get("forward_client_cert_details");
+            let mode = mode_node.and_then(Node::str).unwrap_or("SANITIZE");
+            let mode_at = mode_node.map_or_else(|| at(hcm), at);
+            let details = hcm.get("set_current_client_cert_details");
+            // Envoy keeps the client's XFCC only in these cases; every other
+            // mode removes it when no certificate was presented.
+            let client_xfcc = mode == "ALWAYS_FORWARD_ONLY"
+                || (tls.on && matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD"));
+            // Each route with its levels (route, virtual host, route config).
+            let mut routes: Vec<Vec<&Node>> = Vec::new();
+            if let Some(rc) = hcm.get("route_config") {
+                for vh in rc.get("virtual_hosts").map_or(&[][..], Node::items) {
+                    let list = vh.get("routes").map_or(&[][..], Node::items);
+                    if list.is_empty() {
+                        routes.push(vec![vh, rc]);
+                    }
+                    for r in list {
+                        routes.push(vec![r, vh, rc]);
+                    }
+                }
+            }
+            let mut xfcc_set = matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") && tls.on;
+            let headers = lint.headers(&[&mentioned(hcm)], XFCC);
+            for header in &headers {
+                let is_xfcc = header.eq_ignore_ascii_case(XFCC);
+                let mut any_tls_value = false;
+                for levels in &routes {
+                    let (added, removed) = mutations(levels, header);
+                    for a in &added {
+                        if a.value.contains("%REQ(") {
+                            lint.error(
+                                "envoy_copies_client_header",
+                                &at(a.node),
+                                format!("request_headers_to_add {header} copies a request header ({}): the client writes it", a.value),
+                                format!("request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"),
+                            );
+                        } else if a.value.contains("%DOWNSTREAM_PEER_CERT") {
+                            any_tls_value = true;
+                        }
+                        let client_there = if is_xfcc {
+                            client_xfcc
+                        } else {
+                            removed.is_none()
+                        };
+                        if a.keeps && client_there && removed.is_none() && !(is_xfcc && client_xfcc)
+                        {
+                            lint.error(
+                                "envoy_header_appended",
+                                &at(a.node),
+                                format!("request_headers_to_add {header} without append_action: OVERWRITE_IF_EXISTS_OR_ADD keeps the client's own {header} (Envoy appends by default)"),
+                                "append_action: OVERWRITE_IF_EXISTS_OR_ADD".to_owned(),
+                            );
+                        }
+                    }
+                    if let (Some(r), true, true, true) =
+                        (removed, is_xfcc, added.is_empty(), xfcc_set)
+                    {
+                        lint.warning(
+                            "envoy_header_removed",
+                            &at(r),
+                            format!("request_headers_to_remove removes {header} after the connection manager set it: the app never gets a certificate on this route"),
+                            format!("remove the request_headers_to_remove entry {header} (the connection manager sets the header)"),
+                        );
+                    }
+                    if !is_xfcc && added.is_empty() && removed.is_none() && tls.on {
+                        lint.error(
+                            "envoy_header_not_set",
+                            &at(levels[0]),
+                            format!("nothing on this route sets {header}: Envoy passes the client's own {header} to the app (Envoy writes X-Forwarded-Client-Cert, not {header})"),
+                            format!("request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"),
+                        );
+                    }
+                }
+                if !is_xfcc && any_tls_value {
+                    xfcc_set = true;
+                }
+            }
+            match mode {
+                "FORWARD_ONLY" if tls.on => lint.error(
+                    "envoy_forward_only",
+                    &mode_at,
+                    "forward_client_cert_details: FORWARD_ONLY passes the client's X-Forwarded-Client-Cert unchanged: anyone with a certificate (any, if the listener accepts any) can send a victim's header".to_owned(),
+                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
+                ),
+                "ALWAYS_FORWARD_ONLY" => lint.error(
+                    "envoy_always_forward_only",
+                    &mode_at,
+                    format!("forward_client_cert_details: ALWAYS_FORWARD_ONLY passes the client's header unchanged, even {}", if tls.on { "without a client certificate" } else { "on this plaintext listener" }),
+                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
+                ),
+                "APPEND_FORWARD" if tls.on => {
+                    let (severity, why) = match &policy {
+                        Some(p) if p.by => (Severity::Info, "and the policy trusts the element that names this proxy (`by`): safe"),
+                        Some(p) if p.count == ElementCount::Exactly(1) && p.trust == 0 => (
+                            Severity::Info,
+                            "and the policy expects exactly one element, so a client that sends a header of its own is refused (two elements): safe, but SANITIZE_SET is what an edge wants",
+                        ),
+                        Some(_) => (
+                            Severity::Error,
+                            "and the policy accepts more than one element without `by`: a client that sends a header of its own can make its element the trusted one",
+                        ),
+                        None => (
+                            Severity::Warning,
+                            "which is safe only if the app trusts the element this proxy appends (trust = -1 with by); pass --policy to check",
+                        ),
+                    };
+                    lint.push_severity(
+                        "envoy_append_forward",
+                        severity,
+                        &mode_at,
+                        format!("forward_client_cert_details: APPEND_FORWARD keeps the client's header and appends its own element, {why}"),
+                        "forward_client_cert_details: SANITIZE_SET (at the edge); on an inner hop, the policy's [elements] trust = -1 with by = \"<this proxy's URI SAN>\"".to_owned(),
+                    );
+                }
+                "SANITIZE" if tls.on && !xfcc_set => lint.warning(
+                    "envoy_sanitize",
+                    &mode_at,
+                    format!("forward_client_cert_details: {}SANITIZE removes the header: the app never sees a certificate", if mode_node.is_none() { "unset, so Envoy's default, " } else { "" }),
+                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
+                ),
+                _ => {}
+            }
+            if tls.on && mode == "SANITIZE_SET" {
+                // Envoy writes URI and DNS values unquoted: a SAN holding a
+                // comma splits Envoy's one element in two.
+                let split = ["uri", "dns"]
+                    .iter()
+                    .any(|k| details.and_then(|d| d.get(k)).is_some_and(Node::truthy));
+                if policy
+                    .as_ref()
+                    .is_some_and(|p| split && !p.by && p.count != ElementCount::Exactly(1))
+                {
+                    lint.error(
+                        "envoy_split_elements",
+                        &details.map_or_else(|| mode_at.clone(), at),
+                        "set_current_client_cert_details forwards URI/DNS, which Envoy writes unquoted, and the policy accepts more than one element without `by`: a client certificate whose SAN holds a comma adds an element of its choosing".to_owned(),
+                        "[elements] count = 1 in the policy (or by = \"<this proxy's URI SAN>\")".to_owned(),
+                    );
+                }
+            }
+            if tls.on && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
+                let cert = details
+                    .and_then(|d| d.get("cert"))
+                    .is_some_and(Node::truthy);
+                let proxy_fields = policy.as_ref().is_some_and(|p| p.proxy_fields);
+                if !cert && !proxy_fields {
+                    lint.warning(
+                        "envoy_no_cert",
+                        &details.map_or_else(|| mode_at.clone(), at),
+                        "set_current_client_cert_details does not forward the certificate (cert: true): the app rejects every element as no_certificate".to_owned(),
+                        "set_current_client_cert_details: {cert: true, chain: true}".to_owned(),
+                    );
+                }
+            }
+            if tls.on && (xfcc_set || matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD")) {
+                let line = format!("{file}:{}", tls.line);
+                if !tls.validation && !tls.require {
+                    lint.warning(
+                        "envoy_no_client_cert",
+                        &line,
+                        "the TLS context has no validation_context and does not require_client_certificate: Envoy never asks for a client certificate, so the app never gets one".to_owned(),
+                        "require_client_certificate: true".to_owned(),
+                    );
+                } else if !tls.verifies {
+                    lint.unverified(
+                        "envoy_unverified",
+                        &line,
+                        "the TLS context has no trusted_ca (or accepts untrusted chains): Envoy asks for a client certificate but does not verify it",
+                        "validation_context: {trusted_ca: {filename: <your CA bundle>}}",
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! `xfcc doctor --proxy FILE`: reads a proxy's configuration the way the
+//! proxy does (nginx's contexts and header inheritance, HAProxy's sections
+//! and rule order, Caddy's sites and routes, Envoy's listeners and filter
+//! chains) and reports what makes the forwarded certificate header
+//! forgeable, empty or unverified, each finding with its line and a fix
+//! that the doctor itself judges clean.
+
+mod caddy;
+mod conf;
+mod envoy;
+mod haproxy;
+mod nginx;
+
+use std::path::Path;
+
+use xfcc::{ElementCount, IdentityFrom, Policy};
+
+use super::doctor::{Finding, Severity};
+
+/// Which proxy a configuration file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ProxyKind {
+    /// Envoy (YAML or JSON bootstrap, listeners, or an HCM config).
+    Envoy,
+    /// nginx.
+    Nginx,
+    /// HAProxy.
+    Haproxy,
+    /// Caddy (Caddyfile).
+    Caddy,
+}
+
+impl ProxyKind {
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Envoy => "envoy",
+            Self::Nginx => "nginx",
+            Self::Haproxy => "haproxy",
+            Self::Caddy => "caddy",
+        }
+    }
+
+    /// Guesses the proxy from the file's directives (or name).
+    pub(crate) fn detect(path: &Path, text: &str) -> Option<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase());
+        if name.as_deref().is_some_and(|n| n.starts_with("caddyfile")) {
+            return Some(Self::Caddy);
+        }
+        if text.contains("http_connection_manager")
+            || text.contains("static_resources")
+            || text.contains("forward_client_cert_details")
+            || text.contains("filter_chains")
+        {
+            Some(Self::Envoy)
+        } else if text.contains("proxy_pass") || text.contains("ssl_verify_client") {
+            Some(Self::Nginx)
+        } else if text.contains("http-request")
+            || text.contains("frontend ")
+            || text.contains("backend ")
+        {
+            Some(Self::Haproxy)
+        } else if text.contains("reverse_proxy") || text.contains("header_up") {
+            Some(Self::Caddy)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the app expects, for the checks that depend on it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PolicyView {
+    /// The header the app reads (lower case): `--header`, or the policy's.
+    /// Without either, every usual certificate header the configuration
+    /// names is checked.
+    pub(crate) header: Option<String>,
+    /// What the policy relies on, read through the library (`--policy`).
+    pub(crate) policy: Option<PolicyFacts>,
+}
+
+/// The parts of a built policy that decide whether a proxy setup is safe.
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyFacts {
+    pub(crate) count: ElementCount,
+    pub(crate) trust: i64,
+    pub(crate) by: bool,
+    pub(crate) proxy_fields: bool,
+    /// Rules that pin nothing (no thumbprint, no chain).
+    pub(crate) name_only_rules: Vec<String>,
+}
+
+impl PolicyFacts {
+    pub(crate) fn of(policy: &Policy) -> Self {
+        Self {
+            count: policy.element_count(),
+            trust: policy.trusted_element(),
+            by: policy.trusted_proxy().is_some(),
+            proxy_fields: policy.identity_from() == IdentityFrom::ProxyFields,
+            name_only_rules: policy.name_only_rules().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// Every header a proxy may forward a certificate in.
+pub(crate) const CERT_HEADERS: [&str; 8] = [
+    "x-forwarded-client-cert",
+    "x-ssl-client-cert",
+    "x-client-cert",
+    "client-cert",
+    "x-forwarded-tls-client-cert",
+    "x-arr-clientcert",
+    "x-amzn-mtls-clientcert",
+    "ssl-client-cert",
+];
+
+pub(crate) fn is_cert_header_name(name: &str) -> bool {
+    CERT_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// The findings of one configuration file, and what they are judged by.
+pub(crate) struct Lint<'a> {
+    view: &'a PolicyView,
+    out: &'a mut Vec<Finding>,
+}
+
+impl Lint<'_> {
+    fn push(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        at: &str,
+        message: String,
+        fix: String,
+    ) {
+        // One finding per code and place: a location reached twice (two
+        // headers, two backends) says it once.
+        let message = format!("{at}: {message}");
+        if self
+            .out
+            .iter()
+            .any(|f| f.code == code && f.message == message)
+        {
+            return;
+        }
+        self.out
+            .push(super::doctor::finding(code, severity, message, fix));
+    }
+
+    fn push_severity(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        at: &str,
+        message: String,
+        fix: String,
+    ) {
+        self.push(code, severity, at, message, fix);
+    }
+
+    fn error(&mut self, code: &'static str, at: &str, message: String, fix: String) {
+        self.push(code, Severity::Error, at, message, fix);
+    }
+
+    fn warning(&mut self, code: &'static str, at: &str, message: String, fix: String) {
+        self.push(code, Severity::Warning, at, message, fix);
+    }
+
+    fn info(&mut self, code: &'static str, at: &str, message: &str) {
+        self.push(
+            code,
+            Severity::Info,
+            at,
+            message.to_owned(),
+            "nothing to do".to_owned(),
+        );
+    }
+
+    /// The proxy passes certificates it did not verify: a warning, or an
+    /// error when the policy has a rule that checks only names (a
+    /// self-signed certificate with those names gets through both).
+    fn unverified(&mut self, code: &'static str, at: &str, what: &str, fix: &str) {
+        let rules = self
+            .view
+            .policy
+            .as_ref()
+            .map(|p| p.name_only_rules.clone())
+            .unwrap_or_default();
+        if rules.is_empty() {
+            self.warning(
+                code,
+                at,
+                format!("{what}: any self-signed certificate reaches the app, so the policy must pin a thumbprint or verify a chain{}", if self.view.policy.is_some() { " (it does)" } else { " (pass --policy to check)" }),
+                fix.to_owned(),
+            );
+        } else {
+            self.error(
+                code,
+                at,
+                format!("{what}, and the policy's rule {:?} checks only names: a client with a self-signed certificate bearing those names is allowed", rules[0]),
+                format!("{fix} (or add thumbprint or chain to rule {:?})", rules[0]),
+            );
+        }
+    }
+
+    /// A file the proxy would refuse.
+    fn syntax(&mut self, file: &str, line: usize, message: &str, validator: &str) {
+        self.push(
+            "proxy_syntax",
+            Severity::Error,
+            &format!("{file}:{line}"),
+            format!("{message}: the proxy refuses this file, and the doctor cannot judge it"),
+            format!("fix the syntax (check with `{validator}`)"),
+        );
+    }
+
+    /// An included file that cannot be read: the rest is judged without it.
+    fn unread(&mut self, d: &conf::Directive, path: &str) {
+        self.push(
+            "proxy_include_unread",
+            Severity::Warning,
+            &d.at(),
+            format!("cannot read {path}: what it sets is not judged"),
+            "pass the whole configuration (or run the doctor where the included files are)"
+                .to_owned(),
+        );
+    }
+
+    /// The headers to check at one place that proxies: the app's
+    /// (`--header`); or else the certificate headers named nearest to it,
+    /// from the innermost scope out (what the place itself sets, then its
+    /// server or frontend, then the whole file), since an app reads the
+    /// header its own route forwards; or else the proxy's usual one.
+    fn headers(&self, scopes: &[&[String]], usual: &str) -> Vec<String> {
+        if let Some(h) = &self.view.header {
+            return vec![h.clone()];
+        }
+        let nearest = scopes
+            .iter()
+            .find(|s| !s.is_empty())
+            .copied()
+            .unwrap_or_default();
+        let mut out: Vec<String> = Vec::new();
+        for m in nearest {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(m)) {
+                out.push(m.clone());
+            }
+        }
+        if out.is_empty() {
+            out.push(usual.to_owned());
+        }
+        out
+    }
+}
+
+/// Lints `text` (read from `path`) as `kind`'s configuration.
+pub(crate) fn lint(
+    kind: ProxyKind,
+    path: &Path,
+    text: &str,
+    view: &PolicyView,
+    out: &mut Vec<Finding>,
+) {
+    let before = out.len();
+    let mut lint = Lint { view, out };
+    match kind {
+        ProxyKind::Envoy => envoy::lint(path, text, &mut lint),
+        ProxyKind::Nginx => nginx::lint(path, text, &mut lint),
+        ProxyKind::Haproxy => haproxy::lint(path, text, &mut lint),
+        ProxyKind::Caddy => caddy::lint(path, text, &mut lint),
+    }
+    if out[before..].iter().all(|f| f.severity == Severity::Info) {
+        out.push(super::doctor::finding(
+            "proxy_ok",
+            Severity::Info,
+            format!(
+                "{} ({}): the certificate header cannot be forged through it, and it forwards a certificate",
+                path.display(),
+                kind.name()
+            ),
+            "nothing to do",
+        ));
+    }
+}

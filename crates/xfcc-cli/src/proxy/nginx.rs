@@ -1,0 +1,434 @@
+//! nginx, read as nginx reads it: `http` → `server` → `location` (nested,
+//! with `if` blocks), `include` spliced in, and `proxy_set_header` (and
+//! `grpc_set_header`) inherited from the enclosing level only by a level
+//! that has none of its own.
+
+use std::path::Path;
+
+use super::Lint;
+use super::conf::{self, Directive, Style};
+
+/// The variables nginx fills from the verified TLS connection, as one line.
+const ESCAPED: &str = "$ssl_client_escaped_cert";
+/// The deprecated multi-line forms (a PEM with tab-indented continuation
+/// lines, which HTTP/1.1 forbids and most servers refuse or cut).
+const MULTILINE: [&str; 2] = ["$ssl_client_cert", "$ssl_client_raw_cert"];
+
+/// The name of the server a fragment without `server` blocks is judged as.
+const FRAGMENT: &str = "(fragment)";
+
+/// Includes followed, at most: a configuration is a handful of files.
+const MAX_FILES: usize = 64;
+
+/// Reads `text` and every file it includes (relative paths from the main
+/// file's folder, as `nginx -c FILE` resolves them; `*` in the last part of
+/// the path), splicing
+/// them in. Files that cannot be read are reported, and the rest judged.
+fn load(path: &Path, text: &str, lint: &mut Lint<'_>) -> Option<Vec<Directive>> {
+    let mut files = 1;
+    let mut list = match conf::parse(text, &path.display().to_string(), Style::Nginx) {
+        Ok(l) => l,
+        Err(e) => {
+            lint.syntax(&path.display().to_string(), e.line, e.message, "nginx -t");
+            return None;
+        }
+    };
+    splice(
+        &mut list,
+        path.parent().unwrap_or(Path::new(".")),
+        lint,
+        &mut files,
+        0,
+    );
+    Some(list)
+}
+
+fn splice(
+    list: &mut Vec<Directive>,
+    dir: &Path,
+    lint: &mut Lint<'_>,
+    files: &mut usize,
+    depth: usize,
+) {
+    let mut i = 0;
+    while i < list.len() {
+        if list[i].name == "include" && list[i].block.is_none() {
+            let d = list.remove(i);
+            let pattern = dir.join(d.arg(0));
+            let mut found = Vec::new();
+            match expand(&pattern) {
+                Ok(paths) if !paths.is_empty() || pattern.to_string_lossy().contains('*') => {
+                    for p in paths {
+                        *files += 1;
+                        let read = (*files <= MAX_FILES && depth < 8)
+                            .then(|| std::fs::read_to_string(&p).ok())
+                            .flatten();
+                        let Some(text) = read else {
+                            lint.unread(&d, &p.display().to_string());
+                            continue;
+                        };
+                        match conf::parse(&text, &p.display().to_string(), Style::Nginx) {
+                            Ok(mut sub) => {
+                                // Relative paths are from the main file's
+                                // folder (nginx's conf prefix), at any depth.
+                                splice(&mut sub, dir, lint, files, depth + 1);
+                                found.extend(sub);
+                            }
+                            Err(e) => {
+                                lint.syntax(&p.display().to_string(), e.line, e.message, "nginx -t")
+                            }
+                        }
+                    }
+                }
+                _ => lint.unread(&d, &pattern.display().to_string()),
+            }
+            let n = found.len();
+            list.splice(i..i, found);
+            i += n;
+        } else {
+            if let Some(b) = &mut list[i].block {
+                splice(b, dir, lint, files, depth);
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The files a path with `*` in its last part names, sorted (as nginx
+/// includes them); the path itself otherwise, when it exists.
+fn expand(pattern: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let name = pattern
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some((head, tail)) = name.split_once('*') else {
+        return Ok(if pattern.is_file() {
+            vec![pattern.to_path_buf()]
+        } else {
+            Vec::new()
+        });
+    };
+    let dir = pattern.parent().unwrap_or(Path::new("."));
+    let mut out: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            n.len() >= head.len() + tail.len()
+                && n.starts_with(head)
+                && n.ends_with(tail)
+                && p.is_file()
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// A level's request-header lines: `proxy_set_header` (or
+/// `grpc_set_header`) directives directly in it.
+fn set_headers<'a>(level: &'a [Directive], directive: &str) -> Vec<&'a Directive> {
+    level.iter().filter(|d| d.name == directive).collect()
+}
+
+/// One proxying location: where it is, its enclosing levels (innermost
+/// last) and which `*_set_header` applies.
+struct Proxying<'a> {
+    pass: &'a Directive,
+    /// `location`/`if` blocks from the server down, innermost last.
+    levels: Vec<&'a Directive>,
+}
+
+fn proxying<'a>(server: &'a Directive) -> Vec<Proxying<'a>> {
+    let mut out = Vec::new();
+    conf::walk(server.children(), &mut |d, stack| {
+        if d.name == "proxy_pass" || d.name == "grpc_pass" {
+            out.push(Proxying {
+                pass: d,
+                levels: stack.to_vec(),
+            });
+        }
+    });
+    out
+}
+
+/// The upstream a `proxy_pass` names, without scheme or path.
+fn upstream(pass: &Directive) -> String {
+    let url = pass.arg(0);
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_ascii_lowercase()
+}
+
+/// Whether a server accepts TLS and plain HTTP on its `listen` lines.
+fn listeners(server: &Directive) -> (bool, bool) {
+    let listens: Vec<&Directive> = server
+        .children()
+        .iter()
+        .filter(|d| d.name == "listen")
+        .collect();
+    let old_ssl_on = server
+        .children()
+        .iter()
+        .any(|d| d.name == "ssl" && d.arg(0) == "on");
+    if listens.is_empty() {
+        // No `listen`: port 80, unless the server has TLS settings (a
+        // fragment whose listen lines are elsewhere).
+        let tls = old_ssl_on || server.children().iter().any(|d| d.name.starts_with("ssl_"));
+        return (tls || server.arg(0) == FRAGMENT, !tls);
+    }
+    let tls = listens
+        .iter()
+        .filter(|l| old_ssl_on || l.args.iter().any(|a| a == "ssl"))
+        .count();
+    (tls > 0, tls < listens.len())
+}
+
+/// What the app receives in one header at one proxying location.
+enum Value<'a> {
+    /// The client's own header, untouched (no line for it at this level).
+    Client,
+    /// Cleared (`""`).
+    Cleared,
+    /// From the TLS connection, one line.
+    Escaped,
+    /// The deprecated multi-line variable.
+    Multiline(&'a Directive),
+    /// A copy of a request header (`$http_*`).
+    Copied(&'a Directive),
+    /// Something else (a constant, another variable).
+    Other(&'a Directive),
+}
+
+fn value_of<'a>(lines: &[&'a Directive], header: &str) -> Value<'a> {
+    let Some(d) = lines
+        .iter()
+        .rev()
+        .find(|d| d.arg(0).eq_ignore_ascii_case(header))
+    else {
+        return Value::Client;
+    };
+    let v = d.arg(1);
+    if v.is_empty() {
+        Value::Cleared
+    } else if v.contains("$http_") {
+        Value::Copied(d)
+    } else if v.contains(ESCAPED) {
+        Value::Escaped
+    } else if MULTILINE.iter().any(|m| {
+        v.split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '$')
+            .any(|w| w == *m)
+    }) {
+        Value::Multiline(d)
+    } else {
+        Value::Other(d)
+    }
+}
+
+/// The server-level (or http-level) setting `name` as the server sees it.
+fn setting<'a>(http: &'a [Directive], server: &'a Directive, name: &str) -> Option<&'a Directive> {
+    server
+        .children()
+        .iter()
+        .rev()
+        .find(|d| d.name == name)
+        .or_else(|| http.iter().rev().find(|d| d.name == name))
+}
+
+pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
+    let Some(list) = load(path, text, lint) else {
+        return;
+    };
+    // The `http` block, or a fragment of one (a conf.d file of servers).
+    let http: Vec<Directive> = match list.iter().find(|d| d.name == "http") {
+        Some(h) => h.children().to_vec(),
+        None => list.clone(),
+    };
+    // A fragment with no `server` block (a file of locations, included
+    // into one) is judged as one server.
+    let implicit = Directive {
+        name: "server".to_owned(),
+        args: vec![FRAGMENT.to_owned()],
+        line: 1,
+        file: std::rc::Rc::from(path.display().to_string()),
+        block: Some(http.clone()),
+    };
+    let mut servers: Vec<&Directive> = http
+        .iter()
+        .filter(|d| d.name == "server" && d.block.is_some())
+        .collect();
+    if servers.is_empty() {
+        servers.push(&implicit);
+    }
+    let in_file = mentioned(&http);
+    // Upstreams that a TLS server forwards certificates to.
+    let mut tls_upstreams: Vec<String> = Vec::new();
+    for server in &servers {
+        let (tls, _) = listeners(server);
+        if tls {
+            for p in proxying(server) {
+                tls_upstreams.push(upstream(p.pass));
+            }
+        }
+    }
+    let mut any_proxy = false;
+    for server in &servers {
+        let (tls, plain) = listeners(server);
+        let verify = setting(&http, server, "ssl_verify_client");
+        let mut forwards_cert = false;
+        for p in proxying(server) {
+            any_proxy = true;
+            let directive = if p.pass.name == "grpc_pass" {
+                "grpc_set_header"
+            } else {
+                "proxy_set_header"
+            };
+            // The innermost level with any *_set_header line: nginx
+            // inherits from the enclosing level only where a level has none.
+            let mut chain: Vec<(Option<&Directive>, &[Directive])> =
+                vec![(None, &http), (Some(*server), server.children())];
+            chain.extend(p.levels.iter().map(|l| (Some(*l), l.children())));
+            let (k, lines) = chain
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(k, (_, l))| (k, set_headers(l, directive)))
+                .find(|(_, l)| !l.is_empty())
+                .unwrap_or_default();
+            let here: Vec<String> = lines
+                .iter()
+                .filter(|d| is_cert_line(d))
+                .map(|d| d.arg(0).to_owned())
+                .collect();
+            let in_server = mentioned(server.children());
+            let headers = lint.headers(&[&here, &in_server, &in_file], "X-SSL-Client-Cert");
+            for header in &headers {
+                let value = value_of(&lines, header);
+                match value {
+                    Value::Client => {
+                        let plain_only = plain && !tls;
+                        // Set at a level above the one whose lines apply.
+                        let dropped = chain[..k].iter().rev().find_map(|(_, l)| {
+                            set_headers(l, directive).into_iter().find(|d| d.arg(0).eq_ignore_ascii_case(header))
+                        });
+                        let own = lines.first();
+                        if let (Some(above), Some(own), Some(level)) = (dropped, own, chain[k].0) {
+                            lint.error(
+                                "nginx_location_drops_header",
+                                &own.at(),
+                                format!("{} {} has {directive} lines of its own, so it inherits none from {} ({directive} {header} there): the client's own {header} reaches the app through {}", level.name, level.args.join(" "), above.at(), p.pass.at()),
+                                format!("{directive} {header} {};", above.arg(1)),
+                            );
+                        } else if plain_only {
+                            if tls_upstreams.contains(&upstream(p.pass)) {
+                                lint.error(
+                                    "nginx_plain_server",
+                                    &p.pass.at(),
+                                    format!("a plain-HTTP server proxies to {} (the upstream a TLS server sends certificates to) and passes the client's own {header}: anyone can send one over HTTP", upstream(p.pass)),
+                                    format!("{directive} {header} \"\";"),
+                                );
+                            }
+                        } else {
+                            let add = chain.iter().flat_map(|(_, l)| l.iter()).find(|d| d.name == "add_header" && d.arg(0).eq_ignore_ascii_case(header));
+                            if let Some(add) = add {
+                                lint.error(
+                                    "nginx_add_header",
+                                    &add.at(),
+                                    format!("add_header {header} sets a response header; the request keeps the client's own {header}, which reaches the app through {}", p.pass.at()),
+                                    format!("{directive} {header} {ESCAPED};"),
+                                );
+                            } else {
+                                lint.error(
+                                    "nginx_header_not_set",
+                                    &p.pass.at(),
+                                    format!("no {directive} {header} applies here: nginx passes the client's own {header} to the app"),
+                                    format!("{directive} {header} {ESCAPED};"),
+                                );
+                            }
+                        }
+                    }
+                    Value::Copied(d) => lint.error(
+                        "nginx_copies_client_header",
+                        &d.at(),
+                        format!("{directive} {header} copies a request header ({}): the client writes it", d.arg(1)),
+                        format!("{directive} {header} {ESCAPED};"),
+                    ),
+                    Value::Multiline(d) => {
+                        forwards_cert = true;
+                        lint.warning(
+                            "nginx_multiline_cert",
+                            &d.at(),
+                            format!("{directive} {header} {}: the deprecated multi-line form (continuation lines, which HTTP/1.1 forbids): the app cannot read it", d.arg(1)),
+                            format!("{directive} {header} {ESCAPED};"),
+                        );
+                    }
+                    Value::Other(d) => lint.warning(
+                        "nginx_not_from_tls",
+                        &d.at(),
+                        format!("{directive} {header} is not set from the TLS connection ({})", d.arg(1)),
+                        format!("{directive} {header} {ESCAPED};"),
+                    ),
+                    Value::Escaped => forwards_cert = true,
+                    Value::Cleared => {}
+                }
+            }
+        }
+        if tls && forwards_cert {
+            let mode = verify.map_or("off", |d| d.arg(0));
+            let at = verify.map_or_else(|| server.at(), Directive::at);
+            match mode {
+                "on" | "optional" => {}
+                "optional_no_ca" => lint.unverified(
+                    "nginx_unverified",
+                    &at,
+                    "ssl_verify_client optional_no_ca: nginx asks for a certificate but does not verify it",
+                    "ssl_verify_client on;",
+                ),
+                _ => lint.warning(
+                    "nginx_no_client_cert",
+                    &at,
+                    "ssl_verify_client is off: nginx never asks for a client certificate, so $ssl_client_escaped_cert is empty and the app never gets one".to_owned(),
+                    "ssl_verify_client on;".to_owned(),
+                ),
+            }
+            if let Some(u) =
+                setting(&http, server, "underscores_in_headers").filter(|d| d.arg(0) == "on")
+            {
+                lint.warning(
+                    "nginx_underscores",
+                    &u.at(),
+                    format!("underscores_in_headers on: nginx passes a client's {} unchanged beside the header it sets, and frameworks that fold `_` into `-` (CGI, WSGI) read it as the same header", lint.headers(&[&mentioned(server.children()), &in_file], "X-SSL-Client-Cert")[0].replace('-', "_")),
+                    "underscores_in_headers off;".to_owned(),
+                );
+            }
+        }
+    }
+    if !any_proxy {
+        lint.info(
+            "nginx_no_proxy_pass",
+            &path.display().to_string(),
+            "no proxy_pass in any server: nothing is forwarded to an app",
+        );
+    }
+}
+
+/// A `*_set_header` or `add_header` line on a certificate header (a usual
+/// name, or any set from the TLS connection).
+fn is_cert_line(d: &Directive) -> bool {
+    matches!(
+        d.name.as_str(),
+        "proxy_set_header" | "grpc_set_header" | "add_header"
+    ) && (d.arg(1).contains("$ssl_client_") || super::is_cert_header_name(d.arg(0)))
+}
+
+/// The certificate headers named under `list`.
+fn mentioned(list: &[Directive]) -> Vec<String> {
+    let mut out = Vec::new();
+    conf::walk(list, &mut |d, _| {
+        if is_cert_line(d) {
+            out.push(d.arg(0).to_owned());
+        }
+    });
+    out
+}

@@ -1,0 +1,336 @@
+//! `xfcc doctor --proxy` on whole configurations of the four proxies, kept
+//! as files in `tests/fixtures/proxies/` (each one accepted by its proxy:
+//! `.ci/e2e.py` checks them with the real binaries and proves each mistake
+//! through the real proxy). Every file says in its first lines what the
+//! doctor must report.
+#![expect(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const KINDS: [&str; 4] = ["nginx", "haproxy", "caddy", "envoy"];
+
+fn corpus() -> Vec<(&'static str, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proxies");
+    let mut out = Vec::new();
+    for kind in KINDS {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        out.extend(files.into_iter().map(|f| (kind, f)));
+    }
+    out
+}
+
+fn header_line<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .take(5)
+        .find_map(|l| l.strip_prefix(key).map(str::trim))
+}
+
+/// `xfcc doctor --json --proxy-kind KIND --proxy FILE [extra]`: the exit
+/// code and the findings as (code, severity, message, fix).
+fn doctor(kind: &str, file: &Path, extra: &[&str]) -> (i32, Vec<[String; 4]>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xfcc"))
+        .args(["doctor", "--json", "--proxy-kind", kind, "--proxy"])
+        .arg(file)
+        .args(extra)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let s = |f: &Value, k: &str| f[k].as_str().unwrap_or_default().to_owned();
+    let findings = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| [s(f, "code"), s(f, "severity"), s(f, "message"), s(f, "fix")])
+        .collect();
+    (out.status.code().unwrap(), findings)
+}
+
+fn reported(findings: &[[String; 4]]) -> BTreeSet<String> {
+    findings
+        .iter()
+        .filter(|f| f[1] != "info")
+        .map(|f| f[0].clone())
+        .collect()
+}
+
+#[test]
+fn every_configuration_gets_exactly_the_findings_it_names() {
+    let mut seen = 0;
+    for (kind, file) in corpus() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let expected: BTreeSet<String> = header_line(&text, "# doctor:")
+            .unwrap_or_else(|| panic!("{}: no `# doctor:` line", file.display()))
+            .split_whitespace()
+            .filter(|c| *c != "clean")
+            .map(str::to_owned)
+            .collect();
+        let (code, findings) = doctor(kind, &file, &[]);
+        assert_eq!(reported(&findings), expected, "{}", file.display());
+        let errors = findings.iter().any(|f| f[1] == "error");
+        assert_eq!(code, i32::from(errors), "{}: exit code", file.display());
+        // Each finding names its line in the file.
+        for f in findings.iter().filter(|f| f[1] != "info") {
+            assert!(
+                f[2].contains(&format!("{}:", file.display())),
+                "{}: {} names no line: {}",
+                file.display(),
+                f[0],
+                f[2]
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 60, "the corpus shrank to {seen} files");
+}
+
+/// The words of a configuration line or a fix, without the punctuation
+/// that differs between flow and block style (`{ } [ ] , ;`).
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| w.trim_matches(|c| "{}[],;".contains(c)).to_owned())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_fix_is_what_the_clean_twin_changes() {
+    let mut pairs = 0;
+    for (kind, bad) in corpus() {
+        let name = bad.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains(".fixed.") {
+            continue;
+        }
+        let (stem, ext) = name.rsplit_once('.').unwrap();
+        let twin = bad.with_file_name(format!("{stem}.fixed.{ext}"));
+        if !twin.exists() {
+            continue;
+        }
+        pairs += 1;
+        let (code, twin_findings) = doctor(kind, &twin, &[]);
+        assert!(
+            code == 0 && reported(&twin_findings).is_empty(),
+            "{}",
+            twin.display()
+        );
+        // The twin's lines less the bad file's, counted (a line the twin
+        // repeats from another level is added too).
+        let mut before: Vec<String> = std::fs::read_to_string(&bad)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .collect();
+        let twin_text = std::fs::read_to_string(&twin).unwrap();
+        let mut added = Vec::new();
+        for l in twin_text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+        {
+            match before.iter().position(|b| b == l) {
+                Some(i) => {
+                    before.remove(i);
+                }
+                None => added.extend(words(l)),
+            }
+        }
+        let (_, findings) = doctor(kind, &bad, &[]);
+        for f in findings.iter().filter(|f| f[1] != "info") {
+            let fix = &f[3];
+            if let Some(gone) = fix.strip_prefix("remove ") {
+                let word = gone.split_whitespace().next().unwrap();
+                assert!(
+                    !twin_text.contains(word),
+                    "{}: the fix {fix:?} but the twin still has {word}",
+                    bad.display()
+                );
+                continue;
+            }
+            // The fix up to its first placeholder or remark, word by word.
+            let core = fix.split(['<', '(']).next().unwrap();
+            let want = words(core);
+            assert!(!want.is_empty(), "{}: empty fix {fix:?}", bad.display());
+            let found = added.windows(want.len()).any(|w| w == want.as_slice());
+            assert!(
+                found,
+                "{}: the fix {fix:?} is not what the twin adds ({added:?})",
+                bad.display()
+            );
+        }
+    }
+    assert!(pairs >= 28, "only {pairs} pairs");
+}
+
+#[test]
+fn each_forgeable_class_is_proven_through_the_real_proxy() {
+    for (kind, bad) in corpus() {
+        let name = bad.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains(".fixed.") {
+            continue;
+        }
+        let (_, findings) = doctor(kind, &bad, &[]);
+        if !findings.iter().any(|f| f[1] == "error") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&bad).unwrap();
+        let e2e = header_line(&text, "# e2e:")
+            .unwrap_or_else(|| panic!("{}: an error class without an e2e proof", bad.display()));
+        assert!(e2e.contains("expect=through"), "{}", bad.display());
+        let (stem, ext) = name.rsplit_once('.').unwrap();
+        let twin = std::fs::read_to_string(bad.with_file_name(format!("{stem}.fixed.{ext}")))
+            .unwrap_or_else(|_| panic!("{}: no corrected twin", bad.display()));
+        assert!(
+            header_line(&twin, "# e2e:").is_some_and(|l| l.contains("expect=blocked")),
+            "{}: the twin has no blocked proof",
+            bad.display()
+        );
+    }
+}
+
+fn policy(dir: &Path, name: &str, text: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xfcc-doctor-proxies-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn finding<'a>(findings: &'a [[String; 4]], code: &str) -> &'a [String; 4] {
+    findings
+        .iter()
+        .find(|f| f[0] == code)
+        .unwrap_or_else(|| panic!("no {code} in {findings:?}"))
+}
+
+fn proxy(kind: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/proxies")
+        .join(kind)
+        .join(name)
+}
+
+const NAMES_ONLY: &str =
+    "[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n";
+const PINNED: &str = "[[allow]]\nname = \"pinned\"\nthumbprint = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\n";
+
+#[test]
+fn an_unverifying_proxy_with_a_names_only_rule_is_an_error() {
+    let dir = scratch("unverified");
+    let names = policy(&dir, "names.toml", NAMES_ONLY);
+    let pinned = policy(&dir, "pinned.toml", PINNED);
+    let nginx = proxy("nginx", "optional-no-ca.conf");
+    let (code, f) = doctor("nginx", &nginx, &["--policy", names.to_str().unwrap()]);
+    let u = finding(&f, "nginx_unverified");
+    assert_eq!((code, u[1].as_str()), (1, "error"));
+    assert!(u[2].contains("\"names\""), "{}", u[2]);
+    let (code, f) = doctor("nginx", &nginx, &["--policy", pinned.to_str().unwrap()]);
+    assert_eq!(
+        (code, finding(&f, "nginx_unverified")[1].as_str()),
+        (0, "warning")
+    );
+    // The same pairing for the other proxies' unverified modes.
+    for (kind, file, code_name) in [
+        ("haproxy", "ignore-errors.cfg", "haproxy_unverified"),
+        ("caddy", "mode-request.caddyfile", "caddy_unverified"),
+        ("envoy", "no-trusted-ca.yaml", "envoy_unverified"),
+    ] {
+        let p = policy(&dir, &format!("{kind}.toml"), NAMES_ONLY);
+        let (code, f) = doctor(kind, &proxy(kind, file), &["--policy", p.to_str().unwrap()]);
+        assert_eq!(
+            (code, finding(&f, code_name)[1].as_str()),
+            (1, "error"),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn append_forward_is_judged_with_the_policy() {
+    let dir = scratch("append");
+    let file = proxy("envoy", "append-forward.yaml");
+    let judge = |name: &str, elements: &str| {
+        let p = policy(&dir, name, &format!("[elements]\n{elements}\n{PINNED}"));
+        let (code, f) = doctor("envoy", &file, &["--policy", p.to_str().unwrap()]);
+        (code, finding(&f, "envoy_append_forward")[1].clone())
+    };
+    // The client's element first, trusted: forgeable.
+    assert_eq!(
+        judge("first.toml", "count = 0\ntrust = 0"),
+        (1, "error".into())
+    );
+    // Any count, the last element, no `by`: a split element can be last.
+    assert_eq!(
+        judge("last.toml", "count = 0\ntrust = -1"),
+        (1, "error".into())
+    );
+    // Tied to this proxy: what the fix recommends.
+    assert_eq!(
+        judge(
+            "by.toml",
+            "count = 0\ntrust = -1\nby = \"spiffe://xfcc.test/ns/edge/sa/envoy\""
+        ),
+        (0, "info".into())
+    );
+    // Exactly one element: a client's own header makes two, refused.
+    assert_eq!(judge("one.toml", "count = 1"), (0, "info".into()));
+    // Without a policy it cannot be judged: a warning that says so.
+    let (code, f) = doctor("envoy", &file, &[]);
+    assert_eq!(
+        (code, finding(&f, "envoy_append_forward")[1].as_str()),
+        (0, "warning")
+    );
+}
+
+#[test]
+fn uri_fields_with_a_many_element_policy_can_be_split() {
+    let dir = scratch("split");
+    let text = std::fs::read_to_string(proxy("envoy", "forward-only.fixed.yaml"))
+        .unwrap()
+        .replace("{cert: true, chain: true}", "{cert: true, uri: true}");
+    let file = policy(&dir, "envoy.yaml", &text);
+    let many = policy(
+        &dir,
+        "many.toml",
+        &format!("[elements]\ncount = 0\ntrust = -1\n{PINNED}"),
+    );
+    let (code, f) = doctor("envoy", &file, &["--policy", many.to_str().unwrap()]);
+    assert_eq!(
+        (code, finding(&f, "envoy_split_elements")[1].as_str()),
+        (1, "error")
+    );
+    let one = policy(&dir, "one.toml", PINNED);
+    let (code, f) = doctor("envoy", &file, &["--policy", one.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!f.iter().any(|f| f[0] == "envoy_split_elements"));
+}
+
+#[test]
+fn the_header_the_app_reads_is_the_one_checked() {
+    // The app reads X-Forwarded-Client-Cert, and nginx sets only
+    // X-SSL-Client-Cert: the client's own XFCC reaches it.
+    let file = proxy("nginx", "add-header.fixed.conf");
+    let (code, f) = doctor("nginx", &file, &["--header", "X-Forwarded-Client-Cert"]);
+    assert_eq!(code, 1);
+    assert!(finding(&f, "nginx_header_not_set")[2].contains("x-forwarded-client-cert"));
+    let (code, _) = doctor("nginx", &file, &["--header", "X-SSL-Client-Cert"]);
+    assert_eq!(code, 0);
+}
