@@ -161,7 +161,7 @@ fn app_checks(app: &Value, res: &Resource, expect_app_id: Option<&str>, out: &mu
             Some("require") => out.push(finding(
                 "client_cert_require",
                 Severity::Info,
-                format!("{name}: ingress.clientCertificateMode is \"require\"; the ingress accepts self-signed certificates, so the policy of {name} is the real check"),
+                format!("{name}: ingress.clientCertificateMode is \"require\": a caller that sends no certificate gets 403 from the ingress itself, before {name} (test with curl --cert and --key, or `xfcc probe --cert --key`); the ingress accepts self-signed certificates, so the policy of {name} is the real check"),
                 "pin thumbprints or require a chain to your CA in the policy",
             )),
             Some(other) => out.push(finding(
@@ -213,22 +213,36 @@ fn app_checks(app: &Value, res: &Resource, expect_app_id: Option<&str>, out: &mu
 
 fn env_checks(env: &Value, res: &Resource, out: &mut Vec<Finding>) {
     let p = props(env);
-    match p["peerTrafficConfiguration"]["encryption"]["enabled"].as_bool() {
-        Some(true) => {}
-        Some(false) | None => out.push(finding(
+    // Older API versions name the same setting peerAuthentication.mtls.enabled:
+    // read either, and say something only where they disagree.
+    let newer = p["peerTrafficConfiguration"]["encryption"]["enabled"].as_bool();
+    let legacy = p["peerAuthentication"]["mtls"]["enabled"].as_bool();
+    let fix = format!(
+        "az containerapp env update --name {} --resource-group {} --enable-peer-to-peer-encryption",
+        res.name, res.group
+    );
+    match (newer, legacy) {
+        (Some(n), Some(l)) if n != l => out.push(finding(
+            "peer_encryption_conflict",
+            Severity::Warning,
+            format!("environment {}: peerTrafficConfiguration.encryption.enabled is {n} but the older peerAuthentication.mtls.enabled is {l}: templates and the portal may disagree on whether app-to-app traffic is encrypted (the newer name is what current API versions apply)", res.name),
+            format!("set both the same, or drop peerAuthentication from your templates: {fix}"),
+        )),
+        (None, Some(l)) => out.push(finding(
+            "legacy_peer_authentication",
+            Severity::Info,
+            format!("environment {}: peerAuthentication.mtls.enabled = {l} (the older name of peerTrafficConfiguration.encryption.enabled), read as that setting", res.name),
+            "nothing to do; new templates use peerTrafficConfiguration.encryption.enabled",
+        )),
+        _ => {}
+    }
+    if newer.or(legacy) != Some(true) {
+        out.push(finding(
             "peer_encryption_off",
             Severity::Warning,
             format!("environment {}: peerTrafficConfiguration.encryption.enabled is off or missing: direct app-to-app traffic in the environment is not encrypted", res.name),
             // learn.microsoft.com/cli/azure/containerapp/env#az-containerapp-env-update
-            format!("az containerapp env update --name {} --resource-group {} --enable-peer-to-peer-encryption", res.name, res.group),
-        )),
-    }
-    if !p["peerAuthentication"].is_null() {
-        out.push(finding(
-            "legacy_peer_authentication",
-            Severity::Warning,
-            "peerAuthentication.mtls.enabled is the legacy property; current API versions use peerTrafficConfiguration.encryption.enabled",
-            "move the setting to peerTrafficConfiguration.encryption.enabled in your templates",
+            fix,
         ));
     }
 }
@@ -385,6 +399,22 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         policy: built.as_ref().map(PolicyFacts::of),
     };
     for path in inputs.proxies {
+        // A configuration is small: a larger file is refused before it is
+        // read, so the doctor's time and memory stay bounded.
+        let len = std::fs::metadata(path)
+            .map_err(|e| Failure::io(path.display(), &e))?
+            .len();
+        if len > crate::proxy::MAX_BYTES as u64 {
+            return Err(Failure {
+                exit: 2,
+                code: "too_large",
+                offset: None,
+                message: format!(
+                    "{}: {len} bytes, more than a proxy configuration (4 MiB)",
+                    path.display()
+                ),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
         let kind = inputs
             .proxy_kind

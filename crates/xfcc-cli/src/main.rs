@@ -835,10 +835,11 @@ fn check(
             Ok(0)
         }
         Err(r) => {
+            let hint = symptom_hint(&value, format);
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings})
+                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings, "hint": hint})
                 );
             } else {
                 let what = r.to_string();
@@ -848,9 +849,41 @@ fn check(
                         .unwrap_or(&what)
                 );
                 print_explanation(&r);
+                if let Some(h) = hint {
+                    outln!("hint: {h}");
+                }
             }
             Ok(1)
         }
+    }
+}
+
+/// The troubleshooting guide's symptoms, recognised in a value that was
+/// refused: what the value is, and what to do instead.
+fn symptom_hint(value: &str, format: Format) -> Option<&'static str> {
+    let v = value.trim_start().trim_start_matches('"');
+    let lower = v.get(..v.len().min(40)).unwrap_or("").to_ascii_lowercase();
+    if v.is_empty() {
+        Some(
+            "an empty value: no certificate reached the app. The ingress forwards one only when it asks for it (Azure Container Apps: clientCertificateMode require or accept, not ignore) and the client sends one (curl: --cert and --key); behind your own proxy, run `xfcc doctor --proxy FILE`",
+        )
+    } else if (lower.starts_with("-----begin%20") || lower.starts_with("%2d%2d%2d%2d%2dbegin"))
+        && format == Format::Envoy
+    {
+        Some(
+            "a bare Cert= value: the URL-encoded PEM without Envoy's `Cert=\"...\"` around it. Pass the whole header (Hash=...;Cert=\"...\"); if your proxy sends just this (nginx's $ssl_client_escaped_cert), read it with --format nginx",
+        )
+    } else if lower.starts_with("-----begin") {
+        Some(
+            "this is a PEM certificate, not a header value: proxies send it URL-encoded (Envoy inside Cert=\"...\"). See it with `xfcc inspect FILE`; build the header a proxy would send with `xfcc header --cert FILE`",
+        )
+    } else if lower.starts_with("x-forwarded-client-cert:")
+        || lower.starts_with("x-ssl-client-cert:")
+        || lower.starts_with("client-cert:")
+    {
+        Some("the header's name was pasted with its value: pass the value only, after `NAME: `")
+    } else {
+        None
     }
 }
 

@@ -603,8 +603,31 @@ fn doctor_reports_environment_encryption() {
         "--env",
         p(&doctor_fixture("env-legacy.json")),
     ]);
-    assert!(codes(&f).contains(&"legacy_peer_authentication"));
-    assert!(codes(&f).contains(&"peer_encryption_off"));
+    // The older name alone is read as the same setting: on, so no warning.
+    assert_eq!(
+        codes(&f),
+        ["client_cert_require", "legacy_peer_authentication"]
+    );
+    assert!(
+        f.iter()
+            .all(|(c, s)| c != "legacy_peer_authentication" || s == "info")
+    );
+    // Both names, disagreeing: the one case worth a warning.
+    let (_, f) = doctor(&[
+        "--app",
+        p(&app),
+        "--env",
+        p(&doctor_fixture("env-conflict.json")),
+    ]);
+    // The newer name (off) is what current API versions apply.
+    assert_eq!(
+        codes(&f),
+        [
+            "client_cert_require",
+            "peer_encryption_conflict",
+            "peer_encryption_off"
+        ]
+    );
 }
 
 #[test]
@@ -1264,4 +1287,120 @@ fn control_characters_from_a_certificate_never_reach_the_terminal_raw() {
     let (_, raw, _) = run(&["inspect", "--json", p(&path)], None);
     assert_printable(&raw);
     assert!(raw.contains("\\u202e"), "{raw}");
+}
+
+#[test]
+fn check_names_the_troubleshooting_symptoms() {
+    let dir = scratch("symptoms");
+    let policy = write_policy(
+        &dir,
+        "[[allow]]\nname = \"pinned\"\nthumbprint = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\n",
+    );
+    let pem = std::fs::read_to_string(cert("client-rsa.pem")).unwrap();
+    let (_, header, _) = run(
+        &[
+            "header",
+            "--format",
+            "nginx",
+            "--cert",
+            p(&cert("client-rsa.pem")),
+        ],
+        None,
+    );
+    let cases = [
+        (
+            "",
+            "no certificate reached the app",
+            "clientCertificateMode",
+        ),
+        (
+            pem.as_str(),
+            "this is a PEM certificate, not a header value",
+            "xfcc header --cert",
+        ),
+        (header.trim(), "a bare Cert= value", "--format nginx"),
+        (
+            "X-Forwarded-Client-Cert: Hash=ab",
+            "the header's name was pasted",
+            "value only",
+        ),
+    ];
+    for (value, says, fix) in cases {
+        let (code, v) = check_json(&policy, "2030-01-01T00:00:00Z", &["-"], Some(value));
+        let hint = v["hint"].as_str().unwrap_or_default();
+        assert_eq!(code, 1, "{v}");
+        assert!(
+            hint.contains(says) && hint.contains(fix),
+            "{value:.20}: {hint}"
+        );
+    }
+    // A refusal that is none of them has no hint.
+    let (_, v) = check_json(
+        &policy,
+        "2030-01-01T00:00:00Z",
+        &[p(&capture("rsa-leaf-only"))],
+        None,
+    );
+    assert_eq!(v["hint"], Value::Null, "{v}");
+}
+
+#[test]
+fn probe_refuses_what_it_cannot_judge() {
+    // A port nothing listens on: the baseline fails, and without a client
+    // certificate the message names the ingress that requires one.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("https://127.0.0.1:{port}/cert-info");
+    let root = cert("root.pem");
+    let victim = cert("client-rsa.pem");
+    let (code, v) = run_json(
+        &[
+            "probe",
+            "--json",
+            &url,
+            "--victim",
+            p(&victim),
+            "--cacert",
+            p(&root),
+            "--timeout",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (2, Some("baseline_failed")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("clientCertificateMode require")
+    );
+    // --cert without --key, a victim that is no certificate, a bad URL.
+    for args in [
+        vec!["probe", &url, "--victim", p(&victim), "--cert", p(&victim)],
+        vec![
+            "probe",
+            &url,
+            "--victim",
+            p(&root).replace("root.pem", "nope.pem").leak(),
+        ],
+        vec!["probe", "ftp://x/", "--victim", p(&victim)],
+        vec![
+            "probe",
+            &url,
+            "--victim",
+            p(&victim),
+            "--plain",
+            "https://127.0.0.1:1/",
+        ],
+    ] {
+        let (code, _, _) = run(&args, None);
+        assert_eq!(code, 2, "{args:?}");
+    }
 }

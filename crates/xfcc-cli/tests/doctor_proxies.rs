@@ -334,3 +334,55 @@ fn the_header_the_app_reads_is_the_one_checked() {
     let (code, _) = doctor("nginx", &file, &["--header", "X-SSL-Client-Cert"]);
     assert_eq!(code, 0);
 }
+
+/// The fenced blocks of `lang` in the README's "Behind your proxy" section.
+fn readme_blocks(lang: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme.find("## Behind your proxy").unwrap();
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let fence = format!("```{lang}\n");
+    section
+        .split(&fence)
+        .skip(1)
+        .map(|b| b[..b.find("```").unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_readme_proxy_snippets_are_clean() {
+    let dir = scratch("readme");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Each snippet as the doctor reads a fragment; HAProxy's lines go in a
+    // frontend, as the README's text says.
+    let mut judged = 0;
+    for (lang, kind, wrap) in [
+        ("nginx", "nginx", ("", "")),
+        (
+            "haproxy",
+            "haproxy",
+            (
+                "frontend edge\n",
+                "    default_backend app\nbackend app\n    server a 127.0.0.1:8080\n",
+            ),
+        ),
+        ("caddy", "caddy", ("https://svc.example {\n", "}\n")),
+        ("yaml", "envoy", ("", "")),
+    ] {
+        let blocks = readme_blocks(lang);
+        assert!(!blocks.is_empty(), "no {lang} block");
+        for (i, b) in blocks.iter().enumerate() {
+            let file = dir.join(format!("{lang}-{i}.conf"));
+            std::fs::write(&file, format!("{}{b}{}", wrap.0, wrap.1)).unwrap();
+            let (code, findings) = doctor(kind, &file, &[]);
+            assert!(
+                code == 0 && reported(&findings).is_empty(),
+                "README {lang} block {i}: {findings:?}"
+            );
+            judged += 1;
+        }
+    }
+    assert!(judged >= 4);
+}

@@ -247,7 +247,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 "use_backend" => l.words.get(1),
                 _ => None,
             };
-            if let Some(b) = name.and_then(|n| by_name("backend", n)) {
+            if let Some(b) = name.and_then(|n| by_name("backend", n))
+                && !backs.iter().any(|x| std::ptr::eq(*x, b))
+            {
                 backs.push(b);
             }
         }

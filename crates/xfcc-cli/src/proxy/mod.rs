@@ -17,6 +17,9 @@ use xfcc::{ElementCount, IdentityFrom, Policy};
 
 use super::doctor::{Finding, Severity};
 
+/// The largest configuration file read (4 MiB).
+pub(crate) const MAX_BYTES: usize = conf::MAX_BYTES;
+
 /// Which proxy a configuration file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ProxyKind {
@@ -281,5 +284,59 @@ pub(crate) fn lint(
             ),
             "nothing to do",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every prefix of every corpus file (a configuration cut anywhere),
+    /// and each with bytes swapped for the characters that structure a
+    /// configuration, is judged without a panic; each judgement ends in at
+    /// least one finding.
+    #[test]
+    fn no_input_panics() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proxies");
+        let mut state = 0x2545_f491_u32;
+        let mut judged = 0;
+        for (kind, dir) in [
+            (ProxyKind::Nginx, "nginx"),
+            (ProxyKind::Haproxy, "haproxy"),
+            (ProxyKind::Caddy, "caddy"),
+            (ProxyKind::Envoy, "envoy"),
+        ] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if !path.is_file() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut inputs: Vec<String> = (0..text.len())
+                    .step_by(23)
+                    .filter(|&i| text.is_char_boundary(i))
+                    .map(|i| text[..i].to_owned())
+                    .collect();
+                for _ in 0..20 {
+                    let mut bytes = text.clone().into_bytes();
+                    for _ in 0..4 {
+                        state ^= state << 13;
+                        state ^= state >> 17;
+                        state ^= state << 5;
+                        let at = state as usize % bytes.len();
+                        bytes[at] = b"{};\"'#\n :[]-+%$"[(state >> 8) as usize % 15];
+                    }
+                    inputs.push(String::from_utf8_lossy(&bytes).into_owned());
+                }
+                for input in inputs {
+                    let mut out = Vec::new();
+                    lint(kind, &path, &input, &PolicyView::default(), &mut out);
+                    assert!(!out.is_empty());
+                    judged += 1;
+                }
+            }
+        }
+        assert!(judged > 1000, "{judged}");
     }
 }
