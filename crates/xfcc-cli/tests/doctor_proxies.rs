@@ -336,10 +336,7 @@ fn the_header_the_app_reads_is_the_one_checked() {
 }
 
 /// The fenced blocks of `lang` in the README's "Behind your proxy" section.
-fn readme_blocks(lang: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .unwrap();
+fn readme_blocks(readme: &str, lang: &str) -> Vec<String> {
     let start = readme.find("## Behind your proxy").unwrap();
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
@@ -353,6 +350,17 @@ fn readme_blocks(lang: &str) -> Vec<String> {
 
 #[test]
 fn the_readme_proxy_snippets_are_clean() {
+    // The workspace's README; absent when the packaged crate is tested on
+    // its own (`.ci/package-test.sh`), where the workspace run covers it.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let Ok(readme) = std::fs::read_to_string(&path) else {
+        assert!(
+            !Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../Cargo.lock")
+                .exists()
+        );
+        return;
+    };
     let dir = scratch("readme");
     std::fs::create_dir_all(&dir).unwrap();
     // Each snippet as the doctor reads a fragment; HAProxy's lines go in a
@@ -371,7 +379,7 @@ fn the_readme_proxy_snippets_are_clean() {
         ("caddy", "caddy", ("https://svc.example {\n", "}\n")),
         ("yaml", "envoy", ("", "")),
     ] {
-        let blocks = readme_blocks(lang);
+        let blocks = readme_blocks(&readme, lang);
         assert!(!blocks.is_empty(), "no {lang} block");
         for (i, b) in blocks.iter().enumerate() {
             let file = dir.join(format!("{lang}-{i}.conf"));
