@@ -10,45 +10,8 @@ use serde_json::{Value, json};
 use xfcc::{PolicyFile, Thumbprint};
 
 use crate::Failure;
+use crate::finding::{Finding, Severity, finding};
 use crate::proxy::{PolicyFacts, PolicyView, ProxyKind, lint};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    const fn name(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Warning => "warning",
-            Self::Error => "error",
-        }
-    }
-}
-
-pub(crate) struct Finding {
-    pub(crate) code: &'static str,
-    pub(crate) severity: Severity,
-    pub(crate) message: String,
-    fix: String,
-}
-
-pub(crate) fn finding(
-    code: &'static str,
-    severity: Severity,
-    message: impl Into<String>,
-    fix: impl Into<String>,
-) -> Finding {
-    Finding {
-        code,
-        severity,
-        message: message.into(),
-        fix: fix.into(),
-    }
-}
 
 fn read_json(path: &Path) -> Result<Value, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;

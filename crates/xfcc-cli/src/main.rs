@@ -25,6 +25,7 @@ macro_rules! outln {
 }
 
 mod doctor;
+mod finding;
 mod json;
 mod probe;
 mod proxy;

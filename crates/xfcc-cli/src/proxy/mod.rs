@@ -15,7 +15,7 @@ use std::path::Path;
 
 use xfcc::{ElementCount, IdentityFrom, Policy};
 
-use super::doctor::{Finding, Severity};
+use crate::finding::{Finding, Severity, finding};
 
 /// The largest configuration file read (4 MiB).
 pub(crate) const MAX_BYTES: usize = conf::MAX_BYTES;
@@ -148,7 +148,7 @@ impl Lint<'_> {
             return;
         }
         self.out
-            .push(super::doctor::finding(code, severity, message, fix));
+            .push(finding(code, severity, message, fix));
     }
 
     fn push_severity(
@@ -274,7 +274,7 @@ pub(crate) fn lint(
         ProxyKind::Caddy => caddy::lint(path, text, &mut lint),
     }
     if out[before..].iter().all(|f| f.severity == Severity::Info) {
-        out.push(super::doctor::finding(
+        out.push(finding(
             "proxy_ok",
             Severity::Info,
             format!(
