@@ -13,15 +13,12 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use xfcc::{Policy, PolicyHandle};
 
-use crate::rejection::XfccRejection;
+use crate::rejection::{Respond, XfccRejection};
 
 /// Marks a request the middleware has checked, with the custom rejection
 /// response the extractor must answer with too.
 #[derive(Clone)]
 pub(crate) struct Checked(pub(crate) Option<Respond>);
-
-/// A custom rejection response, shared by every worker.
-pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Config {

@@ -1,13 +1,15 @@
 //! The rejection the middleware (or the extractor) answers with.
 
 use core::fmt;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
 use xfcc::{Reason, Rejection};
 
-use crate::middleware::Respond;
+/// A custom rejection response, shared by every worker.
+pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
 
 /// Why the middleware (or the extractor) turned a request away: the
 /// policy's [`Rejection`], or `xfcc_layer_missing` when the `ClientCert`

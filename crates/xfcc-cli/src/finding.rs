@@ -45,4 +45,3 @@ pub(crate) fn finding(
         fix: fix.into(),
     }
 }
-

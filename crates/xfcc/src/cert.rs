@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::dn::DistinguishedName;
 use crate::error::{Error, Field};
+use crate::limits::Limits;
 use crate::oid::Oid;
-use crate::parse::Limits;
 use crate::x509::{self, CertView, GeneralName, KeptExtensions, NameRef, Span, Tlv};
 
 /// The subject alternative names of a certificate.
@@ -259,10 +259,10 @@ impl CertIdentity {
         let max = limits.name_attributes();
         issuer
             .check(max)
-            .map_err(|e| bad(e.at(x509::DerField::Issuer)))?;
+            .map_err(|e| bad(e.at(crate::error::DerField::Issuer)))?;
         subject
             .check(max)
-            .map_err(|e| bad(e.at(x509::DerField::Subject)))?;
+            .map_err(|e| bad(e.at(crate::error::DerField::Subject)))?;
         if let Some(value) = &subject_alt_name {
             x509::general_names(value, limits, |_| {}).map_err(bad)?;
         }

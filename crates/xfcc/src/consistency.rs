@@ -6,10 +6,10 @@
 //! in here.
 
 use crate::cert::CertIdentity;
-use crate::decode::ForwardedCert;
 use crate::dn::DistinguishedName;
-use crate::error::{Error, Inconsistency};
-use crate::parse::{Element, Limits, XfccHeader};
+use crate::error::Inconsistency;
+use crate::forwarded::ForwardedCert;
+use crate::parse::Element;
 
 impl Element<'_> {
     /// Every way in which this element disagrees with `cert`, in the order
@@ -166,28 +166,6 @@ fn sans_match<'v>(mut values: impl Iterator<Item = &'v str>, sans: &[String]) ->
             (Some(v), Some(s)) if v == s => {}
             _ => return false,
         }
-    }
-}
-
-impl XfccHeader<'_> {
-    /// Decodes and checks every element that carries a certificate,
-    /// returning the first error. An element whose `URI` or `DNS` carried
-    /// delimiters (envoyproxy/envoy#32945) is split by the parser into
-    /// pieces that no longer match its certificate, so this rejects headers
-    /// in which a client smuggled text that looks like another element.
-    ///
-    /// # Errors
-    /// The first error of [`Element::decode_with`], except that elements with
-    /// no certificate at all are skipped.
-    pub fn check_all(&self, limits: &Limits) -> Result<(), Error> {
-        for element in self.elements() {
-            if let Some(fc) = element.decode_without_checks(limits)?
-                && let Some(problem) = element.inconsistencies(&fc).next()
-            {
-                return Err(Error::inconsistent(problem).with_element(element.index()));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -8,9 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::cert::CertIdentity;
-use crate::decode::ForwardedCert;
 use crate::error::{CertErrorKind as C, Error, Field, ParseErrorKind};
-use crate::parse::{Limits, ParseOptions, XfccHeader};
+use crate::forwarded::ForwardedCert;
+use crate::limits::Limits;
+use crate::parse::{ParseOptions, XfccHeader};
 use crate::text::{decode_base64_der, decode_certificates, decode_one, percent_decode_text};
 
 /// Which proxy's header format to read. [`Format::Envoy`] is the default.

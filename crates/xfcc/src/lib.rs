@@ -9,7 +9,9 @@ mod decode;
 mod dn;
 mod error;
 mod format;
+mod forwarded;
 mod hex;
+mod limits;
 mod oid;
 mod parse;
 mod policy;
@@ -18,15 +20,16 @@ mod text;
 mod x509;
 
 pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
-pub use decode::{ForwardedCert, decode_certificate};
+pub use decode::decode_certificate;
 pub use dn::{DistinguishedName, DnError, NameAttribute};
 pub use error::{
     CertErrorKind, Error, ErrorKind, Field, Inconsistency, ParseError, ParseErrorKind,
 };
+pub use error::{DerError, DerErrorKind, DerField};
 pub use format::{EnvoyFields, Format, UnknownFormat, render_envoy};
-pub use parse::{
-    Element, Elements, Key, Limits, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader,
-};
+pub use forwarded::ForwardedCert;
+pub use limits::Limits;
+pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
@@ -37,7 +40,6 @@ pub use policy::{
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 pub use text::display_safe;
-pub use x509::{DerError, DerErrorKind, DerField};
 
 /// The types documented as shareable across threads are `Send + Sync`
 /// (a compile-time check).

@@ -36,168 +36,9 @@
 //! Errors are typed ([`DerError`]): the field, the broken rule and the
 //! byte offset in the DER; never a certificate byte.
 
-use core::fmt;
-
+use crate::error::{DerError, DerErrorKind, DerField};
+use crate::limits::Limits;
 use crate::oid::{self, Oid};
-use crate::parse::Limits;
-
-/// The part of a certificate where a [`DerError`] was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DerField {
-    /// The outer `Certificate` or `TBSCertificate` structure.
-    Certificate,
-    /// `version`.
-    Version,
-    /// `serialNumber`.
-    SerialNumber,
-    /// The TBS `signature` or outer `signatureAlgorithm` algorithm identifier.
-    SignatureAlgorithm,
-    /// `issuer`.
-    Issuer,
-    /// `validity`.
-    Validity,
-    /// `subject`.
-    Subject,
-    /// `subjectPublicKeyInfo`.
-    SubjectPublicKeyInfo,
-    /// `issuerUniqueID` or `subjectUniqueID`.
-    UniqueIdentifier,
-    /// `extensions` (the list, or an extension other than the two below).
-    Extensions,
-    /// The subjectAltName extension's value.
-    SubjectAltName,
-    /// The extKeyUsage extension's value.
-    ExtKeyUsage,
-    /// The basicConstraints extension's value.
-    BasicConstraints,
-    /// The keyUsage extension's value.
-    KeyUsage,
-    /// `signatureValue`.
-    SignatureValue,
-}
-
-impl DerField {
-    /// The stable code, e.g. `"subject"`.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Certificate => "certificate",
-            Self::Version => "version",
-            Self::SerialNumber => "serial_number",
-            Self::SignatureAlgorithm => "signature_algorithm",
-            Self::Issuer => "issuer",
-            Self::Validity => "validity",
-            Self::Subject => "subject",
-            Self::SubjectPublicKeyInfo => "subject_public_key_info",
-            Self::UniqueIdentifier => "unique_identifier",
-            Self::Extensions => "extensions",
-            Self::SubjectAltName => "subject_alt_name",
-            Self::ExtKeyUsage => "ext_key_usage",
-            Self::BasicConstraints => "basic_constraints",
-            Self::KeyUsage => "key_usage",
-            Self::SignatureValue => "signature_value",
-        }
-    }
-}
-
-/// The DER or RFC 5280 rule a certificate breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DerErrorKind {
-    /// A bad identifier or length octet, or a length past the end.
-    Framing,
-    /// A field of the wrong type, or a missing field.
-    UnexpectedTag,
-    /// Bytes after the last field of a structure.
-    TrailingData,
-    /// An INTEGER, BOOLEAN or BIT STRING not in its DER form.
-    NotCanonical,
-    /// An OID that is empty, not minimally encoded, or over 128 bytes.
-    BadOid,
-    /// A time that is not a DER UTCTime or GeneralizedTime.
-    BadTime,
-    /// A string whose bytes its type does not allow.
-    BadString,
-    /// An empty list where at least one entry is required.
-    EmptyList,
-    /// A version other than v1, v2 or v3.
-    UnsupportedVersion,
-    /// A serial number over 20 octets.
-    SerialTooLong,
-    /// An extension present twice.
-    DuplicateExtension,
-    /// More extensions than [`Limits::max_extensions`].
-    TooManyExtensions,
-    /// More attributes in one name than [`Limits::max_name_attributes`].
-    TooManyNameAttributes,
-    /// A subjectAltName kind that is not read (x400Address, ediPartyName).
-    UnsupportedGeneralName,
-    /// A control character (U+0000 to U+001F, U+007F) in a DNS name, URI
-    /// or e-mail address: RFC 5280 and RFC 3986 allow none, and printed
-    /// raw one can recolour a terminal or forge a log line.
-    ControlCharacter,
-}
-
-impl DerErrorKind {
-    /// The stable code, e.g. `"duplicate_extension"`.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Framing => "framing",
-            Self::UnexpectedTag => "unexpected_tag",
-            Self::TrailingData => "trailing_data",
-            Self::NotCanonical => "not_canonical",
-            Self::BadOid => "bad_oid",
-            Self::BadTime => "bad_time",
-            Self::BadString => "bad_string",
-            Self::EmptyList => "empty_list",
-            Self::UnsupportedVersion => "unsupported_version",
-            Self::SerialTooLong => "serial_too_long",
-            Self::DuplicateExtension => "duplicate_extension",
-            Self::TooManyExtensions => "too_many_extensions",
-            Self::TooManyNameAttributes => "too_many_name_attributes",
-            Self::UnsupportedGeneralName => "unsupported_general_name",
-            Self::ControlCharacter => "control_character",
-        }
-    }
-}
-
-/// Why a certificate's DER does not read: where, what, and the byte
-/// offset in the DER. Carries no certificate byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DerError {
-    field: DerField,
-    kind: DerErrorKind,
-    offset: usize,
-}
-
-impl DerError {
-    /// The part of the certificate.
-    pub const fn field(&self) -> DerField {
-        self.field
-    }
-
-    /// The rule broken.
-    pub const fn kind(&self) -> DerErrorKind {
-        self.kind
-    }
-
-    /// Byte offset in the certificate's DER.
-    pub const fn offset(&self) -> usize {
-        self.offset
-    }
-}
-
-impl fmt::Display for DerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} at DER byte {}",
-            self.field.code(),
-            self.kind.code(),
-            self.offset
-        )
-    }
-}
 
 /// An error on its way out: the innermost reader sets the kind and offset,
 /// the first enclosing field that knows its name sets the field.
@@ -216,14 +57,14 @@ impl Fail {
     }
 
     pub(crate) const fn finish(self) -> DerError {
-        DerError {
-            field: match self.field {
+        DerError::new(
+            match self.field {
                 Some(f) => f,
                 None => DerField::Certificate,
             },
-            kind: self.kind,
-            offset: self.offset,
-        }
+            self.kind,
+            self.offset,
+        )
     }
 }
 

@@ -147,8 +147,7 @@ impl Lint<'_> {
         {
             return;
         }
-        self.out
-            .push(finding(code, severity, message, fix));
+        self.out.push(finding(code, severity, message, fix));
     }
 
     fn push_severity(

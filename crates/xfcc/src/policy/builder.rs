@@ -9,7 +9,8 @@ use super::cache::Cache;
 use super::rule::{CompiledRule, Rule};
 use super::{ConfigError, IdentityFrom, Inner, Policy, chains};
 use crate::format::Format;
-use crate::parse::{Limits, ParseOptions, Syntax};
+use crate::limits::Limits;
+use crate::parse::{ParseOptions, Syntax};
 
 /// What to do when the header is absent, mirroring Azure Container Apps'
 /// `clientCertificateMode`.

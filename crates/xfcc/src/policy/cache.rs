@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use quick_cache::{Equivalent, Weighter};
 
-use crate::decode::ForwardedCert;
+use crate::forwarded::ForwardedCert;
 
 /// A decoded certificate, and the rule that allowed it once that is known.
 #[derive(Debug)]

@@ -18,8 +18,8 @@ use webpki::{
 
 use super::rule::CompiledRule;
 use super::{AnchorSource, ConfigError};
-use crate::decode::ForwardedCert;
-use crate::parse::Limits;
+use crate::forwarded::ForwardedCert;
+use crate::limits::Limits;
 use crate::x509::CertView;
 
 /// Which certificates of the path are checked against the CRLs

@@ -48,9 +48,9 @@ pub use self::rule::{Rule, Thumbprint};
 
 use self::cache::{Cache, CachedCert, KeyRef};
 use self::rule::CompiledRule;
-use crate::decode::ForwardedCert;
 use crate::error::{CertErrorKind, Error, Field};
 use crate::format::Format;
+use crate::forwarded::ForwardedCert;
 use crate::parse::{Element, ParseOptions, Syntax, XfccHeader};
 
 #[cfg(feature = "chain")]
