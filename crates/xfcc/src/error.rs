@@ -520,9 +520,9 @@ pub enum DerErrorKind {
     SerialTooLong,
     /// An extension present twice.
     DuplicateExtension,
-    /// More extensions than [`Limits::max_extensions`].
+    /// More extensions than [`Limits::max_extensions`](crate::Limits::max_extensions).
     TooManyExtensions,
-    /// More attributes in one name than [`Limits::max_name_attributes`].
+    /// More attributes in one name than [`Limits::max_name_attributes`](crate::Limits::max_name_attributes).
     TooManyNameAttributes,
     /// A subjectAltName kind that is not read (x400Address, ediPartyName).
     UnsupportedGeneralName,
