@@ -16,7 +16,9 @@ use crate::rejection::XfccRejection;
 /// request carried no certificate (accept mode); `Option<ClientCert>` never
 /// rejects. On a route the layer does not cover, `ClientCert` answers 500
 /// and logs an error instead of panicking. Dereferences to
-/// [`xfcc::ClientCert`] (and through it to [`xfcc::CertIdentity`]).
+/// [`xfcc::ClientCert`]; its certificate, when one was forwarded, is
+/// [`xfcc::ClientCert::certificate`] (none in `identity_from =
+/// "proxy-fields"` mode).
 ///
 /// ```
 /// use xfcc_tower::ClientCert;

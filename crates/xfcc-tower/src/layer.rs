@@ -166,6 +166,23 @@ pub struct Xfcc<S, R = JsonForbidden> {
     on_rejection: R,
 }
 
+impl<S, R> Xfcc<S, R> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl<S, B, ResB, R> Service<Request<B>> for Xfcc<S, R>
 where
     S: Service<Request<B>, Response = Response<ResB>>,

@@ -111,10 +111,16 @@ pub(crate) struct FromExtractor;
 /// `Fn(&XfccRejection) -> http::Response<B> + Clone`, for example a gRPC
 /// status for tonic:
 ///
-/// ```ignore
-/// XfccLayer::new(policy).with_rejection_response(|r: &XfccRejection| {
-///     tonic::Status::permission_denied(r.code()).into_http()
-/// })
+/// ```
+/// # use xfcc_tower::{XfccLayer, XfccRejection};
+/// # let policy = xfcc::Policy::builder()
+/// #     .allow(xfcc::Rule::new("any").subject_cn(["client"]))
+/// #     .build()?;
+/// let layer = XfccLayer::new(policy).with_rejection_response(|r: &XfccRejection| {
+///     tonic::Status::permission_denied(r.code()).into_http::<tonic::body::Body>()
+/// });
+/// # let _ = layer;
+/// # Ok::<(), xfcc::ConfigError>(())
 /// ```
 pub trait OnRejection<B>: Clone {
     /// The response to send instead of calling the inner service.

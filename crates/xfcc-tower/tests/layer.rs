@@ -586,3 +586,14 @@ async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
         (StatusCode::FORBIDDEN, r#"{"error":"not_allowed"}"#)
     );
 }
+
+#[test]
+fn the_service_gives_access_to_its_inner_service() {
+    use tower::Layer;
+    // Any inner value: the wrapper hands back the one it was given.
+    let mut svc =
+        XfccLayer::new(policy(Mode::Require, "client-app.contoso.example")).layer(vec![1_u8]);
+    assert_eq!(svc.get_ref(), &[1]);
+    svc.get_mut().push(2);
+    assert_eq!(svc.into_inner(), [1, 2]);
+}
