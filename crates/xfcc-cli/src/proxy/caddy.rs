@@ -4,6 +4,7 @@
 //! with the `header_up` lines and the enclosing `request_header` lines
 //! that apply to it.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::Lint;
@@ -152,7 +153,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             .map(|a| a.trim_end_matches(',').to_owned())
             .collect::<Vec<_>>()
     };
-    let tls_upstreams: Vec<String> = sites
+    let tls_upstreams: HashSet<String> = sites
         .iter()
         .filter(|s| !addresses(s).iter().all(|a| is_plain(a)))
         .flat_map(|s| proxies_of(s).into_iter().flat_map(|p| upstreams(p.d)))
@@ -161,16 +162,37 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         let plain = addresses(site).iter().all(|a| is_plain(a));
         let mut forwards_cert = false;
         let in_site = mentioned(site.children());
-        for p in proxies_of(site) {
+        let proxies = proxies_of(site);
+        let mut outer_memo: HashMap<(usize, String), Option<(Sent, &Directive)>> = HashMap::new();
+        // How many of the site's proxies set each header (lower case).
+        let mut setting: HashMap<String, usize> = HashMap::new();
+        for q in &proxies {
+            let names: HashSet<String> =
+                q.d.children()
+                    .iter()
+                    .filter(|d| d.name == "header_up")
+                    .map(|d| d.arg(0).trim_start_matches(['+', '-']).to_ascii_lowercase())
+                    .collect();
+            for n in names {
+                *setting.entry(n).or_default() += 1;
+            }
+        }
+        for p in &proxies {
             let here = mentioned(p.d.children());
             let headers = lint.headers(&[&here, &in_site, &in_file], "X-Client-Cert");
             for header in &headers {
                 let own = header_line(p.d.children(), "header_up", header);
                 // request_header lines in the site and each enclosing block.
+                // (Each block's answer is kept: a site of thousands of
+                // branches is read once, not once per branch.)
                 let outer = std::iter::once(site)
                     .chain(p.stack.iter().copied())
                     .rev()
-                    .find_map(|b| header_line(b.children(), "request_header", header));
+                    .find_map(|b| {
+                        *outer_memo
+                            .entry((std::ptr::from_ref(b) as usize, header.to_ascii_lowercase()))
+                            .or_insert_with(|| header_line(b.children(), "request_header", header))
+                    });
                 let (sent, line) = match (own, outer) {
                     (Some((Sent::Added, d)), Some((Sent::Removed, _))) => (Sent::Tls, Some(d)),
                     (Some((s, d)), _) => (s, Some(d)),
@@ -195,10 +217,10 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                         }
                     }
                     Sent::Client => {
-                        let elsewhere = proxies_of(site).iter().any(|q| {
-                            !std::ptr::eq(q.d, p.d)
-                                && header_line(q.d.children(), "header_up", header).is_some()
-                        });
+                        // This proxy has no header_up for it, so any count is elsewhere.
+                        let elsewhere = setting
+                            .get(&header.to_ascii_lowercase())
+                            .is_some_and(|n| *n > 0);
                         match branch {
                             Some(b) if elsewhere => lint.error(
                                 "caddy_branch_forwards_client_header",

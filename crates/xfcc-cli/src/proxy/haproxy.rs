@@ -3,6 +3,7 @@
 //! `http-request` rules on a certificate header, run in order (the
 //! frontend's, then the backend's), each under its `if`/`unless`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::Lint;
@@ -212,7 +213,10 @@ fn run(rules: &[&Rule<'_>]) -> Vec<State> {
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
     let all = sections(text);
-    let by_name = |kind: &str, name: &str| all.iter().find(|s| s.kind == kind && s.name == name);
+    let mut backends: HashMap<&str, &Section> = HashMap::new();
+    for s in all.iter().filter(|s| s.kind == "backend") {
+        backends.entry(s.name.as_str()).or_insert(s);
+    }
     let mentioned = |sections: &[&Section]| -> Vec<String> {
         let mut out = Vec::new();
         for s in sections {
@@ -238,6 +242,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         .filter(|s| s.kind == "frontend" || s.kind == "listen")
     {
         let mut backs = Vec::new();
+        let mut named = HashSet::new();
         if fe.kind == "listen" {
             backs.push(fe);
         }
@@ -247,15 +252,15 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 "use_backend" => l.words.get(1),
                 _ => None,
             };
-            if let Some(b) = name.and_then(|n| by_name("backend", n))
-                && !backs.iter().any(|x| std::ptr::eq(*x, b))
+            if let Some(b) = name.and_then(|n| backends.get(n.as_str()).copied())
+                && named.insert(b.name.as_str())
             {
                 backs.push(b);
             }
         }
         routes.push((fe, backs));
     }
-    let tls_backends: Vec<&str> = routes
+    let tls_backends: HashSet<&str> = routes
         .iter()
         .filter(|(fe, _)| binds(fe).iter().any(|b| b.tls))
         .flat_map(|(_, backs)| backs.iter().map(|b| b.name.as_str()))
@@ -270,11 +275,18 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         } else {
             backs.iter().copied().map(Some).collect()
         };
+        let fe_mentioned = mentioned(&[*fe]);
+        let mut fe_rules_of: HashMap<String, Vec<Rule<'_>>> = HashMap::new();
         for be in &targets {
-            let here = mentioned(&std::iter::once(*fe).chain(*be).collect::<Vec<_>>());
+            let mut here = fe_mentioned.clone();
+            if let Some(b) = be.filter(|b| !std::ptr::eq(*b, *fe)) {
+                here.extend(mentioned(&[b]));
+            }
             let headers = lint.headers(&[&here, &in_file], "X-SSL-Client-Cert");
             for header in &headers {
-                let fe_rules = rules(fe, header);
+                let fe_rules = fe_rules_of
+                    .entry(header.to_ascii_lowercase())
+                    .or_insert_with(|| rules(fe, header));
                 let be_rules = be
                     .filter(|b| !std::ptr::eq(*b, *fe))
                     .map(|b| rules(b, header))

@@ -11,6 +11,7 @@ mod envoy;
 mod haproxy;
 mod nginx;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use xfcc::{ElementCount, IdentityFrom, Policy};
@@ -122,10 +123,20 @@ pub(crate) fn is_cert_header_name(name: &str) -> bool {
     CERT_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// The most findings of one code listed for one file; the rest are
+/// counted in one more finding, so a file with thousands of the same
+/// mistake prints a page, not thousands.
+const MAX_PER_CODE: usize = 25;
+
 /// The findings of one configuration file, and what they are judged by.
 pub(crate) struct Lint<'a> {
     view: &'a PolicyView,
     out: &'a mut Vec<Finding>,
+    /// (code, message) already reported.
+    seen: HashSet<(&'static str, String)>,
+    /// Per code: how many were listed, how many more were not, and the
+    /// worst severity.
+    counts: HashMap<&'static str, (usize, usize, Severity)>,
 }
 
 impl Lint<'_> {
@@ -140,14 +151,34 @@ impl Lint<'_> {
         // One finding per code and place: a location reached twice (two
         // headers, two backends) says it once.
         let message = format!("{at}: {message}");
-        if self
-            .out
-            .iter()
-            .any(|f| f.code == code && f.message == message)
-        {
+        if !self.seen.insert((code, message.clone())) {
             return;
         }
+        let count = self.counts.entry(code).or_insert((0, 0, severity));
+        count.2 = count.2.max(severity);
+        if count.0 == MAX_PER_CODE {
+            count.1 += 1;
+            return;
+        }
+        count.0 += 1;
         self.out.push(finding(code, severity, message, fix));
+    }
+
+    /// One more finding for each code that had more than [`MAX_PER_CODE`].
+    fn finish(self, file: &Path) {
+        let mut more: Vec<_> = self.counts.into_iter().filter(|(_, c)| c.1 > 0).collect();
+        more.sort_by_key(|(code, _)| *code);
+        for (code, (_, n, severity)) in more {
+            self.out.push(finding(
+                code,
+                severity,
+                format!(
+                    "{}: {n} more places with {code}, not listed",
+                    file.display()
+                ),
+                "the fix of the listed ones applies to each",
+            ));
+        }
     }
 
     fn push_severity(
@@ -265,13 +296,19 @@ pub(crate) fn lint(
     out: &mut Vec<Finding>,
 ) {
     let before = out.len();
-    let mut lint = Lint { view, out };
+    let mut lint = Lint {
+        view,
+        out,
+        seen: HashSet::new(),
+        counts: HashMap::new(),
+    };
     match kind {
         ProxyKind::Envoy => envoy::lint(path, text, &mut lint),
         ProxyKind::Nginx => nginx::lint(path, text, &mut lint),
         ProxyKind::Haproxy => haproxy::lint(path, text, &mut lint),
         ProxyKind::Caddy => caddy::lint(path, text, &mut lint),
     }
+    lint.finish(path);
     if out[before..].iter().all(|f| f.severity == Severity::Info) {
         out.push(finding(
             "proxy_ok",
@@ -337,5 +374,30 @@ mod tests {
             }
         }
         assert!(judged > 1000, "{judged}");
+    }
+
+    #[test]
+    fn many_findings_of_one_code_are_counted_not_listed() {
+        let mut text = String::from("server {\n  listen 443 ssl;\n  ssl_verify_client on;\n");
+        for i in 0..30 {
+            text.push_str(&format!("  location /p{i}/ {{ proxy_pass http://app; }}\n"));
+        }
+        text.push_str("}\n");
+        let mut out = Vec::new();
+        lint(
+            ProxyKind::Nginx,
+            Path::new("n.conf"),
+            &text,
+            &PolicyView::default(),
+            &mut out,
+        );
+        let listed: Vec<&Finding> = out
+            .iter()
+            .filter(|f| f.code == "nginx_header_not_set")
+            .collect();
+        assert_eq!(listed.len(), MAX_PER_CODE + 1);
+        let last = listed[MAX_PER_CODE];
+        assert_eq!(last.severity, Severity::Error);
+        assert!(last.message.contains("5 more places"), "{}", last.message);
     }
 }

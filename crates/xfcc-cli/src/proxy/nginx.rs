@@ -3,7 +3,9 @@
 //! `grpc_set_header`) inherited from the enclosing level only by a level
 //! that has none of its own.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 
 use super::Lint;
 use super::conf::{self, Directive, Style};
@@ -127,10 +129,49 @@ fn expand(pattern: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     Ok(out)
 }
 
-/// A level's request-header lines: `proxy_set_header` (or
-/// `grpc_set_header`) directives directly in it.
-fn set_headers<'a>(level: &'a [Directive], directive: &str) -> Vec<&'a Directive> {
-    level.iter().filter(|d| d.name == directive).collect()
+/// A level's request-header lines (`proxy_set_header` or `grpc_set_header`
+/// directly in it), summarised once per level: configurations with
+/// thousands of locations stay linear.
+#[derive(Default)]
+struct Sets<'a> {
+    /// The first such line, if any (a level with one inherits none).
+    first: Option<&'a Directive>,
+    /// The last line for each header (lower case), as nginx applies it.
+    by_header: HashMap<String, &'a Directive>,
+    /// The certificate headers among them, in order, once each.
+    cert_names: Vec<String>,
+    /// `add_header` lines on each header (lower case), the first of each.
+    adds: HashMap<String, &'a Directive>,
+}
+
+/// Each level's [`Sets`], keyed by the level's address and directive name.
+#[derive(Default)]
+struct Memo<'a> {
+    levels: HashMap<(usize, &'static str), Rc<Sets<'a>>>,
+}
+
+impl<'a> Memo<'a> {
+    fn sets(&mut self, level: &'a [Directive], directive: &'static str) -> Rc<Sets<'a>> {
+        let key = (level.as_ptr() as usize, directive);
+        Rc::clone(self.levels.entry(key).or_insert_with(|| {
+            let mut s = Sets::default();
+            for d in level {
+                let name = d.arg(0).to_ascii_lowercase();
+                if d.name == directive {
+                    s.first.get_or_insert(d);
+                    if is_cert_line(d)
+                        && !s.cert_names.iter().any(|n| n.eq_ignore_ascii_case(&name))
+                    {
+                        s.cert_names.push(d.arg(0).to_owned());
+                    }
+                    s.by_header.insert(name, d);
+                } else if d.name == "add_header" {
+                    s.adds.entry(name).or_insert(d);
+                }
+            }
+            Rc::new(s)
+        }))
+    }
 }
 
 /// One proxying location: where it is, its enclosing levels (innermost
@@ -201,12 +242,8 @@ enum Value<'a> {
     Other(&'a Directive),
 }
 
-fn value_of<'a>(lines: &[&'a Directive], header: &str) -> Value<'a> {
-    let Some(d) = lines
-        .iter()
-        .rev()
-        .find(|d| d.arg(0).eq_ignore_ascii_case(header))
-    else {
+fn value_of<'a>(sets: &Sets<'a>, header: &str) -> Value<'a> {
+    let Some(d) = sets.by_header.get(&header.to_ascii_lowercase()).copied() else {
         return Value::Client;
     };
     let v = d.arg(1);
@@ -241,41 +278,44 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         return;
     };
     // The `http` block, or a fragment of one (a conf.d file of servers).
-    let http: Vec<Directive> = match list.iter().find(|d| d.name == "http") {
-        Some(h) => h.children().to_vec(),
-        None => list.clone(),
-    };
-    // A fragment with no `server` block (a file of locations, included
-    // into one) is judged as one server.
-    let implicit = Directive {
-        name: "server".to_owned(),
-        args: vec![FRAGMENT.to_owned()],
-        line: 1,
-        file: std::rc::Rc::from(path.display().to_string()),
-        block: Some(http.clone()),
+    let http: &[Directive] = match list.iter().find(|d| d.name == "http") {
+        Some(h) => h.children(),
+        None => &list,
     };
     let mut servers: Vec<&Directive> = http
         .iter()
         .filter(|d| d.name == "server" && d.block.is_some())
         .collect();
+    // A fragment with no `server` block (a file of locations, included
+    // into one) is judged as one server.
+    let implicit;
     if servers.is_empty() {
+        implicit = Directive {
+            name: "server".to_owned(),
+            args: vec![FRAGMENT.to_owned()],
+            line: 1,
+            file: Rc::from(path.display().to_string()),
+            block: Some(http.to_vec()),
+        };
         servers.push(&implicit);
     }
-    let in_file = mentioned(&http);
+    let in_file = mentioned(http);
     // Upstreams that a TLS server forwards certificates to.
-    let mut tls_upstreams: Vec<String> = Vec::new();
+    let mut tls_upstreams: HashSet<String> = HashSet::new();
     for server in &servers {
         let (tls, _) = listeners(server);
         if tls {
             for p in proxying(server) {
-                tls_upstreams.push(upstream(p.pass));
+                tls_upstreams.insert(upstream(p.pass));
             }
         }
     }
     let mut any_proxy = false;
+    let mut memo = Memo::default();
     for server in &servers {
         let (tls, plain) = listeners(server);
-        let verify = setting(&http, server, "ssl_verify_client");
+        let verify = setting(http, server, "ssl_verify_client");
+        let in_server = mentioned(server.children());
         let mut forwards_cert = false;
         for p in proxying(server) {
             any_proxy = true;
@@ -286,34 +326,36 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             };
             // The innermost level with any *_set_header line: nginx
             // inherits from the enclosing level only where a level has none.
-            let mut chain: Vec<(Option<&Directive>, &[Directive])> =
-                vec![(None, &http), (Some(*server), server.children())];
-            chain.extend(p.levels.iter().map(|l| (Some(*l), l.children())));
-            let (k, lines) = chain
-                .iter()
-                .enumerate()
+            let mut chain: Vec<(Option<&Directive>, Rc<Sets<'_>>)> = vec![
+                (None, memo.sets(http, directive)),
+                (Some(*server), memo.sets(server.children(), directive)),
+            ];
+            for l in &p.levels {
+                chain.push((Some(*l), memo.sets(l.children(), directive)));
+            }
+            let k = (0..chain.len())
                 .rev()
-                .map(|(k, (_, l))| (k, set_headers(l, directive)))
-                .find(|(_, l)| !l.is_empty())
-                .unwrap_or_default();
-            let here: Vec<String> = lines
-                .iter()
-                .filter(|d| is_cert_line(d))
-                .map(|d| d.arg(0).to_owned())
-                .collect();
-            let in_server = mentioned(server.children());
-            let headers = lint.headers(&[&here, &in_server, &in_file], "X-SSL-Client-Cert");
+                .find(|&k| chain[k].1.first.is_some())
+                .unwrap_or(0);
+            let sets = Rc::clone(&chain[k].1);
+            let headers = lint.headers(
+                &[&sets.cert_names, &in_server, &in_file],
+                "X-SSL-Client-Cert",
+            );
             for header in &headers {
-                let value = value_of(&lines, header);
+                let lower = header.to_ascii_lowercase();
+                let value = value_of(&sets, header);
                 match value {
                     Value::Client => {
                         let plain_only = plain && !tls;
                         // Set at a level above the one whose lines apply.
-                        let dropped = chain[..k].iter().rev().find_map(|(_, l)| {
-                            set_headers(l, directive).into_iter().find(|d| d.arg(0).eq_ignore_ascii_case(header))
-                        });
-                        let own = lines.first();
-                        if let (Some(above), Some(own), Some(level)) = (dropped, own, chain[k].0) {
+                        let dropped = chain[..k]
+                            .iter()
+                            .rev()
+                            .find_map(|(_, s)| s.by_header.get(&lower).copied());
+                        if let (Some(above), Some(own), Some(level)) =
+                            (dropped, sets.first, chain[k].0)
+                        {
                             lint.error(
                                 "nginx_location_drops_header",
                                 &own.at(),
@@ -329,23 +371,20 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                                     format!("{directive} {header} \"\";"),
                                 );
                             }
+                        } else if let Some(add) = chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied()) {
+                            lint.error(
+                                "nginx_add_header",
+                                &add.at(),
+                                format!("add_header {header} sets a response header; the request keeps the client's own {header}, which reaches the app through {}", p.pass.at()),
+                                format!("{directive} {header} {ESCAPED};"),
+                            );
                         } else {
-                            let add = chain.iter().flat_map(|(_, l)| l.iter()).find(|d| d.name == "add_header" && d.arg(0).eq_ignore_ascii_case(header));
-                            if let Some(add) = add {
-                                lint.error(
-                                    "nginx_add_header",
-                                    &add.at(),
-                                    format!("add_header {header} sets a response header; the request keeps the client's own {header}, which reaches the app through {}", p.pass.at()),
-                                    format!("{directive} {header} {ESCAPED};"),
-                                );
-                            } else {
-                                lint.error(
-                                    "nginx_header_not_set",
-                                    &p.pass.at(),
-                                    format!("no {directive} {header} applies here: nginx passes the client's own {header} to the app"),
-                                    format!("{directive} {header} {ESCAPED};"),
-                                );
-                            }
+                            lint.error(
+                                "nginx_header_not_set",
+                                &p.pass.at(),
+                                format!("no {directive} {header} applies here: nginx passes the client's own {header} to the app"),
+                                format!("{directive} {header} {ESCAPED};"),
+                            );
                         }
                     }
                     Value::Copied(d) => lint.error(
@@ -393,7 +432,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 ),
             }
             if let Some(u) =
-                setting(&http, server, "underscores_in_headers").filter(|d| d.arg(0) == "on")
+                setting(http, server, "underscores_in_headers").filter(|d| d.arg(0) == "on")
             {
                 lint.warning(
                     "nginx_underscores",
