@@ -411,7 +411,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                             "which is safe only if the app trusts the element this proxy appends (trust = -1 with by); pass --policy to check",
                         ),
                     };
-                    lint.push_severity(
+                    lint.push(
                         "envoy_append_forward",
                         severity,
                         &mode_at,

@@ -181,17 +181,6 @@ impl Lint<'_> {
         }
     }
 
-    fn push_severity(
-        &mut self,
-        code: &'static str,
-        severity: Severity,
-        at: &str,
-        message: String,
-        fix: String,
-    ) {
-        self.push(code, severity, at, message, fix);
-    }
-
     fn error(&mut self, code: &'static str, at: &str, message: String, fix: String) {
         self.push(code, Severity::Error, at, message, fix);
     }
