@@ -99,10 +99,14 @@ fn every_configuration_gets_exactly_the_findings_it_names() {
 }
 
 /// The words of a configuration line or a fix, without the punctuation
-/// that differs between flow and block style (`{ } [ ] , ;`).
+/// that differs between flow and block style and JSON (`{ } [ ] , ; "`).
 fn words(s: &str) -> Vec<String> {
     s.split_whitespace()
-        .map(|w| w.trim_matches(|c| "{}[],;".contains(c)).to_owned())
+        .map(|w| {
+            w.replace('"', "")
+                .trim_matches(|c| "{}[],;".contains(c))
+                .to_owned()
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
