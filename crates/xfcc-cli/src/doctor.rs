@@ -287,12 +287,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
     match file.into_builder(base).and_then(xfcc::PolicyBuilder::build) {
         Ok(policy) => {
             for w in policy.warnings() {
-                out.push(finding(
-                    "names_only_rule",
-                    Severity::Warning,
-                    w,
-                    "add a thumbprint or a chain to the rule",
-                ));
+                out.push(finding(w.code(), Severity::Warning, w.message(), w.fix()));
             }
         }
         Err(e) => {

@@ -797,7 +797,7 @@ fn check(
         .transpose()
         .map_err(Failure::usage)?;
     let value = read_value(file)?;
-    let warnings = policy.warnings();
+    let warnings: Vec<String> = policy.warnings().iter().map(ToString::to_string).collect();
     if !json_out {
         for w in &warnings {
             eprintln!("warning: {w}");

@@ -1404,3 +1404,35 @@ fn probe_refuses_what_it_cannot_judge() {
         assert_eq!(code, 2, "{args:?}");
     }
 }
+
+#[test]
+fn doctor_gives_each_policy_warning_its_own_code_and_fix() {
+    let dir = scratch("warning-codes");
+    let policy = write_policy(
+        &dir,
+        "mode = \"accept\"\n[elements]\ncount = 0\n[[allow]]\nname = \"names\"\nsubject_cn = [\"x\"]\n",
+    );
+    let (_, v) = run_json(
+        &[
+            "doctor",
+            "--json",
+            "--app",
+            p(&doctor_fixture("app-require.json")),
+            "--policy",
+            p(&policy),
+        ],
+        None,
+    );
+    let by_code = |code: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .map(|f| f["fix"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {code} in {v}"))
+    };
+    assert!(by_code("names_only_rule").contains("`thumbprint` or `chain` to rule \"names\""));
+    assert!(by_code("accept_mode").contains("mode = \"require\""));
+    assert!(by_code("elements_without_by").contains("by = "));
+}

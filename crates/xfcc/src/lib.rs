@@ -35,7 +35,7 @@ pub use policy::PolicyFile;
 pub use policy::{
     ChainFacts, ClientCert, ConfigError, ElementCount, Explanation, IdentityFrom, Mode, Policy,
     PolicyBuilder, PolicyHandle, ProxyFields, Reason, Rejection, Rule, RuleMiss, Thumbprint,
-    TrustAnchors,
+    TrustAnchors, Warning, WarningKind,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -261,7 +261,12 @@ fn settings_the_format_cannot_honour_are_refused() {
         )
         .build()
         .unwrap();
-    let w = leaf_only.warnings().join("\n");
+    let w = leaf_only
+        .warnings()
+        .iter()
+        .map(|w| w.message())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(
         w.contains("rule \"chained\": the app-service format forwards the leaf alone"),
         "{w}"
@@ -363,7 +368,12 @@ fn warnings_name_every_weakening_setting() {
         .allow(rule())
         .build()
         .unwrap();
-    let w = weak.warnings().join("\n");
+    let w = weak
+        .warnings()
+        .iter()
+        .map(|w| w.message())
+        .collect::<Vec<_>>()
+        .join("\n");
     for setting in [
         "rule \"r\" checks only names",
         "mode = \"accept\"",
@@ -373,6 +383,21 @@ fn warnings_name_every_weakening_setting() {
     ] {
         assert!(w.contains(setting), "{setting} missing from:\n{w}");
     }
+    // Each its own stable code and fix (the doctor and logs show both).
+    let warnings = weak.warnings();
+    let codes: Vec<&str> = warnings.iter().map(xfcc::Warning::code).collect();
+    assert_eq!(
+        codes,
+        [
+            "names_only_rule",
+            "accept_mode",
+            "elements_without_by",
+            "long_leeway",
+            "lenient_syntax"
+        ]
+    );
+    let fixes: std::collections::BTreeSet<&str> = warnings.iter().map(xfcc::Warning::fix).collect();
+    assert_eq!(fixes.len(), warnings.len(), "{warnings:?}");
 }
 
 /// Run by `.ci/run` with `--no-default-features --features chain`.

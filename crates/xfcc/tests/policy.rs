@@ -455,7 +455,14 @@ fn warns_about_rules_a_self_signed_certificate_can_satisfy() {
         .unwrap();
     let w = p.warnings();
     assert_eq!(w.len(), 1);
-    assert!(w[0].contains("\"names\"") && w[0].contains("self-signed"));
+    assert!(w[0].message().contains("\"names\"") && w[0].message().contains("self-signed"));
+    assert_eq!(
+        (w[0].code(), w[0].fix()),
+        (
+            "names_only_rule",
+            "add `thumbprint` or `chain` to rule \"names\""
+        )
+    );
     // And indeed: the self-signed look-alike passes the names-only rule...
     let names = allow(Rule::new("names").subject_cn(["client-app.contoso.example"]));
     assert_eq!(code(&names, &capture("self-signed-lookalike")), "ok");
@@ -606,7 +613,8 @@ thumbprint = ["{}"]
     // The names-only rule, and accept mode.
     let w = p.warnings();
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w[1].starts_with("mode = \"accept\""), "{w:?}");
+    assert!(w[1].message().starts_with("mode = \"accept\""), "{w:?}");
+    assert_eq!(w[1].kind(), xfcc::WarningKind::AcceptMode);
 
     let dir = std::env::temp_dir().join(format!("xfcc-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

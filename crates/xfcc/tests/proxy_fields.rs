@@ -394,8 +394,20 @@ fn warns_when_only_by_guards_the_fields() {
         .build()
         .unwrap();
     let w = with_by.warnings();
+    // The names-only rule's fix is one proxy-fields mode accepts: a
+    // thumbprint pin, not a chain (refused without a certificate).
+    let names = w
+        .iter()
+        .find(|w| w.kind() == xfcc::WarningKind::NamesOnlyRule)
+        .unwrap();
     assert!(
-        w.iter().any(|w| w.contains("without trusted_peers")),
+        names.fix().contains("thumbprint") && !names.fix().contains("chain"),
+        "{}",
+        names.fix()
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.message().contains("without trusted_peers")),
         "{w:?}"
     );
     let with_peers = Policy::builder()
@@ -408,7 +420,7 @@ fn warns_when_only_by_guards_the_fields() {
         !with_peers
             .warnings()
             .iter()
-            .any(|w| w.contains("proxy-fields"))
+            .any(|w| w.message().contains("proxy-fields"))
     );
 }
 

@@ -241,23 +241,30 @@ impl Chains {
     }
 
     /// What weakens these anchor sets (see `Policy::warnings`).
-    pub(crate) fn warnings(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
+    pub(crate) fn warnings(&self) -> Vec<super::Warning> {
+        use super::{Warning, WarningKind};
+        let mut out: Vec<Warning> = self
             .sets
             .iter()
             .filter(|(_, s)| !s.require_client_auth)
             .map(|(name, _)| {
-                format!(
-                    "[chain.{name}] require_client_auth = false: leaves issued for other purposes (servers) are accepted"
+                Warning::new(
+                    WarningKind::ClientAuthNotRequired,
+                    format!(
+                        "[chain.{name}] require_client_auth = false: leaves issued for other purposes (servers) are accepted"
+                    ),
+                    format!("[chain.{name}] require_client_auth = true (the default)"),
                 )
             })
             .collect();
         if self.revocation.expiry == CrlExpiry::Ignore
             && self.sets.values().any(|s| !s.crls.is_empty())
         {
-            out.push(
-                "CRLs past their nextUpdate are used anyway (revocation expiry ignored)".to_owned(),
-            );
+            out.push(Warning::new(
+                WarningKind::StaleCrlsUsed,
+                "CRLs past their nextUpdate are used anyway (revocation expiry ignored)",
+                "publish fresh CRLs, and leave the revocation expiry at its default (refuse)",
+            ));
         }
         out
     }

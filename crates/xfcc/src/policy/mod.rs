@@ -29,6 +29,7 @@ mod handle;
 mod metrics;
 mod rejection;
 mod rule;
+mod warning;
 
 use std::fmt;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::handle::PolicyHandle;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
+pub use self::warning::{Warning, WarningKind};
 
 use self::cache::{Cache, CachedCert, KeyRef};
 use self::rule::CompiledRule;
@@ -196,54 +198,80 @@ impl Policy {
     /// - lenient syntax;
     /// - an anchor set with `require_client_auth = false`, or stale CRLs
     ///   used anyway.
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<Warning> {
         let p = &*self.inner;
-        let mut out: Vec<String> = p
+        let proxy_fields = p.identity_from == IdentityFrom::ProxyFields;
+        let mut out: Vec<Warning> = p
             .rules
             .iter()
             .filter(|r| r.is_name_only())
             .map(|r| {
-                format!(
-                    "rule {:?} checks only names: a self-signed certificate with those names passes it; add `thumbprint` or `chain`",
-                    r.label
+                Warning::new(
+                    WarningKind::NamesOnlyRule,
+                    format!(
+                        "rule {:?} checks only names: a self-signed certificate with those names passes it; add `thumbprint` or `chain`",
+                        r.label
+                    ),
+                    if proxy_fields {
+                        // `chain` needs a certificate, which proxy-fields
+                        // elements do not carry.
+                        format!("add `thumbprint` (the SHA-256 the proxy's `Hash` carries) to rule {:?}, or make sure the proxy verifies the client against your CA", r.label)
+                    } else {
+                        format!("add `thumbprint` or `chain` to rule {:?}", r.label)
+                    },
                 )
             })
             .collect();
         if p.mode == Mode::Accept {
-            out.push(
-                "mode = \"accept\": requests without the header reach the service with no identity; every handler must check"
-                    .to_owned(),
-            );
+            out.push(Warning::new(
+                WarningKind::AcceptMode,
+                "mode = \"accept\": requests without the header reach the service with no identity; every handler must check",
+                "mode = \"require\", or take the required ClientCert extractor in every handler that needs an identity",
+            ));
         }
         if p.count != ElementCount::Exactly(1) && p.by.is_none() && p.format == Format::Envoy {
-            out.push(
-                "[elements] count is not exactly 1 and `by` is not set: the trusted element is not tied to the proxy that wrote it"
-                    .to_owned(),
-            );
+            out.push(Warning::new(
+                WarningKind::ElementsWithoutBy,
+                "[elements] count is not exactly 1 and `by` is not set: the trusted element is not tied to the proxy that wrote it",
+                "[elements] by = \"<the URI SAN of the proxy that writes the trusted element>\", or count = 1",
+            ));
         }
-        if p.identity_from == IdentityFrom::ProxyFields && p.trusted_peers.is_none() {
-            out.push(
-                "identity_from = \"proxy-fields\" without trusted_peers: `by` names the proxy that wrote an element, but a request that reaches the service around it writes the By too; set trusted_peers (or make sure nothing else can connect)"
-                    .to_owned(),
-            );
+        if proxy_fields && p.trusted_peers.is_none() {
+            out.push(Warning::new(
+                WarningKind::ProxyFieldsWithoutPeers,
+                "identity_from = \"proxy-fields\" without trusted_peers: `by` names the proxy that wrote an element, but a request that reaches the service around it writes the By too; set trusted_peers (or make sure nothing else can connect)",
+                "trusted_peers = [\"<the proxy's address>/32\"]",
+            ));
         }
         if p.leeway > Duration::from_secs(300) {
-            out.push(format!(
-                "leeway_seconds = {}: certificates are accepted that long after they expire",
-                p.leeway.as_secs()
+            out.push(Warning::new(
+                WarningKind::LongLeeway,
+                format!(
+                    "leeway_seconds = {}: certificates are accepted that long after they expire",
+                    p.leeway.as_secs()
+                ),
+                "[validity] leeway_seconds = 60 (at most 300)",
             ));
         }
         if !p.format.carries_chain() {
             for r in p.rules.iter().filter(|r| r.chain.is_some()) {
-                out.push(format!(
-                    "rule {:?}: the {} format forwards the leaf alone, so its chain verifies only leaves issued directly by a trust anchor (put the issuing CA in trust_anchors)",
-                    r.label,
-                    p.format.name()
+                out.push(Warning::new(
+                    WarningKind::LeafOnlyChain,
+                    format!(
+                        "rule {:?}: the {} format forwards the leaf alone, so its chain verifies only leaves issued directly by a trust anchor (put the issuing CA in trust_anchors)",
+                        r.label,
+                        p.format.name()
+                    ),
+                    "put the CA that issues the client certificates in trust_anchors",
                 ));
             }
         }
         if p.options.syntax() == Syntax::Lenient {
-            out.push("syntax is lenient: headers Envoy never writes are read".to_owned());
+            out.push(Warning::new(
+                WarningKind::LenientSyntax,
+                "syntax is lenient: headers Envoy never writes are read",
+                "syntax = \"strict\" (the default)",
+            ));
         }
         out.extend(p.chains.warnings());
         out

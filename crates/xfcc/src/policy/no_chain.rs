@@ -23,7 +23,7 @@ impl Chains {
         std::sync::Arc::from([])
     }
 
-    pub(crate) fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<super::Warning> {
         Vec::new()
     }
 
