@@ -59,7 +59,7 @@ impl Element<'_> {
     /// As [`decode`](Self::decode).
     pub fn decode_with(&self, limits: &Limits) -> Result<ForwardedCert, Error> {
         let fc = self
-            .decode_without_checks(limits)?
+            .decode_unchecked(limits)?
             .ok_or_else(|| Error::cert(C::NoCertificate, Field::Cert).with_element(self.index()))?;
         if let Some(problem) = self.inconsistencies(&fc).next() {
             return Err(Error::inconsistent(problem).with_element(self.index()));
@@ -67,8 +67,8 @@ impl Element<'_> {
         Ok(fc)
     }
 
-    /// Decodes `Cert` and `Chain` without any consistency check. `Ok(None)`
-    /// when the element carries neither.
+    /// Decodes `Cert` and `Chain` without any consistency check (feature
+    /// `hazmat`). `Ok(None)` when the element carries neither.
     ///
     /// # Security
     /// Nothing here ties the certificate to the rest of the element: a
@@ -80,7 +80,14 @@ impl Element<'_> {
     ///
     /// # Errors
     /// [`CertErrorKind`](crate::CertErrorKind) errors naming this element.
+    #[cfg(feature = "hazmat")]
     pub fn decode_without_checks(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
+        self.decode_unchecked(limits)
+    }
+
+    /// [`decode_without_checks`](Self::decode_without_checks), for the
+    /// crate's own callers, which check what it returns.
+    pub(crate) fn decode_unchecked(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
         let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
         let cert = match self.cert() {
             Some(v) => Some((
@@ -142,7 +149,7 @@ impl XfccHeader<'_> {
     /// no certificate at all are skipped.
     pub fn check_all(&self, limits: &Limits) -> Result<(), Error> {
         for element in self.elements() {
-            if let Some(fc) = element.decode_without_checks(limits)?
+            if let Some(fc) = element.decode_unchecked(limits)?
                 && let Some(problem) = element.inconsistencies(&fc).next()
             {
                 return Err(Error::inconsistent(problem).with_element(element.index()));

@@ -15,6 +15,8 @@ mod limits;
 mod oid;
 mod parse;
 mod policy;
+#[cfg(feature = "render")]
+mod render;
 mod spiffe;
 mod text;
 mod x509;
@@ -26,7 +28,7 @@ pub use error::{
     CertErrorKind, Error, ErrorKind, Field, Inconsistency, ParseError, ParseErrorKind,
 };
 pub use error::{DerError, DerErrorKind, DerField};
-pub use format::{EnvoyFields, Format, UnknownFormat, render_envoy};
+pub use format::{Format, UnknownFormat};
 pub use forwarded::ForwardedCert;
 pub use limits::Limits;
 pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
@@ -39,6 +41,8 @@ pub use policy::{
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+#[cfg(feature = "render")]
+pub use render::{EnvoyFields, render_envoy};
 pub use text::display_safe;
 
 /// The types documented as shareable across threads are `Send + Sync`

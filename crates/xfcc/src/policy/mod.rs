@@ -627,7 +627,7 @@ impl Policy {
         let (cached, hit) = match self.cache_get(&key) {
             Some((hit, _)) => (hit, true),
             None => {
-                let Some(fc) = element.decode_without_checks(p.options.limits())? else {
+                let Some(fc) = element.decode_unchecked(p.options.limits())? else {
                     return Ok(None);
                 };
                 (Arc::new(CachedCert::new(fc)), false)
