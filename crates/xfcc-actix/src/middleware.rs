@@ -243,7 +243,6 @@ where
 {
     type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
 
-    #[expect(clippy::panic, reason = "polling a finished future is a caller bug")]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Inner { future } => {
@@ -251,8 +250,31 @@ where
             }
             StateProj::Reject { response } => match response.take() {
                 Some(r) => Poll::Ready(Ok(r)),
-                None => panic!("xfcc_actix::ResponseFuture polled after it completed"),
+                // Polled again after completion: stay pending rather than
+                // panic, as the tower adapter's future does.
+                None => Poll::Pending,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_rejection_polled_after_completion_stays_pending() {
+        let req = actix_web::test::TestRequest::default().to_srv_request();
+        let res = req.into_response(actix_web::HttpResponse::Forbidden().finish());
+        let mut fut = std::pin::pin!(ResponseFuture::<
+            std::future::Ready<Result<ServiceResponse<()>, Error>>,
+            (),
+        >::reject(res.map_into_right_body()));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let first = fut.as_mut().poll(&mut cx);
+        assert!(matches!(first, Poll::Ready(Ok(ref r)) if r.status() == 403));
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        let _ = first.map(|r| r.unwrap());
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
-use xfcc::{Reason, Rejection};
+use xfcc::{Reason, Refused, Rejection};
 
 /// A custom rejection response, shared by every worker.
 pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
@@ -21,7 +21,7 @@ pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sy
 /// A middleware built with `with_rejection_response` answers with that
 /// response here too, also when the `ClientCert` extractor rejects.
 #[derive(Clone)]
-pub struct XfccRejection(Option<Rejection>, Option<Respond>);
+pub struct XfccRejection(Refused, Option<Respond>);
 
 impl fmt::Debug for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,16 +38,13 @@ impl PartialEq for XfccRejection {
 
 impl Eq for XfccRejection {}
 
-/// The code of a [`XfccRejection`] whose middleware is missing.
-const LAYER_MISSING: &str = "xfcc_layer_missing";
-
 impl XfccRejection {
     pub(crate) fn policy(r: Rejection) -> Self {
-        Self(Some(r), None)
+        Self(Refused::Policy(r), None)
     }
 
     pub(crate) fn missing_layer() -> Self {
-        Self(None, None)
+        Self(Refused::LayerMissing, None)
     }
 
     /// Answers with `respond` (the middleware's custom response), if any.
@@ -56,57 +53,55 @@ impl XfccRejection {
         self
     }
 
-    /// The HTTP status of the default response: 403 for every policy
-    /// rejection, 500 for `peer_unavailable` (the peer address is unknown
-    /// while `trusted_peers` is set) and when the extractor is used without
-    /// the middleware.
+    /// What was refused, shared with the other adapters.
+    pub fn refused(&self) -> &Refused {
+        &self.0
+    }
+
+    /// The HTTP status of the default response ([`Refused::status`]): 403
+    /// for every policy rejection, 500 for `peer_unavailable` and when the
+    /// extractor is used without the middleware.
     pub fn status(&self) -> StatusCode {
-        match &self.0 {
-            Some(r) if r.reason() != Reason::PeerUnavailable => StatusCode::FORBIDDEN,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        format!("{{\"error\":\"{}\"}}", self.code())
+        self.0.json_body()
     }
 
     /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
     /// or `xfcc_layer_missing`.
     pub fn code(&self) -> &'static str {
-        self.0.as_ref().map_or(LAYER_MISSING, Rejection::code)
+        self.0.code()
     }
 
     /// The policy's reason; `None` when the middleware is missing.
     pub fn reason(&self) -> Option<Reason> {
-        self.0.as_ref().map(Rejection::reason)
+        self.0.reason()
     }
 
     /// The policy's full rejection (detail code, element, thumbprint);
     /// `None` when the middleware is missing.
     pub fn rejection(&self) -> Option<&Rejection> {
-        self.0.as_ref()
+        self.0.rejection()
     }
 
     /// True when no certificate header was sent.
     pub fn is_missing(&self) -> bool {
-        self.0.as_ref().is_some_and(Rejection::is_missing)
+        self.0.is_missing()
     }
 
     /// True when the `ClientCert` extractor ran on a route without the
     /// middleware.
     pub fn is_layer_missing(&self) -> bool {
-        self.0.is_none()
+        self.0.is_layer_missing()
     }
 }
 
 impl fmt::Display for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Some(r) => fmt::Display::fmt(r, f),
-            None => f.write_str("ClientCert extractor used on a route without the Xfcc middleware"),
-        }
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

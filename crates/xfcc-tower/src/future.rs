@@ -78,3 +78,25 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rejection::JsonForbidden;
+
+    #[test]
+    fn a_rejection_polled_after_completion_stays_pending() {
+        let mut fut = std::pin::pin!(ResponseFuture::<
+            std::future::Ready<Result<Response<bytes::Bytes>, ()>>,
+            bytes::Bytes,
+            JsonForbidden,
+        >::reject(Response::new(bytes::Bytes::from_static(
+            b"no"
+        ))));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(
+            matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(ref r)) if r.body().as_ref() == b"no")
+        );
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+}

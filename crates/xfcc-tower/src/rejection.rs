@@ -4,73 +4,74 @@ use core::fmt;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use xfcc::{Reason, Rejection};
+use xfcc::{Reason, Refused, Rejection};
 
 /// Why the layer (or the extractor) turned a request away: the policy's
 /// [`Rejection`], or `xfcc_layer_missing` when the `ClientCert` extractor
 /// runs on a route the layer does not cover (a wiring mistake, not a
-/// verdict on the request: 500).
+/// verdict on the request: 500). A thin wrapper of [`xfcc::Refused`], which
+/// the actix-web adapter wraps too: codes, statuses and bodies are the
+/// same in both.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XfccRejection(Option<Rejection>);
+pub struct XfccRejection(Refused);
 
 impl XfccRejection {
     pub(crate) fn policy(r: Rejection) -> Self {
-        Self(Some(r))
+        Self(Refused::Policy(r))
     }
 
     #[cfg(feature = "axum")]
     pub(crate) fn missing() -> Self {
-        Self(Some(Rejection::missing()))
+        Self(Refused::Policy(Rejection::missing()))
     }
 
     #[cfg(feature = "axum")]
     pub(crate) fn missing_layer() -> Self {
-        Self(None)
+        Self(Refused::LayerMissing)
     }
 
-    /// The HTTP status of the default response: 403 for every policy
-    /// rejection (as the recipes and Azure Container Apps users expect; 401
-    /// would need a `WWW-Authenticate` challenge), 500 for
-    /// `peer_unavailable` (the server does not pass the peer address while
-    /// `trusted_peers` is set) and when the extractor is used without the
-    /// layer.
+    /// What was refused, shared with the other adapters.
+    pub fn refused(&self) -> &Refused {
+        &self.0
+    }
+
+    /// The HTTP status of the default response ([`Refused::status`]): 403
+    /// for every policy rejection, 500 for `peer_unavailable` and when the
+    /// extractor is used without the layer.
     pub fn status(&self) -> StatusCode {
-        match &self.0 {
-            Some(r) if r.reason() != Reason::PeerUnavailable => StatusCode::FORBIDDEN,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
     /// or `xfcc_layer_missing`.
     pub fn code(&self) -> &'static str {
-        self.0.as_ref().map_or(LAYER_MISSING, Rejection::code)
+        self.0.code()
     }
 
     /// The policy's reason; `None` when the layer is missing.
     pub fn reason(&self) -> Option<Reason> {
-        self.0.as_ref().map(Rejection::reason)
+        self.0.reason()
     }
 
     /// The policy's full rejection (detail code, element, thumbprint);
     /// `None` when the layer is missing.
     pub fn rejection(&self) -> Option<&Rejection> {
-        self.0.as_ref()
+        self.0.rejection()
     }
 
     /// True when no certificate header was sent.
     pub fn is_missing(&self) -> bool {
-        self.0.as_ref().is_some_and(Rejection::is_missing)
+        self.0.is_missing()
     }
 
     /// True when the `ClientCert` extractor ran on a route without the layer.
     pub fn is_layer_missing(&self) -> bool {
-        self.0.is_none()
+        self.0.is_layer_missing()
     }
 
     /// The default body: `{"error":"<code>"}`.
     pub fn json_body(&self) -> String {
-        format!("{{\"error\":\"{}\"}}", self.code())
+        self.0.json_body()
     }
 
     /// The default response, with any body type built from bytes.
@@ -86,15 +87,9 @@ impl XfccRejection {
     }
 }
 
-/// The code of a [`XfccRejection`] whose layer is missing.
-const LAYER_MISSING: &str = "xfcc_layer_missing";
-
 impl fmt::Display for XfccRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Some(r) => fmt::Display::fmt(r, f),
-            None => f.write_str("ClientCert extractor used on a route without XfccLayer"),
-        }
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

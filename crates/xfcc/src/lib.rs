@@ -36,8 +36,8 @@ pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value
 pub use policy::PolicyFile;
 pub use policy::{
     ChainFacts, ClientCert, ConfigError, ElementCount, Explanation, IdentityFrom, Mode, Policy,
-    PolicyBuilder, PolicyHandle, ProxyFields, Reason, Rejection, Rule, RuleMiss, Thumbprint,
-    TrustAnchors, Warning, WarningKind,
+    PolicyBuilder, PolicyHandle, ProxyFields, Reason, Refused, Rejection, Rule, RuleMiss,
+    Thumbprint, TrustAnchors, Warning, WarningKind,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
