@@ -583,7 +583,7 @@ pub fn verify(data: &[u8]) {
     });
     let outcome = |r: Result<Option<xfcc::ClientCert>, xfcc::Rejection>| match r {
         Ok(c) => Ok(c.and_then(|c| c.certificate().cloned())),
-        Err(e) => Err((e.code(), e.detail())),
+        Err(e) => Err((e.code(), e.detail().as_str())),
     };
     let uncached = outcome(policy.verify_header_values([data]));
     if let Ok(Some(cert)) = &uncached {

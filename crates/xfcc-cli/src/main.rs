@@ -733,7 +733,7 @@ fn print_explanation(r: &xfcc::Rejection) {
             c.intermediates(),
             c.anchors().join(" | ")
         );
-        if r.detail() == "unknown_issuer" && c.intermediates() == 0 {
+        if r.detail().as_str() == "unknown_issuer" && c.intermediates() == 0 {
             outln!(
                 "  hint: no intermediate was forwarded: the client sent none, or the proxy forwards only Cert (Envoy: add chain to set_current_client_cert_details)"
             );

@@ -148,7 +148,7 @@ fn outcome(p: &Policy, h: &str) -> (String, String) {
             assert!(c.chain_verified());
             ("ok".into(), c.rule().into())
         }
-        Err(r) => (r.code().into(), r.detail().into()),
+        Err(r) => (r.code().into(), r.detail().as_str().into()),
     }
 }
 
@@ -549,7 +549,10 @@ fn policy_file_names_anchor_and_crl_files() {
             at,
         )
         .unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("chain_invalid", "revoked"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("chain_invalid", "revoked")
+    );
     assert!(p.warnings().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -154,7 +154,11 @@ fn proxy_fields_must_be_printable_ascii() {
     ] {
         let h = format!("Hash={hash};Subject=\"\";URI={uri}");
         let r = policy.verify(&h).unwrap_err();
-        assert_eq!((r.code(), r.detail()), ("malformed", detail), "{uri:?}");
+        assert_eq!(
+            (r.code(), r.detail().as_str()),
+            ("malformed", detail),
+            "{uri:?}"
+        );
     }
     let ok = format!("Hash={hash};Subject=\"\";URI=spiffe://contoso.example/ns/a/sa/b");
     assert_eq!(policy.verify(&ok).unwrap().rule(), "td");
@@ -197,7 +201,7 @@ fn a_not_before_in_the_1960s_reads_and_only_a_chain_cannot_use_it() {
         .unwrap();
     let r = chained.verify(&h).unwrap_err();
     assert_eq!(
-        (r.code(), r.detail()),
+        (r.code(), r.detail().as_str()),
         ("chain_invalid", "time_before_1970")
     );
 }

@@ -155,7 +155,10 @@ fn a_certificate_that_does_not_read_says_where_without_its_bytes() {
         .build()
         .unwrap();
     let r = policy.verify(&header).unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("bad_certificate", "bad_der"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("bad_certificate", "bad_der")
+    );
     let d = r.der_error().unwrap();
     assert_eq!(
         (d.field(), d.kind(), d.offset()),

@@ -314,7 +314,10 @@ fn injection_is_never_authenticated_as_the_victim() {
     let r = allow(Rule::new("victim").san_dns(["client-app.contoso.example"]))
         .verify(&capture("injection-semicolon"))
         .unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("inconsistent", "uri_mismatch"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("inconsistent", "uri_mismatch")
+    );
 }
 
 #[test]
@@ -361,14 +364,20 @@ fn consistency_and_parse_reasons() {
     let r = p
         .verify(&h.replace(&c.sha256_hex().to_lowercase(), &other))
         .unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("hash_mismatch", "hash_mismatch"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("hash_mismatch", "hash_mismatch")
+    );
     let r = p
         .verify(&h.replace("DNS=api.contoso.example", "DNS=admin.contoso.example"))
         .unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("inconsistent", "dns_mismatch"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("inconsistent", "dns_mismatch")
+    );
     let r = p.verify(&h.replace("MII", "%ZZ")).unwrap_err();
     assert_eq!(
-        (r.code(), r.detail()),
+        (r.code(), r.detail().as_str()),
         ("bad_certificate", "bad_percent_encoding")
     );
     assert_eq!(
@@ -377,7 +386,7 @@ fn consistency_and_parse_reasons() {
     );
     let r = p.verify("Hash=zz").unwrap_err();
     assert_eq!(
-        (r.code(), r.detail(), r.offset()),
+        (r.code(), r.detail().as_str(), r.offset()),
         ("malformed", "invalid_hash", Some(5))
     );
     assert_eq!(

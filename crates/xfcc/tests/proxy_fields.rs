@@ -154,7 +154,7 @@ fn the_default_still_requires_a_certificate() {
         .unwrap();
     let r = policy.verify(&header).unwrap_err();
     assert_eq!(
-        (r.code(), r.detail()),
+        (r.code(), r.detail().as_str()),
         ("bad_certificate", "no_certificate")
     );
 }
@@ -185,7 +185,7 @@ fn malformed_fields_are_refused_precisely() {
     ];
     for (h, detail) in cases {
         let r = policy.verify(&h).unwrap_err();
-        assert_eq!(r.detail(), detail, "{h}");
+        assert_eq!(r.detail().as_str(), detail, "{h}");
         assert_eq!(r.element(), Some(0));
     }
     // The wrong proxy wrote it.
@@ -457,7 +457,10 @@ fn a_split_element_repeating_the_trusted_by_is_refused() {
             .build()
             .unwrap();
         let r = policy.verify(&header).unwrap_err();
-        assert_eq!((r.code(), r.detail()), ("untrusted_proxy", "repeated_by"));
+        assert_eq!(
+            (r.code(), r.detail().as_str()),
+            ("untrusted_proxy", "repeated_by")
+        );
         // The same client without the split is its own, unpinned self.
         let honest = sidecar_element(ATTACKER_SHA256, "spiffe://attacker.example/x");
         assert_eq!(policy.verify(&honest).unwrap_err().code(), "not_allowed");
@@ -531,13 +534,19 @@ fn pairs_smuggled_inside_one_element_are_refused() {
         &format!("spiffe://a.example/x;By={EDGE_BY}"),
     );
     let r = policy.verify(&h).unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("malformed", "fields_out_of_order"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("malformed", "fields_out_of_order")
+    );
     // A DNS SAN holding `;URI=`: a URI after a DNS.
     let h = format!(
         "By={EDGE_BY};Hash={CLIENT_SHA256};Subject=\"\";URI=;DNS=a.example;URI={CLIENT_ID}"
     );
     let r = policy.verify(&h).unwrap_err();
-    assert_eq!((r.code(), r.detail()), ("malformed", "fields_out_of_order"));
+    assert_eq!(
+        (r.code(), r.detail().as_str()),
+        ("malformed", "fields_out_of_order")
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ use webpki::{
     KeyPurposeIdIter, KeyUsage, OwnedCertRevocationList, RevocationOptionsBuilder,
 };
 
+use super::ChainError;
 use super::rule::CompiledRule;
 use super::{AnchorSource, ConfigError};
 use crate::forwarded::ForwardedCert;
@@ -86,7 +87,7 @@ pub(crate) struct Chains {
     revocation: Revocation,
     /// Recently failed chains: (detail, remembered until), by
     /// [`failure_key`].
-    failures: quick_cache::sync::Cache<[u8; 32], (&'static str, SystemTime)>,
+    failures: quick_cache::sync::Cache<[u8; 32], (ChainError, SystemTime)>,
 }
 
 impl fmt::Debug for Chains {
@@ -292,13 +293,16 @@ impl Chains {
         now: SystemTime,
         want_until: bool,
         limits: &Limits,
-    ) -> Result<Option<SystemTime>, &'static str> {
-        let set = self.sets.get(set_name).ok_or("unknown_anchor_set")?;
+    ) -> Result<Option<SystemTime>, ChainError> {
+        let set = self
+            .sets
+            .get(set_name)
+            .ok_or(ChainError::UnknownAnchorSet)?;
         // webpki applies its EKU check along the whole path, where a CA
         // without an EKU extension is fine ("required if present"); the leaf
         // itself must list clientAuth.
         if set.require_client_auth && !fc.leaf().has_client_auth_eku() {
-            return Err("wrong_eku");
+            return Err(ChainError::WrongEku);
         }
         // No remembered failure (the usual state): no key to compute.
         if !self.failures.is_empty()
@@ -324,10 +328,10 @@ impl Chains {
         now: SystemTime,
         want_until: bool,
         limits: &Limits,
-    ) -> Result<Option<SystemTime>, &'static str> {
+    ) -> Result<Option<SystemTime>, ChainError> {
         let leaf_der = CertificateDer::from(fc.leaf().der());
         let leaf = EndEntityCert::try_from(&leaf_der).map_err(|e| sub_reason(&e))?;
-        let leaf_node = Node::read(fc.leaf().der(), limits).ok_or("invalid_chain")?;
+        let leaf_node = Node::read(fc.leaf().der(), limits).ok_or(ChainError::InvalidChain)?;
         let nodes = select(&leaf_node, fc.intermediates_der(), &set.subjects, limits);
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let crl_refs: Vec<&CertRevocationList<'_>> = set.crls.iter().collect();
@@ -344,7 +348,7 @@ impl Chains {
             .as_ref()
             .is_some_and(|p| p.len() > self.max_intermediates)
         {
-            return Err("path_too_long");
+            return Err(ChainError::PathTooLong);
         }
         let first = match &shortest {
             Some(path) => run(path),
@@ -367,7 +371,7 @@ impl Chains {
                     &set.subjects,
                     &mut cost,
                 ) {
-                    return Err("ambiguous_chain");
+                    return Err(ChainError::AmbiguousChain);
                 }
                 let all: Vec<&Node<'_>> = nodes.iter().collect();
                 run(&all).map_err(|e| sub_reason(&e))?
@@ -619,29 +623,29 @@ fn search_cost<'a>(
     true
 }
 
-/// The stable sub-reason of a chain failure (`Rejection::detail`).
-fn sub_reason(e: &WebpkiError) -> &'static str {
+/// The chain failure behind a webpki error (`Rejection::detail`).
+fn sub_reason(e: &WebpkiError) -> ChainError {
     match e {
-        WebpkiError::UnknownIssuer => "unknown_issuer",
-        WebpkiError::CertExpired { .. } => "expired",
-        WebpkiError::CertNotValidYet { .. } => "not_yet_valid",
-        WebpkiError::RequiredEkuNotFoundContext(_) => "wrong_eku",
-        WebpkiError::CertRevoked => "revoked",
-        WebpkiError::UnknownRevocationStatus => "revocation_unknown",
-        WebpkiError::CrlExpired { .. } => "crl_expired",
+        WebpkiError::UnknownIssuer => ChainError::UnknownIssuer,
+        WebpkiError::CertExpired { .. } => ChainError::Expired,
+        WebpkiError::CertNotValidYet { .. } => ChainError::NotYetValid,
+        WebpkiError::RequiredEkuNotFoundContext(_) => ChainError::WrongEku,
+        WebpkiError::CertRevoked => ChainError::Revoked,
+        WebpkiError::UnknownRevocationStatus => ChainError::RevocationUnknown,
+        WebpkiError::CrlExpired { .. } => ChainError::CrlExpired,
         WebpkiError::InvalidSignatureForPublicKey
         | WebpkiError::UnsupportedSignatureAlgorithmContext(_)
         | WebpkiError::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | WebpkiError::SignatureAlgorithmMismatch => "bad_signature",
+        | WebpkiError::SignatureAlgorithmMismatch => ChainError::BadSignature,
         WebpkiError::MaximumPathDepthExceeded | WebpkiError::PathLenConstraintViolated => {
-            "path_too_long"
+            ChainError::PathTooLong
         }
-        WebpkiError::CaUsedAsEndEntity => "ca_used_as_leaf",
-        WebpkiError::NameConstraintViolation => "name_constraints",
+        WebpkiError::CaUsedAsEndEntity => ChainError::CaUsedAsLeaf,
+        WebpkiError::NameConstraintViolation => ChainError::NameConstraints,
         // Every time reached rustls-webpki through this crate's reader,
         // which refuses malformed ones: what webpki cannot read is a real
         // date before 1970.
-        WebpkiError::BadDerTime => "time_before_1970",
-        _ => "invalid_chain",
+        WebpkiError::BadDerTime => ChainError::TimeBefore1970,
+        _ => ChainError::InvalidChain,
     }
 }

@@ -112,10 +112,11 @@ impl ProxyFields {
                 continue;
             };
             if rank < last {
-                return Err(
-                    Rejection::new(super::Reason::Malformed, "fields_out_of_order")
-                        .at_element(index),
-                );
+                return Err(Rejection::new(
+                    super::Reason::Malformed,
+                    super::Detail::Fields(super::FieldsProblem::FieldsOutOfOrder),
+                )
+                .at_element(index));
             }
             last = rank;
             let list = match pair.key() {
@@ -136,19 +137,29 @@ impl ProxyFields {
             )
         })?;
         let sha256 = crate::hex::decode::<32>(hash.raw()).ok_or_else(|| {
-            Rejection::new(super::Reason::Malformed, "hash_not_sha256").at_element(index)
+            Rejection::new(
+                super::Reason::Malformed,
+                super::Detail::Fields(super::FieldsProblem::HashNotSha256),
+            )
+            .at_element(index)
         })?;
         let subject = element
             .subject()
             .map(|s| DistinguishedName::parse_envoy_subject(s.raw()))
             .transpose()
             .map_err(|_| {
-                Rejection::new(super::Reason::Malformed, "bad_subject").at_element(index)
+                Rejection::new(
+                    super::Reason::Malformed,
+                    super::Detail::Fields(super::FieldsProblem::BadSubject),
+                )
+                .at_element(index)
             })?;
         if unprintable {
-            return Err(
-                Rejection::new(super::Reason::Malformed, "unprintable_field").at_element(index),
-            );
+            return Err(Rejection::new(
+                super::Reason::Malformed,
+                super::Detail::Fields(super::FieldsProblem::UnprintableField),
+            )
+            .at_element(index));
         }
         Ok(Self {
             sha256,

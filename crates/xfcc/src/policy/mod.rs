@@ -22,6 +22,7 @@ mod client_cert;
 #[cfg(feature = "toml")]
 mod config;
 mod config_error;
+mod detail;
 mod env;
 mod explain;
 mod fields;
@@ -42,6 +43,7 @@ pub use self::client_cert::ClientCert;
 #[cfg(feature = "toml")]
 pub use self::config::PolicyFile;
 pub use self::config_error::ConfigError;
+pub use self::detail::{ChainError, Detail, FieldsProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::handle::PolicyHandle;
@@ -337,7 +339,7 @@ impl Policy {
         let start = metrics::start();
         let result = if self.inner.trusted_peers.is_some() {
             // The peer is unknown here: never honour the header.
-            Err(Rejection::new(Reason::PeerUnavailable, "peer_unavailable"))
+            Err(Rejection::of(Reason::PeerUnavailable))
         } else {
             self.verify_lines(values, None)
         };
@@ -390,12 +392,12 @@ impl Policy {
         let start = metrics::start();
         let p = &*self.inner;
         let result = match (&p.trusted_peers, peer) {
-            (Some(_), None) => Err(Rejection::new(Reason::PeerUnavailable, "peer_unavailable")),
+            (Some(_), None) => Err(Rejection::of(Reason::PeerUnavailable)),
             (Some(_), Some(ip)) if !self.is_trusted_peer(ip) => {
                 let mut sent = |name: &str| lines(name).into_iter().next().is_some();
                 let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
                 if chain_sent || sent(&p.header_name) {
-                    Err(Rejection::new(Reason::UntrustedPeer, "untrusted_peer"))
+                    Err(Rejection::of(Reason::UntrustedPeer))
                 } else {
                     self.on_missing()
                 }
@@ -463,7 +465,7 @@ impl Policy {
             return self.on_missing();
         };
         if values.next().is_some() {
-            return Err(Rejection::new(Reason::MultipleHeaders, "multiple_headers"));
+            return Err(Rejection::of(Reason::MultipleHeaders));
         }
         let text = std::str::from_utf8(first).map_err(|e| {
             Rejection::from(Error::from(crate::ParseError::new(
@@ -482,7 +484,7 @@ impl Policy {
     fn on_missing(&self) -> Result<Option<ClientCert>, Rejection> {
         match self.inner.mode {
             Mode::Accept => Ok(None),
-            Mode::Require => Err(Rejection::new(Reason::Missing, "missing")),
+            Mode::Require => Err(Rejection::of(Reason::Missing)),
         }
     }
 
@@ -495,7 +497,7 @@ impl Policy {
         let p = &*self.inner;
         if p.format != Format::Envoy {
             if p.format.means_no_certificate(value) {
-                return Err(Rejection::new(Reason::Missing, "missing"));
+                return Err(Rejection::of(Reason::Missing));
             }
             if value.len() > p.options.limits().bytes() {
                 return Err(Error::from(crate::ParseError::new(
@@ -534,10 +536,10 @@ impl Policy {
         let n = header.len();
         if let ElementCount::Exactly(expected) = p.count {
             if n > expected {
-                return Err(Rejection::new(Reason::TooManyElements, "too_many_elements"));
+                return Err(Rejection::of(Reason::TooManyElements));
             }
             if n < expected {
-                return Err(Rejection::new(Reason::TooFewElements, "too_few_elements"));
+                return Err(Rejection::of(Reason::TooFewElements));
             }
         }
         let trusted = if p.trust >= 0 {
@@ -545,7 +547,7 @@ impl Policy {
         } else {
             n.checked_sub(usize::try_from(p.trust.unsigned_abs()).unwrap_or(usize::MAX))
         }
-        .ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
+        .ok_or_else(|| Rejection::of(Reason::TooFewElements))?;
 
         // The trusted proxy writes one element per request. Its `By` in two
         // elements means a client's SAN (which Envoy writes unescaped)
@@ -558,7 +560,7 @@ impl Policy {
                 .nth(1)
                 .is_some()
         {
-            return Err(Rejection::new(Reason::UntrustedProxy, "repeated_by"));
+            return Err(Rejection::new(Reason::UntrustedProxy, Detail::RepeatedBy));
         }
         let mut chosen = None;
         let mut fields = None;
@@ -571,9 +573,7 @@ impl Policy {
                 if let Some(by) = &p.by
                     && !element.by().any(|b| b.raw() == by)
                 {
-                    return Err(
-                        Rejection::new(Reason::UntrustedProxy, "untrusted_proxy").at_element(index)
-                    );
+                    return Err(Rejection::of(Reason::UntrustedProxy).at_element(index));
                 }
                 if p.identity_from == IdentityFrom::ProxyFields
                     && element.cert().is_none()
@@ -598,8 +598,7 @@ impl Policy {
             // one has none: nothing for the cache.
             return self.finish_fields(fields, trusted, now);
         }
-        let cached =
-            chosen.ok_or_else(|| Rejection::new(Reason::TooFewElements, "too_few_elements"))?;
+        let cached = chosen.ok_or_else(|| Rejection::of(Reason::TooFewElements))?;
         let allowed = self.finish(&cached, trusted, now)?;
         if let Some(cache) = &p.cache {
             // A one-element header needs no element entry beside its own.
@@ -678,9 +677,9 @@ impl Policy {
         let leaf = cached.cert().leaf();
         let about = || Explanation::about(leaf.clone());
         let reject = |r: Rejection| r.at_element(index);
-        let out_of_date = |reason, code| {
+        let out_of_date = |reason| {
             let why = about().with_clock(now, p.leeway);
-            Err(reject(Rejection::new(reason, code)).explained(why))
+            Err(reject(Rejection::of(reason)).explained(why))
         };
         // `leeway` is at most a day (checked at build time), and the
         // arithmetic is checked anyway: a clock at the end of time is
@@ -689,13 +688,13 @@ impl Policy {
             .checked_add(p.leeway)
             .is_some_and(|t| t < leaf.not_before())
         {
-            return out_of_date(Reason::NotYetValid, "not_yet_valid");
+            return out_of_date(Reason::NotYetValid);
         }
         if now
             .checked_sub(p.leeway)
             .is_some_and(|t| t > leaf.not_after())
         {
-            return out_of_date(Reason::Expired, "expired");
+            return out_of_date(Reason::Expired);
         }
         let (rule, chain_verified) = match cached.decision(now) {
             Some(d) => d,
@@ -736,7 +735,7 @@ impl Policy {
             rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
         }
         let why = Explanation::about_fields(fields).with_rules(rules);
-        Err(Rejection::new(Reason::NotAllowed, "not_allowed")
+        Err(Rejection::of(Reason::NotAllowed)
             .at_element(index)
             .explained(why))
     }
@@ -789,9 +788,10 @@ impl Policy {
                 let intermediates = fc.intermediates_der().len();
                 let facts =
                     ChainFacts::new(set.to_owned(), p.chains.anchor_names(set), intermediates);
-                Rejection::new(Reason::ChainInvalid, detail).explained(why.with_chain(facts))
+                Rejection::new(Reason::ChainInvalid, Detail::Chain(detail))
+                    .explained(why.with_chain(facts))
             }
-            None => Rejection::new(Reason::NotAllowed, "not_allowed").explained(why),
+            None => Rejection::of(Reason::NotAllowed).explained(why),
         })
     }
 

@@ -34,7 +34,7 @@ impl Chains {
         _now: std::time::SystemTime,
         _want_until: bool,
         _limits: &crate::Limits,
-    ) -> Result<Option<std::time::SystemTime>, &'static str> {
-        Err("chain_unavailable")
+    ) -> Result<Option<std::time::SystemTime>, super::ChainError> {
+        Err(super::ChainError::ChainUnavailable)
     }
 }

@@ -97,7 +97,7 @@ mod tests {
         assert_eq!((missing.status(), missing.code()), (403, "missing"));
         assert!(missing.is_missing() && !missing.is_layer_missing());
         assert_eq!(missing.json_body(), "{\"error\":\"missing\"}");
-        let peer = Refused::Policy(Rejection::new(Reason::PeerUnavailable, "peer_unavailable"));
+        let peer = Refused::Policy(Rejection::of(Reason::PeerUnavailable));
         assert_eq!(peer.status(), 500);
         let layer = Refused::LayerMissing;
         assert_eq!(

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::detail::Detail;
 use super::explain::Explanation;
 
 use crate::error::Error;
@@ -13,7 +14,7 @@ pub use crate::error::Reason;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     reason: Reason,
-    detail: &'static str,
+    detail: Detail,
     element: Option<usize>,
     offset: Option<usize>,
     der: Option<crate::DerError>,
@@ -22,7 +23,12 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub(crate) const fn new(reason: Reason, detail: &'static str) -> Self {
+    /// A rejection for `reason` with nothing more precise to say.
+    pub(crate) const fn of(reason: Reason) -> Self {
+        Self::new(reason, Detail::Reason(reason))
+    }
+
+    pub(crate) const fn new(reason: Reason, detail: Detail) -> Self {
         Self {
             reason,
             detail,
@@ -74,7 +80,7 @@ impl Rejection {
     /// The rejection for a request without the header in
     /// [`Mode::Require`](crate::Mode::Require).
     pub const fn missing() -> Self {
-        Self::new(Reason::Missing, "missing")
+        Self::of(Reason::Missing)
     }
 
     /// The reason.
@@ -87,11 +93,12 @@ impl Rejection {
         self.reason.code()
     }
 
-    /// A precise stable code: the parser's or decoder's error code
+    /// The precise cause: the parser's or decoder's error
     /// (`unterminated_quote`, `bad_der`, `uri_mismatch`, ...), the chain
-    /// verifier's sub-reason (`unknown_issuer`, `revoked`, ...), or the
-    /// reason's own code.
-    pub const fn detail(&self) -> &'static str {
+    /// verifier's ([`ChainError`](crate::ChainError): `unknown_issuer`,
+    /// `revoked`, ...), the proxy's fields, or the reason itself. Its
+    /// [`as_str`](Detail::as_str) is the stable code.
+    pub const fn detail(&self) -> Detail {
         self.detail
     }
 
@@ -147,7 +154,7 @@ impl Rejection {
                     target: "xfcc",
                     $lvl,
                     reason = self.code(),
-                    detail = self.detail,
+                    detail = self.detail.as_str(),
                     der = self.der.map(|d| d.kind().code()),
                     der_field = self.der.map(|d| d.field().code()),
                     der_offset = self.der.map(|d| d.offset()),
@@ -176,7 +183,7 @@ impl From<Error> for Rejection {
     fn from(e: Error) -> Self {
         Self {
             reason: e.kind().reason(),
-            detail: e.kind().code(),
+            detail: Detail::Error(e.kind()),
             element: e.element(),
             offset: e.offset(),
             der: e.der_error(),
@@ -189,7 +196,7 @@ impl From<Error> for Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "client certificate rejected: {}", self.reason.code())?;
-        if self.detail != self.reason.code() {
+        if self.detail.as_str() != self.reason.code() {
             write!(f, " ({})", self.detail)?;
         }
         if let Some(e) = self.element {
