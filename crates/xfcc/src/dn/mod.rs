@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use crate::oid::Oid;
-use crate::x509::{Fail, NameRef, tag};
+use crate::x509::{Fail, NameRef, Tag, tag};
 
 mod attrs;
 mod parse;
@@ -299,7 +299,7 @@ impl DistinguishedName {
     }
 }
 
-fn attribute(oid: Oid, tag: u8, value: &[u8], der: impl FnOnce() -> Vec<u8>) -> NameAttribute {
+fn attribute(oid: Oid, tag: Tag, value: &[u8], der: impl FnOnce() -> Vec<u8>) -> NameAttribute {
     NameAttribute {
         oid,
         value: match decode_string(tag, value) {
@@ -315,13 +315,13 @@ fn attribute(oid: Oid, tag: u8, value: &[u8], der: impl FnOnce() -> Vec<u8>) -> 
 /// UniversalString as UTF-32, big-endian. Other types (and bytes their type
 /// cannot hold) are `None`: kept as DER and printed as `#hex`, as OpenSSL
 /// dumps them.
-fn decode_string(t: u8, bytes: &[u8]) -> Option<String> {
+fn decode_string(t: Tag, bytes: &[u8]) -> Option<String> {
     decode_str(t, bytes).map(Cow::into_owned)
 }
 
 /// [`decode_string`], borrowing the bytes when they are the text already
 /// (UTF8String, and ASCII in the one-byte types).
-fn decode_str(t: u8, bytes: &[u8]) -> Option<Cow<'_, str>> {
+fn decode_str(t: Tag, bytes: &[u8]) -> Option<Cow<'_, str>> {
     match t {
         tag::UTF8_STRING => core::str::from_utf8(bytes).ok().map(Cow::Borrowed),
         tag::PRINTABLE_STRING
@@ -523,6 +523,6 @@ mod tests {
         );
         assert_eq!(decode_string(tag::UNIVERSAL_STRING, &[0, 0, 0]), None);
         assert_eq!(decode_string(tag::UNIVERSAL_STRING, &[0, 0x11, 0, 0]), None);
-        assert_eq!(decode_string(0x02, &[1]), None);
+        assert_eq!(decode_string(tag::INTEGER, &[1]), None);
     }
 }
