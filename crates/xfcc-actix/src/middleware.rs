@@ -175,7 +175,7 @@ where
         let verdict = self
             .config
             .policy
-            .verify_request_from(peer, |name| headers.get_all(name).map(|v| v.as_bytes()));
+            .verify_request(peer, |name| headers.get_all(name).map(|v| v.as_bytes()));
         match verdict {
             Ok(cert) => {
                 {

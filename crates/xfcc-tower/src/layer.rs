@@ -199,7 +199,7 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let headers = req.headers();
         let peer = (self.config.peer)(req.extensions());
-        let verdict = self.config.policy.verify_request_from(peer, |name| {
+        let verdict = self.config.policy.verify_request(peer, |name| {
             headers
                 .get_all(name)
                 .into_iter()

@@ -40,7 +40,7 @@ fn verdict(
     peer: Option<IpAddr>,
     header: Option<&str>,
 ) -> Result<Option<String>, String> {
-    p.verify_request_from(peer, |name| {
+    p.verify_request(peer, |name| {
         header
             .filter(|_| name == "x-forwarded-client-cert")
             .map(str::as_bytes)
@@ -109,7 +109,7 @@ fn an_unknown_peer_is_never_allowed() {
         // The request-level methods that cannot know the peer refuse too.
         let r = p.verify_header_values([good.as_bytes()]).unwrap_err();
         assert_eq!(r.reason(), Reason::PeerUnavailable);
-        let r = p.verify_request(|_| [good.as_bytes()]).unwrap_err();
+        let r = p.verify_request(None, |_| [good.as_bytes()]).unwrap_err();
         assert_eq!(r.reason(), Reason::PeerUnavailable);
     }
     // Without trusted_peers the peer is not looked at.

@@ -179,7 +179,7 @@ fn sha1_and_sha256_pins_are_not_confused() {
 #[test]
 fn missing_header_follows_the_mode() {
     let require = allow(Rule::new("r").subject_cn(["client-app.contoso.example"]));
-    let r = require.verify_optional(None).unwrap_err();
+    let r = require.verify_header_values([]).unwrap_err();
     assert_eq!(r.reason(), Reason::Missing);
     assert!(r.is_missing());
     assert_eq!(
@@ -195,23 +195,26 @@ fn missing_header_follows_the_mode() {
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
         .build()
         .unwrap();
-    assert_eq!(accept.verify_optional(None).unwrap(), None);
+    assert_eq!(accept.verify_header_values([]).unwrap(), None);
     assert!(
         accept
-            .verify_optional(Some(&capture("rsa-chain")))
+            .verify_header_values([capture("rsa-chain").as_bytes()])
             .unwrap()
             .is_some()
     );
     // Present but invalid is still rejected in accept mode.
     assert_eq!(
         accept
-            .verify_optional(Some(&capture("wrong-cn")))
+            .verify_header_values([capture("wrong-cn").as_bytes()])
             .unwrap_err()
             .code(),
         "not_allowed"
     );
     assert_eq!(
-        accept.verify_optional(Some("Cert=\"x")).unwrap_err().code(),
+        accept
+            .verify_header_values([b"Cert=\"x".as_slice()])
+            .unwrap_err()
+            .code(),
         "malformed"
     );
 }

@@ -192,7 +192,7 @@ impl PolicyBuilder {
     /// service around the proxy (see the README's trust boundary). TOML
     /// `trusted_peers`, environment `XFCC_TRUSTED_PEERS`.
     ///
-    /// Enforced by [`Policy::verify_request_from`] (what the adapters call)
+    /// Enforced by [`Policy::verify_request`] (what the adapters call)
     /// and by the request-level methods that cannot know the peer
     /// ([`Policy::verify_request`], [`Policy::verify_header_values`]),
     /// which then reject; [`Policy::verify`] checks a header value alone.

@@ -70,25 +70,13 @@ impl PolicyHandle {
         self.slot.load().verify_header_values(values)
     }
 
-    /// [`Policy::verify_request`] with the policy in force now: the header
-    /// names are read from it, so adapters follow a reload that changes them.
+    /// [`Policy::verify_request`] with the policy in force now (what the
+    /// adapters call): the header names are read from it, so adapters
+    /// follow a reload that changes them.
     ///
     /// # Errors
     /// A [`Rejection`].
-    pub fn verify_request<'v, F, I>(&self, lines: F) -> Result<Option<ClientCert>, Rejection>
-    where
-        F: FnMut(&str) -> I,
-        I: IntoIterator<Item = &'v [u8]>,
-    {
-        self.slot.load().verify_request(lines)
-    }
-
-    /// [`Policy::verify_request_from`] with the policy in force now (what
-    /// the adapters call).
-    ///
-    /// # Errors
-    /// A [`Rejection`].
-    pub fn verify_request_from<'v, F, I>(
+    pub fn verify_request<'v, F, I>(
         &self,
         peer: Option<std::net::IpAddr>,
         lines: F,
@@ -97,7 +85,7 @@ impl PolicyHandle {
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
-        self.slot.load().verify_request_from(peer, lines)
+        self.slot.load().verify_request(peer, lines)
     }
 }
 

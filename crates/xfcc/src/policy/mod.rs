@@ -307,28 +307,14 @@ impl Policy {
         result
     }
 
-    /// Applies the mode: `None` (no header) is `Ok(None)` in
-    /// [`Mode::Accept`] and rejected as `missing` in [`Mode::Require`]; a
-    /// present value must verify in both.
-    ///
-    /// # Errors
-    /// A [`Rejection`].
-    pub fn verify_optional(&self, value: Option<&str>) -> Result<Option<ClientCert>, Rejection> {
-        match value {
-            Some(v) => self.verify(v).map(Some),
-            None => {
-                let start = metrics::start();
-                let result = self.on_missing();
-                metrics::verification(start, result.as_ref().map(Option::as_ref));
-                result
-            }
-        }
-    }
-
-    /// What the adapters call: every line of the header as received.
-    /// No line applies the mode; more than one line is rejected as
-    /// `multiple_headers` (RFC 9110 would join them with `, `, which reads
-    /// as extra elements); a value that is not UTF-8 is `malformed`.
+    /// Every line of the policy's header as received (none, one, or more),
+    /// for a caller that has only that header: no line applies the mode
+    /// (`Ok(None)` in [`Mode::Accept`], `missing` in [`Mode::Require`]);
+    /// more than one line is rejected as `multiple_headers` (RFC 9110 would
+    /// join them with `, `, which reads as extra elements); a value that is
+    /// not UTF-8 is `malformed`. With `trusted_peers` set it is always
+    /// `peer_unavailable`: use [`verify_request`](Self::verify_request)
+    /// with the peer's address.
     ///
     /// # Errors
     /// A [`Rejection`].
@@ -356,31 +342,17 @@ impl Policy {
     /// lines are one list (RFC 9110 5.3); together they must fit the
     /// policy's byte limit, and each must be UTF-8.
     ///
+    /// `peer` is the TCP peer's address, for `trusted_peers`: with the
+    /// setting, `None` is `peer_unavailable` (a wiring error, never
+    /// allowed) and a peer outside the list that sent the header is
+    /// `untrusted_peer`; without it, `peer` is not read.
+    ///
     /// Because the names come from the policy at each call, an adapter
     /// built on a [`PolicyHandle`] follows a reload that changes them.
     ///
     /// # Errors
     /// A [`Rejection`].
-    pub fn verify_request<'v, F, I>(&self, lines: F) -> Result<Option<ClientCert>, Rejection>
-    where
-        F: FnMut(&str) -> I,
-        I: IntoIterator<Item = &'v [u8]>,
-    {
-        self.verify_request_from(None, lines)
-    }
-
-    /// As [`verify_request`](Self::verify_request), knowing the TCP peer
-    /// the request came from (`None` when the server could not say). With
-    /// [`PolicyBuilder::trusted_peers`] set: from a peer outside the list,
-    /// a request carrying the header is rejected as
-    /// [`Reason::UntrustedPeer`] and one without it is treated as missing;
-    /// with no peer, every request is rejected as
-    /// [`Reason::PeerUnavailable`]. Without `trusted_peers`, `peer` is
-    /// not looked at.
-    ///
-    /// # Errors
-    /// A [`Rejection`].
-    pub fn verify_request_from<'v, F, I>(
+    pub fn verify_request<'v, F, I>(
         &self,
         peer: Option<std::net::IpAddr>,
         mut lines: F,
