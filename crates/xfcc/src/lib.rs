@@ -35,9 +35,10 @@ pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value
 #[cfg(feature = "toml")]
 pub use policy::PolicyFile;
 pub use policy::{
-    ChainError, ChainFacts, ClientCert, ConfigError, Detail, ElementCount, Explanation,
-    FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder, PolicyHandle, ProxyFields, Reason,
-    Refused, Rejection, Rule, RuleMiss, Thumbprint, TrustAnchors, Warning, WarningKind,
+    ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail, ElementCount,
+    Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder, PolicyHandle,
+    ProxyFields, Reason, Refused, Rejection, Rule, RuleMiss, Thumbprint, TrustAnchors, Warning,
+    WarningKind,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

@@ -412,3 +412,42 @@ fn a_policy_file_without_the_toml_feature_is_refused_not_ignored() {
     assert_eq!(env_var_of(&e), Some("XFCC_POLICY_FILE"));
     assert!(e.to_string().contains("`toml` feature"), "{e}");
 }
+
+#[test]
+fn config_errors_have_a_kind_and_name_their_setting() {
+    use xfcc::ConfigErrorKind as K;
+    let cases: Vec<(xfcc::ConfigError, K, &str)> = vec![
+        (
+            Policy::builder()
+                .allow(Rule::new("r").thumbprint(["zz"]))
+                .build()
+                .unwrap_err(),
+            K::Thumbprint,
+            "thumbprint",
+        ),
+        (
+            Policy::builder()
+                .elements(ElementCount::Exactly(2))
+                .trust_element(5)
+                .allow(rule())
+                .build()
+                .unwrap_err(),
+            K::TrustIndex,
+            "[elements] trust",
+        ),
+        (
+            Policy::builder().build().unwrap_err(),
+            K::NoRules,
+            "[[allow]]",
+        ),
+        (
+            Policy::from_env_vars(vars(&[("XFCC_LEEWAY_SECONDS", "lots")])).unwrap_err(),
+            K::Value,
+            "XFCC_LEEWAY_SECONDS",
+        ),
+    ];
+    for (e, kind, setting) in cases {
+        assert_eq!((e.kind(), e.setting().as_ref()), (kind, setting), "{e}");
+        assert!(!kind.code().is_empty());
+    }
+}

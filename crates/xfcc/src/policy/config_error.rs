@@ -111,3 +111,113 @@ pub enum ConfigError {
         error: Box<ConfigError>,
     },
 }
+
+/// What kind of [`ConfigError`] it is, for a caller that matches on it
+/// ([`ConfigError::kind`]). Each has a stable [`code`](Self::code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// [`ConfigError::Thumbprint`].
+    Thumbprint,
+    /// [`ConfigError::Value`].
+    Value,
+    /// [`ConfigError::EmptyRule`].
+    EmptyRule,
+    /// [`ConfigError::NoRules`].
+    NoRules,
+    /// [`ConfigError::DuplicateRule`].
+    DuplicateRule,
+    /// [`ConfigError::TrustIndex`].
+    TrustIndex,
+    /// [`ConfigError::UnknownAnchorSet`].
+    UnknownAnchorSet,
+    /// [`ConfigError::ChainUnavailable`].
+    ChainUnavailable,
+    /// [`ConfigError::AnchorSet`].
+    AnchorSet,
+    /// [`ConfigError::File`].
+    File,
+    /// [`ConfigError::EmptyList`].
+    EmptyList,
+    /// [`ConfigError::OutOfRange`].
+    OutOfRange,
+    /// [`ConfigError::FormatCannot`].
+    FormatCannot,
+    /// [`ConfigError::ProxyFieldsCannot`].
+    ProxyFieldsCannot,
+    /// [`ConfigError::NothingSet`].
+    NothingSet,
+}
+
+impl ConfigErrorKind {
+    /// The stable code, e.g. `"out_of_range"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Thumbprint => "thumbprint",
+            Self::Value => "value",
+            Self::EmptyRule => "empty_rule",
+            Self::NoRules => "no_rules",
+            Self::DuplicateRule => "duplicate_rule",
+            Self::TrustIndex => "trust_index",
+            Self::UnknownAnchorSet => "unknown_anchor_set",
+            Self::ChainUnavailable => "chain_unavailable",
+            Self::AnchorSet => "anchor_set",
+            Self::File => "file",
+            Self::EmptyList => "empty_list",
+            Self::OutOfRange => "out_of_range",
+            Self::FormatCannot => "format_cannot",
+            Self::ProxyFieldsCannot => "proxy_fields_cannot",
+            Self::NothingSet => "nothing_set",
+        }
+    }
+}
+
+impl ConfigError {
+    /// What kind of error it is, looking through [`Rule`](Self::Rule) and
+    /// [`Env`](Self::Env) to the error inside.
+    pub fn kind(&self) -> ConfigErrorKind {
+        use ConfigErrorKind as K;
+        match self {
+            Self::Thumbprint(_) => K::Thumbprint,
+            Self::Value { .. } => K::Value,
+            Self::EmptyRule => K::EmptyRule,
+            Self::NoRules => K::NoRules,
+            Self::Rule { error, .. } | Self::Env { error, .. } => error.kind(),
+            Self::DuplicateRule(_) => K::DuplicateRule,
+            Self::TrustIndex { .. } => K::TrustIndex,
+            Self::UnknownAnchorSet(_) => K::UnknownAnchorSet,
+            Self::ChainUnavailable => K::ChainUnavailable,
+            Self::AnchorSet { .. } => K::AnchorSet,
+            Self::File(_) => K::File,
+            Self::EmptyList { .. } => K::EmptyList,
+            Self::OutOfRange { .. } => K::OutOfRange,
+            Self::FormatCannot { .. } => K::FormatCannot,
+            Self::ProxyFieldsCannot { .. } => K::ProxyFieldsCannot,
+            Self::NothingSet => K::NothingSet,
+        }
+    }
+
+    /// The setting at fault, as the policy file names it (`thumbprint`,
+    /// `[elements] trust`, `[chain.<set>]`, ...), looking through
+    /// [`Rule`](Self::Rule) to the rule's own key; for
+    /// [`Env`](Self::Env), the environment variable.
+    pub fn setting(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            Self::Thumbprint(_) => Cow::Borrowed("thumbprint"),
+            Self::Value { key, .. }
+            | Self::EmptyList { key }
+            | Self::OutOfRange { key, .. }
+            | Self::FormatCannot { key, .. }
+            | Self::ProxyFieldsCannot { key, .. } => Cow::Borrowed(key),
+            Self::EmptyRule | Self::NoRules | Self::DuplicateRule(_) => Cow::Borrowed("[[allow]]"),
+            Self::Rule { error, .. } => error.setting(),
+            Self::TrustIndex { .. } => Cow::Borrowed("[elements] trust"),
+            Self::UnknownAnchorSet(_) | Self::ChainUnavailable => Cow::Borrowed("chain"),
+            Self::AnchorSet { set, .. } => Cow::Owned(format!("[chain.{set}]")),
+            Self::File(_) => Cow::Borrowed("XFCC_POLICY_FILE"),
+            Self::NothingSet => Cow::Borrowed("XFCC_POLICY_FILE"),
+            Self::Env { var, .. } => Cow::Borrowed(var),
+        }
+    }
+}

@@ -42,7 +42,7 @@ pub use self::builder::{ElementCount, Mode, PolicyBuilder, TrustAnchors};
 pub use self::client_cert::ClientCert;
 #[cfg(feature = "toml")]
 pub use self::config::PolicyFile;
-pub use self::config_error::ConfigError;
+pub use self::config_error::{ConfigError, ConfigErrorKind};
 pub use self::detail::{ChainError, Detail, FieldsProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::fields::{IdentityFrom, ProxyFields};
