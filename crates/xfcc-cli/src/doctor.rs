@@ -210,7 +210,9 @@ fn env_checks(env: &Value, res: &Resource, out: &mut Vec<Finding>) {
     }
 }
 
-fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
+/// Checks the policy file and returns the policy it builds, if it builds
+/// (the proxy checks judge the pair with it).
+fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) -> Option<xfcc::Policy> {
     let file = match PolicyFile::load(path) {
         Ok(f) => f,
         Err(e) => {
@@ -220,7 +222,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
                 e.to_string(),
                 "fix the policy file",
             ));
-            return;
+            return None;
         }
     };
     // The file parsed as a policy, so its shape is known; read the raw
@@ -289,6 +291,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
             for w in policy.warnings() {
                 out.push(finding(w.code(), Severity::Warning, w.message(), w.fix()));
             }
+            Some(policy)
         }
         Err(e) => {
             if !out.iter().any(|f| {
@@ -304,6 +307,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) {
                     "fix the policy file",
                 ));
             }
+            None
         }
     }
 }
@@ -342,16 +346,9 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             env_checks(v, res, &mut findings);
         }
     }
-    if let Some(policy) = inputs.policy {
-        policy_checks(policy, SystemTime::now(), &mut findings);
-    }
-    let built = inputs.policy.and_then(|path| {
-        let base = path.parent().unwrap_or_else(|| Path::new("."));
-        PolicyFile::load(path)
-            .and_then(|f| f.into_builder(base))
-            .and_then(xfcc::PolicyBuilder::build)
-            .ok()
-    });
+    let built = inputs
+        .policy
+        .and_then(|path| policy_checks(path, SystemTime::now(), &mut findings));
     let view = PolicyView {
         header: inputs.header.map(str::to_ascii_lowercase),
         policy: built.as_ref().map(PolicyFacts::of),

@@ -888,7 +888,7 @@ fn symptom_hint(value: &str, format: Format) -> Option<&'static str> {
     }
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
+pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
     let bad = |e: xfcc::Error| Failure {
         exit: 2,

@@ -365,27 +365,10 @@ struct Outcome {
 }
 
 pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
-    let victim_text = std::fs::read_to_string(inputs.victim)
-        .map_err(|e| Failure::io(inputs.victim.display(), &e))?;
-    let victim = crate::pem_blocks(&victim_text)
-        .next()
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "--victim {}: no PEM certificate",
-                inputs.victim.display()
-            ))
-        })
-        .and_then(|b| {
-            xfcc::decode_certificate(b.trim())
-                .map_err(|e| Failure::usage(format!("--victim {}: {e}", inputs.victim.display())))
-        })?;
+    // The first certificate of each file, read as `xfcc header` reads one.
+    let victim = crate::read_pem_certs(inputs.victim)?.swap_remove(0);
     let own = match inputs.cert {
-        Some(c) => {
-            let text = std::fs::read_to_string(c).map_err(|e| Failure::io(c.display(), &e))?;
-            crate::pem_blocks(&text)
-                .next()
-                .and_then(|b| xfcc::decode_certificate(b.trim()).ok())
-        }
+        Some(c) => crate::read_pem_certs(c).ok().map(|mut v| v.swap_remove(0)),
         None => None,
     };
     let mut targets = vec![("tls", parse_url(inputs.url, "URL")?)];

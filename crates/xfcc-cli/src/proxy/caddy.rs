@@ -147,26 +147,30 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         });
         out
     }
-    let addresses = |site: &Directive| {
-        std::iter::once(site.name.clone())
-            .chain(site.args.iter().cloned())
-            .map(|a| a.trim_end_matches(',').to_owned())
-            .collect::<Vec<_>>()
-    };
+    // Each site, whether all its addresses are plain HTTP, and its proxies,
+    // read once; then the upstreams a TLS site sends certificates to.
+    let sites: Vec<(&Directive, bool, Vec<Proxy<'_>>)> = sites
+        .iter()
+        .map(|site| {
+            let plain = std::iter::once(&site.name)
+                .chain(&site.args)
+                .all(|a| is_plain(a.trim_end_matches(',')));
+            (site, plain, proxies_of(site))
+        })
+        .collect();
     let tls_upstreams: HashSet<String> = sites
         .iter()
-        .filter(|s| !addresses(s).iter().all(|a| is_plain(a)))
-        .flat_map(|s| proxies_of(s).into_iter().flat_map(|p| upstreams(p.d)))
+        .filter(|(_, plain, _)| !plain)
+        .flat_map(|(_, _, proxies)| proxies.iter().flat_map(|p| upstreams(p.d)))
         .collect();
-    for site in &sites {
-        let plain = addresses(site).iter().all(|a| is_plain(a));
+    for (site, plain, proxies) in &sites {
+        let (site, plain) = (*site, *plain);
         let mut forwards_cert = false;
         let in_site = mentioned(site.children());
-        let proxies = proxies_of(site);
         let mut outer_memo: HashMap<(usize, String), Option<(Sent, &Directive)>> = HashMap::new();
         // How many of the site's proxies set each header (lower case).
         let mut setting: HashMap<String, usize> = HashMap::new();
-        for q in &proxies {
+        for q in proxies {
             let names: HashSet<String> =
                 q.d.children()
                     .iter()
@@ -177,7 +181,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 *setting.entry(n).or_default() += 1;
             }
         }
-        for p in &proxies {
+        for p in proxies {
             let here = mentioned(p.d.children());
             let headers = lint.headers(&[&here, &in_site, &in_file], "X-Client-Cert");
             for header in &headers {

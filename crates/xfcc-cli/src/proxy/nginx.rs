@@ -300,24 +300,25 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         servers.push(&implicit);
     }
     let in_file = mentioned(http);
-    // Upstreams that a TLS server forwards certificates to.
-    let mut tls_upstreams: HashSet<String> = HashSet::new();
-    for server in &servers {
-        let (tls, _) = listeners(server);
-        if tls {
-            for p in proxying(server) {
-                tls_upstreams.insert(upstream(p.pass));
-            }
-        }
-    }
+    // Each server with its listeners and the places in it that proxy,
+    // read once; then the upstreams a TLS server forwards certificates to.
+    let servers: Vec<(&Directive, (bool, bool), Vec<Proxying<'_>>)> = servers
+        .into_iter()
+        .map(|s| (s, listeners(s), proxying(s)))
+        .collect();
+    let tls_upstreams: HashSet<String> = servers
+        .iter()
+        .filter(|(_, (tls, _), _)| *tls)
+        .flat_map(|(_, _, places)| places.iter().map(|p| upstream(p.pass)))
+        .collect();
     let mut any_proxy = false;
     let mut memo = Memo::default();
-    for server in &servers {
-        let (tls, plain) = listeners(server);
+    for (server, (tls, plain), places) in &servers {
+        let (server, tls, plain) = (*server, *tls, *plain);
         let verify = setting(http, server, "ssl_verify_client");
         let in_server = mentioned(server.children());
         let mut forwards_cert = false;
-        for p in proxying(server) {
+        for p in places {
             any_proxy = true;
             let directive = if p.pass.name == "grpc_pass" {
                 "grpc_set_header"
@@ -328,7 +329,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             // inherits from the enclosing level only where a level has none.
             let mut chain: Vec<(Option<&Directive>, Rc<Sets<'_>>)> = vec![
                 (None, memo.sets(http, directive)),
-                (Some(*server), memo.sets(server.children(), directive)),
+                (Some(server), memo.sets(server.children(), directive)),
             ];
             for l in &p.levels {
                 chain.push((Some(*l), memo.sets(l.children(), directive)));
@@ -437,7 +438,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 lint.warning(
                     "nginx_underscores",
                     &u.at(),
-                    format!("underscores_in_headers on: nginx passes a client's {} unchanged beside the header it sets, and frameworks that fold `_` into `-` (CGI, WSGI) read it as the same header", lint.headers(&[&mentioned(server.children()), &in_file], "X-SSL-Client-Cert")[0].replace('-', "_")),
+                    format!("underscores_in_headers on: nginx passes a client's {} unchanged beside the header it sets, and frameworks that fold `_` into `-` (CGI, WSGI) read it as the same header", lint.headers(&[&in_server, &in_file], "X-SSL-Client-Cert")[0].replace('-', "_")),
                     "underscores_in_headers off;".to_owned(),
                 );
             }
