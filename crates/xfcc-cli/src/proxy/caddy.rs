@@ -128,13 +128,16 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 if super::is_cert_header_name(name)
                     || d.arg(1).contains("{http.request.tls.client.")
                 {
-                    out.push(name.to_owned());
+                    super::add_name(&mut out, name);
                 }
             }
         });
         out
     };
-    let in_file: Vec<String> = sites.iter().flat_map(|s| mentioned(s.children())).collect();
+    let mut in_file: Vec<String> = Vec::new();
+    for name in sites.iter().flat_map(|s| mentioned(s.children())) {
+        super::add_name(&mut in_file, &name);
+    }
     fn proxies_of(site: &Directive) -> Vec<Proxy<'_>> {
         let mut out = Vec::new();
         conf::walk(site.children(), &mut |d, stack| {

@@ -295,7 +295,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     .and_then(Node::str)
                     .unwrap_or("");
                 if super::is_cert_header_name(key) || value.contains("%DOWNSTREAM_PEER_CERT") {
-                    out.push(key.to_ascii_lowercase());
+                    super::add_name(&mut out, &key.to_ascii_lowercase());
                 }
             }
         }

@@ -226,7 +226,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     if super::is_cert_header_name(h)
                         || l.words[3..].iter().any(|w| w.contains("ssl_c_"))
                     {
-                        out.push(h.clone());
+                        super::add_name(&mut out, h);
                     }
                 }
             }
@@ -280,7 +280,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         for be in &targets {
             let mut here = fe_mentioned.clone();
             if let Some(b) = be.filter(|b| !std::ptr::eq(*b, *fe)) {
-                here.extend(mentioned(&[b]));
+                for name in mentioned(&[b]) {
+                    super::add_name(&mut here, &name);
+                }
             }
             let headers = lint.headers(&[&here, &in_file], "X-SSL-Client-Cert");
             for header in &headers {

@@ -263,16 +263,21 @@ impl Lint<'_> {
             .find(|s| !s.is_empty())
             .copied()
             .unwrap_or_default();
-        let mut out: Vec<String> = Vec::new();
-        for m in nearest {
-            if !out.iter().any(|o| o.eq_ignore_ascii_case(m)) {
-                out.push(m.clone());
-            }
+        // Each scope holds each name once ([`add_name`]).
+        if nearest.is_empty() {
+            vec![usual.to_owned()]
+        } else {
+            nearest.to_vec()
         }
-        if out.is_empty() {
-            out.push(usual.to_owned());
-        }
-        out
+    }
+}
+
+/// Adds a header name to a list of the certificate headers a scope names,
+/// unless it is there already (in any case): the lists stay as short as
+/// the distinct names, however many lines repeat them.
+fn add_name(names: &mut Vec<String>, name: &str) {
+    if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        names.push(name.to_owned());
     }
 }
 

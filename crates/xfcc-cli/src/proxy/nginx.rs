@@ -159,10 +159,8 @@ impl<'a> Memo<'a> {
                 let name = d.arg(0).to_ascii_lowercase();
                 if d.name == directive {
                     s.first.get_or_insert(d);
-                    if is_cert_line(d)
-                        && !s.cert_names.iter().any(|n| n.eq_ignore_ascii_case(&name))
-                    {
-                        s.cert_names.push(d.arg(0).to_owned());
+                    if is_cert_line(d) {
+                        super::add_name(&mut s.cert_names, d.arg(0));
                     }
                     s.by_header.insert(name, d);
                 } else if d.name == "add_header" {
@@ -467,7 +465,7 @@ fn mentioned(list: &[Directive]) -> Vec<String> {
     let mut out = Vec::new();
     conf::walk(list, &mut |d, _| {
         if is_cert_line(d) {
-            out.push(d.arg(0).to_owned());
+            super::add_name(&mut out, d.arg(0));
         }
     });
     out
