@@ -1334,6 +1334,27 @@ fn check_names_the_troubleshooting_symptoms() {
             "{value:.20}: {hint}"
         );
     }
+    // The bare Cert= hint's advice holds: read as nginx's form, the same
+    // value decodes, and only the policy's pin refuses it.
+    let (code, v) = run_json(
+        &[
+            "check",
+            "--json",
+            "--format",
+            "nginx",
+            "--policy",
+            p(&policy),
+            "--at",
+            "2030-01-01T00:00:00Z",
+            "-",
+        ],
+        Some(header.trim()),
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("not_allowed")),
+        "{v}"
+    );
     // A refusal that is none of them has no hint.
     let (_, v) = check_json(
         &policy,
