@@ -309,10 +309,6 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             let mode = mode_node.and_then(Node::str).unwrap_or("SANITIZE");
             let mode_at = mode_node.map_or_else(|| at(hcm), at);
             let details = hcm.get("set_current_client_cert_details");
-            // Envoy keeps the client's XFCC only in these cases; every other
-            // mode removes it when no certificate was presented.
-            let client_xfcc = mode == "ALWAYS_FORWARD_ONLY"
-                || (tls.on && matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD"));
             // Each route with its levels (route, virtual host, route config).
             let mut routes: Vec<Vec<&Node>> = Vec::new();
             if let Some(rc) = hcm.get("route_config") {
@@ -344,13 +340,11 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                         } else if a.value.contains("%DOWNSTREAM_PEER_CERT") {
                             any_tls_value = true;
                         }
-                        let client_there = if is_xfcc {
-                            client_xfcc
-                        } else {
-                            removed.is_none()
-                        };
-                        if a.keeps && client_there && removed.is_none() && !(is_xfcc && client_xfcc)
-                        {
+                        // XFCC is the connection manager's: where it keeps the
+                        // client's, the mode's own finding says so; elsewhere
+                        // it removed it first. Any other header is the
+                        // client's unless the route removes it.
+                        if !is_xfcc && a.keeps && removed.is_none() {
                             lint.error(
                                 "envoy_header_appended",
                                 &at(a.node),
@@ -382,6 +376,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     xfcc_set = true;
                 }
             }
+            // Envoy keeps the client's XFCC only under ALWAYS_FORWARD_ONLY,
+            // or FORWARD_ONLY/APPEND_FORWARD on a TLS chain; every other mode
+            // removes it when no certificate was presented.
             match mode {
                 "FORWARD_ONLY" if tls.on => lint.error(
                     "envoy_forward_only",
