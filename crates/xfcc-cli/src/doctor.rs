@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use xfcc::{PolicyFile, Thumbprint};
+use xfcc::{PolicyConfig, Thumbprint};
 
 use crate::Failure;
 use crate::finding::{Finding, Severity, finding};
@@ -213,8 +213,8 @@ fn env_checks(env: &Value, res: &Resource, out: &mut Vec<Finding>) {
 /// Checks the policy file and returns the policy it builds, if it builds
 /// (the proxy checks judge the pair with it).
 fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) -> Option<xfcc::Policy> {
-    let file = match PolicyFile::load(path) {
-        Ok(f) => f,
+    let config = match PolicyConfig::from_toml_file(path) {
+        Ok(c) => c,
         Err(e) => {
             out.push(finding(
                 "policy_invalid",
@@ -225,25 +225,26 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) -> Option
             return None;
         }
     };
-    // The file parsed as a policy, so its shape is known; read the raw
-    // values the checks below look at.
-    let raw: toml::Table = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_default();
-    for (rule, t) in thumbprints(&raw) {
-        if let Err(e) = Thumbprint::parse(&t) {
-            out.push(finding(
-                "bad_thumbprint",
-                Severity::Error,
-                format!("rule {rule:?}: {e}"),
-                "copy the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint of the client certificate",
-            ));
+    for (i, rule) in config.rules().iter().enumerate() {
+        let name = rule.name().map_or_else(|| i.to_string(), str::to_owned);
+        for t in rule.values("thumbprint").unwrap_or_default() {
+            if let Err(e) = Thumbprint::parse(t) {
+                out.push(finding(
+                    "bad_thumbprint",
+                    Severity::Error,
+                    format!("rule {name:?}: {e}"),
+                    "copy the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint of the client certificate",
+                ));
+            }
         }
     }
-    let base = path.parent().unwrap_or_else(|| Path::new("."));
     let soon = now + Duration::from_secs(30 * 86_400);
-    for (set, file_path, is_crl) in chain_files(&raw, base) {
+    let files = config.chains().flat_map(|(set, c)| {
+        let anchors = c.trust_anchors().iter().map(move |a| (set, a, false));
+        anchors.chain(c.crls().iter().map(move |crl| (set, crl, true)))
+    });
+    for (set, written, is_crl) in files {
+        let file_path = config.resolve(written);
         let shown = file_path.display();
         let Ok(text) = std::fs::read(&file_path) else {
             out.push(finding(
@@ -286,7 +287,7 @@ fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) -> Option
             }
         }
     }
-    match file.into_builder(base).and_then(xfcc::PolicyBuilder::build) {
+    match config.build() {
         Ok(policy) => {
             for w in policy.warnings() {
                 out.push(finding(w.code(), Severity::Warning, w.message(), w.fix()));
@@ -416,51 +417,4 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         outln!("\n{} finding(s), {errors} error(s)", findings.len());
     }
     Ok(u8::from(worst == Severity::Error))
-}
-
-/// One string or a list of them, as the policy file allows.
-fn strings(v: Option<&toml::Value>) -> Vec<String> {
-    match v {
-        Some(toml::Value::String(s)) => vec![s.clone()],
-        Some(toml::Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Every `[[allow]]` thumbprint, as (rule name or index, value).
-fn thumbprints(raw: &toml::Table) -> Vec<(String, String)> {
-    let rules = raw.get("allow").and_then(toml::Value::as_array);
-    rules
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .flat_map(|(i, rule)| {
-            let name = rule
-                .get("name")
-                .and_then(toml::Value::as_str)
-                .map_or_else(|| i.to_string(), str::to_owned);
-            strings(rule.get("thumbprint"))
-                .into_iter()
-                .map(move |t| (name.clone(), t))
-        })
-        .collect()
-}
-
-/// Every anchor and CRL file of `[chain.<set>]`, resolved against
-/// `base`, as (set, path, is CRL).
-fn chain_files(raw: &toml::Table, base: &Path) -> Vec<(String, PathBuf, bool)> {
-    let sets = raw.get("chain").and_then(toml::Value::as_table);
-    let mut out = Vec::new();
-    for (set, c) in sets.into_iter().flatten() {
-        for a in strings(c.get("trust_anchors")) {
-            out.push((set.clone(), base.join(a), false));
-        }
-        for crl in strings(c.get("crls")) {
-            out.push((set.clone(), base.join(crl), true));
-        }
-    }
-    out
 }

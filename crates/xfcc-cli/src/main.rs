@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use xfcc::{
-    CertIdentity, EnvoyFields, Format, Limits, ParseOptions, PolicyFile, Syntax, XfccHeader,
+    CertIdentity, EnvoyFields, Format, Limits, ParseOptions, PolicyConfig, Syntax, XfccHeader,
 };
 
 #[derive(Parser, Debug)]
@@ -777,9 +777,8 @@ fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
         offset: None,
         message: e.to_string(),
     };
-    let base = path.parent().unwrap_or_else(|| Path::new("."));
-    PolicyFile::load(path)
-        .and_then(|f| f.into_builder(base))
+    PolicyConfig::from_toml_file(path)
+        .and_then(|c| c.builder())
         .and_then(|b| b.format(format).build())
         .map_err(config)
 }

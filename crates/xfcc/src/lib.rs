@@ -32,13 +32,11 @@ pub use format::{Format, UnknownFormat};
 pub use forwarded::ForwardedCert;
 pub use limits::Limits;
 pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
-#[cfg(feature = "toml")]
-pub use policy::PolicyFile;
 pub use policy::{
-    ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail, ElementCount,
-    Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder, PolicyHandle,
-    ProxyFields, Reason, Refused, Rejection, Rule, RuleMiss, Thumbprint, TrustAnchors, Warning,
-    WarningKind,
+    ChainConfig, ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail,
+    ElementCount, Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder,
+    PolicyConfig, PolicyHandle, ProxyFields, Reason, Refused, Rejection, Rule, RuleConfig,
+    RuleMiss, Setting, SettingType, Thumbprint, TrustAnchors, Warning, WarningKind, settings,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

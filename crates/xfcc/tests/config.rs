@@ -451,3 +451,65 @@ fn config_errors_have_a_kind_and_name_their_setting() {
         assert!(!kind.code().is_empty());
     }
 }
+
+#[test]
+fn settings_judged_by_build_still_blame_the_variable_that_holds_them() {
+    // None of these is checked while the environment is read: the builder
+    // judges them, and the settings table names the variable.
+    let cases = [
+        ("XFCC_TRUSTED_PEERS", "0.0.0.0/0"),
+        ("XFCC_LEEWAY_SECONDS", "86401"),
+        ("XFCC_ALLOWED_SAN_DNS", "*.com"),
+        ("XFCC_ALLOWED_ISSUER", "not a DN"),
+        ("XFCC_HEADER", "x cert"),
+    ];
+    for (var, value) in cases {
+        let e = Policy::from_env_vars(vars(&[
+            ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
+            (var, value),
+        ]))
+        .unwrap_err();
+        assert_eq!(env_var_of(&e), Some(var), "{var}={value}: {e}");
+    }
+    // A recipe variable's rule blames the recipe variable.
+    let e = Policy::from_env_vars(vars(&[("ALLOWED_CERT_FINGERPRINTS", "abcd")])).unwrap_err();
+    assert_eq!(env_var_of(&e), Some("ALLOWED_CERT_FINGERPRINTS"), "{e}");
+    // The element rules, between two variables: the trusted index blames
+    // XFCC_TRUST_ELEMENT.
+    let e = Policy::from_env_vars(vars(&[
+        ("ALLOWED_CERT_COMMON_NAMES", "a"),
+        ("XFCC_ELEMENT_COUNT", "2"),
+        ("XFCC_TRUST_ELEMENT", "2"),
+    ]))
+    .unwrap_err();
+    assert_eq!(env_var_of(&e), Some("XFCC_TRUST_ELEMENT"), "{e}");
+    assert_eq!(e.kind(), xfcc::ConfigErrorKind::TrustIndex);
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn the_environment_fills_the_structure_a_policy_file_fills() {
+    let from_env = xfcc::PolicyConfig::from_env_vars(vars(&[
+        ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
+        ("XFCC_ALLOWED_THUMBPRINTS", "aa:bb, cc"),
+        ("XFCC_MODE", "Accept"),
+        ("XFCC_TRUSTED_PEERS", "10.0.0.0/8"),
+    ]))
+    .unwrap();
+    let from_file = xfcc::PolicyConfig::from_toml_str(
+        "mode = \"accept\"\ntrusted_peers = [\"10.0.0.0/8\"]\n[[allow]]\nname = \"env\"\n\
+         subject_cn = \"client-app.contoso.example\"\nthumbprint = [\"aa:bb\", \"cc\"]\n",
+        ".",
+    )
+    .unwrap();
+    assert_eq!(from_env.mode(), from_file.mode());
+    assert_eq!(from_env.trusted_peers(), from_file.trusted_peers());
+    assert_eq!(from_env.rules(), from_file.rules());
+    let rule = &from_env.rules()[0];
+    assert_eq!(rule.name(), Some("env"));
+    assert_eq!(
+        rule.values("thumbprint"),
+        Some(&["aa:bb".to_owned(), "cc".to_owned()][..])
+    );
+    assert_eq!(rule.values("san_dns"), None);
+}

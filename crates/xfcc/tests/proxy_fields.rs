@@ -311,9 +311,9 @@ fn policy_file_and_environment_spell_it_identity_from() {
     let text = format!(
         "[elements]\nidentity_from = \"proxy-fields\"\nby = \"{EDGE_BY}\"\n[[allow]]\nspiffe_id = [\"{CLIENT_ID}\"]\n"
     );
-    let policy = xfcc::PolicyFile::parse(&text)
+    let policy = xfcc::PolicyConfig::from_toml_str(&text, ".")
         .unwrap()
-        .into_builder(std::path::Path::new("."))
+        .builder()
         .unwrap()
         .build()
         .unwrap();
@@ -321,9 +321,9 @@ fn policy_file_and_environment_spell_it_identity_from() {
     assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
 
     let bad = text.replace("proxy-fields", "fields");
-    let e = xfcc::PolicyFile::parse(&bad)
+    let e = xfcc::PolicyConfig::from_toml_str(&bad, ".")
         .unwrap()
-        .into_builder(std::path::Path::new("."))
+        .builder()
         .unwrap_err();
     assert!(
         matches!(
@@ -337,9 +337,9 @@ fn policy_file_and_environment_spell_it_identity_from() {
     );
 
     let no_by = text.replace(&format!("by = \"{EDGE_BY}\"\n"), "");
-    let e = xfcc::PolicyFile::parse(&no_by)
+    let e = xfcc::PolicyConfig::from_toml_str(&no_by, ".")
         .unwrap()
-        .into_builder(std::path::Path::new("."))
+        .builder()
         .unwrap()
         .build()
         .unwrap_err();

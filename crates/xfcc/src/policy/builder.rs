@@ -403,7 +403,7 @@ impl PolicyBuilder {
         {
             return Err(ConfigError::ProxyFieldsCannot {
                 key: "identity_from",
-                why: "set trusted_peers or [elements] by as well: the fields are only as trustworthy as the proxy that wrote them",
+                why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
             });
         }
         let count = self.count.unwrap_or(ElementCount::Exactly(1));

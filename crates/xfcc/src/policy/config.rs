@@ -1,4 +1,7 @@
-//! The TOML policy file. Its keys are the library's names:
+//! The parsed configuration, before it is judged: what a TOML policy file
+//! or the environment sets, in one structure. Its keys are the library's
+//! names (every one is listed, with its environment variable, in
+//! [`settings`](crate::settings)):
 //!
 //! ```toml
 //! mode = "require"            # or "accept"
@@ -24,20 +27,187 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use super::schema;
 use super::{ConfigError, ElementCount, IdentityFrom, Mode, Policy, PolicyBuilder, Rule};
+use crate::format::Format;
 
-#[derive(Debug, Clone, Deserialize)]
+/// Cache capacity of a policy from the environment when `XFCC_CACHE` is
+/// not set.
+const DEFAULT_ENV_CACHE: usize = 1024;
+
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "toml", derive(serde::Deserialize))]
+#[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
+pub(crate) struct Elements {
+    pub(crate) count: Option<usize>,
+    pub(crate) trust: Option<i64>,
+    pub(crate) by: Option<String>,
+    pub(crate) identity_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "toml", derive(serde::Deserialize))]
+#[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
+pub(crate) struct Validity {
+    pub(crate) leeway_seconds: Option<u64>,
+}
+
+/// The settings a policy file has no keys for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transport {
+    pub(crate) format: Option<Format>,
+    pub(crate) header: Option<String>,
+    pub(crate) cache: Option<usize>,
+}
+
+/// Where a configuration came from: relative paths and the names errors
+/// blame follow from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A policy file (or TOML text) read relative to this directory; with
+    /// `via_env`, named by `XFCC_POLICY_FILE`.
+    File { dir: PathBuf, via_env: bool },
+    /// Environment variables alone.
+    Env,
+}
+
+impl Default for Origin {
+    fn default() -> Self {
+        Self::File {
+            dir: PathBuf::from("."),
+            via_env: false,
+        }
+    }
+}
+
+/// One `[[allow]]` rule as written: its name, its constraints by key, and
+/// the chain it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleConfig {
+    name: Option<String>,
+    /// Constraint key (from the settings table) and its values, in the
+    /// table's order.
+    constraints: Vec<(&'static str, Vec<String>)>,
+    chain: Option<String>,
+}
+
+impl RuleConfig {
+    /// The rule's name, if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The values of a constraint (`"thumbprint"`, `"san_dns"`, ...), as
+    /// written; `None` when the rule does not set it.
+    pub fn values(&self, key: &str) -> Option<&[String]> {
+        self.constraints
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Every constraint the rule sets: key and values.
+    pub fn constraints(&self) -> impl Iterator<Item = (&'static str, &[String])> {
+        self.constraints.iter().map(|(k, v)| (*k, v.as_slice()))
+    }
+
+    /// The `[chain.<set>]` the rule names.
+    pub fn chain(&self) -> Option<&str> {
+        self.chain.as_deref()
+    }
+
+    fn push(&mut self, key: &'static str, values: Vec<String>) {
+        match self.constraints.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.extend(values),
+            None => self.constraints.push((key, values)),
+        }
+    }
+
+    fn to_rule(&self) -> Rule {
+        let mut rule = match &self.name {
+            Some(n) => Rule::new(n.clone()),
+            None => Rule::unnamed(),
+        };
+        // Only the keys present are set: `thumbprint = []` reaches the
+        // rule as an empty list, which it refuses.
+        for (key, values) in &self.constraints {
+            if let Some(set) = schema::constraint_by_key(key).and_then(schema::Setting::constraint)
+            {
+                rule = set(rule, values.clone());
+            }
+        }
+        if let Some(c) = &self.chain {
+            rule = rule.chain(c.clone());
+        }
+        rule
+    }
+}
+
+/// `[chain.<set>]` as serde reads it.
+#[cfg(feature = "toml")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChainDoc {
+    #[serde(deserialize_with = "one_or_many")]
+    trust_anchors: Vec<String>,
+    #[serde(default)]
+    crls: Vec<String>,
+    #[serde(default = "yes")]
+    require_client_auth: bool,
+}
+
+/// One `[chain.<set>]`: anchor and CRL files as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainConfig {
+    pub(crate) trust_anchors: Vec<String>,
+    pub(crate) crls: Vec<String>,
+    require_client_auth: bool,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        Self {
+            trust_anchors: Vec::new(),
+            crls: Vec::new(),
+            require_client_auth: true,
+        }
+    }
+}
+
+impl ChainConfig {
+    /// The anchor files, as written (see [`PolicyConfig::resolve`]).
+    pub fn trust_anchors(&self) -> &[String] {
+        &self.trust_anchors
+    }
+
+    /// The CRL files, as written.
+    pub fn crls(&self) -> &[String] {
+        &self.crls
+    }
+
+    /// Whether the leaf must list the clientAuth EKU.
+    pub fn require_client_auth(&self) -> bool {
+        self.require_client_auth
+    }
+}
+
+#[cfg(feature = "toml")]
+const fn yes() -> bool {
+    true
+}
+
+#[cfg(feature = "toml")]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
+#[cfg(feature = "toml")]
 impl OneOrMany {
     fn into_vec(self) -> Vec<String> {
         match self {
@@ -47,85 +217,136 @@ impl OneOrMany {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum ModeName {
-    Require,
-    Accept,
+#[cfg(feature = "toml")]
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    <OneOrMany as serde::Deserialize>::deserialize(d).map(OneOrMany::into_vec)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[[allow]]` keys: `name`, `chain`, and the constraints of the settings
+/// table; anything else is refused as serde refuses an unknown field.
+#[cfg(feature = "toml")]
+#[derive(serde::Deserialize)]
+#[serde(try_from = "BTreeMap<String, OneOrMany>")]
+struct RuleDoc(RuleConfig);
+
+#[cfg(feature = "toml")]
+impl TryFrom<BTreeMap<String, OneOrMany>> for RuleDoc {
+    type Error = String;
+
+    fn try_from(map: BTreeMap<String, OneOrMany>) -> Result<Self, String> {
+        let mut rule = RuleConfig::default();
+        let one = |key: &str, v: OneOrMany| match v {
+            OneOrMany::One(s) => Ok(s),
+            OneOrMany::Many(_) => Err(format!("`{key}` is one string, not a list")),
+        };
+        // The table's order, so that errors come in a stable order.
+        let mut rest: Vec<(String, OneOrMany)> = Vec::new();
+        for (key, value) in map {
+            match key.as_str() {
+                "name" => rule.name = Some(one("name", value)?),
+                "chain" => rule.chain = Some(one("chain", value)?),
+                _ => rest.push((key, value)),
+            }
+        }
+        for s in schema::settings() {
+            if let Some(i) = rest.iter().position(|(k, _)| k == s.key)
+                && s.constraint().is_some()
+            {
+                let (_, v) = rest.remove(i);
+                rule.constraints.push((s.key, v.into_vec()));
+            }
+        }
+        if let Some((unknown, _)) = rest.first() {
+            let expected: Vec<String> = ["name", "chain"]
+                .into_iter()
+                .chain(
+                    schema::settings()
+                        .iter()
+                        .filter(|s| s.constraint().is_some())
+                        .map(|s| s.key),
+                )
+                .map(|k| format!("`{k}`"))
+                .collect();
+            return Err(format!(
+                "unknown field `{unknown}`, expected one of {}",
+                expected.join(", ")
+            ));
+        }
+        Ok(Self(rule))
+    }
+}
+
+/// The policy file as serde reads it.
+#[cfg(feature = "toml")]
+#[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Elements {
-    count: Option<usize>,
-    trust: Option<i64>,
-    by: Option<String>,
-    identity_from: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Validity {
-    leeway_seconds: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Allow {
-    name: Option<String>,
-    issuer: Option<OneOrMany>,
-    issuer_cn: Option<OneOrMany>,
-    subject: Option<OneOrMany>,
-    subject_cn: Option<OneOrMany>,
-    san_dns: Option<OneOrMany>,
-    san_uri: Option<OneOrMany>,
-    san_uri_prefix: Option<OneOrMany>,
-    san_email: Option<OneOrMany>,
-    san_ip: Option<OneOrMany>,
-    spiffe_id: Option<OneOrMany>,
-    spiffe_trust_domain: Option<OneOrMany>,
-    thumbprint: Option<OneOrMany>,
-    chain: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Chain {
-    trust_anchors: OneOrMany,
-    #[serde(default)]
-    crls: Vec<String>,
-    #[serde(default = "yes")]
-    require_client_auth: bool,
-}
-
-const fn yes() -> bool {
-    true
-}
-
-/// A parsed policy file (see the module docs for its keys). Unknown keys
-/// are errors.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyFile {
-    mode: Option<ModeName>,
+struct FileDoc {
+    #[serde(default, deserialize_with = "mode")]
+    mode: Option<Mode>,
     trusted_peers: Option<Vec<String>>,
     #[serde(default)]
     elements: Elements,
     #[serde(default)]
     validity: Validity,
     #[serde(default)]
-    allow: Vec<Allow>,
+    allow: Vec<RuleDoc>,
     #[serde(default)]
-    chain: BTreeMap<String, Chain>,
+    chain: BTreeMap<String, ChainDoc>,
 }
 
-impl PolicyFile {
-    /// Parses the TOML text.
+/// The configuration of a policy as written, before it is judged: what a
+/// TOML policy file ([`from_toml_file`](Self::from_toml_file)) or the
+/// environment ([`from_env`](Self::from_env)) sets, in one structure, read
+/// only. [`build`](Self::build) turns it into a [`Policy`] through
+/// [`PolicyBuilder::build`], the one place a setting is judged; a tool
+/// (such as `xfcc doctor`) reads it to lint the files it names.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyConfig {
+    mode: Option<Mode>,
+    pub(crate) trusted_peers: Option<Vec<String>>,
+    pub(crate) elements: Elements,
+    pub(crate) validity: Validity,
+    allow: Vec<RuleConfig>,
+    chain: BTreeMap<String, ChainConfig>,
+    pub(crate) transport: Transport,
+    pub(crate) origin: Origin,
+    /// The published recipes' variables the environment set (errors in
+    /// their rules blame them).
+    pub(crate) recipe_vars: Vec<&'static str>,
+}
+
+#[cfg(feature = "toml")]
+fn mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Mode>, D::Error> {
+    let name = <String as serde::Deserialize>::deserialize(d)?;
+    mode_named(&name).map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "invalid mode {name:?}, expected \"require\" or \"accept\""
+        ))
+    })
+}
+
+fn mode_named(name: &str) -> Result<Mode, ConfigError> {
+    match name {
+        "require" => Ok(Mode::Require),
+        "accept" => Ok(Mode::Accept),
+        _ => Err(ConfigError::Value {
+            key: "mode",
+            value: format!("{name} (\"require\" or \"accept\")"),
+        }),
+    }
+}
+
+impl PolicyConfig {
+    /// Parses a TOML policy; anchor and CRL paths are relative to
+    /// `base_dir`.
     ///
     /// # Errors
-    /// [`ConfigError::File`] with the TOML error (line and column).
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| {
+    /// [`ConfigError::File`] with the TOML error (line and column); unknown
+    /// keys are errors.
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
+    pub fn from_toml_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let doc: FileDoc = toml::from_str(text).map_err(|e| {
             // `[allow]` (one table) where `[[allow]]` (an array of tables,
             // one per rule) was meant is the commonest slip: say so.
             let single_allow = text
@@ -138,31 +359,157 @@ impl PolicyFile {
                 );
             }
             ConfigError::File(e.to_string().trim_end().to_owned())
+        })?;
+        Ok(Self {
+            mode: doc.mode,
+            trusted_peers: doc.trusted_peers,
+            elements: doc.elements,
+            validity: doc.validity,
+            allow: doc.allow.into_iter().map(|r| r.0).collect(),
+            chain: doc
+                .chain
+                .into_iter()
+                .map(|(name, c)| {
+                    let c = ChainConfig {
+                        trust_anchors: c.trust_anchors,
+                        crls: c.crls,
+                        require_client_auth: c.require_client_auth,
+                    };
+                    (name, c)
+                })
+                .collect(),
+            transport: Transport::default(),
+            recipe_vars: Vec::new(),
+            origin: Origin::File {
+                dir: base_dir.as_ref().to_path_buf(),
+                via_env: false,
+            },
         })
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a TOML policy file; anchor and CRL paths are
+    /// relative to its directory.
     ///
     /// # Errors
     /// [`ConfigError::File`] when it cannot be read or parsed.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
+    pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))?;
-        Self::parse(&text)
+        Self::from_toml_str(&text, path.parent().unwrap_or_else(|| Path::new(".")))
     }
 
-    /// A builder with the file's settings; anchor and CRL paths are read
-    /// relative to `base_dir`.
+    /// What a request without the header gets, if set.
+    pub fn mode(&self) -> Option<Mode> {
+        self.mode
+    }
+
+    /// `trusted_peers` as written, if set.
+    pub fn trusted_peers(&self) -> Option<&[String]> {
+        self.trusted_peers.as_deref()
+    }
+
+    /// The `[[allow]]` rules, in order.
+    pub fn rules(&self) -> &[RuleConfig] {
+        &self.allow
+    }
+
+    /// The `[chain.<set>]` anchor sets, by name.
+    pub fn chains(&self) -> impl Iterator<Item = (&str, &ChainConfig)> {
+        self.chain.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Where a path written in the configuration is read from: relative to
+    /// the policy file's directory (or, from the environment, the working
+    /// directory).
+    pub fn resolve(&self, written: &str) -> PathBuf {
+        match &self.origin {
+            Origin::File { dir, .. } => dir.join(written),
+            Origin::Env => PathBuf::from(written),
+        }
+    }
+
+    pub(crate) fn from_env_origin() -> Self {
+        Self {
+            origin: Origin::Env,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn set_mode(&mut self, v: &str) -> Result<(), ConfigError> {
+        self.mode = Some(mode_named(&v.to_ascii_lowercase())?);
+        Ok(())
+    }
+
+    pub(crate) fn set_format(&mut self, v: &str) -> Result<(), ConfigError> {
+        self.transport.format = Some(v.parse().map_err(|_| ConfigError::Value {
+            key: "format",
+            value: format!("{v} ({})", crate::format::UnknownFormat),
+        })?);
+        Ok(())
+    }
+
+    /// The environment's anchor set, `[chain.env]`.
+    pub(crate) fn env_chain(&mut self) -> &mut ChainConfig {
+        self.chain.entry("env".to_owned()).or_default()
+    }
+
+    /// The rule `name`, created at the end if it is not there yet.
+    pub(crate) fn rule_mut(&mut self, name: &str) -> &mut RuleConfig {
+        let i = match self.allow.iter().position(|r| r.name() == Some(name)) {
+            Some(i) => i,
+            None => {
+                self.allow.push(RuleConfig {
+                    name: Some(name.to_owned()),
+                    ..RuleConfig::default()
+                });
+                self.allow.len() - 1
+            }
+        };
+        &mut self.allow[i]
+    }
+
+    /// A published recipe's variable: its values join rule `name`'s
+    /// constraint `key` (an empty variable means the rule is absent).
+    pub(crate) fn recipe_rule(&mut self, name: &str, key: &'static str, v: &str) {
+        let values = schema::list(v);
+        self.rule_mut(name).push(key, values);
+    }
+
+    /// The `env` rule's constraint from its variable.
+    pub(crate) fn env_constraint(&mut self, key: &'static str, values: Vec<String>) {
+        self.rule_mut("env").push(key, values);
+    }
+
+    /// Orders the environment's rules as they have always been ordered
+    /// (`thumbprint`, `common_name`, `env`: the first that matches is
+    /// reported) and makes each require `[chain.env]` when it is set.
+    pub(crate) fn finish_env(&mut self) {
+        let rank = |r: &RuleConfig| match r.name() {
+            Some("thumbprint") => 0,
+            Some("common_name") => 1,
+            _ => 2,
+        };
+        self.allow.sort_by_key(rank);
+        if self.chain.contains_key("env") {
+            for r in &mut self.allow {
+                r.chain = Some("env".to_owned());
+            }
+        }
+    }
+
+    /// A builder with these settings, reading the anchor and CRL files.
     ///
     /// # Errors
-    /// [`ConfigError::File`] for an unreadable anchor or CRL file.
-    pub fn into_builder(self, base_dir: &Path) -> Result<PolicyBuilder, ConfigError> {
+    /// A [`ConfigError`] for an unreadable anchor or CRL file or a value
+    /// of the wrong kind (`identity_from`); every other setting is judged
+    /// by [`PolicyBuilder::build`].
+    pub fn builder(&self) -> Result<PolicyBuilder, ConfigError> {
         let mut b = Policy::builder();
         if let Some(m) = self.mode {
-            b = b.mode(match m {
-                ModeName::Require => Mode::Require,
-                ModeName::Accept => Mode::Accept,
-            });
+            b = b.mode(m);
         }
         match self.elements.count {
             Some(0) => b = b.elements(ElementCount::Any),
@@ -172,27 +519,84 @@ impl PolicyFile {
         if let Some(t) = self.elements.trust {
             b = b.trust_element(t);
         }
-        if let Some(by) = self.elements.by {
-            b = b.trusted_proxy(by);
+        if let Some(by) = &self.elements.by {
+            b = b.trusted_proxy(by.clone());
         }
-        if let Some(from) = self.elements.identity_from {
-            b = b.identity_from(IdentityFrom::from_name(&from).ok_or(ConfigError::Value {
-                key: "identity_from",
-                value: format!("{from} (\"cert\" or \"proxy-fields\")"),
+        if let Some(from) = &self.elements.identity_from {
+            b = b.identity_from(IdentityFrom::from_name(from).ok_or_else(|| {
+                ConfigError::Value {
+                    key: "identity_from",
+                    value: format!("{from} (\"cert\" or \"proxy-fields\")"),
+                }
             })?);
         }
-        if let Some(peers) = self.trusted_peers {
-            b = b.trusted_peers(peers);
+        if let Some(peers) = &self.trusted_peers {
+            b = b.trusted_peers(peers.clone());
         }
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));
         }
-        // A relative path is read from the policy file's directory; the
-        // error shows both what was written and what it resolved to.
-        let read = |set: &str, key: &str, p: &str| {
-            let path = base_dir.join(p);
-            std::fs::read(&path).map_err(|e| {
-                let resolved = if Path::new(p).is_absolute() {
+        for (name, c) in &self.chain {
+            let mut pem = Vec::new();
+            for a in &c.trust_anchors {
+                pem.extend(self.read(name, "trust_anchors", a)?);
+                pem.push(b'\n');
+            }
+            let crls = c
+                .crls
+                .iter()
+                .map(|p| self.read(name, "crls", p))
+                .collect::<Result<Vec<_>, _>>()?;
+            b = b.chain(
+                super::TrustAnchors::new(name.clone(), pem)
+                    .crls(crls)
+                    .require_client_auth(c.require_client_auth),
+            );
+        }
+        for rule in &self.allow {
+            b = b.allow(rule.to_rule());
+        }
+        if let Some(f) = self.transport.format {
+            b = b.format(f);
+        }
+        if let Some(h) = &self.transport.header {
+            b = b.header_name(h.clone());
+        }
+        let env_default = match self.origin {
+            Origin::Env | Origin::File { via_env: true, .. } => DEFAULT_ENV_CACHE,
+            Origin::File { via_env: false, .. } => 0,
+        };
+        b = b.cache(self.transport.cache.unwrap_or(env_default));
+        Ok(b)
+    }
+
+    /// Builds the policy: [`builder`](Self::builder), then
+    /// [`PolicyBuilder::build`]. From the environment, an error names the
+    /// variable that holds the setting at fault ([`ConfigError::Env`]).
+    ///
+    /// # Errors
+    /// As [`builder`](Self::builder) and [`PolicyBuilder::build`].
+    pub fn build(&self) -> Result<Policy, ConfigError> {
+        let built = self.builder().and_then(PolicyBuilder::build);
+        match &self.origin {
+            Origin::File { via_env: false, .. } => built,
+            _ => built.map_err(|e| super::env::blame(e, self)),
+        }
+    }
+
+    /// A file a setting names: what was written and, for a relative path,
+    /// where it was looked for.
+    fn read(&self, set: &str, key: &'static str, written: &str) -> Result<Vec<u8>, ConfigError> {
+        let path = self.resolve(written);
+        std::fs::read(&path).map_err(|e| match &self.origin {
+            Origin::Env => ConfigError::Env {
+                var: schema::env_of(key, false)
+                    .unwrap_or("XFCC_CHAIN_ANCHORS")
+                    .to_owned(),
+                error: Box::new(ConfigError::File(format!("{written}: {e}"))),
+            },
+            Origin::File { .. } => {
+                let resolved = if Path::new(written).is_absolute() {
                     String::new()
                 } else {
                     format!(
@@ -200,80 +604,32 @@ impl PolicyFile {
                         path.display()
                     )
                 };
-                ConfigError::File(format!("[chain.{set}] {key} {p:?}{resolved}: {e}"))
-            })
-        };
-        for (name, c) in self.chain {
-            let mut pem = Vec::new();
-            for a in c.trust_anchors.into_vec() {
-                pem.extend(read(&name, "trust_anchors", &a)?);
-                pem.push(b'\n');
+                ConfigError::File(format!("[chain.{set}] {key} {written:?}{resolved}: {e}"))
             }
-            let crls = c
-                .crls
-                .iter()
-                .map(|p| read(&name, "crls", p))
-                .collect::<Result<Vec<_>, _>>()?;
-            b = b.chain(
-                super::TrustAnchors::new(name, pem)
-                    .crls(crls)
-                    .require_client_auth(c.require_client_auth),
-            );
-        }
-        for a in self.allow {
-            let mut rule = match a.name {
-                Some(n) => Rule::new(n),
-                None => Rule::unnamed(),
-            };
-            // Only the keys present are set: `thumbprint = []` reaches the
-            // rule as an empty list, which it refuses.
-            type Setter = fn(Rule, Vec<String>) -> Rule;
-            let keys: [(Option<OneOrMany>, Setter); 12] = [
-                (a.issuer, |r, v| r.issuer(v)),
-                (a.issuer_cn, |r, v| r.issuer_cn(v)),
-                (a.subject, |r, v| r.subject(v)),
-                (a.subject_cn, |r, v| r.subject_cn(v)),
-                (a.san_dns, |r, v| r.san_dns(v)),
-                (a.san_uri, |r, v| r.san_uri(v)),
-                (a.san_uri_prefix, |r, v| r.san_uri_prefix(v)),
-                (a.san_email, |r, v| r.san_email(v)),
-                (a.san_ip, |r, v| r.san_ip(v)),
-                (a.spiffe_id, |r, v| r.spiffe_id(v)),
-                (a.spiffe_trust_domain, |r, v| r.spiffe_trust_domain(v)),
-                (a.thumbprint, |r, v| r.thumbprint(v)),
-            ];
-            for (values, set) in keys {
-                if let Some(values) = values {
-                    rule = set(rule, values.into_vec());
-                }
-            }
-            if let Some(c) = a.chain {
-                rule = rule.chain(c);
-            }
-            b = b.allow(rule);
-        }
-        Ok(b)
+        })
     }
 }
 
 impl Policy {
     /// Loads a TOML policy file; anchor and CRL paths are relative to it.
+    /// The same as [`PolicyConfig::from_toml_file`] then
+    /// [`PolicyConfig::build`].
     ///
     /// # Errors
     /// A [`ConfigError`] for an unreadable or invalid file or setting.
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        let path = path.as_ref();
-        let base = path.parent().unwrap_or_else(|| Path::new("."));
-        PolicyFile::load(path)?.into_builder(base)?.build()
+        PolicyConfig::from_toml_file(path)?.build()
     }
 
     /// Parses TOML text; anchor and CRL paths are relative to `base_dir`.
     ///
     /// # Errors
     /// A [`ConfigError`] for invalid TOML or settings.
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        PolicyFile::parse(text)?
-            .into_builder(base_dir.as_ref())?
-            .build()
+        PolicyConfig::from_toml_str(text, base_dir)?.build()
     }
 }

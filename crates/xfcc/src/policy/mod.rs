@@ -19,7 +19,6 @@
 mod builder;
 mod cache;
 mod client_cert;
-#[cfg(feature = "toml")]
 mod config;
 mod config_error;
 mod detail;
@@ -31,17 +30,17 @@ mod metrics;
 mod refused;
 mod rejection;
 mod rule;
+mod schema;
 mod warning;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub(crate) use self::builder::{AnchorSource, Clock, checked_header_name};
+pub(crate) use self::builder::{AnchorSource, Clock};
 pub use self::builder::{ElementCount, Mode, PolicyBuilder, TrustAnchors};
 pub use self::client_cert::ClientCert;
-#[cfg(feature = "toml")]
-pub use self::config::PolicyFile;
+pub use self::config::{ChainConfig, PolicyConfig, RuleConfig};
 pub use self::config_error::{ConfigError, ConfigErrorKind};
 pub use self::detail::{ChainError, Detail, FieldsProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
@@ -50,6 +49,7 @@ pub use self::handle::PolicyHandle;
 pub use self::refused::Refused;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
+pub use self::schema::{Setting, SettingType, settings};
 pub use self::warning::{Warning, WarningKind};
 
 use self::cache::{Cache, CachedCert, KeyRef};

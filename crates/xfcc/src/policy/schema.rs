@@ -1,0 +1,552 @@
+//! Every setting of a policy, once: its policy-file key, its environment
+//! variable, its type, its default and its meaning. The environment reader,
+//! the policy file's `[[allow]]` keys, the mapping of an error back to the
+//! variable an operator set, and the generated configuration reference
+//! (`CONFIGURATION.md`) all read this table; [`PolicyBuilder::build`] judges
+//! the values.
+
+#[cfg(doc)]
+use super::PolicyBuilder;
+use super::config::PolicyConfig;
+use super::{ConfigError, Rule};
+
+/// The type of a setting's value, as the reference shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingType {
+    /// One string.
+    Text,
+    /// A list of strings: a TOML string or array; in the environment,
+    /// comma-separated.
+    List,
+    /// A whole number.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+    /// One of the listed names.
+    Choice(&'static [&'static str]),
+}
+
+impl SettingType {
+    /// The type as the configuration reference writes it.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Text => "string".to_owned(),
+            Self::List => "list of strings".to_owned(),
+            Self::Integer => "integer".to_owned(),
+            Self::Bool => "bool".to_owned(),
+            Self::Choice(names) => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                match quoted.as_slice() {
+                    [a, b] => format!("{a} or {b}"),
+                    _ => format!("one of {}", quoted.join(", ")),
+                }
+            }
+        }
+    }
+}
+
+/// One setting: where the policy file and the environment spell it, what
+/// it holds, and its default. Read the whole table with [`settings`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Setting {
+    /// The key inside its section or rule (`count`, `thumbprint`), as
+    /// [`ConfigError::setting`] names it.
+    pub key: &'static str,
+    /// Where the policy file writes it (`[elements] count`,
+    /// `[[allow]] thumbprint`); `None` for a setting only the environment
+    /// holds.
+    pub toml: Option<&'static str>,
+    /// The environment variable; `None` when only a policy file holds it.
+    pub env: Option<&'static str>,
+    /// The value's type.
+    pub ty: SettingType,
+    /// The default, in words.
+    pub default: &'static str,
+    /// What it does, in one line.
+    pub doc: &'static str,
+    pub(crate) role: Role,
+}
+
+/// What a setting does when the environment sets it, and (for a rule
+/// constraint) how a [`Rule`] takes it.
+#[derive(Clone, Copy)]
+pub(crate) enum Role {
+    /// Fills the configuration from the variable's text (trimmed, never
+    /// empty).
+    Fill(fn(&mut PolicyConfig, &str) -> Result<(), ConfigError>),
+    /// A rule constraint: the `env` rule's from the variable, any rule's
+    /// from `[[allow]]`.
+    Constraint(fn(Rule, Vec<String>) -> Rule),
+    /// Read another way (a rule's name and chain, the policy file itself).
+    Other,
+}
+
+impl std::fmt::Debug for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fill(_) => "Fill",
+            Self::Constraint(_) => "Constraint",
+            Self::Other => "Other",
+        })
+    }
+}
+
+/// Where a setting belongs, which decides what the environment may set
+/// beside `XFCC_POLICY_FILE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Held by a policy file: refused beside one.
+    Policy,
+    /// How the proxy delivers the header: the file has no key for it, so it
+    /// applies beside one.
+    Transport,
+    /// `XFCC_POLICY_FILE`.
+    File,
+}
+
+impl Setting {
+    pub(crate) fn scope(&self) -> Scope {
+        match (self.toml, self.env) {
+            (_, Some("XFCC_POLICY_FILE")) => Scope::File,
+            (None, Some(_)) if !self.env.is_some_and(|e| e.starts_with("ALLOWED_CERT_")) => {
+                Scope::Transport
+            }
+            _ => Scope::Policy,
+        }
+    }
+
+    /// The setter of a rule constraint.
+    pub(crate) fn constraint(&self) -> Option<fn(Rule, Vec<String>) -> Rule> {
+        match self.role {
+            Role::Constraint(set) => Some(set),
+            _ => None,
+        }
+    }
+}
+
+const MODES: &[&str] = &["require", "accept"];
+const IDENTITY_FROM: &[&str] = &["cert", "proxy-fields"];
+const FORMATS: &[&str] = &[
+    "envoy",
+    "rfc9440",
+    "nginx",
+    "traefik",
+    "alb",
+    "app-service",
+    "gorouter",
+    "haproxy",
+    "caddy",
+];
+
+/// A constraint row: `[[allow]] <key>`, and in the environment (when it
+/// has a variable) one more constraint of the `env` rule.
+const fn constraint(
+    key: &'static str,
+    toml: &'static str,
+    env: Option<&'static str>,
+    ty: SettingType,
+    doc: &'static str,
+    set: fn(Rule, Vec<String>) -> Rule,
+) -> Setting {
+    Setting {
+        key,
+        toml: Some(toml),
+        env,
+        ty,
+        default: "not checked",
+        doc,
+        role: Role::Constraint(set),
+    }
+}
+
+/// The table. Order is the reference's order.
+static SETTINGS: &[Setting] = &[
+    Setting {
+        key: "mode",
+        toml: Some("mode"),
+        env: Some("XFCC_MODE"),
+        ty: SettingType::Choice(MODES),
+        default: "`require`",
+        doc: "what a request without the header gets: `require` rejects it (`missing`), `accept` passes it with no identity",
+        role: Role::Fill(|c, v| c.set_mode(v)),
+    },
+    Setting {
+        key: "trusted_peers",
+        toml: Some("trusted_peers"),
+        env: Some("XFCC_TRUSTED_PEERS"),
+        ty: SettingType::List,
+        default: "not checked",
+        doc: "CIDR blocks or addresses of the proxy: the header from any other TCP peer is `untrusted_peer`",
+        role: Role::Fill(|c, v| {
+            c.trusted_peers = Some(list(v));
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "count",
+        toml: Some("[elements] count"),
+        env: Some("XFCC_ELEMENT_COUNT"),
+        ty: SettingType::Integer,
+        default: "1",
+        doc: "exact number of elements (proxy hops) the header holds; 0 accepts any number",
+        role: Role::Fill(|c, v| {
+            c.elements.count = Some(number("count", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "trust",
+        toml: Some("[elements] trust"),
+        env: Some("XFCC_TRUST_ELEMENT"),
+        ty: SettingType::Integer,
+        default: "0",
+        doc: "index of the element to verify; negative counts from the end (-1 is the element the nearest proxy appended)",
+        role: Role::Fill(|c, v| {
+            c.elements.trust = Some(number("trust", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "by",
+        toml: Some("[elements] by"),
+        env: Some("XFCC_TRUSTED_BY"),
+        ty: SettingType::Text,
+        default: "not checked",
+        doc: "the `By` value (the proxy's URI SAN) the trusted element must carry, in that element only",
+        role: Role::Fill(|c, v| {
+            c.elements.by = Some(v.to_owned());
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "identity_from",
+        toml: Some("[elements] identity_from"),
+        env: Some("XFCC_IDENTITY_FROM"),
+        ty: SettingType::Choice(IDENTITY_FROM),
+        default: "`cert`",
+        doc: "`proxy-fields` verifies elements without `Cert` from the proxy's `Hash`, `Subject`, `URI`, `DNS`; needs `trusted_peers` or `by`",
+        role: Role::Fill(|c, v| {
+            c.elements.identity_from = Some(v.to_owned());
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "leeway_seconds",
+        toml: Some("[validity] leeway_seconds"),
+        env: Some("XFCC_LEEWAY_SECONDS"),
+        ty: SettingType::Integer,
+        default: "60",
+        doc: "clock skew allowed around the validity period, at most 86400",
+        role: Role::Fill(|c, v| {
+            c.validity.leeway_seconds = Some(number("leeway_seconds", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "name",
+        toml: Some("[[allow]] name"),
+        env: None,
+        ty: SettingType::Text,
+        default: "the rule's index",
+        doc: "the rule's name, reported as the matched rule; unique",
+        role: Role::Other,
+    },
+    constraint(
+        "issuer",
+        "[[allow]] issuer",
+        Some("XFCC_ALLOWED_ISSUER"),
+        SettingType::List,
+        "issuer DN, RFC 4514, compared as parsed names (the variable holds one DN)",
+        |r, v| r.issuer(v),
+    ),
+    constraint(
+        "issuer_cn",
+        "[[allow]] issuer_cn",
+        Some("XFCC_ALLOWED_ISSUER_CNS"),
+        SettingType::List,
+        "issuer common name, exact",
+        |r, v| r.issuer_cn(v),
+    ),
+    constraint(
+        "subject",
+        "[[allow]] subject",
+        None,
+        SettingType::List,
+        "subject DN, RFC 4514, compared as parsed names",
+        |r, v| r.subject(v),
+    ),
+    constraint(
+        "subject_cn",
+        "[[allow]] subject_cn",
+        Some("XFCC_ALLOWED_SUBJECT_CNS"),
+        SettingType::List,
+        "subject common name, exact",
+        |r, v| r.subject_cn(v),
+    ),
+    constraint(
+        "san_dns",
+        "[[allow]] san_dns",
+        Some("XFCC_ALLOWED_SAN_DNS"),
+        SettingType::List,
+        "DNS SAN, exact or `*.example.com` (one label)",
+        |r, v| r.san_dns(v),
+    ),
+    constraint(
+        "san_uri",
+        "[[allow]] san_uri",
+        Some("XFCC_ALLOWED_SAN_URIS"),
+        SettingType::List,
+        "URI SAN, exact",
+        |r, v| r.san_uri(v),
+    ),
+    constraint(
+        "san_uri_prefix",
+        "[[allow]] san_uri_prefix",
+        Some("XFCC_ALLOWED_SAN_URI_PREFIXES"),
+        SettingType::List,
+        "URI SAN prefix ending its authority with `/` (`spiffe://td/`)",
+        |r, v| r.san_uri_prefix(v),
+    ),
+    constraint(
+        "san_email",
+        "[[allow]] san_email",
+        Some("XFCC_ALLOWED_SAN_EMAILS"),
+        SettingType::List,
+        "e-mail SAN, ignoring ASCII case",
+        |r, v| r.san_email(v),
+    ),
+    constraint(
+        "san_ip",
+        "[[allow]] san_ip",
+        Some("XFCC_ALLOWED_SAN_IPS"),
+        SettingType::List,
+        "IP SAN",
+        |r, v| r.san_ip(v),
+    ),
+    constraint(
+        "spiffe_id",
+        "[[allow]] spiffe_id",
+        None,
+        SettingType::List,
+        "SPIFFE ID of an X.509-SVID, exact",
+        |r, v| r.spiffe_id(v),
+    ),
+    constraint(
+        "spiffe_trust_domain",
+        "[[allow]] spiffe_trust_domain",
+        None,
+        SettingType::List,
+        "trust domain of an X.509-SVID",
+        |r, v| r.spiffe_trust_domain(v),
+    ),
+    constraint(
+        "thumbprint",
+        "[[allow]] thumbprint",
+        Some("XFCC_ALLOWED_THUMBPRINTS"),
+        SettingType::List,
+        "SHA-256 or SHA-1 thumbprint, hex, any case, colons allowed",
+        |r, v| r.thumbprint(v),
+    ),
+    Setting {
+        key: "chain",
+        toml: Some("[[allow]] chain"),
+        env: None,
+        ty: SettingType::Text,
+        default: "no chain check",
+        doc: "the `[chain.<set>]` the leaf must chain to (in the environment, every rule does once `XFCC_CHAIN_ANCHORS` is set)",
+        role: Role::Other,
+    },
+    Setting {
+        key: "trust_anchors",
+        toml: Some("[chain.<set>] trust_anchors"),
+        env: Some("XFCC_CHAIN_ANCHORS"),
+        ty: SettingType::List,
+        default: "required",
+        doc: "PEM files of the CA certificates; a relative path is read from the policy file's directory (the set is `env` in the environment, one file)",
+        role: Role::Fill(|c, v| {
+            c.env_chain().trust_anchors = vec![v.to_owned()];
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "crls",
+        toml: Some("[chain.<set>] crls"),
+        env: Some("XFCC_CHAIN_CRLS"),
+        ty: SettingType::List,
+        default: "none",
+        doc: "CRL files (PEM or DER) checked for revocation",
+        role: Role::Fill(|c, v| {
+            c.env_chain().crls = list(v);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "require_client_auth",
+        toml: Some("[chain.<set>] require_client_auth"),
+        env: None,
+        ty: SettingType::Bool,
+        default: "true",
+        doc: "the leaf must list the clientAuth EKU",
+        role: Role::Other,
+    },
+    Setting {
+        key: "format",
+        toml: None,
+        env: Some("XFCC_FORMAT"),
+        ty: SettingType::Choice(FORMATS),
+        default: "`envoy`",
+        doc: "how the proxy writes the certificate (applies beside a policy file too)",
+        role: Role::Fill(|c, v| c.set_format(v)),
+    },
+    Setting {
+        key: "header_name",
+        toml: None,
+        env: Some("XFCC_HEADER"),
+        ty: SettingType::Text,
+        default: "the format's header",
+        doc: "the header to read, a valid HTTP field name (applies beside a policy file too)",
+        role: Role::Fill(|c, v| {
+            c.transport.header = Some(v.to_owned());
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "cache",
+        toml: None,
+        env: Some("XFCC_CACHE"),
+        ty: SettingType::Integer,
+        default: "1024",
+        doc: "how many allowed certificates to keep decoded; 0 turns the cache off (applies beside a policy file too)",
+        role: Role::Fill(|c, v| {
+            c.transport.cache = Some(number("cache", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "thumbprint",
+        toml: None,
+        env: Some("ALLOWED_CERT_THUMBPRINTS"),
+        ty: SettingType::List,
+        default: "absent (empty is absent)",
+        doc: "the published recipes' variable: rule `thumbprint` allows any listed thumbprint",
+        role: Role::Fill(|c, v| {
+            c.recipe_rule("thumbprint", "thumbprint", v);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "thumbprint",
+        toml: None,
+        env: Some("ALLOWED_CERT_FINGERPRINTS"),
+        ty: SettingType::List,
+        default: "absent (empty is absent)",
+        doc: "as `ALLOWED_CERT_THUMBPRINTS`, into the same rule",
+        role: Role::Fill(|c, v| {
+            c.recipe_rule("thumbprint", "thumbprint", v);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "subject_cn",
+        toml: None,
+        env: Some("ALLOWED_CERT_COMMON_NAMES"),
+        ty: SettingType::List,
+        default: "absent (empty is absent)",
+        doc: "the published recipes' variable: rule `common_name` allows any listed subject CN",
+        role: Role::Fill(|c, v| {
+            c.recipe_rule("common_name", "subject_cn", v);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "policy_file",
+        toml: None,
+        env: Some("XFCC_POLICY_FILE"),
+        ty: SettingType::Text,
+        default: "none",
+        doc: "a TOML policy file holding the settings above that have a key; beside it only the transport variables apply",
+        role: Role::Other,
+    },
+];
+
+/// Every setting a policy reads, in the configuration reference's order:
+/// the one table the environment reader, the policy file's rule keys and
+/// the reference below follow.
+#[doc = include_str!("../../CONFIGURATION.md")]
+pub fn settings() -> &'static [Setting] {
+    SETTINGS
+}
+
+/// The setting of an environment variable.
+pub(crate) fn by_env(var: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.env == Some(var))
+}
+
+/// The rule constraint named `key` (`[[allow]] <key>`).
+pub(crate) fn constraint_by_key(key: &str) -> Option<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.key == key && matches!(s.role, Role::Constraint(_)))
+}
+
+/// The environment variable of the setting an error names (`setting` as
+/// [`ConfigError::setting`] gives it), looking among the policy-level
+/// settings or, with `constraint`, the `env` rule's constraints.
+pub(crate) fn env_of(setting: &str, constraint: bool) -> Option<&'static str> {
+    SETTINGS
+        .iter()
+        .filter(|s| matches!(s.role, Role::Constraint(_)) == constraint)
+        .find(|s| s.key == setting || s.toml == Some(setting))
+        .and_then(|s| s.env)
+        .filter(|e| e.starts_with("XFCC_"))
+}
+
+/// A variable's comma-separated values, blanks dropped.
+pub(crate) fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn number<T: std::str::FromStr>(key: &'static str, v: &str) -> Result<T, ConfigError> {
+    v.parse().map_err(|_| ConfigError::Value {
+        key,
+        value: format!("{v} (a whole number)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Format;
+
+    #[test]
+    fn choices_are_the_names_the_readers_accept() {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(FORMATS, names.as_slice());
+        for &n in IDENTITY_FROM {
+            assert_eq!(
+                super::super::IdentityFrom::from_name(n).map(|i| i.name()),
+                Some(n)
+            );
+        }
+    }
+
+    #[test]
+    fn every_variable_and_key_is_spelled_once() {
+        let mut envs: Vec<&str> = SETTINGS.iter().filter_map(|s| s.env).collect();
+        let n = envs.len();
+        envs.sort_unstable();
+        envs.dedup();
+        assert_eq!(envs.len(), n, "an environment variable appears twice");
+        let mut keys: Vec<&str> = SETTINGS.iter().filter_map(|s| s.toml).collect();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a policy-file key appears twice");
+    }
+}
