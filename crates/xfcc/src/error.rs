@@ -121,10 +121,10 @@ impl ParseErrorKind {
                 "value is Envoy XFCC (key=value pairs), not the bare base64 DER this format expects: the format is envoy"
             }
             Self::WrongFormatPem => {
-                "value is PEM (URL-encoded or not), not the bare base64 DER this format expects: the format is nginx (or alb)"
+                "value is PEM (URL-encoded or not), not what this format expects: the format is nginx (or alb)"
             }
             Self::WrongFormatRfc9440 => {
-                "value is an RFC 9440 :base64: item, not the bare base64 DER this format expects: the format is rfc9440"
+                "value is an RFC 9440 :base64: item, not what this format expects: the format is rfc9440"
             }
         }
     }

@@ -871,6 +871,16 @@ fn refine_error(input: &str, e: ParseError) -> ParseError {
     if matches!(e.kind(), K::MissingEquals | K::InvalidKey) && looks_like_bare_base64_der(input) {
         return ParseError::new(K::WrongFormat, 0);
     }
+    // No Envoy header begins like these: nginx's (URL-encoded) PEM, and
+    // RFC 9440's `:base64:`.
+    let head = input.trim_start().as_bytes();
+    let starts = |p: &[u8]| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p);
+    if starts(b"-----BEGIN") || starts(b"%2D%2D%2D%2D%2DBEGIN") {
+        return ParseError::new(K::WrongFormatPem, 0);
+    }
+    if starts(b":MII") {
+        return ParseError::new(K::WrongFormatRfc9440, 0);
+    }
     e
 }
 

@@ -168,8 +168,9 @@ fn malformed_fields_are_refused_precisely() {
     let cases = [
         // No Hash: nothing ties the fields to a certificate.
         (
+            // No Hash: named as the missing field, not as a missing Cert.
             header.replacen(&format!("Hash={CLIENT_SHA256};"), "", 1),
-            "no_certificate",
+            "no_hash",
         ),
         // A SHA-1 Hash: SHA-256 pins cannot be checked against it.
         (

@@ -355,17 +355,18 @@ impl PolicyBuilder {
             return Err(ConfigError::NoRules);
         }
         if self.syntax == Syntax::Diagnostic {
-            return Err(ConfigError::Value {
-                key: "syntax",
-                value: "diagnostic (for inspection only; a policy reads strict or lenient)"
-                    .to_owned(),
-            });
+            return Err(ConfigError::value(
+                "syntax",
+                "diagnostic",
+                "strict or lenient (diagnostic is for inspection only)",
+            ));
         }
         if self.cache > 0 && self.cache_max_bytes == 0 {
-            return Err(ConfigError::Value {
-                key: "cache_max_bytes",
-                value: "0 (a cache needs room)".to_owned(),
-            });
+            return Err(ConfigError::value(
+                "cache_max_bytes",
+                "0",
+                "more than 0 bytes (a cache needs room), or no cache",
+            ));
         }
         if self.leeway > Policy::MAX_LEEWAY {
             return Err(ConfigError::OutOfRange {
@@ -509,17 +510,19 @@ pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, Config
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                 .map(|net| canonical_net(net.trunc()))
-                .map_err(|_| ConfigError::Value {
-                    key: "trusted_peers",
-                    value: format!("{text} (a CIDR block such as 10.0.0.0/8, or an address)"),
+                .map_err(|_| {
+                    ConfigError::value(
+                        "trusted_peers",
+                        text.clone(),
+                        "a CIDR block such as 10.0.0.0/8 or fd00::/8, or one address",
+                    )
                 })?;
             if net.prefix_len() == 0 {
-                return Err(ConfigError::Value {
-                    key: "trusted_peers",
-                    value: format!(
-                        "{text} (every address: list your proxy's addresses, or leave trusted_peers out)"
-                    ),
-                });
+                return Err(ConfigError::value(
+                    "trusted_peers",
+                    text,
+                    "it holds every address, which restricts nothing: list your proxy's addresses, or leave trusted_peers out",
+                ));
             }
             Ok(net)
         })
@@ -543,10 +546,11 @@ fn canonical_net(net: ipnet::IpNet) -> ipnet::IpNet {
 pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(tchar) {
-        return Err(ConfigError::Value {
-            key: "header_name",
-            value: name,
-        });
+        return Err(ConfigError::value(
+            "header_name",
+            name,
+            "an HTTP field name: letters, digits and !#$%&'*+-.^_`|~ only, such as x-client-cert (no colon, no spaces)",
+        ));
     }
     Ok(name.to_ascii_lowercase())
 }

@@ -329,10 +329,11 @@ fn mode_named(name: &str) -> Result<Mode, ConfigError> {
     match name {
         "require" => Ok(Mode::Require),
         "accept" => Ok(Mode::Accept),
-        _ => Err(ConfigError::Value {
-            key: "mode",
-            value: format!("{name} (\"require\" or \"accept\")"),
-        }),
+        _ => Err(ConfigError::value(
+            "mode",
+            name,
+            "\"require\" or \"accept\"",
+        )),
     }
 }
 
@@ -444,9 +445,9 @@ impl PolicyConfig {
     }
 
     pub(crate) fn set_format(&mut self, v: &str) -> Result<(), ConfigError> {
-        self.transport.format = Some(v.parse().map_err(|_| ConfigError::Value {
-            key: "format",
-            value: format!("{v} ({})", crate::format::UnknownFormat),
+        self.transport.format = Some(v.parse().map_err(|_| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            ConfigError::value("format", v, format!("one of {}", names.join(", ")))
         })?);
         Ok(())
     }
@@ -524,10 +525,11 @@ impl PolicyConfig {
         }
         if let Some(from) = &self.elements.identity_from {
             b = b.identity_from(IdentityFrom::from_name(from).ok_or_else(|| {
-                ConfigError::Value {
-                    key: "identity_from",
-                    value: format!("{from} (\"cert\" or \"proxy-fields\")"),
-                }
+                ConfigError::value(
+                    "identity_from",
+                    from.clone(),
+                    "\"cert\" or \"proxy-fields\"",
+                )
             })?);
         }
         if let Some(peers) = &self.trusted_peers {

@@ -9,13 +9,16 @@ pub enum ConfigError {
     /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
     #[error("invalid thumbprint: {0}")]
     Thumbprint(String),
-    /// A value that does not parse for its key.
-    #[error("invalid {key} value {value:?}")]
+    /// A value that does not parse for its key, or that the setting
+    /// refuses.
+    #[error("invalid {key} value {value:?}: {expected}")]
     Value {
         /// The setting.
         key: &'static str,
-        /// The value given.
+        /// The value given, as given.
         value: String,
+        /// What a valid value looks like, or why this one is refused.
+        expected: String,
     },
     /// A rule without any constraint (it would allow every certificate).
     #[error("rule has no constraint")]
@@ -96,6 +99,20 @@ pub enum ConfigError {
         /// Why not.
         why: &'static str,
     },
+    /// An environment variable with nothing in it: it cannot be honoured,
+    /// and dropping it could drop a constraint.
+    #[error("{key} is set to nothing; give it a value or unset it")]
+    EmptyValue {
+        /// The setting.
+        key: &'static str,
+    },
+    /// An `XFCC_*` or `ALLOWED_CERT_*` variable that is not one xfcc reads
+    /// (a misspelling is never ignored).
+    #[error("not a variable xfcc reads; did you mean {closest}?")]
+    UnknownVariable {
+        /// The valid name nearest to it.
+        closest: &'static str,
+    },
     /// No allow rule in the environment.
     #[error(
         "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"
@@ -147,6 +164,10 @@ pub enum ConfigErrorKind {
     ProxyFieldsCannot,
     /// [`ConfigError::NothingSet`].
     NothingSet,
+    /// [`ConfigError::EmptyValue`].
+    EmptyValue,
+    /// [`ConfigError::UnknownVariable`].
+    UnknownVariable,
 }
 
 impl ConfigErrorKind {
@@ -168,11 +189,27 @@ impl ConfigErrorKind {
             Self::FormatCannot => "format_cannot",
             Self::ProxyFieldsCannot => "proxy_fields_cannot",
             Self::NothingSet => "nothing_set",
+            Self::EmptyValue => "empty_value",
+            Self::UnknownVariable => "unknown_variable",
         }
     }
 }
 
 impl ConfigError {
+    /// [`ConfigError::Value`] for `key`: the value as given, and what a
+    /// valid one looks like.
+    pub(crate) fn value(
+        key: &'static str,
+        value: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self::Value {
+            key,
+            value: value.into(),
+            expected: expected.into(),
+        }
+    }
+
     /// What kind of error it is, looking through [`Rule`](Self::Rule) and
     /// [`Env`](Self::Env) to the error inside.
     pub fn kind(&self) -> ConfigErrorKind {
@@ -194,6 +231,8 @@ impl ConfigError {
             Self::FormatCannot { .. } => K::FormatCannot,
             Self::ProxyFieldsCannot { .. } => K::ProxyFieldsCannot,
             Self::NothingSet => K::NothingSet,
+            Self::EmptyValue { .. } => K::EmptyValue,
+            Self::UnknownVariable { .. } => K::UnknownVariable,
         }
     }
 
@@ -207,6 +246,7 @@ impl ConfigError {
             Self::Thumbprint(_) => Cow::Borrowed("thumbprint"),
             Self::Value { key, .. }
             | Self::EmptyList { key }
+            | Self::EmptyValue { key }
             | Self::OutOfRange { key, .. }
             | Self::FormatCannot { key, .. }
             | Self::ProxyFieldsCannot { key, .. } => Cow::Borrowed(key),
@@ -215,8 +255,8 @@ impl ConfigError {
             Self::TrustIndex { .. } => Cow::Borrowed("[elements] trust"),
             Self::UnknownAnchorSet(_) | Self::ChainUnavailable => Cow::Borrowed("chain"),
             Self::AnchorSet { set, .. } => Cow::Owned(format!("[chain.{set}]")),
-            Self::File(_) => Cow::Borrowed("XFCC_POLICY_FILE"),
-            Self::NothingSet => Cow::Borrowed("XFCC_POLICY_FILE"),
+            Self::File(_) | Self::NothingSet => Cow::Borrowed("XFCC_POLICY_FILE"),
+            Self::UnknownVariable { closest } => Cow::Borrowed(closest),
             Self::Env { var, .. } => Cow::Borrowed(var),
         }
     }

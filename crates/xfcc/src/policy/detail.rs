@@ -80,6 +80,8 @@ pub enum FieldsProblem {
     FieldsOutOfOrder,
     /// `Hash` is not a SHA-256.
     HashNotSha256,
+    /// No `Hash`: the element names nobody.
+    NoHash,
     /// `Subject` does not parse as a name.
     BadSubject,
     /// A `URI` or `DNS` value with a character Envoy never writes.
@@ -92,6 +94,7 @@ impl FieldsProblem {
         match self {
             Self::FieldsOutOfOrder => "fields_out_of_order",
             Self::HashNotSha256 => "hash_not_sha256",
+            Self::NoHash => "no_hash",
             Self::BadSubject => "bad_subject",
             Self::UnprintableField => "unprintable_field",
         }

@@ -151,13 +151,7 @@ impl PolicyConfig {
                 let closest = known()
                     .min_by_key(|k| distance(name, k))
                     .unwrap_or(POLICY_FILE);
-                return Err(env_err(
-                    name,
-                    ConfigError::Value {
-                        key: "name",
-                        value: format!("unknown variable; did you mean {closest}?"),
-                    },
-                ));
+                return Err(env_err(name, ConfigError::UnknownVariable { closest }));
             }
         }
         Self::from_env_vars(|name| vars.get(name).cloned())
@@ -181,7 +175,7 @@ impl PolicyConfig {
                 return if recipe {
                     Ok(None)
                 } else {
-                    Err(env_err(name, ConfigError::EmptyList { key: s.key }))
+                    Err(env_err(name, ConfigError::EmptyValue { key: s.key }))
                 };
             }
             if s.ty == schema::SettingType::List && schema::list(&v).is_empty() {
@@ -226,7 +220,7 @@ impl PolicyConfig {
             if file.trim().is_empty() {
                 return Err(env_err(
                     POLICY_FILE,
-                    ConfigError::EmptyList { key: "policy_file" },
+                    ConfigError::EmptyValue { key: "policy_file" },
                 ));
             }
             let mut config = from_file(file.trim()).map_err(|e| env_err(POLICY_FILE, e))?;
@@ -243,10 +237,11 @@ impl PolicyConfig {
         if config.chains().any(|(_, c)| c.trust_anchors().is_empty()) {
             return Err(env_err(
                 "XFCC_CHAIN_CRLS",
-                ConfigError::Value {
-                    key: "crls",
-                    value: "CRLs without XFCC_CHAIN_ANCHORS check nothing".to_owned(),
-                },
+                ConfigError::value(
+                    "crls",
+                    var("XFCC_CHAIN_CRLS").unwrap_or_default(),
+                    "CRLs without XFCC_CHAIN_ANCHORS check nothing: set XFCC_CHAIN_ANCHORS to the CA's PEM file too",
+                ),
             ));
         }
         config.finish_env();
@@ -301,11 +296,12 @@ fn from_file(file: &str) -> Result<PolicyConfig, ConfigError> {
 }
 
 #[cfg(not(feature = "toml"))]
-fn from_file(_file: &str) -> Result<PolicyConfig, ConfigError> {
-    Err(ConfigError::Value {
-        key: "feature",
-        value: "policy files need the xfcc crate's `toml` feature".to_owned(),
-    })
+fn from_file(file: &str) -> Result<PolicyConfig, ConfigError> {
+    Err(ConfigError::value(
+        "policy_file",
+        file,
+        "policy files need the xfcc crate's `toml` feature",
+    ))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use core::fmt;
 
 use super::Rejection;
 use crate::dn::DistinguishedName;
-use crate::error::{CertErrorKind, Error, Field};
+
 use crate::parse::{Element, Key};
 
 /// Where a policy reads the client's identity from (policy file
@@ -131,10 +131,14 @@ impl ProxyFields {
                 list.push(v.to_owned());
             }
         }
+        // Without `Hash` the element names nobody: refused as a certificate
+        // that is not there, saying which field is missing.
         let hash = element.hash().ok_or_else(|| {
-            Rejection::from(
-                Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index),
+            Rejection::new(
+                super::Reason::BadCertificate,
+                super::Detail::Fields(super::FieldsProblem::NoHash),
             )
+            .at_element(index)
         })?;
         let sha256 = crate::hex::decode::<32>(hash.raw()).ok_or_else(|| {
             Rejection::new(

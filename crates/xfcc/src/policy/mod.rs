@@ -59,6 +59,20 @@ use crate::format::Format;
 use crate::forwarded::ForwardedCert;
 use crate::parse::{Element, ParseOptions, Syntax, XfccHeader};
 
+/// A value that does not read and begins with `<field name>:` was pasted
+/// with its header's name: say so beside the parser's code.
+fn name_hint(e: Rejection, value: &str) -> Rejection {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let named = value.split_once(':').is_some_and(|(name, _)| {
+        (2..=64).contains(&name.len()) && name.contains('-') && name.bytes().all(tchar)
+    });
+    if named {
+        e.with_hint(rejection::Hint::HeaderNameInValue)
+    } else {
+        e
+    }
+}
+
 #[cfg(feature = "chain")]
 #[path = "chain.rs"]
 mod chains;
@@ -212,10 +226,17 @@ impl Policy {
             .map(|r| {
                 Warning::new(
                     WarningKind::NamesOnlyRule,
-                    format!(
-                        "rule {:?} checks only names: a self-signed certificate with those names passes it; add `thumbprint` or `chain`",
-                        r.label
-                    ),
+                    if proxy_fields {
+                        format!(
+                            "rule {:?} checks only names: they are worth what the proxy's verification of the client is worth (a proxy that accepts any certificate lets a self-signed one with those names through)",
+                            r.label
+                        )
+                    } else {
+                        format!(
+                            "rule {:?} checks only names: a self-signed certificate with those names passes it (the Azure Container Apps ingress accepts any certificate)",
+                            r.label
+                        )
+                    },
                     if proxy_fields {
                         // `chain` needs a certificate, which proxy-fields
                         // elements do not carry.
@@ -233,11 +254,25 @@ impl Policy {
                 "mode = \"require\", or take the required ClientCert extractor in every handler that needs an identity",
             ));
         }
-        if p.count != ElementCount::Exactly(1) && p.by.is_none() && p.format == Format::Envoy {
+        // With trusted_peers and trust = -1 the trusted element is the one
+        // the nearest proxy (the only peer allowed) appended: tied to it.
+        let pinned_last = p.trusted_peers.is_some() && p.trust == -1;
+        if p.count != ElementCount::Exactly(1)
+            && p.by.is_none()
+            && !pinned_last
+            && p.format == Format::Envoy
+        {
             out.push(Warning::new(
                 WarningKind::ElementsWithoutBy,
-                "[elements] count is not exactly 1 and `by` is not set: the trusted element is not tied to the proxy that wrote it",
-                "[elements] by = \"<the URI SAN of the proxy that writes the trusted element>\", or count = 1",
+                format!(
+                    "[elements] count is not exactly 1 and `by` is not set: element {} is not tied to the proxy that wrote it, and a client can send it",
+                    p.trust
+                ),
+                if p.trusted_peers.is_some() {
+                    "[elements] by = \"<the URI SAN of the proxy that writes the trusted element>\", or trust = -1 (the element the nearest proxy, your trusted peer, appended)"
+                } else {
+                    "[elements] by = \"<the URI SAN of the proxy that writes the trusted element>\", or trusted_peers = [\"<the proxy's address>\"] with trust = -1"
+                },
             ));
         }
         if proxy_fields && p.trusted_peers.is_none() {
@@ -325,7 +360,7 @@ impl Policy {
         let start = metrics::start();
         let result = if self.inner.trusted_peers.is_some() {
             // The peer is unknown here: never honour the header.
-            Err(Rejection::of(Reason::PeerUnavailable))
+            Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
         } else {
             self.verify_lines(values, None)
         };
@@ -364,12 +399,16 @@ impl Policy {
         let start = metrics::start();
         let p = &*self.inner;
         let result = match (&p.trusted_peers, peer) {
-            (Some(_), None) => Err(Rejection::of(Reason::PeerUnavailable)),
+            (Some(_), None) => {
+                Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
+            }
             (Some(_), Some(ip)) if !self.is_trusted_peer(ip) => {
                 let mut sent = |name: &str| lines(name).into_iter().next().is_some();
                 let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
                 if chain_sent || sent(&p.header_name) {
-                    Err(Rejection::of(Reason::UntrustedPeer))
+                    Err(Rejection::of(Reason::UntrustedPeer)
+                        .from_peer(ip)
+                        .with_hint(rejection::Hint::UntrustedPeer))
                 } else {
                     self.on_missing()
                 }
@@ -484,7 +523,10 @@ impl Policy {
             let (cached, hit) = match self.cache_get(&key) {
                 Some((cached, _)) => (cached, true),
                 None => {
-                    let fc = p.format.decode(value, chain, p.options.limits())?;
+                    let fc = p
+                        .format
+                        .decode(value, chain, p.options.limits())
+                        .map_err(|e| name_hint(Rejection::from(e), value))?;
                     (Arc::new(CachedCert::new(fc)), false)
                 }
             };
@@ -504,14 +546,16 @@ impl Policy {
             metrics::cache_lookup(true);
             return self.finish(&cached, index, now);
         }
-        let header = XfccHeader::parse_with(value, &p.options).map_err(Error::from)?;
+        let header = XfccHeader::parse_with(value, &p.options)
+            .map_err(|e| name_hint(Rejection::from(Error::from(e)), value))?;
         let n = header.len();
         if let ElementCount::Exactly(expected) = p.count {
+            let counts = rejection::Hint::Elements { seen: n, expected };
             if n > expected {
-                return Err(Rejection::of(Reason::TooManyElements));
+                return Err(Rejection::of(Reason::TooManyElements).with_hint(counts));
             }
             if n < expected {
-                return Err(Rejection::of(Reason::TooFewElements));
+                return Err(Rejection::of(Reason::TooFewElements).with_hint(counts));
             }
         }
         let trusted = if p.trust >= 0 {
@@ -555,7 +599,18 @@ impl Policy {
                     continue;
                 }
                 let cached = self.decode(&element, &mut fresh)?.ok_or_else(|| {
-                    Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index)
+                    let e = Rejection::from(
+                        Error::cert(CertErrorKind::NoCertificate, Field::Cert).with_element(index),
+                    );
+                    // What a mesh that forwards no certificate sends.
+                    let fields = element.hash().is_some()
+                        || element.uri().next().is_some()
+                        || element.subject().is_some();
+                    if fields && p.format == Format::Envoy {
+                        e.with_hint(rejection::Hint::FieldsWithoutCert)
+                    } else {
+                        e
+                    }
                 })?;
                 chosen = Some(cached);
             } else {

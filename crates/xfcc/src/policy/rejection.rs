@@ -20,6 +20,24 @@ pub struct Rejection {
     der: Option<crate::DerError>,
     field: Option<crate::Field>,
     explanation: Option<Box<Explanation>>,
+    hint: Option<Hint>,
+    peer: Option<std::net::IpAddr>,
+}
+
+/// What the request showed that points to the fix ([`Rejection::hint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hint {
+    /// The element count seen and the exact count the policy expects.
+    Elements { seen: usize, expected: usize },
+    /// The trusted element carries the proxy's fields but no certificate
+    /// (what an Istio sidecar sends), and the policy reads certificates.
+    FieldsWithoutCert,
+    /// The value begins with a header name and a colon.
+    HeaderNameInValue,
+    /// A request the adapter could not tell the TCP peer of.
+    NoPeer,
+    /// A peer outside `trusted_peers` (its address is [`Rejection::peer`]).
+    UntrustedPeer,
 }
 
 impl Rejection {
@@ -37,7 +55,45 @@ impl Rejection {
             der: None,
             field: None,
             explanation: None,
+            hint: None,
+            peer: None,
         }
+    }
+
+    pub(crate) const fn with_hint(mut self, hint: Hint) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub(crate) const fn from_peer(mut self, peer: std::net::IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// The TCP peer of an `untrusted_peer` request: the address to add to
+    /// `trusted_peers` if it is your proxy's.
+    pub const fn peer(&self) -> Option<std::net::IpAddr> {
+        self.peer
+    }
+
+    /// The next step, when the request shows what it is: the element count
+    /// seen beside the one expected, a mesh header that carries no
+    /// certificate, a header name pasted into the value, the wiring that
+    /// tells the adapter the peer. `None` when the codes say all there is.
+    /// Never contains header or certificate bytes.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self.hint? {
+            Hint::Elements { seen, expected } => format!(
+                "the header holds {seen} element(s) and the policy expects exactly {expected} ([elements] count): behind more than one proxy set count and trust (-1 is the element the nearest proxy appended) and by, or count = 0 for any number"
+            ),
+            Hint::FieldsWithoutCert => "the element carries the proxy's Hash, Subject, URI or DNS but no Cert, as an Istio sidecar or gateway sends by default: set [elements] identity_from = \"proxy-fields\" (with trusted_peers or by), or make the proxy forward the certificate (Envoy: set_current_client_cert_details cert: true)".to_owned(),
+            Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
+            Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
+            Hint::UntrustedPeer => match self.peer {
+                Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is your proxy, add it (or its block) to trusted_peers; if not, the request went around the proxy"),
+                None => "the header came from a peer outside trusted_peers".to_owned(),
+            },
+        })
     }
 
     /// SHA-256 thumbprint (uppercase hex) of the rejected certificate, when
@@ -126,8 +182,9 @@ impl Rejection {
     /// Emits one `tracing` event with the stable target `xfcc` at `level`,
     /// with the fields `reason`, `detail`, `der`, `der_field`, `der_offset`,
     /// `element`, `field`, `thumbprint` (SHA-256), `sha1`, `subject`,
-    /// `issuer` (clipped) and `findings` ([`Explanation::findings`]: what
-    /// did not hold); those that do not apply are left out. The event is
+    /// `issuer` (clipped), `findings` ([`Explanation::findings`]: what
+    /// did not hold), `peer` (for `untrusted_peer`) and `hint`
+    /// ([`hint`](Self::hint)); those that do not apply are left out. The event is
     /// bounded in size whatever the certificate holds.
     ///
     /// `None` emits nothing, except for [`Reason::PeerUnavailable`], a
@@ -144,6 +201,7 @@ impl Rejection {
             return;
         };
         let thumbprint = self.thumbprint();
+        let hint = self.hint();
         let why = self.explanation();
         let sha1 = why
             .and_then(Explanation::certificate)
@@ -165,6 +223,8 @@ impl Rejection {
                     subject = why.and_then(Explanation::subject).as_deref(),
                     issuer = why.and_then(Explanation::issuer).as_deref(),
                     findings = why.map(|w| tracing::field::display(w.findings())),
+                    peer = self.peer.map(tracing::field::display),
+                    hint = hint.as_deref(),
                     "client certificate rejected"
                 )
             };
@@ -189,6 +249,8 @@ impl From<Error> for Rejection {
             der: e.der_error(),
             field: e.field(),
             explanation: None,
+            hint: None,
+            peer: None,
         }
     }
 }
@@ -198,6 +260,12 @@ impl fmt::Display for Rejection {
         write!(f, "client certificate rejected: {}", self.reason.code())?;
         if self.detail.as_str() != self.reason.code() {
             write!(f, " ({})", self.detail)?;
+        }
+        if let Some(Hint::Elements { seen, expected }) = self.hint {
+            write!(f, " ({seen} elements, expected exactly {expected})")?;
+        }
+        if let (Some(ip), Hint::UntrustedPeer) = (self.peer, self.hint.unwrap_or(Hint::NoPeer)) {
+            write!(f, " from {ip}")?;
         }
         if let Some(e) = self.element {
             write!(f, " in element {e}")?;

@@ -209,9 +209,12 @@ pub(crate) struct DnsPattern {
 impl DnsPattern {
     pub(crate) fn parse(s: &str) -> Result<Self, ConfigError> {
         let s = s.trim().to_ascii_lowercase();
-        let bad = || ConfigError::Value {
-            key: "san_dns",
-            value: s.clone(),
+        let bad = || {
+            ConfigError::value(
+                "san_dns",
+                s.clone(),
+                "a DNS name, or *. followed by at least two labels (*.partner.example; *.com is too broad)",
+            )
         };
         let (wildcard, name) = match s.strip_prefix('*') {
             Some(rest) => (true, rest.to_owned()),
@@ -414,17 +417,23 @@ impl Rule {
             error: Box::new(e),
         };
         let dn = |key: &'static str, v: &String| {
-            DistinguishedName::parse(v).map_err(|_| ConfigError::Value {
-                key,
-                value: v.clone(),
+            DistinguishedName::parse(v).map_err(|_| {
+                let cn_key = if key == "issuer" { "issuer_cn" } else { "subject_cn" };
+                let expected = if v.contains('=') {
+                    "an RFC 4514 distinguished name such as \"CN=Contoso Issuing CA 1,O=Contoso\" (escape , + \" \\ < > ; in values with \\)".to_owned()
+                } else {
+                    format!("an RFC 4514 distinguished name such as \"CN={},O=Contoso\"; to match a common name alone, use {cn_key}", v.trim())
+                };
+                ConfigError::value(key, v.clone(), expected)
             })
         };
         let nonempty = |key: &'static str, v: &String| {
             if v.trim().is_empty() {
-                Err(ConfigError::Value {
+                Err(ConfigError::value(
                     key,
-                    value: v.clone(),
-                })
+                    v.clone(),
+                    "a value that is not blank",
+                ))
             } else {
                 Ok(v.clone())
             }
@@ -467,9 +476,12 @@ impl Rule {
                 san_ip: listed(&self.san_ip, "san_ip")?
                     .iter()
                     .map(|v| {
-                        v.trim().parse::<IpAddr>().map_err(|_| ConfigError::Value {
-                            key: "san_ip",
-                            value: v.clone(),
+                        v.trim().parse::<IpAddr>().map_err(|_| {
+                            ConfigError::value(
+                                "san_ip",
+                                v.clone(),
+                                "an IPv4 or IPv6 address such as 10.1.2.3 or 2001:db8::1",
+                            )
                         })
                     })
                     .collect::<Result<_, _>>()?,
@@ -479,9 +491,12 @@ impl Rule {
                         let id = v.trim();
                         crate::spiffe::parse_id(id)
                             .map(|_| id.to_owned())
-                            .map_err(|why| ConfigError::Value {
-                                key: "spiffe_id",
-                                value: format!("{v} ({why})"),
+                            .map_err(|why| {
+                                ConfigError::value(
+                                    "spiffe_id",
+                                    v.clone(),
+                                    format!("{why}; a SPIFFE ID looks like spiffe://example.org/ns/a/sa/b"),
+                                )
                             })
                     })
                     .collect::<Result<_, _>>()?,
@@ -492,9 +507,12 @@ impl Rule {
                         let td = td.strip_prefix("spiffe://").unwrap_or(td);
                         crate::spiffe::trust_domain(td)
                             .map(|()| td.to_owned())
-                            .map_err(|why| ConfigError::Value {
-                                key: "spiffe_trust_domain",
-                                value: format!("{v} ({why})"),
+                            .map_err(|why| {
+                                ConfigError::value(
+                                    "spiffe_trust_domain",
+                                    v.clone(),
+                                    format!("{why}; a trust domain looks like example.org"),
+                                )
                             })
                     })
                     .collect::<Result<_, _>>()?,
@@ -528,22 +546,23 @@ fn listed<'a>(
 }
 
 fn uri_prefix(v: &str) -> Result<String, ConfigError> {
-    let bad = || ConfigError::Value {
-        key: "san_uri_prefix",
-        value: v.to_owned(),
-    };
+    let bad = |why: &str| ConfigError::value("san_uri_prefix", v.to_owned(), why);
     let v = v.trim();
     let Some((_, rest)) = v.split_once("://") else {
         return if v.ends_with(':') || v.ends_with('/') {
             Ok(v.to_owned())
         } else {
-            Err(bad())
+            Err(bad(
+                "a prefix ends with \":\" or \"/\", or holds \"://\" and the / that ends its authority, such as spiffe://contoso.example/",
+            ))
         };
     };
     // The authority must be closed by '/', or the prefix would match
     // "spiffe://contoso.example.evil/".
     if rest.is_empty() || !rest.contains('/') {
-        return Err(bad());
+        return Err(bad(&format!(
+            "end the authority with /, as in {v}/: without it the prefix also matches {v}.evil.example/"
+        )));
     }
     Ok(v.to_owned())
 }

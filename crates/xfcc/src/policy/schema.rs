@@ -513,10 +513,8 @@ pub(crate) fn list(v: &str) -> Vec<String> {
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, v: &str) -> Result<T, ConfigError> {
-    v.parse().map_err(|_| ConfigError::Value {
-        key,
-        value: format!("{v} (a whole number)"),
-    })
+    v.parse()
+        .map_err(|_| ConfigError::value(key, v, "a whole number"))
 }
 
 #[cfg(test)]
