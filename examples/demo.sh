@@ -170,7 +170,8 @@ rows=()
 failed=0
 call() { # label, expected, port, path, curl args...
   local label=$1 expected=$2 port=$3 path=$4; shift 4
-  local out status body code=0
+  local out status body code=0 logged
+  logged=$(wc -l <app.log)
   out=$(curl -sS --cacert ca-bundle.pem -w '\n%{http_code}' "$@" "https://127.0.0.1:$port$path" 2>/dev/null) || code=$?
   status=$(tail -n1 <<<"$out"); body=$(head -n -1 <<<"$out" | tr -d '\n')
   if [[ ! $status =~ ^[0-9]{3}$ || $status == 000 ]]; then
@@ -195,6 +196,15 @@ call() { # label, expected, port, path, curl args...
     python3 -m json.tool --indent 2 <<<"$body" 2>/dev/null || printf '%s\n' "$body"
   else
     printf '%s\n' "$body"
+  fi
+  # Beside a 403, the app's own account of why (its log event's fields):
+  # the body stays terse for the client, the log tells the operator.
+  if [[ $status == 403 ]]; then
+    sleep 0.2
+    local why
+    why=$(tail -n +"$((logged + 1))" app.log | grep -m1 'client certificate rejected' \
+      | sed -e 's/^.*client certificate rejected //' -e 's/^.*xfcc: //')
+    [[ -n $why ]] && printf 'why (app log): %s\n' "$why"
   fi
 }
 

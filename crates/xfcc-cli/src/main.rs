@@ -1,9 +1,10 @@
 //! `xfcc`: inspect, check and build forwarded client-certificate headers,
 //! and diagnose Azure Container Apps mTLS settings.
 //!
-//! Exit codes: 0 success (allowed, no errors found), 1 a header that does not
-//! parse, a denied header, or doctor findings of severity error, 2 bad
-//! arguments, unreadable files or a bad policy.
+//! Exit codes: 0 success (allowed, no problems found), 1 a header that does
+//! not parse or has problems (`inspect`), a denied header, or doctor
+//! findings of severity error, 2 bad arguments, unreadable files or a bad
+//! policy.
 #![forbid(unsafe_code)]
 
 /// `print!` that survives a closed pipe (`xfcc check ... | head -1`): the
@@ -55,10 +56,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Show everything in one header value (the value only, from FILE or
-    /// stdin), or in a certificate file (PEM or DER) with the thumbprints
-    /// the Azure portal and Envoy show.
+    /// stdin), or in a certificate file (PEM, DER or PKCS#12) with the
+    /// thumbprints the Azure portal and Envoy show. Exit 1 when the value
+    /// has problems the middleware would refuse (listed).
     Inspect {
-        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter.
+        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy.
         #[arg(long, default_value = "envoy")]
         format: Format,
         /// Machine-readable output.
@@ -67,11 +69,14 @@ enum Command {
         /// File holding the header value or a certificate, or - for stdin.
         #[arg(default_value = "-")]
         file: String,
-        /// The password of a PKCS#12 (PFX) file (`""` for none).
-        #[arg(long)]
+        /// The password of a PKCS#12 (PFX) file (`""` for none); also read
+        /// from PFX_PASSWORD, and asked for on a terminal when neither is
+        /// given.
+        #[arg(long, env = "PFX_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
-    /// Apply a TOML policy file to one header value.
+    /// Apply a TOML policy file to one header value; with no value (no FILE
+    /// and nothing piped in), check the policy alone.
     Check {
         /// The policy file.
         #[arg(long)]
@@ -79,29 +84,30 @@ enum Command {
         /// Verify at this time (RFC 3339) instead of now.
         #[arg(long)]
         at: Option<String>,
-        /// Header format.
+        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy.
         #[arg(long, default_value = "envoy")]
         format: Format,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
-        /// File holding the header value, or - for stdin.
-        #[arg(default_value = "-")]
-        file: String,
+        /// File holding the header value, or - for stdin (the default when
+        /// something is piped in).
+        file: Option<String>,
     },
     /// Print the header value a proxy would send for a certificate.
     Header {
-        /// PEM file of the client certificate (further certificates in it
-        /// are taken as its chain).
+        /// PEM or DER file of the client certificate (further certificates
+        /// in a PEM file are taken as its chain).
         #[arg(long)]
         cert: PathBuf,
-        /// PEM file of intermediates to add to the chain.
+        /// PEM or DER file of intermediates to add to the chain.
         #[arg(long)]
         chain: Option<PathBuf>,
         /// Envoy details to include.
         #[arg(long, default_value = "hash,cert,chain")]
         fields: String,
-        /// Header format (for rfc9440 with a chain, a second line holds Client-Cert-Chain).
+        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy (for rfc9440 with a chain, a
+        /// second line holds Client-Cert-Chain).
         #[arg(long, default_value = "envoy")]
         format: Format,
     },
@@ -269,14 +275,16 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             if wants_json {
-                outln!(
-                    "{}",
-                    json::error(
-                        "usage",
-                        None,
-                        e.kind().as_str().unwrap_or("invalid arguments")
-                    )
-                );
+                // clap's own sentence (which argument, which value), without
+                // the usage lines meant for a terminal.
+                let rendered = e.render().to_string();
+                let detail = rendered
+                    .lines()
+                    .next()
+                    .map(|l| l.trim_start_matches("error: ").trim())
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or("invalid arguments");
+                outln!("{}", json::error("usage", None, detail));
             } else {
                 eprint!("{e}");
             }
@@ -303,7 +311,7 @@ fn main() -> ExitCode {
             format,
             json,
             file,
-        } => check(&policy, at.as_deref(), format, json, &file),
+        } => check(&policy, at.as_deref(), format, json, file.as_deref()),
         Command::Header {
             cert,
             chain,
@@ -368,8 +376,14 @@ fn main() -> ExitCode {
 
 /// Reads the header value; one trailing newline (LF or CRLF) is ignored.
 fn read_bytes(file: &str) -> Result<Vec<u8>, Failure> {
+    use std::io::IsTerminal as _;
     let mut bytes = Vec::new();
     let result = if file == "-" {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "xfcc: reading the header value (or certificate) from stdin: paste it, then press Ctrl-D; or give a FILE"
+            );
+        }
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
     } else {
         std::fs::read(file).map(|b| bytes = b)
@@ -422,9 +436,21 @@ fn certificate_file(
                     .map(Some)
                     .map_err(|why| bad(format!("{file}: {why}")))
             }
-            (Err(_), None) if looks_like_pkcs12(bytes) => Err(Failure::usage(format!(
-                "{file} is a PKCS#12 (PFX) file: give its password with --password (--password '' for none)"
-            ))),
+            (Err(_), None) if looks_like_pkcs12(bytes) => {
+                use std::io::IsTerminal as _;
+                // On a terminal, ask (without echo) rather than have the
+                // password on the command line or in the shell's history.
+                if file != "-" && std::io::stdin().is_terminal() {
+                    let password = rpassword::prompt_password(format!("password of {file}: "))
+                        .map_err(|e| Failure::io("the password", &e))?;
+                    return pkcs12_certificates(bytes, &password)
+                        .map(Some)
+                        .map_err(|why| bad(format!("{file}: {why}")));
+                }
+                Err(Failure::usage(format!(
+                    "{file} is a PKCS#12 (PFX) file: give its password with --password ('' for none) or in PFX_PASSWORD"
+                )))
+            }
             (Err(e), _) => Err(bad(format!("{file}: not a DER certificate: {e}"))),
         };
     }
@@ -580,9 +606,23 @@ fn inspect(
             "problems": [],
         })]
     };
+    // What the middleware would refuse whatever the policy: an element's
+    // problems, or no element at all.
+    let problems = elements.is_empty()
+        || elements
+            .iter()
+            .any(|e| e["problems"].as_array().is_some_and(|p| !p.is_empty()));
+    let exit = u8::from(problems);
+    let hint = elements
+        .is_empty()
+        .then(|| symptom_hint(&value, format))
+        .flatten();
     if json_out {
-        outln!("{}", json!({"format": format.name(), "elements": elements}));
-        return Ok(0);
+        outln!(
+            "{}",
+            json!({"format": format.name(), "elements": elements, "ok": !problems, "hint": hint})
+        );
+        return Ok(exit);
     }
     outln!(
         "format: {format} ({} element{})",
@@ -592,7 +632,15 @@ fn inspect(
     for e in &elements {
         print_element_text(e);
     }
-    Ok(0)
+    if elements.is_empty() {
+        outln!("problems: the value is empty");
+    } else if problems {
+        outln!("\nthe middleware refuses this value: see problems above");
+    }
+    if let Some(h) = hint {
+        outln!("hint: {h}");
+    }
+    Ok(exit)
 }
 
 fn envoy_element(e: &xfcc::Element<'_>) -> Value {
@@ -783,14 +831,54 @@ fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
         .map_err(config)
 }
 
+/// `check --policy P` without a value: the policy alone, its warnings with
+/// their codes and fixes. Exit 0 when it builds.
+fn lint_policy(policy: &xfcc::Policy, path: &Path, json_out: bool) -> u8 {
+    let warnings = policy.warnings();
+    if json_out {
+        let list: Vec<Value> = warnings
+            .iter()
+            .map(|w| json!({"code": w.code(), "message": w.message(), "fix": w.fix()}))
+            .collect();
+        outln!(
+            "{}",
+            json!({"policy": path.display().to_string(), "builds": true, "warnings": list})
+        );
+        return 0;
+    }
+    outln!(
+        "policy {}: builds ({} warning{}); give a header value (FILE, or pipe it in) to check one",
+        path.display(),
+        warnings.len(),
+        if warnings.len() == 1 { "" } else { "s" }
+    );
+    for w in &warnings {
+        outln!("warning [{}]: {}", w.code(), w.message());
+        outln!("  fix: {}", w.fix());
+    }
+    0
+}
+
 fn check(
-    policy: &Path,
+    policy_path: &Path,
     at: Option<&str>,
     format: Format,
     json_out: bool,
-    file: &str,
+    file: Option<&str>,
 ) -> Result<u8, Failure> {
-    let policy = load_policy(policy, format)?;
+    use std::io::IsTerminal as _;
+    let policy = load_policy(policy_path, format)?;
+    // No FILE and nothing to read (a terminal, or stdin closed to
+    // /dev/null): the policy alone. Anything piped in is the value.
+    let nothing_piped = std::io::stdin().is_terminal()
+        || std::fs::read_link("/proc/self/fd/0").is_ok_and(|p| p == Path::new("/dev/null"));
+    let file = match file {
+        Some(f) => f,
+        None if nothing_piped => {
+            return Ok(lint_policy(&policy, policy_path, json_out));
+        }
+        None => "-",
+    };
     let now = at
         .map(time::parse_rfc3339)
         .transpose()
@@ -887,14 +975,19 @@ fn symptom_hint(value: &str, format: Format) -> Option<&'static str> {
     }
 }
 
+/// The certificates of a PEM file, or the one certificate of a DER file.
 pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::io(path.display(), &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::io(path.display(), &e))?;
     let bad = |e: xfcc::Error| Failure {
         exit: 2,
         code: e.kind().code(),
         offset: None,
         message: format!("{}: {e}", path.display()),
     };
+    if bytes.first() == Some(&0x30) {
+        return CertIdentity::from_der(bytes).map(|c| vec![c]).map_err(bad);
+    }
+    let text = String::from_utf8_lossy(&bytes);
     let mut certs = Vec::new();
     for block in pem_blocks(&text) {
         certs.push(xfcc::decode_certificate(block.trim()).map_err(bad)?);
@@ -904,7 +997,10 @@ pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> 
             exit: 2,
             code: "no_certificate",
             offset: None,
-            message: format!("{}: no CERTIFICATE block", path.display()),
+            message: format!(
+                "{}: no CERTIFICATE block (a PEM or DER certificate is expected)",
+                path.display()
+            ),
         });
     }
     Ok(certs)

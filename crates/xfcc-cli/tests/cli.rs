@@ -123,8 +123,11 @@ fn inspect_json_contract_on_a_real_capture() {
 
 #[test]
 fn inspect_reports_problems_per_element() {
+    // A value with problems exits 1 (the middleware refuses it), with the
+    // problems listed.
     let (code, v) = run_json(&["inspect", "--json", p(&capture("injection-uri"))], None);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
+    assert_eq!(v["ok"], false);
     assert_eq!(
         v["elements"][0]["problems"],
         serde_json::json!(["uri_mismatch"])
@@ -148,7 +151,7 @@ fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
     let start = real.find("Hash=").unwrap() + 5;
     let placeholder = format!("{}abc{}", &real[..start], &real[start + 64..]);
     let (code, v) = run_json(&["inspect", "--json"], Some(&placeholder));
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     assert_eq!(v["elements"][0]["hash"], "abc");
     assert_eq!(v["elements"][0]["cert"]["key"], "ecdsa-p384");
     assert_eq!(
@@ -156,14 +159,23 @@ fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
         serde_json::json!(["invalid_hash"])
     );
     let (code, v) = run_json(&["inspect", "--json"], Some("By=spiffe://a;Hash=abc"));
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     assert_eq!(
         v["elements"][0]["problems"],
         serde_json::json!(["invalid_hash"])
     );
     let (code, v) = run_json(&["inspect", "--json"], Some(""));
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     assert_eq!(v["elements"], serde_json::json!([]));
+    assert!(
+        v["hint"]
+            .as_str()
+            .unwrap()
+            .contains("no certificate reached the app")
+    );
+    // A consistent value is ok, exit 0.
+    let (code, v) = run_json(&["inspect", "--json", p(&capture("p384"))], None);
+    assert_eq!((code, &v["ok"]), (0, &serde_json::json!(true)));
     // check still refuses both.
     let dir = scratch("placeholder");
     let policy = write_policy(
@@ -1027,6 +1039,16 @@ fn inspect_opens_pkcs12_files_with_their_password() {
             None,
         );
         assert_error(code, &v, "bad_certificate", "is the password right?");
+        // The password from the environment: off the command line.
+        let out = Command::cargo_bin("xfcc")
+            .unwrap()
+            .args(["inspect", "--json", p(&path)])
+            .env("PFX_PASSWORD", "s3cret")
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(v["thumbprints"]["azure_portal_sha1"], sha1, "{file}");
         let (code, v) = run_json(&["inspect", "--json", p(&path)], None);
         assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
         assert!(
@@ -1456,4 +1478,78 @@ fn doctor_gives_each_policy_warning_its_own_code_and_fix() {
     assert!(by_code("names_only_rule").contains("`thumbprint` or `chain` to rule \"names\""));
     assert!(by_code("accept_mode").contains("mode = \"require\""));
     assert!(by_code("elements_without_by").contains("by = "));
+}
+
+/// Runs xfcc with stdin closed to /dev/null (as from a terminal with
+/// nothing piped); returns (exit code, stdout).
+fn run_no_stdin(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xfcc"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn check_without_a_value_lints_the_policy_alone() {
+    let dir = scratch("lint-only");
+    let policy = write_policy(
+        &dir,
+        "mode = \"accept\"\n[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    );
+    let (code, out) = run_no_stdin(&["check", "--policy", p(&policy)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("builds (2 warnings)"), "{out}");
+    // Each warning with its own code and a fix valid in the policy's mode.
+    assert!(out.contains("warning [names_only_rule]"), "{out}");
+    assert!(out.contains("warning [accept_mode]"), "{out}");
+    assert!(out.contains("fix: mode = \"require\""), "{out}");
+    let (code, out) = run_no_stdin(&["check", "--json", "--policy", p(&policy)]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, &v["builds"]), (0, &serde_json::json!(true)));
+    assert_eq!(v["warnings"][1]["code"], "accept_mode");
+    // A policy that does not build is still exit 2.
+    let bad = write_policy(&dir, "[[allow]]\nname = \"x\"\n");
+    assert_eq!(run_no_stdin(&["check", "--policy", p(&bad)]).0, 2);
+}
+
+#[test]
+fn help_lists_every_format_and_json_usage_errors_keep_their_detail() {
+    for sub in ["inspect", "check", "header"] {
+        let (code, out, _) = run(&[sub, "--help"], None);
+        assert_eq!(code, 0);
+        for f in [
+            "envoy",
+            "rfc9440",
+            "nginx",
+            "traefik",
+            "alb",
+            "app-service",
+            "gorouter",
+            "haproxy",
+            "caddy",
+        ] {
+            assert!(out.contains(f), "{sub} --help does not list {f}");
+        }
+    }
+    let (code, v) = run_json(&["inspect", "--json", "--format", "pound"], None);
+    assert_eq!(code, 2);
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("pound") && message.contains("--format"),
+        "{message}"
+    );
+}
+
+#[test]
+fn header_reads_a_der_certificate_as_it_reads_pem() {
+    let (code, from_pem, _) = run(&["header", "--cert", p(&cert("client-rsa.pem"))], None);
+    assert_eq!(code, 0);
+    let (code, from_der, err) = run(&["header", "--cert", p(&cert("client-rsa.der"))], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_der, from_pem);
 }

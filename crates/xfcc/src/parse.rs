@@ -296,7 +296,10 @@ impl<'a> XfccHeader<'a> {
             return Err(ParseError::new(K::TooLong, limits.bytes()));
         }
         if let Some(at) = find_ctl(input.as_bytes()) {
-            return Err(ParseError::new(K::ControlCharacter, at));
+            return Err(refine_error(
+                input,
+                ParseError::new(K::ControlCharacter, at),
+            ));
         }
         let mut scanner = Scanner::new(input, options.syntax);
         let mut len = 0usize;

@@ -513,3 +513,55 @@ fn the_environment_fills_the_structure_a_policy_file_fills() {
     );
     assert_eq!(rule.values("san_dns"), None);
 }
+
+#[test]
+fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
+    let env = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("ALLOWED_CERT_COMMON_NAMES", "a")];
+        all.extend_from_slice(pairs);
+        Policy::from_env_vars(vars(&all)).unwrap_err().to_string()
+    };
+    let cases = [
+        (
+            env(&[("XFCC_TRUSTED_PEERS", "10.0.0.0/33")]),
+            "environment variable XFCC_TRUSTED_PEERS: invalid trusted_peers value \"10.0.0.0/33\": a CIDR block such as 10.0.0.0/8",
+        ),
+        (
+            env(&[("XFCC_MODE", "")]),
+            "environment variable XFCC_MODE: mode is set to nothing; give it a value or unset it",
+        ),
+        (
+            env(&[("XFCC_MODE", "sometimes")]),
+            "invalid mode value \"sometimes\": \"require\" or \"accept\"",
+        ),
+        (
+            env(&[("XFCC_FORMAT", "pound")]),
+            "invalid format value \"pound\": one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy",
+        ),
+        (
+            Policy::from_env_pairs([("XFCC_ALLOWED_ISSUER_CN", "x")])
+                .unwrap_err()
+                .to_string(),
+            "environment variable XFCC_ALLOWED_ISSUER_CN: not a variable xfcc reads; did you mean XFCC_ALLOWED_ISSUER_CNS?",
+        ),
+        (
+            Policy::builder()
+                .allow(Rule::new("r").issuer(["Contoso Issuing CA 1"]))
+                .build()
+                .unwrap_err()
+                .to_string(),
+            "invalid issuer value \"Contoso Issuing CA 1\": an RFC 4514 distinguished name such as \"CN=Contoso Issuing CA 1,O=Contoso\"; to match a common name alone, use issuer_cn",
+        ),
+        (
+            Policy::builder()
+                .allow(Rule::new("r").san_uri_prefix(["spiffe://contoso.example"]))
+                .build()
+                .unwrap_err()
+                .to_string(),
+            "invalid san_uri_prefix value \"spiffe://contoso.example\": end the authority with /, as in spiffe://contoso.example/",
+        ),
+    ];
+    for (got, want) in cases {
+        assert!(got.contains(want), "{got}\n  does not contain\n{want}");
+    }
+}

@@ -96,9 +96,17 @@ pub fn policy_from_env() -> Result<xfcc::Policy, xfcc::ConfigError> {
 /// # Errors
 /// The exit code (2 for a configuration error).
 pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process::ExitCode> {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    // RUST_LOG as users expect it (`RUST_LOG=warn`, `RUST_LOG=xfcc=debug`),
+    // INFO when unset; a RUST_LOG that does not parse is refused, not
+    // replaced by a default.
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing::level_filters::LevelFilter::INFO.into())
+        .from_env()
+        .map_err(|e| {
+            eprintln!("{name}: RUST_LOG: {e}");
+            std::process::ExitCode::from(2)
+        })?;
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     let config = Config::from_env().map_err(|e| {
         eprintln!("{name}: {e}");
         std::process::ExitCode::from(2)

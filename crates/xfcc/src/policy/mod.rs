@@ -407,7 +407,7 @@ impl Policy {
                 let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
                 if chain_sent || sent(&p.header_name) {
                     Err(Rejection::of(Reason::UntrustedPeer)
-                        .from_peer(ip)
+                        .with_peer(ip)
                         .with_hint(rejection::Hint::UntrustedPeer))
                 } else {
                     self.on_missing()

@@ -65,7 +65,7 @@ impl Rejection {
         self
     }
 
-    pub(crate) const fn from_peer(mut self, peer: std::net::IpAddr) -> Self {
+    pub(crate) const fn with_peer(mut self, peer: std::net::IpAddr) -> Self {
         self.peer = Some(peer);
         self
     }
