@@ -23,8 +23,10 @@ pub(crate) struct Checked(pub(crate) Option<Respond>);
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
+    /// Rejection events at the configured level and rate, shared by every
+    /// clone (one count for all workers).
     #[cfg(feature = "tracing")]
-    log: Option<tracing::Level>,
+    log: Arc<xfcc::RejectionLog>,
 }
 
 /// Verifies the forwarded client certificate of every request, as an
@@ -79,7 +81,10 @@ impl Xfcc {
             config: Arc::new(Config {
                 policy: policy.into(),
                 #[cfg(feature = "tracing")]
-                log: Some(tracing::Level::INFO),
+                log: Arc::new(xfcc::RejectionLog::new(
+                    Some(tracing::Level::INFO),
+                    xfcc::LogRate::DEFAULT,
+                )),
             }),
             respond: None,
         }
@@ -97,13 +102,28 @@ impl Xfcc {
     }
 
     /// Level of the `tracing` event (target `xfcc`) emitted for each
-    /// rejection: reason code, detail, element index, thumbprint. Default
-    /// `INFO`; `None` turns it off.
+    /// rejection: reason code, detail, element index, thumbprint, hint.
+    /// Default `INFO`; `None` turns it off (but `peer_unavailable`, a
+    /// wiring error, is logged at `ERROR` whatever this says).
     #[cfg(feature = "tracing")]
     #[must_use]
     pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
         let level = level.into();
-        self.reconfigure(|c| c.log = level)
+        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(level, c.log.rate())))
+    }
+
+    /// How many rejection events each reason may log per second; above it
+    /// they are counted and one summary event per reason says how many
+    /// were not logged ([`xfcc::LogRate`]). Default
+    /// [`LogRate::DEFAULT`](xfcc::LogRate::DEFAULT), 10 per reason per
+    /// second, so a flood of bad requests cannot decide the log bill;
+    /// `peer_unavailable` is always logged, and metrics count every
+    /// rejection. The examples read it from `XFCC_LOG_RATE`
+    /// ([`LogRate::from_env`](xfcc::LogRate::from_env)).
+    #[cfg(feature = "tracing")]
+    #[must_use]
+    pub fn log_rate(self, rate: xfcc::LogRate) -> Self {
+        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(c.log.level(), rate)))
     }
 
     #[cfg(feature = "tracing")]
@@ -189,7 +209,7 @@ where
             }
             Err(r) => {
                 #[cfg(feature = "tracing")]
-                r.log(self.config.log);
+                self.config.log.log(&r);
                 let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());
                 let mut res = rejection.error_response();
                 res.extensions_mut().insert(rejection);

@@ -22,8 +22,10 @@ struct Config {
     policy: PolicyHandle,
     /// Where the TCP peer's address is read from, for `trusted_peers`.
     peer: PeerAddr,
+    /// Rejection events at the configured level and rate, shared by every
+    /// clone (one count for all workers).
     #[cfg(feature = "tracing")]
-    log: Option<tracing::Level>,
+    log: Arc<xfcc::RejectionLog>,
 }
 
 /// Verifies the forwarded client certificate of every request.
@@ -68,7 +70,10 @@ impl XfccLayer<JsonForbidden> {
                 policy: policy.into(),
                 peer: default_peer,
                 #[cfg(feature = "tracing")]
-                log: Some(tracing::Level::INFO),
+                log: Arc::new(xfcc::RejectionLog::new(
+                    Some(tracing::Level::INFO),
+                    xfcc::LogRate::DEFAULT,
+                )),
             }),
             on_rejection: JsonForbidden,
         }
@@ -86,13 +91,28 @@ impl<R> XfccLayer<R> {
     }
 
     /// Level of the `tracing` event (target `xfcc`) emitted for each
-    /// rejection: reason code, detail, element index, thumbprint. Default
-    /// `INFO`; `None` turns it off.
+    /// rejection: reason code, detail, element index, thumbprint, hint.
+    /// Default `INFO`; `None` turns it off (but `peer_unavailable`, a
+    /// wiring error, is logged at `ERROR` whatever this says).
     #[cfg(feature = "tracing")]
     #[must_use]
     pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
         let level = level.into();
-        self.reconfigure(|c| c.log = level)
+        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(level, c.log.rate())))
+    }
+
+    /// How many rejection events each reason may log per second; above it
+    /// they are counted and one summary event per reason says how many
+    /// were not logged ([`xfcc::LogRate`]). Default
+    /// [`LogRate::DEFAULT`](xfcc::LogRate::DEFAULT), 10 per reason per
+    /// second, so a flood of bad requests cannot decide the log bill;
+    /// `peer_unavailable` is always logged, and metrics count every
+    /// rejection. The examples read it from `XFCC_LOG_RATE`
+    /// ([`LogRate::from_env`](xfcc::LogRate::from_env)).
+    #[cfg(feature = "tracing")]
+    #[must_use]
+    pub fn log_rate(self, rate: xfcc::LogRate) -> Self {
+        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(c.log.level(), rate)))
     }
 
     /// Where the layer reads the TCP peer's address for the policy's
@@ -216,7 +236,7 @@ where
             }
             Err(r) => {
                 #[cfg(feature = "tracing")]
-                r.log(self.config.log);
+                self.config.log.log(&r);
                 let rejection = XfccRejection::policy(r);
                 ResponseFuture::reject(self.on_rejection.response(&rejection))
             }

@@ -107,3 +107,46 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
     send(&app(None), &capture("wrong-cn")).await;
     assert!(buf.0.lock().unwrap().is_empty(), "None turns the event off");
 }
+
+#[tokio::test]
+async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let rate = xfcc::LogRate::per_second(std::num::NonZeroU32::new(3).unwrap());
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(XfccLayer::new(policy()).log_rate(rate));
+    let started = std::time::Instant::now();
+    for _ in 0..200 {
+        send(&app, &capture("wrong-cn")).await;
+    }
+    // Every clone of the layer shares the count; dropping the last one
+    // reports what was left.
+    drop(app);
+    let seconds = started.elapsed().as_secs() + 1;
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let events = logged.matches("client certificate rejected").count();
+    let summaries = logged.matches("rejections not logged").count();
+    // At most the rate in each second the burst spanned, and one summary
+    // per second that suppressed something.
+    assert!(
+        events >= 3 && events as u64 <= 3 * seconds,
+        "{events} events in {seconds}s"
+    );
+    assert!(
+        summaries >= 1 && summaries as u64 <= seconds,
+        "{summaries} summaries"
+    );
+    let suppressed: u64 = logged
+        .lines()
+        .filter_map(|l| l.split("suppressed=").nth(1))
+        .filter_map(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(events as u64 + suppressed, 200, "{logged}");
+}

@@ -40,6 +40,8 @@ pub use policy::{
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+#[cfg(feature = "tracing")]
+pub use policy::{LogRate, RejectionLog};
 #[cfg(feature = "render")]
 pub use render::{EnvoyFields, render_envoy};
 pub use text::display_safe;

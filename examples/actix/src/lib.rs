@@ -24,9 +24,11 @@ pub fn configure(
     policy: PolicyHandle,
     config: Config,
 ) -> Result<impl FnOnce(&mut web::ServiceConfig) + Clone, String> {
+    let log_rate = config.log_rate;
     let state = state(config)?;
-    // Built once, cloned into every worker: one policy, cache and reload.
-    let xfcc = Xfcc::new(policy);
+    // Built once, cloned into every worker: one policy, cache, reload and
+    // log rate.
+    let xfcc = Xfcc::new(policy).log_rate(log_rate);
     Ok(move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
             .route("/health", web::get().to(health))

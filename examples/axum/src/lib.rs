@@ -26,7 +26,10 @@ pub struct AppState {
 /// # Errors
 /// When the HTTP client cannot be built.
 pub fn app(policy: PolicyHandle, config: Config) -> Result<Router, String> {
-    with_protection(config, |routes| routes.layer(XfccLayer::new(policy)))
+    let log_rate = config.log_rate;
+    with_protection(config, |routes| {
+        routes.layer(XfccLayer::new(policy).log_rate(log_rate))
+    })
 }
 
 /// The application, with `protect` applied to every route but `/health`.

@@ -21,6 +21,9 @@ pub struct Config {
     pub direct_backend_url: String,
     /// `BACKEND_TIMEOUT_MS` (default 5000, the recipes' 5 s).
     pub backend_timeout: Duration,
+    /// `XFCC_LOG_RATE`: rejection events logged per reason per second, or
+    /// `unlimited` (default 10; see `xfcc::LogRate`).
+    pub log_rate: xfcc::LogRate,
 }
 
 impl Config {
@@ -58,6 +61,9 @@ impl Config {
                 .trim_end_matches('/')
                 .to_owned(),
             backend_timeout: Duration::from_millis(num("BACKEND_TIMEOUT_MS", 5000)?),
+            log_rate: var("XFCC_LOG_RATE")
+                .map_or(Ok(xfcc::LogRate::DEFAULT), |v| xfcc::LogRate::parse(&v))
+                .map_err(|e| format!("XFCC_LOG_RATE: {e}"))?,
         })
     }
 

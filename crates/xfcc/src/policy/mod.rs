@@ -26,6 +26,8 @@ mod env;
 mod explain;
 mod fields;
 mod handle;
+#[cfg(feature = "tracing")]
+mod log_rate;
 mod metrics;
 mod refused;
 mod rejection;
@@ -46,6 +48,8 @@ pub use self::detail::{ChainError, Detail, FieldsProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::handle::PolicyHandle;
+#[cfg(feature = "tracing")]
+pub use self::log_rate::{LogRate, RejectionLog};
 pub use self::refused::Refused;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};

@@ -425,6 +425,15 @@ static SETTINGS: &[Setting] = &[
         }),
     },
     Setting {
+        key: "log_rate",
+        toml: None,
+        env: Some("XFCC_LOG_RATE"),
+        ty: SettingType::Integer,
+        default: "10",
+        doc: "rejection events logged per reason per second, or `unlimited`; above it a summary counts the rest. Read by `LogRate::from_env` for the adapters' `log_rate` (the examples do), not by the policy",
+        role: Role::Other,
+    },
+    Setting {
         key: "thumbprint",
         toml: None,
         env: Some("ALLOWED_CERT_THUMBPRINTS"),
