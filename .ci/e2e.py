@@ -21,6 +21,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -333,6 +334,8 @@ def envoy_config(ports, apps):
         listener("mesh_sidecar_unverified", "APPEND_FORWARD", "mesh_sidecar", fields=mesh_fields),
         # An inner hop forwarding every field, as the doctor's advice assumes.
         listener("doctor_append", "APPEND_FORWARD", "doctor_append"),
+        # The app whose CA is rotated while it runs (any client certificate).
+        listener("rotate", "SANITIZE_SET", "rotate"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -343,6 +346,7 @@ def envoy_config(ports, apps):
         cluster("mesh_sidecar", apps["mesh_sidecar"], source=PROXY_SOURCE),
         cluster("mesh_gateway", apps["mesh_gateway"]),
         cluster("doctor_append", apps["doctor_append"]),
+        cluster("rotate", apps["rotate"]),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -864,6 +868,104 @@ def probe_scenarios(bins, cli, app_binary, policies):
 PROBE_COUNTS = []
 
 
+# ---------------------------------------------------------------- rotation
+
+def new_ca():
+    """A second CA and a client it issued (the same CN as client-rsa), made
+    with openssl: what a CA rotation brings in. Returns (root pem, client
+    cert path, client key path)."""
+    d = WORK / "new-ca"
+    d.mkdir(exist_ok=True)
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "root.key", "-out", "root.pem", "-days", "30", "-subj", "/O=Contoso/CN=Contoso Root CA 2026",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key",
+        "-out", "client.csr", "-subj", "/O=Contoso/CN=client-app.contoso.example")
+    (d / "client.ext").write_text("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    run("x509", "-req", "-in", "client.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial",
+        "-days", "30", "-extfile", "client.ext", "-out", "client.pem")
+    return d / "root.pem", d / "client.pem", d / "client.key"
+
+
+ROTATE_POLICY = """[[allow]]
+name = "clients"
+subject_cn = ["client-app.contoso.example"]
+chain = "rot"
+[chain.rot]
+trust_anchors = "ca.pem"
+"""
+
+
+def write_rotation_dir(fw):
+    """The rotating app's policy directory: the policy and ca.pem, the old
+    CA (the fixture root)."""
+    d = WORK / f"rotate-{fw}"
+    d.mkdir(exist_ok=True)
+    (d / "ca.pem").write_text((CERTS / "root.pem").read_text())
+    (d / "policy.toml").write_text(ROTATE_POLICY)
+    return d
+
+
+def replace_file(path, text):
+    """Written beside, then renamed over: the atomic replacement the README
+    asks for."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def eventually(predicate, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return predicate()
+
+
+def rotation_scenarios(fw, ports, apps, proc, policy_dir, new):
+    """Behind Envoy: the CA file replaced while the app runs, a broken
+    policy file, and SIGHUP under load, without a restart."""
+    new_root, new_cert, new_key = new
+    old_client = (bundle("client-rsa", "inter"), "client-rsa")
+    new_client = (new_cert, None)
+    port = ports["rotate"]
+    status = lambda client: request(port, "/cert-info", client, key_path=new_key if client[1] is None else None)[0]
+    check(fw, "envoy rotate", "before: old CA's client", status(old_client), status(old_client) == 200)
+    check(fw, "envoy rotate", "before: new CA's client", status(new_client), status(new_client) == 403)
+
+    replace_file(policy_dir / "ca.pem", Path(new_root).read_text())
+    moved = eventually(lambda: status(new_client) == 200)
+    check(fw, "envoy rotate", "ca.pem replaced: new CA's client, no restart", status(new_client), moved)
+    check(fw, "envoy rotate", "ca.pem replaced: old CA's client refused", status(old_client), status(old_client) == 403)
+
+    replace_file(policy_dir / "policy.toml", ROTATE_POLICY.replace('["client-app.contoso.example"]', "[]"))
+    # /health is the app's own (the platform's probes reach it directly).
+    health = lambda: request(apps["rotate"], "/health", tls=False)[1]
+    stale = eventually(lambda: isinstance(health(), dict) and health().get("policy") == "stale")
+    check(fw, "envoy rotate", "broken policy.toml: /health says stale", health(), stale)
+    check(fw, "envoy rotate", "broken policy.toml: running policy kept", status(new_client), status(new_client) == 200)
+    replace_file(policy_dir / "policy.toml", ROTATE_POLICY)
+    current = eventually(lambda: isinstance(health(), dict) and health().get("policy") == "current")
+    check(fw, "envoy rotate", "fixed policy.toml: /health says current", health(), current)
+
+    # SIGHUP under load: every request answered, the process alive.
+    answers = []
+    def load():
+        for _ in range(60):
+            answers.append(status(new_client))
+    t = threading.Thread(target=load)
+    t.start()
+    for _ in range(5):
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.1)
+    t.join()
+    failed = [a for a in answers if a != 200]
+    check(fw, "envoy rotate", f"SIGHUP x5 under load ({len(answers)} requests)",
+          f"{len(failed)} failed, exit {proc.poll()}", not failed and proc.poll() is None)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
@@ -879,14 +981,15 @@ def main():
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
     policies = write_policies()
+    new = new_ca()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-                                           "doctor_append"]}
+                                           "doctor_append", "rotate"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-        "mesh_sidecar_unverified", "doctor_append"]}
+        "mesh_sidecar_unverified", "doctor_append", "rotate"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -919,8 +1022,14 @@ def main():
         ]:
             env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
             app_procs.append((start(f"{fw}-{name}", [str(binary)], env), apps[name]))
+        rotate_dir = write_rotation_dir(fw)
+        rotate = start(f"{fw}-rotate", [str(binary)], {
+            "HOST": "127.0.0.1", "PORT": str(apps["rotate"]),
+            "XFCC_POLICY_FILE": str(rotate_dir / "policy.toml"), "XFCC_POLICY_WATCH_SECONDS": "1"})
+        app_procs.append((rotate, apps["rotate"]))
         for p, port in app_procs:
             wait_port(port, p)
+        rotation_scenarios(fw, ports, apps, rotate, rotate_dir, new)
         scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)

@@ -899,7 +899,7 @@ fn check(
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": true, "rule": cert.rule(), "verified_from": cert.verified_from().name(), "identity": json::identity(&cert), "warnings": warnings})
+                    json!({"allowed": true, "rule": cert.rule(), "verified_from": cert.verified_from().name(), "anchor_set": cert.anchor_set(), "anchor": cert.anchor(), "identity": json::identity(&cert), "warnings": warnings})
                 );
             } else {
                 outln!(
@@ -907,6 +907,9 @@ fn check(
                     cert.rule(),
                     cert.element()
                 );
+                if let (Some(set), Some(anchor)) = (cert.anchor_set(), cert.anchor()) {
+                    outln!("  chain verified to anchor set {set:?}, anchor {anchor}");
+                }
                 if let Some(c) = cert.certificate() {
                     print_cert_value(&json::cert(c));
                     let ekus = c.extended_key_usages();

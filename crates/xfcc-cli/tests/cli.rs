@@ -1553,3 +1553,32 @@ fn header_reads_a_der_certificate_as_it_reads_pem() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(from_der, from_pem);
 }
+
+#[test]
+fn check_names_the_anchor_set_and_anchor_that_verified_the_chain() {
+    let dir = scratch("anchor");
+    let policy = write_policy(
+        &dir,
+        "[[allow]]\nname = \"partner\"\nissuer_cn = [\"Contoso Issuing CA 1\"]\nchain = \"contoso\"\n[chain.contoso]\ntrust_anchors = \"ca.pem\"\n",
+    );
+    let (code, v) = check_json(&policy, AT, &[p(&capture("rsa-chain"))], None);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["anchor_set"], "contoso");
+    assert_eq!(v["anchor"], "CN=Contoso Test Root CA,O=Contoso,C=US");
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--policy",
+            p(&policy),
+            "--at",
+            AT,
+            p(&capture("rsa-chain")),
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("chain verified to anchor set \"contoso\", anchor CN=Contoso Test Root CA"),
+        "{out}"
+    );
+}

@@ -150,3 +150,51 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
         .sum();
     assert_eq!(events as u64 + suppressed, 200, "{logged}");
 }
+
+#[tokio::test]
+async fn an_untrusted_peer_is_logged_with_its_address_and_the_next_step() {
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let policy = Policy::builder()
+        .trusted_peers(["10.0.0.0/8"])
+        .allow(Rule::new("partner").subject_cn(["nobody"]))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(XfccLayer::new(policy));
+    let mut req = Request::get("/")
+        .header("x-forwarded-client-cert", capture("wrong-cn"))
+        .body(Body::empty())
+        .unwrap();
+    let peer: std::net::SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), http::StatusCode::FORBIDDEN);
+    // Without the peer's address: the wiring is named.
+    let req = Request::get("/")
+        .header("x-forwarded-client-cert", capture("wrong-cn"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("reason=\"untrusted_peer\"")
+            && logged.contains("peer=192.0.2.7")
+            && logged.contains("add it (or its block) to trusted_peers"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("reason=\"peer_unavailable\"")
+            && logged.contains("into_make_service_with_connect_info"),
+        "{logged}"
+    );
+}

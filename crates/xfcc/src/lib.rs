@@ -42,6 +42,7 @@ pub use policy::{
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 #[cfg(feature = "tracing")]
 pub use policy::{LogRate, RejectionLog};
+pub use policy::{PolicyWatcher, ReloadStatus};
 #[cfg(feature = "render")]
 pub use render::{EnvoyFields, render_envoy};
 pub use text::display_safe;

@@ -556,3 +556,26 @@ fn policy_file_names_anchor_and_crl_files() {
     assert!(p.warnings().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_allowed_client_names_the_anchor_set_and_the_anchor_it_relies_on() {
+    // A rotation in progress: the set holds the old CA and the new one
+    // (here an unrelated self-signed certificate and the fixture root).
+    let both = format!("{}{}", read("client-selfsigned.pem"), read("root.pem"));
+    let p = policy_with(&both, vec![], |b| b.cache(8));
+    let h = header(&cert("client-rsa"), &[cert("inter")]);
+    for _ in 0..2 {
+        // Decided, then from the cache: the same answer.
+        let c = p.verify(&h).unwrap();
+        assert_eq!(c.anchor_set(), Some("partners"));
+        assert_eq!(c.anchor(), Some("CN=Contoso Test Root CA,O=Contoso,C=US"));
+    }
+    // A rule without a chain names none.
+    let names_only = Policy::builder()
+        .clock(now)
+        .allow(Rule::new("names").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    let c = names_only.verify(&h).unwrap();
+    assert_eq!((c.anchor_set(), c.anchor()), (None, None));
+}

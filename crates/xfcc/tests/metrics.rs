@@ -136,10 +136,22 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
         days.iter().all(|d| (7_240.0..7_250.0).contains(d)),
         "{days:?}"
     );
+    // Allowed requests per rule and anchor set (none: a names rule).
+    assert_eq!(
+        counter(
+            &seen,
+            "xfcc_allowed_total",
+            &[("anchor_set", "none"), ("rule", "partner")]
+        ),
+        Some(3)
+    );
     // No label takes a value the client chose.
     for (_, _, ls, _) in &seen {
         for (k, _) in ls {
-            assert!(["result", "reason", "rule"].contains(&k.as_str()), "{k}");
+            assert!(
+                ["result", "reason", "rule", "anchor_set"].contains(&k.as_str()),
+                "{k}"
+            );
         }
     }
 }

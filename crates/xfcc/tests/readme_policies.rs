@@ -93,8 +93,6 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
     let dir = std::env::temp_dir().join(format!("xfcc-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = manifest().join("tests/fixtures/certs/root.pem");
-    // `trust_anchors = "ca.pem"` is relative to the policy file.
-    std::fs::copy(&ca, dir.join("ca.pem")).unwrap();
     let readmes = [
         manifest().join("../../README.md"),
         manifest().join("README.md"),
@@ -102,6 +100,14 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
     let mut checked = 0;
     for readme in &readmes {
         for (line, expected, toml) in policies(readme) {
+            // Every PEM file a block names is the test CA, in the policy's
+            // directory.
+            for name in toml
+                .split('"')
+                .filter(|s| s.ends_with(".pem") && !s.contains('/'))
+            {
+                std::fs::copy(&ca, dir.join(name)).unwrap();
+            }
             let text = whole(&toml, &ca);
             let at = format!("{}:{line}", readme.display());
             let policy = PolicyConfig::from_toml_str(&text, &dir)
@@ -112,6 +118,6 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
             checked += 1;
         }
     }
-    assert!(checked >= 6, "only {checked} policies found");
+    assert!(checked >= 8, "only {checked} policies found");
     std::fs::remove_dir_all(&dir).unwrap();
 }

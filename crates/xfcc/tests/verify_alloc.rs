@@ -18,8 +18,9 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// regression guard (counts, not time): 5 allocations (the two DERs, the
 /// list of intermediates, the leaf's shared identity and the decoded
 /// certificate) and about 2.7 KiB today, against 38 and 8 KiB before the
-/// leaf was read lazily, for a 4.7 KB header carrying two certificates; 9
-/// with the `metrics` feature, whose label sets allocate.
+/// leaf was read lazily, for a 4.7 KB header carrying two certificates; 12
+/// with the `metrics` feature, whose label sets allocate (the rule's and
+/// the anchor set's names are owned label values).
 #[test]
 fn uncached_verify_allocates_a_bounded_amount() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -45,6 +46,7 @@ fn uncached_verify_allocates_a_bounded_amount() {
     let cert = policy.verify(&aca).unwrap();
     let stats = region.change();
     assert_eq!(cert.sha256(), leaf.sha256());
-    assert!(stats.allocations + stats.reallocations <= 10, "{stats:?}");
+    let most = if cfg!(feature = "metrics") { 12 } else { 6 };
+    assert!(stats.allocations + stats.reallocations <= most, "{stats:?}");
     assert!(stats.bytes_allocated <= 2 * aca.len(), "{stats:?}");
 }

@@ -3,7 +3,6 @@
 //! interchangeable behind the same proxy.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 use xfcc::PolicyHandle;
 use xfcc_actix::{ClientCert, Xfcc};
 use xfcc_example_common::{Config, call_backend, cert_info};
@@ -46,8 +45,8 @@ pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
 }
 
 /// `/health`.
-pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(xfcc_example_common::health_body(&state.config))
 }
 
 /// Adds the routes that need a client certificate to `scope`, which the

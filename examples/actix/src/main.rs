@@ -1,4 +1,5 @@
-//! Runs the actix example on `0.0.0.0:$PORT`.
+//! Runs the actix example on `0.0.0.0:$PORT`. SIGHUP reloads the policy
+//! (certificate rotation without a restart).
 
 use std::process::ExitCode;
 
@@ -11,6 +12,24 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     let (host, port) = (config.host.clone(), config.port);
+    // SIGHUP reloads the policy from the first instant the service listens
+    // (without a handler it would end the process): installed before the
+    // socket is bound.
+    let mut hup = match actix_web::rt::signal::unix::signal(
+        actix_web::rt::signal::unix::SignalKind::hangup(),
+    ) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: cannot handle SIGHUP: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reload_config = config.clone();
+    actix_web::rt::spawn(async move {
+        while hup.recv().await.is_some() {
+            xfcc_example_common::reload(&reload_config);
+        }
+    });
     let routes = match xfcc_example_actix::configure(policy, config) {
         Ok(r) => r,
         Err(e) => {

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
 use xfcc::PolicyHandle;
 use xfcc_example_common::{Config, call_backend, cert_info};
 use xfcc_tower::{ClientCert, XfccLayer};
@@ -48,7 +47,12 @@ pub fn with_protection(
         .route("/call-backend/dapr", get(dapr))
         .route("/call-backend/direct", get(direct));
     Ok(Router::new()
-        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/health",
+            get(|State(s): State<AppState>| async move {
+                Json(xfcc_example_common::health_body(&s.config))
+            }),
+        )
         .merge(protect(protected))
         .with_state(AppState { config, client }))
 }

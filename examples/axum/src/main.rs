@@ -3,9 +3,6 @@
 
 use std::process::ExitCode;
 
-use xfcc::PolicyHandle;
-use xfcc_example_common::policy_from_env;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let (config, policy) = match xfcc_example_common::startup("xfcc-example-axum") {
@@ -13,14 +10,23 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     let (host, port) = (config.host.clone(), config.port);
-    let app = match xfcc_example_axum::app(policy.clone(), config) {
+    // SIGHUP reloads the policy from the first instant the service listens:
+    // the handler is installed before the socket is bound.
+    let hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: cannot handle SIGHUP: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(reload_on_sighup(hup, config.clone()));
+    let app = match xfcc_example_axum::app(policy, config) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("xfcc-example-axum: {e}");
             return ExitCode::FAILURE;
         }
     };
-    tokio::spawn(reload_on_sighup(policy));
     let listener = match tokio::net::TcpListener::bind((host.as_str(), port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -41,19 +47,11 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn reload_on_sighup(policy: PolicyHandle) {
-    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-        return;
-    };
+async fn reload_on_sighup(
+    mut hup: tokio::signal::unix::Signal,
+    config: xfcc_example_common::Config,
+) {
     while hup.recv().await.is_some() {
-        match policy_from_env() {
-            Ok(p) => {
-                policy.reload(p);
-                tracing::info!("policy reloaded");
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "policy reload failed; keeping the current policy")
-            }
-        }
+        xfcc_example_common::reload(&config);
     }
 }

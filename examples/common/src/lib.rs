@@ -24,6 +24,12 @@ pub struct Config {
     /// `XFCC_LOG_RATE`: rejection events logged per reason per second, or
     /// `unlimited` (default 10; see `xfcc::LogRate`).
     pub log_rate: xfcc::LogRate,
+    /// `XFCC_POLICY_WATCH_SECONDS`: follow the policy's files at this
+    /// interval (default: not watched; SIGHUP reloads either way).
+    pub watch: Option<Duration>,
+    /// What reloads the policy (set by [`startup`]); `/health` shows its
+    /// status.
+    pub watcher: Option<std::sync::Arc<xfcc::PolicyWatcher>>,
 }
 
 impl Config {
@@ -64,6 +70,11 @@ impl Config {
             log_rate: var("XFCC_LOG_RATE")
                 .map_or(Ok(xfcc::LogRate::DEFAULT), |v| xfcc::LogRate::parse(&v))
                 .map_err(|e| format!("XFCC_LOG_RATE: {e}"))?,
+            watch: var("XFCC_POLICY_WATCH_SECONDS")
+                .map(|v| xfcc::PolicyWatcher::parse_interval(&v))
+                .transpose()
+                .map_err(|e| format!("XFCC_POLICY_WATCH_SECONDS: {e}"))?,
+            watcher: None,
         })
     }
 
@@ -79,20 +90,6 @@ impl Config {
     pub fn direct_url(&self) -> String {
         format!("{}/health", self.direct_backend_url)
     }
-}
-
-/// The policy: `XFCC_POLICY_FILE`, or the recipes' `ALLOWED_CERT_*` and the
-/// `XFCC_*` variables (see `xfcc::Policy::from_env_vars`). Warnings about
-/// names-only rules are logged.
-///
-/// # Errors
-/// The configuration error, naming the variable.
-pub fn policy_from_env() -> Result<xfcc::Policy, xfcc::ConfigError> {
-    let policy = xfcc::Policy::from_env()?;
-    for w in policy.warnings() {
-        tracing::warn!("{w}");
-    }
-    Ok(policy)
 }
 
 /// What both examples' `main` does first: logging to stderr, then the
@@ -113,15 +110,56 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
             std::process::ExitCode::from(2)
         })?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let config = Config::from_env().map_err(|e| {
+    let mut config = Config::from_env().map_err(|e| {
         eprintln!("{name}: {e}");
         std::process::ExitCode::from(2)
     })?;
-    let policy = policy_from_env().map_err(|e| {
+    let refuse = |e: xfcc::ConfigError| {
         eprintln!("{name}: {e}");
         std::process::ExitCode::from(2)
-    })?;
-    Ok((config, xfcc::PolicyHandle::new(policy)))
+    };
+    let policy_config = xfcc::PolicyConfig::from_env().map_err(refuse)?;
+    let policy = policy_config.build().map_err(refuse)?;
+    for w in policy.warnings() {
+        tracing::warn!(code = w.code(), fix = w.fix(), "{w}");
+    }
+    let handle = xfcc::PolicyHandle::new(policy);
+    config.watcher = Some(std::sync::Arc::new(xfcc::PolicyWatcher::spawn(
+        policy_config,
+        handle.clone(),
+        config.watch,
+    )));
+    if let Some(every) = config.watch {
+        tracing::info!(seconds = every.as_secs(), "following the policy's files");
+    }
+    Ok((config, handle))
+}
+
+/// What SIGHUP does in both examples: the policy rebuilt from its files
+/// and swapped in, or, when they do not build, the running one kept (the
+/// watcher logs why and `/health` shows `"policy": "stale"`).
+pub fn reload(config: &Config) {
+    if let Some(w) = &config.watcher {
+        let _ = w.reload_now();
+    }
+}
+
+/// The body of `/health`: `{"status":"ok"}`, with the policy's reload
+/// status (`current`, or `stale` while the files on disk do not build)
+/// when it is followed.
+pub fn health_body(config: &Config) -> Value {
+    match &config.watcher {
+        None => json!({"status": "ok"}),
+        Some(w) => {
+            let s = w.status();
+            json!({
+                "status": "ok",
+                "policy": if s.is_current() { "current" } else { "stale" },
+                "policy_reloads": s.reloads,
+                "policy_reload_failures": s.failures,
+            })
+        }
+    }
 }
 
 /// The body of `/cert-info`: the verified client, which rule allowed it,

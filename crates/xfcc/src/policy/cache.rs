@@ -24,7 +24,8 @@ pub(crate) struct CachedCert {
 #[derive(Debug, Clone, Copy)]
 struct Decision {
     rule: usize,
-    chain: bool,
+    /// The index of the anchor that verified the chain, if one did.
+    anchor: Option<usize>,
     until: SystemTime,
 }
 
@@ -53,18 +54,22 @@ impl CachedCert {
         }
     }
 
-    /// The allowing rule and whether a chain was verified, while the
-    /// recorded decision is still good at `now`.
-    pub(crate) fn decision(&self, now: SystemTime) -> Option<(usize, bool)> {
+    /// The allowing rule and the anchor that verified its chain (if it
+    /// has one), while the recorded decision is still good at `now`.
+    pub(crate) fn decision(&self, now: SystemTime) -> Option<(usize, Option<usize>)> {
         self.decision
             .get()
             .filter(|d| now <= d.until)
-            .map(|d| (d.rule, d.chain))
+            .map(|d| (d.rule, d.anchor))
     }
 
     /// Records a decision good until `until` (the first one recorded stays).
-    pub(crate) fn set_decision(&self, rule: usize, chain: bool, until: SystemTime) {
-        let _ = self.decision.set(Decision { rule, chain, until });
+    pub(crate) fn set_decision(&self, rule: usize, anchor: Option<usize>, until: SystemTime) {
+        let _ = self.decision.set(Decision {
+            rule,
+            anchor,
+            until,
+        });
     }
 }
 

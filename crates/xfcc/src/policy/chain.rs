@@ -72,6 +72,9 @@ pub struct Revocation {
 }
 
 struct AnchorSet {
+    /// The set's name, shared with every [`ClientCert`](crate::ClientCert)
+    /// it verifies.
+    name: Arc<str>,
     anchors: Vec<TrustAnchor<'static>>,
     /// Each anchor's subject name (contents), as webpki compares it.
     subjects: Vec<Vec<u8>>,
@@ -166,8 +169,9 @@ pub(crate) fn build(
             .map(|a| a.subject.as_ref().to_vec())
             .collect();
         sets.insert(
-            name,
+            name.clone(),
             AnchorSet {
+                name: Arc::from(name.as_str()),
                 anchors,
                 subjects,
                 names: names.into(),
@@ -235,6 +239,14 @@ impl<'a> Node<'a> {
 
 impl Chains {
     /// The subjects of a set's anchors (empty for an unknown set).
+    /// The set's name and its anchors' names, shared (no allocation): what
+    /// a [`ClientCert`](crate::ClientCert) says verified its chain.
+    pub(crate) fn verified_by(&self, set: &str) -> Option<(Arc<str>, Arc<[String]>)> {
+        self.sets
+            .get(set)
+            .map(|s| (Arc::clone(&s.name), Arc::clone(&s.names)))
+    }
+
     pub(crate) fn anchor_names(&self, set: &str) -> Arc<[String]> {
         self.sets
             .get(set)
@@ -293,7 +305,7 @@ impl Chains {
         now: SystemTime,
         want_until: bool,
         limits: &Limits,
-    ) -> Result<Option<SystemTime>, ChainError> {
+    ) -> Result<(Option<SystemTime>, usize), ChainError> {
         let set = self
             .sets
             .get(set_name)
@@ -328,7 +340,7 @@ impl Chains {
         now: SystemTime,
         want_until: bool,
         limits: &Limits,
-    ) -> Result<Option<SystemTime>, ChainError> {
+    ) -> Result<(Option<SystemTime>, usize), ChainError> {
         let leaf_der = CertificateDer::from(fc.leaf().der());
         let leaf = EndEntityCert::try_from(&leaf_der).map_err(|e| sub_reason(&e))?;
         let leaf_node = Node::read(fc.leaf().der(), limits).ok_or(ChainError::InvalidChain)?;
@@ -354,8 +366,8 @@ impl Chains {
             Some(path) => run(path),
             None => Err(WebpkiError::UnknownIssuer),
         };
-        let until = match first {
-            Ok(until) => until,
+        let (until, anchor) = match first {
+            Ok(verified) => verified,
             // Nothing else to try: that path was every candidate.
             Err(e) if shortest.as_ref().is_some_and(|p| p.len() == nodes.len()) => {
                 return Err(sub_reason(&e));
@@ -378,11 +390,12 @@ impl Chains {
             }
         };
         let until = UNIX_EPOCH.checked_add(Duration::from_secs(until));
-        Ok(until.filter(|_| want_until && set.crls.is_empty()))
+        Ok((until.filter(|_| want_until && set.crls.is_empty()), anchor))
     }
 
     /// One rustls-webpki verification of `leaf` with `candidates` as the
-    /// intermediates: on success, the earliest `notAfter` on the path.
+    /// intermediates: on success, the earliest `notAfter` on the path and
+    /// the index of the anchor it ends at.
     fn run_webpki(
         &self,
         set: &AnchorSet,
@@ -391,7 +404,7 @@ impl Chains {
         candidates: &[&Node<'_>],
         time: UnixTime,
         crl_refs: &[&CertRevocationList<'_>],
-    ) -> Result<u64, WebpkiError> {
+    ) -> Result<(u64, usize), WebpkiError> {
         let intermediates: Vec<CertificateDer<'_>> = candidates
             .iter()
             .map(|n| CertificateDer::from(n.der))
@@ -431,7 +444,7 @@ impl Chains {
             Ok(())
         };
         let algs = webpki::ALL_VERIFICATION_ALGS;
-        if set.require_client_auth {
+        let path = if set.require_client_auth {
             leaf.verify_for_usage(
                 algs,
                 &set.anchors,
@@ -452,7 +465,13 @@ impl Chains {
                 Some(&check_path),
             )
         }?;
-        Ok(until.get())
+        let anchor = path.anchor().subject.as_ref();
+        let index = set
+            .anchors
+            .iter()
+            .position(|a| a.subject.as_ref() == anchor)
+            .unwrap_or_default();
+        Ok((until.get(), index))
     }
 }
 

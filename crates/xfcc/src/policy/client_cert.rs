@@ -30,7 +30,26 @@ struct Inner {
     rule: Arc<str>,
     element: usize,
     verified_at: SystemTime,
-    chain_verified: bool,
+    verified_by: Option<VerifiedBy>,
+}
+
+/// The anchor set, and the anchor in it, that a chain was verified to
+/// (shared with the policy: nothing allocated per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VerifiedBy {
+    set: Arc<str>,
+    anchors: Arc<[String]>,
+    index: usize,
+}
+
+impl VerifiedBy {
+    pub(crate) const fn new(set: Arc<str>, anchors: Arc<[String]>, index: usize) -> Self {
+        Self {
+            set,
+            anchors,
+            index,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +64,7 @@ impl ClientCert {
         rule: Arc<str>,
         element: usize,
         verified_at: SystemTime,
-        chain_verified: bool,
+        verified_by: Option<VerifiedBy>,
     ) -> Self {
         Self {
             inner: Inner {
@@ -53,7 +72,7 @@ impl ClientCert {
                 rule,
                 element,
                 verified_at,
-                chain_verified,
+                verified_by,
             },
         }
     }
@@ -70,7 +89,7 @@ impl ClientCert {
                 rule,
                 element,
                 verified_at,
-                chain_verified: false,
+                verified_by: None,
             },
         }
     }
@@ -192,7 +211,21 @@ impl ClientCert {
 
     /// Whether the allowing rule required, and got, a verified chain.
     pub fn chain_verified(&self) -> bool {
-        self.inner.chain_verified
+        self.inner.verified_by.is_some()
+    }
+
+    /// The anchor set (`[chain.<set>]`) the chain was verified to, when the
+    /// allowing rule has one: what to watch when rotating a CA (see the
+    /// `xfcc_allowed_total` metric).
+    pub fn anchor_set(&self) -> Option<&str> {
+        self.inner.verified_by.as_ref().map(|v| &*v.set)
+    }
+
+    /// The subject (RFC 4514) of the trust anchor the chain ended at: which
+    /// CA of the set this client still relies on.
+    pub fn anchor(&self) -> Option<&str> {
+        let v = self.inner.verified_by.as_ref()?;
+        v.anchors.get(v.index).map(String::as_str)
     }
 
     /// Time left before the certificate expires, from the moment it was

@@ -67,9 +67,13 @@ pub(crate) struct Transport {
 /// blame follow from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// A policy file (or TOML text) read relative to this directory; with
-    /// `via_env`, named by `XFCC_POLICY_FILE`.
-    File { dir: PathBuf, via_env: bool },
+    /// A policy file (`path`, or TOML text when `None`) read relative to
+    /// `dir`; with `via_env`, named by `XFCC_POLICY_FILE`.
+    File {
+        dir: PathBuf,
+        path: Option<PathBuf>,
+        via_env: bool,
+    },
     /// Environment variables alone.
     Env,
 }
@@ -78,6 +82,7 @@ impl Default for Origin {
     fn default() -> Self {
         Self::File {
             dir: PathBuf::from("."),
+            path: None,
             via_env: false,
         }
     }
@@ -383,6 +388,7 @@ impl PolicyConfig {
             recipe_vars: Vec::new(),
             origin: Origin::File {
                 dir: base_dir.as_ref().to_path_buf(),
+                path: None,
                 via_env: false,
             },
         })
@@ -399,7 +405,59 @@ impl PolicyConfig {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))?;
-        Self::from_toml_str(&text, path.parent().unwrap_or_else(|| Path::new(".")))
+        let mut config =
+            Self::from_toml_str(&text, path.parent().unwrap_or_else(|| Path::new(".")))?;
+        if let Origin::File { path: p, .. } = &mut config.origin {
+            *p = Some(path.to_path_buf());
+        }
+        Ok(config)
+    }
+
+    /// Every file the configuration reads: the policy file (when it came
+    /// from one), then each anchor set's anchor and CRL files, resolved
+    /// ([`resolve`](Self::resolve)). What a [`PolicyWatcher`](crate::PolicyWatcher)
+    /// follows.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Origin::File { path: Some(p), .. } = &self.origin {
+            out.push(p.clone());
+        }
+        for c in self.chain.values() {
+            for f in c.trust_anchors.iter().chain(&c.crls) {
+                out.push(self.resolve(f));
+            }
+        }
+        out
+    }
+
+    /// The configuration read again from where it came from: the policy
+    /// file parsed anew (keeping what the environment set beside it), or,
+    /// from the environment or TOML text, the same settings (their files
+    /// are read again when it is built).
+    #[cfg(not(feature = "toml"))]
+    pub(crate) fn reread(&self) -> Result<Self, ConfigError> {
+        // Without the feature no configuration came from a file.
+        Ok(self.clone())
+    }
+
+    /// As above, with policy files.
+    #[cfg(feature = "toml")]
+    pub(crate) fn reread(&self) -> Result<Self, ConfigError> {
+        let Origin::File {
+            path: Some(path),
+            via_env,
+            ..
+        } = &self.origin
+        else {
+            return Ok(self.clone());
+        };
+        let mut fresh = Self::from_toml_file(path)?;
+        if let Origin::File { via_env: v, .. } = &mut fresh.origin {
+            *v = *via_env;
+        }
+        fresh.transport = self.transport.clone();
+        fresh.recipe_vars = self.recipe_vars.clone();
+        Ok(fresh)
     }
 
     /// What a request without the header gets, if set.

@@ -1,17 +1,6 @@
-//! What the `metrics` feature records, through the `metrics` facade (the
-//! application installs the exporter). Every label takes a bounded set of
-//! values: result and reason codes, and the names of the policy's rules.
-//!
-//! | name | kind | labels |
-//! |---|---|---|
-//! | `xfcc_verifications_total` | counter | `result` (`allowed`, `rejected`, `anonymous`), `reason` (a [`Reason`] code, or `none`) |
-//! | `xfcc_verification_duration_seconds` | histogram | `result` |
-//! | `xfcc_cache_lookups_total` | counter | `result` (`hit`, `miss`) |
-//! | `xfcc_allowed_certificate_expiry_days` | histogram | `rule` |
-//!
-//! `xfcc_allowed_certificate_expiry_days` records, for each allowed
-//! request, the days left before the certificate expires: its minimum per
-//! rule shows a partner certificate that needs renewing before it fails.
+//! What the `metrics` feature records: see `crates/xfcc/METRICS.md`, the
+//! one metrics reference (`tests/metrics_reference.rs` holds it to the
+//! names recorded here).
 
 use super::{ClientCert, Rejection};
 
@@ -46,6 +35,17 @@ pub(crate) fn verification(start: Start, result: Result<Option<&ClientCert>, &Re
         .increment(1);
     metrics::histogram!("xfcc_verification_duration_seconds", "result" => outcome)
         .record(start.elapsed().as_secs_f64());
+    // Allowed requests per rule and per anchor set (both the policy's own,
+    // bounded names): when a CA is rotated, the old set's count falls to
+    // zero before it is removed.
+    if let Ok(Some(cert)) = result {
+        metrics::counter!(
+            "xfcc_allowed_total",
+            "rule" => cert.rule().to_owned(),
+            "anchor_set" => cert.anchor_set().unwrap_or("none").to_owned()
+        )
+        .increment(1);
+    }
     // Proxy fields carry no validity period: nothing to record.
     if let Ok(Some(cert)) = result
         && let Some(left) = cert.expires_in()
@@ -70,3 +70,14 @@ pub(crate) fn cache_lookup(hit: bool) {
 /// Without the feature: nothing.
 #[cfg(not(feature = "metrics"))]
 pub(crate) const fn cache_lookup(_: bool) {}
+
+/// Records one reload by a policy watcher.
+#[cfg(feature = "metrics")]
+pub(crate) fn policy_reload(ok: bool) {
+    metrics::counter!("xfcc_policy_reloads_total", "result" => if ok { "ok" } else { "error" })
+        .increment(1);
+}
+
+/// Without the feature: nothing.
+#[cfg(not(feature = "metrics"))]
+pub(crate) const fn policy_reload(_ok: bool) {}

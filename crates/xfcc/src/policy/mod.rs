@@ -34,6 +34,7 @@ mod rejection;
 mod rule;
 mod schema;
 mod warning;
+mod watch;
 
 use std::fmt;
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
 pub use self::schema::{Setting, SettingType, settings};
 pub use self::warning::{Warning, WarningKind};
+pub use self::watch::{PolicyWatcher, ReloadStatus};
 
 use self::cache::{Cache, CachedCert, KeyRef};
 use self::rule::CompiledRule;
@@ -727,22 +729,27 @@ impl Policy {
         {
             return out_of_date(Reason::Expired);
         }
-        let (rule, chain_verified) = match cached.decision(now) {
+        let (rule, anchor) = match cached.decision(now) {
             Some(d) => d,
             None => {
-                let (rule, chain, until) = self.decide(cached.cert(), now).map_err(reject)?;
+                let (rule, anchor, until) = self.decide(cached.cert(), now).map_err(reject)?;
                 if let Some(until) = until {
-                    cached.set_decision(rule, chain, until);
+                    cached.set_decision(rule, anchor, until);
                 }
-                (rule, chain)
+                (rule, anchor)
             }
         };
+        let verified_by = anchor.and_then(|a| {
+            let set = p.rules[rule].chain.as_deref()?;
+            let (name, anchors) = p.chains.verified_by(set)?;
+            Some(client_cert::VerifiedBy::new(name, anchors, a))
+        });
         Ok(ClientCert::new(
             leaf.clone(),
             Arc::clone(&p.rules[rule].label),
             index,
             now,
-            chain_verified,
+            verified_by,
         ))
     }
 
@@ -779,7 +786,7 @@ impl Policy {
         &self,
         fc: &ForwardedCert,
         now: SystemTime,
-    ) -> Result<(usize, bool, Option<SystemTime>), Rejection> {
+    ) -> Result<(usize, Option<usize>, Option<SystemTime>), Rejection> {
         let p = &*self.inner;
         let mut chain_failure = None;
         // Each anchor set is verified at most once per header, however many
@@ -795,7 +802,7 @@ impl Policy {
             let failed = rule.misses(leaf);
             let names_hold = failed.is_empty();
             if names_hold && rule.chain.is_none() {
-                return Ok((i, false, Some(leaf.not_after())));
+                return Ok((i, None, Some(leaf.not_after())));
             }
             rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
             let Some(set) = rule.chain.as_deref().filter(|_| names_hold) else {
@@ -806,7 +813,7 @@ impl Policy {
             }
             let limits = p.options.limits();
             match p.chains.verify(set, fc, now, p.cache.is_some(), limits) {
-                Ok(until) => return Ok((i, true, until)),
+                Ok((until, anchor)) => return Ok((i, Some(anchor), until)),
                 Err(detail) => {
                     chain_failure = chain_failure.or(Some((set, detail)));
                     failed_sets.push(set);

@@ -19,6 +19,13 @@ pub(crate) fn build(
 }
 
 impl Chains {
+    pub(crate) fn verified_by(
+        &self,
+        _set: &str,
+    ) -> Option<(std::sync::Arc<str>, std::sync::Arc<[String]>)> {
+        None
+    }
+
     pub(crate) fn anchor_names(&self, _set: &str) -> std::sync::Arc<[String]> {
         std::sync::Arc::from([])
     }
@@ -34,7 +41,7 @@ impl Chains {
         _now: std::time::SystemTime,
         _want_until: bool,
         _limits: &crate::Limits,
-    ) -> Result<Option<std::time::SystemTime>, super::ChainError> {
+    ) -> Result<(Option<std::time::SystemTime>, usize), super::ChainError> {
         Err(super::ChainError::ChainUnavailable)
     }
 }

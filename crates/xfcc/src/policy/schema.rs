@@ -434,6 +434,15 @@ static SETTINGS: &[Setting] = &[
         role: Role::Other,
     },
     Setting {
+        key: "policy_watch_seconds",
+        toml: None,
+        env: Some("XFCC_POLICY_WATCH_SECONDS"),
+        ty: SettingType::Integer,
+        default: "not watched",
+        doc: "follow the policy's files (the policy file, anchors, CRLs) every so many seconds and reload when they change. Read by `PolicyWatcher::interval_from_env` or `parse_interval` (the examples do), not by the policy",
+        role: Role::Other,
+    },
+    Setting {
         key: "thumbprint",
         toml: None,
         env: Some("ALLOWED_CERT_THUMBPRINTS"),

@@ -1,0 +1,265 @@
+//! Following the files a policy was built from: the policy file and every
+//! file it names (CA bundles, CRLs). Polled by content hash, so an atomic
+//! replacement through a symlink (Kubernetes' `..data` swap of a mounted
+//! Secret) is seen like any other; a change is applied only once the
+//! content has held still for one more interval, and only when the new
+//! policy builds in full. A failed reload keeps the running policy, and
+//! says so ([`PolicyWatcher::status`], the log, `xfcc_policy_reloads_total`).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use super::config::PolicyConfig;
+use super::{ConfigError, PolicyHandle};
+
+/// The shortest interval a watcher polls at.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What a [`PolicyWatcher`] has done: an operator's view of whether the
+/// policy in force is the one on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReloadStatus {
+    /// Reloads applied since the watcher started.
+    pub reloads: u64,
+    /// Reloads refused (the files changed but did not build).
+    pub failures: u64,
+    /// When the last reload was applied.
+    pub last_reload: Option<SystemTime>,
+    /// Why the files on disk are not in force, while they are not: the
+    /// configuration error, naming the file and the setting. `None` once a
+    /// reload succeeds.
+    pub last_error: Option<String>,
+    /// Since when the files on disk have not been in force.
+    pub failing_since: Option<SystemTime>,
+}
+
+impl ReloadStatus {
+    /// Whether the policy in force is the one the files describe.
+    pub const fn is_current(&self) -> bool {
+        self.last_error.is_none()
+    }
+}
+
+/// The files and their content hashes, as last applied or seen.
+type Snapshot = Vec<(PathBuf, Option<[u8; 32]>)>;
+
+struct Shared {
+    config: PolicyConfig,
+    handle: PolicyHandle,
+    status: ReloadStatus,
+    applied: Snapshot,
+    /// A change seen at the last poll, applied when the next poll sees the
+    /// same content.
+    pending: Option<Snapshot>,
+}
+
+/// Follows the files of a policy built from a [`PolicyConfig`] (a policy
+/// file and its anchors and CRLs, or the files the environment names) and
+/// reloads the [`PolicyHandle`] when they change. Dropping it stops the
+/// watching thread.
+///
+/// Replace files atomically (write a new file, then rename it over the old
+/// one, or swap a symlink, as Kubernetes does for a mounted Secret): a file
+/// written in place is applied only once its content has held still for one
+/// interval, and a half-written file that does not build is refused and the
+/// running policy kept.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use xfcc::{PolicyConfig, PolicyHandle, PolicyWatcher};
+/// let config = PolicyConfig::from_toml_file("/etc/xfcc/policy.toml")?;
+/// let handle = PolicyHandle::new(config.build()?);
+/// let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_secs(5)));
+/// // ... serve with `handle`; `watcher.status()` for a health route.
+/// # Ok::<(), xfcc::ConfigError>(())
+/// ```
+pub struct PolicyWatcher {
+    shared: Arc<Mutex<Shared>>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PolicyWatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyWatcher")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PolicyWatcher {
+    /// Watches `config`'s files every `interval` (at least 100 ms) and
+    /// reloads `handle` (which should hold the policy `config` builds)
+    /// when they change. With `None`, nothing is watched and the policy is
+    /// reloaded only by [`reload_now`](Self::reload_now) (a SIGHUP
+    /// handler's), still with [`status`](Self::status) kept.
+    pub fn spawn(config: PolicyConfig, handle: PolicyHandle, interval: Option<Duration>) -> Self {
+        let applied = snapshot(&config);
+        let shared = Arc::new(Mutex::new(Shared {
+            config,
+            handle,
+            status: ReloadStatus::default(),
+            applied,
+            pending: None,
+        }));
+        let Some(interval) = interval else {
+            return Self {
+                shared,
+                stop: None,
+                thread: None,
+            };
+        };
+        let interval = interval.max(MIN_INTERVAL);
+        let (stop, stopped) = mpsc::channel::<()>();
+        let worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("xfcc-policy-watch".to_owned())
+            .spawn(move || {
+                loop {
+                    match stopped.recv_timeout(interval) {
+                        Err(RecvTimeoutError::Timeout) => poll(&worker),
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            })
+            .ok();
+        Self {
+            shared,
+            stop: Some(stop),
+            thread,
+        }
+    }
+
+    /// What the watcher has done so far.
+    pub fn status(&self) -> ReloadStatus {
+        lock(&self.shared).status.clone()
+    }
+
+    /// Rebuilds the policy from the files now, changed or not (what a
+    /// SIGHUP handler calls), and swaps it in when it builds.
+    ///
+    /// # Errors
+    /// The [`ConfigError`] of files that do not build; the running policy
+    /// is kept, and [`status`](Self::status) says so.
+    pub fn reload_now(&self) -> Result<(), ConfigError> {
+        let mut s = lock(&self.shared);
+        let seen = snapshot(&s.config);
+        apply(&mut s, seen)
+    }
+
+    /// The interval the examples read from `XFCC_POLICY_WATCH_SECONDS`:
+    /// `None` when it is not set (no watching).
+    ///
+    /// # Errors
+    /// [`ConfigError::Env`] naming the variable when it is not a whole
+    /// number of seconds of at least 1.
+    pub fn interval_from_env() -> Result<Option<Duration>, ConfigError> {
+        let Ok(v) = std::env::var("XFCC_POLICY_WATCH_SECONDS") else {
+            return Ok(None);
+        };
+        Self::parse_interval(&v)
+            .map(Some)
+            .map_err(|e| ConfigError::Env {
+                var: "XFCC_POLICY_WATCH_SECONDS".to_owned(),
+                error: Box::new(e),
+            })
+    }
+
+    /// Reads `XFCC_POLICY_WATCH_SECONDS`'s spelling: a whole number of
+    /// seconds, at least 1.
+    ///
+    /// # Errors
+    /// [`ConfigError::Value`] for anything else.
+    pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
+        match text.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(Duration::from_secs(n)),
+            _ => Err(ConfigError::value(
+                "policy_watch_seconds",
+                text,
+                "a whole number of seconds, at least 1",
+            )),
+        }
+    }
+}
+
+impl Drop for PolicyWatcher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every file the configuration reads, with its content's hash (`None`
+/// when it cannot be read).
+fn snapshot(config: &PolicyConfig) -> Snapshot {
+    config
+        .files()
+        .into_iter()
+        .map(|p| {
+            let hash = std::fs::read(&p).ok().map(|b| Sha256::digest(&b).into());
+            (p, hash)
+        })
+        .collect()
+}
+
+/// One poll: a change is applied when the next poll sees the same content.
+fn poll(shared: &Mutex<Shared>) {
+    let mut s = lock(shared);
+    let seen = snapshot(&s.config);
+    if seen == s.applied {
+        s.pending = None;
+        return;
+    }
+    if s.pending.as_ref() != Some(&seen) {
+        // Changed since the last poll: wait for it to hold still.
+        s.pending = Some(seen);
+        return;
+    }
+    s.pending = None;
+    let _ = apply(&mut s, seen);
+}
+
+/// Re-reads the configuration, builds it in full and swaps it in; on any
+/// error keeps the running policy and records why.
+fn apply(s: &mut Shared, seen: Snapshot) -> Result<(), ConfigError> {
+    let built = s.config.reread().and_then(|c| c.build().map(|p| (c, p)));
+    // Whatever the outcome, this content has been judged: it is not tried
+    // again until it changes.
+    s.applied = seen;
+    match built {
+        Ok((config, policy)) => {
+            s.handle.reload(policy);
+            s.applied = snapshot(&config);
+            s.config = config;
+            s.status.reloads += 1;
+            s.status.last_reload = Some(SystemTime::now());
+            s.status.last_error = None;
+            s.status.failing_since = None;
+            super::metrics::policy_reload(true);
+            #[cfg(feature = "tracing")]
+            tracing::info!(target: "xfcc", reloads = s.status.reloads, "policy reloaded from its files");
+            Ok(())
+        }
+        Err(e) => {
+            s.status.failures += 1;
+            s.status.last_error = Some(e.to_string());
+            s.status.failing_since.get_or_insert_with(SystemTime::now);
+            super::metrics::policy_reload(false);
+            #[cfg(feature = "tracing")]
+            tracing::error!(target: "xfcc", error = %e, setting = %e.setting(), "policy files changed but do not build: the running policy is kept");
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! A policy follows its files: replaced atomically (rename, or a symlink
+//! swap as Kubernetes does), the new policy is swapped in; a file that does
+//! not build keeps the running policy and says why.
+#![cfg(all(feature = "toml", feature = "chain"))]
+#![expect(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use xfcc::{PolicyConfig, PolicyHandle, PolicyWatcher};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn capture() -> String {
+    std::fs::read_to_string(fixtures().join("envoy/rsa-chain.txt")).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xfcc-watch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Writes `text` beside `path`, then renames it over `path`.
+fn replace(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn policy_for(cn: &str) -> String {
+    format!(
+        "[[allow]]\nname = \"r\"\nsubject_cn = [\"{cn}\"]\nchain = \"ca\"\n[chain.ca]\ntrust_anchors = \"ca.pem\"\n"
+    )
+}
+
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "not within 10 s: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn allowed(handle: &PolicyHandle) -> bool {
+    handle.verify(&capture()).is_ok()
+}
+
+#[test]
+fn a_replaced_policy_file_is_swapped_in_and_a_broken_one_is_not() {
+    let dir = scratch("rename");
+    std::fs::copy(fixtures().join("certs/root.pem"), dir.join("ca.pem")).unwrap();
+    let file = dir.join("policy.toml");
+    replace(&file, &policy_for("client-app.contoso.example"));
+    let config = PolicyConfig::from_toml_file(&file).unwrap();
+    assert_eq!(config.files(), vec![file.clone(), dir.join("ca.pem")]);
+    let handle = PolicyHandle::new(config.build().unwrap());
+    let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_millis(100)));
+    assert!(allowed(&handle));
+
+    replace(&file, &policy_for("someone-else"));
+    eventually("the new policy refuses the old client", || {
+        !allowed(&handle)
+    });
+    assert_eq!(watcher.status().reloads, 1);
+    assert!(watcher.status().is_current());
+
+    // Broken: the running policy stays, and the status says why, naming
+    // the setting.
+    replace(&file, "[[allow]]\nname = \"r\"\nsubject_cn = []\n");
+    eventually("the failure is recorded", || watcher.status().failures == 1);
+    let status = watcher.status();
+    assert!(!status.is_current());
+    assert!(status.failing_since.is_some());
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("subject_cn is an empty list"),
+        "{status:?}"
+    );
+    assert!(!allowed(&handle), "the last good policy is still in force");
+
+    // Fixed: in force again, the error cleared.
+    replace(&file, &policy_for("client-app.contoso.example"));
+    eventually("the fixed policy is in force", || allowed(&handle));
+    assert!(watcher.status().is_current());
+    assert_eq!(watcher.status().reloads, 2);
+    drop(watcher);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_named_anchor_file_is_followed_through_a_symlink_swap() {
+    // Kubernetes: the mounted files are symlinks into `..data`, itself a
+    // symlink swapped to a new directory in one rename.
+    let dir = scratch("symlink");
+    let v1 = dir.join("..v1");
+    let v2 = dir.join("..v2");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::create_dir_all(&v2).unwrap();
+    // Version 1 trusts a CA that did not issue the client; version 2 the
+    // real root.
+    std::fs::copy(
+        fixtures().join("certs/client-selfsigned.pem"),
+        v1.join("ca.pem"),
+    )
+    .unwrap();
+    std::fs::copy(fixtures().join("certs/root.pem"), v2.join("ca.pem")).unwrap();
+    std::os::unix::fs::symlink("..v1", dir.join("..data")).unwrap();
+    std::os::unix::fs::symlink("..data/ca.pem", dir.join("ca.pem")).unwrap();
+    let file = dir.join("policy.toml");
+    replace(&file, &policy_for("client-app.contoso.example"));
+    let config = PolicyConfig::from_toml_file(&file).unwrap();
+    let handle = PolicyHandle::new(config.build().unwrap());
+    let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_millis(100)));
+    assert!(!allowed(&handle));
+
+    std::os::unix::fs::symlink("..v2", dir.join("..data.tmp")).unwrap();
+    std::fs::rename(dir.join("..data.tmp"), dir.join("..data")).unwrap();
+    eventually("the new CA is trusted", || allowed(&handle));
+    assert_eq!(watcher.status().reloads, 1);
+    drop(watcher);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reload_now_applies_the_files_at_once_or_says_why_not() {
+    let dir = scratch("now");
+    std::fs::copy(fixtures().join("certs/root.pem"), dir.join("ca.pem")).unwrap();
+    let file = dir.join("policy.toml");
+    replace(&file, &policy_for("client-app.contoso.example"));
+    let config = PolicyConfig::from_toml_file(&file).unwrap();
+    let handle = PolicyHandle::new(config.build().unwrap());
+    // Not watched: only reload_now applies anything here.
+    let watcher = PolicyWatcher::spawn(config, handle.clone(), None);
+    replace(&file, &policy_for("someone-else"));
+    watcher.reload_now().unwrap();
+    assert!(!allowed(&handle));
+    std::fs::remove_file(dir.join("ca.pem")).unwrap();
+    let e = watcher.reload_now().unwrap_err();
+    assert!(e.to_string().contains("trust_anchors \"ca.pem\""), "{e}");
+    assert!(!watcher.status().is_current());
+    drop(watcher);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
