@@ -54,8 +54,8 @@ impl std::io::Write for Buf {
     }
 }
 
-#[tokio::test]
-async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
+/// Everything logged at INFO and above while the guard lives, as text.
+fn capture_logs() -> (Buf, tracing::subscriber::DefaultGuard) {
     let buf = Buf::default();
     let writer = buf.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -63,7 +63,12 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (buf, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
+    let (buf, _guard) = capture_logs();
     let app = |level: Option<Level>| {
         Router::new()
             .route("/", get(|| async { "ok" }))
@@ -110,14 +115,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
 
 #[tokio::test]
 async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (buf, _guard) = capture_logs();
     let rate = xfcc::LogRate::per_second(std::num::NonZeroU32::new(3).unwrap());
     let app = Router::new()
         .route("/", get(|| async { "ok" }))
@@ -153,14 +151,7 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
 
 #[tokio::test]
 async fn an_untrusted_peer_is_logged_with_its_address_and_the_next_step() {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (buf, _guard) = capture_logs();
     let policy = Policy::builder()
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("partner").subject_cn(["nobody"]))

@@ -3,6 +3,21 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// One `tracing` event (target `xfcc`) at a level chosen at run time:
+/// tracing's macros take a constant level, so each is spelled once here.
+#[cfg(feature = "tracing")]
+macro_rules! event_at {
+    ($level:expr, $($fields:tt)+) => {
+        match $level {
+            tracing::Level::ERROR => tracing::event!(target: "xfcc", tracing::Level::ERROR, $($fields)+),
+            tracing::Level::WARN => tracing::event!(target: "xfcc", tracing::Level::WARN, $($fields)+),
+            tracing::Level::INFO => tracing::event!(target: "xfcc", tracing::Level::INFO, $($fields)+),
+            tracing::Level::DEBUG => tracing::event!(target: "xfcc", tracing::Level::DEBUG, $($fields)+),
+            _ => tracing::event!(target: "xfcc", tracing::Level::TRACE, $($fields)+),
+        }
+    };
+}
+
 mod cert;
 mod consistency;
 mod decode;

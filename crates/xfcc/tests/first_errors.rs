@@ -2,6 +2,9 @@
 //! (and the decision) stay, and `Rejection::hint` adds the next step.
 #![expect(clippy::unwrap_used)]
 
+#[path = "support/mesh.rs"]
+mod mesh;
+
 use std::path::PathBuf;
 
 use xfcc::{Policy, Rule};
@@ -19,19 +22,6 @@ fn policy() -> Policy {
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
         .build()
         .unwrap()
-}
-
-/// Envoy's element with its `Cert` and `Chain` removed: what an Istio
-/// sidecar forwards by default.
-fn without_cert(header: &str) -> String {
-    let mut out = header.to_owned();
-    for key in [";Cert=\"", ";Chain=\""] {
-        while let Some(at) = out.find(key) {
-            let close = at + key.len() + out[at + key.len()..].find('"').unwrap();
-            out.replace_range(at..=close, "");
-        }
-    }
-    out
 }
 
 #[test]
@@ -53,7 +43,7 @@ fn a_two_proxy_header_says_how_many_elements_came_and_were_expected() {
 #[test]
 fn a_mesh_header_without_cert_points_to_proxy_fields() {
     let r = policy()
-        .verify(&without_cert(&capture("rsa-chain")))
+        .verify(&mesh::without_cert(&capture("rsa-chain")))
         .unwrap_err();
     assert_eq!(r.detail().as_str(), "no_certificate");
     assert!(

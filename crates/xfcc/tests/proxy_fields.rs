@@ -5,6 +5,9 @@
 //! (the e2e suite runs that configuration against a real Envoy).
 #![expect(clippy::unwrap_used, clippy::panic)]
 
+#[path = "support/mesh.rs"]
+mod mesh;
+
 use xfcc::{ConfigError, IdentityFrom, Policy, PolicyBuilder, Rule};
 
 const EDGE_BY: &str = "spiffe://xfcc.test/ns/edge/sa/envoy";
@@ -19,18 +22,6 @@ fn capture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap().trim_end().to_owned()
 }
 
-/// The capture with its `Cert` and `Chain` pairs removed.
-fn without_cert(header: &str) -> String {
-    let mut out = header.to_owned();
-    for key in [";Cert=\"", ";Chain=\""] {
-        while let Some(at) = out.find(key) {
-            let close = at + key.len() + out[at + key.len()..].find('"').unwrap();
-            out.replace_range(at..=close, "");
-        }
-    }
-    out
-}
-
 fn sidecar(rules: impl IntoIterator<Item = Rule>) -> PolicyBuilder {
     let mut b = Policy::builder()
         .identity_from(IdentityFrom::ProxyFields)
@@ -43,7 +34,7 @@ fn sidecar(rules: impl IntoIterator<Item = Rule>) -> PolicyBuilder {
 
 #[test]
 fn the_stripped_capture_has_no_certificate() {
-    let h = without_cert(&capture("rsa-chain"));
+    let h = mesh::without_cert(&capture("rsa-chain"));
     // The fixture the adapters and the CLI read is this same text.
     assert_eq!(capture("rsa-chain-fields-only"), h);
     assert!(!h.contains("Cert=") && !h.contains("Chain="), "{h}");
@@ -59,7 +50,7 @@ fn the_stripped_capture_has_no_certificate() {
 
 #[test]
 fn verifies_an_element_without_cert_from_its_fields() {
-    let header = without_cert(&capture("rsa-chain"));
+    let header = mesh::without_cert(&capture("rsa-chain"));
     let policy = sidecar([Rule::new("client").spiffe_id([CLIENT_ID])])
         .build()
         .unwrap();
@@ -106,7 +97,7 @@ fn verifies_an_element_without_cert_from_its_fields() {
 
 #[test]
 fn fields_that_do_not_match_are_not_allowed_and_explained() {
-    let header = without_cert(&capture("rsa-chain"));
+    let header = mesh::without_cert(&capture("rsa-chain"));
     let other = "spiffe://contoso.example/ns/payments/sa/other";
     let policy = sidecar([
         Rule::new("other").spiffe_id([other]),
@@ -146,7 +137,7 @@ fn an_element_with_a_certificate_is_still_checked_against_it() {
 
 #[test]
 fn the_default_still_requires_a_certificate() {
-    let header = without_cert(&capture("rsa-chain"));
+    let header = mesh::without_cert(&capture("rsa-chain"));
     let policy = Policy::builder()
         .trusted_proxy(EDGE_BY)
         .allow(Rule::new("client").spiffe_id([CLIENT_ID]))
@@ -161,7 +152,7 @@ fn the_default_still_requires_a_certificate() {
 
 #[test]
 fn malformed_fields_are_refused_precisely() {
-    let header = without_cert(&capture("rsa-chain"));
+    let header = mesh::without_cert(&capture("rsa-chain"));
     let policy = sidecar([Rule::new("client").spiffe_id([CLIENT_ID])])
         .build()
         .unwrap();
@@ -201,7 +192,7 @@ fn malformed_fields_are_refused_precisely() {
 fn two_uris_are_no_spiffe_id_and_match_no_uri_rule() {
     // Envoy writes URI SANs unescaped: a SAN "x;URI=<victim>" reads as two
     // URIs. Only a single URI counts.
-    let header = without_cert(&capture("rsa-chain")).replacen(
+    let header = mesh::without_cert(&capture("rsa-chain")).replacen(
         &format!(";URI={CLIENT_ID}"),
         &format!(";URI=spiffe://evil.example/x;URI={CLIENT_ID}"),
         1,
@@ -221,7 +212,7 @@ fn two_uris_are_no_spiffe_id_and_match_no_uri_rule() {
 fn the_sidecar_element_of_two_is_verified() {
     // Edge (SANITIZE_SET) then sidecar (APPEND_FORWARD), neither forwarding
     // the certificate: trust the last element, written by the sidecar.
-    let header = without_cert(&capture("two-hop"));
+    let header = mesh::without_cert(&capture("two-hop"));
     let policy = Policy::builder()
         .identity_from(IdentityFrom::ProxyFields)
         .elements(xfcc::ElementCount::Exactly(2))
@@ -318,7 +309,9 @@ fn policy_file_and_environment_spell_it_identity_from() {
         .unwrap()
         .build()
         .unwrap();
-    let client = policy.verify(&without_cert(&capture("rsa-chain"))).unwrap();
+    let client = policy
+        .verify(&mesh::without_cert(&capture("rsa-chain")))
+        .unwrap();
     assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
 
     let bad = text.replace("proxy-fields", "fields");
@@ -380,7 +373,9 @@ fn environment_variable_is_xfcc_identity_from() {
         "{e}"
     );
     let policy = env(&[base[0], base[1], ("XFCC_TRUSTED_BY", EDGE_BY)]).unwrap();
-    let client = policy.verify(&without_cert(&capture("rsa-chain"))).unwrap();
+    let client = policy
+        .verify(&mesh::without_cert(&capture("rsa-chain")))
+        .unwrap();
     assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
     let e = env(&[("XFCC_IDENTITY_FROM", "certificate"), base[1]]).unwrap_err();
     assert!(
@@ -579,7 +574,7 @@ fn dns_names_count_only_when_no_san_could_have_written_them() {
     }
     // The real capture (one URI, two DNS SANs) is refused by a DNS rule
     // for the same reason; a URI or pin rule is the way to name it.
-    let header = without_cert(&capture("rsa-chain"));
+    let header = mesh::without_cert(&capture("rsa-chain"));
     let policy = sidecar([Rule::new("dns").san_dns(["*.contoso.example"])])
         .build()
         .unwrap();

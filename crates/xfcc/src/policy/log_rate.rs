@@ -211,25 +211,13 @@ impl RejectionLog {
         let Some(level) = self.level else { return };
         let limit = self.rate.limit().map_or(0, NonZeroU32::get);
         for (reason, n) in suppressed {
-            macro_rules! event {
-                ($lvl:expr) => {
-                    tracing::event!(
-                        target: "xfcc",
-                        $lvl,
-                        reason = reason.code(),
-                        suppressed = *n,
-                        log_rate = limit,
-                        "client certificate rejections not logged: over the log rate (XFCC_LOG_RATE, events per reason per second); metrics count them all"
-                    )
-                };
-            }
-            match level {
-                tracing::Level::ERROR => event!(tracing::Level::ERROR),
-                tracing::Level::WARN => event!(tracing::Level::WARN),
-                tracing::Level::INFO => event!(tracing::Level::INFO),
-                tracing::Level::DEBUG => event!(tracing::Level::DEBUG),
-                _ => event!(tracing::Level::TRACE),
-            }
+            event_at!(
+                level,
+                reason = reason.code(),
+                suppressed = *n,
+                log_rate = limit,
+                "client certificate rejections not logged: over the log rate (XFCC_LOG_RATE, events per reason per second); metrics count them all"
+            );
         }
     }
 }

@@ -206,36 +206,24 @@ impl Rejection {
         let sha1 = why
             .and_then(Explanation::certificate)
             .map(|c| c.sha1_hex().to_ascii_uppercase());
-        macro_rules! event {
-            ($lvl:expr) => {
-                tracing::event!(
-                    target: "xfcc",
-                    $lvl,
-                    reason = self.code(),
-                    detail = self.detail.as_str(),
-                    der = self.der.map(|d| d.kind().code()),
-                    der_field = self.der.map(|d| d.field().code()),
-                    der_offset = self.der.map(|d| d.offset()),
-                    element = self.element,
-                    field = self.field.map(tracing::field::display),
-                    thumbprint = thumbprint.as_deref(),
-                    sha1 = sha1.as_deref(),
-                    subject = why.and_then(Explanation::subject).as_deref(),
-                    issuer = why.and_then(Explanation::issuer).as_deref(),
-                    findings = why.map(|w| tracing::field::display(w.findings())),
-                    peer = self.peer.map(tracing::field::display),
-                    hint = hint.as_deref(),
-                    "client certificate rejected"
-                )
-            };
-        }
-        match level {
-            tracing::Level::ERROR => event!(tracing::Level::ERROR),
-            tracing::Level::WARN => event!(tracing::Level::WARN),
-            tracing::Level::INFO => event!(tracing::Level::INFO),
-            tracing::Level::DEBUG => event!(tracing::Level::DEBUG),
-            _ => event!(tracing::Level::TRACE),
-        }
+        event_at!(
+            level,
+            reason = self.code(),
+            detail = self.detail.as_str(),
+            der = self.der.map(|d| d.kind().code()),
+            der_field = self.der.map(|d| d.field().code()),
+            der_offset = self.der.map(|d| d.offset()),
+            element = self.element,
+            field = self.field.map(tracing::field::display),
+            thumbprint = thumbprint.as_deref(),
+            sha1 = sha1.as_deref(),
+            subject = why.and_then(Explanation::subject).as_deref(),
+            issuer = why.and_then(Explanation::issuer).as_deref(),
+            findings = why.map(|w| tracing::field::display(w.findings())),
+            peer = self.peer.map(tracing::field::display),
+            hint = hint.as_deref(),
+            "client certificate rejected"
+        );
     }
 }
 
