@@ -137,7 +137,7 @@ fn every_variable_of_the_table_sets_something() {
             continue;
         }
         // CRLs belong to the anchors' set.
-        let base: Vec<(&str, &str)> = if var == "XFCC_CHAIN_CRLS" {
+        let base: Vec<(&str, &str)> = if var == "XFCC_CHAIN_CRLS" || var == "XFCC_CHAIN_CRL_URLS" {
             vec![
                 ("ALLOWED_CERT_COMMON_NAMES", "a"),
                 ("XFCC_CHAIN_ANCHORS", "ca.pem"),

@@ -95,6 +95,9 @@ impl TrustAnchors {
                 pem: anchors_pem.into(),
                 crls: Vec::new(),
                 require_client_auth: true,
+                crl_urls: Vec::new(),
+                crl_refresh: Duration::from_secs(3600),
+                crl_max_age: Duration::from_secs(86_400),
             },
         }
     }
@@ -115,6 +118,40 @@ impl TrustAnchors {
         self.source.require_client_auth = required;
         self
     }
+
+    /// CRLs fetched from these `http://` URLs (feature `crl-fetch`): once
+    /// when the policy is built, then every [`crl_refresh`](Self::crl_refresh)
+    /// in a background thread, never on the request path. A fetch is
+    /// bounded (10 s, or the refresh interval if shorter; 8 MiB; no
+    /// redirects); a failed one keeps the CRLs of the last success. When
+    /// the last success is older than [`crl_max_age`](Self::crl_max_age) (or
+    /// there was none), the CRLs are stale, and
+    /// [`Revocation::expiry`](crate::Revocation) decides: `Enforce` (the
+    /// default) refuses the chain (`crl_expired`), `Ignore` uses what it
+    /// has. Only these URLs are fetched, never one a certificate names.
+    pub fn crl_urls<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.source
+            .crl_urls
+            .extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// How often [`crl_urls`](Self::crl_urls) are fetched. Default one hour.
+    pub fn crl_refresh(mut self, every: Duration) -> Self {
+        self.source.crl_refresh = every;
+        self
+    }
+
+    /// How old the last successful fetch may be before the CRLs are stale.
+    /// Default 24 hours.
+    pub fn crl_max_age(mut self, age: Duration) -> Self {
+        self.source.crl_max_age = age;
+        self
+    }
 }
 
 /// Where a chain rule's trust anchors come from.
@@ -127,6 +164,9 @@ pub(crate) struct AnchorSource {
     pub(crate) pem: Vec<u8>,
     pub(crate) crls: Vec<Vec<u8>>,
     pub(crate) require_client_auth: bool,
+    pub(crate) crl_urls: Vec<String>,
+    pub(crate) crl_refresh: Duration,
+    pub(crate) crl_max_age: Duration,
 }
 
 impl Default for PolicyBuilder {

@@ -75,6 +75,8 @@ struct AnchorSet {
     /// The set's name, shared with every [`ClientCert`](crate::ClientCert)
     /// it verifies.
     name: Arc<str>,
+    /// CRLs fetched from URLs, refreshed in the background.
+    fetched: Option<Arc<Fetched>>,
     anchors: Vec<TrustAnchor<'static>>,
     /// Each anchor's subject name (contents), as webpki compares it.
     subjects: Vec<Vec<u8>>,
@@ -144,23 +146,9 @@ pub(crate) fn build(
         }
         let mut crls = Vec::new();
         for (i, bytes) in src.crls.iter().enumerate() {
-            let ders: Vec<Vec<u8>> = if bytes.first() == Some(&0x30) {
-                vec![bytes.clone()]
-            } else {
-                CertificateRevocationListDer::pem_slice_iter(bytes)
-                    .map(|r| r.map(|d| d.as_ref().to_vec()))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| err(format!("CRL {i}: bad PEM ({e})")))?
-            };
-            if ders.is_empty() {
-                return Err(err(format!("CRL {i}: no X509 CRL in the PEM")));
-            }
-            for d in ders {
-                let crl = OwnedCertRevocationList::from_der(&d)
-                    .map_err(|e| err(format!("CRL {i}: {e}")))?;
-                crls.push(CertRevocationList::from(crl));
-            }
+            crls.extend(parse_crls(bytes).map_err(|e| err(format!("CRL {i}: {e}")))?);
         }
+        let fetched = fetched_crls(&name, &src)?;
         if sets.contains_key(&name) {
             return Err(err("defined twice".to_owned()));
         }
@@ -172,6 +160,7 @@ pub(crate) fn build(
             name.clone(),
             AnchorSet {
                 name: Arc::from(name.as_str()),
+                fetched,
                 anchors,
                 subjects,
                 names: names.into(),
@@ -190,12 +179,216 @@ pub(crate) fn build(
             });
         }
     }
+    #[cfg(feature = "crl-fetch")]
+    fetch::refresh_in_background(sets.values().filter_map(|s| s.fetched.as_ref()));
     Ok(Chains {
         sets,
         max_intermediates,
         revocation,
         failures: quick_cache::sync::Cache::new(FAILURE_CAPACITY),
     })
+}
+
+/// The CRLs in `bytes`: one DER CRL, or PEM holding one or more.
+fn parse_crls(bytes: &[u8]) -> Result<Vec<CertRevocationList<'static>>, String> {
+    let ders: Vec<Vec<u8>> = if bytes.first() == Some(&0x30) {
+        vec![bytes.to_vec()]
+    } else {
+        CertificateRevocationListDer::pem_slice_iter(bytes)
+            .map(|r| r.map(|d| d.as_ref().to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("bad PEM ({e})"))?
+    };
+    if ders.is_empty() {
+        return Err("no X509 CRL in the PEM".to_owned());
+    }
+    ders.iter()
+        .map(|d| {
+            OwnedCertRevocationList::from_der(d)
+                .map(CertRevocationList::from)
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// CRLs fetched from a set's URLs: the last complete fetch, swapped in
+/// whole, and when it happened.
+#[cfg_attr(
+    not(feature = "crl-fetch"),
+    expect(dead_code, reason = "read by the fetcher (feature crl-fetch)")
+)]
+pub(crate) struct Fetched {
+    set: String,
+    urls: Vec<String>,
+    refresh: Duration,
+    max_age: Duration,
+    crls: arc_swap::ArcSwap<Vec<CertRevocationList<'static>>>,
+    /// Unix seconds of the last fetch in which every URL answered; 0: none.
+    fetched_at: std::sync::atomic::AtomicU64,
+}
+
+impl Fetched {
+    /// Whether the last complete fetch is older than the maximum age (by
+    /// the wall clock: CRL freshness is not the policy's validity clock).
+    fn is_stale(&self) -> bool {
+        let at = self.fetched_at.load(std::sync::atomic::Ordering::Acquire);
+        at == 0 || unix_now().saturating_sub(at) > self.max_age.as_secs()
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The set's fetched CRLs, when it names URLs: checked, and fetched once
+/// before the policy is in use.
+fn fetched_crls(set: &str, src: &AnchorSource) -> Result<Option<Arc<Fetched>>, ConfigError> {
+    if src.crl_urls.is_empty() {
+        return Ok(None);
+    }
+    let urls = src.crl_urls.join(", ");
+    if !cfg!(feature = "crl-fetch") {
+        return Err(ConfigError::value(
+            "crl_urls",
+            urls,
+            "fetching CRLs needs the xfcc crate's `crl-fetch` feature",
+        ));
+    }
+    if let Some(bad) = src.crl_urls.iter().find(|u| {
+        let rest = u.strip_prefix("http://").unwrap_or("");
+        rest.is_empty() || rest.starts_with('/')
+    }) {
+        return Err(ConfigError::value(
+            "crl_urls",
+            bad.clone(),
+            "an http:// URL with a host (CAs publish CRLs, which are signed, over plain HTTP; https is not fetched)",
+        ));
+    }
+    if src.crl_refresh < Duration::from_secs(1) {
+        return Err(ConfigError::value(
+            "crl_refresh_seconds",
+            src.crl_refresh.as_secs().to_string(),
+            "at least 1 second",
+        ));
+    }
+    if src.crl_max_age < src.crl_refresh {
+        return Err(ConfigError::value(
+            "crl_max_age_seconds",
+            src.crl_max_age.as_secs().to_string(),
+            format!(
+                "at least crl_refresh_seconds ({}): CRLs would go stale between fetches",
+                src.crl_refresh.as_secs()
+            ),
+        ));
+    }
+    let f = Arc::new(Fetched {
+        set: set.to_owned(),
+        urls: src.crl_urls.clone(),
+        refresh: src.crl_refresh,
+        max_age: src.crl_max_age,
+        crls: arc_swap::ArcSwap::from_pointee(Vec::new()),
+        fetched_at: std::sync::atomic::AtomicU64::new(0),
+    });
+    #[cfg(feature = "crl-fetch")]
+    fetch::record(&f, fetch::fetch_all(&f));
+    Ok(Some(f))
+}
+
+/// Fetching (feature `crl-fetch`): bounded in time and size, never on the
+/// request path.
+#[cfg(feature = "crl-fetch")]
+mod fetch {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Weak};
+    use std::time::{Duration, Instant};
+
+    use super::{Fetched, parse_crls, unix_now};
+
+    /// Most bytes one CRL response may hold.
+    pub(super) const MAX_CRL_BYTES: u64 = 8 << 20;
+    /// Longest one fetch may take (or the refresh interval, if shorter).
+    const MAX_FETCH_TIME: Duration = Duration::from_secs(10);
+
+    /// Every URL of the set, then the CRLs swapped in whole; on any
+    /// failure the last ones stay.
+    pub(super) fn fetch_all(f: &Fetched) -> Result<usize, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(f.refresh.min(MAX_FETCH_TIME)))
+            .max_redirects(0)
+            .http_status_as_error(true)
+            .build()
+            .into();
+        let mut all = Vec::new();
+        for url in &f.urls {
+            let bytes = agent
+                .get(url)
+                .call()
+                .and_then(|mut r| {
+                    r.body_mut()
+                        .with_config()
+                        .limit(MAX_CRL_BYTES)
+                        .read_to_vec()
+                })
+                .map_err(|e| format!("{url}: {e}"))?;
+            all.extend(parse_crls(&bytes).map_err(|e| format!("{url}: {e}"))?);
+        }
+        let n = all.len();
+        f.crls.store(Arc::new(all));
+        f.fetched_at.store(unix_now(), Ordering::Release);
+        Ok(n)
+    }
+
+    /// Logs and counts a fetch.
+    pub(super) fn record(f: &Fetched, result: Result<usize, String>) {
+        let at = f.fetched_at.load(Ordering::Acquire);
+        let age = if at == 0 {
+            None
+        } else {
+            Some(unix_now().saturating_sub(at))
+        };
+        super::super::metrics::crl_fetch(&f.set, result.is_ok(), age);
+        #[cfg(feature = "tracing")]
+        match &result {
+            Ok(n) => tracing::debug!(target: "xfcc", set = %f.set, crls = n, "CRLs fetched"),
+            Err(e) => {
+                tracing::warn!(target: "xfcc", set = %f.set, error = %e, age_seconds = age, "CRL fetch failed; the last CRLs stay until they are older than crl_max_age_seconds")
+            }
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = result;
+    }
+
+    /// One thread refreshes every set's CRLs on its interval; it ends when
+    /// the policy holding them is dropped.
+    pub(super) fn refresh_in_background<'a>(sets: impl Iterator<Item = &'a Arc<Fetched>>) {
+        let sets: Vec<(Weak<Fetched>, Duration)> =
+            sets.map(|f| (Arc::downgrade(f), f.refresh)).collect();
+        if sets.is_empty() {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("xfcc-crl-fetch".to_owned())
+            .spawn(move || {
+                let mut due: Vec<Instant> = sets.iter().map(|(_, r)| Instant::now() + *r).collect();
+                loop {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let mut alive = false;
+                    for ((weak, refresh), next) in sets.iter().zip(due.iter_mut()) {
+                        let Some(f) = weak.upgrade() else { continue };
+                        alive = true;
+                        if Instant::now() >= *next {
+                            record(&f, fetch_all(&f));
+                            *next = Instant::now() + *refresh;
+                        }
+                    }
+                    if !alive {
+                        return;
+                    }
+                }
+            });
+    }
 }
 
 /// Most path-building steps (a candidate issuer tried) that one
@@ -316,6 +509,14 @@ impl Chains {
         if set.require_client_auth && !fc.leaf().has_client_auth_eku() {
             return Err(ChainError::WrongEku);
         }
+        // Fetched CRLs older than their maximum age (or never fetched) are
+        // expired CRLs, judged as `Revocation::expiry` says. Not
+        // remembered as a failure: the next fetch may end it.
+        if self.revocation.expiry == CrlExpiry::Enforce
+            && set.fetched.as_ref().is_some_and(|f| f.is_stale())
+        {
+            return Err(ChainError::CrlExpired);
+        }
         // No remembered failure (the usual state): no key to compute.
         if !self.failures.is_empty()
             && let Some((detail, until)) = self.failures.get(&failure_key(set_name, fc))
@@ -346,7 +547,12 @@ impl Chains {
         let leaf_node = Node::read(fc.leaf().der(), limits).ok_or(ChainError::InvalidChain)?;
         let nodes = select(&leaf_node, fc.intermediates_der(), &set.subjects, limits);
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
-        let crl_refs: Vec<&CertRevocationList<'_>> = set.crls.iter().collect();
+        let fetched = set.fetched.as_ref().map(|f| f.crls.load_full());
+        let crl_refs: Vec<&CertRevocationList<'_>> = set
+            .crls
+            .iter()
+            .chain(fetched.iter().flat_map(|v| v.iter()))
+            .collect();
         let run = |candidates: &[&Node<'_>]| {
             self.run_webpki(set, &leaf, &leaf_node, candidates, time, &crl_refs)
         };
@@ -390,7 +596,8 @@ impl Chains {
             }
         };
         let until = UNIX_EPOCH.checked_add(Duration::from_secs(until));
-        Ok((until.filter(|_| want_until && set.crls.is_empty()), anchor))
+        let no_crls = set.crls.is_empty() && set.fetched.is_none();
+        Ok((until.filter(|_| want_until && no_crls), anchor))
     }
 
     /// One rustls-webpki verification of `leaf` with `candidates` as the

@@ -162,6 +162,10 @@ struct ChainDoc {
     crls: Vec<String>,
     #[serde(default = "yes")]
     require_client_auth: bool,
+    #[serde(default, deserialize_with = "one_or_many")]
+    crl_urls: Vec<String>,
+    crl_refresh_seconds: Option<u64>,
+    crl_max_age_seconds: Option<u64>,
 }
 
 /// One `[chain.<set>]`: anchor and CRL files as written.
@@ -170,6 +174,9 @@ pub struct ChainConfig {
     pub(crate) trust_anchors: Vec<String>,
     pub(crate) crls: Vec<String>,
     require_client_auth: bool,
+    pub(crate) crl_urls: Vec<String>,
+    crl_refresh_seconds: Option<u64>,
+    crl_max_age_seconds: Option<u64>,
 }
 
 impl Default for ChainConfig {
@@ -178,6 +185,9 @@ impl Default for ChainConfig {
             trust_anchors: Vec::new(),
             crls: Vec::new(),
             require_client_auth: true,
+            crl_urls: Vec::new(),
+            crl_refresh_seconds: None,
+            crl_max_age_seconds: None,
         }
     }
 }
@@ -196,6 +206,11 @@ impl ChainConfig {
     /// Whether the leaf must list the clientAuth EKU.
     pub fn require_client_auth(&self) -> bool {
         self.require_client_auth
+    }
+
+    /// The URLs CRLs are fetched from (feature `crl-fetch`).
+    pub fn crl_urls(&self) -> &[String] {
+        &self.crl_urls
     }
 }
 
@@ -380,6 +395,9 @@ impl PolicyConfig {
                         trust_anchors: c.trust_anchors,
                         crls: c.crls,
                         require_client_auth: c.require_client_auth,
+                        crl_urls: c.crl_urls,
+                        crl_refresh_seconds: c.crl_refresh_seconds,
+                        crl_max_age_seconds: c.crl_max_age_seconds,
                     };
                     (name, c)
                 })
@@ -607,11 +625,17 @@ impl PolicyConfig {
                 .iter()
                 .map(|p| self.read(name, "crls", p))
                 .collect::<Result<Vec<_>, _>>()?;
-            b = b.chain(
-                super::TrustAnchors::new(name.clone(), pem)
-                    .crls(crls)
-                    .require_client_auth(c.require_client_auth),
-            );
+            let mut anchors = super::TrustAnchors::new(name.clone(), pem)
+                .crls(crls)
+                .require_client_auth(c.require_client_auth)
+                .crl_urls(c.crl_urls.clone());
+            if let Some(s) = c.crl_refresh_seconds {
+                anchors = anchors.crl_refresh(Duration::from_secs(s));
+            }
+            if let Some(s) = c.crl_max_age_seconds {
+                anchors = anchors.crl_max_age(Duration::from_secs(s));
+            }
+            b = b.chain(anchors);
         }
         for rule in &self.allow {
             b = b.allow(rule.to_rule());

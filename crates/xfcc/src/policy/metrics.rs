@@ -81,3 +81,19 @@ pub(crate) fn policy_reload(ok: bool) {
 /// Without the feature: nothing.
 #[cfg(not(feature = "metrics"))]
 pub(crate) const fn policy_reload(_ok: bool) {}
+
+/// Records one CRL fetch of an anchor set, and the age of its CRLs.
+#[cfg(all(feature = "metrics", feature = "crl-fetch"))]
+pub(crate) fn crl_fetch(set: &str, ok: bool, age_seconds: Option<u64>) {
+    let result = if ok { "ok" } else { "error" };
+    metrics::counter!("xfcc_crl_fetches_total", "anchor_set" => set.to_owned(), "result" => result)
+        .increment(1);
+    if let Some(age) = age_seconds {
+        #[expect(clippy::cast_precision_loss, reason = "seconds of age, far below 2^52")]
+        metrics::gauge!("xfcc_crl_age_seconds", "anchor_set" => set.to_owned()).set(age as f64);
+    }
+}
+
+/// Without the feature: nothing.
+#[cfg(all(not(feature = "metrics"), feature = "crl-fetch"))]
+pub(crate) const fn crl_fetch(_set: &str, _ok: bool, _age_seconds: Option<u64>) {}

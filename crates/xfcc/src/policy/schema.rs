@@ -383,6 +383,36 @@ static SETTINGS: &[Setting] = &[
         }),
     },
     Setting {
+        key: "crl_urls",
+        toml: Some("[chain.<set>] crl_urls"),
+        env: Some("XFCC_CHAIN_CRL_URLS"),
+        ty: SettingType::List,
+        default: "none",
+        doc: "http:// URLs CRLs are fetched from, at build and then in the background (feature `crl-fetch`); never a URL a certificate names",
+        role: Role::Fill(|c, v| {
+            c.env_chain().crl_urls = list(v);
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "crl_refresh_seconds",
+        toml: Some("[chain.<set>] crl_refresh_seconds"),
+        env: None,
+        ty: SettingType::Integer,
+        default: "3600",
+        doc: "how often `crl_urls` are fetched (a fetch is bounded: 10 s or this, 8 MiB, no redirects)",
+        role: Role::Other,
+    },
+    Setting {
+        key: "crl_max_age_seconds",
+        toml: Some("[chain.<set>] crl_max_age_seconds"),
+        env: None,
+        ty: SettingType::Integer,
+        default: "86400",
+        doc: "fetched CRLs older than this (or none yet) are expired: the chain is refused (`crl_expired`) unless the builder's `Revocation::expiry` is `Ignore`",
+        role: Role::Other,
+    },
+    Setting {
         key: "require_client_auth",
         toml: Some("[chain.<set>] require_client_auth"),
         env: None,

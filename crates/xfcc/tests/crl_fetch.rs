@@ -1,0 +1,232 @@
+//! CRLs fetched from a real HTTP server on loopback, in the background:
+//! a newly revoked certificate is refused within one interval, a server
+//! that stays down past the maximum age gives the configured behaviour,
+//! and a huge or slow answer is cut off.
+#![cfg(feature = "crl-fetch")]
+#![expect(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    RevokedCertParams, SerialNumber, date_time_ymd,
+};
+use xfcc::{CertIdentity, CrlExpiry, EnvoyFields, Policy, Revocation, Rule, TrustAnchors};
+
+/// What the loopback server answers.
+#[derive(Clone)]
+enum Answer {
+    Crl(Vec<u8>),
+    /// The connection is closed without an answer.
+    Down,
+    /// 20 MiB of body.
+    Huge,
+    /// Nothing for 30 s.
+    Slow,
+}
+
+fn serve(answer: Arc<Mutex<Answer>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let answer = answer.lock().unwrap().clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = match answer {
+                    Answer::Crl(body) => conn
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .as_bytes(),
+                        )
+                        .and_then(|()| conn.write_all(&body)),
+                    Answer::Down => Ok(()),
+                    Answer::Huge => {
+                        let n = 20usize << 20;
+                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n");
+                        let chunk = vec![b'A'; 1 << 16];
+                        conn.write_all(head.as_bytes()).and_then(|()| {
+                            (0..n / chunk.len()).try_for_each(|_| conn.write_all(&chunk))
+                        })
+                    }
+                    Answer::Slow => {
+                        std::thread::sleep(Duration::from_secs(30));
+                        Ok(())
+                    }
+                };
+            });
+        }
+    });
+    url
+}
+
+struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+    leaf: CertIdentity,
+}
+
+fn ca() -> Ca {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name
+        .push(DnType::CommonName, "Fetch Test CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().unwrap();
+    let pem = p.self_signed(&key).unwrap().pem();
+    let issuer = Issuer::new(p, key);
+    let mut l = CertificateParams::new(vec!["client.example".to_owned()]).unwrap();
+    l.distinguished_name
+        .push(DnType::CommonName, "client.example");
+    l.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let leaf = l.signed_by(&KeyPair::generate().unwrap(), &issuer).unwrap();
+    Ca {
+        issuer,
+        pem,
+        leaf: CertIdentity::from_der(leaf.der().to_vec()).unwrap(),
+    }
+}
+
+fn crl(ca: &Ca, revoked: &[&CertIdentity]) -> Vec<u8> {
+    CertificateRevocationListParams {
+        this_update: date_time_ymd(2025, 1, 1),
+        next_update: date_time_ymd(2045, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|c| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(c.serial()),
+                revocation_time: date_time_ymd(2025, 6, 1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&ca.issuer)
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
+fn policy(ca: &Ca, url: &str, refresh: u64, max_age: u64, expiry: CrlExpiry) -> Policy {
+    let mut revocation = Revocation::default();
+    revocation.expiry = expiry;
+    Policy::builder()
+        .revocation(revocation)
+        .chain(
+            TrustAnchors::new("fetched", ca.pem.clone())
+                .crl_urls([url])
+                .crl_refresh(Duration::from_secs(refresh))
+                .crl_max_age(Duration::from_secs(max_age)),
+        )
+        .allow(
+            Rule::new("r")
+                .subject_cn(["client.example"])
+                .chain("fetched"),
+        )
+        .build()
+        .unwrap()
+}
+
+fn outcome(p: &Policy, ca: &Ca) -> String {
+    let h = xfcc::render_envoy(&[], &ca.leaf, &[], EnvoyFields::ACA);
+    match p.verify(&h) {
+        Ok(_) => "ok".to_owned(),
+        Err(r) => r.detail().as_str().to_owned(),
+    }
+}
+
+fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "not within {secs} s: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_newly_revoked_certificate_is_refused_within_one_interval() {
+    let ca = ca();
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl(&ca, &[]))));
+    let url = serve(answer.clone());
+    let p = policy(&ca, &url, 1, 3600, CrlExpiry::Enforce);
+    // Fetched while the policy was built: allowed at once.
+    assert_eq!(outcome(&p, &ca), "ok");
+    *answer.lock().unwrap() = Answer::Crl(crl(&ca, &[&ca.leaf]));
+    eventually("revoked", 4, || outcome(&p, &ca) == "revoked");
+}
+
+#[test]
+fn a_server_down_past_the_maximum_age_denies_unless_told_to_allow() {
+    let ca = ca();
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl(&ca, &[]))));
+    let url = serve(answer.clone());
+    let deny = policy(&ca, &url, 1, 2, CrlExpiry::Enforce);
+    let allow = policy(&ca, &url, 1, 2, CrlExpiry::Ignore);
+    assert_eq!(
+        (outcome(&deny, &ca), outcome(&allow, &ca)),
+        ("ok".into(), "ok".into())
+    );
+    *answer.lock().unwrap() = Answer::Down;
+    // Within the maximum age the last CRLs serve.
+    assert_eq!(outcome(&deny, &ca), "ok");
+    eventually("stale", 6, || outcome(&deny, &ca) == "crl_expired");
+    assert_eq!(outcome(&allow, &ca), "ok", "Ignore uses the last CRLs");
+    // Back up: fresh again within one interval.
+    *answer.lock().unwrap() = Answer::Crl(crl(&ca, &[]));
+    eventually("fresh again", 4, || outcome(&deny, &ca) == "ok");
+}
+
+#[test]
+fn a_huge_or_slow_answer_is_cut_off_and_never_trusted() {
+    let ca = ca();
+    for bad in [Answer::Huge, Answer::Slow] {
+        let answer = Arc::new(Mutex::new(bad));
+        let url = serve(answer);
+        let started = Instant::now();
+        // The first fetch (at build) fails within its bound: a refresh of
+        // 2 s bounds it to 2 s.
+        let p = policy(&ca, &url, 2, 2, CrlExpiry::Enforce);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // Never fetched: stale, refused.
+        assert_eq!(outcome(&p, &ca), "crl_expired");
+    }
+}
+
+#[test]
+fn only_http_urls_and_sound_intervals_are_accepted() {
+    let ca = ca();
+    let build = |anchors: TrustAnchors| {
+        Policy::builder()
+            .chain(anchors)
+            .allow(Rule::new("r").subject_cn(["x"]).chain("fetched"))
+            .build()
+            .unwrap_err()
+            .to_string()
+    };
+    let base = || TrustAnchors::new("fetched", ca.pem.clone());
+    let e = build(base().crl_urls(["https://ca.example/ca.crl"]));
+    assert!(
+        e.contains("invalid crl_urls value") && e.contains("http://"),
+        "{e}"
+    );
+    let e = build(
+        base()
+            .crl_urls(["http://127.0.0.1:9/ca.crl"])
+            .crl_refresh(Duration::from_secs(60))
+            .crl_max_age(Duration::from_secs(30)),
+    );
+    assert!(e.contains("crl_max_age_seconds"), "{e}");
+}
