@@ -27,6 +27,7 @@ pub(crate) fn cert(c: &CertIdentity) -> Value {
             "ip": san.ip().iter().map(ToString::to_string).collect::<Vec<_>>(),
         },
         "key": c.public_key().to_string(),
+        "spki_sha256": c.spki_sha256_base64(),
     })
 }
 

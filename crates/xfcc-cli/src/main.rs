@@ -546,6 +546,10 @@ fn inspect_certificates(certs: &[CertIdentity], json_out: bool) -> Result<u8, Fa
     outln!("  thumbprint as the Azure portal shows it (SHA-1): {portal}");
     outln!("  as Envoy's Hash (SHA-256):                      {envoy}");
     outln!("  in a policy: thumbprint = [\"sha1:{portal}\"] or [\"{envoy}\"]");
+    outln!(
+        "  or a key pin, kept across re-issuance with the same key: spki_sha256 = [\"{}\"]",
+        leaf.spki_sha256_base64()
+    );
     for (i, c) in certs.iter().enumerate() {
         outln!("  certificate {i}:");
         print_cert_value(&json::cert(c));
@@ -799,6 +803,7 @@ fn print_cert_value(c: &Value) {
         "sha256",
         "sha1",
         "key",
+        "spki_sha256",
     ] {
         // A FIELDS object has no issuer, serial, validity, SHA-1 or key.
         if let Some(v) = c[key].as_str() {

@@ -493,6 +493,26 @@ impl CertIdentity {
         rfc3339(self.inner.not_after)
     }
 
+    /// The DER of the `SubjectPublicKeyInfo`.
+    pub fn spki_der(&self) -> &[u8] {
+        self.inner.spki_at.of(&self.inner.der)
+    }
+
+    /// SHA-256 of the `SubjectPublicKeyInfo` DER: what an SPKI pin
+    /// (`spki_sha256`, RFC 7469's `pin-sha256`) names. It survives
+    /// re-issuance with the same key.
+    pub fn spki_sha256(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(self.spki_der()).into()
+    }
+
+    /// [`spki_sha256`](Self::spki_sha256) as standard base64, the form
+    /// RFC 7469, Envoy's `verify_certificate_spki` and a policy's
+    /// `spki_sha256` write.
+    pub fn spki_sha256_base64(&self) -> String {
+        base64_simd::STANDARD.encode_to_string(self.spki_sha256())
+    }
+
     /// The public key's algorithm and size.
     pub fn public_key(&self) -> &PublicKeyInfo {
         self.inner.key.get_or_init(|| {

@@ -124,6 +124,8 @@ pub(crate) trait Facts {
     fn spiffe_id(&self) -> Option<&str>;
     fn sha256(&self) -> &[u8; 32];
     fn sha1(&self) -> Option<&[u8; 20]>;
+    /// SHA-256 of the SubjectPublicKeyInfo (none in proxy fields).
+    fn spki_sha256(&self) -> Option<[u8; 32]>;
 }
 
 impl Facts for CertIdentity {
@@ -156,6 +158,9 @@ impl Facts for CertIdentity {
     }
     fn sha1(&self) -> Option<&[u8; 20]> {
         Some(Self::sha1(self))
+    }
+    fn spki_sha256(&self) -> Option<[u8; 32]> {
+        Some(Self::spki_sha256(self))
     }
 }
 
@@ -193,6 +198,9 @@ impl Facts for super::ProxyFields {
         Self::sha256(self)
     }
     fn sha1(&self) -> Option<&[u8; 20]> {
+        None
+    }
+    fn spki_sha256(&self) -> Option<[u8; 32]> {
         None
     }
 }
@@ -271,6 +279,7 @@ pub struct Rule {
     pub(crate) spiffe_id: Option<Vec<String>>,
     pub(crate) spiffe_trust_domain: Option<Vec<String>>,
     pub(crate) thumbprint: Option<Vec<String>>,
+    pub(crate) spki_sha256: Option<Vec<String>>,
     pub(crate) chain: Option<String>,
 }
 
@@ -403,6 +412,20 @@ impl Rule {
         self
     }
 
+    /// SPKI pin: SHA-256 of the certificate's SubjectPublicKeyInfo, as
+    /// RFC 7469 writes it (base64, e.g. `sha256/`-prefixed or bare) or as
+    /// 64 hex digits. Unlike a thumbprint it survives re-issuance with the
+    /// same key, as Envoy's `verify_certificate_spki` does. Compared in
+    /// constant time; refused in proxy-fields mode (the fields carry no
+    /// key). [`CertIdentity::spki_sha256_base64`](crate::CertIdentity::spki_sha256_base64)
+    /// and `xfcc inspect` print it.
+    pub fn spki_sha256<I: IntoIterator<Item = S>, S: Into<String>>(mut self, pins: I) -> Self {
+        self.spki_sha256
+            .get_or_insert_with(Vec::new)
+            .extend(strings(pins));
+        self
+    }
+
     /// The leaf must chain to the named trust-anchor set (see the `chain`
     /// feature and [`PolicyBuilder::chain`](crate::PolicyBuilder)).
     pub fn chain(mut self, anchor_set: impl Into<String>) -> Self {
@@ -520,6 +543,10 @@ impl Rule {
                     .iter()
                     .map(|v| Thumbprint::parse(v))
                     .collect::<Result<_, _>>()?,
+                spki_sha256: listed(&self.spki_sha256, "spki_sha256")?
+                    .iter()
+                    .map(|v| spki_pin(v))
+                    .collect::<Result<_, _>>()?,
                 chain: self.chain.clone(),
             })
         })()
@@ -543,6 +570,32 @@ fn listed<'a>(
         Some(v) if v.iter().all(|s| s.trim().is_empty()) => Err(ConfigError::EmptyList { key }),
         Some(v) => Ok(v),
     }
+}
+
+/// An SPKI pin: base64 of 32 bytes (RFC 7469; `sha256/` or `pin-sha256=`
+/// prefixes and quotes allowed) or 64 hex digits.
+fn spki_pin(v: &str) -> Result<[u8; 32], ConfigError> {
+    let t = v.trim().trim_matches('"');
+    let t = t
+        .strip_prefix("sha256/")
+        .or_else(|| t.strip_prefix("pin-sha256="))
+        .unwrap_or(t)
+        .trim_matches('"');
+    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        t.as_bytes()
+            .chunks_exact(2)
+            .map(|p| crate::hex::byte(p[0], p[1]).unwrap_or(0))
+            .collect::<Vec<u8>>()
+    } else {
+        base64_simd::STANDARD.decode_to_vec(t).unwrap_or_default()
+    };
+    bytes.try_into().map_err(|_| {
+        ConfigError::value(
+            "spki_sha256",
+            v,
+            "the SHA-256 of the SubjectPublicKeyInfo: 44 characters of base64 (RFC 7469, as `xfcc inspect` prints it) or 64 hex digits",
+        )
+    })
 }
 
 fn uri_prefix(v: &str) -> Result<String, ConfigError> {
@@ -583,6 +636,7 @@ pub(crate) struct CompiledRule {
     spiffe_id: Vec<String>,
     spiffe_trust_domain: Vec<String>,
     thumbprint: Vec<Thumbprint>,
+    spki_sha256: Vec<[u8; 32]>,
     pub(crate) chain: Option<String>,
 }
 
@@ -600,6 +654,7 @@ impl CompiledRule {
             && self.spiffe_id.is_empty()
             && self.spiffe_trust_domain.is_empty()
             && self.thumbprint.is_empty()
+            && self.spki_sha256.is_empty()
             && self.chain.is_none()
     }
 
@@ -617,6 +672,7 @@ impl CompiledRule {
             ("san_email", !self.san_email.is_empty()),
             ("san_ip", !self.san_ip.is_empty()),
             ("thumbprint (SHA-1)", sha1),
+            ("spki_sha256", !self.spki_sha256.is_empty()),
             ("chain", self.chain.is_some()),
         ]
         .into_iter()
@@ -627,7 +683,7 @@ impl CompiledRule {
     /// Whether a self-signed certificate could satisfy this rule: it pins
     /// no thumbprint and requires no chain.
     pub(crate) fn is_name_only(&self) -> bool {
-        self.thumbprint.is_empty() && self.chain.is_none()
+        self.thumbprint.is_empty() && self.spki_sha256.is_empty() && self.chain.is_none()
     }
 
     /// The keys (as in the policy file) of the constraints other than
@@ -699,6 +755,12 @@ impl CompiledRule {
             }),
         );
         check("thumbprint", any(&self.thumbprint, |t| t.matches(c)));
+        check(
+            "spki_sha256",
+            any(&self.spki_sha256, |pin| {
+                c.spki_sha256().is_some_and(|d| bool::from(pin.ct_eq(&d)))
+            }),
+        );
         failed
     }
 }

@@ -349,6 +349,14 @@ static SETTINGS: &[Setting] = &[
         "SHA-256 or SHA-1 thumbprint, hex, any case, colons allowed",
         |r, v| r.thumbprint(v),
     ),
+    constraint(
+        "spki_sha256",
+        "[[allow]] spki_sha256",
+        Some("XFCC_ALLOWED_SPKI_SHA256"),
+        SettingType::List,
+        "SHA-256 of the SubjectPublicKeyInfo (RFC 7469 base64, or hex): a pin that survives re-issuance with the same key",
+        |r, v| r.spki_sha256(v),
+    ),
     Setting {
         key: "chain",
         toml: Some("[[allow]] chain"),
