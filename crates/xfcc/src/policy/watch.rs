@@ -73,7 +73,9 @@ struct Shared {
 /// ```no_run
 /// use std::time::Duration;
 /// use xfcc::{PolicyConfig, PolicyHandle, PolicyWatcher};
-/// let config = PolicyConfig::from_toml_file("/etc/xfcc/policy.toml")?;
+/// // XFCC_POLICY_FILE (a policy file and the files it names), or the
+/// // XFCC_* variables (and the anchor and CRL files they name).
+/// let config = PolicyConfig::from_env()?;
 /// let handle = PolicyHandle::new(config.build()?);
 /// let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_secs(5)));
 /// // ... serve with `handle`; `watcher.status()` for a health route.
