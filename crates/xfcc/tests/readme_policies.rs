@@ -101,10 +101,15 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
     let dir = std::env::temp_dir().join(format!("xfcc-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = manifest().join("tests/fixtures/certs/root.pem");
-    let readmes = [
+    // The workspace README is not in the packaged crate (its tests also
+    // run from the .crate file): checked when it is there.
+    let readmes: Vec<PathBuf> = [
         manifest().join("../../README.md"),
         manifest().join("README.md"),
-    ];
+    ]
+    .into_iter()
+    .filter(|p| p.exists())
+    .collect();
     let mut checked = 0;
     for readme in &readmes {
         for (line, expected, toml) in policies(readme) {
@@ -126,6 +131,7 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
             checked += 1;
         }
     }
-    assert!(checked >= 8, "only {checked} policies found");
+    let least = if readmes.len() == 2 { 8 } else { 1 };
+    assert!(checked >= least, "only {checked} policies found");
     std::fs::remove_dir_all(&dir).unwrap();
 }
