@@ -931,7 +931,11 @@ fn check(
             Ok(0)
         }
         Err(r) => {
-            let hint = symptom_hint(&value, format);
+            // The troubleshooting guide's symptom when there is one, else
+            // the next step the library saw in the request.
+            let hint = symptom_hint(&value, format)
+                .map(str::to_owned)
+                .or_else(|| r.hint());
             if json_out {
                 outln!(
                     "{}",

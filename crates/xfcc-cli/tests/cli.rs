@@ -1582,3 +1582,29 @@ fn check_names_the_anchor_set_and_anchor_that_verified_the_chain() {
         "{out}"
     );
 }
+
+#[test]
+fn check_shows_the_library_hint_for_a_two_proxy_header() {
+    let dir = scratch("two-proxy-hint");
+    let policy = write_policy(
+        &dir,
+        "[[allow]]\nname = \"r\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    );
+    let one = std::fs::read_to_string(capture("rsa-chain")).unwrap();
+    let (code, v) = check_json(
+        &policy,
+        AT,
+        &["-"],
+        Some(&format!("{},{}", one.trim_end(), one.trim_end())),
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (1, Some("too_many_elements")),
+        "{v}"
+    );
+    let hint = v["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("holds 2 element(s)") && hint.contains("count"),
+        "{hint}"
+    );
+}

@@ -579,3 +579,19 @@ fn an_allowed_client_names_the_anchor_set_and_the_anchor_it_relies_on() {
     let c = names_only.verify(&h).unwrap();
     assert_eq!((c.anchor_set(), c.anchor()), (None, None));
 }
+
+#[test]
+fn crl_intervals_without_crl_urls_are_refused_not_ignored() {
+    for anchors in [
+        xfcc::TrustAnchors::new("partners", read("root.pem")).crl_refresh(Duration::from_secs(60)),
+        xfcc::TrustAnchors::new("partners", read("root.pem")).crl_max_age(Duration::from_secs(60)),
+    ] {
+        let e = Policy::builder()
+            .chain(anchors)
+            .allow(Rule::new("r").subject_cn(["x"]).chain("partners"))
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("this anchor set has none"), "{e}");
+        assert!(e.setting().starts_with("crl_"), "{e}");
+    }
+}

@@ -96,8 +96,8 @@ impl TrustAnchors {
                 crls: Vec::new(),
                 require_client_auth: true,
                 crl_urls: Vec::new(),
-                crl_refresh: Duration::from_secs(3600),
-                crl_max_age: Duration::from_secs(86_400),
+                crl_refresh: None,
+                crl_max_age: None,
             },
         }
     }
@@ -140,16 +140,17 @@ impl TrustAnchors {
         self
     }
 
-    /// How often [`crl_urls`](Self::crl_urls) are fetched. Default one hour.
+    /// How often [`crl_urls`](Self::crl_urls) are fetched. Default one
+    /// hour; without `crl_urls` it is refused (it would be ignored).
     pub fn crl_refresh(mut self, every: Duration) -> Self {
-        self.source.crl_refresh = every;
+        self.source.crl_refresh = Some(every);
         self
     }
 
     /// How old the last successful fetch may be before the CRLs are stale.
-    /// Default 24 hours.
+    /// Default 24 hours; without `crl_urls` it is refused.
     pub fn crl_max_age(mut self, age: Duration) -> Self {
-        self.source.crl_max_age = age;
+        self.source.crl_max_age = Some(age);
         self
     }
 }
@@ -165,8 +166,9 @@ pub(crate) struct AnchorSource {
     pub(crate) crls: Vec<Vec<u8>>,
     pub(crate) require_client_auth: bool,
     pub(crate) crl_urls: Vec<String>,
-    pub(crate) crl_refresh: Duration,
-    pub(crate) crl_max_age: Duration,
+    /// `None` until set (so that one set without `crl_urls` is refused).
+    pub(crate) crl_refresh: Option<Duration>,
+    pub(crate) crl_max_age: Option<Duration>,
 }
 
 impl Default for PolicyBuilder {
@@ -582,10 +584,15 @@ fn canonical_net(net: ipnet::IpNet) -> ipnet::IpNet {
     }
 }
 
-/// A valid HTTP field name (RFC 9110 5.1: a token), lower-cased.
-pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
+/// Whether `name` is an HTTP field name (RFC 9110 5.1: a token).
+pub(crate) fn is_field_name(name: &str) -> bool {
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if name.is_empty() || !name.bytes().all(tchar) {
+    !name.is_empty() && name.bytes().all(tchar)
+}
+
+/// A valid HTTP field name, lower-cased.
+pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
+    if !is_field_name(&name) {
         return Err(ConfigError::value(
             "header_name",
             name,

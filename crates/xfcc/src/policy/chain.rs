@@ -246,8 +246,24 @@ fn unix_now() -> u64 {
 /// before the policy is in use.
 fn fetched_crls(set: &str, src: &AnchorSource) -> Result<Option<Arc<Fetched>>, ConfigError> {
     if src.crl_urls.is_empty() {
-        return Ok(None);
+        // An interval for URLs that are not there would be ignored.
+        let set_alone = [
+            ("crl_refresh_seconds", src.crl_refresh),
+            ("crl_max_age_seconds", src.crl_max_age),
+        ]
+        .into_iter()
+        .find_map(|(key, d)| d.map(|d| (key, d)));
+        return match set_alone {
+            Some((key, d)) => Err(ConfigError::value(
+                key,
+                d.as_secs().to_string(),
+                "it applies to crl_urls, and this anchor set has none",
+            )),
+            None => Ok(None),
+        };
     }
+    let refresh = src.crl_refresh.unwrap_or(Duration::from_secs(3600));
+    let max_age = src.crl_max_age.unwrap_or(Duration::from_secs(86_400));
     let urls = src.crl_urls.join(", ");
     if !cfg!(feature = "crl-fetch") {
         return Err(ConfigError::value(
@@ -266,28 +282,28 @@ fn fetched_crls(set: &str, src: &AnchorSource) -> Result<Option<Arc<Fetched>>, C
             "an http:// URL with a host (CAs publish CRLs, which are signed, over plain HTTP; https is not fetched)",
         ));
     }
-    if src.crl_refresh < Duration::from_secs(1) {
+    if refresh < Duration::from_secs(1) {
         return Err(ConfigError::value(
             "crl_refresh_seconds",
-            src.crl_refresh.as_secs().to_string(),
+            refresh.as_secs().to_string(),
             "at least 1 second",
         ));
     }
-    if src.crl_max_age < src.crl_refresh {
+    if max_age < refresh {
         return Err(ConfigError::value(
             "crl_max_age_seconds",
-            src.crl_max_age.as_secs().to_string(),
+            max_age.as_secs().to_string(),
             format!(
                 "at least crl_refresh_seconds ({}): CRLs would go stale between fetches",
-                src.crl_refresh.as_secs()
+                refresh.as_secs()
             ),
         ));
     }
     let f = Arc::new(Fetched {
         set: set.to_owned(),
         urls: src.crl_urls.clone(),
-        refresh: src.crl_refresh,
-        max_age: src.crl_max_age,
+        refresh,
+        max_age,
         crls: arc_swap::ArcSwap::from_pointee(Vec::new()),
         fetched_at: std::sync::atomic::AtomicU64::new(0),
     });

@@ -68,9 +68,8 @@ use crate::parse::{Element, ParseOptions, Syntax, XfccHeader};
 /// A value that does not read and begins with `<field name>:` was pasted
 /// with its header's name: say so beside the parser's code.
 fn name_hint(e: Rejection, value: &str) -> Rejection {
-    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     let named = value.split_once(':').is_some_and(|(name, _)| {
-        (2..=64).contains(&name.len()) && name.contains('-') && name.bytes().all(tchar)
+        (2..=64).contains(&name.len()) && name.contains('-') && builder::is_field_name(name)
     });
     if named {
         e.with_hint(rejection::Hint::HeaderNameInValue)

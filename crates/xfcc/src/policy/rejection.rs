@@ -252,7 +252,8 @@ impl fmt::Display for Rejection {
         if let Some(Hint::Elements { seen, expected }) = self.hint {
             write!(f, " ({seen} elements, expected exactly {expected})")?;
         }
-        if let (Some(ip), Hint::UntrustedPeer) = (self.peer, self.hint.unwrap_or(Hint::NoPeer)) {
+        // Only an `untrusted_peer` rejection carries the peer.
+        if let Some(ip) = self.peer {
             write!(f, " from {ip}")?;
         }
         if let Some(e) = self.element {
