@@ -71,7 +71,7 @@ fn invalid_header_names_are_refused_not_replaced() {
 #[cfg(feature = "toml")]
 #[test]
 fn a_policy_file_refuses_every_variable_it_would_ignore() {
-    let dir = std::env::temp_dir().join(format!("xfcc-config-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("policy.toml");
     std::fs::write(
