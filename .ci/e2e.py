@@ -241,8 +241,10 @@ trust = -1
 identity_from = "proxy-fields"
 by = "{EDGE_BY}"
 {mesh_rules}"""
+    # Report mode: the single-hop policy, deciding without refusing.
+    report = f'mode = "report"\n{single}'
     out = {}
-    for name, text in [("single", single), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
+    for name, text in [("single", single), ("report", report), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
                        ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway),
                        ("doctor_append", doctor_append), ("reviewed", reviewed)]:
         path = WORK / f"policy-{name}.toml"
@@ -336,6 +338,9 @@ def envoy_config(ports, apps):
         listener("doctor_append", "APPEND_FORWARD", "doctor_append"),
         # The app whose CA is rotated while it runs (any client certificate).
         listener("rotate", "SANITIZE_SET", "rotate"),
+        # Report mode behind an ingress that asks for a certificate but
+        # lets a request without one through.
+        listener("report", "SANITIZE_SET", "report", require=False),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -347,6 +352,7 @@ def envoy_config(ports, apps):
         cluster("mesh_gateway", apps["mesh_gateway"]),
         cluster("doctor_append", apps["doctor_append"]),
         cluster("rotate", apps["rotate"]),
+        cluster("report", apps["report"]),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -567,6 +573,39 @@ def scenarios(fw, ports, apps):
     check(fw, "trusted_peers", "around Envoy with the victim's header (peer 127.0.0.1)", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
     status, body = request(apps["peers"], "/cert-info", None, tls=False)
     check(fw, "trusted_peers", "around Envoy without a header", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+
+
+def report_scenarios(fw, ports, apps):
+    """mode = "report" behind a real Envoy: what require would refuse is
+    served, logged and counted as would_deny; a handler that needs the
+    identity still refuses."""
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
+    log = WORK / f"{fw}-report.log"
+    status, body = request(ports["report"], "/whoami", rsa)
+    ok = status == 200 and identity_is(body.get("client") or {}, "client-rsa") and body.get("would_deny") is None
+    check(fw, "envoy report mode", "/whoami client-rsa (allowed)", f"{status} would_deny={body.get('would_deny')}", ok)
+    for client, name, reason in [(wrong, "client-wrongcn", "not_allowed"),
+                                 (selfsigned, "self-signed look-alike", "chain_invalid"),
+                                 (None, "no certificate", "missing")]:
+        before = log.read_text().count("would_deny=true")
+        status, body = request(ports["report"], "/whoami", client)
+        ok = status == 200 and body == {"client": None, "would_deny": reason}
+        check(fw, "envoy report mode", f"/whoami {name}: served, would deny", f"{status} {body}", ok)
+        logged = eventually(lambda: log.read_text().count("would_deny=true") > before, timeout=5)
+        last = [line for line in log.read_text().splitlines() if "would_deny=true" in line][-1:] or [""]
+        check(fw, "envoy report mode", f"{name}: logged as would_deny", last[0][-120:],
+              logged and f'reason="{reason}"' in last[0] and "the request goes on" in last[0])
+        status, body = request(ports["report"], "/cert-info", client)
+        check(fw, "envoy report mode", f"/cert-info {name}: the required identity refuses", f"{status} {body}",
+              (status, body) == (403, {"error": reason}))
+    # The forged header a client sends is replaced by Envoy: still its own
+    # (wrong) certificate that is reported, never the victim's.
+    forged = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text()}
+    status, body = request(ports["report"], "/whoami", wrong, headers=forged)
+    check(fw, "envoy report mode", "/whoami forged header", f"{status} {body}",
+          status == 200 and body == {"client": None, "would_deny": "not_allowed"})
 
 
 def without_cert(header):
@@ -984,12 +1023,12 @@ def main():
     new = new_ca()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-                                           "doctor_append", "rotate"]}
+                                           "doctor_append", "rotate", "report"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-        "mesh_sidecar_unverified", "doctor_append", "rotate"]}
+        "mesh_sidecar_unverified", "doctor_append", "rotate", "report"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1009,6 +1048,7 @@ def main():
         app_procs = []
         for name, policy, extra in [
             ("single", policies["single"], {}),
+            ("report", policies["report"], {}),
             ("two_hop", policies["two_hop"], {}),
             ("pin_victim", policies["pin_victim"], {}),
             ("peers", policies["peers"], {}),
@@ -1031,6 +1071,7 @@ def main():
             wait_port(port, p)
         rotation_scenarios(fw, ports, apps, rotate, rotate_dir, new)
         scenarios(fw, ports, apps)
+        report_scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)
         smuggling_scenarios(fw, ports, apps, binary, policies)

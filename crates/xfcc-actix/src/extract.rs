@@ -12,7 +12,9 @@ use crate::rejection::XfccRejection;
 /// The verified client certificate, as an actix-web extractor.
 ///
 /// `ClientCert` answers 403 `{"error":"missing"}` (or the middleware's custom
-/// rejection response) when the request carried no certificate (accept mode); `Option<ClientCert>` never rejects. On a
+/// rejection response) when the request carried no certificate (accept mode),
+/// and in report mode with the refusal the middleware let through;
+/// `Option<ClientCert>` never rejects. On a
 /// route the middleware does not cover, `ClientCert` answers 500 and logs an
 /// error instead of panicking. Dereferences to [`xfcc::ClientCert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +38,14 @@ impl FromRequest for ClientCert {
             return ready(Ok(Self(cert.clone())));
         }
         if let Some(Checked(respond)) = ext.get::<Checked>() {
+            // Report mode let a refused request through: a handler that
+            // needs the identity answers with the refusal.
+            let r = ext
+                .get::<xfcc::Rejection>()
+                .cloned()
+                .unwrap_or_else(xfcc::Rejection::missing);
             return ready(Err(
-                XfccRejection::policy(xfcc::Rejection::missing()).responding_with(respond.clone())
+                XfccRejection::policy(r).responding_with(respond.clone())
             ));
         }
         #[cfg(feature = "tracing")]

@@ -38,6 +38,13 @@ struct Config {
 /// rejection response is sent (by default 403 `{"error":"<code>"}`). More
 /// than one header line is rejected (`multiple_headers`).
 ///
+/// In report mode ([`xfcc::Mode::Report`]) the middleware never rejects: a
+/// request the policy would refuse is logged and counted as `would_deny`
+/// and goes on with no `ClientCert` and the [`xfcc::Rejection`] in its
+/// extensions (`req.extensions().get::<xfcc::Rejection>()`); the required
+/// [`ClientCert`](crate::ClientCert) extractor answers such a request with
+/// that rejection, `Option<ClientCert>` gives `None`.
+///
 /// # Trust boundary
 /// The header means something only if the proxy in front overwrites any
 /// client-sent value (Envoy `SANITIZE_SET`) and the service is reachable only
@@ -204,6 +211,18 @@ where
                     if let Some(cert) = cert {
                         ext.insert(cert);
                     }
+                }
+                ResponseFuture::inner(self.service.call(req))
+            }
+            Err(r) if r.is_report_only() => {
+                // Report mode: the request goes on with no identity and the
+                // would-be refusal beside it.
+                #[cfg(feature = "tracing")]
+                self.config.log.log(&r);
+                {
+                    let mut ext = req.extensions_mut();
+                    ext.insert(Checked(self.respond.clone()));
+                    ext.insert(r);
                 }
                 ResponseFuture::inner(self.service.call(req))
             }

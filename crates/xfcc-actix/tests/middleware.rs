@@ -106,6 +106,55 @@ async fn rejects_with_403_json() {
     }
 }
 
+async fn shadow(req: actix_web::HttpRequest) -> String {
+    use actix_web::HttpMessage as _;
+    let ext = req.extensions();
+    format!(
+        "{}:{}",
+        ext.get::<xfcc::Rejection>()
+            .map_or("none", xfcc::Rejection::code),
+        ext.get::<xfcc::ClientCert>().is_some()
+    )
+}
+
+#[actix_web::test]
+async fn report_mode_never_rejects_and_hands_the_refusal_to_the_handler() {
+    let app = test::init_service(
+        App::new()
+            .wrap(Xfcc::new(policy(
+                Mode::Report,
+                "client-app.contoso.example",
+            )))
+            .route("/whoami", web::get().to(whoami))
+            .route("/open", web::get().to(open))
+            .route("/shadow", web::get().to(shadow)),
+    )
+    .await;
+    let body = |res| async move { String::from_utf8(test::read_body(res).await.to_vec()).unwrap() };
+    let res = test::call_service(&app, req("/whoami", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = test::call_service(&app, req("/shadow", &[&capture("rsa-chain")]).to_request()).await;
+    assert_eq!(body(res).await, "none:true");
+    for (headers, code) in [
+        (vec![capture("wrong-cn")], "not_allowed"),
+        (vec![], "missing"),
+        (vec![capture("injection-uri")], "too_many_elements"),
+        (vec!["Cert=\"x".to_owned()], "malformed"),
+    ] {
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let res = test::call_service(&app, req("/shadow", &refs).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{code}");
+        assert_eq!(body(res).await, format!("{code}:false"));
+        let res = test::call_service(&app, req("/open", &refs).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{code}");
+        assert_eq!(body(res).await, "anonymous");
+        // A handler that needs the identity answers with the refusal.
+        let res = test::call_service(&app, req("/whoami", &refs).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{code}");
+        assert_eq!(body(res).await, format!("{{\"error\":\"{code}\"}}"));
+    }
+}
+
 #[actix_web::test]
 async fn accept_mode_passes_requests_without_a_header() {
     let app = app!(Xfcc::new(policy(

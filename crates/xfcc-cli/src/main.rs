@@ -2,7 +2,8 @@
 //! and diagnose Azure Container Apps mTLS settings.
 //!
 //! Exit codes: 0 success (allowed, no problems found), 1 a header that does
-//! not parse or has problems (`inspect`), a denied header, or doctor
+//! not parse or has problems (`inspect`), a denied header (also one a
+//! report-mode policy would deny), or doctor
 //! findings of severity error, 2 bad arguments, unreadable files or a bad
 //! policy.
 #![forbid(unsafe_code)]
@@ -939,12 +940,19 @@ fn check(
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": false, "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings, "hint": hint})
+                    json!({"allowed": false, "would_deny": r.is_report_only(), "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings, "hint": hint})
                 );
             } else {
                 let what = r.to_string();
+                // Report mode decides as require does: the same refusal,
+                // which the service logs and counts instead of answering.
                 outln!(
-                    "denied: {}",
+                    "{}: {}",
+                    if r.is_report_only() {
+                        "would deny (mode = \"report\": the service logs and counts this as would_deny, and the request goes on)"
+                    } else {
+                        "denied"
+                    },
                     what.strip_prefix("client certificate rejected: ")
                         .unwrap_or(&what)
                 );

@@ -65,7 +65,8 @@ fn p(path: &Path) -> &str {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-cli-{}-{name}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -396,6 +397,48 @@ require_client_auth = true
     assert_eq!(code, 0);
     assert!(out.contains("allowed by rule \"cn\""), "{out}");
     assert!(err.contains("self-signed"), "{err}");
+}
+
+#[test]
+fn check_in_report_mode_shows_the_decision_require_makes() {
+    let dir = scratch("check-report");
+    let body = |mode: &str| {
+        format!(
+            "mode = \"{mode}\"\n[[allow]]\nname = \"partner\"\nissuer = \"CN=Contoso Issuing CA 1,O=Contoso,C=US\"\nsubject_cn = [\"client-app.contoso.example\"]\nchain = \"partners\"\n[chain.partners]\ntrust_anchors = \"ca.pem\"\n"
+        )
+    };
+    let report = write_policy(&dir, &body("report"));
+    let require = write_policy(&scratch("check-require"), &body("require"));
+    for capture_name in ["rsa-chain", "wrong-cn", "self-signed-lookalike", "two-hop"] {
+        let (rc, r) = check_json(&report, AT, &[p(&capture(capture_name))], None);
+        let (qc, q) = check_json(&require, AT, &[p(&capture(capture_name))], None);
+        assert_eq!(rc, qc, "{capture_name}: {r} / {q}");
+        assert_eq!(r["allowed"], q["allowed"], "{capture_name}");
+        assert_eq!(r["reason"], q["reason"], "{capture_name}");
+        assert_eq!(r["explain"], q["explain"], "{capture_name}");
+        if r["allowed"] == false {
+            assert_eq!(r["would_deny"], true, "{capture_name}: {r}");
+            assert_eq!(q["would_deny"], false, "{capture_name}: {q}");
+        }
+    }
+    let (code, out, err) = run(
+        &[
+            "check",
+            "--policy",
+            p(&report),
+            "--at",
+            AT,
+            p(&capture("wrong-cn")),
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("would deny (mode = \"report\""), "{out}");
+    assert!(out.contains("not_allowed"), "{out}");
+    assert!(
+        err.contains("mode = \"report\": nothing is refused"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -213,7 +213,8 @@ fn policy(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-doctor-proxies-{}-{name}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-doctor-proxies-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }

@@ -13,8 +13,9 @@ use crate::rejection::XfccRejection;
 /// The verified client certificate, as an axum extractor.
 ///
 /// `ClientCert` rejects with the layer's 403 `{"error":"missing"}` when the
-/// request carried no certificate (accept mode); `Option<ClientCert>` never
-/// rejects. On a route the layer does not cover, `ClientCert` answers 500
+/// request carried no certificate (accept mode), and in report mode with
+/// the refusal the layer let through (`{"error":"not_allowed"}`, ...);
+/// `Option<ClientCert>` never rejects. On a route the layer does not cover, `ClientCert` answers 500
 /// and logs an error instead of panicking. Dereferences to
 /// [`xfcc::ClientCert`]; its certificate, when one was forwarded, is
 /// [`xfcc::ClientCert::certificate`] (none in `identity_from =
@@ -48,6 +49,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientCert {
             return Ok(Self(cert.clone()));
         }
         if parts.extensions.get::<Checked>().is_some() {
+            // Report mode let a refused request through: a handler that
+            // needs the identity answers with the refusal.
+            if let Some(r) = parts.extensions.get::<xfcc::Rejection>() {
+                return Err(XfccRejection::policy(r.clone()));
+            }
             return Err(XfccRejection::missing());
         }
         missing_layer();

@@ -36,6 +36,13 @@ struct Config {
 /// the rejection response is sent (by default 403 `{"error":"<code>"}`).
 /// More than one header line is rejected (`multiple_headers`).
 ///
+/// In report mode ([`xfcc::Mode::Report`]) the layer never rejects: a
+/// request the policy would refuse is logged and counted as `would_deny`
+/// and goes on with no `ClientCert` and the [`xfcc::Rejection`] in its
+/// extensions (`req.extensions().get::<xfcc::Rejection>()`); the required
+/// [`ClientCert`](crate::ClientCert) extractor answers such a request with
+/// that rejection, `Option<ClientCert>` gives `None`.
+///
 /// # Trust boundary
 /// The header means something only if the proxy in front overwrites any
 /// client-sent value (Envoy `SANITIZE_SET`) and the service is reachable only
@@ -237,6 +244,14 @@ where
             Err(r) => {
                 #[cfg(feature = "tracing")]
                 self.config.log.log(&r);
+                if r.is_report_only() {
+                    // Report mode: the request goes on with no identity and
+                    // the would-be refusal beside it.
+                    let ext = req.extensions_mut();
+                    ext.insert(Checked);
+                    ext.insert(r);
+                    return ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone());
+                }
                 let rejection = XfccRejection::policy(r);
                 ResponseFuture::reject(self.on_rejection.response(&rejection))
             }

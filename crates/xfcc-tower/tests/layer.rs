@@ -123,6 +123,71 @@ async fn rejects_with_403_json_without_calling_the_handler() {
 }
 
 #[tokio::test]
+async fn report_mode_never_rejects_and_hands_the_refusal_to_the_handler() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let app = Router::new()
+        .route(
+            "/whoami",
+            get(move |cert: ClientCert| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async move { format!("{} via {}", cert.subject(), cert.rule()) }
+            }),
+        )
+        .route(
+            "/open",
+            get(|cert: Option<ClientCert>| async move {
+                cert.map_or_else(|| "anonymous".to_owned(), |c| c.rule().to_owned())
+            }),
+        )
+        .route(
+            "/shadow",
+            get(|req: Request<Body>| async move {
+                let r = req.extensions().get::<xfcc::Rejection>();
+                format!(
+                    "{}:{}",
+                    r.map_or("none", xfcc::Rejection::code),
+                    req.extensions().get::<xfcc::ClientCert>().is_some()
+                )
+            }),
+        )
+        .layer(XfccLayer::new(policy(
+            Mode::Report,
+            "client-app.contoso.example",
+        )));
+    // Allowed: as in require mode.
+    let (status, body, _) = send(&app, "/whoami", &[&capture("rsa-chain")]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::OK,
+            "CN=client-app.contoso.example,OU=Payments,O=Contoso Ltd,C=US via partner"
+        )
+    );
+    let (_, body, _) = send(&app, "/shadow", &[&capture("rsa-chain")]).await;
+    assert_eq!(body, "none:true");
+    // Would-deny: the request goes on, with the refusal require would make
+    // in its extensions and no identity.
+    for (headers, code) in [
+        (vec![capture("wrong-cn")], "not_allowed"),
+        (vec![], "missing"),
+        (vec![capture("injection-uri")], "too_many_elements"),
+        (vec!["Cert=\"x".to_owned()], "malformed"),
+    ] {
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let (status, body, _) = send(&app, "/shadow", &refs).await;
+        assert_eq!((status, body), (StatusCode::OK, format!("{code}:false")));
+        let (status, body, _) = send(&app, "/open", &refs).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "anonymous"));
+        // A handler that needs the identity answers with the refusal.
+        let (status, body, _) = send(&app, "/whoami", &refs).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{code}");
+        assert_eq!(body, format!("{{\"error\":\"{code}\"}}"));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn accept_mode_passes_requests_without_a_header() {
     let calls = Arc::new(AtomicUsize::new(0));
     let app = app(

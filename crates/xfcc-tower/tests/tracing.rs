@@ -189,3 +189,35 @@ async fn an_untrusted_peer_is_logged_with_its_address_and_the_next_step() {
         "{logged}"
     );
 }
+
+#[tokio::test]
+async fn report_mode_logs_the_would_be_refusal_and_serves_the_request() {
+    let (buf, _guard) = capture_logs();
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let report = Policy::builder()
+        .clock(move || at)
+        .mode(xfcc::Mode::Report)
+        .allow(Rule::new("partner").subject_cn(["nobody"]))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/", get(|| async { "served" }))
+        .layer(XfccLayer::new(report));
+    let req = Request::get("/")
+        .header("x-forwarded-client-cert", capture("wrong-cn"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), http::StatusCode::OK);
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    // The same event as require mode's, saying the request went on.
+    assert!(
+        logged
+            .contains("client certificate would be rejected (mode = report: the request goes on)")
+            && logged.contains("reason=\"not_allowed\"")
+            && logged.contains("would_deny=true")
+            && logged.contains("rule \"partner\" failed subject_cn"),
+        "{logged}"
+    );
+    assert_eq!(logged.lines().count(), 1, "{logged}");
+}

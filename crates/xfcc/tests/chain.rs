@@ -517,7 +517,8 @@ fn anchor_configuration_errors() {
 #[cfg(feature = "toml")]
 #[test]
 fn policy_file_names_anchor_and_crl_files() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-chain-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-chain-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pki = Pki::new();
     std::fs::write(dir.join("ca.pem"), &pki.root_pem).unwrap();

@@ -71,7 +71,8 @@ fn invalid_header_names_are_refused_not_replaced() {
 #[cfg(feature = "toml")]
 #[test]
 fn a_policy_file_refuses_every_variable_it_would_ignore() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-config-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("policy.toml");
     std::fs::write(
@@ -532,7 +533,7 @@ fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
         ),
         (
             env(&[("XFCC_MODE", "sometimes")]),
-            "invalid mode value \"sometimes\": \"require\" or \"accept\"",
+            "invalid mode value \"sometimes\": \"require\", \"accept\" or \"report\"",
         ),
         (
             env(&[("XFCC_FORMAT", "pound")]),
@@ -563,5 +564,38 @@ fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
     ];
     for (got, want) in cases {
         assert!(got.contains(want), "{got}\n  does not contain\n{want}");
+    }
+}
+
+#[test]
+fn report_mode_is_read_from_the_file_and_the_environment_and_warned_about() {
+    let from_env = xfcc::Policy::from_env_pairs([
+        ("XFCC_MODE", "report"),
+        ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
+        ("XFCC_ALLOWED_THUMBPRINTS", &"ab".repeat(32)),
+    ])
+    .unwrap();
+    assert_eq!(from_env.mode(), xfcc::Mode::Report);
+    let from_file = xfcc::PolicyConfig::from_toml_str(
+        &format!(
+            "mode = \"report\"\n[[allow]]\nname = \"r\"\nthumbprint = [\"{}\"]\n",
+            "ab".repeat(32)
+        ),
+        std::path::Path::new("."),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    assert_eq!(from_file.mode(), xfcc::Mode::Report);
+    // Its own warning, whose fix is the next step of the rollout.
+    for policy in [&from_env, &from_file] {
+        let w = policy.warnings();
+        let report = w
+            .iter()
+            .find(|w| w.kind() == xfcc::WarningKind::ReportMode)
+            .unwrap();
+        assert_eq!(report.code(), "report_mode");
+        assert!(report.message().contains("nothing is refused"), "{report}");
+        assert!(report.fix().starts_with("mode = \"require\""), "{report}");
     }
 }

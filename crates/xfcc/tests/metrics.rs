@@ -155,3 +155,50 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
         }
     }
 }
+
+#[test]
+fn report_mode_counts_would_be_refusals_as_would_deny() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let build = |mode| {
+        Policy::builder()
+            .clock(move || at)
+            .mode(mode)
+            .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+            .build()
+            .unwrap()
+    };
+    let (report, require) = (build(Mode::Report), build(Mode::Require));
+    let seen = record(|| {
+        assert!(report.verify(&capture("rsa-chain")).is_ok());
+        for header in ["wrong-cn", "injection-uri"] {
+            // The decision require makes, marked as one that only reports.
+            let r = report.verify(&capture(header)).unwrap_err();
+            let q = require.verify(&capture(header)).unwrap_err();
+            assert!(r.is_report_only() && !q.is_report_only());
+            assert_eq!(
+                (r.reason(), r.detail(), r.explanation()),
+                (q.reason(), q.detail(), q.explanation())
+            );
+        }
+        let missing = report.verify_header_values([]).unwrap_err();
+        assert!(missing.is_missing() && missing.is_report_only());
+    });
+    let total = "xfcc_verifications_total";
+    for (reason, n) in [("not_allowed", 2), ("too_many_elements", 2), ("missing", 1)] {
+        let would = counter(
+            &seen,
+            total,
+            &[("reason", reason), ("result", "would_deny")],
+        )
+        .unwrap_or(0);
+        let rejected =
+            counter(&seen, total, &[("reason", reason), ("result", "rejected")]).unwrap_or(0);
+        // Report-mode refusals are would_deny; require's are rejected.
+        assert_eq!(would + rejected, n, "{reason}");
+        assert_eq!(would, 1, "{reason}");
+    }
+    assert_eq!(
+        counter(&seen, total, &[("reason", "none"), ("result", "allowed")]),
+        Some(1)
+    );
+}

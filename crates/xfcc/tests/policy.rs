@@ -628,7 +628,8 @@ thumbprint = ["{}"]
     assert!(w[1].message().starts_with("mode = \"accept\""), "{w:?}");
     assert_eq!(w[1].kind(), xfcc::WarningKind::AcceptMode);
 
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-policy-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("policy.toml");
     std::fs::write(&file, &text).unwrap();

@@ -98,7 +98,8 @@ fn whole(toml: &str, ca: &Path) -> String {
 
 #[test]
 fn readme_policies_build_with_the_warnings_their_text_explains() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xfcc-readme-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = manifest().join("tests/fixtures/certs/root.pem");
     // The workspace README is not in the packaged crate (its tests also

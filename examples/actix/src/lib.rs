@@ -55,12 +55,24 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 pub fn protected_routes(scope: actix_web::Scope) -> actix_web::Scope {
     scope
         .route("/cert-info", web::get().to(cert_info_route))
+        .route("/whoami", web::get().to(whoami))
         .route("/call-backend/dapr", web::get().to(dapr))
         .route("/call-backend/direct", web::get().to(direct))
 }
 
 async fn cert_info_route(cert: ClientCert) -> HttpResponse {
     HttpResponse::Ok().json(cert_info(&cert))
+}
+
+/// The identity when there is one; in report mode, also the refusal the
+/// middleware let through.
+async fn whoami(cert: Option<ClientCert>, req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::HttpMessage as _;
+    let ext = req.extensions();
+    HttpResponse::Ok().json(xfcc_example_common::whoami(
+        cert.as_deref(),
+        ext.get::<xfcc::Rejection>(),
+    ))
 }
 
 async fn dapr(_cert: ClientCert, s: web::Data<AppState>) -> HttpResponse {

@@ -1,12 +1,13 @@
 //! The Azure Container Apps mTLS recipe in axum: `/cert-info`, `/health`,
-//! `/call-backend/dapr` and `/call-backend/direct`, with the client
+//! `/call-backend/dapr` and `/call-backend/direct` (and `/whoami`, whose
+//! identity is optional), with the client
 //! certificate verified by `xfcc-tower`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use xfcc::PolicyHandle;
 use xfcc_example_common::{Config, call_backend, cert_info};
 use xfcc_tower::{ClientCert, XfccLayer};
@@ -44,6 +45,7 @@ pub fn with_protection(
     let client = xfcc_example_common::client(&config)?;
     let protected = Router::new()
         .route("/cert-info", get(cert_info_route))
+        .route("/whoami", get(whoami))
         .route("/call-backend/dapr", get(dapr))
         .route("/call-backend/direct", get(direct));
     Ok(Router::new()
@@ -59,6 +61,18 @@ pub fn with_protection(
 
 async fn cert_info_route(cert: ClientCert) -> Json<serde_json::Value> {
     Json(cert_info(&cert))
+}
+
+/// The identity when there is one; in report mode, also the refusal the
+/// layer let through.
+async fn whoami(
+    cert: Option<ClientCert>,
+    would_deny: Option<Extension<xfcc::Rejection>>,
+) -> Json<serde_json::Value> {
+    Json(xfcc_example_common::whoami(
+        cert.as_deref(),
+        would_deny.as_ref().map(|Extension(r)| r),
+    ))
 }
 
 async fn dapr(_cert: ClientCert, State(s): State<AppState>) -> Response {

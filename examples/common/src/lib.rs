@@ -186,6 +186,17 @@ pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
     })
 }
 
+/// The body of `/whoami`, a route that takes the identity as optional:
+/// the `/cert-info` body when the client verified, `null` otherwise, and the
+/// code of the refusal the layer let through in report mode (`mode =
+/// "report"`; `null` when there is none).
+pub fn whoami(cert: Option<&xfcc::ClientCert>, would_deny: Option<&xfcc::Rejection>) -> Value {
+    json!({
+        "client": cert.map(cert_info),
+        "would_deny": would_deny.map(xfcc::Rejection::code),
+    })
+}
+
 /// An outbound call that did not give a usable answer: 502 with `code`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendError {

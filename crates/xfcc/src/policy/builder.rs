@@ -23,6 +23,17 @@ pub enum Mode {
     /// No header: pass with no identity (handlers enforce per route); a
     /// header that is present must still verify.
     Accept,
+    /// Report only (`mode = "report"`), for rolling a policy out: every
+    /// request is verified and explained exactly as in [`Mode::Require`],
+    /// and [`Policy::verify`](crate::Policy::verify) returns the same
+    /// decision, but a refusal is marked
+    /// ([`Rejection::is_report_only`](crate::Rejection::is_report_only)),
+    /// counted as `result="would_deny"` and logged as a would-be refusal,
+    /// and the adapters let the request go on with no `ClientCert` and the
+    /// rejection in its extensions. A handler that takes the required
+    /// `ClientCert` extractor still answers that request with the
+    /// rejection: an identity that did not verify is never handed out.
+    Report,
 }
 
 /// How many elements (proxy hops) the header must hold.

@@ -340,7 +340,7 @@ fn mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Mode>, D::Error
     let name = <String as serde::Deserialize>::deserialize(d)?;
     mode_named(&name).map(Some).map_err(|_| {
         serde::de::Error::custom(format!(
-            "invalid mode {name:?}, expected \"require\" or \"accept\""
+            "invalid mode {name:?}, expected \"require\", \"accept\" or \"report\""
         ))
     })
 }
@@ -349,10 +349,11 @@ fn mode_named(name: &str) -> Result<Mode, ConfigError> {
     match name {
         "require" => Ok(Mode::Require),
         "accept" => Ok(Mode::Accept),
+        "report" => Ok(Mode::Report),
         _ => Err(ConfigError::value(
             "mode",
             name,
-            "\"require\" or \"accept\"",
+            "\"require\", \"accept\" or \"report\"",
         )),
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn verification(start: Start, result: Result<Option<&ClientCert>, &Re
     let (outcome, reason) = match result {
         Ok(Some(_)) => ("allowed", "none"),
         Ok(None) => ("anonymous", "none"),
+        Err(r) if r.is_report_only() => ("would_deny", r.code()),
         Err(r) => ("rejected", r.code()),
     };
     metrics::counter!("xfcc_verifications_total", "result" => outcome, "reason" => reason)

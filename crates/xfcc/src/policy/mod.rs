@@ -252,6 +252,13 @@ impl Policy {
                 )
             })
             .collect();
+        if p.mode == Mode::Report {
+            out.push(Warning::new(
+                WarningKind::ReportMode,
+                "mode = \"report\": nothing is refused; would-be refusals are logged and counted (xfcc_verifications_total{result=\"would_deny\"}) and the requests go on without an identity",
+                "mode = \"require\" once the would_deny counts show only the clients you mean to refuse",
+            ));
+        }
         if p.mode == Mode::Accept {
             out.push(Warning::new(
                 WarningKind::AcceptMode,
@@ -342,7 +349,7 @@ impl Policy {
     /// A [`Rejection`] with its [`Reason`].
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
         let start = metrics::start();
-        let result = self.verify_inner(value, None, now);
+        let result = self.mark(self.verify_inner(value, None, now));
         metrics::verification(start, result.as_ref().map(Some));
         result
     }
@@ -369,6 +376,7 @@ impl Policy {
         } else {
             self.verify_lines(values, None)
         };
+        let result = self.mark(result);
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
     }
@@ -425,8 +433,17 @@ impl Policy {
                 None => self.verify_lines(lines(&p.header_name), None),
             },
         };
+        let result = self.mark(result);
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
+    }
+
+    /// In report mode, marks a refusal as one that only reports.
+    fn mark<T>(&self, result: Result<T, Rejection>) -> Result<T, Rejection> {
+        match self.inner.mode {
+            Mode::Report => result.map_err(Rejection::reported),
+            Mode::Require | Mode::Accept => result,
+        }
     }
 
     /// Whether `trusted_peers` lets a request from `peer` carry the header
@@ -500,7 +517,7 @@ impl Policy {
     fn on_missing(&self) -> Result<Option<ClientCert>, Rejection> {
         match self.inner.mode {
             Mode::Accept => Ok(None),
-            Mode::Require => Err(Rejection::of(Reason::Missing)),
+            Mode::Require | Mode::Report => Err(Rejection::of(Reason::Missing)),
         }
     }
 

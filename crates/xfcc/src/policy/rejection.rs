@@ -22,6 +22,7 @@ pub struct Rejection {
     explanation: Option<Box<Explanation>>,
     hint: Option<Hint>,
     peer: Option<std::net::IpAddr>,
+    report_only: bool,
 }
 
 /// What the request showed that points to the fix ([`Rejection::hint`]).
@@ -57,7 +58,24 @@ impl Rejection {
             explanation: None,
             hint: None,
             peer: None,
+            report_only: false,
         }
+    }
+
+    /// Marks a rejection decided by a policy in [`Mode::Report`](crate::Mode::Report).
+    pub(crate) const fn reported(mut self) -> Self {
+        self.report_only = true;
+        self
+    }
+
+    /// True when the policy that decided this is in report mode
+    /// ([`Mode::Report`](crate::Mode::Report)): the request would be refused
+    /// under `require`, and the adapters log and count it as `would_deny`
+    /// and let it go on (with the rejection in its extensions and no
+    /// `ClientCert`). The decision itself (reason, detail, explanation) is
+    /// the one `require` makes.
+    pub const fn is_report_only(&self) -> bool {
+        self.report_only
     }
 
     pub(crate) const fn with_hint(mut self, hint: Hint) -> Self {
@@ -183,7 +201,8 @@ impl Rejection {
     /// with the fields `reason`, `detail`, `der`, `der_field`, `der_offset`,
     /// `element`, `field`, `thumbprint` (SHA-256), `sha1`, `subject`,
     /// `issuer` (clipped), `findings` ([`Explanation::findings`]: what
-    /// did not hold), `peer` (for `untrusted_peer`) and `hint`
+    /// did not hold), `peer` (for `untrusted_peer`), `would_deny` (true in
+    /// report mode, where the message says the request went on) and `hint`
     /// ([`hint`](Self::hint)); those that do not apply are left out. The event is
     /// bounded in size whatever the certificate holds.
     ///
@@ -206,9 +225,17 @@ impl Rejection {
         let sha1 = why
             .and_then(Explanation::certificate)
             .map(|c| c.sha1_hex().to_ascii_uppercase());
+        // In report mode the same fields, and the words say the request
+        // went on.
+        let message = if self.report_only {
+            "client certificate would be rejected (mode = report: the request goes on)"
+        } else {
+            "client certificate rejected"
+        };
         event_at!(
             level,
             reason = self.code(),
+            would_deny = self.report_only.then_some(true),
             detail = self.detail.as_str(),
             der = self.der.map(|d| d.kind().code()),
             der_field = self.der.map(|d| d.field().code()),
@@ -222,7 +249,7 @@ impl Rejection {
             findings = why.map(|w| tracing::field::display(w.findings())),
             peer = self.peer.map(tracing::field::display),
             hint = hint.as_deref(),
-            "client certificate rejected"
+            "{message}"
         );
     }
 }
@@ -239,6 +266,7 @@ impl From<Error> for Rejection {
             explanation: None,
             hint: None,
             peer: None,
+            report_only: false,
         }
     }
 }

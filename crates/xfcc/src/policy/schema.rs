@@ -126,7 +126,7 @@ impl Setting {
     }
 }
 
-const MODES: &[&str] = &["require", "accept"];
+const MODES: &[&str] = &["require", "accept", "report"];
 const IDENTITY_FROM: &[&str] = &["cert", "proxy-fields"];
 const FORMATS: &[&str] = &[
     "envoy",
@@ -169,7 +169,7 @@ static SETTINGS: &[Setting] = &[
         env: Some("XFCC_MODE"),
         ty: SettingType::Choice(MODES),
         default: "`require`",
-        doc: "what a request without the header gets: `require` rejects it (`missing`), `accept` passes it with no identity",
+        doc: "what a request without the header gets: `require` rejects it (`missing`), `accept` passes it with no identity; `report` decides as `require` but lets every request go on, logging and counting each would-be refusal (`result=\"would_deny\"`), for a rollout",
         role: Role::Fill(|c, v| c.set_mode(v)),
     },
     Setting {

@@ -13,6 +13,8 @@ pub enum WarningKind {
     NamesOnlyRule,
     /// `mode = "accept"`: requests without the header reach handlers.
     AcceptMode,
+    /// `mode = "report"`: nothing is refused (a rollout step).
+    ReportMode,
     /// `[elements] count` other than exactly 1 without `by`.
     ElementsWithoutBy,
     /// `identity_from = "proxy-fields"` without `trusted_peers`.
@@ -35,6 +37,7 @@ impl WarningKind {
         match self {
             Self::NamesOnlyRule => "names_only_rule",
             Self::AcceptMode => "accept_mode",
+            Self::ReportMode => "report_mode",
             Self::ElementsWithoutBy => "elements_without_by",
             Self::ProxyFieldsWithoutPeers => "proxy_fields_without_peers",
             Self::LongLeeway => "long_leeway",
