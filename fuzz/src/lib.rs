@@ -241,6 +241,31 @@ pub fn agrees_with_x509_cert(der: &[u8], c: &CertIdentity) {
                 }
                 Err(e) => panic!("EKU decodes: {e}"),
             }
+        } else if ext.extn_id == CERTIFICATE_POLICIES {
+            // What a `certificate_policies` rule reads. xfcc frames the
+            // qualifiers without reading them, so only where x509-cert
+            // reads the list (and can hold its OIDs) must they agree.
+            if let Ok(policies) = x509_cert::ext::pkix::CertificatePolicies::from_der(value)
+                && !policies
+                    .0
+                    .iter()
+                    .any(|p| has_wide_arc(p.policy_identifier.as_bytes()))
+            {
+                let theirs: Vec<String> = policies
+                    .0
+                    .iter()
+                    .map(|p| p.policy_identifier.to_string())
+                    .collect();
+                assert_eq!(c.certificate_policies(), theirs, "certificate policies");
+            }
+        }
+        // Every extension is found by its OID, with the same value.
+        if !has_wide_arc(ext.extn_id.as_bytes()) {
+            assert_eq!(
+                c.extension(&ext.extn_id.to_string()),
+                Some(value),
+                "extension value"
+            );
         }
     }
     assert_eq!(c.san().dns(), dns.as_slice(), "DNS SANs");
@@ -313,6 +338,8 @@ const SUBJECT_ALT_NAME: x509_cert::der::oid::ObjectIdentifier =
     x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.17");
 const EXT_KEY_USAGE: x509_cert::der::oid::ObjectIdentifier =
     x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.37");
+const CERTIFICATE_POLICIES: x509_cert::der::oid::ObjectIdentifier =
+    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.29.32");
 
 fn check_identity(c: &CertIdentity) {
     assert_eq!(c.sha256_hex().len(), 64);

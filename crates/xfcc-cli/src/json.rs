@@ -7,7 +7,8 @@ use xfcc::{CertIdentity, ClientCert, ProxyFields, Rejection};
 
 /// `CERT`: `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
 /// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,
-/// `email`, `ip`}, `key`.
+/// `email`, `ip`}, `key`, `spki_sha256`, `certificate_policies` and
+/// `extensions` (dotted OIDs).
 pub(crate) fn cert(c: &CertIdentity) -> Value {
     let san = c.san();
     json!({
@@ -28,6 +29,8 @@ pub(crate) fn cert(c: &CertIdentity) -> Value {
         },
         "key": c.public_key().to_string(),
         "spki_sha256": c.spki_sha256_base64(),
+        "certificate_policies": c.certificate_policies(),
+        "extensions": c.extension_oids(),
     })
 }
 

@@ -822,6 +822,18 @@ fn print_cert_value(c: &Value) {
             outln!("    san {kind:<7} {}", v.join(", "));
         }
     }
+    // What `certificate_policies` and `extension` rules read.
+    for (key, label) in [("certificate_policies", "policies"), ("extensions", "extensions")] {
+        let v: Vec<&str> = c[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !v.is_empty() {
+            outln!("    {label:<11} {}", v.join(", "));
+        }
+    }
 }
 
 fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {

@@ -115,6 +115,19 @@ fn inspect_json_contract_on_a_real_capture() {
         serde_json::json!(["ops@contoso.example"])
     );
     assert_eq!(c["key"], "rsa-2048");
+    // What certificate_policies and extension rules read: the leaf has no
+    // policies, and its extensions by OID (SAN and EKU among them).
+    assert_eq!(c["certificate_policies"], serde_json::json!([]));
+    let exts: Vec<&str> = c["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        exts.contains(&"2.5.29.17") && exts.contains(&"2.5.29.37"),
+        "{exts:?}"
+    );
     assert_eq!(e["chain"].as_array().unwrap().len(), 2);
     assert_eq!(
         e["chain"][1]["subject"],

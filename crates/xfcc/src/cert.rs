@@ -149,6 +149,12 @@ struct Inner {
     issuer: Lazy<DistinguishedName>,
     san: Lazy<SubjectAltNames>,
     ekus: Lazy<Vec<Oid>>,
+    /// certificatePolicies' identifiers, read only when a rule asks (not
+    /// checked when the certificate is read: a list that does not parse
+    /// reads as none, which satisfies no policy rule).
+    policies: Lazy<Vec<Oid>>,
+    /// Where the `Extensions` list sits, for a lookup by OID.
+    extensions_at: Option<Span>,
     /// The limits the certificate was checked with, so that a part built
     /// later is read exactly as it was checked.
     limits: Limits,
@@ -250,6 +256,8 @@ impl CertIdentity {
                     ext_key_usage,
                     basic_constraints,
                     key_usage,
+                    certificate_policies,
+                    list: extensions_at,
                 },
             ..
         } = CertView::parse(&der, limits).map_err(bad)?;
@@ -293,6 +301,8 @@ impl CertIdentity {
                 issuer: Lazy::new(Some(issuer)),
                 san: Lazy::new(san),
                 ekus: Lazy::new(ekus),
+                policies: Lazy::new(certificate_policies.map(|t| t.span())),
+                extensions_at,
                 limits: *limits,
                 serial,
                 not_before,
@@ -531,6 +541,54 @@ impl CertIdentity {
     /// the certificate has no EKU extension.
     pub fn extended_key_usages(&self) -> Vec<String> {
         self.ekus().iter().map(ToString::to_string).collect()
+    }
+
+    /// The policy identifiers the certificatePolicies extension asserts, as
+    /// dotted OIDs in certificate order (`2.23.140.1.2.1`); empty when the
+    /// certificate has none, or a list that does not parse. What a
+    /// `certificate_policies` rule reads: the leaf's own assertion, not
+    /// RFC 5280's policy processing along the chain.
+    pub fn certificate_policies(&self) -> Vec<String> {
+        self.policy_oids().iter().map(ToString::to_string).collect()
+    }
+
+    pub(crate) fn policy_oids(&self) -> &[Oid] {
+        self.inner.policies.get(|at| {
+            let mut ids = Vec::new();
+            x509::policy_ids(&Tlv::reread(&self.inner.der, at)?, |oid| ids.push(oid))?;
+            Ok(ids)
+        })
+    }
+
+    /// The OIDs of every extension, dotted, in certificate order.
+    pub fn extension_oids(&self) -> Vec<String> {
+        self.extensions()
+            .into_iter()
+            .filter_map(|(id, _)| Oid::from_der(id).map(|o| o.to_string()))
+            .collect()
+    }
+
+    /// The `extnValue` contents (the DER the extension's OCTET STRING
+    /// holds) of the extension `oid` (dotted, e.g. `1.3.6.1.4.1.311.21.7`),
+    /// when the certificate has it; `None` also for a string that is not
+    /// an OID.
+    pub fn extension(&self, oid: &str) -> Option<&[u8]> {
+        let oid = Oid::parse(oid.trim())?;
+        self.extension_der(oid.as_bytes())
+    }
+
+    /// [`extension`](Self::extension) by the OID's DER contents.
+    pub(crate) fn extension_der(&self, oid: &[u8]) -> Option<&[u8]> {
+        self.extensions()
+            .into_iter()
+            .find_map(|(id, value)| (id == oid).then_some(value))
+    }
+
+    fn extensions(&self) -> Vec<(&[u8], &[u8])> {
+        self.inner
+            .extensions_at
+            .map(|at| x509::extensions_in(&self.inner.der, at))
+            .unwrap_or_default()
     }
 
     /// Whether basicConstraints marks it a CA (`cA` TRUE).

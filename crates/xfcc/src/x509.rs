@@ -660,6 +660,11 @@ pub(crate) struct KeptExtensions<'a> {
     pub(crate) basic_constraints: Option<Tlv<'a>>,
     /// keyUsage, read with [`key_usage_bits`].
     pub(crate) key_usage: Option<Tlv<'a>>,
+    /// certificatePolicies, read with [`policy_ids`] when a rule asks.
+    pub(crate) certificate_policies: Option<Tlv<'a>>,
+    /// Where the whole `Extensions` list sits, to find any extension by
+    /// OID when a rule asks ([`extension_value`]).
+    pub(crate) list: Option<Span>,
 }
 
 /// The contents of `id-ce` (2.5.29), the arc every extension kept here is
@@ -689,6 +694,7 @@ const SUBJECT_ALT_NAME_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_SUBJEC
 const EXT_KEY_USAGE_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE);
 const BASIC_CONSTRAINTS_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS);
 const KEY_USAGE_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_KEY_USAGE);
+const CERTIFICATE_POLICIES_ARC: u8 = id_ce_arc(&const_oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES);
 
 impl<'a> CertView<'a> {
     /// Reads exactly one certificate from `der`.
@@ -751,9 +757,11 @@ impl<'a> CertView<'a> {
         let extensions = within(
             DerField::Extensions,
             d.optional_nested(tag::EXTENSIONS, |v| {
-                v.nested(tag::SEQUENCE, |list| {
-                    extensions_kept(list, limits.extensions())
-                })
+                let list = v.expect(tag::SEQUENCE)?;
+                let mut kept =
+                    list.read_contents(|list| extensions_kept(list, limits.extensions()))?;
+                kept.list = Some(list.span());
+                Ok(kept)
             }),
         )?
         .unwrap_or_default();
@@ -800,6 +808,7 @@ fn extensions_kept<'a>(list: &mut Der<'a>, max: usize) -> Result<KeptExtensions<
                 EXT_KEY_USAGE_ARC => kept.ext_key_usage = Some(value),
                 BASIC_CONSTRAINTS_ARC => kept.basic_constraints = Some(value),
                 KEY_USAGE_ARC => kept.key_usage = Some(value),
+                CERTIFICATE_POLICIES_ARC => kept.certificate_policies = Some(value),
                 _ => {}
             }
         }
@@ -930,6 +939,61 @@ pub(crate) fn key_purposes(value: &Tlv<'_>, mut f: impl FnMut(Oid)) -> Result<()
             Ok(())
         }),
     )
+}
+
+/// Calls `f` for the policy identifier of each `PolicyInformation` of a
+/// certificatePolicies extension value (`SEQUENCE SIZE (1..MAX) OF
+/// SEQUENCE { policyIdentifier OID, policyQualifiers SEQUENCE OPTIONAL }`).
+/// The qualifiers (CPS URIs, user notices) are framed, not read.
+pub(crate) fn policy_ids(value: &Tlv<'_>, mut f: impl FnMut(Oid)) -> Result<()> {
+    read_list(value, |list| {
+        list.nested(tag::SEQUENCE, |info| {
+            f(read_oid(info)?);
+            if !info.is_empty() {
+                info.expect(tag::SEQUENCE)?;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// The contents of `value` when it is exactly one UTF8String,
+/// PrintableString, IA5String or VisibleString (what an `extension` rule's
+/// `OID="text"` compares with); `None` for anything else.
+pub(crate) fn single_string(value: &[u8]) -> Option<&[u8]> {
+    let mut d = Der::new(value);
+    let t = d.tlv().ok()?;
+    let string = [
+        tag::UTF8_STRING,
+        tag::PRINTABLE_STRING,
+        tag::IA5_STRING,
+        tag::VISIBLE_STRING,
+    ]
+    .contains(&t.tag);
+    (string && d.is_empty()).then_some(t.value)
+}
+
+/// Each extension of the `Extensions` list at `list` of `der` (a
+/// certificate [`CertView::parse`] read, so the list is well-formed): its
+/// OID's contents and its `extnValue` contents, in certificate order.
+pub(crate) fn extensions_in(der: &[u8], list: Span) -> Vec<(&[u8], &[u8])> {
+    let mut out = Vec::new();
+    let Ok(list) = Tlv::reread(der, list) else {
+        return out;
+    };
+    let mut entries = list.contents();
+    while !entries.is_empty() {
+        let entry = entries.nested(tag::SEQUENCE, |ext| {
+            let id = oid_bytes(ext)?;
+            ext.optional(tag::BOOLEAN)?;
+            Ok((id, ext.expect(tag::OCTET_STRING)?.value))
+        });
+        match entry {
+            Ok(e) => out.push(e),
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 /// Whether a basicConstraints value (`SEQUENCE { cA BOOLEAN DEFAULT FALSE,

@@ -53,11 +53,22 @@ pub struct Explanation {
 pub struct RuleMiss {
     rule: Arc<str>,
     failed: Vec<&'static str>,
+    seen: Vec<String>,
 }
 
 impl RuleMiss {
-    pub(crate) const fn new(rule: Arc<str>, failed: Vec<&'static str>) -> Self {
-        Self { rule, failed }
+    pub(crate) const fn new(rule: Arc<str>, failed: Vec<&'static str>, seen: Vec<String>) -> Self {
+        Self { rule, failed, seen }
+    }
+
+    /// For a failed `certificate_policies` or `extension` constraint, what
+    /// the certificate holds instead: `certificate_policies: <oid>` for each
+    /// policy it asserts (or `none`), and `extension <oid>: <hex>` (the
+    /// value's first 32 bytes) or `extension <oid>: absent` for each OID
+    /// the rule names. At most eight entries; the rule's own values are
+    /// never shown.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
     }
 
     /// The rule's name (or its position, for a rule without one).
@@ -237,6 +248,9 @@ impl fmt::Display for Findings<'_> {
                 write!(f, "{sep}rule {:?} failed only its chain", &*r.rule)?;
             } else {
                 write!(f, "{sep}rule {:?} failed {}", &*r.rule, r.failed.join(", "))?;
+            }
+            if !r.seen.is_empty() {
+                write!(f, " (certificate has {})", r.seen.join(", "))?;
             }
             sep = "; ";
         }

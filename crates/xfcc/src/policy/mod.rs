@@ -786,7 +786,7 @@ impl Policy {
                 let label = Arc::clone(&rule.label);
                 return Ok(ClientCert::from_fields(fields, label, index, now));
             }
-            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
+            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed, Vec::new()));
         }
         let why = Explanation::about_fields(fields).with_rules(rules);
         Err(Rejection::of(Reason::NotAllowed)
@@ -820,7 +820,8 @@ impl Policy {
             if names_hold && rule.chain.is_none() {
                 return Ok((i, None, Some(leaf.not_after())));
             }
-            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed));
+            let seen = rule.seen(&failed, leaf);
+            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed, seen));
             let Some(set) = rule.chain.as_deref().filter(|_| names_hold) else {
                 continue;
             };

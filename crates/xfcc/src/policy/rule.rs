@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 use super::ConfigError;
 use crate::cert::CertIdentity;
 use crate::dn::DistinguishedName;
+use crate::oid::Oid;
 
 /// A pinned certificate thumbprint: SHA-256 (64 hex digits, what Envoy's
 /// `Hash` carries) or SHA-1 (40 hex digits, what the Azure portal and .NET
@@ -126,6 +127,8 @@ pub(crate) trait Facts {
     fn sha1(&self) -> Option<&[u8; 20]>;
     /// SHA-256 of the SubjectPublicKeyInfo (none in proxy fields).
     fn spki_sha256(&self) -> Option<[u8; 32]>;
+    /// The certificate, for its extensions (none in proxy fields).
+    fn certificate(&self) -> Option<&CertIdentity>;
 }
 
 impl Facts for CertIdentity {
@@ -161,6 +164,9 @@ impl Facts for CertIdentity {
     }
     fn spki_sha256(&self) -> Option<[u8; 32]> {
         Some(Self::spki_sha256(self))
+    }
+    fn certificate(&self) -> Option<&CertIdentity> {
+        Some(self)
     }
 }
 
@@ -201,6 +207,9 @@ impl Facts for super::ProxyFields {
         None
     }
     fn spki_sha256(&self) -> Option<[u8; 32]> {
+        None
+    }
+    fn certificate(&self) -> Option<&CertIdentity> {
         None
     }
 }
@@ -280,6 +289,8 @@ pub struct Rule {
     pub(crate) spiffe_trust_domain: Option<Vec<String>>,
     pub(crate) thumbprint: Option<Vec<String>>,
     pub(crate) spki_sha256: Option<Vec<String>>,
+    pub(crate) certificate_policies: Option<Vec<String>>,
+    pub(crate) extension: Option<Vec<String>>,
     pub(crate) chain: Option<String>,
 }
 
@@ -426,6 +437,36 @@ impl Rule {
         self
     }
 
+    /// Certificate policy: the leaf's certificatePolicies extension asserts
+    /// one of these policy OIDs (dotted, e.g. `2.23.140.1.2.1`), as
+    /// Keycloak's policy check does. The leaf's own assertion is read, not
+    /// RFC 5280's policy processing along the chain; `anyPolicy`
+    /// (`2.5.29.32.0`) in the leaf matches only when listed. OIDs are
+    /// checked when the policy is built. Refused in proxy-fields mode.
+    pub fn certificate_policies<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        oids: I,
+    ) -> Self {
+        self.certificate_policies
+            .get_or_insert_with(Vec::new)
+            .extend(strings(oids));
+        self
+    }
+
+    /// Extension: the leaf carries one of these extensions, as Vault's
+    /// `required_extensions` asks. Each is a dotted OID alone (present, any
+    /// value), `OID=<hex>` (the extension's value, the DER its OCTET STRING
+    /// holds, byte for byte) or `OID="text"` (a value that is one
+    /// UTF8String, PrintableString, IA5String or VisibleString holding
+    /// exactly `text`). OIDs and values (at most 1024 bytes) are checked
+    /// when the policy is built. Refused in proxy-fields mode.
+    pub fn extension<I: IntoIterator<Item = S>, S: Into<String>>(mut self, specs: I) -> Self {
+        self.extension
+            .get_or_insert_with(Vec::new)
+            .extend(strings(specs));
+        self
+    }
+
     /// The leaf must chain to the named trust-anchor set (see the `chain`
     /// feature and [`PolicyBuilder::chain`](crate::PolicyBuilder)).
     pub fn chain(mut self, anchor_set: impl Into<String>) -> Self {
@@ -547,6 +588,22 @@ impl Rule {
                     .iter()
                     .map(|v| spki_pin(v))
                     .collect::<Result<_, _>>()?,
+                certificate_policies: listed(&self.certificate_policies, "certificate_policies")?
+                    .iter()
+                    .map(|v| {
+                        Oid::parse(v.trim()).ok_or_else(|| {
+                            ConfigError::value(
+                                "certificate_policies",
+                                v.clone(),
+                                "a policy OID in dotted form, such as 2.23.140.1.2.1",
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                extension: listed(&self.extension, "extension")?
+                    .iter()
+                    .map(|v| ExtensionRule::parse(v))
+                    .collect::<Result<_, _>>()?,
                 chain: self.chain.clone(),
             })
         })()
@@ -620,6 +677,80 @@ fn uri_prefix(v: &str) -> Result<String, ConfigError> {
     Ok(v.to_owned())
 }
 
+/// At most this many certificate values are shown per failed rule.
+const SEEN_MAX: usize = 8;
+
+/// One `extension` value: the OID's DER contents, and what its value must
+/// be (anything, when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExtensionRule {
+    oid: Oid,
+    value: Option<ExtensionValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ExtensionValue {
+    /// The `extnValue` contents, byte for byte.
+    Der(Vec<u8>),
+    /// One string TLV holding exactly this text.
+    Text(String),
+}
+
+/// The longest extension value a rule may pin, in bytes.
+const MAX_EXTENSION_VALUE: usize = 1024;
+
+impl ExtensionRule {
+    fn parse(v: &str) -> Result<Self, ConfigError> {
+        let bad = |why: &str| ConfigError::value("extension", v, why);
+        const FORM: &str = "a dotted OID (the extension is present), OID=<hex of its DER value>, or OID=\"<text>\" (a string value), such as 1.3.6.1.4.1.311.20.2=\"ClientAuth\"";
+        let (oid, value) = match v.split_once('=') {
+            Some((o, val)) => (o.trim(), Some(val.trim())),
+            None => (v.trim(), None),
+        };
+        let oid = Oid::parse(oid).ok_or_else(|| bad(FORM))?;
+        let value = match value {
+            None => None,
+            Some(t) if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') => {
+                let text = &t[1..t.len() - 1];
+                if text.len() > MAX_EXTENSION_VALUE {
+                    return Err(bad("a value of at most 1024 bytes"));
+                }
+                Some(ExtensionValue::Text(text.to_owned()))
+            }
+            Some(hex) => {
+                let digits: Vec<u8> = hex.bytes().filter(|b| !matches!(b, b' ' | b':')).collect();
+                let bytes: Option<Vec<u8>> = (digits.len().is_multiple_of(2) && !digits.is_empty())
+                    .then(|| {
+                        digits
+                            .chunks_exact(2)
+                            .map(|p| crate::hex::byte(p[0], p[1]))
+                            .collect()
+                    })
+                    .flatten();
+                let bytes = bytes.ok_or_else(|| bad(FORM))?;
+                if bytes.len() > MAX_EXTENSION_VALUE {
+                    return Err(bad("a value of at most 1024 bytes"));
+                }
+                Some(ExtensionValue::Der(bytes))
+            }
+        };
+        Ok(Self { oid, value })
+    }
+
+    fn matches(&self, c: &CertIdentity) -> bool {
+        let Some(found) = c.extension_der(self.oid.as_bytes()) else {
+            return false;
+        };
+        match &self.value {
+            None => true,
+            Some(ExtensionValue::Der(want)) => found == want.as_slice(),
+            Some(ExtensionValue::Text(want)) => {
+                crate::x509::single_string(found).is_some_and(|text| text == want.as_bytes())
+            }
+        }
+    }
+}
+
 /// A checked rule, ready to match.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
@@ -637,6 +768,8 @@ pub(crate) struct CompiledRule {
     spiffe_trust_domain: Vec<String>,
     thumbprint: Vec<Thumbprint>,
     spki_sha256: Vec<[u8; 32]>,
+    certificate_policies: Vec<Oid>,
+    extension: Vec<ExtensionRule>,
     pub(crate) chain: Option<String>,
 }
 
@@ -655,6 +788,8 @@ impl CompiledRule {
             && self.spiffe_trust_domain.is_empty()
             && self.thumbprint.is_empty()
             && self.spki_sha256.is_empty()
+            && self.certificate_policies.is_empty()
+            && self.extension.is_empty()
             && self.chain.is_none()
     }
 
@@ -673,6 +808,11 @@ impl CompiledRule {
             ("san_ip", !self.san_ip.is_empty()),
             ("thumbprint (SHA-1)", sha1),
             ("spki_sha256", !self.spki_sha256.is_empty()),
+            (
+                "certificate_policies",
+                !self.certificate_policies.is_empty(),
+            ),
+            ("extension", !self.extension.is_empty()),
             ("chain", self.chain.is_some()),
         ]
         .into_iter()
@@ -761,7 +901,63 @@ impl CompiledRule {
                 c.spki_sha256().is_some_and(|d| bool::from(pin.ct_eq(&d)))
             }),
         );
+        check(
+            "certificate_policies",
+            any(&self.certificate_policies, |want| {
+                c.certificate()
+                    .is_some_and(|c| c.policy_oids().contains(want))
+            }),
+        );
+        check(
+            "extension",
+            any(&self.extension, |e| {
+                c.certificate().is_some_and(|c| e.matches(c))
+            }),
+        );
         failed
+    }
+
+    /// What the certificate holds for this rule's extension constraints,
+    /// for an explanation when they fail: its policy OIDs, and the value
+    /// (hex, clipped) or absence of each extension the rule names. Bounded:
+    /// at most [`SEEN_MAX`] entries of at most 64 hex digits.
+    pub(crate) fn seen(&self, failed: &[&str], c: &dyn Facts) -> Vec<String> {
+        let Some(c) = c.certificate() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if failed.contains(&"certificate_policies") {
+            let ids = c.policy_oids();
+            if ids.is_empty() {
+                out.push("certificate_policies: none".to_owned());
+            }
+            out.extend(
+                ids.iter()
+                    .take(SEEN_MAX)
+                    .map(|o| format!("certificate_policies: {o}")),
+            );
+        }
+        if failed.contains(&"extension") {
+            let mut oids: Vec<&Oid> = self.extension.iter().map(|e| &e.oid).collect();
+            oids.dedup();
+            out.extend(oids.into_iter().take(SEEN_MAX).map(
+                |o| match c.extension_der(o.as_bytes()) {
+                    None => format!("extension {o}: absent"),
+                    Some(v) => {
+                        let shown = v.get(..32).unwrap_or(v);
+                        let more = v.len() - shown.len();
+                        let hex = crate::hex::upper(shown);
+                        if more > 0 {
+                            format!("extension {o}: {hex}...(+{more} bytes)")
+                        } else {
+                            format!("extension {o}: {hex}")
+                        }
+                    }
+                },
+            ));
+        }
+        out.truncate(SEEN_MAX);
+        out
     }
 }
 

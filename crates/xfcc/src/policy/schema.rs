@@ -357,6 +357,22 @@ static SETTINGS: &[Setting] = &[
         "SHA-256 of the SubjectPublicKeyInfo (RFC 7469 base64, or hex): a pin that survives re-issuance with the same key",
         |r, v| r.spki_sha256(v),
     ),
+    constraint(
+        "certificate_policies",
+        "[[allow]] certificate_policies",
+        Some("XFCC_ALLOWED_CERTIFICATE_POLICIES"),
+        SettingType::List,
+        "policy OID the leaf's certificatePolicies asserts (dotted, e.g. 2.23.140.1.2.1)",
+        |r, v| r.certificate_policies(v),
+    ),
+    constraint(
+        "extension",
+        "[[allow]] extension",
+        Some("XFCC_ALLOWED_EXTENSIONS"),
+        SettingType::List,
+        "extension the leaf carries: a dotted OID (present), `OID=<hex of its DER value>`, or `OID=\"text\"` (one string value)",
+        |r, v| r.extension(v),
+    ),
     Setting {
         key: "chain",
         toml: Some("[[allow]] chain"),
