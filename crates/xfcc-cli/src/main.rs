@@ -823,7 +823,10 @@ fn print_cert_value(c: &Value) {
         }
     }
     // What `certificate_policies` and `extension` rules read.
-    for (key, label) in [("certificate_policies", "policies"), ("extensions", "extensions")] {
+    for (key, label) in [
+        ("certificate_policies", "policies"),
+        ("extensions", "extensions"),
+    ] {
         let v: Vec<&str> = c[key]
             .as_array()
             .into_iter()

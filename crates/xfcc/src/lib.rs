@@ -51,7 +51,8 @@ pub use policy::{
     ChainConfig, ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail,
     ElementCount, Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder,
     PolicyConfig, PolicyHandle, ProxyFields, Reason, Refused, Rejection, Rule, RuleConfig,
-    RuleMiss, Setting, SettingType, Thumbprint, TrustAnchors, Warning, WarningKind, settings,
+    RuleMiss, Setting, SettingType, Source, Thumbprint, TrustAnchors, Warning, WarningKind,
+    settings,
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};

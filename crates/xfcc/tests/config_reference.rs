@@ -76,6 +76,7 @@ fn document(section: &str, line: &str) -> String {
         "[[allow]]" => format!("[[allow]]\n{line}\n"),
         "[chain.<set>]" if line.starts_with("trust_anchors ") => format!("[chain.s]\n{line}\n"),
         "[chain.<set>]" => format!("[chain.s]\ntrust_anchors = \"a.pem\"\n{line}\n"),
+        "[sources.elements]" => format!("[[sources]]\nname = \"s\"\n[sources.elements]\n{line}\n"),
         other => format!("{other}\n{line}\n"),
     }
 }
@@ -110,11 +111,13 @@ fn the_policy_file_reads_every_key_of_the_table_and_no_other() {
             .map(|k| k.split('`').next().unwrap_or(k))
             .filter(|k| !k.is_empty())
             .collect();
-        // `allow` and `chain` are the sections themselves.
+        // `allow`, `chain` and `sources` are the sections themselves.
         let accepted: BTreeSet<&str> = accepted
             .into_iter()
             .filter(|k| {
-                !(section.is_empty() && matches!(*k, "elements" | "validity" | "allow" | "chain"))
+                !(section.is_empty()
+                    && matches!(*k, "elements" | "validity" | "allow" | "chain" | "sources"))
+                    && !(section == "[[sources]]" && *k == "elements")
             })
             .collect();
         assert_eq!(accepted, keys, "section {section:?}");

@@ -91,14 +91,26 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
     });
     let total = "xfcc_verifications_total";
     assert_eq!(
-        counter(&seen, total, &[("reason", "none"), ("result", "allowed")]),
+        counter(
+            &seen,
+            total,
+            &[
+                ("reason", "none"),
+                ("result", "allowed"),
+                ("source", "none")
+            ]
+        ),
         Some(3)
     );
     assert_eq!(
         counter(
             &seen,
             total,
-            &[("reason", "not_allowed"), ("result", "rejected")]
+            &[
+                ("reason", "not_allowed"),
+                ("result", "rejected"),
+                ("source", "none")
+            ]
         ),
         Some(1)
     );
@@ -106,12 +118,24 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
         counter(
             &seen,
             total,
-            &[("reason", "malformed"), ("result", "rejected")]
+            &[
+                ("reason", "malformed"),
+                ("result", "rejected"),
+                ("source", "none")
+            ]
         ),
         Some(1)
     );
     assert_eq!(
-        counter(&seen, total, &[("reason", "none"), ("result", "anonymous")]),
+        counter(
+            &seen,
+            total,
+            &[
+                ("reason", "none"),
+                ("result", "anonymous"),
+                ("source", "none")
+            ]
+        ),
         Some(1)
     );
     // The first sight of each certificate misses; repeats of the allowed one hit.
@@ -149,7 +173,7 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
     for (_, _, ls, _) in &seen {
         for (k, _) in ls {
             assert!(
-                ["result", "reason", "rule", "anchor_set"].contains(&k.as_str()),
+                ["result", "reason", "rule", "anchor_set", "source"].contains(&k.as_str()),
                 "{k}"
             );
         }
@@ -188,17 +212,73 @@ fn report_mode_counts_would_be_refusals_as_would_deny() {
         let would = counter(
             &seen,
             total,
-            &[("reason", reason), ("result", "would_deny")],
+            &[
+                ("reason", reason),
+                ("result", "would_deny"),
+                ("source", "none"),
+            ],
         )
         .unwrap_or(0);
-        let rejected =
-            counter(&seen, total, &[("reason", reason), ("result", "rejected")]).unwrap_or(0);
+        let rejected = counter(
+            &seen,
+            total,
+            &[
+                ("reason", reason),
+                ("result", "rejected"),
+                ("source", "none"),
+            ],
+        )
+        .unwrap_or(0);
         // Report-mode refusals are would_deny; require's are rejected.
         assert_eq!(would + rejected, n, "{reason}");
         assert_eq!(would, 1, "{reason}");
     }
     assert_eq!(
-        counter(&seen, total, &[("reason", "none"), ("result", "allowed")]),
+        counter(
+            &seen,
+            total,
+            &[
+                ("reason", "none"),
+                ("result", "allowed"),
+                ("source", "none")
+            ]
+        ),
         Some(1)
     );
+}
+
+#[test]
+fn with_sources_every_verification_carries_its_source() {
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let policy = Policy::builder()
+        .clock(move || at)
+        .source(xfcc::Source::new("gateway", ["10.0.2.0/24"]))
+        .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+        .build()
+        .unwrap();
+    let (good, wrong) = (capture("rsa-chain"), capture("wrong-cn"));
+    let send = |peer: &str, value: &str| {
+        policy
+            .verify_request(Some(peer.parse().unwrap()), |_| [value.as_bytes()])
+            .map(|c| c.map(|c| c.source().map(str::to_owned)))
+    };
+    let seen = record(|| {
+        assert_eq!(
+            send("10.0.2.1", &good).unwrap(),
+            Some(Some("gateway".to_owned()))
+        );
+        assert!(send("10.0.2.1", &wrong).is_err());
+        assert!(send("192.0.2.1", &good).is_err());
+    });
+    let total = "xfcc_verifications_total";
+    let at = |reason, result, source| {
+        counter(
+            &seen,
+            total,
+            &[("reason", reason), ("result", result), ("source", source)],
+        )
+    };
+    assert_eq!(at("none", "allowed", "gateway"), Some(1));
+    assert_eq!(at("not_allowed", "rejected", "gateway"), Some(1));
+    assert_eq!(at("untrusted_peer", "rejected", "none"), Some(1));
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::cache::Cache;
 use super::rule::{CompiledRule, Rule};
-use super::{ConfigError, IdentityFrom, Inner, Policy, chains};
+use super::{ConfigError, IdentityFrom, Inner, Policy, SourcePolicy, chains};
 use crate::format::Format;
 use crate::limits::Limits;
 use crate::parse::{ParseOptions, Syntax};
@@ -73,6 +73,194 @@ pub struct PolicyBuilder {
     revocation: chains::Revocation,
     trusted_peers: Option<Vec<String>>,
     identity_from: IdentityFrom,
+    sources: Vec<Source>,
+}
+
+/// One proxy of several in front of a service (`[[sources]]` in a policy
+/// file), for [`PolicyBuilder::source`]: its name (in logs, metrics and
+/// [`ClientCert::source`](crate::ClientCert::source)), the addresses its
+/// connections come from (its `trusted_peers`), and how it writes the
+/// header: name, format and elements. A request is judged by the source
+/// its TCP peer belongs to; the rules, anchor sets, validity and mode are
+/// the policy's. Each setter has the default of the [`PolicyBuilder`]
+/// setter of the same name.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Source {
+    name: String,
+    trusted_peers: Vec<String>,
+    header_name: Option<String>,
+    format: Format,
+    count: Option<ElementCount>,
+    trust: Option<i64>,
+    by: Option<String>,
+    identity_from: IdentityFrom,
+}
+
+impl Source {
+    /// The source `name`, whose connections come from `trusted_peers`
+    /// (CIDR blocks or addresses, as [`PolicyBuilder::trusted_peers`]; no
+    /// two sources may share an address).
+    pub fn new<I, S>(name: impl Into<String>, trusted_peers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            name: name.into(),
+            trusted_peers: trusted_peers.into_iter().map(Into::into).collect(),
+            header_name: None,
+            format: Format::Envoy,
+            count: None,
+            trust: None,
+            by: None,
+            identity_from: IdentityFrom::Cert,
+        }
+    }
+
+    /// The header this proxy writes (`header`); default the format's.
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.header_name = Some(name.into());
+        self
+    }
+
+    /// This proxy's format; default Envoy.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// `[sources.elements] count`.
+    pub fn elements(mut self, count: ElementCount) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// `[sources.elements] trust`.
+    pub fn trust_element(mut self, index: i64) -> Self {
+        self.trust = Some(index);
+        self
+    }
+
+    /// `[sources.elements] by`.
+    pub fn trusted_proxy(mut self, by: impl Into<String>) -> Self {
+        self.by = Some(by.into());
+        self
+    }
+
+    /// `[sources.elements] identity_from`.
+    pub fn identity_from(mut self, from: IdentityFrom) -> Self {
+        self.identity_from = from;
+        self
+    }
+}
+
+/// How one proxy writes the header, checked: what differs between
+/// sources.
+pub(crate) struct Reading {
+    pub(crate) format: Format,
+    pub(crate) header_name: String,
+    pub(crate) count: ElementCount,
+    pub(crate) trust: i64,
+    pub(crate) by: Option<String>,
+    pub(crate) identity_from: IdentityFrom,
+    pub(crate) trusted_peers: Option<Vec<ipnet::IpNet>>,
+}
+
+impl Reading {
+    /// Judges one proxy's settings, and the rules in its light.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one proxy's settings, judged together"
+    )]
+    fn check(
+        format: Format,
+        header_name: Option<String>,
+        count: Option<ElementCount>,
+        trust: Option<i64>,
+        by: Option<String>,
+        identity_from: IdentityFrom,
+        trusted_peers: Option<Vec<String>>,
+        rules: &[CompiledRule],
+    ) -> Result<Self, ConfigError> {
+        let header_name = match header_name {
+            Some(name) => checked_header_name(name)?,
+            None => format.header_name().to_owned(),
+        };
+        if format != Format::Envoy {
+            let cannot = |key, why| ConfigError::FormatCannot {
+                key,
+                format: format.name(),
+                why,
+            };
+            if by.is_some() {
+                return Err(cannot("by", "it carries no By field"));
+            }
+            if count.is_some() {
+                return Err(cannot("count", "it carries one certificate, not elements"));
+            }
+            if trust.is_some() {
+                return Err(cannot("trust", "it carries one certificate, not elements"));
+            }
+            if identity_from == IdentityFrom::ProxyFields {
+                return Err(cannot("identity_from", "it carries no proxy fields"));
+            }
+        }
+        if identity_from == IdentityFrom::ProxyFields && trusted_peers.is_none() && by.is_none() {
+            return Err(ConfigError::ProxyFieldsCannot {
+                key: "identity_from",
+                why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
+            });
+        }
+        let count = count.unwrap_or(ElementCount::Exactly(1));
+        // Envoy writes URI and DNS values unescaped: a client's SAN holding
+        // `,By=...;Hash=...` splits its element in two, and the second half
+        // is the client's forgery. Only `by` (refused when repeated, per
+        // request) tells the proxy's element from it when the number of
+        // elements may vary; in cert mode the certificate in the split
+        // element disagrees with its truncated fields, here nothing would.
+        if identity_from == IdentityFrom::ProxyFields
+            && count != ElementCount::Exactly(1)
+            && by.is_none()
+        {
+            return Err(ConfigError::ProxyFieldsCannot {
+                key: "by",
+                why: "[elements] count is not exactly 1, so set [elements] by (XFCC_TRUSTED_BY) to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
+            });
+        }
+        let trusted_peers = trusted_peers.map(parse_peers).transpose()?;
+        let trust = trust.unwrap_or(0);
+        if let ElementCount::Exactly(n) = count {
+            let ok = n >= 1
+                && ((trust >= 0 && trust.unsigned_abs() < n as u64)
+                    || (trust < 0 && trust.unsigned_abs() <= n as u64));
+            if !ok {
+                return Err(ConfigError::TrustIndex { trust, count: n });
+            }
+        }
+        if identity_from == IdentityFrom::ProxyFields {
+            for compiled in rules {
+                if let Some(&key) = compiled.needs_certificate().first() {
+                    return Err(ConfigError::Rule {
+                        rule: compiled.label.to_string(),
+                        error: Box::new(ConfigError::ProxyFieldsCannot {
+                            key,
+                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry no issuer, chain, SHA-1, e-mail or IP SAN)",
+                        }),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            format,
+            header_name,
+            count,
+            trust,
+            by,
+            identity_from,
+            trusted_peers,
+        })
+    }
 }
 
 impl fmt::Debug for PolicyBuilder {
@@ -204,6 +392,7 @@ impl Default for PolicyBuilder {
             revocation: chains::Revocation::default(),
             trusted_peers: None,
             identity_from: IdentityFrom::Cert,
+            sources: Vec::new(),
         }
     }
 }
@@ -428,78 +617,9 @@ impl PolicyBuilder {
                 max: Policy::MAX_LEEWAY.as_secs(),
             });
         }
-        let header_name = match self.header_name {
-            Some(name) => checked_header_name(name)?,
-            None => self.format.header_name().to_owned(),
-        };
-        if self.format != Format::Envoy {
-            let cannot = |key, why| ConfigError::FormatCannot {
-                key,
-                format: self.format.name(),
-                why,
-            };
-            if self.by.is_some() {
-                return Err(cannot("by", "it carries no By field"));
-            }
-            if self.count.is_some() {
-                return Err(cannot("count", "it carries one certificate, not elements"));
-            }
-            if self.trust.is_some() {
-                return Err(cannot("trust", "it carries one certificate, not elements"));
-            }
-            if self.identity_from == IdentityFrom::ProxyFields {
-                return Err(cannot("identity_from", "it carries no proxy fields"));
-            }
-        }
-        if self.identity_from == IdentityFrom::ProxyFields
-            && self.trusted_peers.is_none()
-            && self.by.is_none()
-        {
-            return Err(ConfigError::ProxyFieldsCannot {
-                key: "identity_from",
-                why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
-            });
-        }
-        let count = self.count.unwrap_or(ElementCount::Exactly(1));
-        // Envoy writes URI and DNS values unescaped: a client's SAN holding
-        // `,By=...;Hash=...` splits its element in two, and the second half
-        // is the client's forgery. Only `by` (refused when repeated, per
-        // request) tells the proxy's element from it when the number of
-        // elements may vary; in cert mode the certificate in the split
-        // element disagrees with its truncated fields, here nothing would.
-        if self.identity_from == IdentityFrom::ProxyFields
-            && count != ElementCount::Exactly(1)
-            && self.by.is_none()
-        {
-            return Err(ConfigError::ProxyFieldsCannot {
-                key: "by",
-                why: "[elements] count is not exactly 1, so set [elements] by (XFCC_TRUSTED_BY) to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
-            });
-        }
-        let trusted_peers = self.trusted_peers.map(parse_peers).transpose()?;
-        let trust = self.trust.unwrap_or(0);
-        if let ElementCount::Exactly(n) = count {
-            let ok = n >= 1
-                && ((trust >= 0 && trust.unsigned_abs() < n as u64)
-                    || (trust < 0 && trust.unsigned_abs() <= n as u64));
-            if !ok {
-                return Err(ConfigError::TrustIndex { trust, count: n });
-            }
-        }
         let mut rules = Vec::with_capacity(self.rules.len());
         for (i, rule) in self.rules.into_iter().enumerate() {
             let compiled = rule.compile(i)?;
-            if self.identity_from == IdentityFrom::ProxyFields
-                && let Some(&key) = compiled.needs_certificate().first()
-            {
-                return Err(ConfigError::Rule {
-                    rule: compiled.label.to_string(),
-                    error: Box::new(ConfigError::ProxyFieldsCannot {
-                        key,
-                        why: "it needs the certificate itself, which the proxy does not forward (the fields carry no issuer, chain, SHA-1, e-mail or IP SAN)",
-                    }),
-                });
-            }
             if rules
                 .iter()
                 .any(|r: &CompiledRule| r.label == compiled.label)
@@ -507,6 +627,92 @@ impl PolicyBuilder {
                 return Err(ConfigError::DuplicateRule(compiled.label.to_string()));
             }
             rules.push(compiled);
+        }
+        let sources = self.sources;
+        if !sources.is_empty() {
+            // One proxy's settings for the whole policy beside several
+            // sources: which proxy's would they be?
+            let ambiguous = |key: &'static str, value: String| {
+                Err(ConfigError::value(
+                    key,
+                    value,
+                    "nothing for the whole policy once [[sources]] is set: set it in each [[sources]] (with several proxies, one value for all is ambiguous)",
+                ))
+            };
+            if let Some(peers) = &self.trusted_peers {
+                return ambiguous("trusted_peers", peers.join(", "));
+            }
+            if let Some(h) = &self.header_name {
+                return ambiguous("header_name", h.clone());
+            }
+            if self.format != Format::Envoy {
+                return ambiguous("format", self.format.name().to_owned());
+            }
+            if let Some(c) = self.count {
+                return ambiguous("count", format!("{c:?}"));
+            }
+            if let Some(t) = self.trust {
+                return ambiguous("trust", t.to_string());
+            }
+            if let Some(by) = &self.by {
+                return ambiguous("by", by.clone());
+            }
+            if self.identity_from != IdentityFrom::Cert {
+                return ambiguous("identity_from", self.identity_from.name().to_owned());
+            }
+        }
+        let reading = Reading::check(
+            self.format,
+            self.header_name,
+            self.count,
+            self.trust,
+            self.by,
+            self.identity_from,
+            self.trusted_peers,
+            &rules,
+        )?;
+        let mut readings: Vec<(std::sync::Arc<str>, Reading)> = Vec::with_capacity(sources.len());
+        for src in sources {
+            let name = src.name.trim().to_owned();
+            if name.is_empty() || readings.iter().any(|(n, _)| **n == *name) {
+                return Err(ConfigError::value(
+                    "name",
+                    src.name,
+                    "a [[sources]] name that is not blank and that no other source has",
+                ));
+            }
+            if src.trusted_peers.is_empty() {
+                return Err(ConfigError::EmptyList {
+                    key: "trusted_peers",
+                });
+            }
+            let r = Reading::check(
+                src.format,
+                src.header_name,
+                src.count,
+                src.trust,
+                src.by,
+                src.identity_from,
+                Some(src.trusted_peers),
+                &rules,
+            )?;
+            // A peer belongs to one source at most: overlapping blocks
+            // would judge its requests by either proxy's settings.
+            let nets = r.trusted_peers.as_deref().unwrap_or_default();
+            for (other, o) in &readings {
+                for a in nets {
+                    for b in o.trusted_peers.as_deref().unwrap_or_default() {
+                        if a.contains(&b.network()) || b.contains(&a.network()) {
+                            return Err(ConfigError::value(
+                                "trusted_peers",
+                                format!("{a} ({name}) and {b} ({other})"),
+                                "blocks no two [[sources]] share: a request from an address both hold could be judged by either proxy's settings",
+                            ));
+                        }
+                    }
+                }
+            }
+            readings.push((name.into(), r));
         }
         #[cfg(feature = "chain")]
         let chains = chains::build(
@@ -520,26 +726,73 @@ impl PolicyBuilder {
             let _ = self.max_intermediates;
             chains::build(self.anchors, &rules)?
         };
+        let options = ParseOptions::DEFAULT
+            .with_limits(self.limits)
+            .with_syntax(self.syntax);
+        let chains = Arc::new(chains);
+        // Each source's policy has its own cache (a header allowed under
+        // one proxy's element rules says nothing under another's), the
+        // capacity and bytes shared out so the bound stays the policy's.
+        let share = readings.len().max(1);
+        let cache_for = |n: usize| {
+            let entries = self.cache / n;
+            (entries > 0).then(|| Cache::new(entries, self.cache_max_bytes / n as u64))
+        };
+        let inner = |r: Reading, source: Option<Arc<str>>, cache, sources| Inner {
+            mode: self.mode,
+            count: r.count,
+            trust: r.trust,
+            by: r.by,
+            leeway: self.leeway,
+            rules: rules.clone(),
+            options,
+            format: r.format,
+            header_name: r.header_name,
+            clock: self.clock.clone(),
+            cache,
+            chains: Arc::clone(&chains),
+            trusted_peers: r.trusted_peers,
+            identity_from: r.identity_from,
+            sources,
+            source,
+        };
+        let sources: Vec<SourcePolicy> = readings
+            .into_iter()
+            .map(|(name, r)| SourcePolicy {
+                nets: r.trusted_peers.clone().unwrap_or_default(),
+                policy: Policy {
+                    inner: Arc::new(inner(
+                        r,
+                        Some(Arc::clone(&name)),
+                        cache_for(share),
+                        Vec::new(),
+                    )),
+                },
+                name,
+            })
+            .collect();
+        let own_cache = if sources.is_empty() {
+            cache_for(1)
+        } else {
+            None
+        };
         Ok(Policy {
-            inner: Arc::new(Inner {
-                mode: self.mode,
-                count,
-                trust,
-                by: self.by,
-                leeway: self.leeway,
-                rules,
-                options: ParseOptions::DEFAULT
-                    .with_limits(self.limits)
-                    .with_syntax(self.syntax),
-                format: self.format,
-                header_name,
-                clock: self.clock,
-                cache: (self.cache > 0).then(|| Cache::new(self.cache, self.cache_max_bytes)),
-                chains,
-                trusted_peers,
-                identity_from: self.identity_from,
-            }),
+            inner: Arc::new(inner(reading, None, own_cache, sources)),
         })
+    }
+
+    /// Adds a source: one of several proxies in front of the service, each
+    /// with its own addresses, header, format and elements
+    /// (`[[sources]]`). With sources, a request is judged by the source
+    /// its TCP peer belongs to, and a peer in no source that sends the
+    /// header is `untrusted_peer`; `trusted_peers`, the header name, the
+    /// format and the `[elements]` settings of the whole policy are then
+    /// refused as ambiguous, and sources whose addresses overlap are
+    /// refused. Default: no sources (one proxy, as the policy's own
+    /// settings say).
+    pub fn source(mut self, source: Source) -> Self {
+        self.sources.push(source);
+        self
     }
 }
 

@@ -31,6 +31,7 @@ struct Inner {
     element: usize,
     verified_at: SystemTime,
     verified_by: Option<VerifiedBy>,
+    source: Option<Arc<str>>,
 }
 
 /// The anchor set, and the anchor in it, that a chain was verified to
@@ -73,6 +74,7 @@ impl ClientCert {
                 element,
                 verified_at,
                 verified_by,
+                source: None,
             },
         }
     }
@@ -90,6 +92,7 @@ impl ClientCert {
                 element,
                 verified_at,
                 verified_by: None,
+                source: None,
             },
         }
     }
@@ -192,6 +195,17 @@ impl ClientCert {
             Identity::Cert(c) => c.spiffe_id(),
             Identity::Fields(f) => f.spiffe_id(),
         }
+    }
+
+    /// With `[[sources]]`, the name of the source (the proxy) whose
+    /// request it came in; `None` for a policy without sources.
+    pub fn source(&self) -> Option<&str> {
+        self.inner.source.as_deref()
+    }
+
+    pub(crate) fn with_source(mut self, name: Arc<str>) -> Self {
+        self.inner.source = Some(name);
+        self
     }
 
     /// The name of the rule that allowed it, or its index when unnamed.

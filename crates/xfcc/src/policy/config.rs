@@ -48,6 +48,22 @@ pub(crate) struct Elements {
     pub(crate) identity_from: Option<String>,
 }
 
+/// One `[[sources]]` table: a proxy's name, addresses and reading.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "toml", derive(serde::Deserialize))]
+#[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
+pub(crate) struct SourceConfig {
+    /// Blank when missing: refused by the builder, naming the key.
+    #[cfg_attr(feature = "toml", serde(default))]
+    pub(crate) name: String,
+    #[cfg_attr(feature = "toml", serde(default))]
+    pub(crate) trusted_peers: Vec<String>,
+    pub(crate) header: Option<String>,
+    pub(crate) format: Option<String>,
+    #[cfg_attr(feature = "toml", serde(default))]
+    pub(crate) elements: Elements,
+}
+
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "toml", derive(serde::Deserialize))]
 #[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
@@ -312,6 +328,8 @@ struct FileDoc {
     allow: Vec<RuleDoc>,
     #[serde(default)]
     chain: BTreeMap<String, ChainDoc>,
+    #[serde(default)]
+    sources: Vec<SourceConfig>,
 }
 
 /// The configuration of a policy as written, before it is judged: what a
@@ -328,6 +346,7 @@ pub struct PolicyConfig {
     pub(crate) validity: Validity,
     allow: Vec<RuleConfig>,
     chain: BTreeMap<String, ChainConfig>,
+    pub(crate) sources: Vec<SourceConfig>,
     pub(crate) transport: Transport,
     pub(crate) origin: Origin,
     /// The published recipes' variables the environment set (errors in
@@ -358,7 +377,48 @@ fn mode_named(name: &str) -> Result<Mode, ConfigError> {
     }
 }
 
+impl SourceConfig {
+    fn to_source(&self) -> Result<super::Source, ConfigError> {
+        let mut s = super::Source::new(self.name.clone(), self.trusted_peers.clone());
+        if let Some(h) = &self.header {
+            s = s.header_name(h.clone());
+        }
+        if let Some(f) = &self.format {
+            s = s.format(f.parse().map_err(|_| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                ConfigError::value("format", f.clone(), format!("one of {}", names.join(", ")))
+            })?);
+        }
+        match self.elements.count {
+            Some(0) => s = s.elements(ElementCount::Any),
+            Some(n) => s = s.elements(ElementCount::Exactly(n)),
+            None => {}
+        }
+        if let Some(t) = self.elements.trust {
+            s = s.trust_element(t);
+        }
+        if let Some(by) = &self.elements.by {
+            s = s.trusted_proxy(by.clone());
+        }
+        if let Some(from) = &self.elements.identity_from {
+            s = s.identity_from(IdentityFrom::from_name(from).ok_or_else(|| {
+                ConfigError::value(
+                    "identity_from",
+                    from.clone(),
+                    "\"cert\" or \"proxy-fields\"",
+                )
+            })?);
+        }
+        Ok(s)
+    }
+}
+
 impl PolicyConfig {
+    /// The `[[sources]]` names, in order (empty without sources).
+    pub fn source_names(&self) -> Vec<&str> {
+        self.sources.iter().map(|s| s.name.as_str()).collect()
+    }
+
     /// Parses a TOML policy; anchor and CRL paths are relative to
     /// `base_dir`.
     ///
@@ -403,6 +463,7 @@ impl PolicyConfig {
                     (name, c)
                 })
                 .collect(),
+            sources: doc.sources,
             transport: Transport::default(),
             recipe_vars: Vec::new(),
             origin: Origin::File {
@@ -640,6 +701,9 @@ impl PolicyConfig {
         }
         for rule in &self.allow {
             b = b.allow(rule.to_rule());
+        }
+        for src in &self.sources {
+            b = b.source(src.to_source()?);
         }
         if let Some(f) = self.transport.format {
             b = b.format(f);

@@ -32,7 +32,17 @@ pub(crate) fn verification(start: Start, result: Result<Option<&ClientCert>, &Re
         Err(r) if r.is_report_only() => ("would_deny", r.code()),
         Err(r) => ("rejected", r.code()),
     };
-    metrics::counter!("xfcc_verifications_total", "result" => outcome, "reason" => reason)
+    // With [[sources]], the source whose request it was; "none" without
+    // sources (or for a peer that belongs to none).
+    let source = match result {
+        Ok(Some(c)) => c.source(),
+        Ok(None) => None,
+        Err(r) => r.source(),
+    };
+    let source = source.map_or(std::borrow::Cow::Borrowed("none"), |s| {
+        std::borrow::Cow::Owned(s.to_owned())
+    });
+    metrics::counter!("xfcc_verifications_total", "result" => outcome, "reason" => reason, "source" => source)
         .increment(1);
     metrics::histogram!("xfcc_verification_duration_seconds", "result" => outcome)
         .record(start.elapsed().as_secs_f64());

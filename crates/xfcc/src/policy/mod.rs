@@ -41,7 +41,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use self::builder::{AnchorSource, Clock};
-pub use self::builder::{ElementCount, Mode, PolicyBuilder, TrustAnchors};
+pub use self::builder::{ElementCount, Mode, PolicyBuilder, Source, TrustAnchors};
 pub use self::client_cert::ClientCert;
 pub use self::config::{ChainConfig, PolicyConfig, RuleConfig};
 pub use self::config_error::{ConfigError, ConfigErrorKind};
@@ -75,6 +75,30 @@ fn name_hint(e: Rejection, value: &str) -> Rejection {
         e.with_hint(rejection::Hint::HeaderNameInValue)
     } else {
         e
+    }
+}
+
+/// What a source's name is written on: a certificate it allowed, or its
+/// refusal.
+trait Sourced {
+    fn from_source(self, name: &Arc<str>) -> Self;
+}
+
+impl Sourced for ClientCert {
+    fn from_source(self, name: &Arc<str>) -> Self {
+        self.with_source(Arc::clone(name))
+    }
+}
+
+impl Sourced for Option<ClientCert> {
+    fn from_source(self, name: &Arc<str>) -> Self {
+        self.map(|c| c.with_source(Arc::clone(name)))
+    }
+}
+
+impl Sourced for Rejection {
+    fn from_source(self, name: &Arc<str>) -> Self {
+        self.with_source(Arc::clone(name))
     }
 }
 
@@ -113,10 +137,24 @@ struct Inner {
     header_name: String,
     clock: Option<Clock>,
     cache: Option<Cache>,
-    chains: chains::Chains,
+    /// Shared by the policies of a policy's sources.
+    chains: Arc<chains::Chains>,
     /// `trusted_peers`, when set.
     trusted_peers: Option<Vec<ipnet::IpNet>>,
     identity_from: IdentityFrom,
+    /// `[[sources]]`: when there are any, a request is judged by the
+    /// policy of the source its peer belongs to.
+    sources: Vec<SourcePolicy>,
+    /// The name of the source this policy is, within a policy with sources.
+    source: Option<Arc<str>>,
+}
+
+/// One `[[sources]]` entry: its name, its peers' blocks, and the policy it
+/// judges requests with (its reading, the shared rules and anchor sets).
+struct SourcePolicy {
+    name: Arc<str>,
+    nets: Vec<ipnet::IpNet>,
+    policy: Policy,
 }
 
 impl fmt::Debug for Policy {
@@ -189,9 +227,28 @@ impl Policy {
         self.inner.identity_from
     }
 
-    /// Whether `trusted_peers` is set.
+    /// Whether `trusted_peers` is set (with `[[sources]]`, each source's).
     pub fn has_trusted_peers(&self) -> bool {
-        self.inner.trusted_peers.is_some()
+        self.inner.trusted_peers.is_some() || !self.inner.sources.is_empty()
+    }
+
+    /// The `[[sources]]`, in order: each name, and the policy its requests
+    /// are judged by (whose [`format`](Self::format),
+    /// [`header_name`](Self::header_name) and elements are that proxy's).
+    /// Empty for a policy without sources, whose own settings apply.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &Self)> {
+        self.inner.sources.iter().map(|s| (&*s.name, &s.policy))
+    }
+
+    /// The source `name`'s policy (see [`sources`](Self::sources)).
+    pub fn source(&self, name: &str) -> Option<&Self> {
+        self.sources().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+
+    /// Within a policy with sources, the name of the source this policy
+    /// is; `None` otherwise.
+    pub fn source_name(&self) -> Option<&str> {
+        self.inner.source.as_deref()
     }
 
     /// The names of the rules that check only names (no `thumbprint`, no
@@ -325,6 +382,29 @@ impl Policy {
             ));
         }
         out.extend(p.chains.warnings());
+        if !p.sources.is_empty() {
+            // The policy's own reading is not used: each source's is.
+            let reading = |k: WarningKind| {
+                matches!(
+                    k,
+                    WarningKind::ElementsWithoutBy
+                        | WarningKind::ProxyFieldsWithoutPeers
+                        | WarningKind::LeafOnlyChain
+                )
+            };
+            out.retain(|w| !reading(w.kind()));
+            for s in &p.sources {
+                for w in s.policy.warnings() {
+                    if reading(w.kind()) {
+                        out.push(Warning::new(
+                            w.kind(),
+                            format!("[[sources]] {:?}: {}", &*s.name, w.message()),
+                            format!("in [[sources]] {:?}: {}", &*s.name, w.fix()),
+                        ));
+                    }
+                }
+            }
+        }
         out
     }
 
@@ -349,7 +429,13 @@ impl Policy {
     /// A [`Rejection`] with its [`Reason`].
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
         let start = metrics::start();
-        let result = self.mark(self.verify_inner(value, None, now));
+        let result = if self.inner.sources.is_empty() {
+            self.verify_inner(value, None, now)
+        } else {
+            // Which proxy's reading applies depends on the peer.
+            Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
+        };
+        let result = self.mark(result);
         metrics::verification(start, result.as_ref().map(Some));
         result
     }
@@ -370,7 +456,7 @@ impl Policy {
         I: IntoIterator<Item = &'v [u8]>,
     {
         let start = metrics::start();
-        let result = if self.inner.trusted_peers.is_some() {
+        let result = if self.has_trusted_peers() {
             // The peer is unknown here: never honour the header.
             Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
         } else {
@@ -409,6 +495,9 @@ impl Policy {
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
+        if !self.inner.sources.is_empty() {
+            return self.verify_by_source(peer, lines);
+        }
         let start = metrics::start();
         let p = &*self.inner;
         let result = match (&p.trusted_peers, peer) {
@@ -438,8 +527,66 @@ impl Policy {
         result
     }
 
-    /// In report mode, marks a refusal as one that only reports.
-    fn mark<T>(&self, result: Result<T, Rejection>) -> Result<T, Rejection> {
+    /// With `[[sources]]`: the source the peer belongs to judges the
+    /// request; a peer in none that sends any source's header is
+    /// `untrusted_peer`, one that sends none gets the mode's answer.
+    fn verify_by_source<'v, F, I>(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        mut lines: F,
+    ) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        let found = peer.map(|ip| {
+            let ip = ip.to_canonical();
+            (
+                ip,
+                self.inner
+                    .sources
+                    .iter()
+                    .find(|s| s.nets.iter().any(|n| n.contains(&ip))),
+            )
+        });
+        if let Some((ip, Some(source))) = found {
+            return source.policy.verify_request(Some(ip), lines);
+        }
+        let start = metrics::start();
+        let result = match found {
+            None => Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer)),
+            Some((ip, _)) => {
+                let sent = self.inner.sources.iter().any(|s| {
+                    let p = &*s.policy.inner;
+                    p.format
+                        .chain_header_name()
+                        .is_some_and(|name| lines(name).into_iter().next().is_some())
+                        || lines(&p.header_name).into_iter().next().is_some()
+                });
+                if sent {
+                    Err(Rejection::of(Reason::UntrustedPeer)
+                        .with_peer(ip)
+                        .with_hint(rejection::Hint::UntrustedPeer))
+                } else {
+                    self.on_missing()
+                }
+            }
+        };
+        let result = self.mark(result);
+        metrics::verification(start, result.as_ref().map(Option::as_ref));
+        result
+    }
+
+    /// In report mode, marks a refusal as one that only reports; within a
+    /// policy with sources, names the source on the refusal and on the
+    /// certificate.
+    fn mark<T: Sourced>(&self, result: Result<T, Rejection>) -> Result<T, Rejection> {
+        let result = match &self.inner.source {
+            Some(name) => result
+                .map(|t| t.from_source(name))
+                .map_err(|r| r.from_source(name)),
+            None => result,
+        };
         match self.inner.mode {
             Mode::Report => result.map_err(Rejection::reported),
             Mode::Require | Mode::Accept => result,
@@ -447,12 +594,21 @@ impl Policy {
     }
 
     /// Whether `trusted_peers` lets a request from `peer` carry the header
-    /// (always true when it is not set).
+    /// (always true when it is not set); with `[[sources]]`, whether `peer`
+    /// belongs to one.
     pub fn is_trusted_peer(&self, peer: std::net::IpAddr) -> bool {
+        let ip = peer.to_canonical();
+        if !self.inner.sources.is_empty() {
+            return self
+                .inner
+                .sources
+                .iter()
+                .any(|s| s.nets.iter().any(|n| n.contains(&ip)));
+        }
         self.inner
             .trusted_peers
             .as_ref()
-            .is_none_or(|nets| nets.iter().any(|n| n.contains(&peer.to_canonical())))
+            .is_none_or(|nets| nets.iter().any(|n| n.contains(&ip)))
     }
 
     /// The chain header's lines joined as one list, `None` when absent.

@@ -23,6 +23,7 @@ pub struct Rejection {
     hint: Option<Hint>,
     peer: Option<std::net::IpAddr>,
     report_only: bool,
+    source: Option<std::sync::Arc<str>>,
 }
 
 /// What the request showed that points to the fix ([`Rejection::hint`]).
@@ -59,7 +60,20 @@ impl Rejection {
             hint: None,
             peer: None,
             report_only: false,
+            source: None,
         }
+    }
+
+    pub(crate) fn with_source(mut self, name: std::sync::Arc<str>) -> Self {
+        self.source = Some(name);
+        self
+    }
+
+    /// With `[[sources]]`, the name of the source (the proxy) whose request
+    /// was refused; `None` for a policy without sources, and for a peer
+    /// that belongs to no source (`untrusted_peer`).
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
     }
 
     /// Marks a rejection decided by a policy in [`Mode::Report`](crate::Mode::Report).
@@ -201,7 +215,8 @@ impl Rejection {
     /// with the fields `reason`, `detail`, `der`, `der_field`, `der_offset`,
     /// `element`, `field`, `thumbprint` (SHA-256), `sha1`, `subject`,
     /// `issuer` (clipped), `findings` ([`Explanation::findings`]: what
-    /// did not hold), `peer` (for `untrusted_peer`), `would_deny` (true in
+    /// did not hold), `peer` (for `untrusted_peer`), `source` (with
+    /// `[[sources]]`, the proxy's source name), `would_deny` (true in
     /// report mode, where the message says the request went on) and `hint`
     /// ([`hint`](Self::hint)); those that do not apply are left out. The event is
     /// bounded in size whatever the certificate holds.
@@ -236,6 +251,7 @@ impl Rejection {
             level,
             reason = self.code(),
             would_deny = self.report_only.then_some(true),
+            source = self.source.as_deref(),
             detail = self.detail.as_str(),
             der = self.der.map(|d| d.kind().code()),
             der_field = self.der.map(|d| d.field().code()),
@@ -267,6 +283,7 @@ impl From<Error> for Rejection {
             hint: None,
             peer: None,
             report_only: false,
+            source: None,
         }
     }
 }
