@@ -32,6 +32,7 @@ EDGE_BY = "spiffe://xfcc.test/ns/edge/sa/envoy"
 # The source address Envoy binds for the trusted_peers cluster (loopback, but
 # not the 127.0.0.1 a direct client comes from).
 PROXY_SOURCE = "127.0.0.2"
+NGINX_SOURCE = "127.0.0.3"
 # The URI SAN of client-rsa: its identity in the mesh scenarios.
 CLIENT_SPIFFE_ID = "spiffe://contoso.example/ns/payments/sa/client"
 
@@ -241,10 +242,21 @@ trust = -1
 identity_from = "proxy-fields"
 by = "{EDGE_BY}"
 {mesh_rules}"""
+    # Two proxies at once: Envoy (from PROXY_SOURCE) and nginx (from
+    # NGINX_SOURCE), each with its own header and format.
+    sources = f"""[[sources]]
+name = "envoy-gateway"
+trusted_peers = ["{PROXY_SOURCE}/32"]
+[[sources]]
+name = "ingress-nginx"
+trusted_peers = ["{NGINX_SOURCE}/32"]
+format = "nginx"
+header = "x-ssl-client-cert"
+{single}"""
     # Report mode: the single-hop policy, deciding without refusing.
     report = f'mode = "report"\n{single}'
     out = {}
-    for name, text in [("single", single), ("report", report), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
+    for name, text in [("single", single), ("report", report), ("sources", sources), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
                        ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway),
                        ("doctor_append", doctor_append), ("reviewed", reviewed)]:
         path = WORK / f"policy-{name}.toml"
@@ -341,6 +353,7 @@ def envoy_config(ports, apps):
         # Report mode behind an ingress that asks for a certificate but
         # lets a request without one through.
         listener("report", "SANITIZE_SET", "report", require=False),
+        listener("sources", "SANITIZE_SET", "sources"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -353,6 +366,7 @@ def envoy_config(ports, apps):
         cluster("doctor_append", apps["doctor_append"]),
         cluster("rotate", apps["rotate"]),
         cluster("report", apps["report"]),
+        cluster("sources", apps["sources"], source=PROXY_SOURCE),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -398,6 +412,21 @@ http {{
             proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
             proxy_set_header X-Forwarded-Client-Cert "";
             proxy_pass http://127.0.0.1:{apps['nginx_native']};
+        }}
+    }}
+    # The same service reached through Envoy and through nginx at once
+    # ([[sources]]): nginx connects from its own address and forwards its
+    # native header, and passes on a client's X-Forwarded-Client-Cert
+    # untouched (the app must not read it from nginx).
+    server {{
+        listen 127.0.0.1:{ports['nginx_sources']} ssl;
+        ssl_certificate {CERTS / 'edge.pem'};
+        ssl_certificate_key {CERTS / 'edge.key'};
+        ssl_verify_client optional_no_ca;
+        location / {{
+            proxy_bind {NGINX_SOURCE};
+            proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
+            proxy_pass http://127.0.0.1:{apps['sources']};
         }}
     }}
 }}
@@ -606,6 +635,34 @@ def report_scenarios(fw, ports, apps):
     status, body = request(ports["report"], "/whoami", wrong, headers=forged)
     check(fw, "envoy report mode", "/whoami forged header", f"{status} {body}",
           status == 200 and body == {"client": None, "would_deny": "not_allowed"})
+
+
+def sources_scenarios(fw, ports, apps):
+    """[[sources]] behind a real Envoy and a real nginx at once: each
+    proxy's requests are read with its own header and format, the app
+    knows which proxy a client came through, and nothing reaches it around
+    them."""
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    forged = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text()}
+    for proxy, port, source in [("envoy", ports["sources"], "envoy-gateway"),
+                                ("nginx", ports["nginx_sources"], "ingress-nginx")]:
+        status, body = request(port, "/cert-info", rsa)
+        ok = status == 200 and identity_is(body, "client-rsa") and body.get("source") == source
+        check(fw, f"sources via {proxy}", "/cert-info client-rsa", f"{status} source={body.get('source') if isinstance(body, dict) else body}", ok)
+        status, body = request(port, "/cert-info", wrong)
+        check(fw, f"sources via {proxy}", "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    # nginx passes a client's X-Forwarded-Client-Cert on: the app reads
+    # only nginx's own header from nginx, so the forgery is nothing.
+    status, body = request(ports["nginx_sources"], "/cert-info", wrong, headers=forged)
+    check(fw, "sources via nginx", "forged Envoy header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    status, body = request(ports["nginx_sources"], "/cert-info", None, headers=forged)
+    check(fw, "sources via nginx", "forged Envoy header, no certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    # Around both proxies (peer 127.0.0.1, in no source).
+    status, body = request(apps["sources"], "/cert-info", None, headers=forged, tls=False)
+    check(fw, "sources, direct", "victim's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    status, body = request(apps["sources"], "/cert-info", None, headers={"X-SSL-Client-Cert": "x"}, tls=False)
+    check(fw, "sources, direct", "nginx's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
 
 
 def without_cert(header):
@@ -1023,12 +1080,12 @@ def main():
     new = new_ca()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-                                           "doctor_append", "rotate", "report"]}
+                                           "doctor_append", "rotate", "report", "sources"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-        "mesh_sidecar_unverified", "doctor_append", "rotate", "report"]}
+        "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1049,6 +1106,7 @@ def main():
         for name, policy, extra in [
             ("single", policies["single"], {}),
             ("report", policies["report"], {}),
+            ("sources", policies["sources"], {}),
             ("two_hop", policies["two_hop"], {}),
             ("pin_victim", policies["pin_victim"], {}),
             ("peers", policies["peers"], {}),
@@ -1072,6 +1130,7 @@ def main():
         rotation_scenarios(fw, ports, apps, rotate, rotate_dir, new)
         scenarios(fw, ports, apps)
         report_scenarios(fw, ports, apps)
+        sources_scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)
         smuggling_scenarios(fw, ports, apps, binary, policies)

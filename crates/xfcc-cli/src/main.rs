@@ -91,6 +91,10 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// With a policy that has `[[sources]]`: the source (proxy) whose
+        /// header this is, read with its header format and elements.
+        #[arg(long)]
+        source: Option<String>,
         /// File holding the header value, or - for stdin (the default when
         /// something is piped in).
         file: Option<String>,
@@ -311,8 +315,16 @@ fn main() -> ExitCode {
             at,
             format,
             json,
+            source,
             file,
-        } => check(&policy, at.as_deref(), format, json, file.as_deref()),
+        } => check(
+            &policy,
+            at.as_deref(),
+            format,
+            json,
+            source.as_deref(),
+            file.as_deref(),
+        ),
         Command::Header {
             cert,
             chain,
@@ -885,10 +897,11 @@ fn check(
     at: Option<&str>,
     format: Format,
     json_out: bool,
+    source: Option<&str>,
     file: Option<&str>,
 ) -> Result<u8, Failure> {
     use std::io::IsTerminal as _;
-    let policy = load_policy(policy_path, format)?;
+    let whole = load_policy(policy_path, format)?;
     // No FILE and nothing to read (a terminal, or stdin closed to
     // /dev/null): the policy alone. Anything piped in is the value.
     let nothing_piped = std::io::stdin().is_terminal()
@@ -896,9 +909,31 @@ fn check(
     let file = match file {
         Some(f) => f,
         None if nothing_piped => {
-            return Ok(lint_policy(&policy, policy_path, json_out));
+            return Ok(lint_policy(&whole, policy_path, json_out));
         }
         None => "-",
+    };
+    // With [[sources]], a header is read the way its proxy writes it.
+    let names: Vec<&str> = whole.sources().map(|(n, _)| n).collect();
+    let policy = match (source, names.is_empty()) {
+        (None, true) => whole.clone(),
+        (Some(name), false) => whole.source(name).cloned().ok_or_else(|| {
+            Failure::usage(format!(
+                "--source {name:?}: the policy's sources are {}",
+                names.join(", ")
+            ))
+        })?,
+        (None, false) => {
+            return Err(Failure::usage(format!(
+                "the policy has [[sources]]: say which proxy's header this is with --source (one of {})",
+                names.join(", ")
+            )));
+        }
+        (Some(_), true) => {
+            return Err(Failure::usage(
+                "--source: the policy has no [[sources]]".to_owned(),
+            ));
+        }
     };
     let now = at
         .map(time::parse_rfc3339)

@@ -455,6 +455,44 @@ fn check_in_report_mode_shows_the_decision_require_makes() {
 }
 
 #[test]
+fn check_with_sources_reads_the_named_proxys_header() {
+    let dir = scratch("check-sources");
+    let policy = write_policy(
+        &dir,
+        "[[sources]]\nname = \"gateway\"\ntrusted_peers = [\"10.0.2.0/24\"]\n[[sources]]\nname = \"nginx\"\ntrusted_peers = [\"10.0.1.0/24\"]\nformat = \"nginx\"\n[[allow]]\nname = \"partner\"\nsubject_cn = [\"client-app.contoso.example\"]\nchain = \"partners\"\n[chain.partners]\ntrust_anchors = \"ca.pem\"\n",
+    );
+    let (code, v) = check_json(
+        &policy,
+        AT,
+        &["--source", "gateway", p(&capture("rsa-chain"))],
+        None,
+    );
+    assert_eq!((code, &v["allowed"]), (0, &Value::Bool(true)), "{v}");
+    // The same Envoy header read as nginx's: not what that proxy sends.
+    let (code, v) = check_json(
+        &policy,
+        AT,
+        &["--source", "nginx", p(&capture("rsa-chain"))],
+        None,
+    );
+    assert_eq!((code, &v["allowed"]), (1, &Value::Bool(false)), "{v}");
+    // Without --source, or with an unknown one: a usage error naming the sources.
+    let header = capture("rsa-chain");
+    for extra in [vec![], vec!["--source", "edge"]] {
+        let mut args = extra.clone();
+        args.push(p(&header));
+        let (code, v) = check_json(&policy, AT, &args, None);
+        assert_eq!(code, 2, "{v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("gateway, nginx"), "{msg}");
+    }
+    // The policy alone lints without --source.
+    let (code, out) = run_no_stdin(&["check", "--policy", p(&policy)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("builds"), "{out}");
+}
+
+#[test]
 fn check_bad_policy_or_arguments_exit_2_with_an_error_object() {
     let dir = scratch("check-bad");
     let bad = write_policy(&dir, "[[allow]]\nthumbprint = [\"abcd\"]\n");

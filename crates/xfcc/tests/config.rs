@@ -568,6 +568,7 @@ fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn report_mode_is_read_from_the_file_and_the_environment_and_warned_about() {
     let from_env = xfcc::Policy::from_env_pairs([
         ("XFCC_MODE", "report"),

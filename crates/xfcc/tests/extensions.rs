@@ -299,6 +299,7 @@ fn bad_oids_and_values_are_refused_at_build_naming_the_setting() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn the_file_and_the_environment_read_both_keys() {
     let c = standard();
     let file = xfcc::PolicyConfig::from_toml_str(

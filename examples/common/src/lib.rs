@@ -162,14 +162,15 @@ pub fn health_body(config: &Config) -> Value {
     }
 }
 
-/// The body of `/cert-info`: the verified client, which rule allowed it,
-/// where its identity was read from (`cert` or `proxy-fields`) and, for a
+/// The body of `/cert-info`: the verified client, which rule allowed it
+/// (and, with `[[sources]]`, through which proxy), where its identity was read from (`cert` or `proxy-fields`) and, for a
 /// certificate, its issuer and when it expires (`null` for proxy fields,
 /// which carry neither).
 pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
     let c = cert.certificate();
     json!({
         "rule": cert.rule(),
+        "source": cert.source(),
         "element": cert.element(),
         "verified_from": cert.verified_from().name(),
         "chain_verified": cert.chain_verified(),

@@ -81,23 +81,23 @@ fn name_hint(e: Rejection, value: &str) -> Rejection {
 /// What a source's name is written on: a certificate it allowed, or its
 /// refusal.
 trait Sourced {
-    fn from_source(self, name: &Arc<str>) -> Self;
+    fn sourced_by(self, name: &Arc<str>) -> Self;
 }
 
 impl Sourced for ClientCert {
-    fn from_source(self, name: &Arc<str>) -> Self {
+    fn sourced_by(self, name: &Arc<str>) -> Self {
         self.with_source(Arc::clone(name))
     }
 }
 
 impl Sourced for Option<ClientCert> {
-    fn from_source(self, name: &Arc<str>) -> Self {
+    fn sourced_by(self, name: &Arc<str>) -> Self {
         self.map(|c| c.with_source(Arc::clone(name)))
     }
 }
 
 impl Sourced for Rejection {
-    fn from_source(self, name: &Arc<str>) -> Self {
+    fn sourced_by(self, name: &Arc<str>) -> Self {
         self.with_source(Arc::clone(name))
     }
 }
@@ -583,8 +583,8 @@ impl Policy {
     fn mark<T: Sourced>(&self, result: Result<T, Rejection>) -> Result<T, Rejection> {
         let result = match &self.inner.source {
             Some(name) => result
-                .map(|t| t.from_source(name))
-                .map_err(|r| r.from_source(name)),
+                .map(|t| t.sourced_by(name))
+                .map_err(|r| r.sourced_by(name)),
             None => result,
         };
         match self.inner.mode {

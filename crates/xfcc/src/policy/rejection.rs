@@ -21,8 +21,16 @@ pub struct Rejection {
     field: Option<crate::Field>,
     explanation: Option<Box<Explanation>>,
     hint: Option<Hint>,
-    peer: Option<std::net::IpAddr>,
+    /// The peer (`untrusted_peer`) and the source: rare, so boxed (the
+    /// rejection travels in every `Err`).
+    from: Option<Box<Origin>>,
     report_only: bool,
+}
+
+/// Where a refused request came from, when that is known and matters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Origin {
+    peer: Option<std::net::IpAddr>,
     source: Option<std::sync::Arc<str>>,
 }
 
@@ -58,14 +66,13 @@ impl Rejection {
             field: None,
             explanation: None,
             hint: None,
-            peer: None,
+            from: None,
             report_only: false,
-            source: None,
         }
     }
 
     pub(crate) fn with_source(mut self, name: std::sync::Arc<str>) -> Self {
-        self.source = Some(name);
+        self.from.get_or_insert_default().source = Some(name);
         self
     }
 
@@ -73,7 +80,7 @@ impl Rejection {
     /// was refused; `None` for a policy without sources, and for a peer
     /// that belongs to no source (`untrusted_peer`).
     pub fn source(&self) -> Option<&str> {
-        self.source.as_deref()
+        self.from.as_ref()?.source.as_deref()
     }
 
     /// Marks a rejection decided by a policy in [`Mode::Report`](crate::Mode::Report).
@@ -97,15 +104,15 @@ impl Rejection {
         self
     }
 
-    pub(crate) const fn with_peer(mut self, peer: std::net::IpAddr) -> Self {
-        self.peer = Some(peer);
+    pub(crate) fn with_peer(mut self, peer: std::net::IpAddr) -> Self {
+        self.from.get_or_insert_default().peer = Some(peer);
         self
     }
 
     /// The TCP peer of an `untrusted_peer` request: the address to add to
     /// `trusted_peers` if it is your proxy's.
-    pub const fn peer(&self) -> Option<std::net::IpAddr> {
-        self.peer
+    pub fn peer(&self) -> Option<std::net::IpAddr> {
+        self.from.as_ref()?.peer
     }
 
     /// The next step, when the request shows what it is: the element count
@@ -121,7 +128,7 @@ impl Rejection {
             Hint::FieldsWithoutCert => "the element carries the proxy's Hash, Subject, URI or DNS but no Cert, as an Istio sidecar or gateway sends by default: set [elements] identity_from = \"proxy-fields\" (with trusted_peers or by), or make the proxy forward the certificate (Envoy: set_current_client_cert_details cert: true)".to_owned(),
             Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
             Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
-            Hint::UntrustedPeer => match self.peer {
+            Hint::UntrustedPeer => match self.peer() {
                 Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is your proxy, add it (or its block) to trusted_peers; if not, the request went around the proxy"),
                 None => "the header came from a peer outside trusted_peers".to_owned(),
             },
@@ -251,7 +258,7 @@ impl Rejection {
             level,
             reason = self.code(),
             would_deny = self.report_only.then_some(true),
-            source = self.source.as_deref(),
+            source = self.source(),
             detail = self.detail.as_str(),
             der = self.der.map(|d| d.kind().code()),
             der_field = self.der.map(|d| d.field().code()),
@@ -263,7 +270,7 @@ impl Rejection {
             subject = why.and_then(Explanation::subject).as_deref(),
             issuer = why.and_then(Explanation::issuer).as_deref(),
             findings = why.map(|w| tracing::field::display(w.findings())),
-            peer = self.peer.map(tracing::field::display),
+            peer = self.peer().map(tracing::field::display),
             hint = hint.as_deref(),
             "{message}"
         );
@@ -281,9 +288,8 @@ impl From<Error> for Rejection {
             field: e.field(),
             explanation: None,
             hint: None,
-            peer: None,
+            from: None,
             report_only: false,
-            source: None,
         }
     }
 }
@@ -298,7 +304,7 @@ impl fmt::Display for Rejection {
             write!(f, " ({seen} elements, expected exactly {expected})")?;
         }
         // Only an `untrusted_peer` rejection carries the peer.
-        if let Some(ip) = self.peer {
+        if let Some(ip) = self.peer() {
             write!(f, " from {ip}")?;
         }
         if let Some(e) = self.element {
