@@ -289,7 +289,7 @@ def envoy_config(ports, apps):
     # What an Istio sidecar or gateway forwards: no certificate.
     mesh_fields = "subject: true, dns: true, uri: true"
 
-    def listener(name, mode, cluster, require=True, cert="edge", fields=all_fields, verify=False):
+    def listener(name, mode, cluster, require=True, cert="edge", fields=all_fields, verify=False, extra=""):
         return f"""
   - name: {name}
     address: {{socket_address: {{address: 127.0.0.1, port_value: {ports[name]}}}}}
@@ -300,7 +300,7 @@ def envoy_config(ports, apps):
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: {name}
           forward_client_cert_details: {mode}
-          set_current_client_cert_details: {{{fields}}}
+          set_current_client_cert_details: {{{fields}}}{extra}
           route_config:
             virtual_hosts:
             - {{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, route: {{cluster: {cluster}}}}}]}}
@@ -354,6 +354,13 @@ def envoy_config(ports, apps):
         # lets a request without one through.
         listener("report", "SANITIZE_SET", "report", require=False),
         listener("sources", "SANITIZE_SET", "sources"),
+        # The Python examples (gunicorn, uvicorn), from PROXY_SOURCE; a
+        # client certificate is asked for but not required.
+        listener("py_flask", "SANITIZE_SET", "py_flask", require=False),
+        listener("py_fastapi", "SANITIZE_SET", "py_fastapi", require=False),
+        # The README's advice for WSGI servers that keep underscore names.
+        listener("py_underscore", "SANITIZE_SET", "py_flask", require=False,
+                 extra="\n          common_http_protocol_options: {headers_with_underscores_action: REJECT_REQUEST}"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -367,6 +374,8 @@ def envoy_config(ports, apps):
         cluster("rotate", apps["rotate"]),
         cluster("report", apps["report"]),
         cluster("sources", apps["sources"], source=PROXY_SOURCE),
+        cluster("py_flask", apps["py_flask"], source=PROXY_SOURCE),
+        cluster("py_fastapi", apps["py_fastapi"], source=PROXY_SOURCE),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -663,6 +672,59 @@ def sources_scenarios(fw, ports, apps):
     check(fw, "sources, direct", "victim's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
     status, body = request(apps["sources"], "/cert-info", None, headers={"X-SSL-Client-Cert": "x"}, tls=False)
     check(fw, "sources, direct", "nginx's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+
+
+def python_scenarios(bin_dir, ports, apps, policies):
+    """The Python package's examples behind a real Envoy: Flask under
+    gunicorn, FastAPI under uvicorn, each with trusted_peers (Envoy's
+    PROXY_SOURCE), the same scenarios as the Rust examples."""
+    examples = ROOT / "crates/xfcc-python/examples"
+    env = {"XFCC_POLICY_FILE": str(policies["peers"]), "PYTHONUNBUFFERED": "1"}
+    procs = [
+        (start("py-flask", [str(bin_dir / "gunicorn"), "--chdir", str(examples), "-b", f"127.0.0.1:{apps['py_flask']}",
+                            "-w", "2", "flask_app:app"], env), "py_flask", "flask/gunicorn"),
+        (start("py-fastapi", [str(bin_dir / "uvicorn"), "--app-dir", str(examples), "--host", "127.0.0.1",
+                              "--port", str(apps["py_fastapi"]), "--no-proxy-headers", "fastapi_app:app"], env),
+         "py_fastapi", "fastapi/uvicorn"),
+    ]
+    for p, name, _ in procs:
+        wait_port(apps[name], p)
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
+    victim = (CAPTURES / "rsa-chain.txt").read_text()
+    for p, name, label in procs:
+        port, app = ports[name], apps[name]
+        status, body = request(port, "/cert-info", rsa)
+        check("py", f"envoy {label}", "/cert-info client-rsa (allowed)", status, status == 200 and identity_is(body, "client-rsa"))
+        for client, what, want in [(wrong, "client-wrongcn", "not_allowed"),
+                                   (selfsigned, "self-signed look-alike", "chain_invalid"),
+                                   (None, "no certificate", "missing")]:
+            status, body = request(port, "/cert-info", client)
+            check("py", f"envoy {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+        status, body = request(port, "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": victim})
+        check("py", f"envoy {label}", "forged XFCC header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+        # Envoy passes a header named with underscores on (another name):
+        # gunicorn drops it, ASGI keeps it apart.
+        status, body = request(port, "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
+        check("py", f"envoy {label}", "underscore look-alike X_Forwarded_Client_Cert", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+        status, body = request(port, "/health")
+        check("py", f"envoy {label}", "/health (open route)", f"{status} {body}", status == 200)
+        # Around Envoy, with the victim's header and a forged
+        # X-Forwarded-For naming Envoy's address.
+        status, body = request(app, "/cert-info", None, tls=False,
+                               headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
+        check("py", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    # The README's Envoy setting for WSGI servers that keep underscore
+    # names: Envoy itself refuses the request.
+    status, body = request(ports["py_underscore"], "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
+    check("py", "envoy REJECT_REQUEST", "underscore look-alike refused by Envoy", f"{status}", status == 400)
+    status, body = request(ports["py_underscore"], "/cert-info", rsa)
+    check("py", "envoy REJECT_REQUEST", "/cert-info client-rsa still allowed", status, status == 200 and identity_is(body, "client-rsa"))
+    for p, _, _ in procs:
+        p.terminate()
+        p.wait(10)
+        PROCS.remove(p)
 
 
 def without_cert(header):
@@ -1065,6 +1127,7 @@ def rotation_scenarios(fw, ports, apps, proc, policy_dir, new):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
+    ap.add_argument("--python-bin", help="bin/ of a venv with the xfcc wheel, gunicorn and uvicorn: runs the Python examples too")
     args = ap.parse_args()
     frameworks = ["axum", "actix"] if args.framework == "both" else [args.framework]
     started = time.time()
@@ -1080,12 +1143,13 @@ def main():
     new = new_ca()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-                                           "doctor_append", "rotate", "report", "sources"]}
+                                           "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-        "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources"]}
+        "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
+        "py_flask", "py_fastapi", "py_underscore"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1139,6 +1203,8 @@ def main():
             p.wait(5)
             PROCS.remove(p)
 
+    if args.python_bin:
+        python_scenarios(Path(args.python_bin), ports, apps, policies)
     doctor_scenarios(str(target / "debug" / "xfcc"))
     for p in [e, n, h, c]:
         stop(p)

@@ -1,0 +1,156 @@
+"""The Python package beside what the published recipe does, in one process.
+
+`recipe` is a straightforward Python version of the recipe's check, written
+for this bench: find `Cert="..."` with a regular expression, URL-decode it,
+load the PEM with pyca/cryptography, take its SHA-256 and compare the
+subject CN with the allow list. `xfcc` verifies the same header with the
+Rust core (parse, every consistency check, validity, the rule), uncached
+(`XFCC_CACHE=0`) and cached (the default 1024 entries).
+
+Then, with wrk on PATH, requests per second of the Flask example under
+gunicorn with and without the middleware.
+
+    python benches/python/bench.py [--seconds N] [--json]
+
+Prints a Markdown table (or JSON). Figures are this machine's: compare
+ratios across machines, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+
+import xfcc
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HEADER = (ROOT / "crates/xfcc/tests/fixtures/envoy/rsa-chain.txt").read_text()
+CN = "client-app.contoso.example"
+CERT_RE = re.compile(r'Cert="([^"]*)"')
+
+
+def recipe(header: str, allowed=(CN,)) -> str:
+    """The recipe's check, as a reader would write it (and as weak: no
+    consistency, validity or element checks)."""
+    m = CERT_RE.search(header)
+    if not m:
+        raise ValueError("no certificate")
+    pem = urllib.parse.unquote(m.group(1)).replace("\\n", "\n")
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    thumbprint = cert.fingerprint(hashes.SHA256()).hex()
+    cns = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if not any(cn in allowed for cn in cns):
+        raise PermissionError("not allowed")
+    return thumbprint
+
+
+def per_call(f, seconds: float) -> float:
+    """Median of five runs of the mean time per call, in microseconds."""
+    runs = []
+    for _ in range(5):
+        n, start = 0, time.perf_counter()
+        while True:
+            for _ in range(200):
+                f()
+            n += 200
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds / 5:
+                break
+        runs.append(elapsed / n * 1e6)
+    return sorted(runs)[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk_rps(app: str, env: dict, seconds: int) -> float:
+    """Requests/s of `app` under gunicorn (2 workers) with wrk sending the
+    Envoy header."""
+    port = free_port()
+    examples = ROOT / "crates/xfcc-python/examples"
+    gunicorn = pathlib.Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen(
+        [str(gunicorn), "--chdir", str(examples), "--pythonpath", str(pathlib.Path(__file__).parent),
+         "-b", f"127.0.0.1:{port}", "-w", "2", "--log-level", "warning", app],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write('wrk.headers["X-Forwarded-Client-Cert"] = ' + json.dumps(HEADER) + "\n")
+        out = subprocess.run(
+            ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", lua.name, f"http://127.0.0.1:{port}/cert-info"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        os.unlink(lua.name)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if non2xx:
+            raise RuntimeError(f"{app}: {non2xx.group(1)} requests not answered 200")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=float(os.environ.get("PY_BENCH_SECONDS", 5)))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    env = {"XFCC_ALLOWED_SUBJECT_CNS": CN}
+    uncached = xfcc.Policy.from_env({**env, "XFCC_CACHE": "0"})
+    cached = xfcc.Policy.from_env(env)
+    # The same answer first: both allow the header, with the same thumbprint.
+    assert recipe(HEADER).upper() == uncached.verify(HEADER).sha256 == cached.verify(HEADER).sha256
+
+    out = {
+        "recipe_us": per_call(lambda: recipe(HEADER), args.seconds),
+        "xfcc_uncached_us": per_call(lambda: uncached.verify(HEADER), args.seconds),
+        "xfcc_cached_us": per_call(lambda: cached.verify(HEADER), args.seconds),
+    }
+    out["uncached_speedup"] = out["recipe_us"] / out["xfcc_uncached_us"]
+    out["cached_speedup"] = out["recipe_us"] / out["xfcc_cached_us"]
+    if shutil.which("wrk"):
+        secs = max(2, int(args.seconds))
+        out["flask_plain_rps"] = wrk_rps("plain_flask:app", {}, secs)
+        out["flask_xfcc_rps"] = wrk_rps("flask_app:app", {**env, "XFCC_CACHE": "1024"}, secs)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| recipe's check in Python (regex, unquote, cryptography, SHA-256, CN) | {out['recipe_us']:.1f} µs |")
+    print(f"| xfcc, uncached | {out['xfcc_uncached_us']:.2f} µs ({out['uncached_speedup']:.0f}x) |")
+    print(f"| xfcc, cached | {out['xfcc_cached_us']:.2f} µs ({out['cached_speedup']:.0f}x) |")
+    if "flask_plain_rps" in out:
+        print(f"| Flask example under gunicorn (2 workers), no check | {out['flask_plain_rps']:.0f} req/s |")
+        print(f"| Flask example with the xfcc middleware | {out['flask_xfcc_rps']:.0f} req/s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

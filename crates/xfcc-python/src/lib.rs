@@ -1,0 +1,462 @@
+//! `xfcc._xfcc`: the Python extension of the `xfcc` crate. Every decision
+//! is the Rust core's; this layer converts arguments and results.
+//!
+//! The Python package (`python/xfcc`) wraps it with the ASGI and WSGI
+//! middleware and the type stubs.
+
+use std::net::IpAddr;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+create_exception!(
+    xfcc,
+    Rejection,
+    PyException,
+    "A forwarded client certificate that does not authenticate the request: `code` (the stable reason code), `reason`, `detail`, `explanation`, `hint`, `element`, `peer`, `source`, `would_deny`."
+);
+create_exception!(
+    xfcc,
+    ConfigError,
+    PyValueError,
+    "A policy setting the library cannot honour; the message names the setting (or the environment variable), and `code` is its stable kind."
+);
+
+/// A policy: which element of the header to trust, the checks and the
+/// allow rules. Build it with `Policy.from_env()`, `Policy.from_toml(path)`
+/// or `Policy.from_toml_str(text, base_dir)`. Thread-safe and cheap to share.
+#[pyclass(frozen, module = "xfcc._xfcc")]
+struct Policy {
+    inner: xfcc::Policy,
+}
+
+fn config_error(py: Python<'_>, e: &xfcc::ConfigError) -> PyErr {
+    let err = ConfigError::new_err(e.to_string());
+    let _ = err.value(py).setattr("code", e.kind().code());
+    err
+}
+
+fn rejection(py: Python<'_>, r: &xfcc::Rejection) -> PyErr {
+    let err = Rejection::new_err(r.to_string());
+    let v = err.value(py);
+    let explanation = r.explanation().map(ToString::to_string);
+    let _ = v.setattr("code", r.code());
+    let _ = v.setattr("reason", r.reason().code());
+    let _ = v.setattr("detail", r.detail().as_str());
+    let _ = v.setattr("explanation", explanation);
+    let _ = v.setattr("hint", r.hint());
+    let _ = v.setattr("element", r.element());
+    let _ = v.setattr("peer", r.peer().map(|p| p.to_string()));
+    let _ = v.setattr("source", r.source());
+    let _ = v.setattr("would_deny", r.is_report_only());
+    err
+}
+
+fn peer_addr(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
+    peer.map(|p| {
+        p.trim()
+            .parse::<IpAddr>()
+            .map_err(|_| PyValueError::new_err(format!("peer {p:?} is not an IP address")))
+    })
+    .transpose()
+}
+
+/// A header value or name from Python: `str` or `bytes`.
+fn bytes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = value.extract::<String>() {
+        return Ok(s.into_bytes());
+    }
+    value.extract::<Vec<u8>>()
+}
+
+#[pymethods]
+impl Policy {
+    /// The policy the environment describes (`XFCC_*` variables, the
+    /// recipes' `ALLOWED_CERT_THUMBPRINTS` and `ALLOWED_CERT_COMMON_NAMES`,
+    /// or `XFCC_POLICY_FILE`); `environ` defaults to `os.environ`. There is
+    /// no default allow list: nothing set is an error.
+    #[staticmethod]
+    #[pyo3(signature = (environ=None))]
+    fn from_env(py: Python<'_>, environ: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let os_environ;
+        let environ = match environ {
+            Some(e) => e,
+            None => {
+                os_environ = py.import("os")?.getattr("environ")?;
+                &os_environ
+            }
+        };
+        let pairs: Vec<(String, String)> = environ
+            .call_method0("items")?
+            .try_iter()?
+            .map(|item| item.and_then(|i| i.extract::<(String, String)>()))
+            .collect::<PyResult<_>>()?;
+        xfcc::Policy::from_env_pairs(pairs)
+            .map(|inner| Self { inner })
+            .map_err(|e| config_error(py, &e))
+    }
+
+    /// The policy of a TOML file; anchor and CRL paths are relative to it.
+    #[staticmethod]
+    fn from_toml(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        xfcc::Policy::from_toml_file(path)
+            .map(|inner| Self { inner })
+            .map_err(|e| config_error(py, &e))
+    }
+
+    /// The policy of TOML text; anchor and CRL paths are relative to
+    /// `base_dir`.
+    #[staticmethod]
+    #[pyo3(signature = (text, base_dir=None))]
+    fn from_toml_str(
+        py: Python<'_>,
+        text: &str,
+        base_dir: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
+        xfcc::Policy::from_toml_str(text, base_dir.unwrap_or_else(|| ".".into()))
+            .map(|inner| Self { inner })
+            .map_err(|e| config_error(py, &e))
+    }
+
+    /// Verifies one header value. `peer` is the TCP peer's address (for
+    /// `trusted_peers` and `[[sources]]`); `None` for the value alone.
+    /// Returns the `ClientCert`, or `None` in accept mode without a header
+    /// (`header=None`); raises `Rejection` otherwise.
+    #[pyo3(signature = (header, peer=None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        header: Option<&Bound<'_, PyAny>>,
+        peer: Option<&str>,
+    ) -> PyResult<Option<ClientCert>> {
+        let value = header.map(bytes_of).transpose()?;
+        let peer = peer_addr(peer)?;
+        let policy = &self.inner;
+        // The GIL is held: a verification takes microseconds, less than
+        // releasing and taking it back would cost under contention.
+        let result = {
+            let lines: Vec<&[u8]> = value.as_deref().into_iter().collect();
+            match peer {
+                None => policy.verify_header_values(lines),
+                Some(ip) => {
+                    let own = policy.header_name().to_owned();
+                    policy.verify_request(Some(ip), |name| {
+                        if policy.sources().next().is_some() || name == own {
+                            lines.clone()
+                        } else {
+                            Vec::new()
+                        }
+                    })
+                }
+            }
+        };
+        result
+            .map(|c| c.map(|inner| ClientCert { inner }))
+            .map_err(|r| rejection(py, &r))
+    }
+
+    /// Verifies a request's headers, as the middleware does: `headers` is
+    /// every header line as `(name, value)` pairs (`str` or `bytes`, names
+    /// in any case, repeated names kept), `peer` the TCP peer's address.
+    /// Reads the header(s) the policy (or the peer's source) names; more
+    /// than one line of it is `multiple_headers`.
+    #[pyo3(signature = (headers, peer=None))]
+    fn verify_request(
+        &self,
+        py: Python<'_>,
+        headers: &Bound<'_, PyAny>,
+        peer: Option<&str>,
+    ) -> PyResult<Option<ClientCert>> {
+        let mut lines: Vec<(String, Vec<u8>)> = Vec::new();
+        for item in headers.try_iter()? {
+            let item = item?;
+            let name = bytes_of(&item.get_item(0)?)?;
+            let value = bytes_of(&item.get_item(1)?)?;
+            // Names that are not text are not a header the policy reads.
+            if let Ok(name) = String::from_utf8(name) {
+                lines.push((name.to_ascii_lowercase(), value));
+            }
+        }
+        let peer = peer_addr(peer)?;
+        let policy = &self.inner;
+        let result = policy.verify_request(peer, |name| {
+            lines
+                .iter()
+                .filter(move |(n, _)| n == name)
+                .map(|(_, v)| v.as_slice())
+                .collect::<Vec<_>>()
+        });
+        result
+            .map(|c| c.map(|inner| ClientCert { inner }))
+            .map_err(|r| rejection(py, &r))
+    }
+
+    /// `"require"`, `"accept"` or `"report"`.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        match self.inner.mode() {
+            xfcc::Mode::Accept => "accept",
+            xfcc::Mode::Report => "report",
+            _ => "require",
+        }
+    }
+
+    /// The (lower-case) header the policy reads.
+    #[getter]
+    fn header_name(&self) -> String {
+        self.inner.header_name().to_owned()
+    }
+
+    /// Every header the policy may read (lower-case): its own and, for a
+    /// format with one, its chain header; with `[[sources]]`, each
+    /// source's. What a middleware must hand to `verify_request`.
+    #[getter]
+    fn header_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let policies: Vec<&xfcc::Policy> = if self.inner.sources().next().is_some() {
+            self.inner.sources().map(|(_, p)| p).collect()
+        } else {
+            vec![&self.inner]
+        };
+        for p in policies {
+            names.push(p.header_name().to_owned());
+            if let Some(chain) = p.format().chain_header_name() {
+                names.push(chain.to_owned());
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether the policy honours the header only from listed peers
+    /// (`trusted_peers` or `[[sources]]`).
+    #[getter]
+    fn has_trusted_peers(&self) -> bool {
+        self.inner.has_trusted_peers()
+    }
+
+    /// The settings that weaken the policy: `(code, message, fix)` tuples.
+    fn warnings(&self) -> Vec<(&'static str, String, String)> {
+        self.inner
+            .warnings()
+            .iter()
+            .map(|w| (w.code(), w.message().to_owned(), w.fix().to_owned()))
+            .collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<xfcc.Policy mode={} header={:?}>",
+            self.mode(),
+            self.inner.header_name()
+        )
+    }
+}
+
+/// A verified client: the certificate's identity (or, with `identity_from =
+/// "proxy-fields"`, the proxy's fields), which rule allowed it, from which
+/// element and source.
+#[pyclass(frozen, module = "xfcc._xfcc")]
+struct ClientCert {
+    inner: xfcc::ClientCert,
+}
+
+#[pymethods]
+impl ClientCert {
+    /// The subject (RFC 4514).
+    #[getter]
+    fn subject(&self) -> String {
+        self.inner.subject()
+    }
+    /// The issuer (RFC 4514); `None` for proxy fields.
+    #[getter]
+    fn issuer(&self) -> Option<String> {
+        self.inner.certificate().map(|c| c.issuer().to_owned())
+    }
+    /// The subject's common names.
+    #[getter]
+    fn subject_cn(&self) -> Vec<String> {
+        self.inner.subject_cns().map(str::to_owned).collect()
+    }
+    /// The issuer's common names (empty for proxy fields).
+    #[getter]
+    fn issuer_cn(&self) -> Vec<String> {
+        self.inner
+            .certificate()
+            .map(|c| c.issuer_cns().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+    /// DNS SANs.
+    #[getter]
+    fn san_dns(&self) -> Vec<String> {
+        self.inner.san_dns().to_vec()
+    }
+    /// URI SANs.
+    #[getter]
+    fn san_uri(&self) -> Vec<String> {
+        self.inner.san_uris().to_vec()
+    }
+    /// E-mail SANs (empty for proxy fields).
+    #[getter]
+    fn san_email(&self) -> Vec<String> {
+        self.inner
+            .certificate()
+            .map(|c| c.san().email().to_vec())
+            .unwrap_or_default()
+    }
+    /// IP SANs, as text (empty for proxy fields).
+    #[getter]
+    fn san_ip(&self) -> Vec<String> {
+        self.inner
+            .certificate()
+            .map(|c| c.san().ip().iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+    /// The SPIFFE ID of an X.509-SVID, else `None`.
+    #[getter]
+    fn spiffe_id(&self) -> Option<String> {
+        self.inner.spiffe_id().map(str::to_owned)
+    }
+    /// SHA-256 thumbprint, upper-case hex (as the Rust examples print it).
+    #[getter]
+    fn sha256(&self) -> String {
+        self.inner.sha256_hex().to_ascii_uppercase()
+    }
+    /// SHA-1 thumbprint (what the Azure portal shows), upper-case hex;
+    /// `None` for proxy fields.
+    #[getter]
+    fn sha1(&self) -> Option<String> {
+        self.inner
+            .certificate()
+            .map(|c| c.sha1_hex().to_ascii_uppercase())
+    }
+    /// `x5t#S256`: base64url of the SHA-256 (RFC 8705 token binding).
+    #[getter]
+    fn x5t_s256(&self) -> String {
+        self.inner.x5t_s256()
+    }
+    /// SHA-256 of the SubjectPublicKeyInfo, base64 (RFC 7469); `None` for
+    /// proxy fields.
+    #[getter]
+    fn spki_sha256(&self) -> Option<String> {
+        self.inner
+            .certificate()
+            .map(xfcc::CertIdentity::spki_sha256_base64)
+    }
+    /// Start of validity, seconds since the epoch (`None` for proxy fields).
+    #[getter]
+    fn not_before(&self) -> Option<u64> {
+        self.inner
+            .certificate()
+            .map(xfcc::CertIdentity::not_before_unix)
+    }
+    /// End of validity, seconds since the epoch (`None` for proxy fields).
+    #[getter]
+    fn not_after(&self) -> Option<u64> {
+        self.inner
+            .certificate()
+            .map(xfcc::CertIdentity::not_after_unix)
+    }
+    /// The certificate (DER), `None` for proxy fields.
+    #[getter]
+    fn der(&self) -> Option<Vec<u8>> {
+        self.inner.certificate().map(|c| c.der().to_vec())
+    }
+    /// The allow rule that matched.
+    #[getter]
+    fn rule(&self) -> String {
+        self.inner.rule().to_owned()
+    }
+    /// The index of the header element it came from.
+    #[getter]
+    fn element(&self) -> usize {
+        self.inner.element()
+    }
+    /// With `[[sources]]`, the proxy's source name.
+    #[getter]
+    fn source(&self) -> Option<String> {
+        self.inner.source().map(str::to_owned)
+    }
+    /// `"cert"` or `"proxy-fields"`.
+    #[getter]
+    fn verified_from(&self) -> &'static str {
+        self.inner.verified_from().name()
+    }
+    /// Whether a chain to the policy's anchors was verified.
+    #[getter]
+    fn chain_verified(&self) -> bool {
+        self.inner.chain_verified()
+    }
+    /// The anchor set the chain was verified to.
+    #[getter]
+    fn anchor_set(&self) -> Option<String> {
+        self.inner.anchor_set().map(str::to_owned)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<xfcc.ClientCert subject={:?} rule={:?}>",
+            self.inner.subject(),
+            self.inner.rule()
+        )
+    }
+}
+
+/// What a header value holds, for debugging: one dict per element with its
+/// `index`, `by`, `uri`, `dns` and either the decoded `certificate`
+/// (subject, issuer, sha256, sha1, not_before, not_after, san) or the
+/// `error` that stopped it. Raises `ValueError` for a value that does not
+/// parse. Never authenticates anything.
+#[pyfunction]
+fn inspect<'py>(py: Python<'py>, value: &str) -> PyResult<Bound<'py, PyList>> {
+    let header = xfcc::XfccHeader::parse(value)
+        .map_err(|e| PyValueError::new_err(format!("the value does not parse: {e}")))?;
+    let out = PyList::empty(py);
+    for e in header.elements() {
+        let d = PyDict::new(py);
+        d.set_item("index", e.index())?;
+        let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| -> Vec<String> {
+            it.map(|v| v.unescaped().into_owned()).collect()
+        };
+        d.set_item("by", strings(&mut e.by()))?;
+        d.set_item("uri", strings(&mut e.uri()))?;
+        d.set_item("dns", strings(&mut e.dns()))?;
+        match e.decode() {
+            Ok(fc) => {
+                let c = fc.leaf();
+                let cert = PyDict::new(py);
+                cert.set_item("subject", c.subject())?;
+                cert.set_item("issuer", c.issuer())?;
+                cert.set_item("sha256", c.sha256_hex())?;
+                cert.set_item("sha1", c.sha1_hex())?;
+                cert.set_item("not_before", c.not_before_rfc3339())?;
+                cert.set_item("not_after", c.not_after_rfc3339())?;
+                cert.set_item("san_dns", c.san().dns().to_vec())?;
+                cert.set_item("san_uri", c.san().uri().to_vec())?;
+                cert.set_item("spki_sha256", c.spki_sha256_base64())?;
+                d.set_item("certificate", cert)?;
+                d.set_item("error", py.None())?;
+            }
+            Err(err) => {
+                d.set_item("certificate", py.None())?;
+                d.set_item("error", err.to_string())?;
+            }
+        }
+        out.append(d)?;
+    }
+    Ok(out)
+}
+
+/// The extension module.
+#[pymodule]
+fn _xfcc(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Policy>()?;
+    m.add_class::<ClientCert>()?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
+    m.add("Rejection", m.py().get_type::<Rejection>())?;
+    m.add("ConfigError", m.py().get_type::<ConfigError>())?;
+    Ok(())
+}
