@@ -26,10 +26,19 @@ done
 wrk_table=$(WRK_SECONDS=${WRK_SECONDS:-10} "$here/wrk.sh")
 rss=$(cd "$root" && cargo run -q --release -p xfcc-benches --bin rss-rejected)
 soak_table=$(SOAK_SECONDS=${SOAK_SECONDS:-60} "$here/soak.sh")
-python3 - "$target/criterion" "$here/README.md" "$wrk_table" "$rss" "$here/before-after.md" "$pair_runs" "$soak_table" <<'PY'
+# The Python package, with a venv that has it (`.ci/python.sh` makes one in
+# target/py-venv; PY_BIN points at another's bin/).
+py_bin=${PY_BIN:-$target/py-venv/bin}
+if [[ -x $py_bin/python ]] && "$py_bin/python" -c 'import xfcc' 2>/dev/null; then
+  py_table=$("$py_bin/python" "$here/python/bench.py" --seconds "${MEASURE_SECONDS:-4}")
+else
+  py_table="(not measured: no venv with the xfcc wheel; run .ci/python.sh first)"
+fi
+python3 - "$target/criterion" "$here/README.md" "$wrk_table" "$rss" "$here/before-after.md" "$pair_runs" "$soak_table" "$py_table" <<'PY'
 import json, pathlib, platform, subprocess, sys, datetime
 crit, out, wrk, rss = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 soak = sys.argv[7]
+py = sys.argv[8]
 pair_runs = pathlib.Path(sys.argv[6])
 # Hand-kept: back-to-back runs of two commits, which one run cannot redo.
 before_after = pathlib.Path(sys.argv[5]).read_text().strip()
@@ -141,6 +150,17 @@ this machine. Targets: RSS growth under 20 MB, log under 100 KB/s, no status but
 200 during and after.
 
 {soak}
+
+## From Python (`benches/python/bench.py`)
+
+The wheel's `Policy.verify` beside a Python version of the recipe's check
+(regular expression, unescape, pyca/cryptography, SHA-256 of the DER, the
+subject's CN), on the same real Envoy header in one process; then the
+Flask example under gunicorn (2 workers) and wrk (2 threads, 16
+connections), with the middleware and with the client handed in unchecked.
+Targets: 10x the recipe's check uncached, 50x cached.
+
+{py}
 
 ## What a stranger can cost
 

@@ -24,33 +24,40 @@ import xfcc.flask
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-app = Flask(__name__)
 
 
-@app.get("/health")
-def health():
-    return jsonify(status="healthy")
+def create_app(policy: "xfcc.Policy | None") -> Flask:
+    """The recipe's routes, behind the xfcc middleware unless `policy` is
+    None (the bench's baseline only: never serve that)."""
+    app = Flask(__name__)
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="healthy")
+
+    @app.get("/cert-info")
+    def cert_info():
+        c = g.client_cert
+        return jsonify(
+            rule=c.rule,
+            element=c.element,
+            source=c.source,
+            verified_from=c.verified_from,
+            chain_verified=c.chain_verified,
+            identity={
+                "sha256": c.sha256,
+                "sha1": c.sha1,
+                "subject": c.subject,
+                "subject_cn": c.subject_cn,
+                "issuer": c.issuer,
+                "san_uri": c.san_uri,
+                "spiffe_id": c.spiffe_id,
+            },
+        )
+
+    if policy is not None:
+        xfcc.flask.protect(app, policy, exempt=["/health"])
+    return app
 
 
-@app.get("/cert-info")
-def cert_info():
-    c = g.client_cert
-    return jsonify(
-        rule=c.rule,
-        element=c.element,
-        source=c.source,
-        verified_from=c.verified_from,
-        chain_verified=c.chain_verified,
-        identity={
-            "sha256": c.sha256,
-            "sha1": c.sha1,
-            "subject": c.subject,
-            "subject_cn": c.subject_cn,
-            "issuer": c.issuer,
-            "san_uri": c.san_uri,
-            "spiffe_id": c.spiffe_id,
-        },
-    )
-
-
-xfcc.flask.protect(app, xfcc.Policy.from_env(), exempt=["/health"])
+app = create_app(xfcc.Policy.from_env())

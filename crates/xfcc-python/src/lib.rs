@@ -7,9 +7,9 @@
 use std::net::IpAddr;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 create_exception!(
     xfcc,
@@ -63,12 +63,19 @@ fn peer_addr(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
     .transpose()
 }
 
-/// A header value or name from Python: `str` or `bytes`.
-fn bytes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(s) = value.extract::<String>() {
-        return Ok(s.into_bytes());
+/// A header value or name from Python (`str` or `bytes`) as a `bytes`
+/// object: itself, or the UTF-8 a `str` encodes to (borrowed from then on,
+/// never copied again).
+fn py_bytes<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(b.clone());
     }
-    value.extract::<Vec<u8>>()
+    if let Ok(s) = value.cast::<PyString>() {
+        return s.encode_utf8();
+    }
+    Err(PyTypeError::new_err(
+        "a header name or value is str or bytes",
+    ))
 }
 
 #[pymethods]
@@ -131,19 +138,27 @@ impl Policy {
         header: Option<&Bound<'_, PyAny>>,
         peer: Option<&str>,
     ) -> PyResult<Option<ClientCert>> {
-        let value = header.map(bytes_of).transpose()?;
+        let held = header.map(py_bytes).transpose()?;
+        let value = held.as_ref().map(|b| b.as_bytes());
         let peer = peer_addr(peer)?;
         let policy = &self.inner;
         // The GIL is held: a verification takes microseconds, less than
         // releasing and taking it back would cost under contention.
         let result = {
-            let lines: Vec<&[u8]> = value.as_deref().into_iter().collect();
+            let lines: Vec<&[u8]> = value.into_iter().collect();
             match peer {
                 None => policy.verify_header_values(lines),
                 Some(ip) => {
-                    let own = policy.header_name().to_owned();
+                    // The value is the certificate header of the policy (or,
+                    // with sources, of whichever source the peer is in),
+                    // never a chain header.
+                    let names: Vec<&str> = if policy.sources().next().is_some() {
+                        policy.sources().map(|(_, p)| p.header_name()).collect()
+                    } else {
+                        vec![policy.header_name()]
+                    };
                     policy.verify_request(Some(ip), |name| {
-                        if policy.sources().next().is_some() || name == own {
+                        if names.contains(&name) {
                             lines.clone()
                         } else {
                             Vec::new()
@@ -169,13 +184,13 @@ impl Policy {
         headers: &Bound<'_, PyAny>,
         peer: Option<&str>,
     ) -> PyResult<Option<ClientCert>> {
-        let mut lines: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut lines: Vec<(String, Bound<'_, PyBytes>)> = Vec::new();
         for item in headers.try_iter()? {
             let item = item?;
-            let name = bytes_of(&item.get_item(0)?)?;
-            let value = bytes_of(&item.get_item(1)?)?;
+            let name = py_bytes(&item.get_item(0)?)?;
+            let value = py_bytes(&item.get_item(1)?)?;
             // Names that are not text are not a header the policy reads.
-            if let Ok(name) = String::from_utf8(name) {
+            if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
                 lines.push((name.to_ascii_lowercase(), value));
             }
         }
@@ -185,7 +200,7 @@ impl Policy {
             lines
                 .iter()
                 .filter(move |(n, _)| n == name)
-                .map(|(_, v)| v.as_slice())
+                .map(|(_, v)| v.as_bytes())
                 .collect::<Vec<_>>()
         });
         result

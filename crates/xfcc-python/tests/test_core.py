@@ -203,3 +203,21 @@ def test_header_names_are_what_a_middleware_hands_over():
         '[[allow]]\nname = "r"\nthumbprint = ["' + "ab" * 32 + '"]\n'
     )
     assert two.header_names == ["x-forwarded-client-cert", "x-ssl-client-cert"]
+
+
+def test_with_sources_the_peer_picks_the_proxy():
+    from conftest import nginx_value
+
+    two = xfcc.Policy.from_toml_str(
+        '[[sources]]\nname = "nginx"\ntrusted_peers = ["10.0.1.0/24"]\nformat = "nginx"\n'
+        '[[sources]]\nname = "gateway"\ntrusted_peers = ["10.0.2.0/24"]\n'
+        '[[allow]]\nname = "r"\nsubject_cn = ["' + PARTNER_CN + '"]\n'
+    )
+    assert two.verify(capture("rsa-chain"), peer="10.0.2.9").source == "gateway"
+    assert two.verify(nginx_value("rsa-chain"), peer="10.0.1.9").source == "nginx"
+    with pytest.raises(xfcc.Rejection) as e:
+        two.verify(capture("rsa-chain"), peer="192.0.2.9")
+    assert (e.value.code, e.value.source) == ("untrusted_peer", None)
+    with pytest.raises(xfcc.Rejection) as e:
+        two.verify(capture("wrong-cn"), peer="10.0.2.9")
+    assert (e.value.code, e.value.source) == ("not_allowed", "gateway")

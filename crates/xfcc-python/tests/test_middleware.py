@@ -185,3 +185,26 @@ def test_flask_puts_the_client_in_g():
     assert (r.status_code, r.get_json()) == (200, {"subject_cn": [CN]})
     r = client.get("/cert-info", headers={"X-Forwarded-Client-Cert": capture("wrong-cn")}, environ_overrides=env)
     assert (r.status_code, r.get_json()) == (403, {"error": "not_allowed"})
+
+
+def test_a_flood_of_refusals_logs_the_rate_then_a_summary(caplog):
+    from xfcc.asgi import RejectionLog
+
+    caplog.set_level("INFO", logger="xfcc")
+    mw = XfccWSGIMiddleware(wsgi_app, policy(), log=RejectionLog(3))
+    bad = {"HTTP_X_FORWARDED_CLIENT_CERT": capture("wrong-cn")}
+    for _ in range(200):
+        assert wsgi_call(mw, bad)[0] == 403
+    records = [r.getMessage() for r in caplog.records if r.name == "xfcc"]
+    events = [m for m in records if m.startswith("client certificate rejected")]
+    # At most the rate in each second the burst spanned (one or two).
+    assert 3 <= len(events) <= 6, len(events)
+    assert all("reason=not_allowed" in m and "MII" not in m for m in events)
+    # peer_unavailable is always logged.
+    caplog.clear()
+    peers = XfccWSGIMiddleware(wsgi_app, policy(XFCC_TRUSTED_PEERS="10.0.0.0/8"), log=RejectionLog(1))
+    for _ in range(20):
+        assert wsgi_call(peers, {"HTTP_X_FORWARDED_CLIENT_CERT": capture("rsa-chain")}, remote="") == (500, {"error": "peer_unavailable"})
+    assert len([r for r in caplog.records if "peer_unavailable" in r.getMessage()]) == 20
+    with pytest.raises(ValueError):
+        RejectionLog(0)

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import time
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
 from . import Policy, Rejection, peer_address, status_of
@@ -30,8 +33,52 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 log = logging.getLogger("xfcc")
 
 
+class RejectionLog:
+    """One log record per refusal on the ``xfcc`` logger, at most
+    ``per_second`` per reason each second (``None``: no bound); the rest are
+    counted, and one record per second says how many of each reason were
+    not logged. ``peer_unavailable`` (a wiring error) is always logged, at
+    ERROR. The default reads ``XFCC_LOG_RATE`` (a number, or
+    ``unlimited``) as the Rust examples do, else 10: a flood of bad
+    requests cannot decide the log bill."""
+
+    def __init__(self, per_second: "int | None | str" = "env") -> None:
+        if per_second == "env":
+            raw = os.environ.get("XFCC_LOG_RATE", "10").strip().lower()
+            per_second = None if raw == "unlimited" else int(raw)
+        if per_second is not None and per_second < 1:
+            raise ValueError("XFCC_LOG_RATE: at least 1 event per second, or unlimited")
+        self.per_second = per_second
+        self._lock = threading.Lock()
+        self._second = int(time.monotonic())
+        self._logged: dict = {}
+        self._suppressed: dict = {}
+
+    def _flush(self, now: int) -> dict:
+        out = self._suppressed
+        self._second, self._logged, self._suppressed = now, {}, {}
+        return out
+
+    def __call__(self, rejection: Rejection) -> None:
+        code = rejection.code
+        always = code == "peer_unavailable" or self.per_second is None
+        now = int(time.monotonic())
+        with self._lock:
+            summary = self._flush(now) if now != self._second else {}
+            emit = always or self._logged.get(code, 0) < self.per_second
+            if emit:
+                self._logged[code] = self._logged.get(code, 0) + 1
+            else:
+                self._suppressed[code] = self._suppressed.get(code, 0) + 1
+        if summary:
+            log.info("client certificate rejections not logged in the last second: %s",
+                     ", ".join(f"{k}={v}" for k, v in sorted(summary.items())))
+        if emit:
+            log_rejection(rejection)
+
+
 def log_rejection(rejection: Rejection) -> None:
-    """One bounded log record per refusal (the core bounds what it says and
+    """One bounded log record for a refusal (the core bounds what it says and
     never includes certificate bytes)."""
     level = logging.ERROR if rejection.code == "peer_unavailable" else logging.INFO
     verb = "would be rejected (mode = report: the request goes on)" if rejection.would_deny else "rejected"
@@ -53,13 +100,23 @@ class XfccMiddleware:
     """Verifies the forwarded client certificate of every HTTP request.
 
     ``exempt`` lists paths served without a check (the platform's health
-    probe, which reaches the container directly).
+    probe, which reaches the container directly); ``log`` bounds the
+    rejection records (default :class:`RejectionLog`: ``XFCC_LOG_RATE``, else
+    10 per reason per second).
     """
 
-    def __init__(self, app: Callable[..., Awaitable[None]], policy: Policy, *, exempt: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        policy: Policy,
+        *,
+        exempt: Iterable[str] = (),
+        log: Optional[RejectionLog] = None,
+    ) -> None:
         self.app = app
         self.policy = policy
         self.exempt = frozenset(exempt)
+        self.log = log or RejectionLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in self.exempt:
@@ -71,7 +128,7 @@ class XfccMiddleware:
         try:
             cert = self.policy.verify_request(scope.get("headers") or [], peer)
         except Rejection as r:
-            log_rejection(r)
+            self.log(r)
             if r.would_deny:
                 state["client_cert"] = None
                 state["xfcc_rejection"] = r

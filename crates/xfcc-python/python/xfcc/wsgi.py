@@ -32,7 +32,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import Policy, Rejection, peer_address, status_of
-from .asgi import log_rejection
+from .asgi import RejectionLog
 
 log = logging.getLogger("xfcc")
 
@@ -64,7 +64,9 @@ class XfccWSGIMiddleware:
     ``exempt`` lists paths served without a check (the platform's health
     probe). ``proxy_drops_underscores`` says the proxy in front drops or
     rejects header names with underscores, which makes any WSGI server
-    safe.
+    safe. ``log`` bounds the rejection records (default
+    :class:`xfcc.asgi.RejectionLog`: ``XFCC_LOG_RATE``, else 10 per reason
+    per second).
     """
 
     def __init__(
@@ -74,8 +76,10 @@ class XfccWSGIMiddleware:
         *,
         exempt: Iterable[str] = (),
         proxy_drops_underscores: bool = False,
+        log: Optional[RejectionLog] = None,
     ) -> None:
         self.app = app
+        self.log = log or RejectionLog()
         self.policy = policy
         self.exempt = frozenset(exempt)
         self.proxy_drops_underscores = proxy_drops_underscores
@@ -109,7 +113,7 @@ class XfccWSGIMiddleware:
         try:
             cert = self.policy.verify_request(headers, peer)
         except Rejection as r:
-            log_rejection(r)
+            self.log(r)
             if r.would_deny:
                 environ["xfcc.client_cert"] = None
                 environ["xfcc.rejection"] = r
