@@ -4,7 +4,8 @@ WSGI hands the app its headers as ``HTTP_*`` keys, where ``-`` and ``_``
 are both ``_``: a client that sends ``X_Forwarded_Client_Cert`` (which the
 proxy does not overwrite: it is another header) lands in
 ``HTTP_X_FORWARDED_CLIENT_CERT`` unless the server drops header names with
-underscores. gunicorn 22 and later and Werkzeug 3 drop them (tested);
+underscores. gunicorn 22 and later (with its default ``header_map =
+"drop"``: leave it) and Werkzeug 3 drop them (tested);
 Python's ``wsgiref`` (and servers built on it) does not. So by default the
 middleware serves only under a server known to drop them and answers 500
 ``{"error": "unsafe_server"}`` under any other; if the proxy in front
