@@ -823,15 +823,19 @@ fn print_cert_value(c: &Value) {
             outln!("    {key:<11} {v}");
         }
     }
-    for kind in ["dns", "uri", "email", "ip"] {
-        let v: Vec<&str> = c["san"][kind]
-            .as_array()
+    // A JSON array of strings, joined (empty when absent).
+    let joined = |v: &Value| {
+        v.as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .collect();
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for kind in ["dns", "uri", "email", "ip"] {
+        let v = joined(&c["san"][kind]);
         if !v.is_empty() {
-            outln!("    san {kind:<7} {}", v.join(", "));
+            outln!("    san {kind:<7} {v}");
         }
     }
     // What `certificate_policies` and `extension` rules read.
@@ -839,14 +843,9 @@ fn print_cert_value(c: &Value) {
         ("certificate_policies", "policies"),
         ("extensions", "extensions"),
     ] {
-        let v: Vec<&str> = c[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let v = joined(&c[key]);
         if !v.is_empty() {
-            outln!("    {label:<11} {}", v.join(", "));
+            outln!("    {label:<11} {v}");
         }
     }
 }

@@ -48,6 +48,51 @@ pub(crate) struct Elements {
     pub(crate) identity_from: Option<String>,
 }
 
+/// `[elements]` (or `[sources.elements]`) as the builders take it.
+pub(crate) struct ElementSettings {
+    count: Option<ElementCount>,
+    trust: Option<i64>,
+    by: Option<String>,
+    identity_from: Option<IdentityFrom>,
+}
+
+impl Elements {
+    /// The settings, typed: `count = 0` is any number; an unknown
+    /// `identity_from` is refused by name.
+    fn read(&self) -> Result<ElementSettings, ConfigError> {
+        let identity_from = self
+            .identity_from
+            .as_ref()
+            .map(|from| {
+                IdentityFrom::from_name(from).ok_or_else(|| {
+                    ConfigError::value(
+                        "identity_from",
+                        from.clone(),
+                        "\"cert\" or \"proxy-fields\"",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(ElementSettings {
+            count: self.count.map(|n| match n {
+                0 => ElementCount::Any,
+                n => ElementCount::Exactly(n),
+            }),
+            trust: self.trust,
+            by: self.by.clone(),
+            identity_from,
+        })
+    }
+}
+
+/// A format by its name, refused with the names there are.
+fn format_named(v: &str) -> Result<Format, ConfigError> {
+    v.parse().map_err(|_| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        ConfigError::value("format", v, format!("one of {}", names.join(", ")))
+    })
+}
+
 /// One `[[sources]]` table: a proxy's name, addresses and reading.
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "toml", derive(serde::Deserialize))]
@@ -384,30 +429,20 @@ impl SourceConfig {
             s = s.header_name(h.clone());
         }
         if let Some(f) = &self.format {
-            s = s.format(f.parse().map_err(|_| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                ConfigError::value("format", f.clone(), format!("one of {}", names.join(", ")))
-            })?);
+            s = s.format(format_named(f)?);
         }
-        match self.elements.count {
-            Some(0) => s = s.elements(ElementCount::Any),
-            Some(n) => s = s.elements(ElementCount::Exactly(n)),
-            None => {}
+        let e = self.elements.read()?;
+        if let Some(count) = e.count {
+            s = s.elements(count);
         }
-        if let Some(t) = self.elements.trust {
+        if let Some(t) = e.trust {
             s = s.trust_element(t);
         }
-        if let Some(by) = &self.elements.by {
-            s = s.trusted_proxy(by.clone());
+        if let Some(by) = e.by {
+            s = s.trusted_proxy(by);
         }
-        if let Some(from) = &self.elements.identity_from {
-            s = s.identity_from(IdentityFrom::from_name(from).ok_or_else(|| {
-                ConfigError::value(
-                    "identity_from",
-                    from.clone(),
-                    "\"cert\" or \"proxy-fields\"",
-                )
-            })?);
+        if let Some(from) = e.identity_from {
+            s = s.identity_from(from);
         }
         Ok(s)
     }
@@ -583,10 +618,7 @@ impl PolicyConfig {
     }
 
     pub(crate) fn set_format(&mut self, v: &str) -> Result<(), ConfigError> {
-        self.transport.format = Some(v.parse().map_err(|_| {
-            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            ConfigError::value("format", v, format!("one of {}", names.join(", ")))
-        })?);
+        self.transport.format = Some(format_named(v)?);
         Ok(())
     }
 
@@ -650,25 +682,18 @@ impl PolicyConfig {
         if let Some(m) = self.mode {
             b = b.mode(m);
         }
-        match self.elements.count {
-            Some(0) => b = b.elements(ElementCount::Any),
-            Some(n) => b = b.elements(ElementCount::Exactly(n)),
-            None => {}
+        let e = self.elements.read()?;
+        if let Some(count) = e.count {
+            b = b.elements(count);
         }
-        if let Some(t) = self.elements.trust {
+        if let Some(t) = e.trust {
             b = b.trust_element(t);
         }
-        if let Some(by) = &self.elements.by {
-            b = b.trusted_proxy(by.clone());
+        if let Some(by) = e.by {
+            b = b.trusted_proxy(by);
         }
-        if let Some(from) = &self.elements.identity_from {
-            b = b.identity_from(IdentityFrom::from_name(from).ok_or_else(|| {
-                ConfigError::value(
-                    "identity_from",
-                    from.clone(),
-                    "\"cert\" or \"proxy-fields\"",
-                )
-            })?);
+        if let Some(from) = e.identity_from {
+            b = b.identity_from(from);
         }
         if let Some(peers) = &self.trusted_peers {
             b = b.trusted_peers(peers.clone());

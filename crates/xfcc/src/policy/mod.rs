@@ -505,15 +505,8 @@ impl Policy {
                 Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
             }
             (Some(_), Some(ip)) if !self.is_trusted_peer(ip) => {
-                let mut sent = |name: &str| lines(name).into_iter().next().is_some();
-                let chain_sent = p.format.chain_header_name().is_some_and(&mut sent);
-                if chain_sent || sent(&p.header_name) {
-                    Err(Rejection::of(Reason::UntrustedPeer)
-                        .with_peer(ip)
-                        .with_hint(rejection::Hint::UntrustedPeer))
-                } else {
-                    self.on_missing()
-                }
+                let sent = self.header_sent(&mut lines);
+                self.untrusted_peer(ip, sent)
             }
             _ => match p.format.chain_header_name() {
                 Some(name) => self
@@ -556,25 +549,45 @@ impl Policy {
         let result = match found {
             None => Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer)),
             Some((ip, _)) => {
-                let sent = self.inner.sources.iter().any(|s| {
-                    let p = &*s.policy.inner;
-                    p.format
-                        .chain_header_name()
-                        .is_some_and(|name| lines(name).into_iter().next().is_some())
-                        || lines(&p.header_name).into_iter().next().is_some()
-                });
-                if sent {
-                    Err(Rejection::of(Reason::UntrustedPeer)
-                        .with_peer(ip)
-                        .with_hint(rejection::Hint::UntrustedPeer))
-                } else {
-                    self.on_missing()
-                }
+                let sent = self
+                    .inner
+                    .sources
+                    .iter()
+                    .any(|s| s.policy.header_sent(&mut lines));
+                self.untrusted_peer(ip, sent)
             }
         };
         let result = self.mark(result);
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
+    }
+
+    /// Whether the request has a line of this policy's header, or of its
+    /// chain header.
+    fn header_sent<'v, F, I>(&self, lines: &mut F) -> bool
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        let p = &*self.inner;
+        let mut sent = |name: &str| lines(name).into_iter().next().is_some();
+        p.format.chain_header_name().is_some_and(&mut sent) || sent(&p.header_name)
+    }
+
+    /// A peer the header may not come from: `untrusted_peer` when it sent
+    /// the header, else what the mode says of a request without one.
+    fn untrusted_peer(
+        &self,
+        ip: std::net::IpAddr,
+        sent: bool,
+    ) -> Result<Option<ClientCert>, Rejection> {
+        if sent {
+            Err(Rejection::of(Reason::UntrustedPeer)
+                .with_peer(ip)
+                .with_hint(rejection::Hint::UntrustedPeer))
+        } else {
+            self.on_missing()
+        }
     }
 
     /// In report mode, marks a refusal as one that only reports; within a
