@@ -206,5 +206,14 @@ def test_a_flood_of_refusals_logs_the_rate_then_a_summary(caplog):
     for _ in range(20):
         assert wsgi_call(peers, {"HTTP_X_FORWARDED_CLIENT_CERT": capture("rsa-chain")}, remote="") == (500, {"error": "peer_unavailable"})
     assert len([r for r in caplog.records if "peer_unavailable" in r.getMessage()]) == 20
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="XFCC_LOG_RATE"):
         RejectionLog(0)
+    for raw in ["ten", "-1", "0", ""]:
+        import os
+
+        os.environ["XFCC_LOG_RATE"] = raw
+        try:
+            with pytest.raises(ValueError, match="XFCC_LOG_RATE"):
+                RejectionLog()
+        finally:
+            del os.environ["XFCC_LOG_RATE"]

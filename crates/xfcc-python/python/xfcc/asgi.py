@@ -43,11 +43,14 @@ class RejectionLog:
     requests cannot decide the log bill."""
 
     def __init__(self, per_second: "int | None | str" = "env") -> None:
+        bad = ValueError("XFCC_LOG_RATE: at least 1 event per second, or unlimited")
         if per_second == "env":
             raw = os.environ.get("XFCC_LOG_RATE", "10").strip().lower()
+            if raw != "unlimited" and not raw.isdigit():
+                raise bad
             per_second = None if raw == "unlimited" else int(raw)
         if per_second is not None and per_second < 1:
-            raise ValueError("XFCC_LOG_RATE: at least 1 event per second, or unlimited")
+            raise bad
         self.per_second = per_second
         self._lock = threading.Lock()
         self._second = int(time.monotonic())
