@@ -149,3 +149,51 @@ fn reload_now_applies_the_files_at_once_or_says_why_not() {
     drop(watcher);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_file_caught_half_written_in_place_never_loads_as_a_weaker_policy() {
+    // The whole policy pins the leaf's thumbprint beside its CN; the first
+    // half of the file (what a reader sees mid-write) has the CN alone, which
+    // would let a self-signed look-alike in.
+    let dir = scratch("half");
+    let file = dir.join("policy.toml");
+    let real = capture();
+    let hash = real
+        .split(';')
+        .find_map(|p| p.strip_prefix("Hash="))
+        .unwrap()
+        .to_owned();
+    let half = "[[allow]]\nname = \"r\"\nsubject_cn = [\"client-app.contoso.example\"]\n";
+    let whole = |note: &str| format!("{half}thumbprint = [\"{hash}\"]\n# {note}\n");
+    replace(&file, &whole("v1"));
+    let config = PolicyConfig::from_toml_file(&file).unwrap();
+    let handle = PolicyHandle::new(config.build().unwrap());
+    let spawned = Instant::now();
+    let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_secs(2)));
+    let lookalike =
+        std::fs::read_to_string(fixtures().join("envoy/self-signed-lookalike.txt")).unwrap();
+    assert!(handle.verify(&real).is_ok());
+    assert!(handle.verify(&lookalike).is_err());
+
+    // Written in place, in two writes 1.2 s apart around the first poll (2 s
+    // after the watcher started): that poll sees the half, the next one the
+    // whole, and a change is applied only once two polls in a row see it.
+    std::thread::sleep(Duration::from_millis(1500).saturating_sub(spawned.elapsed()));
+    std::fs::write(&file, half).unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    std::fs::write(&file, whole("v2")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while watcher.status().reloads == 0 {
+        assert!(
+            handle.verify(&lookalike).is_err(),
+            "the half-written policy was loaded"
+        );
+        assert!(Instant::now() < deadline, "v2 not applied within 15 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(handle.verify(&lookalike).is_err());
+    assert!(handle.verify(&real).is_ok());
+    assert_eq!(watcher.status().failures, 0, "{:?}", watcher.status());
+    drop(watcher);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

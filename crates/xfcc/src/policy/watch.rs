@@ -210,10 +210,15 @@ fn snapshot(config: &PolicyConfig) -> Snapshot {
         .files()
         .into_iter()
         .map(|p| {
-            let hash = std::fs::read(&p).ok().map(|b| Sha256::digest(&b).into());
+            let hash = hash_of(&p);
             (p, hash)
         })
         .collect()
+}
+
+/// A file's content hash, `None` when it cannot be read.
+fn hash_of(path: &std::path::Path) -> Option<[u8; 32]> {
+    std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
 }
 
 /// One poll: a change is applied when the next poll sees the same content.
@@ -243,7 +248,19 @@ fn apply(s: &mut Shared, seen: Snapshot) -> Result<(), ConfigError> {
     match built {
         Ok((config, policy)) => {
             s.handle.reload(policy);
-            s.applied = snapshot(&config);
+            // The hashes seen before the files were read again: a change
+            // that lands while the policy is built differs from them and is
+            // applied at a later poll, never marked applied unread. Only a
+            // file the new configuration names for the first time is
+            // hashed now.
+            s.applied = config
+                .files()
+                .into_iter()
+                .map(|p| match s.applied.iter().find(|(q, _)| *q == p) {
+                    Some((_, hash)) => (p, *hash),
+                    None => (p.clone(), hash_of(&p)),
+                })
+                .collect();
             s.config = config;
             s.status.reloads += 1;
             s.status.last_reload = Some(SystemTime::now());
