@@ -15,7 +15,9 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
     RevokedCertParams, SerialNumber, date_time_ymd,
 };
-use xfcc::{CertIdentity, CrlExpiry, EnvoyFields, Policy, Revocation, Rule, TrustAnchors};
+use xfcc::{
+    CertIdentity, CrlExpiry, EnvoyFields, Policy, PolicyConfig, Revocation, Rule, TrustAnchors,
+};
 
 /// What the loopback server answers.
 #[derive(Clone)]
@@ -229,4 +231,89 @@ fn only_http_urls_and_sound_intervals_are_accepted() {
             .crl_max_age(Duration::from_secs(30)),
     );
     assert!(e.contains("crl_max_age_seconds"), "{e}");
+}
+
+#[test]
+fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
+    let ca = ca();
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl(&ca, &[]))));
+    let url = serve(answer.clone());
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-stale-crls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let anchors = dir.join("ca.pem");
+    std::fs::write(&anchors, &ca.pem).unwrap();
+    let file = |revocation: &str| {
+        format!(
+            "{revocation}[[allow]]\nname = \"r\"\nsubject_cn = [\"client.example\"]\nchain = \"fetched\"\n\
+             [chain.fetched]\ntrust_anchors = \"ca.pem\"\ncrl_urls = [\"{url}\"]\n\
+             crl_refresh_seconds = 1\ncrl_max_age_seconds = 2\n"
+        )
+    };
+    let toml = |revocation: &str| Policy::from_toml_str(&file(revocation), &dir);
+    let env = |stale: &str| {
+        let anchors = anchors.to_str().unwrap();
+        let mut vars = vec![
+            ("ALLOWED_CERT_COMMON_NAMES", "client.example"),
+            ("XFCC_CHAIN_ANCHORS", anchors),
+            ("XFCC_CHAIN_CRL_URLS", url.as_str()),
+            ("XFCC_CHAIN_CRL_REFRESH_SECONDS", "1"),
+            ("XFCC_CHAIN_CRL_MAX_AGE_SECONDS", "2"),
+        ];
+        if !stale.is_empty() {
+            vars.push(("XFCC_STALE_CRLS", stale));
+        }
+        PolicyConfig::from_env_pairs(vars).and_then(|c| c.build())
+    };
+    // Unset is deny, as is "deny"; only "allow" allows.
+    let denying = [
+        toml("").unwrap(),
+        toml("[revocation]\nstale_crls = \"deny\"\n").unwrap(),
+        env("").unwrap(),
+        env("deny").unwrap(),
+    ];
+    let allowing = [
+        toml("[revocation]\nstale_crls = \"allow\"\n").unwrap(),
+        env("allow").unwrap(),
+    ];
+    for p in denying.iter().chain(&allowing) {
+        assert_eq!(outcome(p, &ca), "ok");
+    }
+    *answer.lock().unwrap() = Answer::Down;
+    eventually("stale", 6, || {
+        denying.iter().all(|p| outcome(p, &ca) == "crl_expired")
+    });
+    for p in &allowing {
+        assert_eq!(outcome(p, &ca), "ok", "stale_crls = allow uses the last CRLs");
+    }
+
+    // Refused with its name: a value it does not know, and "allow" where
+    // there are no CRLs for it to apply to.
+    let e = toml("[revocation]\nstale_crls = \"maybe\"\n").unwrap_err();
+    assert!(
+        e.to_string().contains("invalid stale_crls value \"maybe\"")
+            && e.to_string().contains("\"deny\" or \"allow\""),
+        "{e}"
+    );
+    let e = env("maybe").unwrap_err();
+    assert!(e.to_string().starts_with("environment variable XFCC_STALE_CRLS"), "{e}");
+    let e = Policy::from_toml_str(
+        "[revocation]\nstale_crls = \"allow\"\n[[allow]]\nsubject_cn = [\"client.example\"]\nchain = \"c\"\n[chain.c]\ntrust_anchors = \"ca.pem\"\n",
+        &dir,
+    )
+    .unwrap_err();
+    assert_eq!(e.setting(), "stale_crls", "{e}");
+    assert!(e.to_string().contains("no anchor set has crls or crl_urls"), "{e}");
+    let e = PolicyConfig::from_env_pairs([
+        ("ALLOWED_CERT_COMMON_NAMES", "client.example"),
+        ("XFCC_CHAIN_CRL_MAX_AGE_SECONDS", "60"),
+    ])
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("environment variable XFCC_CHAIN_CRL_MAX_AGE_SECONDS")
+            && e.to_string().contains("XFCC_CHAIN_ANCHORS"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -122,6 +122,18 @@ pub(crate) fn build(
     max_intermediates: usize,
     revocation: Revocation,
 ) -> Result<Chains, ConfigError> {
+    // Stale CRLs allowed where there are none would be a setting ignored.
+    if revocation.expiry == CrlExpiry::Ignore
+        && !sources
+            .iter()
+            .any(|(_, s)| !s.crls.is_empty() || !s.crl_urls.is_empty())
+    {
+        return Err(ConfigError::value(
+            "stale_crls",
+            "allow",
+            "it applies to CRLs, and no anchor set has crls or crl_urls",
+        ));
+    }
     let mut sets = BTreeMap::new();
     for (name, src) in sources {
         let err = |message: String| ConfigError::AnchorSet {

@@ -13,6 +13,8 @@
 //! identity_from = "cert"      # or "proxy-fields" (needs trusted_peers or by)
 //! [validity]
 //! leeway_seconds = 60
+//! [revocation]
+//! stale_crls = "deny"         # or "allow": what a stale CRL means
 //! [[allow]]
 //! name = "partner"
 //! issuer = "CN=Contoso Issuing CA 1,O=Contoso"
@@ -114,6 +116,15 @@ pub(crate) struct SourceConfig {
 #[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
 pub(crate) struct Validity {
     pub(crate) leeway_seconds: Option<u64>,
+}
+
+/// `[revocation]`: how CRLs are applied.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "toml", derive(serde::Deserialize))]
+#[cfg_attr(feature = "toml", serde(deny_unknown_fields))]
+pub(crate) struct RevocationConfig {
+    /// `"deny"` or `"allow"`, judged when the builder is made.
+    pub(crate) stale_crls: Option<String>,
 }
 
 /// The settings a policy file has no keys for.
@@ -236,8 +247,8 @@ pub struct ChainConfig {
     pub(crate) crls: Vec<String>,
     require_client_auth: bool,
     pub(crate) crl_urls: Vec<String>,
-    crl_refresh_seconds: Option<u64>,
-    crl_max_age_seconds: Option<u64>,
+    pub(crate) crl_refresh_seconds: Option<u64>,
+    pub(crate) crl_max_age_seconds: Option<u64>,
 }
 
 impl Default for ChainConfig {
@@ -370,6 +381,8 @@ struct FileDoc {
     #[serde(default)]
     validity: Validity,
     #[serde(default)]
+    revocation: RevocationConfig,
+    #[serde(default)]
     allow: Vec<RuleDoc>,
     #[serde(default)]
     chain: BTreeMap<String, ChainDoc>,
@@ -389,6 +402,7 @@ pub struct PolicyConfig {
     pub(crate) trusted_peers: Option<Vec<String>>,
     pub(crate) elements: Elements,
     pub(crate) validity: Validity,
+    pub(crate) revocation: RevocationConfig,
     allow: Vec<RuleConfig>,
     chain: BTreeMap<String, ChainConfig>,
     pub(crate) sources: Vec<SourceConfig>,
@@ -448,6 +462,30 @@ impl SourceConfig {
     }
 }
 
+/// `[revocation] stale_crls` into the builder's [`Revocation`](super::Revocation).
+#[cfg(feature = "chain")]
+fn stale_crls(b: PolicyBuilder, v: &str) -> Result<PolicyBuilder, ConfigError> {
+    let expiry = match v {
+        "deny" => super::CrlExpiry::Enforce,
+        "allow" => super::CrlExpiry::Ignore,
+        _ => return Err(ConfigError::value("stale_crls", v, "\"deny\" or \"allow\"")),
+    };
+    Ok(b.revocation(super::Revocation {
+        expiry,
+        ..super::Revocation::default()
+    }))
+}
+
+/// Without the `chain` feature there are no CRLs for it to apply to.
+#[cfg(not(feature = "chain"))]
+fn stale_crls(_: PolicyBuilder, v: &str) -> Result<PolicyBuilder, ConfigError> {
+    Err(ConfigError::value(
+        "stale_crls",
+        v,
+        "it applies to CRLs, which need the `chain` cargo feature",
+    ))
+}
+
 impl PolicyConfig {
     /// The `[[sources]]` names, in order (empty without sources).
     pub fn source_names(&self) -> Vec<&str> {
@@ -482,6 +520,7 @@ impl PolicyConfig {
             trusted_peers: doc.trusted_peers,
             elements: doc.elements,
             validity: doc.validity,
+            revocation: doc.revocation,
             allow: doc.allow.into_iter().map(|r| r.0).collect(),
             chain: doc
                 .chain
@@ -700,6 +739,9 @@ impl PolicyConfig {
         }
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));
+        }
+        if let Some(stale) = &self.revocation.stale_crls {
+            b = stale_crls(b, stale)?;
         }
         for (name, c) in &self.chain {
             let mut pem = Vec::new();

@@ -235,12 +235,19 @@ impl PolicyConfig {
         fill(&mut config, Scope::Policy)?;
         fill(&mut config, Scope::Transport)?;
         if config.chains().any(|(_, c)| c.trust_anchors().is_empty()) {
+            // A CRL setting of the anchor set, without its anchors: the
+            // first such variable set is named.
+            let (setting, value) = schema::settings()
+                .iter()
+                .filter(|s| s.toml.is_some_and(|t| t.starts_with("[chain.<set>]")))
+                .find_map(|s| Some((s, var(s.env?)?)))
+                .ok_or(ConfigError::NothingSet)?;
             return Err(env_err(
-                "XFCC_CHAIN_CRLS",
+                setting.env.unwrap_or("XFCC_CHAIN_CRLS"),
                 ConfigError::value(
-                    "crls",
-                    var("XFCC_CHAIN_CRLS").unwrap_or_default(),
-                    "CRLs without XFCC_CHAIN_ANCHORS check nothing: set XFCC_CHAIN_ANCHORS to the CA's PEM file too",
+                    setting.key,
+                    value,
+                    "CRL settings without XFCC_CHAIN_ANCHORS check nothing: set XFCC_CHAIN_ANCHORS to the CA's PEM file too",
                 ),
             ));
         }

@@ -128,6 +128,7 @@ impl Setting {
 
 const MODES: &[&str] = &["require", "accept", "report"];
 const IDENTITY_FROM: &[&str] = &["cert", "proxy-fields"];
+const STALE_CRLS: &[&str] = &["deny", "allow"];
 const FORMATS: &[&str] = &[
     "envoy",
     "rfc9440",
@@ -421,20 +422,26 @@ static SETTINGS: &[Setting] = &[
     Setting {
         key: "crl_refresh_seconds",
         toml: Some("[chain.<set>] crl_refresh_seconds"),
-        env: None,
+        env: Some("XFCC_CHAIN_CRL_REFRESH_SECONDS"),
         ty: SettingType::Integer,
         default: "3600",
         doc: "how often `crl_urls` are fetched (a fetch is bounded: 10 s or this, 8 MiB, no redirects)",
-        role: Role::Other,
+        role: Role::Fill(|c, v| {
+            c.env_chain().crl_refresh_seconds = Some(number("crl_refresh_seconds", v)?);
+            Ok(())
+        }),
     },
     Setting {
         key: "crl_max_age_seconds",
         toml: Some("[chain.<set>] crl_max_age_seconds"),
-        env: None,
+        env: Some("XFCC_CHAIN_CRL_MAX_AGE_SECONDS"),
         ty: SettingType::Integer,
         default: "86400",
-        doc: "fetched CRLs older than this (or none yet) are expired: the chain is refused (`crl_expired`) unless the builder's `Revocation::expiry` is `Ignore`",
-        role: Role::Other,
+        doc: "fetched CRLs older than this (or none fetched yet) are stale: see `stale_crls`",
+        role: Role::Fill(|c, v| {
+            c.env_chain().crl_max_age_seconds = Some(number("crl_max_age_seconds", v)?);
+            Ok(())
+        }),
     },
     Setting {
         key: "require_client_auth",
@@ -444,6 +451,18 @@ static SETTINGS: &[Setting] = &[
         default: "true",
         doc: "the leaf must list the clientAuth EKU",
         role: Role::Other,
+    },
+    Setting {
+        key: "stale_crls",
+        toml: Some("[revocation] stale_crls"),
+        env: Some("XFCC_STALE_CRLS"),
+        ty: SettingType::Choice(STALE_CRLS),
+        default: "`deny`",
+        doc: "what stale CRLs mean (a CRL file past its nextUpdate; fetched CRLs older than `crl_max_age_seconds`, or none fetched yet): `deny` refuses the chains they cover (`crl_expired`), `allow` uses them as they are (revocation may then be out of date); needs CRLs (`Revocation::expiry`)",
+        role: Role::Fill(|c, v| {
+            c.revocation.stale_crls = Some(v.to_owned());
+            Ok(())
+        }),
     },
     Setting {
         key: "[[sources]] name",
