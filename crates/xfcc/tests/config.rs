@@ -251,6 +251,12 @@ fn settings_the_format_cannot_honour_are_refused() {
     }
     // A chain rule with a format that forwards the leaf alone can only be
     // honoured when the issuing CA is an anchor: allowed, and said.
+    #[cfg(feature = "chain")]
+    leaf_only_chains_are_allowed_and_said();
+}
+
+#[cfg(feature = "chain")]
+fn leaf_only_chains_are_allowed_and_said() {
     let root = std::fs::read(fixtures().join("certs/root.pem")).unwrap();
     let leaf_only = Policy::builder()
         .format(Format::AppService)
@@ -599,4 +605,30 @@ fn report_mode_is_read_from_the_file_and_the_environment_and_warned_about() {
         assert!(report.message().contains("nothing is refused"), "{report}");
         assert!(report.fix().starts_with("mode = \"require\""), "{report}");
     }
+}
+
+#[test]
+fn an_error_returned_from_main_reads_as_its_message() {
+    // `fn main() -> Result<(), Box<dyn Error>>` prints the error's Debug
+    // form: it is the message, then the kind and setting.
+    fn main_like() -> Result<(), Box<dyn std::error::Error>> {
+        xfcc::Policy::builder()
+            .allow(xfcc::Rule::new("partner").san_uri_prefix(["spiffe"]))
+            .build()?;
+        Ok(())
+    }
+    let e = main_like().unwrap_err();
+    let debug = format!("Error: {e:?}");
+    assert_eq!(
+        debug,
+        format!("Error: {e} [kind: value; setting: san_uri_prefix]")
+    );
+    assert!(
+        debug.contains("invalid san_uri_prefix value \"spiffe\""),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("Value {") && !debug.contains("Rule {"),
+        "{debug}"
+    );
 }

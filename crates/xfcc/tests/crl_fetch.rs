@@ -284,7 +284,11 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
         denying.iter().all(|p| outcome(p, &ca) == "crl_expired")
     });
     for p in &allowing {
-        assert_eq!(outcome(p, &ca), "ok", "stale_crls = allow uses the last CRLs");
+        assert_eq!(
+            outcome(p, &ca),
+            "ok",
+            "stale_crls = allow uses the last CRLs"
+        );
     }
 
     // Refused with its name: a value it does not know, and "allow" where
@@ -296,14 +300,21 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
         "{e}"
     );
     let e = env("maybe").unwrap_err();
-    assert!(e.to_string().starts_with("environment variable XFCC_STALE_CRLS"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("environment variable XFCC_STALE_CRLS"),
+        "{e}"
+    );
     let e = Policy::from_toml_str(
         "[revocation]\nstale_crls = \"allow\"\n[[allow]]\nsubject_cn = [\"client.example\"]\nchain = \"c\"\n[chain.c]\ntrust_anchors = \"ca.pem\"\n",
         &dir,
     )
     .unwrap_err();
     assert_eq!(e.setting(), "stale_crls", "{e}");
-    assert!(e.to_string().contains("no anchor set has crls or crl_urls"), "{e}");
+    assert!(
+        e.to_string().contains("no anchor set has crls or crl_urls"),
+        "{e}"
+    );
     let e = PolicyConfig::from_env_pairs([
         ("ALLOWED_CERT_COMMON_NAMES", "client.example"),
         ("XFCC_CHAIN_CRL_MAX_AGE_SECONDS", "60"),

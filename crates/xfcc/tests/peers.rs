@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
+#[cfg(feature = "toml")]
 use support_vars::vars;
 use xfcc::{ConfigError, Mode, Policy, Reason, Rule};
 

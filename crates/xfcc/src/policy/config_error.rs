@@ -3,7 +3,13 @@
 /// A policy that cannot be built: contradictory or malformed settings.
 /// Messages name the setting and value at fault; none contains certificate
 /// bytes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` form is its message too, with the [`kind`](Self::kind) and
+/// [`setting`](Self::setting) after it, so that an error returned with `?`
+/// from `main` (which prints `Debug`) reads as plainly as `Display`:
+/// `Error: invalid mode value "strict": "require", "accept" or "report"
+/// [kind: value; setting: mode]`.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
@@ -21,10 +27,12 @@ pub enum ConfigError {
         expected: String,
     },
     /// A rule without any constraint (it would allow every certificate).
-    #[error("rule has no constraint")]
+    #[error(
+        "rule has no constraint: give it a key such as subject_cn or thumbprint (without one it would allow every certificate)"
+    )]
     EmptyRule,
     /// A policy without any rule.
-    #[error("policy has no allow rule")]
+    #[error("policy has no allow rule: add an [[allow]] table")]
     NoRules,
     /// An error inside one rule. Its `Display` includes the inner error,
     /// which is therefore not also a `source()`.
@@ -36,10 +44,12 @@ pub enum ConfigError {
         error: Box<ConfigError>,
     },
     /// Two rules with the same name.
-    #[error("two rules are named {0:?}")]
+    #[error("two rules are named {0:?}: each [[allow]] name must be unique")]
     DuplicateRule(String),
     /// The trusted element index does not fit the expected element count.
-    #[error("cannot trust element {trust} of exactly {count}")]
+    #[error(
+        "cannot trust element {trust} of exactly {count}: [elements] trust must name one of the [elements] count elements"
+    )]
     TrustIndex {
         /// The configured index.
         trust: i64,
@@ -47,7 +57,7 @@ pub enum ConfigError {
         count: usize,
     },
     /// A rule names a trust-anchor set that is not configured.
-    #[error("rule requires unknown chain anchor set {0:?}")]
+    #[error("rule requires unknown chain anchor set {0:?}: its chain key names no [chain.<set>]")]
     UnknownAnchorSet(String),
     /// A chain rule, but the crate was built without the `chain` feature.
     #[error("chain verification needs the `chain` cargo feature")]
@@ -192,6 +202,17 @@ impl ConfigErrorKind {
             Self::EmptyValue => "empty_value",
             Self::UnknownVariable => "unknown_variable",
         }
+    }
+}
+
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{self} [kind: {}; setting: {}]",
+            self.kind().code(),
+            self.setting()
+        )
     }
 }
 
