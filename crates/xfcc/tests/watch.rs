@@ -136,9 +136,10 @@ fn reload_now_applies_the_files_at_once_or_says_why_not() {
     let file = dir.join("policy.toml");
     replace(&file, &policy_for("client-app.contoso.example"));
     let config = PolicyConfig::from_toml_file(&file).unwrap();
-    let handle = PolicyHandle::new(config.build().unwrap());
     // Not watched: only reload_now applies anything here.
-    let watcher = PolicyWatcher::spawn(config, handle.clone(), None);
+    let watcher = PolicyWatcher::start(config, None).unwrap();
+    let handle = watcher.handle();
+    assert!(allowed(&handle));
     replace(&file, &policy_for("someone-else"));
     watcher.reload_now().unwrap();
     assert!(!allowed(&handle));

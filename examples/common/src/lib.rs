@@ -119,16 +119,12 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
         std::process::ExitCode::from(2)
     };
     let policy_config = xfcc::PolicyConfig::from_env().map_err(refuse)?;
-    let policy = policy_config.build().map_err(refuse)?;
-    for w in policy.warnings() {
+    let watcher = xfcc::PolicyWatcher::start(policy_config, config.watch).map_err(refuse)?;
+    let handle = watcher.handle();
+    for w in handle.current().warnings() {
         tracing::warn!(code = w.code(), fix = w.fix(), "{w}");
     }
-    let handle = xfcc::PolicyHandle::new(policy);
-    config.watcher = Some(std::sync::Arc::new(xfcc::PolicyWatcher::spawn(
-        policy_config,
-        handle.clone(),
-        config.watch,
-    )));
+    config.watcher = Some(std::sync::Arc::new(watcher));
     if let Some(every) = config.watch {
         tracing::info!(seconds = every.as_secs(), "following the policy's files");
     }

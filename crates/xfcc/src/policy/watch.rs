@@ -72,13 +72,12 @@ struct Shared {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use xfcc::{PolicyConfig, PolicyHandle, PolicyWatcher};
+/// use xfcc::{PolicyConfig, PolicyWatcher};
 /// // XFCC_POLICY_FILE (a policy file and the files it names), or the
 /// // XFCC_* variables (and the anchor and CRL files they name).
-/// let config = PolicyConfig::from_env()?;
-/// let handle = PolicyHandle::new(config.build()?);
-/// let watcher = PolicyWatcher::spawn(config, handle.clone(), Some(Duration::from_secs(5)));
-/// // ... serve with `handle`; `watcher.status()` for a health route.
+/// let watcher = PolicyWatcher::start(PolicyConfig::from_env()?, Some(Duration::from_secs(5)))?;
+/// let handle = watcher.handle(); // give it to XfccLayer::new / Xfcc::new
+/// // ... `watcher.status()` for a health route, `watcher.reload_now()` on SIGHUP.
 /// # Ok::<(), xfcc::ConfigError>(())
 /// ```
 pub struct PolicyWatcher {
@@ -136,6 +135,24 @@ impl PolicyWatcher {
             stop: Some(stop),
             thread,
         }
+    }
+
+    /// Builds the policy `config` describes and follows its files: the one
+    /// line a service adds, then [`handle`](Self::handle) for the layer or
+    /// middleware. The same as building the policy into a
+    /// [`PolicyHandle`] and calling [`spawn`](Self::spawn).
+    ///
+    /// # Errors
+    /// The [`ConfigError`] of a configuration that does not build.
+    pub fn start(config: PolicyConfig, interval: Option<Duration>) -> Result<Self, ConfigError> {
+        let handle = PolicyHandle::new(config.build()?);
+        Ok(Self::spawn(config, handle, interval))
+    }
+
+    /// The handle this watcher reloads (a clone: every clone serves the
+    /// policy in force).
+    pub fn handle(&self) -> PolicyHandle {
+        lock(&self.shared).handle.clone()
     }
 
     /// What the watcher has done so far.
