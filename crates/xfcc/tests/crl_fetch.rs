@@ -279,6 +279,22 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
     for p in denying.iter().chain(&allowing) {
         assert_eq!(outcome(p, &ca), "ok");
     }
+    // Allowing says so, with the key and the fix; denying is quiet.
+    let codes = |p: &Policy| -> Vec<&'static str> {
+        p.warnings().iter().map(xfcc::Warning::code).collect()
+    };
+    for p in &denying {
+        assert!(codes(p).is_empty(), "{:?}", p.warnings());
+    }
+    for p in &allowing {
+        assert_eq!(codes(p), ["stale_crls_used"]);
+        let w = &p.warnings()[0];
+        assert!(
+            w.message().starts_with("stale_crls = \"allow\"")
+                && w.fix().contains("stale_crls = \"deny\""),
+            "{w:?}"
+        );
+    }
     *answer.lock().unwrap() = Answer::Down;
     eventually("stale", 6, || {
         denying.iter().all(|p| outcome(p, &ca) == "crl_expired")

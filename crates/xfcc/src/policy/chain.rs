@@ -492,12 +492,15 @@ impl Chains {
             })
             .collect();
         if self.revocation.expiry == CrlExpiry::Ignore
-            && self.sets.values().any(|s| !s.crls.is_empty())
+            && self
+                .sets
+                .values()
+                .any(|s| !s.crls.is_empty() || s.fetched.is_some())
         {
             out.push(Warning::new(
                 WarningKind::StaleCrlsUsed,
-                "CRLs past their nextUpdate are used anyway (revocation expiry ignored)",
-                "publish fresh CRLs, and leave the revocation expiry at its default (refuse)",
+                "stale_crls = \"allow\": CRLs past their nextUpdate, and fetched CRLs older than crl_max_age_seconds, are used anyway (a certificate revoked since they were issued is allowed)",
+                "[revocation] stale_crls = \"deny\" (the default), and publish or fetch fresh CRLs",
             ));
         }
         out
