@@ -596,3 +596,100 @@ fn crl_intervals_without_crl_urls_are_refused_not_ignored() {
         assert!(e.setting().starts_with("crl_"), "{e}");
     }
 }
+
+#[test]
+#[cfg(feature = "toml")]
+fn revocation_depth_and_unknown_status_are_set_in_the_policy_file_and_the_environment() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("xfcc-revocation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pki = Pki::new();
+    // The issuing CA's CRL revokes `client`; no CRL covers the issuing CA
+    // itself (the root publishes none here).
+    std::fs::write(dir.join("ca.pem"), &pki.root_pem).unwrap();
+    std::fs::write(
+        dir.join("revoked.crl"),
+        crl_revoking(&pki, &pki.client.serial_hex()),
+    )
+    .unwrap();
+    let file = |revocation: &str| {
+        format!(
+            "{revocation}[[allow]]\nname = \"partner\"\nissuer_cn = [\"Contoso Issuing CA 1\"]\nchain = \"partners\"\n\
+             [chain.partners]\ntrust_anchors = \"ca.pem\"\ncrls = [\"revoked.crl\"]\n"
+        )
+    };
+    let env = |extra: &[(&'static str, &'static str)]| {
+        let anchors = dir.join("ca.pem").to_str().unwrap().to_owned();
+        let crls = dir.join("revoked.crl").to_str().unwrap().to_owned();
+        let mut vars = vec![
+            (
+                "XFCC_ALLOWED_ISSUER_CNS".to_owned(),
+                "Contoso Issuing CA 1".to_owned(),
+            ),
+            ("XFCC_CHAIN_ANCHORS".to_owned(), anchors),
+            ("XFCC_CHAIN_CRLS".to_owned(), crls),
+        ];
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        xfcc::PolicyConfig::from_env_pairs(vars).and_then(|c| c.build())
+    };
+    let at = now();
+    let judge = |p: &Policy| -> (String, String) {
+        let one = |leaf: &CertIdentity| match p
+            .verify_at(&header(leaf, std::slice::from_ref(&pki.inter_cert)), at)
+        {
+            Ok(_) => "ok".to_owned(),
+            Err(r) => r.detail().as_str().to_owned(),
+        };
+        (one(&pki.other), one(&pki.client))
+    };
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    for (revocation, vars, expected) in [
+        // Defaults: every certificate checked, one no CRL covers allowed.
+        ("", &[][..], pair("ok", "revoked")),
+        (
+            "[revocation]\nunknown_status = \"deny\"\n",
+            &[("XFCC_REVOCATION_UNKNOWN_STATUS", "deny")][..],
+            pair("revocation_unknown", "revocation_unknown"),
+        ),
+        (
+            "[revocation]\nunknown_status = \"deny\"\ndepth = \"end-entity\"\n",
+            &[
+                ("XFCC_REVOCATION_UNKNOWN_STATUS", "deny"),
+                ("XFCC_REVOCATION_DEPTH", "end-entity"),
+            ][..],
+            pair("ok", "revoked"),
+        ),
+    ] {
+        let from_file = Policy::from_toml_str(&file(revocation), &dir).unwrap();
+        assert_eq!(judge(&from_file), expected, "{revocation}");
+        assert_eq!(judge(&env(vars).unwrap()), expected, "{vars:?}");
+    }
+
+    // Refused with their names: a value they do not know, and a setting
+    // for CRLs where there are none.
+    let e = Policy::from_toml_str(&file("[revocation]\ndepth = \"leaf\"\n"), &dir).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid depth value \"leaf\": \"chain\" or \"end-entity\""),
+        "{e}"
+    );
+    let e = env(&[("XFCC_REVOCATION_UNKNOWN_STATUS", "maybe")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("environment variable XFCC_REVOCATION_UNKNOWN_STATUS"),
+        "{e}"
+    );
+    let no_crls =
+        file("[revocation]\nunknown_status = \"deny\"\n").replace("crls = [\"revoked.crl\"]\n", "");
+    let e = Policy::from_toml_str(&no_crls, &dir).unwrap_err();
+    assert_eq!(e.setting(), "unknown_status", "{e}");
+    assert!(
+        e.to_string().contains("no anchor set has crls or crl_urls"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -577,10 +577,10 @@ impl PolicyBuilder {
     }
 
     /// How CRLs are applied. Default: every certificate of the path, allow
-    /// certificates no CRL covers, reject stale CRLs. Stale CRLs allowed
-    /// ([`CrlExpiry::Ignore`](chains::CrlExpiry::Ignore), a policy file's
-    /// `[revocation] stale_crls = "allow"`) where no anchor set has CRLs or
-    /// CRL URLs is refused at build, naming `stale_crls`.
+    /// certificates no CRL covers, reject stale CRLs (a policy file's
+    /// `[revocation]` table). Anything else where no anchor set has CRLs or
+    /// CRL URLs is refused at build, naming the key (`stale_crls`, `depth`,
+    /// `unknown_status`): it would be ignored.
     #[cfg(feature = "chain")]
     #[cfg_attr(docsrs, doc(cfg(feature = "chain")))]
     pub fn revocation(mut self, revocation: chains::Revocation) -> Self {

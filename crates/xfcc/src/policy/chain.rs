@@ -122,17 +122,26 @@ pub(crate) fn build(
     max_intermediates: usize,
     revocation: Revocation,
 ) -> Result<Chains, ConfigError> {
-    // Stale CRLs allowed where there are none would be a setting ignored.
-    if revocation.expiry == CrlExpiry::Ignore
-        && !sources
-            .iter()
-            .any(|(_, s)| !s.crls.is_empty() || !s.crl_urls.is_empty())
+    // How CRLs apply, where there are none, would be a setting ignored.
+    if !sources
+        .iter()
+        .any(|(_, s)| !s.crls.is_empty() || !s.crl_urls.is_empty())
     {
-        return Err(ConfigError::value(
-            "stale_crls",
-            "allow",
-            "it applies to CRLs, and no anchor set has crls or crl_urls",
-        ));
+        let d = Revocation::default();
+        let set = [
+            ("stale_crls", revocation.expiry != d.expiry, "allow"),
+            ("depth", revocation.depth != d.depth, "end-entity"),
+            ("unknown_status", revocation.unknown != d.unknown, "deny"),
+        ]
+        .into_iter()
+        .find(|(_, changed, _)| *changed);
+        if let Some((key, _, value)) = set {
+            return Err(ConfigError::value(
+                key,
+                value,
+                "it applies to CRLs, and no anchor set has crls or crl_urls",
+            ));
+        }
     }
     let mut sets = BTreeMap::new();
     for (name, src) in sources {

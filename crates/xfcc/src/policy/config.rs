@@ -15,6 +15,8 @@
 //! leeway_seconds = 60
 //! [revocation]
 //! stale_crls = "deny"         # or "allow": what a stale CRL means
+//! depth = "chain"             # or "end-entity": which certificates the CRLs check
+//! unknown_status = "allow"    # or "deny": a certificate no CRL covers
 //! [[allow]]
 //! name = "partner"
 //! issuer = "CN=Contoso Issuing CA 1,O=Contoso"
@@ -125,6 +127,10 @@ pub(crate) struct Validity {
 pub(crate) struct RevocationConfig {
     /// `"deny"` or `"allow"`, judged when the builder is made.
     pub(crate) stale_crls: Option<String>,
+    /// `"chain"` or `"end-entity"`.
+    pub(crate) depth: Option<String>,
+    /// `"allow"` or `"deny"`.
+    pub(crate) unknown_status: Option<String>,
 }
 
 /// The settings a policy file has no keys for.
@@ -462,25 +468,72 @@ impl SourceConfig {
     }
 }
 
-/// `[revocation] stale_crls` into the builder's [`Revocation`](super::Revocation).
+/// `[revocation]` into the builder's [`Revocation`](super::Revocation),
+/// each key refused by name when its value is not one of its choices.
 #[cfg(feature = "chain")]
-fn stale_crls(b: PolicyBuilder, v: &str) -> Result<PolicyBuilder, ConfigError> {
-    let expiry = match v {
-        "deny" => super::CrlExpiry::Enforce,
-        "allow" => super::CrlExpiry::Ignore,
-        _ => return Err(ConfigError::value("stale_crls", v, "\"deny\" or \"allow\"")),
-    };
-    Ok(b.revocation(super::Revocation {
-        expiry,
-        ..super::Revocation::default()
+fn revocation(b: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, ConfigError> {
+    use super::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+    fn pick<T: Copy>(
+        key: &'static str,
+        v: Option<&String>,
+        choices: [(&str, T); 2],
+        default: T,
+    ) -> Result<T, ConfigError> {
+        let Some(v) = v else { return Ok(default) };
+        choices
+            .iter()
+            .find(|(name, _)| name == v)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                ConfigError::value(
+                    key,
+                    v.as_str(),
+                    format!("\"{}\" or \"{}\"", choices[0].0, choices[1].0),
+                )
+            })
+    }
+    let d = Revocation::default();
+    Ok(b.revocation(Revocation {
+        expiry: pick(
+            "stale_crls",
+            r.stale_crls.as_ref(),
+            [("deny", CrlExpiry::Enforce), ("allow", CrlExpiry::Ignore)],
+            d.expiry,
+        )?,
+        depth: pick(
+            "depth",
+            r.depth.as_ref(),
+            [
+                ("chain", RevocationDepth::Chain),
+                ("end-entity", RevocationDepth::EndEntity),
+            ],
+            d.depth,
+        )?,
+        unknown: pick(
+            "unknown_status",
+            r.unknown_status.as_ref(),
+            [
+                ("allow", UnknownStatus::Allow),
+                ("deny", UnknownStatus::Deny),
+            ],
+            d.unknown,
+        )?,
     }))
 }
 
-/// Without the `chain` feature there are no CRLs for it to apply to.
+/// Without the `chain` feature there are no CRLs for them to apply to.
 #[cfg(not(feature = "chain"))]
-fn stale_crls(_: PolicyBuilder, v: &str) -> Result<PolicyBuilder, ConfigError> {
+fn revocation(_: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, ConfigError> {
+    let (key, v) = [
+        ("stale_crls", &r.stale_crls),
+        ("depth", &r.depth),
+        ("unknown_status", &r.unknown_status),
+    ]
+    .into_iter()
+    .find_map(|(k, v)| Some((k, v.as_deref()?)))
+    .unwrap_or(("stale_crls", ""));
     Err(ConfigError::value(
-        "stale_crls",
+        key,
         v,
         "it applies to CRLs, which need the `chain` cargo feature",
     ))
@@ -740,8 +793,9 @@ impl PolicyConfig {
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));
         }
-        if let Some(stale) = &self.revocation.stale_crls {
-            b = stale_crls(b, stale)?;
+        let r = &self.revocation;
+        if r.stale_crls.is_some() || r.depth.is_some() || r.unknown_status.is_some() {
+            b = revocation(b, r)?;
         }
         for (name, c) in &self.chain {
             let mut pem = Vec::new();

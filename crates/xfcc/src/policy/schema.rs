@@ -129,6 +129,8 @@ impl Setting {
 const MODES: &[&str] = &["require", "accept", "report"];
 const IDENTITY_FROM: &[&str] = &["cert", "proxy-fields"];
 const STALE_CRLS: &[&str] = &["deny", "allow"];
+const REVOCATION_DEPTH: &[&str] = &["chain", "end-entity"];
+const UNKNOWN_STATUS: &[&str] = &["allow", "deny"];
 const FORMATS: &[&str] = &[
     "envoy",
     "rfc9440",
@@ -461,6 +463,30 @@ static SETTINGS: &[Setting] = &[
         doc: "what stale CRLs mean (a CRL file past its nextUpdate; fetched CRLs older than `crl_max_age_seconds`, or none fetched yet): `deny` refuses the chains they cover (`crl_expired`), `allow` uses them as they are (revocation may then be out of date); needs CRLs (`Revocation::expiry`)",
         role: Role::Fill(|c, v| {
             c.revocation.stale_crls = Some(v.to_owned());
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "depth",
+        toml: Some("[revocation] depth"),
+        env: Some("XFCC_REVOCATION_DEPTH"),
+        ty: SettingType::Choice(REVOCATION_DEPTH),
+        default: "`chain`",
+        doc: "which certificates of the path the CRLs check: `chain` every one, `end-entity` the leaf alone; needs CRLs (`Revocation::depth`)",
+        role: Role::Fill(|c, v| {
+            c.revocation.depth = Some(v.to_owned());
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "unknown_status",
+        toml: Some("[revocation] unknown_status"),
+        env: Some("XFCC_REVOCATION_UNKNOWN_STATUS"),
+        ty: SettingType::Choice(UNKNOWN_STATUS),
+        default: "`allow`",
+        doc: "a certificate no configured CRL covers (typically the CA's own, when only the issuing CA's CRL is listed): `allow`, or `deny` (`revocation_unknown`); needs CRLs (`Revocation::unknown`)",
+        role: Role::Fill(|c, v| {
+            c.revocation.unknown_status = Some(v.to_owned());
             Ok(())
         }),
     },
