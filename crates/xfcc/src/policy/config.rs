@@ -473,23 +473,23 @@ impl SourceConfig {
 #[cfg(feature = "chain")]
 fn revocation(b: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, ConfigError> {
     use super::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+    /// The value named `v` among the settings table's `names` (`values` in
+    /// the same order).
     fn pick<T: Copy>(
         key: &'static str,
         v: Option<&String>,
-        choices: [(&str, T); 2],
+        names: &[&str],
+        values: [T; 2],
         default: T,
     ) -> Result<T, ConfigError> {
         let Some(v) = v else { return Ok(default) };
-        choices
+        names
             .iter()
-            .find(|(name, _)| name == v)
-            .map(|(_, t)| *t)
+            .position(|n| n == v)
+            .and_then(|i| values.get(i).copied())
             .ok_or_else(|| {
-                ConfigError::value(
-                    key,
-                    v.as_str(),
-                    format!("\"{}\" or \"{}\"", choices[0].0, choices[1].0),
-                )
+                let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                ConfigError::value(key, v.as_str(), quoted.join(" or "))
             })
     }
     let d = Revocation::default();
@@ -497,25 +497,22 @@ fn revocation(b: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, C
         expiry: pick(
             "stale_crls",
             r.stale_crls.as_ref(),
-            [("deny", CrlExpiry::Enforce), ("allow", CrlExpiry::Ignore)],
+            schema::STALE_CRLS,
+            [CrlExpiry::Enforce, CrlExpiry::Ignore],
             d.expiry,
         )?,
         depth: pick(
             "depth",
             r.depth.as_ref(),
-            [
-                ("chain", RevocationDepth::Chain),
-                ("end-entity", RevocationDepth::EndEntity),
-            ],
+            schema::REVOCATION_DEPTH,
+            [RevocationDepth::Chain, RevocationDepth::EndEntity],
             d.depth,
         )?,
         unknown: pick(
             "unknown_status",
             r.unknown_status.as_ref(),
-            [
-                ("allow", UnknownStatus::Allow),
-                ("deny", UnknownStatus::Deny),
-            ],
+            schema::UNKNOWN_STATUS,
+            [UnknownStatus::Allow, UnknownStatus::Deny],
             d.unknown,
         )?,
     }))

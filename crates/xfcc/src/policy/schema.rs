@@ -128,9 +128,11 @@ impl Setting {
 
 const MODES: &[&str] = &["require", "accept", "report"];
 const IDENTITY_FROM: &[&str] = &["cert", "proxy-fields"];
-const STALE_CRLS: &[&str] = &["deny", "allow"];
-const REVOCATION_DEPTH: &[&str] = &["chain", "end-entity"];
-const UNKNOWN_STATUS: &[&str] = &["allow", "deny"];
+/// `[revocation]`'s choices, in the order the reader maps them (the default
+/// first).
+pub(crate) const STALE_CRLS: &[&str] = &["deny", "allow"];
+pub(crate) const REVOCATION_DEPTH: &[&str] = &["chain", "end-entity"];
+pub(crate) const UNKNOWN_STATUS: &[&str] = &["allow", "deny"];
 const FORMATS: &[&str] = &[
     "envoy",
     "rfc9440",
