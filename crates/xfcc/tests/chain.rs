@@ -514,11 +514,12 @@ fn anchor_configuration_errors() {
     assert!(e.contains("unknown chain anchor set \"nope\""), "{e}");
 }
 
+/// A fresh PKI with its root in `ca.pem` and, in `revoked.crl`, the
+/// issuing CA's CRL revoking `client`, in a scratch directory of its own.
 #[cfg(feature = "toml")]
-#[test]
-fn policy_file_names_anchor_and_crl_files() {
+fn pki_files(tag: &str) -> (PathBuf, Pki) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("xfcc-chain-{}", std::process::id()));
+        .join(format!("xfcc-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pki = Pki::new();
     std::fs::write(dir.join("ca.pem"), &pki.root_pem).unwrap();
@@ -527,6 +528,13 @@ fn policy_file_names_anchor_and_crl_files() {
         crl_revoking(&pki, &pki.client.serial_hex()),
     )
     .unwrap();
+    (dir, pki)
+}
+
+#[test]
+#[cfg(feature = "toml")]
+fn policy_file_names_anchor_and_crl_files() {
+    let (dir, pki) = pki_files("chain");
     std::fs::write(
         dir.join("policy.toml"),
         "[[allow]]\nname = \"partner\"\nissuer = \"CN=Contoso Issuing CA 1,O=Contoso,C=US\"\nchain = \"partners\"\n\
@@ -600,18 +608,9 @@ fn crl_intervals_without_crl_urls_are_refused_not_ignored() {
 #[test]
 #[cfg(feature = "toml")]
 fn revocation_depth_and_unknown_status_are_set_in_the_policy_file_and_the_environment() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("xfcc-revocation-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pki = Pki::new();
     // The issuing CA's CRL revokes `client`; no CRL covers the issuing CA
     // itself (the root publishes none here).
-    std::fs::write(dir.join("ca.pem"), &pki.root_pem).unwrap();
-    std::fs::write(
-        dir.join("revoked.crl"),
-        crl_revoking(&pki, &pki.client.serial_hex()),
-    )
-    .unwrap();
+    let (dir, pki) = pki_files("revocation");
     let file = |revocation: &str| {
         format!(
             "{revocation}[[allow]]\nname = \"partner\"\nissuer_cn = [\"Contoso Issuing CA 1\"]\nchain = \"partners\"\n\
