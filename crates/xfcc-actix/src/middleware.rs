@@ -52,14 +52,18 @@ struct Config {
 ///
 /// ```
 /// use actix_web::{App, web};
-/// use xfcc::{Policy, Rule};
+/// use xfcc::{Policy, Rule, TrustAnchors};
 /// use xfcc_actix::{ClientCert, Xfcc};
 ///
 /// async fn whoami(cert: ClientCert) -> String {
 ///     cert.subject().to_owned()
 /// }
 ///
-/// let policy = Policy::builder().allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"])).build()?;
+/// # let ca_pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/root.pem")).unwrap();
+/// let policy = Policy::builder()
+///     .chain(TrustAnchors::new("contoso", ca_pem))
+///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]).chain("contoso"))
+///     .build()?;
 /// let app = App::new().wrap(Xfcc::new(policy)).route("/whoami", web::get().to(whoami));
 /// # Ok::<(), xfcc::ConfigError>(())
 /// ```
@@ -83,10 +87,16 @@ impl Xfcc {
     /// reloaded. Reads the headers the policy in force names, at each
     /// request ([`Policy::header_name`], and `client-cert-chain` too for RFC
     /// 9440), so a reload that changes them is followed.
+    ///
+    /// Logs each of the policy's [warnings](xfcc::Policy::warnings) once,
+    /// at WARN (feature `tracing`).
     pub fn new(policy: impl Into<PolicyHandle>) -> Self {
+        let policy = policy.into();
+        #[cfg(feature = "tracing")]
+        policy.current().log_warnings();
         Self {
             config: Arc::new(Config {
-                policy: policy.into(),
+                policy,
                 #[cfg(feature = "tracing")]
                 log: Arc::new(xfcc::RejectionLog::new(
                     Some(tracing::Level::INFO),

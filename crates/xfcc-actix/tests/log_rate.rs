@@ -45,6 +45,7 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
     .unwrap();
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .allow(Rule::new("partner").subject_cn(["nobody"]))
         .build()
@@ -98,4 +99,32 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
         .filter_map(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .sum();
     assert_eq!(events + suppressed, 200, "{logged}");
+}
+
+#[actix_web::test]
+async fn building_the_middleware_logs_each_policy_warning_once_at_warn() {
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let policy = Policy::builder()
+        .mode(xfcc::Mode::Accept)
+        .allow(Rule::new("pinned").thumbprint(["ab".repeat(32)]))
+        .build()
+        .unwrap();
+    let xfcc = Xfcc::new(policy);
+    // Clones (one per worker) do not log again.
+    let _workers = [xfcc.clone(), xfcc.clone()];
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logged.matches("WARN").count(), 1, "{logged}");
+    assert!(
+        logged.contains("WARN xfcc: policy warning: mode = \"accept\"")
+            && logged.contains("code=\"accept_mode\"")
+            && logged.contains("fix="),
+        "{logged}"
+    );
 }

@@ -19,6 +19,7 @@ fn capture(name: &str) -> String {
 fn policy(mode: Mode, cn: &str) -> Policy {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .mode(mode)
         .allow(Rule::new("partner").subject_cn([cn]))
@@ -209,6 +210,7 @@ async fn custom_rejection_response() {
 fn policy_on(header: &str, cn: &str) -> Policy {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .header_name(header)
         .allow(Rule::new("partner").subject_cn([cn]))
@@ -257,6 +259,7 @@ async fn follows_a_reload_that_changes_the_rules_or_the_header() {
 async fn rfc9440_chain_header_reaches_chain_rules() {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .format(xfcc::Format::Rfc9440)
         .chain(xfcc::TrustAnchors::new(
@@ -366,6 +369,7 @@ async fn one_middleware_built_outside_the_server_serves_every_worker() {
 async fn trusted_peers_are_read_from_the_connection() {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
@@ -413,6 +417,7 @@ async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
     }
     let fields = capture("rsa-chain-fields-only");
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(xfcc::IdentityFrom::ProxyFields)
         .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
         .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))

@@ -194,7 +194,7 @@ fn inspect_shows_placeholder_hashes_and_empty_values_that_check_refuses() {
     let dir = scratch("placeholder");
     let policy = write_policy(
         &dir,
-        "[[allow]]\nname = \"any\"\nsubject_cn = [\"p384-client\"]\n",
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"any\"\nsubject_cn = [\"p384-client\"]\n",
     );
     for value in [placeholder.as_str(), ""] {
         let (code, v) = check_json(&policy, AT, &["-"], Some(value));
@@ -208,7 +208,7 @@ fn check_names_every_weakening_setting_and_refuses_broken_ones() {
     let dir = scratch("weak");
     let weak = write_policy(
         &dir,
-        "mode = \"accept\"\n[elements]\ncount = 0\n[validity]\nleeway_seconds = 3600\n[[allow]]\nname = \"names\"\nsubject_cn = [\"p384-client\"]\n",
+        "proxy_verifies_chain = true\nmode = \"accept\"\n[elements]\ncount = 0\n[validity]\nleeway_seconds = 3600\n[[allow]]\nname = \"names\"\nsubject_cn = [\"p384-client\"]\n",
     );
     let (code, v) = check_json(&weak, AT, &[p(&capture("p384"))], None);
     assert_eq!(code, 0, "{v}");
@@ -249,7 +249,7 @@ fn check_names_every_weakening_setting_and_refuses_broken_ones() {
             "thumbprint is an empty list",
         ),
         (
-            "[validity]\nleeway_seconds = 99999999\n[[allow]]\nsubject_cn = \"x\"\n",
+            "proxy_verifies_chain = true\n[validity]\nleeway_seconds = 99999999\n[[allow]]\nsubject_cn = \"x\"\n",
             "leeway_seconds = 99999999 is out of range",
         ),
     ] {
@@ -394,7 +394,7 @@ require_client_auth = true
     // Human output names the rule, and warns about names-only rules.
     let names_only = write_policy(
         &scratch("check-names"),
-        "[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
     let (code, out, err) = run(
         &[
@@ -514,7 +514,10 @@ fn check_bad_policy_or_arguments_exit_2_with_an_error_object() {
             .unwrap()
             .contains("thumbprint")
     );
-    let unknown = write_policy(&dir, "colour = \"red\"\n[[allow]]\nsubject_cn = [\"a\"]\n");
+    let unknown = write_policy(
+        &dir,
+        "proxy_verifies_chain = true\ncolour = \"red\"\n[[allow]]\nsubject_cn = [\"a\"]\n",
+    );
     let (code, v) = run_json(
         &[
             "check",
@@ -526,7 +529,10 @@ fn check_bad_policy_or_arguments_exit_2_with_an_error_object() {
         None,
     );
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("policy")));
-    let good = write_policy(&dir, "[[allow]]\nsubject_cn = [\"a\"]\n");
+    let good = write_policy(
+        &dir,
+        "proxy_verifies_chain = true\n[[allow]]\nsubject_cn = [\"a\"]\n",
+    );
     let (code, v) = check_json(&good, "yesterday", &[p(&capture("rsa-chain"))], None);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
     let (code, v) = run_json(&["check", "--json", p(&capture("rsa-chain"))], None);
@@ -568,7 +574,7 @@ fn header_renders_what_envoy_sends() {
     let dir = scratch("header");
     let policy = write_policy(
         &dir,
-        "[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
     let (code, v) = check_json(&policy, AT, &[], Some(out));
     assert_eq!((code, v["rule"].as_str()), (0, Some("cn")));
@@ -783,7 +789,7 @@ fn doctor_checks_the_policy() {
     let ca = params.self_signed(&key).unwrap();
     std::fs::write(dir.join("soon.pem"), ca.pem()).unwrap();
     let soon = dir.join("soon.toml");
-    std::fs::write(&soon, "[[allow]]\nname = \"cn\"\nsubject_cn = \"a\"\n[[allow]]\nname = \"chained\"\nsubject_cn = \"b\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"soon.pem\"\n").unwrap();
+    std::fs::write(&soon, "proxy_verifies_chain = true\n[[allow]]\nname = \"cn\"\nsubject_cn = \"a\"\n[[allow]]\nname = \"chained\"\nsubject_cn = \"b\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"soon.pem\"\n").unwrap();
     let (code, f) = doctor(&["--app", p(&app), "--policy", p(&soon)]);
     assert_eq!(code, 0, "{f:?}");
     assert!(
@@ -1160,6 +1166,7 @@ fn check_reports_an_identity_read_from_proxy_fields() {
     let policy = write_policy(
         &scratch("check-fields"),
         r#"
+proxy_verifies_chain = true
 [elements]
 identity_from = "proxy-fields"
 by = "spiffe://xfcc.test/ns/edge/sa/envoy"
@@ -1279,14 +1286,14 @@ fn doctor_lints_proxy_configurations() {
     );
     let any_first = write_policy(
         &dir,
-        "[elements]\ncount = 0\ntrust = 0\n[[allow]]\nsubject_cn = \"x\"\n",
+        "proxy_verifies_chain = true\n[elements]\ncount = 0\ntrust = 0\n[[allow]]\nsubject_cn = \"x\"\n",
     );
     let (exit, errors, _) = lint(&append, &["--policy", p(&any_first)]);
     assert_eq!(errors, ["envoy_append_forward"]);
     assert_eq!(exit, 1);
     std::fs::write(
         &any_first,
-        "[elements]\ncount = 0\ntrust = -1\n[[allow]]\nsubject_cn = \"x\"\n",
+        "proxy_verifies_chain = true\n[elements]\ncount = 0\ntrust = -1\n[[allow]]\nsubject_cn = \"x\"\n",
     )
     .unwrap();
     // The last element, but any count and no `by`: a client certificate
@@ -1295,7 +1302,7 @@ fn doctor_lints_proxy_configurations() {
     assert_eq!(errors, ["envoy_append_forward"]);
     std::fs::write(
         &any_first,
-        "[elements]\ncount = 0\ntrust = -1\nby = \"spiffe://edge\"\n[[allow]]\nsubject_cn = \"x\"\n",
+        "proxy_verifies_chain = true\n[elements]\ncount = 0\ntrust = -1\nby = \"spiffe://edge\"\n[[allow]]\nsubject_cn = \"x\"\n",
     )
     .unwrap();
     let (_, errors, _) = lint(&append, &["--policy", p(&any_first)]);
@@ -1547,7 +1554,7 @@ fn doctor_gives_each_policy_warning_its_own_code_and_fix() {
     let dir = scratch("warning-codes");
     let policy = write_policy(
         &dir,
-        "mode = \"accept\"\n[elements]\ncount = 0\n[[allow]]\nname = \"names\"\nsubject_cn = [\"x\"]\n",
+        "proxy_verifies_chain = true\nmode = \"accept\"\n[elements]\ncount = 0\n[[allow]]\nname = \"names\"\nsubject_cn = [\"x\"]\n",
     );
     let (_, v) = run_json(
         &[
@@ -1593,7 +1600,7 @@ fn check_without_a_value_lints_the_policy_alone() {
     let dir = scratch("lint-only");
     let policy = write_policy(
         &dir,
-        "mode = \"accept\"\n[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+        "proxy_verifies_chain = true\nmode = \"accept\"\n[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
     let (code, out) = run_no_stdin(&["check", "--policy", p(&policy)]);
     assert_eq!(code, 0, "{out}");
@@ -1682,7 +1689,7 @@ fn check_shows_the_library_hint_for_a_two_proxy_header() {
     let dir = scratch("two-proxy-hint");
     let policy = write_policy(
         &dir,
-        "[[allow]]\nname = \"r\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"r\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
     let one = std::fs::read_to_string(capture("rsa-chain")).unwrap();
     let (code, v) = check_json(

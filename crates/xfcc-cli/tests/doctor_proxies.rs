@@ -233,8 +233,7 @@ fn proxy(kind: &str, name: &str) -> PathBuf {
         .join(name)
 }
 
-const NAMES_ONLY: &str =
-    "[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n";
+const NAMES_ONLY: &str = "proxy_verifies_chain = true\n[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n";
 const PINNED: &str = "[[allow]]\nname = \"pinned\"\nthumbprint = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\n";
 
 #[test]

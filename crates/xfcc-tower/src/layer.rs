@@ -50,11 +50,13 @@ struct Config {
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use xfcc::{Policy, Rule};
+/// use xfcc::{Policy, Rule, TrustAnchors};
 /// use xfcc_tower::XfccLayer;
 ///
+/// # let ca_pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/root.pem")).unwrap();
 /// let policy = Policy::builder()
-///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]))
+///     .chain(TrustAnchors::new("contoso", ca_pem))
+///     .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]).chain("contoso"))
 ///     .build()?;
 /// let app: Router = Router::new().route("/", get(|| async { "hi" })).layer(XfccLayer::new(policy));
 /// # Ok::<(), xfcc::ConfigError>(())
@@ -71,10 +73,16 @@ impl XfccLayer<JsonForbidden> {
     /// ([`Policy::header_name`]: `x-forwarded-client-cert` for Envoy; and
     /// `client-cert-chain` too for RFC 9440), so a reload that changes them
     /// is followed.
+    ///
+    /// Logs each of the policy's [warnings](xfcc::Policy::warnings) once,
+    /// at WARN (feature `tracing`).
     pub fn new(policy: impl Into<PolicyHandle>) -> Self {
+        let policy = policy.into();
+        #[cfg(feature = "tracing")]
+        policy.current().log_warnings();
         Self {
             config: Arc::new(Config {
-                policy: policy.into(),
+                policy,
                 peer: default_peer,
                 #[cfg(feature = "tracing")]
                 log: Arc::new(xfcc::RejectionLog::new(
@@ -131,7 +139,7 @@ impl<R> XfccLayer<R> {
     /// ```
     /// # use xfcc::{Policy, Rule};
     /// # use xfcc_tower::XfccLayer;
-    /// # let policy = Policy::builder().trusted_peers(["10.0.0.0/8"]).allow(Rule::new("p").subject_cn(["a"])).build()?;
+    /// # let policy = Policy::builder().trusted_peers(["10.0.0.0/8"]).allow(Rule::new("p").thumbprint(["ab".repeat(32)])).build()?;
     /// use tonic::transport::server::TcpConnectInfo;
     /// let layer = XfccLayer::new(policy).peer_addr(|ext| {
     ///     ext.get::<TcpConnectInfo>()?.remote_addr().map(|a| a.ip())

@@ -109,7 +109,7 @@ pub(crate) struct FromExtractor;
 /// ```
 /// # use xfcc_tower::{XfccLayer, XfccRejection};
 /// # let policy = xfcc::Policy::builder()
-/// #     .allow(xfcc::Rule::new("any").subject_cn(["client"]))
+/// #     .allow(xfcc::Rule::new("any").thumbprint(["ab".repeat(32)]))
 /// #     .build()?;
 /// let layer = XfccLayer::new(policy).with_rejection_response(|r: &XfccRejection| {
 ///     tonic::Status::permission_denied(r.code()).into_http::<tonic::body::Body>()

@@ -29,6 +29,7 @@ fn at() -> SystemTime {
 
 fn policy(mode: Mode, cn: &str) -> Policy {
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .mode(mode)
         .allow(Rule::new("partner").subject_cn([cn]))
@@ -266,6 +267,7 @@ async fn custom_rejection_response() {
 
 fn policy_on(header: &str, cn: &str) -> Policy {
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .header_name(header)
         .allow(Rule::new("partner").subject_cn([cn]))
@@ -317,6 +319,7 @@ async fn rfc9440_chain_header_reaches_chain_rules() {
     )
     .unwrap();
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .format(xfcc::Format::Rfc9440)
         .chain(xfcc::TrustAnchors::new("root", root))
@@ -492,6 +495,7 @@ async fn the_extractor_answers_with_the_custom_rejection_response() {
 
 fn peer_policy() -> Policy {
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
@@ -572,6 +576,7 @@ async fn trusted_peers_with_a_custom_peer_source() {
 async fn trusted_peers_over_a_real_socket_with_connect_info() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let allowed_local = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .trusted_peers(["127.0.0.1/32"])
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
@@ -612,6 +617,7 @@ async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
     let full = capture("rsa-chain");
     let fields = capture("rsa-chain-fields-only");
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(xfcc::IdentityFrom::ProxyFields)
         .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
         .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))

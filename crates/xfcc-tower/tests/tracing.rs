@@ -35,6 +35,7 @@ async fn send(app: &Router, header: &str) {
 fn policy() -> Policy {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .allow(Rule::new("partner").subject_cn(["nobody"]))
         .build()
@@ -99,18 +100,66 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
     ] {
         assert!(logged.contains(&field), "{field} not in {logged}");
     }
-    assert_eq!(logged.lines().count(), 1, "{logged}");
+    // One rejection event; the layers' start-up warning (this test policy
+    // relies on proxy_verifies_chain) is the only other line.
+    assert_eq!(
+        logged.matches("client certificate rejected").count(),
+        1,
+        "{logged}"
+    );
+    assert_eq!(
+        logged
+            .lines()
+            .filter(|l| !l.contains("policy warning"))
+            .count(),
+        1,
+        "{logged}"
+    );
     assert!(!logged.contains("MII"));
     // The pinned value of the rule is not logged.
     assert!(!logged.contains("nobody"), "{logged}");
+    let (debug, off) = (app(Some(Level::DEBUG)), app(None));
     buf.0.lock().unwrap().clear();
-    send(&app(Some(Level::DEBUG)), &capture("wrong-cn")).await;
+    send(&debug, &capture("wrong-cn")).await;
     assert!(
         buf.0.lock().unwrap().is_empty(),
         "DEBUG is below the subscriber's INFO"
     );
-    send(&app(None), &capture("wrong-cn")).await;
+    send(&off, &capture("wrong-cn")).await;
     assert!(buf.0.lock().unwrap().is_empty(), "None turns the event off");
+}
+
+#[tokio::test]
+async fn building_the_layer_logs_each_policy_warning_once_at_warn_with_code_and_fix() {
+    let (buf, _guard) = capture_logs();
+    let report = Policy::builder()
+        .mode(xfcc::Mode::Report)
+        .allow(Rule::new("pinned").thumbprint(["ab".repeat(32)]))
+        .build()
+        .unwrap();
+    let layer = XfccLayer::new(report);
+    let _app: Router = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(layer.clone())
+        .layer(layer);
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logged.matches("WARN").count(), 1, "{logged}");
+    assert!(
+        logged.contains("WARN xfcc: policy warning: mode = \"report\"")
+            && logged.contains("code=\"report_mode\"")
+            && logged.contains("fix=\"mode = \\\"require\\\""),
+        "{logged}"
+    );
+    buf.0.lock().unwrap().clear();
+    // A names-only rule builds only with the operator's claim, and is
+    // then named at start.
+    let _ = XfccLayer::new(policy());
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("code=\"names_only_rule\"")
+            && logged.contains("relies on proxy_verifies_chain = true"),
+        "{logged}"
+    );
 }
 
 #[tokio::test]
@@ -153,6 +202,7 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
 async fn an_untrusted_peer_is_logged_with_its_address_and_the_next_step() {
     let (buf, _guard) = capture_logs();
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("partner").subject_cn(["nobody"]))
         .build()
@@ -195,6 +245,7 @@ async fn report_mode_logs_the_would_be_refusal_and_serves_the_request() {
     let (buf, _guard) = capture_logs();
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let report = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .mode(xfcc::Mode::Report)
         .allow(Rule::new("partner").subject_cn(["nobody"]))
@@ -219,5 +270,13 @@ async fn report_mode_logs_the_would_be_refusal_and_serves_the_request() {
             && logged.contains("rule \"partner\" failed subject_cn"),
         "{logged}"
     );
-    assert_eq!(logged.lines().count(), 1, "{logged}");
+    // One event; the layer's start-up warnings are the only other lines.
+    assert_eq!(
+        logged
+            .lines()
+            .filter(|l| !l.contains("policy warning"))
+            .count(),
+        1,
+        "{logged}"
+    );
 }

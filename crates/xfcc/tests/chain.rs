@@ -122,6 +122,7 @@ fn policy_with(
     f: impl FnOnce(PolicyBuilder) -> PolicyBuilder,
 ) -> Policy {
     f(Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(now)
         .chain(xfcc::TrustAnchors::new("partners", anchors.as_bytes().to_vec()).crls(crls))
         .allow(
@@ -269,6 +270,7 @@ fn expired_intermediate() {
             .der(),
     );
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(now)
         .chain(xfcc::TrustAnchors::new(
             "partners",
@@ -326,6 +328,7 @@ fn server_auth_only_leaf() {
     );
     // Opting out of the EKU requirement.
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(now)
         .chain(
             xfcc::TrustAnchors::new("any-eku", read("root.pem").into_bytes())
@@ -463,6 +466,7 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
         move || UNIX_EPOCH + Duration::from_secs(t.load(std::sync::atomic::Ordering::SeqCst))
     };
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(clock)
         .cache(8)
         .chain(xfcc::TrustAnchors::new(
@@ -485,6 +489,7 @@ fn chain_result_is_cached_only_while_the_path_is_valid() {
 fn anchor_configuration_errors() {
     let bad = |pem: &str| {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .chain(xfcc::TrustAnchors::new("p", pem.as_bytes().to_vec()))
             .allow(Rule::new("r").subject_cn(["x"]).chain("p"))
             .build()
@@ -497,6 +502,7 @@ fn anchor_configuration_errors() {
             .contains("trust anchor 0")
     );
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .chain(
             xfcc::TrustAnchors::new("p", read("root.pem").into_bytes())
                 .crls(vec![b"garbage".to_vec()]),
@@ -507,6 +513,7 @@ fn anchor_configuration_errors() {
         .to_string();
     assert!(e.contains("CRL 0"), "{e}");
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("r").subject_cn(["x"]).chain("nope"))
         .build()
         .unwrap_err()
@@ -581,6 +588,7 @@ fn an_allowed_client_names_the_anchor_set_and_the_anchor_it_relies_on() {
     }
     // A rule without a chain names none.
     let names_only = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(now)
         .allow(Rule::new("names").subject_cn(["client-app.contoso.example"]))
         .build()
@@ -596,6 +604,7 @@ fn crl_intervals_without_crl_urls_are_refused_not_ignored() {
         xfcc::TrustAnchors::new("partners", read("root.pem")).crl_max_age(Duration::from_secs(60)),
     ] {
         let e = Policy::builder()
+            .proxy_verifies_chain(true)
             .chain(anchors)
             .allow(Rule::new("r").subject_cn(["x"]).chain("partners"))
             .build()

@@ -35,6 +35,7 @@ fn rule() -> Rule {
 fn invalid_header_names_are_refused_not_replaced() {
     for name in ["X-SSL-Client-Cert:", "x client cert", "", " ", "x-cert\n"] {
         let e = Policy::builder()
+            .proxy_verifies_chain(true)
             .header_name(name)
             .allow(rule())
             .build()
@@ -61,6 +62,7 @@ fn invalid_header_names_are_refused_not_replaced() {
         }
     }
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .header_name("X-SSL-Client-Cert")
         .allow(rule())
         .build()
@@ -77,7 +79,7 @@ fn a_policy_file_refuses_every_variable_it_would_ignore() {
     let file = dir.join("policy.toml");
     std::fs::write(
         &file,
-        "[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"names\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     )
     .unwrap();
     let file = file.to_str().unwrap();
@@ -132,7 +134,11 @@ fn a_misspelled_variable_names_the_closest_valid_one() {
     let e = Policy::from_env_pairs([("ALLOWED_CERT_THUMBPRINT", "ab")]).unwrap_err();
     assert!(e.to_string().contains("ALLOWED_CERT_THUMBPRINTS"), "{e}");
     // Other variables are none of ours.
-    let p = Policy::from_env_pairs([("PATH", "/bin"), ("ALLOWED_CERT_COMMON_NAMES", "a")]);
+    let p = Policy::from_env_pairs([
+        ("PATH", "/bin"),
+        ("ALLOWED_CERT_COMMON_NAMES", "a"),
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
+    ]);
     assert!(p.is_ok());
 }
 
@@ -149,6 +155,7 @@ fn with_nothing_set_the_error_says_what_to_set_and_blames_no_variable() {
 fn empty_lists_are_mistakes_not_missing_constraints() {
     // A rule with names and an empty pin would silently become names-only.
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(rule().thumbprint(Vec::<String>::new()))
         .build()
         .unwrap_err();
@@ -171,6 +178,7 @@ fn empty_lists_are_mistakes_not_missing_constraints() {
         Policy::from_env_vars(vars(&[
             ("ALLOWED_CERT_COMMON_NAMES", "a"),
             ("ALLOWED_CERT_THUMBPRINTS", ""),
+            ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
         ]))
         .is_ok()
     );
@@ -194,6 +202,7 @@ fn empty_lists_are_mistakes_not_missing_constraints() {
 #[test]
 fn leeway_is_bounded_and_time_arithmetic_never_panics() {
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .leeway(Duration::MAX)
         .allow(rule())
         .build()
@@ -217,6 +226,7 @@ fn leeway_is_bounded_and_time_arithmetic_never_panics() {
     assert_eq!(env_var_of(&e), Some("XFCC_LEEWAY_SECONDS"));
     // The largest leeway, at the edges of time: answers, no panic.
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .leeway(Policy::MAX_LEEWAY)
         .allow(rule())
         .build()
@@ -237,7 +247,12 @@ fn leeway_is_bounded_and_time_arithmetic_never_panics() {
 
 #[test]
 fn settings_the_format_cannot_honour_are_refused() {
-    let nginx = || Policy::builder().format(Format::Nginx).allow(rule());
+    let nginx = || {
+        Policy::builder()
+            .proxy_verifies_chain(true)
+            .format(Format::Nginx)
+            .allow(rule())
+    };
     for (b, key) in [
         (nginx().trusted_proxy("spiffe://edge"), "by"),
         (nginx().elements(ElementCount::Exactly(2)), "count"),
@@ -259,6 +274,7 @@ fn settings_the_format_cannot_honour_are_refused() {
 fn leaf_only_chains_are_allowed_and_said() {
     let root = std::fs::read(fixtures().join("certs/root.pem")).unwrap();
     let leaf_only = Policy::builder()
+        .proxy_verifies_chain(true)
         .format(Format::AppService)
         .chain(xfcc::TrustAnchors::new("root", root.clone()))
         .allow(
@@ -287,6 +303,7 @@ fn leaf_only_chains_are_allowed_and_said() {
     ] {
         assert!(
             Policy::builder()
+                .proxy_verifies_chain(true)
                 .format(format)
                 .chain(xfcc::TrustAnchors::new("root", root.clone()))
                 .allow(Rule::new("chained").issuer_cn(["x"]).chain("root"))
@@ -300,6 +317,7 @@ fn leaf_only_chains_are_allowed_and_said() {
 #[test]
 fn rejected_certificates_never_occupy_the_cache() {
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .cache(64)
         .allow(Rule::new("only").subject_cn(["orders-worker"]))
         .build()
@@ -328,6 +346,7 @@ fn rejected_certificates_never_occupy_the_cache() {
 #[test]
 fn the_cache_is_bounded_in_bytes_as_well_as_entries() {
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .cache(1000)
         .cache_max_bytes(64 * 1024)
         .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1", "Contoso EC Issuing CA"]))
@@ -352,6 +371,7 @@ fn the_cache_is_bounded_in_bytes_as_well_as_entries() {
     assert!(p.cache_bytes() <= 64 * 1024, "{}", p.cache_bytes());
     assert!(p.cache_len() < 7, "{}", p.cache_len());
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .cache(8)
         .cache_max_bytes(0)
         .allow(rule())
@@ -363,11 +383,13 @@ fn the_cache_is_bounded_in_bytes_as_well_as_entries() {
 #[test]
 fn warnings_name_every_weakening_setting() {
     let strong = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("pinned").thumbprint(["ab".repeat(32)]))
         .build()
         .unwrap();
     assert!(strong.warnings().is_empty());
     let weak = Policy::builder()
+        .proxy_verifies_chain(true)
         .mode(xfcc::Mode::Accept)
         .elements(ElementCount::Any)
         .leeway(Duration::from_secs(3600))
@@ -426,6 +448,7 @@ fn config_errors_have_a_kind_and_name_their_setting() {
     let cases: Vec<(xfcc::ConfigError, K, &str)> = vec![
         (
             Policy::builder()
+                .proxy_verifies_chain(true)
                 .allow(Rule::new("r").thumbprint(["zz"]))
                 .build()
                 .unwrap_err(),
@@ -434,6 +457,7 @@ fn config_errors_have_a_kind_and_name_their_setting() {
         ),
         (
             Policy::builder()
+                .proxy_verifies_chain(true)
                 .elements(ElementCount::Exactly(2))
                 .trust_element(5)
                 .allow(rule())
@@ -443,7 +467,10 @@ fn config_errors_have_a_kind_and_name_their_setting() {
             "[elements] trust",
         ),
         (
-            Policy::builder().build().unwrap_err(),
+            Policy::builder()
+                .proxy_verifies_chain(true)
+                .build()
+                .unwrap_err(),
             K::NoRules,
             "[[allow]]",
         ),
@@ -553,6 +580,7 @@ fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
         ),
         (
             Policy::builder()
+                .proxy_verifies_chain(true)
                 .allow(Rule::new("r").issuer(["Contoso Issuing CA 1"]))
                 .build()
                 .unwrap_err()
@@ -561,6 +589,7 @@ fn messages_put_the_value_in_quotes_and_the_next_step_after_them() {
         ),
         (
             Policy::builder()
+                .proxy_verifies_chain(true)
                 .allow(Rule::new("r").san_uri_prefix(["spiffe://contoso.example"]))
                 .build()
                 .unwrap_err()
@@ -613,6 +642,7 @@ fn an_error_returned_from_main_reads_as_its_message() {
     // form: it is the message, then the kind and setting.
     fn main_like() -> Result<(), Box<dyn std::error::Error>> {
         xfcc::Policy::builder()
+            .proxy_verifies_chain(true)
             .allow(xfcc::Rule::new("partner").san_uri_prefix(["spiffe"]))
             .build()?;
         Ok(())

@@ -156,6 +156,7 @@ fn every_variable_of_the_table_sets_something() {
         let value = match s.ty {
             SettingType::Integer => "2".to_owned(),
             SettingType::Choice(names) => names[1].to_owned(),
+            SettingType::Bool => "true".to_owned(),
             _ => "x".to_owned(),
         };
         let with = PolicyConfig::from_env_pairs(base.into_iter().chain([(var, value.as_str())]))

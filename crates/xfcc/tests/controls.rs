@@ -58,6 +58,7 @@ fn assert_printable(text: &str) {
 fn a_san_with_a_control_character_is_refused_as_control_character() {
     let ia5 = |s: &str| Ia5String::try_from(s).unwrap();
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(Rule::new("any-cn").subject_cn(["plain"]))
         .build()
@@ -111,6 +112,7 @@ fn a_subject_with_controls_and_overrides_is_kept_and_shown_escaped() {
     );
     let h = render_envoy(&[], &c, &[], EnvoyFields::ACA);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(Rule::new("other").subject_cn(["someone"]))
         .build()
@@ -121,6 +123,7 @@ fn a_subject_with_controls_and_overrides_is_kept_and_shown_escaped() {
     assert_printable(&why.to_string());
     // A rule naming the exact CN allows it.
     let exact = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(Rule::new("exact").subject_cn([cn]))
         .build()
@@ -131,6 +134,7 @@ fn a_subject_with_controls_and_overrides_is_kept_and_shown_escaped() {
 #[test]
 fn proxy_fields_must_be_printable_ascii() {
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_peers(["127.0.0.6/32"])
         .allow(Rule::new("td").spiffe_trust_domain(["contoso.example"]))
@@ -187,6 +191,7 @@ fn a_not_before_in_the_1960s_reads_and_only_a_chain_cannot_use_it() {
     assert_eq!(c.not_before_unix(), 0);
     let h = render_envoy(&[], &c, &[], EnvoyFields::ACA);
     let pin = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(Rule::new("pin").thumbprint([c.sha256_hex()]))
         .build()
@@ -196,6 +201,7 @@ fn a_not_before_in_the_1960s_reads_and_only_a_chain_cannot_use_it() {
     #[cfg(feature = "chain")]
     {
         let chained = Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(at)
             .chain(xfcc::TrustAnchors::new("root", ca_pem.into_bytes()))
             .allow(Rule::new("chained").subject_cn(["old"]).chain("root"))

@@ -59,6 +59,7 @@ fn assert_shows_the_certificate(text: &str) {
 fn not_allowed_lists_each_rule_and_what_failed_never_the_pinned_values() {
     let pinned = "sha1:0123456789abcdef0123456789abcdef01234567";
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(
             Rule::new("payments")
@@ -112,6 +113,7 @@ fn expired_and_not_yet_valid_show_the_dates_and_the_clock() {
         (1_577_836_800, Reason::NotYetValid, "2020-01-01T00:00:00Z"),
     ] {
         let policy = Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(move || UNIX_EPOCH + Duration::from_secs(year_secs))
             .leeway(Duration::from_secs(60))
             .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1"]))
@@ -142,6 +144,7 @@ fn expired_and_not_yet_valid_show_the_dates_and_the_clock() {
 fn chain_invalid_tells_no_intermediate_from_wrong_anchor() {
     let policy = |anchor: &str| {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(at)
             .chain(TrustAnchors::new("partners", pem(anchor)))
             .allow(
@@ -189,6 +192,7 @@ fn chain_invalid_tells_no_intermediate_from_wrong_anchor() {
 #[test]
 fn inconsistent_elements_name_the_certificate_and_the_field() {
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(at)
         .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1"]))
         .build()
@@ -208,6 +212,7 @@ fn inconsistent_elements_name_the_certificate_and_the_field() {
 #[test]
 fn parse_and_decode_errors_give_element_field_and_offset_without_an_explanation() {
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1"]))
         .build()
         .unwrap();
@@ -256,6 +261,7 @@ fn an_explanation_is_bounded_whatever_the_certificate_holds() {
         f
     });
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("partner").issuer_cn(["Contoso Issuing CA 1"]))
         .build()
         .unwrap();
@@ -276,6 +282,7 @@ fn every_reason_code_carries_what_locates_or_explains_it() {
     use xfcc::ElementCount;
     let base = || {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(at)
             .allow(Rule::new("any").issuer_cn(["Contoso Issuing CA 1"]))
     };

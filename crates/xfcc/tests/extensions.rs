@@ -89,7 +89,11 @@ fn standard() -> CertIdentity {
 }
 
 fn policy(rule: Rule) -> Policy {
-    Policy::builder().allow(rule).build().unwrap()
+    Policy::builder()
+        .proxy_verifies_chain(true)
+        .allow(rule)
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -262,7 +266,11 @@ fn bad_oids_and_values_are_refused_at_build_naming_the_setting() {
         ),
         (Rule::new("r").extension(["=\"x\""]), "extension", "=\"x\""),
     ] {
-        let e = Policy::builder().allow(rule).build().unwrap_err();
+        let e = Policy::builder()
+            .proxy_verifies_chain(true)
+            .allow(rule)
+            .build()
+            .unwrap_err();
         let msg = e.to_string();
         assert!(
             msg.contains(key) && msg.contains(&format!("{value:?}")),
@@ -271,11 +279,13 @@ fn bad_oids_and_values_are_refused_at_build_naming_the_setting() {
     }
     let long = format!("1.2.3=\"{}\"", "x".repeat(1025));
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("r").extension([long]))
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("at most 1024 bytes"), "{e}");
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("r").certificate_policies(Vec::<String>::new()))
         .build()
         .unwrap_err();
@@ -289,6 +299,7 @@ fn bad_oids_and_values_are_refused_at_build_naming_the_setting() {
         (Rule::new("r").extension([TIER]), "extension"),
     ] {
         let e = Policy::builder()
+            .proxy_verifies_chain(true)
             .identity_from(IdentityFrom::ProxyFields)
             .trusted_peers(["10.0.0.0/8"])
             .allow(rule)
@@ -304,7 +315,7 @@ fn the_file_and_the_environment_read_both_keys() {
     let c = standard();
     let file = xfcc::PolicyConfig::from_toml_str(
         &format!(
-            "[[allow]]\nname = \"f\"\ncertificate_policies = [\"{DV}\"]\nextension = ['{TIER}=\"production\"']\n"
+            "proxy_verifies_chain = true\n[[allow]]\nname = \"f\"\ncertificate_policies = [\"{DV}\"]\nextension = ['{TIER}=\"production\"']\n"
         ),
         std::path::Path::new("."),
     )
@@ -316,6 +327,7 @@ fn the_file_and_the_environment_read_both_keys() {
     let codes: Vec<&str> = file.warnings().iter().map(xfcc::Warning::code).collect();
     assert_eq!(codes, ["names_only_rule"]);
     let env = Policy::from_env_pairs([
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
         ("XFCC_ALLOWED_CERTIFICATE_POLICIES", OV),
         ("XFCC_ALLOWED_EXTENSIONS", TIER),
     ])

@@ -19,6 +19,7 @@ fn capture(name: &str) -> String {
 
 fn policy() -> Policy {
     Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
         .build()
         .unwrap()
@@ -96,6 +97,7 @@ fn pem_read_as_envoy_is_named_as_the_other_format() {
 #[test]
 fn an_untrusted_peer_is_named_and_a_missing_peer_names_the_wiring() {
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
         .build()

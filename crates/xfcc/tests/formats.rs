@@ -283,6 +283,7 @@ fn single_certificate_formats_use_the_cache_for_allowed_values_only() {
         Format::Traefik,
     ] {
         let policy = xfcc::Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(move || at)
             .format(format)
             .cache(16)
@@ -362,6 +363,7 @@ fn haproxy_and_caddy_read_their_no_certificate_value_as_missing() {
     for format in [Format::Haproxy, Format::Caddy] {
         let build = |mode| {
             xfcc::Policy::builder()
+                .proxy_verifies_chain(true)
                 .clock(move || at)
                 .format(format)
                 .mode(mode)
@@ -400,6 +402,7 @@ fn haproxy_and_caddy_read_their_no_certificate_value_as_missing() {
         );
         // Any other format reads an empty value as a broken one.
         let nginx = xfcc::Policy::builder()
+            .proxy_verifies_chain(true)
             .format(Format::Nginx)
             .mode(xfcc::Mode::Accept)
             .allow(xfcc::Rule::new("partner").subject_cn(["x"]))

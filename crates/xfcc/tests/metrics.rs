@@ -73,6 +73,7 @@ fn records_results_reasons_time_cache_and_days_to_expiry() {
     // 2027-01-15; the fixture leaf expires 2046-11-17.
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .mode(Mode::Accept)
         .cache(16)
@@ -185,6 +186,7 @@ fn report_mode_counts_would_be_refusals_as_would_deny() {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let build = |mode| {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(move || at)
             .mode(mode)
             .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
@@ -251,6 +253,7 @@ fn report_mode_counts_would_be_refusals_as_would_deny() {
 fn with_sources_every_verification_carries_its_source() {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .source(xfcc::Source::new("gateway", ["10.0.2.0/24"]))
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))

@@ -32,6 +32,7 @@ fn verifies(capture_name: &str, cert_name: &str, cn: &str) -> CertIdentity {
     assert_eq!(fc.leaf().der(), der(cert_name).as_slice());
     let at = UNIX_EPOCH + Duration::from_secs(fc.leaf().not_before_unix() + 60);
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .allow(
             Rule::new("odd")
@@ -151,6 +152,7 @@ fn a_certificate_that_does_not_read_says_where_without_its_bytes() {
         "Cert=\"-----BEGIN%20CERTIFICATE-----%0A{encoded}%0A-----END%20CERTIFICATE-----%0A\""
     );
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("any").subject_cn(["client-app.contoso.example"]))
         .build()
         .unwrap();

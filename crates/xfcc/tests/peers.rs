@@ -23,6 +23,7 @@ fn capture(name: &str) -> String {
 fn policy(mode: Mode) -> Policy {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .mode(mode)
         .trusted_peers(["10.0.0.0/8", "127.0.0.1", "fd00::/8"])
@@ -115,6 +116,7 @@ fn an_unknown_peer_is_never_allowed() {
     }
     // Without trusted_peers the peer is not looked at.
     let open = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(|| UNIX_EPOCH + Duration::from_secs(1_800_000_000))
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
         .build()
@@ -130,6 +132,7 @@ fn an_unknown_peer_is_never_allowed() {
 fn bad_peer_lists_are_refused_naming_the_setting() {
     let build = |peers: &[&str]| {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .trusted_peers(peers.iter().copied())
             .allow(Rule::new("p").subject_cn(["a"]))
             .build()
@@ -150,7 +153,7 @@ fn bad_peer_lists_are_refused_naming_the_setting() {
 #[cfg(feature = "toml")]
 #[test]
 fn toml_key_and_environment_variable() {
-    let text = "trusted_peers = [\"10.0.0.0/8\"]\n[[allow]]\nsubject_cn = [\"client-app.contoso.example\"]";
+    let text = "proxy_verifies_chain = true\ntrusted_peers = [\"10.0.0.0/8\"]\n[[allow]]\nsubject_cn = [\"client-app.contoso.example\"]";
     let p = Policy::from_toml_str(text, ".").unwrap();
     assert!(p.is_trusted_peer("10.2.3.4".parse().unwrap()));
     assert!(!p.is_trusted_peer("127.0.0.1".parse().unwrap()));
@@ -163,6 +166,7 @@ fn toml_key_and_environment_variable() {
     assert!(e.contains("trusted_peers") && e.contains("nope"), "{e}");
 
     let p = Policy::from_env_vars(vars(&[
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
         ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
         ("XFCC_TRUSTED_PEERS", "10.0.0.0/8, 127.0.0.1/32"),
     ]))
@@ -185,6 +189,7 @@ fn toml_key_and_environment_variable() {
 fn a_list_that_trusts_every_address_is_refused() {
     for every in ["0.0.0.0/0", "::/0", "::ffff:0:0/96", "::ffff:0.0.0.0/96"] {
         let e = Policy::builder()
+            .proxy_verifies_chain(true)
             .trusted_peers(["10.0.0.0/8", every])
             .allow(Rule::new("x").subject_cn(["y"]))
             .build()
@@ -203,6 +208,7 @@ fn a_list_that_trusts_every_address_is_refused() {
     }
     // Nor does it count as the trusted_peers that proxy-fields requires.
     let e = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(xfcc::IdentityFrom::ProxyFields)
         .trusted_peers(["::/0"])
         .allow(Rule::new("x").subject_cn(["y"]))
@@ -214,6 +220,7 @@ fn a_list_that_trusts_every_address_is_refused() {
 #[test]
 fn ipv4_mapped_entries_and_peers_compare_in_one_form() {
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_peers(["::ffff:10.0.0.0/104", "::ffff:192.0.2.7"])
         .allow(Rule::new("x").subject_cn(["y"]))
         .build()
@@ -231,6 +238,7 @@ fn ipv4_mapped_entries_and_peers_compare_in_one_form() {
     }
     // And an IPv4 entry matches an IPv4-mapped peer (a dual-stack socket).
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("x").subject_cn(["y"]))
         .build()

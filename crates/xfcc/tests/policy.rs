@@ -34,7 +34,9 @@ fn in_validity() -> SystemTime {
 }
 
 fn builder() -> PolicyBuilder {
-    Policy::builder().clock(in_validity)
+    Policy::builder()
+        .proxy_verifies_chain(true)
+        .clock(in_validity)
 }
 
 fn allow(rule: Rule) -> Policy {
@@ -330,6 +332,7 @@ fn validity_window_with_leeway() {
     let na = UNIX_EPOCH + Duration::from_secs(c.not_after_unix());
     let at = |t: SystemTime| {
         Policy::builder()
+            .proxy_verifies_chain(true)
             .clock(move || t)
             .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
             .build()
@@ -341,6 +344,7 @@ fn validity_window_with_leeway() {
     assert_eq!(code(&at(na + Duration::from_secs(59)), &h), "ok");
     assert_eq!(code(&at(na + Duration::from_secs(61)), &h), "expired");
     let strict = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || nb - Duration::from_secs(1))
         .leeway(Duration::ZERO)
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))
@@ -432,12 +436,23 @@ fn other_formats_through_the_policy() {
 
 #[test]
 fn build_time_errors() {
-    assert_eq!(Policy::builder().build().unwrap_err(), ConfigError::NoRules);
+    assert_eq!(
+        Policy::builder()
+            .proxy_verifies_chain(true)
+            .build()
+            .unwrap_err(),
+        ConfigError::NoRules
+    );
     assert!(matches!(
-        Policy::builder().allow(Rule::new("r")).build().unwrap_err(),
+        Policy::builder()
+            .proxy_verifies_chain(true)
+            .allow(Rule::new("r"))
+            .build()
+            .unwrap_err(),
         ConfigError::Rule { .. }
     ));
     let dup = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("r").subject_cn(["a"]))
         .allow(Rule::new("r").subject_cn(["b"]))
         .build();
@@ -451,7 +466,11 @@ fn build_time_errors() {
         Rule::new("r").chain("nowhere"),
     ] {
         assert!(
-            Policy::builder().allow(rule.clone()).build().is_err(),
+            Policy::builder()
+                .proxy_verifies_chain(true)
+                .allow(rule.clone())
+                .build()
+                .is_err(),
             "{rule:?}"
         );
     }
@@ -507,14 +526,34 @@ fn env_reads_the_recipes_variables_unchanged() {
         "not_allowed"
     );
 
-    let p = Policy::from_env_vars(vars(&[
+    // The recipe's common names alone are met by a self-signed look-alike:
+    // refused, naming the variable and both fixes, until the operator says
+    // the proxy verifies client certificates.
+    let recipe = [
         (
             "ALLOWED_CERT_COMMON_NAMES",
             "api-client.contoso.com,intruder",
         ),
         ("ALLOWED_CERT_FINGERPRINTS", ""),
+    ];
+    let e = Policy::from_env_vars(vars(&recipe)).unwrap_err();
+    assert_eq!(e.kind().code(), "names_only_rule");
+    assert_eq!(e.setting(), "ALLOWED_CERT_COMMON_NAMES");
+    let text = e.to_string();
+    for fix in [
+        "XFCC_CHAIN_ANCHORS",
+        "ALLOWED_CERT_THUMBPRINTS",
+        "XFCC_PROXY_VERIFIES_CHAIN",
+    ] {
+        assert!(text.contains(fix), "{fix}: {text}");
+    }
+    let p = Policy::from_env_vars(vars(&[
+        recipe[0],
+        recipe[1],
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
     ]))
     .unwrap();
+    assert!(p.proxy_verifies_chain());
     assert_eq!(
         p.verify_at(&capture("wrong-cn"), in_validity())
             .unwrap()
@@ -536,6 +575,7 @@ fn env_reads_the_recipes_variables_unchanged() {
         ("XFCC_ELEMENT_COUNT", "0"),
         ("XFCC_TRUST_ELEMENT", "0"),
         ("XFCC_CACHE", "16"),
+        ("XFCC_PROXY_VERIFIES_CHAIN", "TRUE"),
     ]))
     .unwrap();
     assert_eq!(p.mode(), Mode::Accept);
@@ -596,6 +636,7 @@ fn toml_policy_file() {
     let text = format!(
         r#"
 mode = "accept"
+proxy_verifies_chain = true
 [elements]
 count = 2
 trust = -2
@@ -711,6 +752,7 @@ fn cache_hits_still_check_fields_and_validity() {
         move || UNIX_EPOCH + Duration::from_secs(clock.load(Ordering::SeqCst))
     };
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(now)
         .cache(8)
         .allow(Rule::new("r").subject_cn(["client-app.contoso.example"]))

@@ -24,6 +24,7 @@ fn capture(name: &str) -> String {
 
 fn sidecar(rules: impl IntoIterator<Item = Rule>) -> PolicyBuilder {
     let mut b = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_proxy(EDGE_BY);
     for r in rules {
@@ -139,6 +140,7 @@ fn an_element_with_a_certificate_is_still_checked_against_it() {
 fn the_default_still_requires_a_certificate() {
     let header = mesh::without_cert(&capture("rsa-chain"));
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_proxy(EDGE_BY)
         .allow(Rule::new("client").spiffe_id([CLIENT_ID]))
         .build()
@@ -214,6 +216,7 @@ fn the_sidecar_element_of_two_is_verified() {
     // the certificate: trust the last element, written by the sidecar.
     let header = mesh::without_cert(&capture("two-hop"));
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .elements(xfcc::ElementCount::Exactly(2))
         .trust_element(-1)
@@ -231,6 +234,7 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
     let err = |b: PolicyBuilder| b.build().unwrap_err();
     // Neither trusted_peers nor by.
     let e = err(Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .allow(Rule::new("x").spiffe_id([CLIENT_ID])));
     assert!(
@@ -249,6 +253,7 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
     );
     // trusted_peers alone is enough.
     Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("x").spiffe_id([CLIENT_ID]))
@@ -281,6 +286,7 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
     }
     // A format without fields.
     let e = err(Policy::builder()
+        .proxy_verifies_chain(true)
         .format(xfcc::Format::Nginx)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_peers(["10.0.0.0/8"])
@@ -301,7 +307,7 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
 #[test]
 fn policy_file_and_environment_spell_it_identity_from() {
     let text = format!(
-        "[elements]\nidentity_from = \"proxy-fields\"\nby = \"{EDGE_BY}\"\n[[allow]]\nspiffe_id = [\"{CLIENT_ID}\"]\n"
+        "proxy_verifies_chain = true\n[elements]\nidentity_from = \"proxy-fields\"\nby = \"{EDGE_BY}\"\n[[allow]]\nspiffe_id = [\"{CLIENT_ID}\"]\n"
     );
     let policy = xfcc::PolicyConfig::from_toml_str(&text, ".")
         .unwrap()
@@ -372,7 +378,13 @@ fn environment_variable_is_xfcc_identity_from() {
             .contains("XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY"),
         "{e}"
     );
-    let policy = env(&[base[0], base[1], ("XFCC_TRUSTED_BY", EDGE_BY)]).unwrap();
+    let policy = env(&[
+        base[0],
+        base[1],
+        ("XFCC_TRUSTED_BY", EDGE_BY),
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
+    ])
+    .unwrap();
     let client = policy
         .verify(&mesh::without_cert(&capture("rsa-chain")))
         .unwrap();
@@ -407,6 +419,7 @@ fn warns_when_only_by_guards_the_fields() {
         "{w:?}"
     );
     let with_peers = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_peers(["10.0.0.0/8"])
         .allow(Rule::new("x").spiffe_id([CLIENT_ID]))
@@ -463,6 +476,7 @@ fn a_split_element_repeating_the_trusted_by_is_refused() {
     }
     // An exact count of one refuses the extra element by itself.
     let policy = Policy::builder()
+        .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .trusted_peers(["127.0.0.6/32"])
         .allow(Rule::new("pin").thumbprint([CLIENT_SHA256]))
@@ -489,6 +503,7 @@ fn a_split_element_repeating_the_trusted_by_is_refused() {
 fn a_variable_element_count_without_by_is_refused_at_build() {
     for count in [xfcc::ElementCount::Any, xfcc::ElementCount::Exactly(2)] {
         let e = Policy::builder()
+            .proxy_verifies_chain(true)
             .identity_from(IdentityFrom::ProxyFields)
             .trusted_peers(["127.0.0.6/32"])
             .elements(count)
@@ -505,6 +520,7 @@ fn a_variable_element_count_without_by_is_refused_at_build() {
     // In the default (cert) mode the split element's certificate disagrees
     // with its truncated URI, so a variable count stays a warning there.
     Policy::builder()
+        .proxy_verifies_chain(true)
         .trusted_peers(["127.0.0.6/32"])
         .elements(xfcc::ElementCount::Any)
         .trust_element(-1)

@@ -25,6 +25,7 @@ fn nginx_value(name: &str) -> String {
 fn builder() -> PolicyBuilder {
     let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     Policy::builder()
+        .proxy_verifies_chain(true)
         .clock(move || at)
         .allow(Rule::new("partner").subject_cn(["client-app.contoso.example"]))
 }

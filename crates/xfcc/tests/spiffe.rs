@@ -34,10 +34,12 @@ fn header(c: &CertIdentity) -> String {
 fn policies() -> [Policy; 2] {
     [
         Policy::builder()
+            .proxy_verifies_chain(true)
             .allow(Rule::new("exact").spiffe_id([ID]))
             .build()
             .unwrap(),
         Policy::builder()
+            .proxy_verifies_chain(true)
             .allow(Rule::new("domain").spiffe_trust_domain(["prod.contoso.example"]))
             .build()
             .unwrap(),
@@ -128,7 +130,13 @@ fn reads_basic_constraints_and_key_usage_of_real_certificates() {
 
 #[test]
 fn spiffe_ids_and_trust_domains_are_checked_when_the_policy_is_built() {
-    let build = |r: Rule| Policy::builder().allow(r).build().unwrap_err();
+    let build = |r: Rule| {
+        Policy::builder()
+            .proxy_verifies_chain(true)
+            .allow(r)
+            .build()
+            .unwrap_err()
+    };
     for (rule, key, bad) in [
         (
             Rule::new("a").spiffe_id(["spiffe://td/a/"]),
@@ -163,6 +171,7 @@ fn spiffe_ids_and_trust_domains_are_checked_when_the_policy_is_built() {
     }
     // spiffe://td is accepted as the trust domain td.
     let p = Policy::builder()
+        .proxy_verifies_chain(true)
         .allow(Rule::new("d").spiffe_trust_domain(["spiffe://prod.contoso.example"]))
         .build()
         .unwrap();
@@ -173,7 +182,7 @@ fn spiffe_ids_and_trust_domains_are_checked_when_the_policy_is_built() {
 #[test]
 fn policy_file_keys() {
     let text = format!(
-        "[[allow]]\nname = \"svid\"\nspiffe_id = [\"{ID}\"]\n[[allow]]\nname = \"td\"\nspiffe_trust_domain = \"prod.contoso.example\"\n"
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"svid\"\nspiffe_id = [\"{ID}\"]\n[[allow]]\nname = \"td\"\nspiffe_trust_domain = \"prod.contoso.example\"\n"
     );
     let p = Policy::from_toml_str(&text, ".").unwrap();
     assert_eq!(

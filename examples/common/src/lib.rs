@@ -121,9 +121,7 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
     let policy_config = xfcc::PolicyConfig::from_env().map_err(refuse)?;
     let watcher = xfcc::PolicyWatcher::start(policy_config, config.watch).map_err(refuse)?;
     let handle = watcher.handle();
-    for w in handle.current().warnings() {
-        tracing::warn!(code = w.code(), fix = w.fix(), "{w}");
-    }
+    // The adapters log the policy's warnings when they are built.
     config.watcher = Some(std::sync::Arc::new(watcher));
     if let Some(every) = config.watch {
         tracing::info!(seconds = every.as_secs(), "following the policy's files");
@@ -308,6 +306,12 @@ pub mod testing {
     /// naming the setting on stderr) instead of serving with a default:
     /// (variables, text the error must contain).
     pub const REFUSED_CONFIGS: &[(&[(&str, &str)], &str)] = &[
+        // The published recipe's variable alone: a self-signed certificate
+        // with that CN would pass, so the example does not start.
+        (
+            &[("ALLOWED_CERT_COMMON_NAMES", "client-app.contoso.example")],
+            "environment variable ALLOWED_CERT_COMMON_NAMES: rule \"common_name\": checks only what anyone can write into a self-signed certificate",
+        ),
         (
             &[
                 ("ALLOWED_CERT_COMMON_NAMES", "client"),
@@ -373,18 +377,28 @@ pub mod testing {
         std::fs::read_to_string(p).expect("fixture")
     }
 
-    /// Allows the fixtures' RSA client by CN, at a time inside the
-    /// fixtures' validity.
+    /// Allows the fixtures' RSA client by CN and a chain to the fixtures'
+    /// root, at a time inside the fixtures' validity.
     ///
     /// # Panics
     /// Never for this fixed policy.
     #[expect(clippy::expect_used)]
     pub fn policy() -> xfcc::PolicyHandle {
         let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let root = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../crates/xfcc/tests/fixtures/certs/root.pem"),
+        )
+        .expect("the fixtures' root");
         xfcc::PolicyHandle::new(
             xfcc::Policy::builder()
                 .clock(move || at)
-                .allow(xfcc::Rule::new("partner").subject_cn(["client-app.contoso.example"]))
+                .chain(xfcc::TrustAnchors::new("contoso", root))
+                .allow(
+                    xfcc::Rule::new("partner")
+                        .subject_cn(["client-app.contoso.example"])
+                        .chain("contoso"),
+                )
                 .build()
                 .expect("policy"),
         )

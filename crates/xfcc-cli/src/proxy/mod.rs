@@ -220,8 +220,8 @@ impl Lint<'_> {
             self.error(
                 code,
                 at,
-                format!("{what}, and the policy's rule {:?} checks only names: a client with a self-signed certificate bearing those names is allowed", rules[0]),
-                format!("{fix} (or add thumbprint or chain to rule {:?})", rules[0]),
+                format!("{what}, so the policy's proxy_verifies_chain = true is not so, and its rule {:?} checks only names: a client with a self-signed certificate bearing those names is allowed", rules[0]),
+                format!("{fix} (or add thumbprint or chain to rule {:?} and remove proxy_verifies_chain)", rules[0]),
             );
         }
     }

@@ -74,6 +74,7 @@ pub struct PolicyBuilder {
     trusted_peers: Option<Vec<String>>,
     identity_from: IdentityFrom,
     sources: Vec<Source>,
+    proxy_verifies_chain: bool,
 }
 
 /// One proxy of several in front of a service (`[[sources]]` in a policy
@@ -393,11 +394,32 @@ impl Default for PolicyBuilder {
             trusted_peers: None,
             identity_from: IdentityFrom::Cert,
             sources: Vec::new(),
+            proxy_verifies_chain: false,
         }
     }
 }
 
 impl PolicyBuilder {
+    /// The operator's statement that the proxy in front verifies every
+    /// client certificate against the CA the service trusts, so that a rule
+    /// which checks only names (no `thumbprint`, `spki_sha256` or `chain`)
+    /// is not met by a self-signed certificate. Default `false`, and then
+    /// [`build`](Self::build) refuses such a rule
+    /// ([`ConfigErrorKind::NamesOnly`](crate::ConfigErrorKind::NamesOnly)):
+    /// Azure Container Apps (any `clientCertificateMode`) and an Envoy
+    /// without `validation_context` accept any certificate, and a name is
+    /// what a forger writes first. Claim it only where the proxy verifies:
+    /// Envoy with a `trusted_ca` (and without `trust_chain_verification:
+    /// ACCEPT_UNTRUSTED`), nginx `ssl_verify_client on` with
+    /// `ssl_client_certificate`, an Istio sidecar in `STRICT` mTLS, HAProxy
+    /// `verify required` with `ca-file`, Caddy `require_and_verify`;
+    /// `xfcc doctor` checks the claim against the proxy's configuration.
+    /// TOML `proxy_verifies_chain`, environment `XFCC_PROXY_VERIFIES_CHAIN`.
+    pub fn proxy_verifies_chain(mut self, verifies: bool) -> Self {
+        self.proxy_verifies_chain = verifies;
+        self
+    }
+
     /// What a missing header means. Default [`Mode::Require`].
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
@@ -463,6 +485,8 @@ impl PolicyBuilder {
     ///     Hash=3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b;\
     ///     Subject=\"\";URI=spiffe://cluster.local/ns/shop/sa/frontend";
     /// let policy = Policy::builder()
+    ///     // Istio in STRICT mTLS verifies every client against the mesh CA.
+    ///     .proxy_verifies_chain(true)
     ///     .identity_from(IdentityFrom::ProxyFields)
     ///     .trusted_proxy("spiffe://cluster.local/ns/shop/sa/orders")
     ///     .allow(Rule::new("frontend").spiffe_id(["spiffe://cluster.local/ns/shop/sa/frontend"]))
@@ -674,6 +698,23 @@ impl PolicyBuilder {
             self.trusted_peers,
             &rules,
         )?;
+        // A rule a self-signed certificate can meet needs the operator's
+        // word that the proxy verifies client certificates.
+        if !self.proxy_verifies_chain
+            && let Some(r) = rules.iter().find(|r| r.is_name_only())
+        {
+            let proxy_fields = reading.identity_from == IdentityFrom::ProxyFields
+                || sources
+                    .iter()
+                    .any(|s| s.identity_from == IdentityFrom::ProxyFields);
+            return Err(ConfigError::Rule {
+                rule: r.label.to_string(),
+                error: Box::new(ConfigError::NamesOnly {
+                    key: r.first_key(),
+                    proxy_fields,
+                }),
+            });
+        }
         let mut readings: Vec<(std::sync::Arc<str>, Reading)> = Vec::with_capacity(sources.len());
         for src in sources {
             let name = src.name.trim().to_owned();
@@ -758,6 +799,7 @@ impl PolicyBuilder {
             identity_from: r.identity_from,
             sources,
             source,
+            proxy_verifies_chain: self.proxy_verifies_chain,
         };
         let sources: Vec<SourcePolicy> = readings
             .into_iter()

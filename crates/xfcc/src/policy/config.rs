@@ -6,6 +6,7 @@
 //! ```toml
 //! mode = "require"            # or "accept"
 //! trusted_peers = ["10.0.0.0/8"]  # optional: only these TCP peers may send the header
+//! proxy_verifies_chain = false  # true only if the proxy verifies client certificates against your CA
 //! [elements]
 //! count = 1                   # exact number expected (default 1; 0 = any)
 //! trust = 0                   # index to verify; negative counts from the end
@@ -382,6 +383,7 @@ struct FileDoc {
     #[serde(default, deserialize_with = "mode")]
     mode: Option<Mode>,
     trusted_peers: Option<Vec<String>>,
+    proxy_verifies_chain: Option<bool>,
     #[serde(default)]
     elements: Elements,
     #[serde(default)]
@@ -406,6 +408,7 @@ struct FileDoc {
 pub struct PolicyConfig {
     mode: Option<Mode>,
     pub(crate) trusted_peers: Option<Vec<String>>,
+    pub(crate) proxy_verifies_chain: Option<bool>,
     pub(crate) elements: Elements,
     pub(crate) validity: Validity,
     pub(crate) revocation: RevocationConfig,
@@ -568,6 +571,7 @@ impl PolicyConfig {
         Ok(Self {
             mode: doc.mode,
             trusted_peers: doc.trusted_peers,
+            proxy_verifies_chain: doc.proxy_verifies_chain,
             elements: doc.elements,
             validity: doc.validity,
             revocation: doc.revocation,
@@ -672,6 +676,11 @@ impl PolicyConfig {
     /// `trusted_peers` as written, if set.
     pub fn trusted_peers(&self) -> Option<&[String]> {
         self.trusted_peers.as_deref()
+    }
+
+    /// `proxy_verifies_chain` as written, if set.
+    pub fn proxy_verifies_chain(&self) -> Option<bool> {
+        self.proxy_verifies_chain
     }
 
     /// The `[[allow]]` rules, in order.
@@ -786,6 +795,9 @@ impl PolicyConfig {
         }
         if let Some(peers) = &self.trusted_peers {
             b = b.trusted_peers(peers.clone());
+        }
+        if let Some(v) = self.proxy_verifies_chain {
+            b = b.proxy_verifies_chain(v);
         }
         if let Some(s) = self.validity.leeway_seconds {
             b = b.leeway(Duration::from_secs(s));

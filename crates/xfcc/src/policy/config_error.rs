@@ -128,6 +128,21 @@ pub enum ConfigError {
         "no allow rule: set XFCC_POLICY_FILE, ALLOWED_CERT_THUMBPRINTS, ALLOWED_CERT_COMMON_NAMES or an XFCC_ALLOWED_* variable"
     )]
     NothingSet,
+    /// A rule that checks only names (no `thumbprint`, `spki_sha256` or
+    /// `chain`) in a policy that does not say the proxy verifies client
+    /// certificates: a self-signed certificate with those names would pass
+    /// it. `key` is the rule's first constraint.
+    #[error(
+        "checks only what anyone can write into a self-signed certificate ({key}; no chain, thumbprint or key pin), and the Azure Container Apps ingress, like any proxy that does not verify client certificates, forwards such a certificate: {}",
+        names_only_fix(.proxy_fields)
+    )]
+    NamesOnly {
+        /// The rule's first constraint key (`subject_cn`).
+        key: &'static str,
+        /// Whether the identity comes from the proxy's fields (no chain
+        /// can be verified there: the fix is a thumbprint).
+        proxy_fields: bool,
+    },
     /// An environment variable with a bad value. Its `Display` includes
     /// the inner error, which is therefore not also a `source()`.
     #[error("environment variable {var}: {error}")]
@@ -178,6 +193,8 @@ pub enum ConfigErrorKind {
     EmptyValue,
     /// [`ConfigError::UnknownVariable`].
     UnknownVariable,
+    /// [`ConfigError::NamesOnly`].
+    NamesOnly,
 }
 
 impl ConfigErrorKind {
@@ -201,7 +218,19 @@ impl ConfigErrorKind {
             Self::NothingSet => "nothing_set",
             Self::EmptyValue => "empty_value",
             Self::UnknownVariable => "unknown_variable",
+            Self::NamesOnly => "names_only_rule",
         }
+    }
+}
+
+/// The fixes for a names-only rule: a chain where the identity comes from
+/// the certificate (proxy fields carry none), a pin, or the operator's word
+/// that the proxy verifies.
+fn names_only_fix(proxy_fields: &bool) -> &'static str {
+    if *proxy_fields {
+        "pin the certificate (`thumbprint`, or ALLOWED_CERT_THUMBPRINTS); or, only if the proxy verifies every client certificate against your CA, set proxy_verifies_chain = true (XFCC_PROXY_VERIFIES_CHAIN=true)"
+    } else {
+        "verify a chain to your CA (`chain` with [chain.<set>] trust_anchors, or XFCC_CHAIN_ANCHORS=<CA PEM file>) or pin the certificate (`thumbprint`, or ALLOWED_CERT_THUMBPRINTS); or, only if the proxy verifies every client certificate against your CA, set proxy_verifies_chain = true (XFCC_PROXY_VERIFIES_CHAIN=true)"
     }
 }
 
@@ -254,6 +283,7 @@ impl ConfigError {
             Self::NothingSet => K::NothingSet,
             Self::EmptyValue { .. } => K::EmptyValue,
             Self::UnknownVariable { .. } => K::UnknownVariable,
+            Self::NamesOnly { .. } => K::NamesOnly,
         }
     }
 
@@ -270,7 +300,8 @@ impl ConfigError {
             | Self::EmptyValue { key }
             | Self::OutOfRange { key, .. }
             | Self::FormatCannot { key, .. }
-            | Self::ProxyFieldsCannot { key, .. } => Cow::Borrowed(key),
+            | Self::ProxyFieldsCannot { key, .. }
+            | Self::NamesOnly { key, .. } => Cow::Borrowed(key),
             Self::EmptyRule | Self::NoRules | Self::DuplicateRule(_) => Cow::Borrowed("[[allow]]"),
             Self::Rule { error, .. } => error.setting(),
             Self::TrustIndex { .. } => Cow::Borrowed("[elements] trust"),

@@ -14,9 +14,10 @@ use super::{ClientCert, Policy, Rejection};
 ///
 /// ```
 /// # use xfcc::{Policy, PolicyHandle, Rule};
-/// let handle = PolicyHandle::new(Policy::builder().allow(Rule::new("a").subject_cn(["a"])).build()?);
+/// let pin = |name: &str, sha256: &str| Policy::builder().allow(Rule::new(name).thumbprint([sha256])).build();
+/// let handle = PolicyHandle::new(pin("a", &"aa".repeat(32))?);
 /// let for_middleware = handle.clone();
-/// handle.reload(Policy::builder().allow(Rule::new("b").subject_cn(["b"])).build()?);
+/// handle.reload(pin("b", &"bb".repeat(32))?);
 /// assert_eq!(format!("{:?}", for_middleware.current()).contains("\"b\""), true);
 /// # Ok::<(), xfcc::ConfigError>(())
 /// ```

@@ -4,8 +4,14 @@
 //! ```
 //! use xfcc::{Policy, Rule};
 //! # let header = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/envoy/rsa-chain.txt")).unwrap();
+//! // A name alone is what a forger writes first: pin the certificate (or
+//! // verify a chain to your CA with `TrustAnchors` and `Rule::chain`).
 //! let policy = Policy::builder()
-//!     .allow(Rule::new("payments").issuer_cn(["Contoso Issuing CA 1"]).subject_cn(["client-app.contoso.example"]))
+//!     .allow(
+//!         Rule::new("payments")
+//!             .subject_cn(["client-app.contoso.example"])
+//!             .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
+//!     )
 //!     .build()?;
 //! let cert = policy.verify(&header)?;        // Result<ClientCert, Rejection>
 //! assert_eq!(cert.rule(), "payments");
@@ -147,6 +153,9 @@ struct Inner {
     sources: Vec<SourcePolicy>,
     /// The name of the source this policy is, within a policy with sources.
     source: Option<Arc<str>>,
+    /// `proxy_verifies_chain`: the operator says the proxy verifies client
+    /// certificates (names-only rules are allowed).
+    proxy_verifies_chain: bool,
 }
 
 /// One `[[sources]]` entry: its name, its peers' blocks, and the policy it
@@ -251,6 +260,15 @@ impl Policy {
         self.inner.source.as_deref()
     }
 
+    /// `proxy_verifies_chain`: whether the operator said the proxy in
+    /// front verifies client certificates against their CA, which a policy
+    /// with a rule that checks only names needs
+    /// ([`PolicyBuilder::proxy_verifies_chain`]). `xfcc doctor` checks the
+    /// claim against the proxy's configuration.
+    pub fn proxy_verifies_chain(&self) -> bool {
+        self.inner.proxy_verifies_chain
+    }
+
     /// The names of the rules that check only names (no `thumbprint`, no
     /// `chain`): a self-signed certificate with those names passes them, so
     /// they are only as good as the proxy's own verification. For tools
@@ -266,9 +284,10 @@ impl Policy {
     /// Every setting that weakens the policy, each naming the setting (its
     /// policy-file key), for logs, `xfcc check` and `xfcc doctor`:
     ///
-    /// - a rule that pins no thumbprint and requires no chain: a
-    ///   self-signed certificate with those names passes it, and Azure
-    ///   Container Apps' ingress accepts any certificate;
+    /// - a rule that pins no thumbprint and requires no chain (which only
+    ///   builds with `proxy_verifies_chain = true`): a self-signed
+    ///   certificate with those names passes it unless the proxy verifies,
+    ///   and Azure Container Apps' ingress accepts any certificate;
     /// - `mode = "accept"`: a request without the header reaches handlers;
     /// - `[elements] count` other than exactly 1 without `by`: any element
     ///   could have been written by a client, unless the trusted one is
@@ -288,17 +307,10 @@ impl Policy {
             .map(|r| {
                 Warning::new(
                     WarningKind::NamesOnlyRule,
-                    if proxy_fields {
-                        format!(
-                            "rule {:?} checks only names: they are worth what the proxy's verification of the client is worth (a proxy that accepts any certificate lets a self-signed one with those names through)",
-                            r.label
-                        )
-                    } else {
-                        format!(
-                            "rule {:?} checks only names: a self-signed certificate with those names passes it (the Azure Container Apps ingress accepts any certificate)",
-                            r.label
-                        )
-                    },
+                    format!(
+                        "rule {:?} checks only names and relies on proxy_verifies_chain = true: a self-signed certificate with those names passes it unless the proxy really verifies client certificates against your CA (the Azure Container Apps ingress accepts any certificate; `xfcc doctor --policy` checks the proxy's configuration)",
+                        r.label
+                    ),
                     if proxy_fields {
                         // `chain` needs a certificate, which proxy-fields
                         // elements do not carry.
@@ -406,6 +418,19 @@ impl Policy {
             }
         }
         out
+    }
+
+    /// Logs every [warning](Self::warnings) at WARN (target `xfcc`), one
+    /// event each with its `code` and `fix`: what the tower layer and the
+    /// actix middleware do once when they are built, and
+    /// [`PolicyWatcher`] on each reload, so that a weakened policy never
+    /// starts silently.
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn log_warnings(&self) {
+        for w in self.warnings() {
+            tracing::warn!(target: "xfcc", code = w.code(), fix = w.fix(), "policy warning: {w}");
+        }
     }
 
     fn now(&self) -> SystemTime {

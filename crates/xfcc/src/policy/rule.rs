@@ -820,6 +820,32 @@ impl CompiledRule {
         .collect()
     }
 
+    /// The first key (policy-file order) of this rule's constraints, for
+    /// an error about the rule as a whole to name.
+    pub(crate) fn first_key(&self) -> &'static str {
+        [
+            ("issuer", !self.issuer.is_empty()),
+            ("issuer_cn", !self.issuer_cn.is_empty()),
+            ("subject", !self.subject.is_empty()),
+            ("subject_cn", !self.subject_cn.is_empty()),
+            ("san_dns", !self.san_dns.is_empty()),
+            ("san_uri", !self.san_uri.is_empty()),
+            ("san_uri_prefix", !self.san_uri_prefix.is_empty()),
+            ("san_email", !self.san_email.is_empty()),
+            ("san_ip", !self.san_ip.is_empty()),
+            ("spiffe_id", !self.spiffe_id.is_empty()),
+            ("spiffe_trust_domain", !self.spiffe_trust_domain.is_empty()),
+            (
+                "certificate_policies",
+                !self.certificate_policies.is_empty(),
+            ),
+            ("extension", !self.extension.is_empty()),
+        ]
+        .into_iter()
+        .find_map(|(key, set)| set.then_some(key))
+        .unwrap_or("[[allow]]")
+    }
+
     /// Whether a self-signed certificate could satisfy this rule: it pins
     /// no thumbprint and requires no chain.
     pub(crate) fn is_name_only(&self) -> bool {

@@ -190,6 +190,18 @@ static SETTINGS: &[Setting] = &[
         }),
     },
     Setting {
+        key: "proxy_verifies_chain",
+        toml: Some("proxy_verifies_chain"),
+        env: Some("XFCC_PROXY_VERIFIES_CHAIN"),
+        ty: SettingType::Bool,
+        default: "false",
+        doc: "the operator's statement that the proxy verifies every client certificate against your CA (Envoy with `trusted_ca`, nginx `ssl_verify_client on`, Istio STRICT mTLS; never Azure Container Apps, which accepts any): without it a rule with no `thumbprint`, `spki_sha256` or `chain` is refused (`names_only_rule`), since a self-signed certificate can carry any name. `xfcc doctor` checks the claim",
+        role: Role::Fill(|c, v| {
+            c.proxy_verifies_chain = Some(boolean("proxy_verifies_chain", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
         key: "count",
         toml: Some("[elements] count"),
         env: Some("XFCC_ELEMENT_COUNT"),
@@ -701,6 +713,14 @@ pub(crate) fn list(v: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn boolean(key: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError::value(key, v, "true or false")),
+    }
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, v: &str) -> Result<T, ConfigError> {

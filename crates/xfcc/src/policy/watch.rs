@@ -264,6 +264,8 @@ fn apply(s: &mut Shared, seen: Snapshot) -> Result<(), ConfigError> {
     s.applied = seen;
     match built {
         Ok((config, policy)) => {
+            #[cfg(feature = "tracing")]
+            policy.log_warnings();
             s.handle.reload(policy);
             // The hashes seen before the files were read again: a change
             // that lands while the policy is built differs from them and is
