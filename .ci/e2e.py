@@ -212,7 +212,8 @@ thumbprint = ["{victim}"]
     # The README's Istio-sidecar recipe: trusted_peers, any number of hops,
     # the last element, written by the sidecar (its By). The pin is the
     # victim's, so that a forged Hash would be allowed.
-    mesh_sidecar = f"""trusted_peers = ["{PROXY_SOURCE}/32"]
+    mesh_sidecar = f"""proxy_verifies_chain = true
+trusted_peers = ["{PROXY_SOURCE}/32"]
 [elements]
 identity_from = "proxy-fields"
 count = 0
@@ -221,7 +222,8 @@ by = "{EDGE_BY}"
 {mesh_rules}{victim_pin}"""
     # What `xfcc doctor --proxy` recommends for APPEND_FORWARD on an inner
     # hop (cert mode): any count, the last element, its By.
-    doctor_append = f"""[elements]
+    doctor_append = f"""proxy_verifies_chain = true
+[elements]
 count = 0
 trust = -1
 by = "{EDGE_BY}"
@@ -232,13 +234,15 @@ spiffe_id = ["{CLIENT_SPIFFE_ID}"]
 """
     # The policy the outside review defeated: proxy-fields, any count, the
     # last element, trusted_peers and no `by`. Now refused at start.
-    reviewed = f"""trusted_peers = ["{PROXY_SOURCE}/32"]
+    reviewed = f"""proxy_verifies_chain = true
+trusted_peers = ["{PROXY_SOURCE}/32"]
 [elements]
 identity_from = "proxy-fields"
 count = 0
 trust = -1
 {mesh_rules}"""
-    mesh_gateway = f"""[elements]
+    mesh_gateway = f"""proxy_verifies_chain = true
+[elements]
 identity_from = "proxy-fields"
 by = "{EDGE_BY}"
 {mesh_rules}"""

@@ -125,7 +125,9 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    env = {"XFCC_ALLOWED_SUBJECT_CNS": CN}
+    # The recipe's check is names only: so is this policy (which then needs
+    # the operator's word that the proxy verifies client certificates).
+    env = {"XFCC_ALLOWED_SUBJECT_CNS": CN, "XFCC_PROXY_VERIFIES_CHAIN": "true"}
     uncached = xfcc.Policy.from_env({**env, "XFCC_CACHE": "0"})
     cached = xfcc.Policy.from_env(env)
     # The same answer first: both allow the header, with the same thumbprint.

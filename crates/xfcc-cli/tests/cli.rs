@@ -1087,6 +1087,24 @@ fn inspect_reads_certificate_files_and_shows_portal_and_envoy_thumbprints() {
 }
 
 #[test]
+fn inspect_reports_a_not_before_in_1950_as_1950() {
+    // NIST PKITS's notBefore: UTCTime 500101120100Z, valid under RFC 5280.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["pkits.example".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(1950, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2045, 1, 1);
+    let pem = params.self_signed(&key).unwrap().pem();
+    let (code, v) = run_json(&["inspect", "--json"], Some(&pem));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["certificates"][0]["not_before"], "1950-01-01T00:00:00Z",
+        "{v}"
+    );
+    let (_, out, _) = run(&["inspect"], Some(&pem));
+    assert!(out.contains("1950-01-01T00:00:00Z"), "{out}");
+}
+
+#[test]
 fn inspect_names_what_a_file_holds_when_it_is_not_a_certificate() {
     let dir = scratch("inspect-files");
     let key = dir.join("client.key");

@@ -363,14 +363,14 @@ impl ClientCert {
     }
     /// Start of validity, seconds since the epoch (`None` for proxy fields).
     #[getter]
-    fn not_before(&self) -> Option<u64> {
+    fn not_before(&self) -> Option<i64> {
         self.inner
             .certificate()
             .map(xfcc::CertIdentity::not_before_unix)
     }
     /// End of validity, seconds since the epoch (`None` for proxy fields).
     #[getter]
-    fn not_after(&self) -> Option<u64> {
+    fn not_after(&self) -> Option<i64> {
         self.inner
             .certificate()
             .map(xfcc::CertIdentity::not_after_unix)

@@ -159,8 +159,8 @@ struct Inner {
     /// later is read exactly as it was checked.
     limits: Limits,
     serial: Span,
-    not_before: u64,
-    not_after: u64,
+    not_before: i64,
+    not_after: i64,
     /// The `SubjectPublicKeyInfo`, whose algorithm and size are read when
     /// first asked for.
     spki_at: Span,
@@ -473,34 +473,38 @@ impl CertIdentity {
         crate::hex::upper(&s[start..])
     }
 
-    /// Start of the validity period.
+    /// Start of the validity period (before the Unix epoch for a date
+    /// before 1970, which RFC 5280 allows).
     pub fn not_before(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.inner.not_before)
+        system_time(self.inner.not_before)
     }
 
     /// End of the validity period.
     pub fn not_after(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.inner.not_after)
+        system_time(self.inner.not_after)
     }
 
-    /// Start of the validity period, in seconds since the Unix epoch.
-    pub fn not_before_unix(&self) -> u64 {
+    /// Start of the validity period, in seconds since the Unix epoch
+    /// (negative before 1970: `notBefore` 1950-01-01 is -631152000).
+    pub fn not_before_unix(&self) -> i64 {
         self.inner.not_before
     }
 
-    /// End of the validity period, in seconds since the Unix epoch.
-    pub fn not_after_unix(&self) -> u64 {
+    /// End of the validity period, in seconds since the Unix epoch
+    /// (negative before 1970).
+    pub fn not_after_unix(&self) -> i64 {
         self.inner.not_after
     }
 
-    /// Start of the validity period as RFC 3339 in UTC (`2026-11-22T06:21:26Z`).
+    /// Start of the validity period as RFC 3339 in UTC (`2026-11-22T06:21:26Z`;
+    /// `1950-01-01T00:00:00Z` as written).
     pub fn not_before_rfc3339(&self) -> String {
-        rfc3339(self.inner.not_before)
+        crate::x509::rfc3339(self.inner.not_before)
     }
 
     /// End of the validity period as RFC 3339 in UTC.
     pub fn not_after_rfc3339(&self) -> String {
-        rfc3339(self.inner.not_after)
+        crate::x509::rfc3339(self.inner.not_after)
     }
 
     /// The DER of the `SubjectPublicKeyInfo`.
@@ -649,9 +653,14 @@ fn key_info(alg: &Oid, params: Option<Tlv<'_>>, key: &[u8]) -> PublicKeyInfo {
     PublicKeyInfo { algorithm, bits }
 }
 
-pub(crate) fn rfc3339(secs: u64) -> String {
-    der::DateTime::from_unix_duration(Duration::from_secs(secs))
-        .map_or_else(|_| String::new(), |d| d.to_string())
+/// Seconds since the Unix epoch, either side of it, as a `SystemTime`.
+fn system_time(secs: i64) -> SystemTime {
+    let d = Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        UNIX_EPOCH + d
+    } else {
+        UNIX_EPOCH - d
+    }
 }
 
 /// A SHA-256 as JOSE's `x5t#S256`: base64url without padding.

@@ -442,19 +442,23 @@ fn algorithm<'a>(d: &mut Der<'a>) -> Result<(&'a [u8], Option<Tlv<'a>>)> {
 /// went to its general date handling), with exactly its rules (the test
 /// `times_agree_with_x509_cert` holds the two side by side): UTCTime
 /// `YYMMDDHHMMSSZ` (years 50-99 are 19xx) or GeneralizedTime
-/// `YYYYMMDDHHMMSSZ`, a real calendar date up to 9999, no leap second;
-/// a date before 1970, which x509-cert refuses, reads as 0 (the epoch).
-fn time(d: &mut Der<'_>) -> Result<u64> {
+/// `YYYYMMDDHHMMSSZ`, a real calendar date up to 9999, no leap second.
+/// A date before 1970, which x509-cert refuses, is a real date under RFC
+/// 5280 (UTCTime 50-69 means 1950-1969; NIST's PKITS has such a
+/// `notBefore`): it reads as the negative number of seconds it is, so that
+/// it is reported as written. (rustls-webpki reads no such date, so a chain
+/// through one is refused as `time_before_1970`.)
+fn time(d: &mut Der<'_>) -> Result<i64> {
     let bad = d.fail(DerErrorKind::BadTime);
     let t = d.tlv()?;
     let (year, rest) = match (t.tag, t.value) {
         (tag::UTC_TIME, &[y1, y2, ref rest @ ..]) if rest.len() == 11 => {
-            let yy = u64::from(decimal(y1, y2).ok_or(bad)?);
+            let yy = i64::from(decimal(y1, y2).ok_or(bad)?);
             (if yy >= 50 { 1900 + yy } else { 2000 + yy }, rest)
         }
         (tag::GENERALIZED_TIME, &[y1, y2, y3, y4, ref rest @ ..]) if rest.len() == 11 => {
             let (hi, lo) = (decimal(y1, y2).ok_or(bad)?, decimal(y3, y4).ok_or(bad)?);
-            (u64::from(hi) * 100 + u64::from(lo), rest)
+            (i64::from(hi) * 100 + i64::from(lo), rest)
         }
         _ => return Err(bad),
     };
@@ -462,7 +466,7 @@ fn time(d: &mut Der<'_>) -> Result<u64> {
         return Err(bad);
     };
     let field = |a, b, range: core::ops::RangeInclusive<u8>| {
-        decimal(a, b).filter(|v| range.contains(v)).map(u64::from)
+        decimal(a, b).filter(|v| range.contains(v)).map(i64::from)
     };
     let (month, hour, minute, second) = (
         field(m1, m2, 1..=12).ok_or(bad)?,
@@ -470,7 +474,7 @@ fn time(d: &mut Der<'_>) -> Result<u64> {
         field(n1, n2, 0..=59).ok_or(bad)?,
         field(s1, s2, 0..=59).ok_or(bad)?,
     );
-    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days_in_month = match month {
         2 if leap => 29,
         2 => 28,
@@ -478,15 +482,7 @@ fn time(d: &mut Der<'_>) -> Result<u64> {
         _ => 31,
     };
     let day = field(d1, d2, 1..=days_in_month).ok_or(bad)?;
-    // A real date before the epoch (UTCTime 50-69 means 1950-1969, valid
-    // under RFC 5280; NIST's PKITS has such a notBefore) reads as the
-    // epoch: no clock here is earlier, so a notBefore keeps its meaning
-    // and a notAfter has passed either way. (rustls-webpki reads no such
-    // date, so a chain through one is refused as `time_before_1970`.)
-    if year < 1970 {
-        return Ok(0);
-    }
-    Ok(days_since_epoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 /// Two ASCII digits as a number.
@@ -498,17 +494,46 @@ const fn decimal(hi: u8, lo: u8) -> Option<u8> {
     }
 }
 
-/// Days from 1970-01-01 to a valid proleptic Gregorian date on or after
-/// it (the usual days-from-civil arithmetic, with years counted from
-/// March so that the leap day ends a year).
-const fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
+/// Days from 1970-01-01 to a valid proleptic Gregorian date of years 1 to
+/// 9999, negative before it (the usual days-from-civil arithmetic, with
+/// years counted from March so that the leap day ends a year).
+pub(crate) const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
+    let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = (month + 9) % 12;
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The date of a day counted from 1970-01-01 (negative before it): the
+/// inverse of [`days_from_civil`].
+const fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month, day)
+}
+
+/// Seconds since the Unix epoch (negative before it) as RFC 3339 in UTC,
+/// `YYYY-MM-DDTHH:MM:SSZ`: a validity date as the certificate wrote it,
+/// 1950 as 1950.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
 }
 
 /// A `Name` (`SEQUENCE OF SET OF SEQUENCE { OID, ANY }`): its contents,
@@ -613,8 +638,8 @@ pub(crate) struct CertView<'a> {
     pub(crate) serial: Span,
     pub(crate) issuer: NameRef<'a>,
     pub(crate) subject: NameRef<'a>,
-    pub(crate) not_before: u64,
-    pub(crate) not_after: u64,
+    pub(crate) not_before: i64,
+    pub(crate) not_after: i64,
     /// `SubjectPublicKeyInfo` contents (chain selection's loop check).
     #[cfg_attr(not(feature = "chain"), allow(dead_code))]
     pub(crate) spki: &'a [u8],
@@ -1102,21 +1127,22 @@ mod tests {
     }
 
     /// The reference for [`time`]: x509-cert's `Time`, in seconds.
-    fn reference_time(tag: Tag, text: &[u8]) -> Option<u64> {
+    fn reference_time(tag: Tag, text: &[u8]) -> Option<i64> {
         use der::Decode as _;
         let mut der = vec![tag.0, u8::try_from(text.len()).ok()?];
         der.extend_from_slice(text);
         let t = x509_cert::time::Time::from_der(&der).ok()?;
-        Some(t.to_unix_duration().as_secs())
+        i64::try_from(t.to_unix_duration().as_secs()).ok()
     }
 
     /// x509-cert's reading, and where it has none because the date is a
-    /// real one before 1970, the epoch (what ours gives): the same text
-    /// with the year moved to 1971 or 1972 (same leap rule) reads there.
-    fn expected_time(tag: Tag, text: &[u8]) -> Option<u64> {
+    /// real one before 1970: the same text with the year moved to 1971 or
+    /// 1972 (same leap rule) read there, less the days of the years
+    /// between, counted one year at a time.
+    fn expected_time(tag: Tag, text: &[u8]) -> Option<i64> {
         reference_time(tag, text).or_else(|| {
             let digits = if tag == tag::GENERALIZED_TIME { 4 } else { 2 };
-            let y: u32 = std::str::from_utf8(text.get(..digits)?)
+            let y: i64 = std::str::from_utf8(text.get(..digits)?)
                 .ok()?
                 .parse()
                 .ok()?;
@@ -1131,19 +1157,41 @@ mod tests {
             if year >= 1970 {
                 return None;
             }
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-            let moved = if leap { "1972" } else { "1971" };
-            let mut t = moved.as_bytes()[4 - digits..].to_vec();
+            let is_leap = |y: i64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let moved: i64 = if is_leap(year) { 1972 } else { 1971 };
+            let mut t = moved.to_string().as_bytes()[4 - digits..].to_vec();
             t.extend_from_slice(&text[digits..]);
-            reference_time(tag, &t).map(|_| 0)
+            let days: i64 = (year..moved)
+                .map(|y| if is_leap(y) { 366 } else { 365 })
+                .sum();
+            reference_time(tag, &t).map(|secs| secs - days * 86_400)
         })
     }
 
-    fn our_time(tag: Tag, text: &[u8]) -> Option<u64> {
+    fn our_time(tag: Tag, text: &[u8]) -> Option<i64> {
         let mut der = vec![tag.0, u8::try_from(text.len()).ok()?];
         der.extend_from_slice(text);
         let mut d = Der::new(&der);
         time(&mut d).ok()
+    }
+
+    #[test]
+    fn dates_before_1970_read_and_print_as_written() {
+        for (text, secs, shown) in [
+            (&b"500101000000Z"[..], -631_152_000, "1950-01-01T00:00:00Z"),
+            (b"691231235959Z", -1, "1969-12-31T23:59:59Z"),
+            (b"700101000000Z", 0, "1970-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(our_time(tag::UTC_TIME, text), Some(secs));
+            assert_eq!(rfc3339(secs), shown);
+        }
+        assert_eq!(
+            our_time(tag::GENERALIZED_TIME, b"19000228120000Z").map(rfc3339),
+            Some("1900-02-28T12:00:00Z".to_owned())
+        );
+        // Bounds of the arithmetic: no overflow at either end.
+        assert!(rfc3339(i64::MAX).len() > 20);
+        assert!(!rfc3339(i64::MIN / 2).is_empty());
     }
 
     #[test]
@@ -1194,6 +1242,16 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Every second of years 1 to 9999 prints as a date that reads back
+        /// as that second.
+        #[test]
+        fn rfc3339_reads_back_as_itself(secs in -62_135_596_800i64..253_402_300_800) {
+            let shown = rfc3339(secs);
+            let text: String = shown.chars().filter(char::is_ascii_digit).collect();
+            let text = format!("{text}Z");
+            proptest::prop_assert_eq!(our_time(tag::GENERALIZED_TIME, text.as_bytes()), Some(secs));
+        }
+
         /// Any 13 or 15 bytes of digits and a few others, as either time.
         #[test]
         fn times_agree_with_x509_cert_on_any_text(
@@ -1205,7 +1263,8 @@ mod tests {
             proptest::prop_assert_eq!(our_time(tag, &text), expected_time(tag, &text));
         }
 
-        /// Every valid second from 1970 to 9999 reads back as itself.
+        /// Every valid second from 1970 to 9999 reads back as itself, and
+        /// prints as x509-cert's DateTime does.
         #[test]
         fn times_agree_with_x509_cert_on_valid_dates(secs in 0u64..253_402_300_800) {
             let dt = der::DateTime::from_unix_duration(core::time::Duration::from_secs(secs)).unwrap();
@@ -1213,9 +1272,11 @@ mod tests {
                 "{:04}{:02}{:02}{:02}{:02}{:02}Z",
                 dt.year(), dt.month(), dt.day(), dt.hour(), dt.minutes(), dt.seconds()
             );
-            proptest::prop_assert_eq!(our_time(tag::GENERALIZED_TIME, text.as_bytes()), Some(secs));
+            let signed = i64::try_from(secs).unwrap();
+            proptest::prop_assert_eq!(rfc3339(signed), dt.to_string());
+            proptest::prop_assert_eq!(our_time(tag::GENERALIZED_TIME, text.as_bytes()), Some(signed));
             if (1950..2050).contains(&dt.year()) {
-                proptest::prop_assert_eq!(our_time(tag::UTC_TIME, &text.as_bytes()[2..]), Some(secs));
+                proptest::prop_assert_eq!(our_time(tag::UTC_TIME, &text.as_bytes()[2..]), Some(signed));
             }
         }
     }

@@ -169,7 +169,7 @@ fn proxy_fields_must_be_printable_ascii() {
 }
 
 #[test]
-fn a_not_before_in_the_1960s_reads_and_only_a_chain_cannot_use_it() {
+fn a_not_before_in_the_1960s_reads_as_written_and_only_a_chain_cannot_use_it() {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.distinguished_name.push(DnType::CommonName, "Root 2020");
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -187,8 +187,13 @@ fn a_not_before_in_the_1960s_reads_and_only_a_chain_cannot_use_it() {
     // UTCTime "600101000000Z": 1960, valid under RFC 5280.
     assert!(leaf.der().windows(13).any(|w| w == b"600101000000Z"));
     let c = CertIdentity::from_der(leaf.der().to_vec()).unwrap();
-    // Read as the epoch: earlier than any clock.
-    assert_eq!(c.not_before_unix(), 0);
+    // Reported as written (it once read as the epoch).
+    assert_eq!(c.not_before_unix(), -315_619_200);
+    assert_eq!(c.not_before_rfc3339(), "1960-01-01T00:00:00Z");
+    assert_eq!(
+        c.not_before(),
+        std::time::UNIX_EPOCH - std::time::Duration::from_secs(315_619_200)
+    );
     let h = render_envoy(&[], &c, &[], EnvoyFields::ACA);
     let pin = Policy::builder()
         .proxy_verifies_chain(true)

@@ -29,8 +29,8 @@ struct Expected {
     sha256: String,
     sha1: String,
     serial: String,
-    not_before: u64,
-    not_after: u64,
+    not_before: i64,
+    not_after: i64,
     subject_openssl: String,
 }
 

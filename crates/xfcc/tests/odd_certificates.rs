@@ -5,7 +5,7 @@
 #![expect(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use xfcc::{CertIdentity, Policy, Rule, XfccHeader};
 
@@ -30,7 +30,7 @@ fn verifies(capture_name: &str, cert_name: &str, cn: &str) -> CertIdentity {
     let parsed = XfccHeader::parse(&header).unwrap();
     let fc = parsed.element(0).unwrap().decode().unwrap();
     assert_eq!(fc.leaf().der(), der(cert_name).as_slice());
-    let at = UNIX_EPOCH + Duration::from_secs(fc.leaf().not_before_unix() + 60);
+    let at = fc.leaf().not_before() + Duration::from_secs(60);
     let policy = Policy::builder()
         .proxy_verifies_chain(true)
         .clock(move || at)

@@ -29,7 +29,7 @@ fn uncached_verify_allocates_a_bounded_amount() {
     let leaf =
         xfcc::CertIdentity::from_der(std::fs::read(root.join("certs/client-rsa.der")).unwrap())
             .unwrap();
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(leaf.not_before_unix() + 86_400);
+    let t = leaf.not_before() + std::time::Duration::from_secs(86_400);
     let policy = xfcc::Policy::builder()
         .cache(0)
         .clock(move || t)

@@ -449,7 +449,7 @@ struct Node<'a> {
     subject: &'a [u8],
     issuer: &'a [u8],
     spki: &'a [u8],
-    not_after: u64,
+    not_after: i64,
 }
 
 impl<'a> Node<'a> {
@@ -635,7 +635,10 @@ impl Chains {
                 run(&all).map_err(|e| sub_reason(&e))?
             }
         };
-        let until = UNIX_EPOCH.checked_add(Duration::from_secs(until));
+        // A path webpki verified has no date before 1970 (it reads none).
+        let until = u64::try_from(until)
+            .ok()
+            .and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s)));
         let no_crls = set.crls.is_empty() && set.fetched.is_none();
         Ok((until.filter(|_| want_until && no_crls), anchor))
     }
@@ -651,7 +654,7 @@ impl Chains {
         candidates: &[&Node<'_>],
         time: UnixTime,
         crl_refs: &[&CertRevocationList<'_>],
-    ) -> Result<(u64, usize), WebpkiError> {
+    ) -> Result<(i64, usize), WebpkiError> {
         let intermediates: Vec<CertificateDer<'_>> = candidates
             .iter()
             .map(|n| CertificateDer::from(n.der))

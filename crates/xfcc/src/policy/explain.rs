@@ -238,8 +238,8 @@ impl fmt::Display for Findings<'_> {
         if let Some((now, leeway)) = e.clock {
             let secs = now
                 .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let now = crate::cert::rfc3339(secs);
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            let now = crate::x509::rfc3339(secs);
             write!(f, "clock {now} leeway {}s", leeway.as_secs())?;
             sep = "; ";
         }

@@ -129,7 +129,7 @@ impl Rejection {
             Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
             Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
             Hint::UntrustedPeer => match self.peer() {
-                Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is your proxy, add it (or its block) to trusted_peers; if not, the request went around the proxy"),
+                Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is the address your proxy connects from (read it from the proxy's or the platform's network settings, never from X-Forwarded-For, nor from a server or middleware that rewrites the client address such as uvicorn's proxy headers or Werkzeug's ProxyFix), add it (or its block) to trusted_peers; if not, the request went around the proxy"),
                 None => "the header came from a peer outside trusted_peers".to_owned(),
             },
         })
