@@ -15,8 +15,11 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
     RevokedCertParams, SerialNumber, date_time_ymd,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use xfcc::{
     CertIdentity, CrlExpiry, EnvoyFields, Policy, PolicyConfig, Revocation, Rule, TrustAnchors,
+    UnknownStatus,
 };
 
 /// What the loopback server answers.
@@ -32,11 +35,17 @@ enum Answer {
 }
 
 fn serve(answer: Arc<Mutex<Answer>>) -> String {
+    serve_counting(answer, Arc::new(AtomicUsize::new(0)))
+}
+
+/// [`serve`], counting the requests in `hits`.
+fn serve_counting(answer: Arc<Mutex<Answer>>, hits: Arc<AtomicUsize>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
+            hits.fetch_add(1, Ordering::SeqCst);
             let answer = answer.lock().unwrap().clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
@@ -75,9 +84,12 @@ struct Ca {
 }
 
 fn ca() -> Ca {
+    ca_named("Fetch Test CA")
+}
+
+fn ca_named(name: &str) -> Ca {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name
-        .push(DnType::CommonName, "Fetch Test CA");
+    p.distinguished_name.push(DnType::CommonName, name);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let key = KeyPair::generate().unwrap();
@@ -96,10 +108,15 @@ fn ca() -> Ca {
 }
 
 fn crl(ca: &Ca, revoked: &[&CertIdentity]) -> Vec<u8> {
+    crl_numbered(ca, revoked, 1, 1)
+}
+
+/// CRL number `number`, issued on day `day` of 2025.
+fn crl_numbered(ca: &Ca, revoked: &[&CertIdentity], number: u64, day: u8) -> Vec<u8> {
     CertificateRevocationListParams {
-        this_update: date_time_ymd(2025, 1, 1),
+        this_update: date_time_ymd(2025, 1, day),
         next_update: date_time_ymd(2045, 1, 1),
-        crl_number: SerialNumber::from(1u64),
+        crl_number: SerialNumber::from(number),
         issuing_distribution_point: None,
         revoked_certs: revoked
             .iter()
@@ -343,4 +360,209 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
         "{e}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A policy over `anchors` (PEM), fetching from `url` every second, with
+/// `revocation`, and `files` as CRL files beside the URL.
+fn policy_over(anchors: &str, url: &str, revocation: Revocation, files: &[Vec<u8>]) -> Policy {
+    Policy::builder()
+        .revocation(revocation)
+        .chain(
+            TrustAnchors::new("fetched", anchors.to_owned())
+                .crls(files.to_vec())
+                .crl_urls([url])
+                .crl_refresh(Duration::from_secs(1))
+                .crl_max_age(Duration::from_secs(3600)),
+        )
+        .allow(
+            Rule::new("r")
+                .subject_cn(["client.example"])
+                .chain("fetched"),
+        )
+        .build()
+        .unwrap()
+}
+
+fn outcome_of(p: &Policy, leaf: &CertIdentity) -> String {
+    let h = xfcc::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
+    match p.verify(&h) {
+        Ok(_) => "ok".to_owned(),
+        Err(r) => r.detail().as_str().to_owned(),
+    }
+}
+
+/// Waits for `n` more requests to the server, so that the fetcher has
+/// judged the answer now served at least once.
+fn fetched_again(hits: &AtomicUsize, n: usize) {
+    let from = hits.load(Ordering::SeqCst);
+    eventually("fetched again", 5, || {
+        hits.load(Ordering::SeqCst) >= from + n
+    });
+}
+
+#[test]
+fn another_cas_crl_or_an_older_one_never_replaces_the_crl_held() {
+    let ca = ca();
+    let other = self::ca();
+    let revoking = crl_numbered(&ca, &[&ca.leaf], 2, 2);
+    let answer = Arc::new(Mutex::new(Answer::Crl(revoking.clone())));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let url = serve_counting(answer.clone(), hits.clone());
+    // unknown_status = allow (the default): a set whose CA no CRL covers
+    // is allowed, which is what serving another CA's CRL would buy.
+    let p = policy(&ca, &url, 1, 3600, CrlExpiry::Enforce);
+    assert_eq!(outcome(&p, &ca), "revoked");
+    for (what, bad) in [
+        (
+            "another CA's CRL, validly signed by it",
+            crl(&ca_named("Other CA"), &[]),
+        ),
+        (
+            "a CRL in the CA's name signed by another key",
+            crl(&other, &[]),
+        ),
+        (
+            "the CA's own CRL from before the revocation",
+            crl_numbered(&ca, &[], 1, 1),
+        ),
+        ("a CRL that does not read", b"0 not a CRL".to_vec()),
+    ] {
+        *answer.lock().unwrap() = Answer::Crl(bad);
+        fetched_again(&hits, 2);
+        assert_eq!(outcome(&p, &ca), "revoked", "{what}");
+        // The same answer at the fetch a rebuilt policy makes at once
+        // (a reload): refused there too, the held CRLs carried over.
+        let reloaded = policy(&ca, &url, 1, 3600, CrlExpiry::Enforce);
+        assert_eq!(outcome(&reloaded, &ca), "revoked", "{what} (reloaded)");
+    }
+    // A newer CRL of the CA is taken, whatever it says (by a policy built
+    // now: `p` remembers its failed chain for a while, as designed).
+    *answer.lock().unwrap() = Answer::Crl(crl_numbered(&ca, &[], 3, 3));
+    let reloaded = policy(&ca, &url, 1, 3600, CrlExpiry::Enforce);
+    assert_eq!(outcome(&reloaded, &ca), "ok");
+}
+
+#[cfg(feature = "metrics")]
+#[test]
+fn a_refused_answer_counts_as_a_failed_fetch() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let ca = ca();
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
+        &ca,
+        &[&ca.leaf],
+        2,
+        2,
+    ))));
+    let url = serve(answer.clone());
+    let held = policy(&ca, &url, 3600, 3600, CrlExpiry::Enforce);
+    *answer.lock().unwrap() = Answer::Crl(crl_numbered(&ca, &[], 1, 1));
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    // The fetch at build runs on this thread, under the local recorder.
+    let reloaded = metrics::with_local_recorder(&recorder, || {
+        policy(&ca, &url, 3600, 3600, CrlExpiry::Enforce)
+    });
+    let failures: u64 = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| {
+            let key = key.key().clone();
+            let failed = key.name() == "xfcc_crl_fetches_total"
+                && key
+                    .labels()
+                    .any(|l| l.key() == "result" && l.value() == "error");
+            match value {
+                DebugValue::Counter(n) if failed => Some(n),
+                _ => None,
+            }
+        })
+        .sum();
+    assert_eq!(failures, 1);
+    assert_eq!(outcome(&reloaded, &ca), "revoked");
+    drop(held);
+}
+
+#[test]
+fn a_reload_while_the_server_is_down_keeps_the_fetched_crls() {
+    let ca = ca();
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
+        &ca,
+        &[&ca.leaf],
+        1,
+        1,
+    ))));
+    let url = serve(answer.clone());
+    let mut allow_stale = Revocation::default();
+    allow_stale.expiry = CrlExpiry::Ignore;
+    let p = policy_over(&ca.pem, &url, allow_stale, &[]);
+    assert_eq!(outcome(&p, &ca), "revoked");
+    *answer.lock().unwrap() = Answer::Down;
+    // The same files built again (SIGHUP, a watched file touched): the new
+    // policy's first fetch fails, and the revocation stays.
+    let reloaded = policy_over(&ca.pem, &url, allow_stale, &[]);
+    drop(p);
+    assert_eq!(outcome(&reloaded, &ca), "revoked");
+    // Other anchors are another set: nothing is carried to it.
+    let other = self::ca();
+    let fresh = policy_over(&other.pem, &url, allow_stale, &[]);
+    assert_eq!(outcome_of(&fresh, &other.leaf), "ok");
+}
+
+#[test]
+fn unknown_status_deny_denies_while_no_crl_is_held() {
+    let ca = ca();
+    let url = serve(Arc::new(Mutex::new(Answer::Down)));
+    let mut deny = Revocation::default();
+    deny.unknown = UnknownStatus::Deny;
+    deny.expiry = CrlExpiry::Ignore;
+    let p = policy_over(&ca.pem, &url, deny, &[]);
+    assert_eq!(outcome(&p, &ca), "revocation_unknown");
+    // With allow, the same state is allowed (stale CRLs used: none).
+    let mut allow = deny;
+    allow.unknown = UnknownStatus::Allow;
+    let p = policy_over(&ca.pem, &url, allow, &[]);
+    assert_eq!(outcome(&p, &ca), "ok");
+}
+
+#[test]
+fn per_issuer_the_newest_crl_applies_whether_a_file_or_fetched() {
+    let ca = ca();
+    let old_file = crl_numbered(&ca, &[], 1, 1);
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
+        &ca,
+        &[&ca.leaf],
+        2,
+        2,
+    ))));
+    let url = serve(answer.clone());
+    let p = policy_over(&ca.pem, &url, Revocation::default(), &[old_file]);
+    assert_eq!(outcome(&p, &ca), "revoked", "the fetched CRL is newer");
+    let newer_file = crl_numbered(&ca, &[], 5, 5);
+    let p = policy_over(&ca.pem, &url, Revocation::default(), &[newer_file]);
+    assert_eq!(outcome(&p, &ca), "ok", "the file is newer");
+}
+
+#[test]
+fn an_answer_that_drops_an_issuer_the_set_held_is_refused() {
+    let (a, b) = (ca_named("Fetch Test CA A"), ca_named("Fetch Test CA B"));
+    let pem = |der: Vec<u8>| {
+        pem_rfc7468::encode_string("X509 CRL", pem_rfc7468::LineEnding::LF, &der).unwrap()
+    };
+    let both = format!(
+        "{}{}",
+        pem(crl_numbered(&a, &[], 1, 1)),
+        pem(crl_numbered(&b, &[&b.leaf], 1, 1))
+    );
+    let answer = Arc::new(Mutex::new(Answer::Crl(both.into_bytes())));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let url = serve_counting(answer.clone(), hits.clone());
+    let anchors = format!("{}{}", a.pem, b.pem);
+    let p = policy_over(&anchors, &url, Revocation::default(), &[]);
+    assert_eq!(outcome_of(&p, &b.leaf), "revoked");
+    // Only A's CRL (newer, even): B's CA would be covered by none.
+    *answer.lock().unwrap() = Answer::Crl(crl_numbered(&a, &[], 2, 2));
+    fetched_again(&hits, 2);
+    assert_eq!(outcome_of(&p, &b.leaf), "revoked");
+    assert_eq!(outcome_of(&p, &a.leaf), "ok");
 }

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, Error as WebpkiError, ExtendedKeyUsageValidator,
-    KeyPurposeIdIter, KeyUsage, OwnedCertRevocationList, RevocationOptionsBuilder,
+    KeyPurposeIdIter, KeyUsage, RevocationOptionsBuilder,
 };
 
 use super::ChainError;
+use super::crl::{self, Crl};
 use super::rule::CompiledRule;
 use super::{AnchorSource, ConfigError};
 use crate::forwarded::ForwardedCert;
@@ -82,7 +83,8 @@ struct AnchorSet {
     subjects: Vec<Vec<u8>>,
     /// Each anchor's subject as RFC 4514 text, for explanations.
     names: Arc<[String]>,
-    crls: Vec<CertRevocationList<'static>>,
+    /// CRL files, read at build.
+    crls: Vec<Crl>,
     require_client_auth: bool,
 }
 
@@ -167,9 +169,12 @@ pub(crate) fn build(
         }
         let mut crls = Vec::new();
         for (i, bytes) in src.crls.iter().enumerate() {
-            crls.extend(parse_crls(bytes).map_err(|e| err(format!("CRL {i}: {e}")))?);
+            crls.extend(crl::parse(bytes).map_err(|e| err(format!("CRL {i}: {e}")))?);
         }
-        let fetched = fetched_crls(&name, &src)?;
+        // Per issuer the newest file: a request merges at most one CRL per
+        // issuer from the files with one per anchor from a fetch.
+        let crls = crl::keep_newest(crls);
+        let fetched = fetched_crls(&name, &src, &anchors)?;
         if sets.contains_key(&name) {
             return Err(err("defined twice".to_owned()));
         }
@@ -210,30 +215,10 @@ pub(crate) fn build(
     })
 }
 
-/// The CRLs in `bytes`: one DER CRL, or PEM holding one or more.
-fn parse_crls(bytes: &[u8]) -> Result<Vec<CertRevocationList<'static>>, String> {
-    let ders: Vec<Vec<u8>> = if bytes.first() == Some(&0x30) {
-        vec![bytes.to_vec()]
-    } else {
-        CertificateRevocationListDer::pem_slice_iter(bytes)
-            .map(|r| r.map(|d| d.as_ref().to_vec()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("bad PEM ({e})"))?
-    };
-    if ders.is_empty() {
-        return Err("no X509 CRL in the PEM".to_owned());
-    }
-    ders.iter()
-        .map(|d| {
-            OwnedCertRevocationList::from_der(d)
-                .map(CertRevocationList::from)
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// CRLs fetched from a set's URLs: the last complete fetch, swapped in
-/// whole, and when it happened.
+/// CRLs fetched from a set's URLs: the last answer accepted (every CRL
+/// signed by an anchor of the set, none older than what was held, no
+/// issuer dropped: [`crl::accept`]), swapped in whole, and when it was
+/// fetched.
 #[cfg_attr(
     not(feature = "crl-fetch"),
     expect(dead_code, reason = "read by the fetcher (feature crl-fetch)")
@@ -243,9 +228,41 @@ pub(crate) struct Fetched {
     urls: Vec<String>,
     refresh: Duration,
     max_age: Duration,
-    crls: arc_swap::ArcSwap<Vec<CertRevocationList<'static>>>,
-    /// Unix seconds of the last fetch in which every URL answered; 0: none.
+    /// The set's anchors: a fetched CRL must be signed by one of them.
+    anchors: Vec<TrustAnchor<'static>>,
+    crls: arc_swap::ArcSwap<Vec<Crl>>,
+    /// Unix seconds of the last accepted fetch; 0: none.
     fetched_at: std::sync::atomic::AtomicU64,
+}
+
+/// The fetched CRLs of every live policy's anchor sets, so that a policy
+/// rebuilt with the same set (name, URLs and anchors: a reload of
+/// unchanged files) starts from the CRLs last accepted, not from none: a
+/// reload while the CRL server is down keeps the revocations.
+static LIVE: std::sync::Mutex<Vec<std::sync::Weak<Fetched>>> = std::sync::Mutex::new(Vec::new());
+
+impl Fetched {
+    /// Takes the CRLs and their age from a live set fetched from the same
+    /// URLs with the same anchors, if there is one, and registers this
+    /// set for the next reload.
+    fn carry_over(self: &Arc<Self>) {
+        let mut live = LIVE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.retain(|w| w.strong_count() > 0);
+        if let Some(old) = live
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .find(|o| o.set == self.set && o.urls == self.urls && o.anchors == self.anchors)
+        {
+            self.crls.store(old.crls.load_full());
+            self.fetched_at.store(
+                old.fetched_at.load(std::sync::atomic::Ordering::Acquire),
+                std::sync::atomic::Ordering::Release,
+            );
+        }
+        live.push(Arc::downgrade(self));
+    }
 }
 
 impl Fetched {
@@ -265,7 +282,11 @@ fn unix_now() -> u64 {
 
 /// The set's fetched CRLs, when it names URLs: checked, and fetched once
 /// before the policy is in use.
-fn fetched_crls(set: &str, src: &AnchorSource) -> Result<Option<Arc<Fetched>>, ConfigError> {
+fn fetched_crls(
+    set: &str,
+    src: &AnchorSource,
+    anchors: &[TrustAnchor<'static>],
+) -> Result<Option<Arc<Fetched>>, ConfigError> {
     if src.crl_urls.is_empty() {
         // An interval for URLs that are not there would be ignored.
         let set_alone = [
@@ -325,9 +346,11 @@ fn fetched_crls(set: &str, src: &AnchorSource) -> Result<Option<Arc<Fetched>>, C
         urls: src.crl_urls.clone(),
         refresh,
         max_age,
+        anchors: anchors.to_vec(),
         crls: arc_swap::ArcSwap::from_pointee(Vec::new()),
         fetched_at: std::sync::atomic::AtomicU64::new(0),
     });
+    f.carry_over();
     #[cfg(feature = "crl-fetch")]
     fetch::record(&f, fetch::fetch_all(&f));
     Ok(Some(f))
@@ -341,15 +364,16 @@ mod fetch {
     use std::sync::{Arc, Weak};
     use std::time::{Duration, Instant};
 
-    use super::{Fetched, parse_crls, unix_now};
+    use super::{Fetched, crl, unix_now};
 
     /// Most bytes one CRL response may hold.
     pub(super) const MAX_CRL_BYTES: u64 = 8 << 20;
     /// Longest one fetch may take (or the refresh interval, if shorter).
     const MAX_FETCH_TIME: Duration = Duration::from_secs(10);
 
-    /// Every URL of the set, then the CRLs swapped in whole; on any
-    /// failure the last ones stay.
+    /// Every URL of the set, then the answer judged against the anchors
+    /// and the CRLs held ([`crl::accept`]) and swapped in whole; on any
+    /// failure or refusal the last ones stay.
     pub(super) fn fetch_all(f: &Fetched) -> Result<usize, String> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(f.refresh.min(MAX_FETCH_TIME)))
@@ -369,10 +393,11 @@ mod fetch {
                         .read_to_vec()
                 })
                 .map_err(|e| format!("{url}: {e}"))?;
-            all.extend(parse_crls(&bytes).map_err(|e| format!("{url}: {e}"))?);
+            all.extend(crl::parse(&bytes).map_err(|e| format!("{url}: {e}"))?);
         }
-        let n = all.len();
-        f.crls.store(Arc::new(all));
+        let kept = crl::accept(all, &f.anchors, &f.crls.load())?;
+        let n = kept.len();
+        f.crls.store(Arc::new(kept));
         f.fetched_at.store(unix_now(), Ordering::Release);
         Ok(n)
     }
@@ -588,11 +613,17 @@ impl Chains {
         let nodes = select(&leaf_node, fc.intermediates_der(), &set.subjects, limits);
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let fetched = set.fetched.as_ref().map(|f| f.crls.load_full());
-        let crl_refs: Vec<&CertRevocationList<'_>> = set
-            .crls
-            .iter()
-            .chain(fetched.iter().flat_map(|v| v.iter()))
-            .collect();
+        // Per issuer the newest CRL, whether a file or fetched.
+        let crl_refs: Vec<&CertRevocationList<'_>> =
+            crl::newest(set.crls.iter().chain(fetched.iter().flat_map(|v| v.iter())))
+                .into_iter()
+                .map(|c| &c.list)
+                .collect();
+        // No CRL at all covers nothing: with unknown_status = "deny" that
+        // is a refusal (webpki is given no revocation options then).
+        if crl_refs.is_empty() && self.revocation.unknown == UnknownStatus::Deny {
+            return Err(ChainError::RevocationUnknown);
+        }
         let run = |candidates: &[&Node<'_>]| {
             self.run_webpki(set, &leaf, &leaf_node, candidates, time, &crl_refs)
         };

@@ -115,6 +115,8 @@ mod chains;
 #[path = "no_chain.rs"]
 mod chains;
 #[cfg(feature = "chain")]
+mod crl;
+#[cfg(feature = "chain")]
 pub use chains::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 
 /// A validation policy: which element to trust, checked consistency and
