@@ -253,6 +253,16 @@ impl Policy {
         self.inner.has_trusted_peers()
     }
 
+    /// Whether a request from `peer` may carry the header (always true
+    /// without `trusted_peers` or `[[sources]]`); an address that does not
+    /// read is not trusted.
+    fn is_trusted_peer(&self, peer: &str) -> bool {
+        peer_addr(Some(peer))
+            .ok()
+            .flatten()
+            .is_some_and(|ip| self.inner.is_trusted_peer(ip))
+    }
+
     /// The settings that weaken the policy: `(code, message, fix)` tuples.
     fn warnings(&self) -> Vec<(&'static str, String, String)> {
         self.inner

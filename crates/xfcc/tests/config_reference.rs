@@ -132,13 +132,15 @@ fn the_policy_file_reads_every_key_of_the_table_and_no_other() {
 fn every_variable_of_the_table_sets_something() {
     for s in settings() {
         let Some(var) = s.env else { continue };
-        // The policy file is a file; the log rate and the watch interval
-        // are read beside the policy (by the adapters and the examples).
+        // The policy file is a file; the log rate, the watch interval and
+        // the development server are read beside the policy (by the
+        // adapters and the examples).
         if matches!(
             var,
             "XFCC_POLICY_FILE"
                 | "XFCC_LOG_RATE"
                 | "XFCC_POLICY_WATCH_SECONDS"
+                | "XFCC_DEV_SERVER"
                 | "ALLOWED_CERT_COMMON_NAMES"
         ) {
             continue;

@@ -1,18 +1,31 @@
 """ASGI middleware (Starlette, FastAPI, any ASGI 3 app).
 
+Every scope that carries a request is verified: ``http`` and ``websocket``
+alike (the same headers, peer, exempt paths, report mode and state). A
+refused WebSocket handshake never reaches the app: it is answered with the
+HTTP denial response where the server offers the ``websocket.http.response``
+extension (uvicorn, hypercorn: 403 ``{"error": "<code>"}``), else closed
+before it is accepted (code 1008, which the server answers with 403).
+``lifespan`` passes, as it carries no request; any other scope type is
+refused with an exception, never passed unchecked.
+
 It reads the raw header list of the scope, so a look-alike such as
 ``X_Forwarded_Client_Cert`` is never taken for the real header, and the
 peer from ``scope["client"]``, which must be the TCP peer: run uvicorn with
 ``--no-proxy-headers`` (it rewrites the client from ``X-Forwarded-For`` for
 the addresses in ``--forwarded-allow-ips``, 127.0.0.1 by default), or
-``trusted_peers`` judges the address a client wrote.
+``trusted_peers`` judges the address a client wrote. A trusted peer that
+also appears in ``X-Forwarded-For``, ``Forwarded`` or ``X-Real-IP`` was
+rewritten from them: refused, 500 ``{"error": "peer_rewritten"}``.
 
 On success the verified :class:`xfcc.ClientCert` is in
-``scope["state"]["client_cert"]`` (``request.state.client_cert`` in
-Starlette and FastAPI). A refused request gets 403 ``{"error": "<code>"}``
-(500 for ``peer_unavailable``) and never reaches the app. In report mode
-the request goes on with no certificate and the refusal in
-``scope["state"]["xfcc_rejection"]``.
+``scope["state"]["client_cert"]`` (``request.state.client_cert`` or
+``websocket.state.client_cert`` in Starlette and FastAPI). A refused request
+gets 403 ``{"error": "<code>"}`` (500 for ``peer_unavailable`` and
+``peer_rewritten``) and never reaches the app. In report mode the request
+goes on with no certificate and the refusal in
+``scope["state"]["xfcc_rejection"]``. The policy's warnings are logged once
+when the middleware is built.
 """
 
 from __future__ import annotations
@@ -25,12 +38,14 @@ import time
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
 from . import Policy, Rejection, peer_address, status_of
+from ._guard import FORWARDED_FOR, PEER_CHECKLIST, EveryMinute, log_policy_warnings, rewritten_peer
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("xfcc")
+_logger = log  # (the middleware's `log` argument shadows `log`)
 
 
 class RejectionLog:
@@ -100,7 +115,8 @@ def log_rejection(rejection: Rejection) -> None:
 
 
 class XfccMiddleware:
-    """Verifies the forwarded client certificate of every HTTP request.
+    """Verifies the forwarded client certificate of every HTTP request and
+    WebSocket handshake.
 
     ``exempt`` lists paths served without a check (the platform's health
     probe, which reaches the container directly); ``log`` bounds the
@@ -120,16 +136,41 @@ class XfccMiddleware:
         self.policy = policy
         self.exempt = frozenset(exempt)
         self.log = log or RejectionLog()
+        self._wiring = EveryMinute()
+        log_policy_warnings(policy, "ASGI middleware")
+        if policy.has_trusted_peers:
+            _logger.info("xfcc ASGI middleware: %s", PEER_CHECKLIST)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.exempt:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if kind not in ("http", "websocket"):
+            # A request of a kind this middleware cannot answer: never
+            # passed unchecked.
+            raise RuntimeError(f"xfcc: ASGI scope type {kind!r} is not verified by XfccMiddleware: refused")
+        if scope.get("path") in self.exempt:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
         peer: Optional[str] = peer_address(client[0]) if client else None
+        headers = scope.get("headers") or []
         state = scope.setdefault("state", {})
+        forwarded = [v.decode("latin-1") for n, v in headers if n.lower() in _FORWARDED_FOR]
+        if rewritten_peer(self.policy, peer, forwarded):
+            if self._wiring("peer_rewritten"):
+                _logger.error(
+                    "xfcc: the client address %s is trusted and also appears in X-Forwarded-For, Forwarded or "
+                    "X-Real-IP: the server or a middleware rewrote it from them (500 peer_rewritten). Remove the "
+                    "rewrite: uvicorn --no-proxy-headers, no hypercorn ProxyFixMiddleware, no granian "
+                    "--proxy-headers",
+                    peer,
+                )
+            await _deny(kind, scope, receive, send, 500, "peer_rewritten")
+            return
         try:
-            cert = self.policy.verify_request(scope.get("headers") or [], peer)
+            cert = self.policy.verify_request(headers, peer)
         except Rejection as r:
             self.log(r)
             if r.would_deny:
@@ -137,15 +178,31 @@ class XfccMiddleware:
                 state["xfcc_rejection"] = r
                 await self.app(scope, receive, send)
                 return
-            body = json.dumps({"error": r.code}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status_of(r),
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _deny(kind, scope, receive, send, status_of(r), r.code)
             return
         state["client_cert"] = cert
         await self.app(scope, receive, send)
+
+
+_FORWARDED_FOR = frozenset(n.encode() for n in FORWARDED_FOR)
+
+
+async def _deny(kind: str, scope: Scope, receive: Receive, send: Send, status: int, code: str) -> None:
+    """Answers a refused request: an HTTP response, or for a WebSocket
+    handshake the HTTP denial response where the server offers it, else a
+    close before the handshake is accepted (which the server answers with
+    403)."""
+    body = json.dumps({"error": code}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if kind == "http":
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    # The handshake's first message is websocket.connect: read it, so the
+    # answer is to that handshake.
+    await receive()
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": code})

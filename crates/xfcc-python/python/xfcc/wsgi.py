@@ -5,51 +5,96 @@ are both ``_``: a client that sends ``X_Forwarded_Client_Cert`` (which the
 proxy does not overwrite: it is another header) lands in
 ``HTTP_X_FORWARDED_CLIENT_CERT`` unless the server drops header names with
 underscores. gunicorn 22 and later (with its default ``header_map =
-"drop"``: leave it) and Werkzeug 3 drop them (tested);
-Python's ``wsgiref`` (and servers built on it) does not. So by default the
-middleware serves only under a server known to drop them and answers 500
-``{"error": "unsafe_server"}`` under any other; if the proxy in front
-drops or rejects such headers itself (Envoy:
-``headers_with_underscores_action: REJECT_REQUEST``), say so with
-``proxy_drops_underscores=True``.
+"drop"``: leave it), waitress 3 and Werkzeug 3 drop them (tested);
+Python's ``wsgiref`` (and Django's ``runserver``, built on it) does not. So
+by default the middleware serves only under a server known to drop them and
+answers 500 ``{"error": "unsafe_server"}`` under any other, logged at ERROR
+on the first such request of each process and then at most once a minute.
+If the proxy in front drops or rejects such headers itself (Envoy:
+``headers_with_underscores_action: REJECT_REQUEST``; nginx by default), say
+so with ``proxy_drops_underscores=True``. For local development under
+``runserver``, set the environment variable ``XFCC_DEV_SERVER=loopback``:
+requests from 127.0.0.0/8 and ::1 are then served under any server (the
+others still get ``unsafe_server``), and every start logs a WARNING that
+says so; being an environment variable, it does not travel with the code.
 
 The peer for ``trusted_peers`` is ``REMOTE_ADDR``, which must be the TCP
-peer (gunicorn does not rewrite it; do not add a middleware that does, such
-as Werkzeug's ``ProxyFix``, in front of this one).
+peer (gunicorn does not rewrite it). A middleware that does, such as
+Werkzeug's ``ProxyFix`` in front of this one, is detected (it leaves
+``werkzeug.proxy_fix.orig``), as is a trusted peer that also appears in
+``X-Forwarded-For``, ``Forwarded`` or ``X-Real-IP``: refused, 500
+``{"error": "peer_rewritten"}``.
 
 On success the verified :class:`xfcc.ClientCert` is in
 ``environ["xfcc.client_cert"]`` (Django: ``request.META``; Flask:
 ``request.environ``, and ``flask.g.client_cert`` with :mod:`xfcc.flask`).
 A refused request gets 403 ``{"error": "<code>"}`` (500 for
 ``peer_unavailable``). In report mode the request goes on with no
-certificate and the refusal in ``environ["xfcc.rejection"]``.
+certificate and the refusal in ``environ["xfcc.rejection"]``. The policy's
+warnings are logged once when the middleware is built.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import ipaddress
 import json
 import logging
+import os
 import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import Policy, Rejection, peer_address, status_of
+from ._guard import FORWARDED_FOR, PEER_CHECKLIST, EveryMinute, log_policy_warnings, rewritten_peer
 from .asgi import RejectionLog
 
 log = logging.getLogger("xfcc")
+_logger = log
 
 #: The ``SERVER_SOFTWARE`` of servers that drop header names holding an
-#: underscore, with the first version that does.
-SAFE_SERVERS = {"gunicorn": (22,), "Werkzeug": (3,)}
+#: underscore, with the first version that does (tested).
+SAFE_SERVERS = {"gunicorn": (22,), "Werkzeug": (3,), "waitress": (3,)}
+
+#: The environ keys of the forwarded-address headers.
+_FORWARDED_KEYS = tuple("HTTP_" + n.upper().replace("-", "_") for n in FORWARDED_FOR)
+
+
+def _installed_major(package: str) -> int:
+    try:
+        return int(importlib.metadata.version(package).split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def server_drops_underscores(server_software: str) -> bool:
     """Whether ``SERVER_SOFTWARE`` names a server known to drop header
-    names with underscores (gunicorn >= 22, Werkzeug >= 3)."""
-    m = re.match(r"\s*([A-Za-z]+)/(\d+)", server_software or "")
+    names with underscores (gunicorn >= 22, Werkzeug >= 3, waitress >= 3,
+    which says only ``waitress``: the installed waitress is asked its
+    version)."""
+    software = (server_software or "").strip()
+    if software == "waitress":
+        return _installed_major("waitress") >= SAFE_SERVERS["waitress"][0]
+    m = re.match(r"([A-Za-z]+)/(\d+)", software)
     if not m:
         return False
     first = SAFE_SERVERS.get(m.group(1))
     return first is not None and (int(m.group(2)),) >= first
+
+
+def _dev_server_from_env() -> bool:
+    raw = os.environ.get("XFCC_DEV_SERVER", "").strip()
+    if raw in ("", "off"):
+        return False
+    if raw == "loopback":
+        return True
+    raise ValueError(f"XFCC_DEV_SERVER: 'loopback' (serve loopback peers under any server, for development) or unset, not {raw!r}")
+
+
+def _is_loopback(peer: Optional[str]) -> bool:
+    try:
+        return peer is not None and ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
 
 
 def _json(start_response: Callable[..., Any], status: int, body: dict) -> Iterator[bytes]:
@@ -67,7 +112,8 @@ class XfccWSGIMiddleware:
     rejects header names with underscores, which makes any WSGI server
     safe. ``log`` bounds the rejection records (default
     :class:`xfcc.asgi.RejectionLog`: ``XFCC_LOG_RATE``, else 10 per reason
-    per second).
+    per second). ``XFCC_DEV_SERVER=loopback`` in the environment serves
+    loopback peers under a server that keeps underscores (development only).
     """
 
     def __init__(
@@ -84,25 +130,40 @@ class XfccWSGIMiddleware:
         self.policy = policy
         self.exempt = frozenset(exempt)
         self.proxy_drops_underscores = proxy_drops_underscores
-        self._warned = False
+        self.dev_server = _dev_server_from_env()
+        self._wiring = EveryMinute()
         # The environ keys of the headers the policy reads (and their names).
         self._keys = [("HTTP_" + n.upper().replace("-", "_"), n) for n in policy.header_names]
+        log_policy_warnings(policy, "WSGI middleware")
+        if policy.has_trusted_peers:
+            _logger.info("xfcc WSGI middleware: %s", PEER_CHECKLIST)
+        if self.dev_server:
+            _logger.warning(
+                "xfcc WSGI middleware: XFCC_DEV_SERVER=loopback: under a server that keeps header names with "
+                "underscores (wsgiref, Django runserver), requests from loopback addresses are served, and a "
+                "local client's X_Forwarded_Client_Cert reads as the real header. For development only: unset "
+                "it anywhere a proxy or a client other than yours can reach the app"
+            )
 
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "") in self.exempt:
             return self.app(environ, start_response)
-        if not self.proxy_drops_underscores and not server_drops_underscores(environ.get("SERVER_SOFTWARE", "")):
-            if not self._warned:
-                self._warned = True
-                log.error(
+        peer: Optional[str] = peer_address(environ.get("REMOTE_ADDR"))
+        safe = self.proxy_drops_underscores or server_drops_underscores(environ.get("SERVER_SOFTWARE", ""))
+        if not safe and not (self.dev_server and _is_loopback(peer)):
+            if self._wiring("unsafe_server"):
+                _logger.error(
                     "xfcc: the WSGI server %r is not known to drop header names with underscores, so a client's "
                     "X_Forwarded_Client_Cert would read as X-Forwarded-Client-Cert: every request is refused "
-                    "(500 unsafe_server). Serve with gunicorn >= 22 or Werkzeug >= 3, or make the proxy drop such "
-                    "headers (Envoy: headers_with_underscores_action: REJECT_REQUEST) and pass "
-                    "proxy_drops_underscores=True.",
+                    "(500 unsafe_server). Serve with gunicorn >= 22, waitress >= 3 or Werkzeug >= 3, or make the "
+                    "proxy drop such headers (Envoy: headers_with_underscores_action: REJECT_REQUEST) and pass "
+                    "proxy_drops_underscores=True; for local development only, XFCC_DEV_SERVER=loopback. "
+                    "(Logged at most once a minute.)",
                     environ.get("SERVER_SOFTWARE"),
                 )
             return _json(start_response, 500, {"error": "unsafe_server"})
+        if self._peer_rewritten(environ, peer):
+            return _json(start_response, 500, {"error": "peer_rewritten"})
         # Header values are latin-1 text in the environ (PEP 3333): the
         # same bytes the client sent.
         headers = [
@@ -110,7 +171,6 @@ class XfccWSGIMiddleware:
             for key, name in self._keys
             if isinstance(value := environ.get(key), str)
         ]
-        peer: Optional[str] = peer_address(environ.get("REMOTE_ADDR"))
         try:
             cert = self.policy.verify_request(headers, peer)
         except Rejection as r:
@@ -122,6 +182,28 @@ class XfccWSGIMiddleware:
             return _json(start_response, status_of(r), {"error": r.code})
         environ["xfcc.client_cert"] = cert
         return self.app(environ, start_response)
+
+    def _peer_rewritten(self, environ: dict, peer: Optional[str]) -> bool:
+        """Whether the policy trusts peers by address and ``REMOTE_ADDR``
+        was rewritten: by werkzeug's ProxyFix (which keeps the original in
+        ``werkzeug.proxy_fix.orig``), or taken from a forwarded header."""
+        if not self.policy.has_trusted_peers:
+            return False
+        orig = environ.get("werkzeug.proxy_fix.orig")
+        by_proxy_fix = isinstance(orig, dict) and orig.get("REMOTE_ADDR") != environ.get("REMOTE_ADDR")
+        forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
+        if not (by_proxy_fix or rewritten_peer(self.policy, peer, forwarded)):
+            return False
+        if self._wiring("peer_rewritten"):
+            _logger.error(
+                "xfcc: REMOTE_ADDR %s was rewritten from a forwarded header (%s): trusted_peers would judge an "
+                "address a client wrote, so every such request is refused (500 peer_rewritten). Remove %s in "
+                "front of the xfcc middleware. (Logged at most once a minute.)",
+                environ.get("REMOTE_ADDR"),
+                "werkzeug's ProxyFix" if by_proxy_fix else "X-Forwarded-For, Forwarded or X-Real-IP",
+                "werkzeug.middleware.proxy_fix.ProxyFix" if by_proxy_fix else "the middleware or server setting that rewrites it",
+            )
+        return True
 
 
 def client_cert(environ: dict) -> Optional[Any]:

@@ -619,6 +619,15 @@ static SETTINGS: &[Setting] = &[
         role: Role::Other,
     },
     Setting {
+        key: "dev_server",
+        toml: None,
+        env: Some("XFCC_DEV_SERVER"),
+        ty: SettingType::Choice(&["loopback"]),
+        default: "unset",
+        doc: "Python WSGI middleware only, for local development: `loopback` serves requests from loopback addresses under a server that keeps header names with underscores (wsgiref, Django `runserver`), with a WARNING at every start; never set it where a proxy or another client can reach the app. Not read by the policy",
+        role: Role::Other,
+    },
+    Setting {
         key: "policy_watch_seconds",
         toml: None,
         env: Some("XFCC_POLICY_WATCH_SECONDS"),
