@@ -15,7 +15,9 @@ PARTNER_CN = "client-app.contoso.example"
 
 
 def cn_policy(**extra):
-    env = {"XFCC_ALLOWED_SUBJECT_CNS": PARTNER_CN, "XFCC_CACHE": "0", **extra}
+    # Names only: these tests are about reading and deciding, so the policy
+    # states that the proxy verifies client certificates.
+    env = {"XFCC_ALLOWED_SUBJECT_CNS": PARTNER_CN, "XFCC_CACHE": "0", "XFCC_PROXY_VERIFIES_CHAIN": "true", **extra}
     return xfcc.Policy.from_env(env)
 
 
@@ -42,7 +44,15 @@ def test_the_recipes_variables_are_read_unchanged_and_nothing_set_is_refused():
     cert = cn_policy().verify(capture("rsa-chain"))
     by_print = xfcc.Policy.from_env({"ALLOWED_CERT_THUMBPRINTS": cert.sha1.upper()})
     assert by_print.verify(capture("rsa-chain")).sha256 == cert.sha256
-    by_name = xfcc.Policy.from_env({"ALLOWED_CERT_COMMON_NAMES": PARTNER_CN})
+    # The recipe's common names alone are met by a self-signed look-alike
+    # (the ingress accepts any certificate): refused, naming the variable
+    # and both fixes.
+    with pytest.raises(xfcc.ConfigError) as e:
+        xfcc.Policy.from_env({"ALLOWED_CERT_COMMON_NAMES": PARTNER_CN})
+    assert e.value.code == "names_only_rule"
+    for words in ["ALLOWED_CERT_COMMON_NAMES", "XFCC_CHAIN_ANCHORS", "ALLOWED_CERT_THUMBPRINTS", "XFCC_PROXY_VERIFIES_CHAIN"]:
+        assert words in str(e.value), words
+    by_name = xfcc.Policy.from_env({"ALLOWED_CERT_COMMON_NAMES": PARTNER_CN, "XFCC_PROXY_VERIFIES_CHAIN": "true"})
     assert by_name.verify(capture("rsa-chain")).subject_cn == [PARTNER_CN]
     # No default allow list.
     with pytest.raises(xfcc.ConfigError) as e:
@@ -54,10 +64,12 @@ def test_the_recipes_variables_are_read_unchanged_and_nothing_set_is_refused():
     assert "XFCC_ALLOWED_SUBJECT_CNS" in str(e.value)
     # os.environ by default.
     os.environ["ALLOWED_CERT_COMMON_NAMES"] = PARTNER_CN
+    os.environ["XFCC_PROXY_VERIFIES_CHAIN"] = "true"
     try:
         assert xfcc.Policy.from_env().verify(capture("rsa-chain")).rule == "common_name"
     finally:
         del os.environ["ALLOWED_CERT_COMMON_NAMES"]
+        del os.environ["XFCC_PROXY_VERIFIES_CHAIN"]
 
 
 @pytest.mark.parametrize(
@@ -79,9 +91,10 @@ def test_refusals_carry_the_cores_codes(name, code):
 
 
 def test_a_names_only_policy_lets_a_self_signed_look_alike_through_and_says_so():
-    # What the recipes do (a CN compare): the ingress accepts any
-    # certificate, so a self-signed one with the partner's CN passes. The
-    # policy's warning says so; a chain or a pin is the fix.
+    # What the recipes do (a CN compare): behind a proxy that accepts any
+    # certificate, a self-signed one with the partner's CN passes. It only
+    # builds with the operator's word that the proxy verifies, and the
+    # policy's warning still says so; a chain or a pin is the fix.
     p = cn_policy()
     assert p.verify(capture("self-signed-lookalike")).subject_cn == [PARTNER_CN]
     assert [w[0] for w in p.warnings()] == ["names_only_rule"]
@@ -89,7 +102,7 @@ def test_a_names_only_policy_lets_a_self_signed_look_alike_through_and_says_so()
 
 def test_an_explanation_names_the_failed_constraint_not_the_pinned_value():
     with pytest.raises(xfcc.Rejection) as e:
-        xfcc.Policy.from_env({"XFCC_ALLOWED_SUBJECT_CNS": "someone-else"}).verify(capture("rsa-chain"))
+        cn_policy(XFCC_ALLOWED_SUBJECT_CNS="someone-else").verify(capture("rsa-chain"))
     assert e.value.code == "not_allowed"
     assert 'rule "env" failed subject_cn' in e.value.explanation
     assert "someone-else" not in e.value.explanation
@@ -187,7 +200,10 @@ def test_policy_files_and_their_errors(chain_policy_toml, tmp_path):
     assert policy.verify(capture("rsa-chain")).chain_verified is True
     assert policy.mode == "require" and policy.header_name == "x-forwarded-client-cert"
     assert policy.warnings() == []
-    names_only = xfcc.Policy.from_toml_str('[[allow]]\nname = "n"\nsubject_cn = ["a"]\n')
+    with pytest.raises(xfcc.ConfigError) as e:
+        xfcc.Policy.from_toml_str('[[allow]]\nname = "n"\nsubject_cn = ["a"]\n')
+    assert e.value.code == "names_only_rule" and 'rule "n"' in str(e.value)
+    names_only = xfcc.Policy.from_toml_str('proxy_verifies_chain = true\n[[allow]]\nname = "n"\nsubject_cn = ["a"]\n')
     assert [w[0] for w in names_only.warnings()] == ["names_only_rule"]
     with pytest.raises(xfcc.ConfigError) as e:
         xfcc.Policy.from_toml_str('[[allow]]\nname = "n"\nthumbprint = ["abcd"]\n')
@@ -209,6 +225,7 @@ def test_with_sources_the_peer_picks_the_proxy():
     from conftest import nginx_value
 
     two = xfcc.Policy.from_toml_str(
+        'proxy_verifies_chain = true\n'
         '[[sources]]\nname = "nginx"\ntrusted_peers = ["10.0.1.0/24"]\nformat = "nginx"\n'
         '[[sources]]\nname = "gateway"\ntrusted_peers = ["10.0.2.0/24"]\n'
         '[[allow]]\nname = "r"\nsubject_cn = ["' + PARTNER_CN + '"]\n'

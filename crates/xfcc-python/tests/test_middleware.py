@@ -15,7 +15,9 @@ CN = "client-app.contoso.example"
 
 
 def policy(**extra):
-    return xfcc.Policy.from_env({"XFCC_ALLOWED_SUBJECT_CNS": CN, **extra})
+    # Names only, with the operator's word that the proxy verifies: these
+    # tests are about what the middleware reads and answers.
+    return xfcc.Policy.from_env({"XFCC_ALLOWED_SUBJECT_CNS": CN, "XFCC_PROXY_VERIFIES_CHAIN": "true", **extra})
 
 
 # ------------------------------------------------------------------ ASGI
