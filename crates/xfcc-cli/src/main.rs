@@ -171,7 +171,8 @@ enum Command {
         /// The same service's plain-HTTP URL, to send every variant there too.
         #[arg(long)]
         plain: Option<String>,
-        /// Seconds to wait for each connection and answer.
+        /// Seconds one request may take, from connecting to the last byte
+        /// of the answer (a server that answers slowly is cut off there).
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
         timeout: u64,
         /// Machine-readable output.

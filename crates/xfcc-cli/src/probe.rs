@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use xfcc::{CertIdentity, EnvoyFields, Format};
@@ -245,12 +245,12 @@ fn send(
         .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
         .next()
         .ok_or_else(|| format!("{} has no address", target.host))?;
+    // One deadline for the whole request, connect to last byte: a server
+    // that answers a byte at a time cannot hold the probe past it.
+    let at = Instant::now() + timeout;
     let tcp = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    tcp.set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
+    let tcp = Deadline { tcp, at };
     let host = if target.host.contains(':') {
         format!("[{}]", target.host)
     } else {
@@ -296,6 +296,47 @@ fn send(
         return Err(format!("no answer: {e}"));
     }
     parse_answer(&raw).ok_or_else(|| "not an HTTP/1.1 answer".to_owned())
+}
+
+/// A connection whose every read and write must end by `at`: each sets
+/// the socket's timeout to the time left, and none starts after it.
+struct Deadline {
+    tcp: TcpStream,
+    at: Instant,
+}
+
+impl Deadline {
+    fn left(&self) -> std::io::Result<Duration> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request took longer than --timeout",
+            ))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Deadline {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 fn read_bounded(r: &mut impl Read, out: &mut Vec<u8>) -> std::io::Result<()> {
@@ -529,6 +570,56 @@ fn symptom(base: &Answer, sent_cert: bool, tls: bool) -> Option<String> {
 mod tests {
     #![expect(clippy::unwrap_used)]
     use super::*;
+
+    /// A server that answers one byte every 50 ms, for up to 20 s.
+    fn trickling_server() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().take(2) {
+                let Ok(mut conn) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf);
+                    let answer = b"HTTP/1.1 200 OK\r\nX-Slow: "
+                        .iter()
+                        .chain(std::iter::repeat(&b'a'));
+                    for &b in answer.take(400) {
+                        if conn.write_all(&[b]).is_err() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_server_answering_a_byte_at_a_time_is_cut_off_at_the_deadline() {
+        let port = trickling_server();
+        let target = Target {
+            tls: false,
+            host: "127.0.0.1".into(),
+            port,
+            path: "/".into(),
+        };
+        let v = Variant {
+            name: "baseline".into(),
+            what: "test",
+            headers: Vec::new(),
+            connection: "close",
+        };
+        let started = Instant::now();
+        // Each read gets a byte well within a second: a per-read timeout
+        // never fires; the whole-request deadline does.
+        let result = send(&target, None, &v, Duration::from_secs(1));
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // What came by the deadline is judged: the status line arrived.
+        assert_eq!(result.map(|a| a.status).ok(), Some(200));
+    }
 
     #[test]
     fn urls() {
