@@ -135,6 +135,45 @@ def request(port, path, client=None, headers=None, tls=True, host="127.0.0.1", k
         conn.close()
 
 
+def ws_handshake(port, path, client=None, headers=None):
+    """A WebSocket handshake over TLS (with an optional client
+    certificate), written by hand: (status, first text frame or body)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cadata=(CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
+    if client:
+        certfile, key = client
+        ctx.load_cert_chain(certfile, CERTS / f"{key}.key")
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    raw = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as tcp:
+            with ctx.wrap_socket(tcp, server_hostname="127.0.0.1") as s:
+                s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    head_end = raw.find(b"\r\n\r\n")
+                    if head_end >= 0 and len(raw) > head_end + 6:
+                        break
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    raw += chunk
+    except (ssl.SSLError, OSError) as e:
+        if not raw:
+            return "tls", str(e)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    if status == 101 and len(rest) >= 2 and rest[0] == 0x81:
+        n = rest[1] & 0x7F
+        return status, json.loads(rest[2 : 2 + n])
+    try:
+        return status, json.loads(rest.split(b"\r\n")[-1] if b"chunked" in head.lower() else rest)
+    except ValueError:
+        return status, rest.decode(errors="replace")
+
+
 def expected():
     rows = {}
     for line in (CERTS / "expected.tsv").read_text().splitlines():
@@ -361,7 +400,8 @@ def envoy_config(ports, apps):
         # The Python examples (gunicorn, uvicorn), from PROXY_SOURCE; a
         # client certificate is asked for but not required.
         listener("py_flask", "SANITIZE_SET", "py_flask", require=False),
-        listener("py_fastapi", "SANITIZE_SET", "py_fastapi", require=False),
+        listener("py_fastapi", "SANITIZE_SET", "py_fastapi", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
         # The README's advice for WSGI servers that keep underscore names.
         listener("py_underscore", "SANITIZE_SET", "py_flask", require=False,
                  extra="\n          common_http_protocol_options: {headers_with_underscores_action: REJECT_REQUEST}"),
@@ -719,6 +759,30 @@ def python_scenarios(bin_dir, ports, apps, policies):
         status, body = request(app, "/cert-info", None, tls=False,
                                headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
         check("py", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    # WebSockets through Envoy (upgrade_configs): the FastAPI example's /ws
+    # handshake is verified exactly as /cert-info.
+    port = ports["py_fastapi"]
+    status, body = ws_handshake(port, "/ws", rsa)
+    check("py", "envoy fastapi/uvicorn", "WebSocket /ws client-rsa (allowed)", f"{status}",
+          status == 101 and isinstance(body, dict) and body.get("sha256") == EXPECTED["client-rsa"]["sha256"])
+    for client, headers, what, want in [
+        (None, None, "no certificate", "missing"),
+        (selfsigned, None, "self-signed look-alike", "chain_invalid"),
+        (wrong, {"X-Forwarded-Client-Cert": victim}, "forged XFCC header + client-wrongcn", "not_allowed"),
+    ]:
+        status, body = ws_handshake(port, "/ws", client, headers)
+        check("py", "envoy fastapi/uvicorn", f"WebSocket /ws {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    # The published recipe's variable alone no longer starts: a self-signed
+    # certificate with that CN would pass behind an ingress that accepts
+    # any. The message names the variable and both fixes.
+    recipe = {"ALLOWED_CERT_COMMON_NAMES": "client-app.contoso.example", "PYTHONUNBUFFERED": "1"}
+    for name, cmd in [
+        ("py-flask-recipe", [str(bin_dir / "python"), "-c", f"import sys; sys.path.insert(0, {str(examples)!r}); import flask_app"]),
+        ("py-fastapi-recipe", [str(bin_dir / "python"), "-c", f"import sys; sys.path.insert(0, {str(examples)!r}); import fastapi_app"]),
+    ]:
+        out = subprocess.run(cmd, env={"PATH": os.environ.get("PATH", ""), **recipe}, capture_output=True, text=True, timeout=60)
+        refused = out.returncode != 0 and all(w in out.stderr for w in ["ALLOWED_CERT_COMMON_NAMES", "XFCC_CHAIN_ANCHORS", "XFCC_PROXY_VERIFIES_CHAIN"])
+        check("py", "start", f"{name}: ALLOWED_CERT_COMMON_NAMES alone refused at start", f"exit {out.returncode}", refused)
     # The README's Envoy setting for WSGI servers that keep underscore
     # names: Envoy itself refuses the request.
     status, body = request(ports["py_underscore"], "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
@@ -840,6 +904,29 @@ def smuggling_scenarios(fw, ports, apps, binary, policies):
     said = (out.stdout + out.stderr).strip().splitlines()
     check(fw, "envoy smuggling", "the reviewed policy (count = 0, no by) at start", f"exit {out.returncode} {said[-1][:120] if said else ''}",
           out.returncode != 0 and "[elements] by" in out.stdout + out.stderr)
+
+
+def recipe_start_scenarios(fw, binary):
+    """The published recipe's variables, as a migrating user sets them:
+    common names alone do not start (a self-signed certificate with the CN
+    would pass behind an ingress that accepts any); with a chain to the CA
+    or the operator's word that the proxy verifies, they do."""
+    base = {"PATH": os.environ.get("PATH", ""), "HOST": "127.0.0.1", "PORT": str(free_port()),
+            "ALLOWED_CERT_COMMON_NAMES": "client-app.contoso.example"}
+    out = subprocess.run([str(binary)], capture_output=True, text=True, timeout=30, env=base)
+    said = out.stdout + out.stderr
+    check(fw, "start", "ALLOWED_CERT_COMMON_NAMES alone refused", f"exit {out.returncode}",
+          out.returncode == 2 and all(w in said for w in ["ALLOWED_CERT_COMMON_NAMES", "XFCC_CHAIN_ANCHORS", "ALLOWED_CERT_THUMBPRINTS"]))
+    for extra, what in [({"XFCC_CHAIN_ANCHORS": str(CERTS / "root.pem")}, "with XFCC_CHAIN_ANCHORS"),
+                        ({"XFCC_PROXY_VERIFIES_CHAIN": "true"}, "with XFCC_PROXY_VERIFIES_CHAIN=true")]:
+        env = {**base, "PORT": str(free_port()), **extra}
+        p = start(f"{fw}-recipe-{what.split()[-1]}", [str(binary)], env)
+        wait_port(int(env["PORT"]), p)
+        status, body = request(int(env["PORT"]), "/health", tls=False)
+        check(fw, "start", f"ALLOWED_CERT_COMMON_NAMES {what} starts", f"{status}", status == 200)
+        p.terminate()
+        p.wait(10)
+        PROCS.remove(p)
 
 
 def b64_der(name):
@@ -1202,6 +1289,7 @@ def main():
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)
         smuggling_scenarios(fw, ports, apps, binary, policies)
+        recipe_start_scenarios(fw, binary)
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)

@@ -350,6 +350,25 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     let built = inputs
         .policy
         .and_then(|path| policy_checks(path, SystemTime::now(), &mut findings));
+    // The Azure Container Apps ingress accepts any client certificate: a
+    // policy that says the proxy verifies them, to allow a rule of names
+    // only, says what is not so.
+    if inputs.app.is_some()
+        && let Some(policy) = &built
+        && policy.proxy_verifies_chain()
+        && let Some(rule) = policy.name_only_rules().next()
+    {
+        findings.push(finding(
+            "proxy_verifies_chain_false",
+            Severity::Error,
+            format!(
+                "the policy says proxy_verifies_chain = true, but the Azure Container Apps ingress verifies no client certificate (it accepts self-signed ones): rule {rule:?} checks only names, so a self-signed certificate bearing them is allowed"
+            ),
+            format!(
+                "remove proxy_verifies_chain and add chain (your CA in [chain.<set>] trust_anchors, or XFCC_CHAIN_ANCHORS) or thumbprint to rule {rule:?}"
+            ),
+        ));
+    }
     let view = PolicyView {
         header: inputs.header.map(str::to_ascii_lowercase),
         policy: built.as_ref().map(PolicyFacts::of),

@@ -791,7 +791,16 @@ fn doctor_checks_the_policy() {
     let soon = dir.join("soon.toml");
     std::fs::write(&soon, "proxy_verifies_chain = true\n[[allow]]\nname = \"cn\"\nsubject_cn = \"a\"\n[[allow]]\nname = \"chained\"\nsubject_cn = \"b\"\nchain = \"p\"\n[chain.p]\ntrust_anchors = \"soon.pem\"\n").unwrap();
     let (code, f) = doctor(&["--app", p(&app), "--policy", p(&soon)]);
-    assert_eq!(code, 0, "{f:?}");
+    // The names-only rule builds only on proxy_verifies_chain, which the
+    // Azure Container Apps ingress never makes true.
+    assert_eq!(code, 1, "{f:?}");
+    assert!(
+        f.contains(&(
+            "proxy_verifies_chain_false".to_owned(),
+            "error".to_owned()
+        )),
+        "{f:?}"
+    );
     assert!(
         f.contains(&("anchor_expiring".to_owned(), "warning".to_owned())),
         "{f:?}"

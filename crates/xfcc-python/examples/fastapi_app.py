@@ -4,7 +4,12 @@ certificate verified by xfcc: `/cert-info` (the verified client) and
 
 Configuration is the environment, as in the recipe: ALLOWED_CERT_THUMBPRINTS
 and ALLOWED_CERT_COMMON_NAMES (no default allow list), any XFCC_* variable,
-or XFCC_POLICY_FILE.
+or XFCC_POLICY_FILE. Common names alone do not start: a self-signed
+certificate can carry them, so add XFCC_CHAIN_ANCHORS (your CA) or a
+thumbprint (see the README's "Migrating from the recipe").
+
+`/ws` is a WebSocket route: the middleware verifies its handshake exactly
+as an HTTP request (through Envoy, enable `upgrade_configs: websocket`).
 
 Serve it with uvicorn, without proxy headers: uvicorn otherwise rewrites
 the client address from X-Forwarded-For (for 127.0.0.1 by default), and
@@ -15,7 +20,7 @@ trusted_peers would judge an address a client wrote:
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 
 import xfcc
 from xfcc.asgi import XfccMiddleware
@@ -24,6 +29,14 @@ logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(messag
 
 app = FastAPI()
 app.add_middleware(XfccMiddleware, policy=xfcc.Policy.from_env(), exempt=["/health"])
+
+
+@app.websocket("/ws")
+async def ws(websocket: WebSocket):
+    await websocket.accept()
+    c = websocket.state.client_cert
+    await websocket.send_json({"rule": c.rule, "subject_cn": c.subject_cn, "sha256": c.sha256})
+    await websocket.close()
 
 
 @app.get("/health")
