@@ -147,15 +147,30 @@ def ws_handshake(port, path, client=None, headers=None):
              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     raw = b""
+
+    def frame_end(data):
+        """Where the first frame after the head ends, if it is all there."""
+        head_end = data.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        f = data[head_end + 4 :]
+        if not data.startswith(b"HTTP/1.1 101"):
+            return len(data) if b"\r\n0\r\n" in f or (f and b"chunked" not in data[:head_end].lower()) else None
+        if len(f) < 2:
+            return None
+        n, at = f[1] & 0x7F, 2
+        if n == 126:
+            if len(f) < 4:
+                return None
+            n, at = int.from_bytes(f[2:4], "big"), 4
+        return len(data) if len(f) >= at + n else None
+
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as tcp:
             with ctx.wrap_socket(tcp, server_hostname="127.0.0.1") as s:
                 s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
                 deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    head_end = raw.find(b"\r\n\r\n")
-                    if head_end >= 0 and len(raw) > head_end + 6:
-                        break
+                while time.monotonic() < deadline and frame_end(raw) is None:
                     chunk = s.recv(65536)
                     if not chunk:
                         break
@@ -166,10 +181,15 @@ def ws_handshake(port, path, client=None, headers=None):
     head, _, rest = raw.partition(b"\r\n\r\n")
     status = int(head.split(b" ")[1])
     if status == 101 and len(rest) >= 2 and rest[0] == 0x81:
-        n = rest[1] & 0x7F
-        return status, json.loads(rest[2 : 2 + n])
+        n, at = rest[1] & 0x7F, 2
+        if n == 126:
+            n, at = int.from_bytes(rest[2:4], "big"), 4
+        return status, json.loads(rest[at : at + n])
+    if b"chunked" in head.lower():
+        # One chunk: its size line, then the data.
+        rest = rest.split(b"\r\n", 2)[1] if rest.count(b"\r\n") >= 2 else rest
     try:
-        return status, json.loads(rest.split(b"\r\n")[-1] if b"chunked" in head.lower() else rest)
+        return status, json.loads(rest)
     except ValueError:
         return status, rest.decode(errors="replace")
 

@@ -795,10 +795,7 @@ fn doctor_checks_the_policy() {
     // Azure Container Apps ingress never makes true.
     assert_eq!(code, 1, "{f:?}");
     assert!(
-        f.contains(&(
-            "proxy_verifies_chain_false".to_owned(),
-            "error".to_owned()
-        )),
+        f.contains(&("proxy_verifies_chain_false".to_owned(), "error".to_owned())),
         "{f:?}"
     );
     assert!(
