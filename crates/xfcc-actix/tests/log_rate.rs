@@ -28,8 +28,8 @@ impl std::io::Write for Buf {
     }
 }
 
-#[actix_web::test]
-async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
+/// Everything logged at INFO and above while the guard lives.
+fn capture_logs() -> (Buf, tracing::subscriber::DefaultGuard) {
     let buf = Buf::default();
     let writer = buf.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -37,7 +37,12 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (buf, tracing::subscriber::set_default(subscriber))
+}
+
+#[actix_web::test]
+async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
+    let (buf, _guard) = capture_logs();
 
     let header = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/envoy/rsa-chain.txt"),
@@ -103,14 +108,7 @@ async fn a_flood_of_rejections_logs_the_rate_and_a_summary_across_workers() {
 
 #[actix_web::test]
 async fn building_the_middleware_logs_each_policy_warning_once_at_warn() {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (buf, _guard) = capture_logs();
     let policy = Policy::builder()
         .mode(xfcc::Mode::Accept)
         .allow(Rule::new("pinned").thumbprint(["ab".repeat(32)]))

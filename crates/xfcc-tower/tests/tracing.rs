@@ -67,6 +67,14 @@ fn capture_logs() -> (Buf, tracing::subscriber::DefaultGuard) {
     (buf, tracing::subscriber::set_default(subscriber))
 }
 
+/// The lines logged other than the layers' start-up policy warnings.
+fn lines_besides_warnings(logged: &str) -> usize {
+    logged
+        .lines()
+        .filter(|l| !l.contains("policy warning"))
+        .count()
+}
+
 #[tokio::test]
 async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
     let (buf, _guard) = capture_logs();
@@ -107,14 +115,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
         1,
         "{logged}"
     );
-    assert_eq!(
-        logged
-            .lines()
-            .filter(|l| !l.contains("policy warning"))
-            .count(),
-        1,
-        "{logged}"
-    );
+    assert_eq!(lines_besides_warnings(&logged), 1, "{logged}");
     assert!(!logged.contains("MII"));
     // The pinned value of the rule is not logged.
     assert!(!logged.contains("nobody"), "{logged}");
@@ -271,12 +272,5 @@ async fn report_mode_logs_the_would_be_refusal_and_serves_the_request() {
         "{logged}"
     );
     // One event; the layer's start-up warnings are the only other lines.
-    assert_eq!(
-        logged
-            .lines()
-            .filter(|l| !l.contains("policy warning"))
-            .count(),
-        1,
-        "{logged}"
-    );
+    assert_eq!(lines_besides_warnings(&logged), 1, "{logged}");
 }

@@ -138,10 +138,24 @@ fn crl_numbered(ca: &Ca, revoked: &[&CertIdentity], number: u64, day: u8) -> Vec
 fn policy(ca: &Ca, url: &str, refresh: u64, max_age: u64, expiry: CrlExpiry) -> Policy {
     let mut revocation = Revocation::default();
     revocation.expiry = expiry;
+    policy_with(&ca.pem, url, (refresh, max_age), revocation, &[])
+}
+
+/// A policy over `anchors` (PEM), fetching from `url` every `refresh`
+/// seconds with CRLs at most `max_age` seconds old, with `revocation`,
+/// and `files` as CRL files beside the URL.
+fn policy_with(
+    anchors: &str,
+    url: &str,
+    (refresh, max_age): (u64, u64),
+    revocation: Revocation,
+    files: &[Vec<u8>],
+) -> Policy {
     Policy::builder()
         .revocation(revocation)
         .chain(
-            TrustAnchors::new("fetched", ca.pem.clone())
+            TrustAnchors::new("fetched", anchors.to_owned())
+                .crls(files.to_vec())
                 .crl_urls([url])
                 .crl_refresh(Duration::from_secs(refresh))
                 .crl_max_age(Duration::from_secs(max_age)),
@@ -156,7 +170,11 @@ fn policy(ca: &Ca, url: &str, refresh: u64, max_age: u64, expiry: CrlExpiry) -> 
 }
 
 fn outcome(p: &Policy, ca: &Ca) -> String {
-    let h = xfcc::render_envoy(&[], &ca.leaf, &[], EnvoyFields::ACA);
+    outcome_of(p, &ca.leaf)
+}
+
+fn outcome_of(p: &Policy, leaf: &CertIdentity) -> String {
+    let h = xfcc::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
     match p.verify(&h) {
         Ok(_) => "ok".to_owned(),
         Err(r) => r.detail().as_str().to_owned(),
@@ -362,33 +380,16 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A policy over `anchors` (PEM), fetching from `url` every second, with
-/// `revocation`, and `files` as CRL files beside the URL.
-fn policy_over(anchors: &str, url: &str, revocation: Revocation, files: &[Vec<u8>]) -> Policy {
-    Policy::builder()
-        .revocation(revocation)
-        .chain(
-            TrustAnchors::new("fetched", anchors.to_owned())
-                .crls(files.to_vec())
-                .crl_urls([url])
-                .crl_refresh(Duration::from_secs(1))
-                .crl_max_age(Duration::from_secs(3600)),
-        )
-        .allow(
-            Rule::new("r")
-                .subject_cn(["client.example"])
-                .chain("fetched"),
-        )
-        .build()
-        .unwrap()
+/// A loopback server answering `crl`, and its URL.
+fn serving(crl: Vec<u8>) -> (Arc<Mutex<Answer>>, String) {
+    let answer = Arc::new(Mutex::new(Answer::Crl(crl)));
+    let url = serve(answer.clone());
+    (answer, url)
 }
 
-fn outcome_of(p: &Policy, leaf: &CertIdentity) -> String {
-    let h = xfcc::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
-    match p.verify(&h) {
-        Ok(_) => "ok".to_owned(),
-        Err(r) => r.detail().as_str().to_owned(),
-    }
+/// [`policy_with`] fetching every second, CRLs up to an hour old.
+fn policy_over(anchors: &str, url: &str, revocation: Revocation, files: &[Vec<u8>]) -> Policy {
+    policy_with(anchors, url, (1, 3600), revocation, files)
 }
 
 /// Waits for `n` more requests to the server, so that the fetcher has
@@ -447,13 +448,7 @@ fn another_cas_crl_or_an_older_one_never_replaces_the_crl_held() {
 fn a_refused_answer_counts_as_a_failed_fetch() {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
     let ca = ca();
-    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
-        &ca,
-        &[&ca.leaf],
-        2,
-        2,
-    ))));
-    let url = serve(answer.clone());
+    let (answer, url) = serving(crl_numbered(&ca, &[&ca.leaf], 2, 2));
     let held = policy(&ca, &url, 3600, 3600, CrlExpiry::Enforce);
     *answer.lock().unwrap() = Answer::Crl(crl_numbered(&ca, &[], 1, 1));
     let recorder = DebuggingRecorder::new();
@@ -486,13 +481,7 @@ fn a_refused_answer_counts_as_a_failed_fetch() {
 #[test]
 fn a_reload_while_the_server_is_down_keeps_the_fetched_crls() {
     let ca = ca();
-    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
-        &ca,
-        &[&ca.leaf],
-        1,
-        1,
-    ))));
-    let url = serve(answer.clone());
+    let (answer, url) = serving(crl_numbered(&ca, &[&ca.leaf], 1, 1));
     let mut allow_stale = Revocation::default();
     allow_stale.expiry = CrlExpiry::Ignore;
     let p = policy_over(&ca.pem, &url, allow_stale, &[]);
@@ -529,13 +518,7 @@ fn unknown_status_deny_denies_while_no_crl_is_held() {
 fn per_issuer_the_newest_crl_applies_whether_a_file_or_fetched() {
     let ca = ca();
     let old_file = crl_numbered(&ca, &[], 1, 1);
-    let answer = Arc::new(Mutex::new(Answer::Crl(crl_numbered(
-        &ca,
-        &[&ca.leaf],
-        2,
-        2,
-    ))));
-    let url = serve(answer.clone());
+    let (answer, url) = serving(crl_numbered(&ca, &[&ca.leaf], 2, 2));
     let p = policy_over(&ca.pem, &url, Revocation::default(), &[old_file]);
     assert_eq!(outcome(&p, &ca), "revoked", "the fetched CRL is newer");
     let newer_file = crl_numbered(&ca, &[], 5, 5);
