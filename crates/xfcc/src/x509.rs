@@ -1628,3 +1628,63 @@ mod rules {
         }
     }
 }
+
+/// [`CrlView`] on real CRLs and on anything an answer on the fetch path
+/// can hold (feature `chain`): it reads rcgen's CRLs as they are and never
+/// panics.
+#[cfg(all(test, feature = "chain"))]
+mod crls {
+    #![expect(clippy::unwrap_used)]
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertificateRevocationListParams, IsCa, Issuer,
+        KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber, date_time_ymd,
+    };
+
+    use super::CrlView;
+
+    fn crl(number: u64) -> Vec<u8> {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let issuer = Issuer::new(p, KeyPair::generate().unwrap());
+        CertificateRevocationListParams {
+            this_update: date_time_ymd(2025, 3, 4),
+            next_update: date_time_ymd(2045, 1, 1),
+            crl_number: SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs: Vec::new(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&issuer)
+        .unwrap()
+        .der()
+        .to_vec()
+    }
+
+    #[test]
+    fn reads_this_update_and_the_crl_number() {
+        let der = crl(300);
+        let v = CrlView::parse(&der).unwrap();
+        assert_eq!(super::rfc3339(v.this_update), "2025-03-04T00:00:00Z");
+        // The INTEGER's contents, canonical: 300 = 0x012c.
+        assert_eq!(v.number, Some(&[0x01, 0x2c][..]));
+        assert!(!v.signature.is_empty() && v.tbs.len() < der.len());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_a_mutated_crl(at in 0usize..400, byte in proptest::num::u8::ANY, cut in 0usize..400) {
+            let mut der = crl(7);
+            let at = at % der.len();
+            der[at] = byte;
+            der.truncate(der.len() - cut % der.len());
+            let _ = CrlView::parse(&der);
+        }
+
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = CrlView::parse(&bytes);
+            let _ = super::spki_algorithm_and_key(&bytes);
+        }
+    }
+}
