@@ -518,7 +518,7 @@ fn unknown_status_deny_denies_while_no_crl_is_held() {
 fn per_issuer_the_newest_crl_applies_whether_a_file_or_fetched() {
     let ca = ca();
     let old_file = crl_numbered(&ca, &[], 1, 1);
-    let (answer, url) = serving(crl_numbered(&ca, &[&ca.leaf], 2, 2));
+    let (_answer, url) = serving(crl_numbered(&ca, &[&ca.leaf], 2, 2));
     let p = policy_over(&ca.pem, &url, Revocation::default(), &[old_file]);
     assert_eq!(outcome(&p, &ca), "revoked", "the fetched CRL is newer");
     let newer_file = crl_numbered(&ca, &[], 5, 5);
