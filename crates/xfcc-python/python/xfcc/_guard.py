@@ -22,7 +22,8 @@ PEER_CHECKLIST = (
     "trusted_peers is judged on the TCP peer; make sure nothing rewrites it from X-Forwarded-For, Forwarded "
     "or X-Real-IP: uvicorn needs --no-proxy-headers (its default trusts X-Forwarded-For from "
     "--forwarded-allow-ips, 127.0.0.1 unless set, and '*' trusts everyone); hypercorn must not wrap the app in "
-    "ProxyFixMiddleware; granian must not run with --proxy-headers (or a proxy-headers wrapper); "
+    "ProxyFixMiddleware; granian's app must not be wrapped in granian.utils.proxies.wrap_asgi_with_proxy_headers "
+    "(or wrap_wsgi_with_proxy_headers); "
     "a WSGI app must not be wrapped in werkzeug's ProxyFix in front of xfcc. A request whose trusted peer "
     "also appears in those headers is refused (500 peer_rewritten)"
 )

@@ -164,7 +164,7 @@ class XfccMiddleware:
                     "xfcc: the client address %s is trusted and also appears in X-Forwarded-For, Forwarded or "
                     "X-Real-IP: the server or a middleware rewrote it from them (500 peer_rewritten). Remove the "
                     "rewrite: uvicorn --no-proxy-headers, no hypercorn ProxyFixMiddleware, no granian "
-                    "--proxy-headers",
+                    "wrap_asgi_with_proxy_headers",
                     peer,
                 )
             await _deny(kind, scope, receive, send, 500, "peer_rewritten")
