@@ -246,6 +246,12 @@ fn an_unverifying_proxy_with_a_names_only_rule_is_an_error() {
     let u = finding(&f, "nginx_unverified");
     assert_eq!((code, u[1].as_str()), (1, "error"));
     assert!(u[2].contains("\"names\""), "{}", u[2]);
+    // The policy's claim that the proxy verifies is named as untrue.
+    assert!(
+        u[2].contains("proxy_verifies_chain = true is not so"),
+        "{}",
+        u[2]
+    );
     let (code, f) = doctor("nginx", &nginx, &["--policy", pinned.to_str().unwrap()]);
     assert_eq!(
         (code, finding(&f, "nginx_unverified")[1].as_str()),
