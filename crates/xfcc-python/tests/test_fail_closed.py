@@ -389,3 +389,24 @@ def test_every_adapter_logs_each_policy_warning_once_at_start(caplog):
         assert len(warned) == 2, warned
         for code, _, fix in policy.warnings():
             assert any(f"[{code}]" in m and fix in m for m in warned), (code, warned)
+
+
+def test_a_rewritten_peer_is_found_as_a_whole_entry_only():
+    from xfcc._guard import rewritten_peer
+
+    v4 = xfcc.Policy.from_env({"XFCC_ALLOWED_THUMBPRINTS": "ab" * 32, "XFCC_TRUSTED_PEERS": f"{PROXY}/32"})
+    for value, found in [
+        (PROXY, True), (f"{PROXY}:443", True), (f"192.0.2.7, {PROXY}", True), (f'for="{PROXY}:80";proto=https', True),
+        (f"{PROXY}5", False), (f"1{PROXY}", False), (f"{PROXY}.6", False), ("192.0.2.7", False),
+    ]:
+        assert rewritten_peer(v4, PROXY, [value]) is found, value
+    # A peer outside trusted_peers is untrusted_peer's business.
+    assert rewritten_peer(v4, "192.0.2.7", ["192.0.2.7"]) is False
+    v6 = xfcc.Policy.from_env({"XFCC_ALLOWED_THUMBPRINTS": "ab" * 32, "XFCC_TRUSTED_PEERS": "2001:db8::1/128"})
+    for value, found in [
+        ("2001:db8::1", True), ("[2001:db8::1]:443", True), ('for="[2001:db8::1]:80"', True),
+        ("2001:db8::12", False), ("2001:db8::1:5", False), ("[2001:db8::1:5]", False),
+    ]:
+        assert rewritten_peer(v6, "2001:db8::1", [value]) is found, value
+    # Without trusted_peers the peer is not read: nothing to check.
+    assert rewritten_peer(xfcc.Policy.from_env({"XFCC_ALLOWED_THUMBPRINTS": "ab" * 32}), PROXY, [PROXY]) is False

@@ -4,7 +4,9 @@ the check that the peer was not rewritten from a forwarded header."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import threading
 import time
 from typing import Iterable, Optional
@@ -55,36 +57,41 @@ class EveryMinute:
             return True
 
 
-def _hosts(value: str) -> Iterable[str]:
-    """The addresses a forwarded-address header names: comma-separated
-    entries of X-Forwarded-For or X-Real-IP (`host`, `host:port`,
-    `[v6]:port`), and the `for=` parameters of Forwarded (RFC 7239)."""
-    for entry in value.split(","):
-        for part in entry.split(";"):
-            part = part.strip()
-            if part.lower().startswith("for="):
-                part = part[4:].strip().strip('"')
-            elif "=" in part:
-                continue
-            if part.startswith("["):
-                part = part[1 : part.find("]")] if "]" in part else part[1:]
-            elif part.count(":") == 1:
-                part = part.split(":", 1)[0]
-            if part:
-                yield part
+@functools.lru_cache(maxsize=64)
+def _entry_pattern(client: str) -> "re.Pattern[str]":
+    """A pattern that finds `client` as a whole entry of X-Forwarded-For or
+    X-Real-IP (`host`, `host:port`, `[v6]`, `[v6]:port`) or a `for=` of
+    Forwarded (RFC 7239, quoted or not), and never as part of another
+    address (`10.0.0.5` is not in `10.0.0.55`, nor `::1` in `::12`)."""
+    # The address first, so the engine scans for it as a literal; what
+    # stands around it is checked only where it occurs.
+    c = re.escape(client)
+    if ":" in client:
+        # IPv6: bracketed (a port may follow), or alone between separators.
+        return re.compile(rf'(?<![^\s,;="\[]){c}(?=$|[\s,;"]|\])')
+    return re.compile(rf'(?<![^\s,;="\[]){c}(?=$|[\s,;"\]:])')
 
 
-def rewritten_peer(policy: Policy, peer: Optional[str], forwarded: Iterable[str]) -> bool:
+def rewritten_peer(policy: Policy, client: Optional[str], forwarded: Iterable[str]) -> bool:
     """Whether a trusted peer looks rewritten from a forwarded header: the
-    policy trusts peers by address, `peer` is one it trusts, and the same
-    address appears in X-Forwarded-For, Forwarded or X-Real-IP. A proxy
-    does not name itself there, so the address was taken from them by a
-    server or middleware (uvicorn's proxy headers, hypercorn's
-    ProxyFixMiddleware, werkzeug's ProxyFix), and any client can write it."""
-    if peer is None or not policy.has_trusted_peers or not policy.is_trusted_peer(peer):
+    policy trusts peers by address, `client` (the address as the server
+    gives it: ``scope["client"][0]``, ``REMOTE_ADDR``) is one it trusts, and
+    the same address is an entry of X-Forwarded-For, Forwarded or
+    X-Real-IP. A proxy does not name itself there, so the address was taken
+    from them by a server or middleware (uvicorn's proxy headers,
+    hypercorn's ProxyFixMiddleware, granian's and werkzeug's wrappers, which
+    all copy the entry as written), and any client can write it.
+
+    Cost, whatever the headers hold: a substring scan, and a regular
+    expression over them only when the address occurs in them (both in C,
+    linear in the headers' size)."""
+    if not isinstance(client, str) or not client or not policy.has_trusted_peers:
         return False
-    for value in forwarded:
-        for host in _hosts(value):
-            if peer_address(host) == peer:
-                return True
-    return False
+    forwarded = [v for v in forwarded if client in v]
+    if not forwarded:
+        return False
+    peer = peer_address(client)
+    if peer is None or not policy.is_trusted_peer(peer):
+        return False
+    pattern = _entry_pattern(client)
+    return any(pattern.search(v) for v in forwarded)

@@ -158,7 +158,7 @@ class XfccMiddleware:
         headers = scope.get("headers") or []
         state = scope.setdefault("state", {})
         forwarded = [v.decode("latin-1") for n, v in headers if n.lower() in _FORWARDED_FOR]
-        if rewritten_peer(self.policy, peer, forwarded):
+        if rewritten_peer(self.policy, client[0] if client else None, forwarded):
             if self._wiring("peer_rewritten"):
                 _logger.error(
                     "xfcc: the client address %s is trusted and also appears in X-Forwarded-For, Forwarded or "

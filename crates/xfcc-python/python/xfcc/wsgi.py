@@ -162,7 +162,7 @@ class XfccWSGIMiddleware:
                     environ.get("SERVER_SOFTWARE"),
                 )
             return _json(start_response, 500, {"error": "unsafe_server"})
-        if self._peer_rewritten(environ, peer):
+        if self._peer_rewritten(environ):
             return _json(start_response, 500, {"error": "peer_rewritten"})
         # Header values are latin-1 text in the environ (PEP 3333): the
         # same bytes the client sent.
@@ -183,7 +183,7 @@ class XfccWSGIMiddleware:
         environ["xfcc.client_cert"] = cert
         return self.app(environ, start_response)
 
-    def _peer_rewritten(self, environ: dict, peer: Optional[str]) -> bool:
+    def _peer_rewritten(self, environ: dict) -> bool:
         """Whether the policy trusts peers by address and ``REMOTE_ADDR``
         was rewritten: by werkzeug's ProxyFix (which keeps the original in
         ``werkzeug.proxy_fix.orig``), or taken from a forwarded header."""
@@ -192,7 +192,8 @@ class XfccWSGIMiddleware:
         orig = environ.get("werkzeug.proxy_fix.orig")
         by_proxy_fix = isinstance(orig, dict) and orig.get("REMOTE_ADDR") != environ.get("REMOTE_ADDR")
         forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
-        if not (by_proxy_fix or rewritten_peer(self.policy, peer, forwarded)):
+        remote = environ.get("REMOTE_ADDR")
+        if not (by_proxy_fix or rewritten_peer(self.policy, remote if isinstance(remote, str) else None, forwarded)):
             return False
         if self._wiring("peer_rewritten"):
             _logger.error(
