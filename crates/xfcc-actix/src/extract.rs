@@ -34,24 +34,21 @@ impl FromRequest for ClientCert {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let ext = req.extensions();
-        if let Some(cert) = ext.get::<xfcc::ClientCert>() {
-            return ready(Ok(Self(cert.clone())));
-        }
-        if let Some(Checked(respond)) = ext.get::<Checked>() {
-            // Report mode let a refused request through: a handler that
-            // needs the identity answers with the refusal.
-            let r = ext
-                .get::<xfcc::Rejection>()
-                .cloned()
-                .unwrap_or_else(xfcc::Rejection::missing);
-            return ready(Err(
-                XfccRejection::policy(r).responding_with(respond.clone())
-            ));
+        // The middleware's verdict says what a handler that needs the
+        // identity gets (the would-be refusal in report mode, `missing` in
+        // accept).
+        if let Some(Checked(verdict, respond)) = ext.get::<Checked>() {
+            return ready(
+                verdict
+                    .identity()
+                    .map(|cert| Self(cert.clone()))
+                    .map_err(|refused| XfccRejection::new(refused, respond.clone())),
+            );
         }
         #[cfg(feature = "tracing")]
         tracing::error!(
             "xfcc_actix::ClientCert extractor used on a route the Xfcc middleware does not wrap: add .wrap(Xfcc::new(policy))"
         );
-        ready(Err(XfccRejection::missing_layer()))
+        ready(Err(XfccRejection::new(xfcc::Refused::LayerMissing, None)))
     }
 }

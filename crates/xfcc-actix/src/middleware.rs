@@ -15,10 +15,10 @@ use xfcc::{Policy, PolicyHandle};
 
 use crate::rejection::{Respond, XfccRejection};
 
-/// Marks a request the middleware has checked, with the custom rejection
-/// response the extractor must answer with too.
+/// The middleware's verdict on a request it served, with the custom
+/// rejection response the extractor must answer with too.
 #[derive(Clone)]
-pub(crate) struct Checked(pub(crate) Option<Respond>);
+pub(crate) struct Checked(pub(crate) xfcc::Verdict, pub(crate) Option<Respond>);
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -209,42 +209,35 @@ where
         // certificate header.
         let peer = req.peer_addr().map(|a| a.ip());
         let headers = req.headers();
+        // The core decides everything (mode, status, body); the
+        // middleware only translates its verdict.
         let verdict = self
             .config
             .policy
-            .verify_request(peer, |name| headers.get_all(name).map(|v| v.as_bytes()));
-        match verdict {
-            Ok(cert) => {
-                {
-                    let mut ext = req.extensions_mut();
-                    ext.insert(Checked(self.respond.clone()));
-                    if let Some(cert) = cert {
-                        ext.insert(cert);
-                    }
-                }
-                ResponseFuture::inner(self.service.call(req))
-            }
-            Err(r) if r.is_report_only() => {
-                // Report mode: the request goes on with no identity and the
-                // would-be refusal beside it.
-                #[cfg(feature = "tracing")]
-                self.config.log.log(&r);
-                {
-                    let mut ext = req.extensions_mut();
-                    ext.insert(Checked(self.respond.clone()));
-                    ext.insert(r);
-                }
-                ResponseFuture::inner(self.service.call(req))
-            }
-            Err(r) => {
-                #[cfg(feature = "tracing")]
-                self.config.log.log(&r);
-                let rejection = XfccRejection::policy(r).responding_with(self.respond.clone());
-                let mut res = rejection.error_response();
-                res.extensions_mut().insert(rejection);
-                ResponseFuture::reject(req.into_response(res).map_into_right_body())
-            }
+            .decide(peer, |name| headers.get_all(name).map(|v| v.as_bytes()));
+        #[cfg(feature = "tracing")]
+        if let Some(r) = verdict.rejection() {
+            self.config.log.log(r);
         }
+        if let Some(refused) = verdict.refused() {
+            let rejection = XfccRejection::new(refused.clone(), self.respond.clone());
+            let mut res = rejection.error_response();
+            res.extensions_mut().insert(rejection);
+            return ResponseFuture::reject(req.into_response(res).map_into_right_body());
+        }
+        // Served: the client and the would-be refusal (report mode) where
+        // handlers look for them, and the verdict for the extractor.
+        {
+            let mut ext = req.extensions_mut();
+            if let Some(cert) = verdict.client_cert() {
+                ext.insert(cert.clone());
+            }
+            if let Some(r) = verdict.rejection() {
+                ext.insert(r.clone());
+            }
+            ext.insert(Checked(verdict, self.respond.clone()));
+        }
+        ResponseFuture::inner(self.service.call(req))
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
-use xfcc::{Reason, Refused, Rejection};
+use xfcc::Refused;
 
 /// A custom rejection response, shared by every worker.
 pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
@@ -39,63 +39,32 @@ impl PartialEq for XfccRejection {
 impl Eq for XfccRejection {}
 
 impl XfccRejection {
-    pub(crate) fn policy(r: Rejection) -> Self {
-        Self(Refused::Policy(r), None)
+    /// The refusal, answered with `respond` (the middleware's custom
+    /// response) if any.
+    pub(crate) fn new(refused: Refused, respond: Option<Respond>) -> Self {
+        Self(refused, respond)
     }
 
-    pub(crate) fn missing_layer() -> Self {
-        Self(Refused::LayerMissing, None)
-    }
-
-    /// Answers with `respond` (the middleware's custom response), if any.
-    pub(crate) fn responding_with(mut self, respond: Option<Respond>) -> Self {
-        self.1 = respond;
-        self
-    }
-
-    /// What was refused, shared with the other adapters.
+    /// What was refused, shared with the other adapters. Every method of
+    /// [`Refused`] (`code`, `reason`, `rejection`, `is_missing`,
+    /// `is_layer_missing`, `json_body`) is also reachable through `Deref`.
     pub fn refused(&self) -> &Refused {
         &self.0
     }
 
     /// The HTTP status of the default response ([`Refused::status`]): 403
-    /// for every policy rejection, 500 for `peer_unavailable` and when the
-    /// extractor is used without the middleware.
+    /// for every policy rejection, 500 for `peer_unavailable` and every
+    /// wiring refusal (the extractor used without the middleware).
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
+}
 
-    /// The default body: `{"error":"<code>"}`.
-    pub fn json_body(&self) -> String {
-        self.0.json_body()
-    }
+impl core::ops::Deref for XfccRejection {
+    type Target = Refused;
 
-    /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
-    /// or `xfcc_layer_missing`.
-    pub fn code(&self) -> &'static str {
-        self.0.code()
-    }
-
-    /// The policy's reason; `None` when the middleware is missing.
-    pub fn reason(&self) -> Option<Reason> {
-        self.0.reason()
-    }
-
-    /// The policy's full rejection (detail code, element, thumbprint);
-    /// `None` when the middleware is missing.
-    pub fn rejection(&self) -> Option<&Rejection> {
-        self.0.rejection()
-    }
-
-    /// True when no certificate header was sent.
-    pub fn is_missing(&self) -> bool {
-        self.0.is_missing()
-    }
-
-    /// True when the `ClientCert` extractor ran on a route without the
-    /// middleware.
-    pub fn is_layer_missing(&self) -> bool {
-        self.0.is_layer_missing()
+    fn deref(&self) -> &Refused {
+        &self.0
     }
 }
 

@@ -7,7 +7,6 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::layer::Checked;
 use crate::rejection::XfccRejection;
 
 /// The verified client certificate, as an axum extractor.
@@ -45,19 +44,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientCert {
     type Rejection = XfccRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(cert) = parts.extensions.get::<xfcc::ClientCert>() {
-            return Ok(Self(cert.clone()));
-        }
-        if parts.extensions.get::<Checked>().is_some() {
-            // Report mode let a refused request through: a handler that
-            // needs the identity answers with the refusal.
-            if let Some(r) = parts.extensions.get::<xfcc::Rejection>() {
-                return Err(XfccRejection::policy(r.clone()));
+        // The layer's verdict says what a handler that needs the identity
+        // gets (the would-be refusal in report mode, `missing` in accept).
+        match parts.extensions.get::<xfcc::Verdict>() {
+            Some(verdict) => verdict
+                .identity()
+                .map(|cert| Self(cert.clone()))
+                .map_err(XfccRejection::from),
+            None => {
+                missing_layer();
+                Err(XfccRejection::missing_layer())
             }
-            return Err(XfccRejection::missing());
         }
-        missing_layer();
-        Err(XfccRejection::missing_layer())
     }
 }
 
@@ -68,12 +66,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClientCert {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        if parts.extensions.get::<Checked>().is_none() {
+        let verdict = parts.extensions.get::<xfcc::Verdict>();
+        if verdict.is_none() {
             missing_layer();
         }
-        Ok(parts
-            .extensions
-            .get::<xfcc::ClientCert>()
+        Ok(verdict
+            .and_then(xfcc::Verdict::client_cert)
             .cloned()
             .map(Self))
     }

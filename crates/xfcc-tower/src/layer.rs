@@ -12,11 +12,6 @@ use xfcc::{Policy, PolicyHandle};
 use crate::future::ResponseFuture;
 use crate::rejection::{JsonForbidden, OnRejection, XfccRejection};
 
-/// Marks a request the layer has checked (so the extractor can tell
-/// "no certificate" from "no layer").
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Checked;
-
 #[derive(Debug, Clone)]
 struct Config {
     policy: PolicyHandle,
@@ -234,35 +229,32 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let headers = req.headers();
         let peer = (self.config.peer)(req.extensions());
-        let verdict = self.config.policy.verify_request(peer, |name| {
+        // The core decides everything (mode, status, body); the layer only
+        // translates its verdict.
+        let verdict = self.config.policy.decide(peer, |name| {
             headers
                 .get_all(name)
                 .into_iter()
                 .map(http::HeaderValue::as_bytes)
         });
-        match verdict {
-            Ok(cert) => {
-                let ext = req.extensions_mut();
-                ext.insert(Checked);
-                if let Some(cert) = cert {
-                    ext.insert(cert);
-                }
-                ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
-            }
-            Err(r) => {
-                #[cfg(feature = "tracing")]
-                self.config.log.log(&r);
-                if r.is_report_only() {
-                    // Report mode: the request goes on with no identity and
-                    // the would-be refusal beside it.
-                    let ext = req.extensions_mut();
-                    ext.insert(Checked);
-                    ext.insert(r);
-                    return ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone());
-                }
-                let rejection = XfccRejection::policy(r);
-                ResponseFuture::reject(self.on_rejection.response(&rejection))
-            }
+        #[cfg(feature = "tracing")]
+        if let Some(r) = verdict.rejection() {
+            self.config.log.log(r);
         }
+        if let Some(refused) = verdict.refused() {
+            let rejection = XfccRejection::from(refused.clone());
+            return ResponseFuture::reject(self.on_rejection.response(&rejection));
+        }
+        // Served: the client and the would-be refusal (report mode) where
+        // handlers look for them, and the verdict for the extractor.
+        let ext = req.extensions_mut();
+        if let Some(cert) = verdict.client_cert() {
+            ext.insert(cert.clone());
+        }
+        if let Some(r) = verdict.rejection() {
+            ext.insert(r.clone());
+        }
+        ext.insert(verdict);
+        ResponseFuture::inner(self.inner.call(req), self.on_rejection.clone())
     }
 }

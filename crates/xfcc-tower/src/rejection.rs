@@ -4,7 +4,7 @@ use core::fmt;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use xfcc::{Reason, Refused, Rejection};
+use xfcc::Refused;
 
 /// Why the layer (or the extractor) turned a request away: the policy's
 /// [`Rejection`], or `xfcc_layer_missing` when the `ClientCert` extractor
@@ -16,62 +16,23 @@ use xfcc::{Reason, Refused, Rejection};
 pub struct XfccRejection(Refused);
 
 impl XfccRejection {
-    pub(crate) fn policy(r: Rejection) -> Self {
-        Self(Refused::Policy(r))
-    }
-
-    #[cfg(feature = "axum")]
-    pub(crate) fn missing() -> Self {
-        Self(Refused::Policy(Rejection::missing()))
-    }
-
     #[cfg(feature = "axum")]
     pub(crate) fn missing_layer() -> Self {
         Self(Refused::LayerMissing)
     }
 
-    /// What was refused, shared with the other adapters.
+    /// What was refused, shared with the other adapters. Every method of
+    /// [`Refused`] (`code`, `reason`, `rejection`, `is_missing`,
+    /// `is_layer_missing`, `json_body`) is also reachable through `Deref`.
     pub fn refused(&self) -> &Refused {
         &self.0
     }
 
     /// The HTTP status of the default response ([`Refused::status`]): 403
-    /// for every policy rejection, 500 for `peer_unavailable` and when the
-    /// extractor is used without the layer.
+    /// for every policy rejection, 500 for `peer_unavailable` and every
+    /// wiring refusal (the extractor used without the layer).
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    /// The stable code: the [`Reason`]'s (`missing`, `not_allowed`, ...),
-    /// or `xfcc_layer_missing`.
-    pub fn code(&self) -> &'static str {
-        self.0.code()
-    }
-
-    /// The policy's reason; `None` when the layer is missing.
-    pub fn reason(&self) -> Option<Reason> {
-        self.0.reason()
-    }
-
-    /// The policy's full rejection (detail code, element, thumbprint);
-    /// `None` when the layer is missing.
-    pub fn rejection(&self) -> Option<&Rejection> {
-        self.0.rejection()
-    }
-
-    /// True when no certificate header was sent.
-    pub fn is_missing(&self) -> bool {
-        self.0.is_missing()
-    }
-
-    /// True when the `ClientCert` extractor ran on a route without the layer.
-    pub fn is_layer_missing(&self) -> bool {
-        self.0.is_layer_missing()
-    }
-
-    /// The default body: `{"error":"<code>"}`.
-    pub fn json_body(&self) -> String {
-        self.0.json_body()
     }
 
     /// The default response, with any body type built from bytes.
@@ -84,6 +45,20 @@ impl XfccRejection {
         );
         res.extensions_mut().insert(self.clone());
         res
+    }
+}
+
+impl From<Refused> for XfccRejection {
+    fn from(refused: Refused) -> Self {
+        Self(refused)
+    }
+}
+
+impl core::ops::Deref for XfccRejection {
+    type Target = Refused;
+
+    fn deref(&self) -> &Refused {
+        &self.0
     }
 }
 

@@ -47,6 +47,9 @@ pub use format::{Format, UnknownFormat};
 pub use forwarded::ForwardedCert;
 pub use limits::Limits;
 pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
+#[cfg(feature = "tracing")]
+pub use policy::RejectionLog;
+pub use policy::{Admission, LogLimiter, LogRate, Outcome, Verdict};
 pub use policy::{
     ChainConfig, ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail,
     ElementCount, Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder,
@@ -56,8 +59,6 @@ pub use policy::{
 };
 #[cfg(feature = "chain")]
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
-#[cfg(feature = "tracing")]
-pub use policy::{LogRate, RejectionLog};
 pub use policy::{PolicyWatcher, ReloadStatus};
 #[cfg(feature = "render")]
 pub use render::{EnvoyFields, render_envoy};

@@ -800,18 +800,19 @@ impl PolicyBuilder {
             sources,
             source,
             proxy_verifies_chain: self.proxy_verifies_chain,
+            // Filled once the sources are known.
+            header_names: Arc::from([]),
         };
         let sources: Vec<SourcePolicy> = readings
             .into_iter()
             .map(|(name, r)| SourcePolicy {
                 nets: r.trusted_peers.clone().unwrap_or_default(),
                 policy: Policy {
-                    inner: Arc::new(inner(
-                        r,
-                        Some(Arc::clone(&name)),
-                        cache_for(share),
-                        Vec::new(),
-                    )),
+                    inner: Arc::new({
+                        let mut i = inner(r, Some(Arc::clone(&name)), cache_for(share), Vec::new());
+                        i.header_names = Policy::names_read(&i);
+                        i
+                    }),
                 },
                 name,
             })
@@ -821,8 +822,10 @@ impl PolicyBuilder {
         } else {
             None
         };
+        let mut top = inner(reading, None, own_cache, sources);
+        top.header_names = Policy::names_read(&top);
         Ok(Policy {
-            inner: Arc::new(inner(reading, None, own_cache, sources)),
+            inner: Arc::new(top),
         })
     }
 

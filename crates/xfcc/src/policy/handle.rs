@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use super::{ClientCert, Policy, Rejection};
+use super::{ClientCert, Policy, Rejection, Verdict};
 
 /// A shared, reloadable [`Policy`]. Clones share the same slot;
 /// [`reload`](Self::reload) swaps the policy atomically: verifications
@@ -87,6 +87,17 @@ impl PolicyHandle {
         I: IntoIterator<Item = &'v [u8]>,
     {
         self.slot.load().verify_request(peer, lines)
+    }
+
+    /// [`Policy::decide`] with the policy in force now: the verdict an
+    /// adapter translates (what the tower layer and the actix middleware
+    /// call).
+    pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.slot.load().decide(peer, lines)
     }
 }
 

@@ -3,89 +3,11 @@
 //! log lines the service writes. One implementation for both adapters.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::{ConfigError, Reason, Rejection};
-
-/// How many rejection events each [`Reason`] may log per second
-/// ([`RejectionLog`]). Above it, further events of that reason are
-/// suppressed and counted, and one summary event per reason says how many
-/// were (with the next rejection after the second, or when the log is
-/// dropped). `peer_unavailable`, a wiring error that turns every request
-/// away, is always logged. Metrics count every rejection whatever the rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogRate(Option<NonZeroU32>);
-
-impl LogRate {
-    /// The default: 10 events per reason per second. A flood of one kind
-    /// of bad request then writes at most 11 lines a second (10 events and
-    /// a summary), a few KB; at a low rate every rejection is logged.
-    pub const DEFAULT: Self = Self(NonZeroU32::new(10));
-
-    /// Every rejection logged, however many arrive.
-    pub const UNLIMITED: Self = Self(None);
-
-    /// `n` events per reason per second; 0 is [`UNLIMITED`](Self::UNLIMITED)'s
-    /// opposite and is refused by [`parse`](Self::parse) (turn the events
-    /// off with the adapter's `log_level(None)` instead).
-    pub const fn per_second(n: NonZeroU32) -> Self {
-        Self(Some(n))
-    }
-
-    /// The limit, `None` when unlimited.
-    pub const fn limit(self) -> Option<NonZeroU32> {
-        self.0
-    }
-
-    /// Reads `XFCC_LOG_RATE`'s spelling: a whole number of events per
-    /// reason per second (at least 1), or `unlimited`.
-    ///
-    /// # Errors
-    /// [`ConfigError::Value`] for anything else.
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let t = text.trim();
-        if t.eq_ignore_ascii_case("unlimited") {
-            return Ok(Self::UNLIMITED);
-        }
-        t.parse::<NonZeroU32>().map(Self::per_second).map_err(|_| {
-            ConfigError::value(
-                "log_rate",
-                text,
-                "a whole number of events per reason per second (at least 1), or unlimited",
-            )
-        })
-    }
-
-    /// `XFCC_LOG_RATE` from the process environment, [`DEFAULT`](Self::DEFAULT)
-    /// when it is not set.
-    ///
-    /// # Errors
-    /// [`ConfigError::Env`] naming the variable when its value does not
-    /// parse.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        match std::env::var("XFCC_LOG_RATE") {
-            Ok(v) => Self::parse(&v).map_err(|e| ConfigError::Env {
-                var: "XFCC_LOG_RATE".to_owned(),
-                error: Box::new(e),
-            }),
-            Err(_) => Ok(Self::DEFAULT),
-        }
-    }
-}
-
-impl Default for LogRate {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// The current second's counts, per reason (in [`Reason::ALL`]'s order).
-struct Window {
-    second: u64,
-    logged: Vec<u32>,
-    suppressed: Vec<u64>,
-}
+use super::limiter::LogLimiter;
+use super::{LogRate, Reason, Rejection};
 
 /// Emits each rejection's `tracing` event ([`Rejection::log`]) at the
 /// adapter's level, at most [`LogRate`] per reason per second, and a
@@ -93,16 +15,14 @@ struct Window {
 /// count for all workers).
 pub struct RejectionLog {
     level: Option<tracing::Level>,
-    rate: LogRate,
-    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
-    window: Mutex<Window>,
+    limiter: LogLimiter,
 }
 
 impl std::fmt::Debug for RejectionLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RejectionLog")
             .field("level", &self.level)
-            .field("rate", &self.rate)
+            .field("rate", &self.limiter.rate())
             .finish_non_exhaustive()
     }
 }
@@ -121,16 +41,9 @@ impl RejectionLog {
         rate: LogRate,
         clock: Arc<dyn Fn() -> u64 + Send + Sync>,
     ) -> Self {
-        let second = clock();
         Self {
             level,
-            rate,
-            clock,
-            window: Mutex::new(Window {
-                second,
-                logged: vec![0; Reason::ALL.len()],
-                suppressed: vec![0; Reason::ALL.len()],
-            }),
+            limiter: LogLimiter::with_clock(rate, clock),
         }
     }
 
@@ -140,76 +53,33 @@ impl RejectionLog {
     }
 
     /// The rate.
-    pub const fn rate(&self) -> LogRate {
-        self.rate
+    pub fn rate(&self) -> LogRate {
+        self.limiter.rate()
     }
 
     /// Logs `rejection`, unless its reason is over the rate this second
-    /// (then it is counted for the summary). A new second first emits the
-    /// summary of the previous one.
+    /// (then it is counted for the summary): the [`LogLimiter`] decides. A
+    /// new second first emits the summary of the previous one.
     pub fn log(&self, rejection: &Rejection) {
         let reason = rejection.reason();
-        let always = reason == Reason::PeerUnavailable;
-        if self.level.is_none() && !always {
+        if self.level.is_none() && reason != Reason::PeerUnavailable {
             return;
         }
-        let (Some(limit), false) = (self.rate.limit(), always) else {
-            rejection.log(self.level);
-            return;
-        };
-        let i = Reason::ALL
-            .iter()
-            .position(|r| *r == reason)
-            .unwrap_or_default();
-        let now = (self.clock)();
-        let (emit, summary) = {
-            let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-            let summary = (now != w.second).then(|| Self::roll(&mut w, now));
-            let emit = if w.logged[i] < limit.get() {
-                w.logged[i] += 1;
-                true
-            } else {
-                w.suppressed[i] += 1;
-                false
-            };
-            (emit, summary)
-        };
-        if let Some(s) = summary {
-            self.summarise(&s);
-        }
-        if emit {
+        let admitted = self.limiter.admit(reason);
+        self.summarise(&admitted.summary);
+        if admitted.log {
             rejection.log(self.level);
         }
     }
 
     /// Emits the summary of what was suppressed and not yet reported.
     pub fn flush(&self) {
-        let summary = {
-            let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-            let second = w.second;
-            Self::roll(&mut w, second)
-        };
-        self.summarise(&summary);
-    }
-
-    /// Starts second `now`, returning the suppressed counts of the one
-    /// that ends.
-    fn roll(w: &mut Window, now: u64) -> Vec<(Reason, u64)> {
-        let out = Reason::ALL
-            .iter()
-            .zip(&w.suppressed)
-            .filter(|(_, n)| **n > 0)
-            .map(|(r, n)| (*r, *n))
-            .collect();
-        w.second = now;
-        w.logged.iter_mut().for_each(|n| *n = 0);
-        w.suppressed.iter_mut().for_each(|n| *n = 0);
-        out
+        self.summarise(&self.limiter.flush());
     }
 
     fn summarise(&self, suppressed: &[(Reason, u64)]) {
         let Some(level) = self.level else { return };
-        let limit = self.rate.limit().map_or(0, NonZeroU32::get);
+        let limit = self.limiter.rate().limit().map_or(0, NonZeroU32::get);
         for (reason, n) in suppressed {
             event_at!(
                 level,

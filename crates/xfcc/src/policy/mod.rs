@@ -32,6 +32,7 @@ mod env;
 mod explain;
 mod fields;
 mod handle;
+mod limiter;
 #[cfg(feature = "tracing")]
 mod log_rate;
 mod metrics;
@@ -39,6 +40,7 @@ mod refused;
 mod rejection;
 mod rule;
 mod schema;
+mod verdict;
 mod warning;
 mod watch;
 
@@ -55,12 +57,14 @@ pub use self::detail::{ChainError, Detail, FieldsProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::handle::PolicyHandle;
+pub use self::limiter::{Admission, LogLimiter, LogRate};
 #[cfg(feature = "tracing")]
-pub use self::log_rate::{LogRate, RejectionLog};
+pub use self::log_rate::RejectionLog;
 pub use self::refused::Refused;
 pub use self::rejection::{Reason, Rejection};
 pub use self::rule::{Rule, Thumbprint};
 pub use self::schema::{Setting, SettingType, settings};
+pub use self::verdict::{Outcome, Verdict};
 pub use self::warning::{Warning, WarningKind};
 pub use self::watch::{PolicyWatcher, ReloadStatus};
 
@@ -158,6 +162,8 @@ struct Inner {
     /// `proxy_verifies_chain`: the operator says the proxy verifies client
     /// certificates (names-only rules are allowed).
     proxy_verifies_chain: bool,
+    /// Every header a request is read from ([`Policy::header_names`]).
+    header_names: Arc<[String]>,
 }
 
 /// One `[[sources]]` entry: its name, its peers' blocks, and the policy it
@@ -215,6 +221,46 @@ impl Policy {
     /// The (lower-case) header name to read.
     pub fn header_name(&self) -> &str {
         &self.inner.header_name
+    }
+
+    /// Every (lower-case) header a request is read from, sorted: the
+    /// policy's own and, for a format with one, its chain header
+    /// (`client-cert-chain`); with `[[sources]]`, every source's. What an
+    /// adapter that cannot hand over all headers (WSGI's `HTTP_*` keys)
+    /// reads, and what [`Verdict::header_names`] says.
+    pub fn header_names(&self) -> &[String] {
+        &self.inner.header_names
+    }
+
+    fn names_read(inner: &Inner) -> Arc<[String]> {
+        let policies: Vec<&Inner> = if inner.sources.is_empty() {
+            vec![inner]
+        } else {
+            inner.sources.iter().map(|s| &*s.policy.inner).collect()
+        };
+        let mut names: Vec<String> = Vec::new();
+        for p in policies {
+            names.push(p.header_name.clone());
+            if let Some(chain) = p.format.chain_header_name() {
+                names.push(chain.to_owned());
+            }
+        }
+        names.sort();
+        names.dedup();
+        names.into()
+    }
+
+    /// The request-level verdict an adapter translates, and nothing more:
+    /// [`verify_request`](Self::verify_request)'s result with the mode
+    /// applied ([`Outcome::Report`] in report mode), the status and body of
+    /// a refusal ([`Refused`]), the peer and the header names read.
+    pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        let result = self.verify_request(peer, lines);
+        Verdict::new(result, peer, Arc::clone(&self.inner.header_names))
     }
 
     /// `[elements] count`: how many elements a header must have.
@@ -944,7 +990,7 @@ impl Policy {
         let (rule, anchor) = match cached.decision(now) {
             Some(d) => d,
             None => {
-                let (rule, anchor, until) = self.decide(cached.cert(), now).map_err(reject)?;
+                let (rule, anchor, until) = self.judge_rules(cached.cert(), now).map_err(reject)?;
                 if let Some(until) = until {
                     cached.set_decision(rule, anchor, until);
                 }
@@ -994,7 +1040,7 @@ impl Policy {
     /// verified, reusable until). A name or thumbprint decision holds for
     /// the leaf's lifetime; a chain decision until the earliest `notAfter`
     /// on the path, and not at all when CRLs are in play.
-    fn decide(
+    fn judge_rules(
         &self,
         fc: &ForwardedCert,
         now: SystemTime,

@@ -17,17 +17,39 @@ pub enum Refused {
     Policy(Rejection),
     /// The `ClientCert` extractor ran without the middleware.
     LayerMissing,
+    /// An adapter saw that the peer address it would judge was taken from
+    /// a forwarded header (`X-Forwarded-For` rewritten into the peer by a
+    /// server option or a middleware): `peer_rewritten`.
+    PeerRewritten,
+    /// A WSGI server that keeps header names with underscores, so a
+    /// client's look-alike reads as the certificate header:
+    /// `unsafe_server`.
+    UnsafeServer,
 }
 
 impl Refused {
     /// The code of [`Refused::LayerMissing`].
     pub const LAYER_MISSING: &'static str = "xfcc_layer_missing";
 
+    /// The wiring refusal an adapter detects itself, by its code
+    /// (`xfcc_layer_missing`, `peer_rewritten`, `unsafe_server`): for
+    /// bindings that name it across a language boundary.
+    pub fn wiring(code: &str) -> Option<Self> {
+        match code {
+            Self::LAYER_MISSING => Some(Self::LayerMissing),
+            "peer_rewritten" => Some(Self::PeerRewritten),
+            "unsafe_server" => Some(Self::UnsafeServer),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of the default response: 403 for every policy
     /// rejection (as the recipes and Azure Container Apps users expect; 401
     /// would need a `WWW-Authenticate` challenge), 500 for
     /// `peer_unavailable` (the server does not pass the peer address while
-    /// `trusted_peers` is set) and for a missing middleware.
+    /// `trusted_peers` is set) and for every wiring refusal (a missing
+    /// middleware, a rewritten peer, an unsafe server): the service, not
+    /// the client, is at fault.
     pub fn status(&self) -> u16 {
         match self {
             Self::Policy(r) if r.reason() != Reason::PeerUnavailable => 403,
@@ -41,6 +63,8 @@ impl Refused {
         match self {
             Self::Policy(r) => r.code(),
             Self::LayerMissing => Self::LAYER_MISSING,
+            Self::PeerRewritten => "peer_rewritten",
+            Self::UnsafeServer => "unsafe_server",
         }
     }
 
@@ -54,7 +78,7 @@ impl Refused {
     pub fn rejection(&self) -> Option<&Rejection> {
         match self {
             Self::Policy(r) => Some(r),
-            Self::LayerMissing => None,
+            _ => None,
         }
     }
 
@@ -82,6 +106,12 @@ impl fmt::Display for Refused {
             Self::Policy(r) => fmt::Display::fmt(r, f),
             Self::LayerMissing => f.write_str(
                 "ClientCert extractor used on a route the xfcc middleware does not cover",
+            ),
+            Self::PeerRewritten => f.write_str(
+                "the peer address was taken from a forwarded header (X-Forwarded-For, Forwarded, X-Real-IP) by a server option or middleware",
+            ),
+            Self::UnsafeServer => f.write_str(
+                "the WSGI server keeps header names with underscores, so a client's look-alike reads as the certificate header",
             ),
         }
     }
