@@ -51,6 +51,8 @@ fn rejection(py: Python<'_>, r: &xfcc::Rejection) -> PyErr {
     let _ = v.setattr("peer", r.peer().map(|p| p.to_string()));
     let _ = v.setattr("source", r.source());
     let _ = v.setattr("would_deny", r.is_report_only());
+    // The core's answer to it (what a middleware refuses with).
+    let _ = v.setattr("status", xfcc::Refused::Policy(r.clone()).status());
     err
 }
 
@@ -208,6 +210,33 @@ impl Policy {
             .map_err(|r| rejection(py, &r))
     }
 
+    /// The request's verdict, as every adapter gets it from the core:
+    /// `headers` and `peer` as for `verify_request`. The middleware
+    /// translate it and decide nothing: serve (`action` `"allow"` or
+    /// `"report"`, with `client_cert` and `rejection`) or refuse (`"refuse"`,
+    /// with `status` and `body`).
+    #[pyo3(signature = (headers, peer=None))]
+    fn decide(&self, headers: &Bound<'_, PyAny>, peer: Option<&str>) -> PyResult<Verdict> {
+        let mut lines: Vec<(String, Bound<'_, PyBytes>)> = Vec::new();
+        for item in headers.try_iter()? {
+            let item = item?;
+            let name = py_bytes(&item.get_item(0)?)?;
+            let value = py_bytes(&item.get_item(1)?)?;
+            if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
+                lines.push((name.to_ascii_lowercase(), value));
+            }
+        }
+        let peer = peer_addr(peer)?;
+        let inner = self.inner.decide(peer, |name| {
+            lines
+                .iter()
+                .filter(move |(n, _)| n == name)
+                .map(|(_, v)| v.as_bytes())
+                .collect::<Vec<_>>()
+        });
+        Ok(Verdict { inner })
+    }
+
     /// `"require"`, `"accept"` or `"report"`.
     #[getter]
     fn mode(&self) -> &'static str {
@@ -229,21 +258,7 @@ impl Policy {
     /// source's. What a middleware must hand to `verify_request`.
     #[getter]
     fn header_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        let policies: Vec<&xfcc::Policy> = if self.inner.sources().next().is_some() {
-            self.inner.sources().map(|(_, p)| p).collect()
-        } else {
-            vec![&self.inner]
-        };
-        for p in policies {
-            names.push(p.header_name().to_owned());
-            if let Some(chain) = p.format().chain_header_name() {
-                names.push(chain.to_owned());
-            }
-        }
-        names.sort();
-        names.dedup();
-        names
+        self.inner.header_names().to_vec()
     }
 
     /// Whether the policy honours the header only from listed peers
@@ -475,11 +490,160 @@ fn inspect<'py>(py: Python<'py>, value: &str) -> PyResult<Bound<'py, PyList>> {
     Ok(out)
 }
 
+/// The core's verdict on one request (`Policy.decide`): what a middleware
+/// translates, deciding nothing itself.
+#[pyclass(frozen, module = "xfcc._xfcc")]
+struct Verdict {
+    inner: xfcc::Verdict,
+}
+
+#[pymethods]
+impl Verdict {
+    /// `"allow"` (serve it, with `client_cert` or, in accept mode without
+    /// a header, none), `"report"` (report mode: serve it with no identity,
+    /// the would-be refusal in `rejection`) or `"refuse"` (answer `status`
+    /// with `body`).
+    #[getter]
+    fn action(&self) -> &'static str {
+        match self.inner.outcome() {
+            xfcc::Outcome::Allow(_) => "allow",
+            xfcc::Outcome::Report(_) => "report",
+            _ => "refuse",
+        }
+    }
+
+    /// The verified client, or `None`.
+    #[getter]
+    fn client_cert(&self) -> Option<ClientCert> {
+        self.inner
+            .client_cert()
+            .cloned()
+            .map(|inner| ClientCert { inner })
+    }
+
+    /// The policy's rejection (a `Rejection` instance): the would-be
+    /// refusal in report mode, or the refusal; `None` when allowed.
+    #[getter]
+    fn rejection(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.inner
+            .rejection()
+            .map(|r| rejection(py, r).value(py).clone().into_any().unbind())
+    }
+
+    /// The HTTP status to refuse with (403, or 500 for a wiring error);
+    /// `None` when the request is served.
+    #[getter]
+    fn status(&self) -> Option<u16> {
+        self.inner.refused().map(xfcc::Refused::status)
+    }
+
+    /// The JSON body to refuse with (`{"error":"<code>"}`); `None` when the
+    /// request is served.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner
+            .refused()
+            .map(|r| PyBytes::new(py, r.json_body().as_bytes()))
+    }
+
+    /// The code of the refusal or would-be refusal; `None` when allowed.
+    #[getter]
+    fn code(&self) -> Option<&'static str> {
+        self.inner.rejection().map(xfcc::Rejection::code)
+    }
+
+    /// The peer the request was judged with.
+    #[getter]
+    fn peer(&self) -> Option<String> {
+        self.inner.peer().map(|p| p.to_string())
+    }
+
+    /// The header names the policy read.
+    #[getter]
+    fn header_names(&self) -> Vec<String> {
+        self.inner.header_names().to_vec()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Verdict(action={:?}, code={:?})",
+            self.action(),
+            self.code()
+        )
+    }
+}
+
+/// A refusal the middleware detect themselves (`peer_rewritten`,
+/// `unsafe_server`): its status and JSON body, from the core's one table.
+#[pyfunction]
+fn wiring_refusal<'py>(py: Python<'py>, code: &str) -> PyResult<(u16, Bound<'py, PyBytes>)> {
+    let r = xfcc::Refused::wiring(code)
+        .ok_or_else(|| PyValueError::new_err(format!("{code:?} is not a wiring refusal")))?;
+    Ok((r.status(), PyBytes::new(py, r.json_body().as_bytes())))
+}
+
+/// How many rejection records the middleware write: at most `per_second`
+/// per reason per second (`None`: no bound), the rest counted and
+/// summarised; `peer_unavailable` always. The core's limiter: the
+/// middleware only write what it admits.
+#[pyclass(frozen, module = "xfcc._xfcc")]
+struct LogLimiter {
+    inner: xfcc::LogLimiter,
+}
+
+#[pymethods]
+impl LogLimiter {
+    #[new]
+    #[pyo3(signature = (per_second=None))]
+    fn new(per_second: Option<u32>) -> PyResult<Self> {
+        let rate = match per_second {
+            None => xfcc::LogRate::UNLIMITED,
+            Some(n) => {
+                xfcc::LogRate::per_second(std::num::NonZeroU32::new(n).ok_or_else(|| {
+                    PyValueError::new_err(
+                        "XFCC_LOG_RATE: at least 1 event per second, or unlimited",
+                    )
+                })?)
+            }
+        };
+        Ok(Self {
+            inner: xfcc::LogLimiter::new(rate),
+        })
+    }
+
+    /// Whether to write the record of a rejection with reason `code`, and
+    /// the `(code, count)` pairs not written in the second that ended.
+    fn admit(&self, code: &str) -> (bool, Vec<(&'static str, u64)>) {
+        let reason = xfcc::Reason::ALL
+            .iter()
+            .copied()
+            .find(|r| r.code() == code)
+            .unwrap_or(xfcc::Reason::Malformed);
+        let a = self.inner.admit(reason);
+        (
+            a.log,
+            a.summary.iter().map(|(r, n)| (r.code(), *n)).collect(),
+        )
+    }
+
+    /// What was not written and not yet summarised.
+    fn flush(&self) -> Vec<(&'static str, u64)> {
+        self.inner
+            .flush()
+            .iter()
+            .map(|(r, n)| (r.code(), *n))
+            .collect()
+    }
+}
+
 /// The extension module.
 #[pymodule]
 fn _xfcc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Policy>()?;
     m.add_class::<ClientCert>()?;
+    m.add_class::<Verdict>()?;
+    m.add_class::<LogLimiter>()?;
+    m.add_function(wrap_pyfunction!(wiring_refusal, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add("Rejection", m.py().get_type::<Rejection>())?;
     m.add("ConfigError", m.py().get_type::<ConfigError>())?;

@@ -2,8 +2,11 @@
 (``X-Forwarded-Client-Cert`` and the other proxies' forms) with the xfcc
 Rust core.
 
-Every decision is the core's: parsing, consistency, validity, chains and
-rules. This package converts arguments and results, and adds the ASGI
+Every decision is the core's: parsing, consistency, validity, chains,
+rules, the mode, the status and body of a refusal (``Policy.decide``
+returns a :class:`Verdict`) and how many rejection records are written
+(:class:`LogLimiter`). This package converts arguments and results, and
+adds the ASGI
 (:mod:`xfcc.asgi`) and WSGI (:mod:`xfcc.wsgi`, :mod:`xfcc.flask`)
 middleware.
 
@@ -12,19 +15,19 @@ middleware.
 >>> cert = policy.verify(header, peer="10.0.0.4")  # doctest: +SKIP
 """
 
-from ._xfcc import ClientCert, ConfigError, Policy, Rejection, inspect
+from ._xfcc import ClientCert, ConfigError, LogLimiter, Policy, Rejection, Verdict, inspect, wiring_refusal
 
-__all__ = ["ClientCert", "ConfigError", "Policy", "Rejection", "inspect", "peer_address", "status_of"]
-
-#: Rejection codes answered with 500 rather than 403: the service's own
-#: wiring is at fault (the TCP peer is unknown), not the client.
-SERVER_ERRORS = frozenset({"peer_unavailable"})
+__all__ = [
+    "ClientCert", "ConfigError", "LogLimiter", "Policy", "Rejection", "Verdict", "inspect", "peer_address",
+    "status_of", "wiring_refusal",
+]
 
 
 def status_of(rejection: Rejection) -> int:
-    """The HTTP status the middleware answers a rejection with: 500 for a
-    wiring error (``peer_unavailable``), else 403."""
-    return 500 if getattr(rejection, "code", "") in SERVER_ERRORS else 403
+    """The HTTP status the middleware answers a rejection with, as the core
+    decides it (403, or 500 for a wiring error such as
+    ``peer_unavailable``): the rejection's ``status``."""
+    return int(getattr(rejection, "status", 500))
 
 
 def peer_address(value: object) -> "str | None":

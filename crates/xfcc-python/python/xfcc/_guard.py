@@ -1,6 +1,9 @@
-"""What the ASGI and WSGI middleware share besides the core's verdict: the
-policy's warnings at start, wiring errors logged at most once a minute, and
-the check that the peer was not rewritten from a forwarded header."""
+"""The one request path of the ASGI and WSGI middleware: the core's verdict
+(:meth:`xfcc.Policy.decide`), the rejection records the core's limiter
+admits, the policy's warnings at start, wiring errors logged at most once a
+minute, and the check that the peer was not rewritten from a forwarded
+header. The middleware only read their server's request and write its
+answer; they decide nothing."""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ import logging
 import re
 import threading
 import time
-from typing import Iterable, Optional
+import os
+from typing import Any, Iterable, List, Optional, Tuple
 
-from . import Policy, peer_address
+from . import LogLimiter, Policy, Rejection, Verdict, peer_address, wiring_refusal
 
 log = logging.getLogger("xfcc")
 
@@ -95,3 +99,114 @@ def rewritten_peer(policy: Policy, client: Optional[str], forwarded: Iterable[st
         return False
     pattern = _entry_pattern(client)
     return any(pattern.search(v) for v in forwarded)
+
+
+class RejectionLog:
+    """One log record per refusal on the ``xfcc`` logger, as the core's
+    :class:`xfcc.LogLimiter` admits them: at most ``per_second`` per reason
+    each second (``None``: no bound); the rest are counted, and one record
+    per second says how many of each reason were not logged.
+    ``peer_unavailable`` (a wiring error) is always logged, at ERROR. The
+    default reads ``XFCC_LOG_RATE`` (a number, or ``unlimited``) as the Rust
+    examples do, else 10: a flood of bad requests cannot decide the log
+    bill."""
+
+    def __init__(self, per_second: "int | None | str" = "env") -> None:
+        bad = ValueError("XFCC_LOG_RATE: at least 1 event per second, or unlimited")
+        if per_second == "env":
+            raw = os.environ.get("XFCC_LOG_RATE", "10").strip().lower()
+            if raw != "unlimited" and not raw.isdigit():
+                raise bad
+            per_second = None if raw == "unlimited" else int(raw)
+        if per_second is not None and per_second < 1:
+            raise bad
+        self.per_second = per_second
+        self._limiter = LogLimiter(per_second)
+
+    def __call__(self, rejection: Rejection) -> None:
+        emit, summary = self._limiter.admit(rejection.code)
+        if summary:
+            log.info("client certificate rejections not logged in the last second: %s",
+                     ", ".join(f"{k}={v}" for k, v in sorted(summary)))
+        if emit:
+            log_rejection(rejection)
+
+
+def log_rejection(rejection: Rejection) -> None:
+    """One bounded log record for a refusal (the core bounds what it says and
+    never includes certificate bytes)."""
+    level = logging.ERROR if rejection.code == "peer_unavailable" else logging.INFO
+    verb = "would be rejected (mode = report: the request goes on)" if rejection.would_deny else "rejected"
+    log.log(
+        level,
+        "client certificate %s: reason=%s detail=%s element=%s peer=%s source=%s hint=%s explanation=%s",
+        verb,
+        rejection.code,
+        rejection.detail,
+        rejection.element,
+        rejection.peer,
+        rejection.source,
+        rejection.hint,
+        rejection.explanation,
+    )
+
+
+class Answer:
+    """What a middleware does with one request: serve it (``status`` is
+    ``None``; ``verdict`` is the core's, ``None`` on an exempt path) or
+    refuse it with ``status`` and ``body``."""
+
+    __slots__ = ("status", "body", "verdict")
+
+    def __init__(self, status: Optional[int], body: Optional[bytes], verdict: Optional[Verdict]) -> None:
+        self.status = status
+        self.body = body
+        self.verdict = verdict
+
+
+#: An exempt path: served, nothing checked, nothing set.
+UNCHECKED = Answer(None, None, None)
+
+
+class RequestPath:
+    """The request path both middleware share. Built once per middleware:
+    logs the policy's warnings (and, with ``trusted_peers``, what to
+    check)."""
+
+    def __init__(self, policy: Policy, exempt: Iterable[str], log_records: Optional[RejectionLog], adapter: str) -> None:
+        self.policy = policy
+        self.exempt = frozenset(exempt)
+        self.log = log_records or RejectionLog()
+        self.wiring = EveryMinute()
+        log_policy_warnings(policy, adapter)
+        if policy.has_trusted_peers:
+            log.info("xfcc %s: %s", adapter, PEER_CHECKLIST)
+
+    def refuse_wiring(self, code: str, message: str, *args: Any) -> Answer:
+        """A refusal the middleware detected itself, logged at ERROR at most
+        once a minute; its status and body are the core's."""
+        if self.wiring(code):
+            log.error(message + " (Logged at most once a minute.)", *args)
+        status, body = wiring_refusal(code)
+        return Answer(status, body, None)
+
+    def answer(self, path: str, headers: List[Tuple[Any, Any]], client: Optional[str], forwarded: List[str]) -> Answer:
+        """Judges one request: ``headers`` as ``(name, value)`` pairs,
+        ``client`` the peer address as the server gives it, ``forwarded``
+        the values of X-Forwarded-For, Forwarded and X-Real-IP."""
+        if path in self.exempt:
+            return UNCHECKED
+        if rewritten_peer(self.policy, client, forwarded):
+            return self.refuse_wiring(
+                "peer_rewritten",
+                "xfcc: the client address %s is trusted and also appears in X-Forwarded-For, Forwarded or "
+                "X-Real-IP: the server or a middleware rewrote it from them (500 peer_rewritten). Remove the "
+                "rewrite: uvicorn --no-proxy-headers, no hypercorn ProxyFixMiddleware, no granian "
+                "wrap_asgi_with_proxy_headers, no werkzeug ProxyFix in front of xfcc.",
+                client,
+            )
+        verdict = self.policy.decide(headers, peer_address(client))
+        rejection = verdict.rejection
+        if rejection is not None:
+            self.log(rejection)
+        return Answer(verdict.status, verdict.body, verdict)

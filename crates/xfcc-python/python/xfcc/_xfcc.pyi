@@ -25,6 +25,8 @@ class Rejection(Exception):
     """With `[[sources]]`: the proxy's source name."""
     would_deny: bool
     """True in report mode: logged and counted, and the request goes on."""
+    status: int
+    """The HTTP status the core refuses it with (403, or 500 for a wiring error)."""
 
 class ConfigError(ValueError):
     """A setting the library cannot honour; the message names it."""
@@ -101,6 +103,48 @@ class Policy:
     def is_trusted_peer(self, peer: str) -> bool:
         """Whether a request from `peer` may carry the header (True without `trusted_peers`)."""
         ...
+    def decide(self, headers: Iterable[Tuple[_Text, _Text]], peer: Optional[str] = None) -> "Verdict":
+        """The request's verdict from the core: what a middleware translates."""
+        ...
     def warnings(self) -> List[Tuple[str, str, str]]: ...
 
 def inspect(value: str) -> List[dict]: ...
+
+class Verdict:
+    """The core's verdict on one request (`Policy.decide`)."""
+
+    @property
+    def action(self) -> str:
+        """`"allow"`, `"report"` (serve it, the would-be refusal in `rejection`) or `"refuse"`."""
+        ...
+    @property
+    def client_cert(self) -> Optional[ClientCert]: ...
+    @property
+    def rejection(self) -> Optional[Rejection]: ...
+    @property
+    def status(self) -> Optional[int]:
+        """The status to refuse with; `None` when served."""
+        ...
+    @property
+    def body(self) -> Optional[bytes]:
+        """The JSON body to refuse with; `None` when served."""
+        ...
+    @property
+    def code(self) -> Optional[str]: ...
+    @property
+    def peer(self) -> Optional[str]: ...
+    @property
+    def header_names(self) -> List[str]: ...
+
+class LogLimiter:
+    """The core's rejection-record limiter: at most `per_second` per reason per second (`None`: no bound)."""
+
+    def __init__(self, per_second: Optional[int] = None) -> None: ...
+    def admit(self, code: str) -> Tuple[bool, List[Tuple[str, int]]]:
+        """Whether to write this record, and the `(code, count)` pairs not written in the second that ended."""
+        ...
+    def flush(self) -> List[Tuple[str, int]]: ...
+
+def wiring_refusal(code: str) -> Tuple[int, bytes]:
+    """The status and body of a refusal a middleware detects itself (`peer_rewritten`, `unsafe_server`)."""
+    ...

@@ -36,17 +36,16 @@ warnings are logged once when the middleware is built.
 
 from __future__ import annotations
 
+import http
 import importlib.metadata
 import ipaddress
-import json
 import logging
 import os
 import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from . import Policy, Rejection, peer_address, status_of
-from ._guard import FORWARDED_FOR, PEER_CHECKLIST, EveryMinute, log_policy_warnings, rewritten_peer
-from .asgi import RejectionLog
+from . import Policy, peer_address
+from ._guard import FORWARDED_FOR, RejectionLog, RequestPath
 
 log = logging.getLogger("xfcc")
 _logger = log
@@ -97,15 +96,19 @@ def _is_loopback(peer: Optional[str]) -> bool:
         return False
 
 
-def _json(start_response: Callable[..., Any], status: int, body: dict) -> Iterator[bytes]:
-    data = json.dumps(body).encode()
-    reason = {403: "Forbidden", 500: "Internal Server Error"}[status]
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return iter([data])
+def _respond(start_response: Callable[..., Any], status: int, body: bytes) -> Iterator[bytes]:
+    """The core's status and body, as WSGI writes them."""
+    start_response(
+        f"{status} {http.HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return iter([body])
 
 
 class XfccWSGIMiddleware:
-    """Verifies the forwarded client certificate of every request.
+    """Verifies the forwarded client certificate of every request: the core
+    decides (:meth:`xfcc.Policy.decide`), this translates its verdict into
+    a WSGI answer.
 
     ``exempt`` lists paths served without a check (the platform's health
     probe). ``proxy_drops_underscores`` says the proxy in front drops or
@@ -126,17 +129,12 @@ class XfccWSGIMiddleware:
         log: Optional[RejectionLog] = None,
     ) -> None:
         self.app = app
-        self.log = log or RejectionLog()
-        self.policy = policy
-        self.exempt = frozenset(exempt)
+        self.path = RequestPath(policy, exempt, log, "WSGI middleware")
+        self.policy, self.exempt, self.log = policy, self.path.exempt, self.path.log
         self.proxy_drops_underscores = proxy_drops_underscores
         self.dev_server = _dev_server_from_env()
-        self._wiring = EveryMinute()
         # The environ keys of the headers the policy reads (and their names).
         self._keys = [("HTTP_" + n.upper().replace("-", "_"), n) for n in policy.header_names]
-        log_policy_warnings(policy, "WSGI middleware")
-        if policy.has_trusted_peers:
-            _logger.info("xfcc WSGI middleware: %s", PEER_CHECKLIST)
         if self.dev_server:
             _logger.warning(
                 "xfcc WSGI middleware: XFCC_DEV_SERVER=loopback: under a server that keeps header names with "
@@ -146,65 +144,56 @@ class XfccWSGIMiddleware:
             )
 
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "") in self.exempt:
+        path = environ.get("PATH_INFO", "")
+        if path in self.exempt:
             return self.app(environ, start_response)
-        peer: Optional[str] = peer_address(environ.get("REMOTE_ADDR"))
-        safe = self.proxy_drops_underscores or server_drops_underscores(environ.get("SERVER_SOFTWARE", ""))
-        if not safe and not (self.dev_server and _is_loopback(peer)):
-            if self._wiring("unsafe_server"):
-                _logger.error(
-                    "xfcc: the WSGI server %r is not known to drop header names with underscores, so a client's "
-                    "X_Forwarded_Client_Cert would read as X-Forwarded-Client-Cert: every request is refused "
-                    "(500 unsafe_server). Serve with gunicorn >= 22, waitress >= 3 or Werkzeug >= 3, or make the "
-                    "proxy drop such headers (Envoy: headers_with_underscores_action: REJECT_REQUEST) and pass "
-                    "proxy_drops_underscores=True; for local development only, XFCC_DEV_SERVER=loopback. "
-                    "(Logged at most once a minute.)",
-                    environ.get("SERVER_SOFTWARE"),
-                )
-            return _json(start_response, 500, {"error": "unsafe_server"})
-        if self._peer_rewritten(environ):
-            return _json(start_response, 500, {"error": "peer_rewritten"})
-        # Header values are latin-1 text in the environ (PEP 3333): the
-        # same bytes the client sent.
-        headers = [
-            (name, value.encode("latin-1", "replace"))
-            for key, name in self._keys
-            if isinstance(value := environ.get(key), str)
-        ]
-        try:
-            cert = self.policy.verify_request(headers, peer)
-        except Rejection as r:
-            self.log(r)
-            if r.would_deny:
-                environ["xfcc.client_cert"] = None
-                environ["xfcc.rejection"] = r
-                return self.app(environ, start_response)
-            return _json(start_response, status_of(r), {"error": r.code})
-        environ["xfcc.client_cert"] = cert
+        remote = environ.get("REMOTE_ADDR")
+        remote = remote if isinstance(remote, str) else None
+        answer = self._wiring(environ, remote)
+        if answer is None:
+            # Header values are latin-1 text in the environ (PEP 3333): the
+            # same bytes the client sent.
+            headers = [
+                (name, value.encode("latin-1", "replace"))
+                for key, name in self._keys
+                if isinstance(value := environ.get(key), str)
+            ]
+            forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
+            answer = self.path.answer(path, headers, remote, forwarded)
+        if answer.status is not None:
+            return _respond(start_response, answer.status, answer.body or b"")
+        if answer.verdict is not None:
+            environ["xfcc.client_cert"] = answer.verdict.client_cert
+            environ["xfcc.rejection"] = answer.verdict.rejection
+            environ["xfcc.verdict"] = answer.verdict
         return self.app(environ, start_response)
 
-    def _peer_rewritten(self, environ: dict) -> bool:
-        """Whether the policy trusts peers by address and ``REMOTE_ADDR``
-        was rewritten: by werkzeug's ProxyFix (which keeps the original in
-        ``werkzeug.proxy_fix.orig``), or taken from a forwarded header."""
-        if not self.policy.has_trusted_peers:
-            return False
-        orig = environ.get("werkzeug.proxy_fix.orig")
-        by_proxy_fix = isinstance(orig, dict) and orig.get("REMOTE_ADDR") != environ.get("REMOTE_ADDR")
-        forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
-        remote = environ.get("REMOTE_ADDR")
-        if not (by_proxy_fix or rewritten_peer(self.policy, remote if isinstance(remote, str) else None, forwarded)):
-            return False
-        if self._wiring("peer_rewritten"):
-            _logger.error(
-                "xfcc: REMOTE_ADDR %s was rewritten from a forwarded header (%s): trusted_peers would judge an "
-                "address a client wrote, so every such request is refused (500 peer_rewritten). Remove %s in "
-                "front of the xfcc middleware. (Logged at most once a minute.)",
-                environ.get("REMOTE_ADDR"),
-                "werkzeug's ProxyFix" if by_proxy_fix else "X-Forwarded-For, Forwarded or X-Real-IP",
-                "werkzeug.middleware.proxy_fix.ProxyFix" if by_proxy_fix else "the middleware or server setting that rewrites it",
+    def _wiring(self, environ: dict, remote: Optional[str]):
+        """The refusals only a WSGI server can cause: a server that keeps
+        header names with underscores, and werkzeug's ProxyFix (which keeps
+        the original ``REMOTE_ADDR`` in ``werkzeug.proxy_fix.orig``) where
+        the policy trusts peers by address."""
+        safe = self.proxy_drops_underscores or server_drops_underscores(environ.get("SERVER_SOFTWARE", ""))
+        if not safe and not (self.dev_server and _is_loopback(peer_address(remote))):
+            return self.path.refuse_wiring(
+                "unsafe_server",
+                "xfcc: the WSGI server %r is not known to drop header names with underscores, so a client's "
+                "X_Forwarded_Client_Cert would read as X-Forwarded-Client-Cert: every request is refused "
+                "(500 unsafe_server). Serve with gunicorn >= 22, waitress >= 3 or Werkzeug >= 3, or make the "
+                "proxy drop such headers (Envoy: headers_with_underscores_action: REJECT_REQUEST) and pass "
+                "proxy_drops_underscores=True; for local development only, XFCC_DEV_SERVER=loopback.",
+                environ.get("SERVER_SOFTWARE"),
             )
-        return True
+        orig = environ.get("werkzeug.proxy_fix.orig")
+        if self.policy.has_trusted_peers and isinstance(orig, dict) and orig.get("REMOTE_ADDR") != environ.get("REMOTE_ADDR"):
+            return self.path.refuse_wiring(
+                "peer_rewritten",
+                "xfcc: REMOTE_ADDR %s was rewritten by werkzeug's ProxyFix: trusted_peers would judge an address "
+                "a client wrote, so every such request is refused (500 peer_rewritten). Remove "
+                "werkzeug.middleware.proxy_fix.ProxyFix in front of the xfcc middleware.",
+                environ.get("REMOTE_ADDR"),
+            )
+        return None
 
 
 def client_cert(environ: dict) -> Optional[Any]:
