@@ -194,6 +194,41 @@ def ws_handshake(port, path, client=None, headers=None):
         return status, rest.decode(errors="replace")
 
 
+HOSTILE = json.loads((ROOT / "crates/xfcc/tests/fixtures/hostile.json").read_text())
+
+
+def proxy_table(fw, label, port, ws_path="/cert-info"):
+    """The hostile table's proxy cases (forged headers, look-alikes,
+    upgrades) through a real Envoy in front of one adapter's example,
+    judged as the table says. `ws_path` is where the example takes an
+    upgrade (a WebSocket route, or a protected route)."""
+    for case in HOSTILE["proxy_cases"]:
+        client = None
+        if case["client"]:
+            name = case["client"]
+            chain = [name] if name == "client-selfsigned" else [name, "inter"]
+            client = (bundle(*chain), name)
+        headers = {}
+        for n, v in case["headers"]:
+            headers[n] = (CAPTURES / f"{v[1:]}.txt").read_text().strip() if v.startswith("@") else v
+        if case.get("kind") == "websocket":
+            status, body = ws_handshake(port, ws_path, client, headers)
+        else:
+            status, body = request(port, case["path"], client, headers=headers)
+        e = case["expect"]
+        error = body.get("error") if isinstance(body, dict) else None
+        codes = e.get("codes", []) + ([e["code"]] if "code" in e else [])
+        if e.get("served"):
+            ok = status in (200, 101)
+        elif "served_or_codes" in e:
+            ok = status in (200, 101) or error in e["served_or_codes"]
+        elif e.get("not_refused_by_xfcc"):
+            ok = status != "tls" and not (status in (403, 500) and error)
+        else:
+            ok = status == e["status"] and error in codes
+        check(fw, f"envoy {label} (hostile table)", case["name"], f"{status} {body if not isinstance(body, dict) or 'error' in body else ''}", ok)
+
+
 def expected():
     rows = {}
     for line in (CERTS / "expected.tsv").read_text().splitlines():
@@ -397,7 +432,8 @@ def envoy_config(ports, apps):
 
     listeners = [
         listener("sanitize_set", "SANITIZE_SET", "single"),
-        listener("accept", "SANITIZE_SET", "single", require=False),
+        listener("accept", "SANITIZE_SET", "single", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
         listener("edge", "SANITIZE_SET", "inner"),
         listener("inner", "APPEND_FORWARD", "two_hop", cert="inner"),
         listener("pin_sanitize_set", "SANITIZE_SET", "pin_victim"),
@@ -419,7 +455,8 @@ def envoy_config(ports, apps):
         listener("sources", "SANITIZE_SET", "sources"),
         # The Python examples (gunicorn, uvicorn), from PROXY_SOURCE; a
         # client certificate is asked for but not required.
-        listener("py_flask", "SANITIZE_SET", "py_flask", require=False),
+        listener("py_flask", "SANITIZE_SET", "py_flask", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
         listener("py_fastapi", "SANITIZE_SET", "py_fastapi", require=False,
                  extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
         # The README's advice for WSGI servers that keep underscore names.
@@ -779,6 +816,8 @@ def python_scenarios(bin_dir, ports, apps, policies):
         status, body = request(app, "/cert-info", None, tls=False,
                                headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
         check("py", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    proxy_table("py", "flask/gunicorn", ports["py_flask"])
+    proxy_table("py", "fastapi/uvicorn", ports["py_fastapi"], ws_path="/ws")
     # WebSockets through Envoy (upgrade_configs): the FastAPI example's /ws
     # handshake is verified exactly as /cert-info.
     port = ports["py_fastapi"]
@@ -1310,6 +1349,7 @@ def main():
         leaf_proxy_scenarios(fw, ports)
         smuggling_scenarios(fw, ports, apps, binary, policies)
         recipe_start_scenarios(fw, binary)
+        proxy_table(fw, fw, ports["accept"])
         for p, _ in app_procs:
             p.terminate()
             p.wait(5)
