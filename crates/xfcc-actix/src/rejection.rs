@@ -12,7 +12,7 @@ use xfcc::Refused;
 pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;
 
 /// Why the middleware (or the extractor) turned a request away: the
-/// policy's [`Rejection`], or `xfcc_layer_missing` when the `ClientCert`
+/// policy's [`Rejection`](xfcc::Rejection), or `xfcc_layer_missing` when the `ClientCert`
 /// extractor runs on a route the middleware does not wrap (a wiring
 /// mistake, not a verdict on the request: 500). As a [`ResponseError`] it
 /// answers 403 `{"error":"<reason code>"}` (500

@@ -47,7 +47,9 @@ async fn the_middleware_passes_the_hostile_table() {
             App::new()
                 .route(
                     &open,
-                    web::get().to(|| async { HttpResponse::Ok().body(json!({"open": true}).to_string()) }),
+                    web::get().to(|| async {
+                        HttpResponse::Ok().body(json!({"open": true}).to_string())
+                    }),
                 )
                 .service(
                     web::scope("")

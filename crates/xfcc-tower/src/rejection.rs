@@ -7,7 +7,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use xfcc::Refused;
 
 /// Why the layer (or the extractor) turned a request away: the policy's
-/// [`Rejection`], or `xfcc_layer_missing` when the `ClientCert` extractor
+/// [`Rejection`](xfcc::Rejection), or `xfcc_layer_missing` when the `ClientCert` extractor
 /// runs on a route the layer does not cover (a wiring mistake, not a
 /// verdict on the request: 500). A thin wrapper of [`xfcc::Refused`], which
 /// the actix-web adapter wraps too: codes, statuses and bodies are the

@@ -16,9 +16,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use hostile::{Answer, Case};
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use hostile::{Answer, Case};
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
 use xfcc::Policy;
@@ -89,7 +89,10 @@ async fn an_axum_router_passes_the_hostile_table() {
                     })
                     .layer(XfccLayer::new(policy)),
             );
-        answers.push((case.clone(), answer(app.oneshot(request(&case)).await.unwrap()).await));
+        answers.push((
+            case.clone(),
+            answer(app.oneshot(request(&case)).await.unwrap()).await,
+        ));
     }
     let mut it = answers.into_iter();
     hostile::run_all(&fixtures(), "tower", |_| it.next().unwrap().1);
@@ -103,10 +106,11 @@ async fn a_plain_tower_service_passes_the_hostile_table() {
         let policy = Policy::from_toml_str(&case.policy_toml, ".").unwrap();
         // No framework: a service_fn, the layer around it, and the open
         // path answered before the layer as a router would.
-        let svc = XfccLayer::new(policy).layer(tower::service_fn(|req: Request<Body>| async move {
-            let upgrade = req.headers().contains_key("upgrade");
-            Ok::<_, Infallible>(protected(upgrade, req.extensions()))
-        }));
+        let svc =
+            XfccLayer::new(policy).layer(tower::service_fn(|req: Request<Body>| async move {
+                let upgrade = req.headers().contains_key("upgrade");
+                Ok::<_, Infallible>(protected(upgrade, req.extensions()))
+            }));
         let req = request(&case);
         let res = if req.uri().path() == open {
             Response::new(Body::from(json!({"open": true}).to_string()))

@@ -1,6 +1,6 @@
 //! [`LogRate`] and [`LogLimiter`]: how many rejection records a service
 //! writes per reason per second, decided once for every adapter (the
-//! tracing [`RejectionLog`](crate::RejectionLog) and the Python package's
+//! tracing `RejectionLog` (feature `tracing`) and the Python package's
 //! logging alike).
 
 use std::num::NonZeroU32;
@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::{ConfigError, Reason};
 
 /// How many rejection events each [`Reason`] may log per second
-/// ([`RejectionLog`]). Above it, further events of that reason are
+/// (`RejectionLog`, feature `tracing`). Above it, further events of that reason are
 /// suppressed and counted, and one summary event per reason says how many
 /// were (with the next rejection after the second, or when the log is
 /// dropped). `peer_unavailable`, a wiring error that turns every request
@@ -92,7 +92,7 @@ struct Window {
 /// reason per second, the rest counted, and a summary of what was not
 /// written when a second ends. `peer_unavailable`, a wiring error, is
 /// always written. Pure counting (no logging of its own): the tracing
-/// [`RejectionLog`](crate::RejectionLog) and the Python middleware write
+/// `RejectionLog` and the Python middleware write
 /// what it admits, each in its own logger. Shared by every clone of an
 /// adapter (one count for all workers).
 pub struct LogLimiter {

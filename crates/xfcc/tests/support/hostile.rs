@@ -98,9 +98,9 @@ pub fn cases(fixtures: &Path, runner: &str) -> Vec<Case> {
             .collect();
         for report in [false, true] {
             let expect = if report {
-                row.get("report").cloned().unwrap_or_else(|| {
-                    serde_json::json!({"reported_from": row["expect"].clone()})
-                })
+                row.get("report")
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({"reported_from": row["expect"].clone()}))
             } else {
                 row["expect"].clone()
             };
@@ -142,7 +142,14 @@ fn value(fixtures: &Path, v: &str) -> Vec<u8> {
 /// # Errors
 /// What differs.
 pub fn check(case: &Case, answer: &Answer) -> Result<(), String> {
-    let fail = |why: &str| Err(format!("{}: {why}: got {} {}", case.label(), answer.status, answer.body));
+    let fail = |why: &str| {
+        Err(format!(
+            "{}: {why}: got {} {}",
+            case.label(),
+            answer.status,
+            answer.body
+        ))
+    };
     let e = &case.expect;
     let error = answer.body["error"].as_str();
     let served = matches!(answer.status, 200 | 101);
@@ -170,7 +177,13 @@ pub fn check(case: &Case, answer: &Answer) -> Result<(), String> {
                     Ok(())
                 }
             }
-            codes if codes.iter().any(|c| answer.body["would_deny"].as_str() == Some(c)) => Ok(()),
+            codes
+                if codes
+                    .iter()
+                    .any(|c| answer.body["would_deny"].as_str() == Some(c)) =>
+            {
+                Ok(())
+            }
             _ => fail("not the would-be refusal"),
         };
     }
