@@ -65,6 +65,31 @@ fn peer_addr(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
     .transpose()
 }
 
+/// A request's header lines from Python, `(name, value)` pairs of `str`
+/// or `bytes`: names lower-cased, values borrowed. A name that is not text
+/// is not a header the policy reads.
+fn header_lines<'py>(headers: &Bound<'py, PyAny>) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
+    let mut lines = Vec::new();
+    for item in headers.try_iter()? {
+        let item = item?;
+        let name = py_bytes(&item.get_item(0)?)?;
+        let value = py_bytes(&item.get_item(1)?)?;
+        if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
+            lines.push((name.to_ascii_lowercase(), value));
+        }
+    }
+    Ok(lines)
+}
+
+/// The values of the lines named `name`.
+fn lines_named<'a>(lines: &'a [(String, Bound<'_, PyBytes>)], name: &str) -> Vec<&'a [u8]> {
+    lines
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_bytes())
+        .collect()
+}
+
 /// A header value or name from Python (`str` or `bytes`) as a `bytes`
 /// object: itself, or the UTF-8 a `str` encodes to (borrowed from then on,
 /// never copied again).
@@ -186,25 +211,11 @@ impl Policy {
         headers: &Bound<'_, PyAny>,
         peer: Option<&str>,
     ) -> PyResult<Option<ClientCert>> {
-        let mut lines: Vec<(String, Bound<'_, PyBytes>)> = Vec::new();
-        for item in headers.try_iter()? {
-            let item = item?;
-            let name = py_bytes(&item.get_item(0)?)?;
-            let value = py_bytes(&item.get_item(1)?)?;
-            // Names that are not text are not a header the policy reads.
-            if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
-                lines.push((name.to_ascii_lowercase(), value));
-            }
-        }
+        let lines = header_lines(headers)?;
         let peer = peer_addr(peer)?;
-        let policy = &self.inner;
-        let result = policy.verify_request(peer, |name| {
-            lines
-                .iter()
-                .filter(move |(n, _)| n == name)
-                .map(|(_, v)| v.as_bytes())
-                .collect::<Vec<_>>()
-        });
+        let result = self
+            .inner
+            .verify_request(peer, |name| lines_named(&lines, name));
         result
             .map(|c| c.map(|inner| ClientCert { inner }))
             .map_err(|r| rejection(py, &r))
@@ -217,23 +228,9 @@ impl Policy {
     /// with `status` and `body`).
     #[pyo3(signature = (headers, peer=None))]
     fn decide(&self, headers: &Bound<'_, PyAny>, peer: Option<&str>) -> PyResult<Verdict> {
-        let mut lines: Vec<(String, Bound<'_, PyBytes>)> = Vec::new();
-        for item in headers.try_iter()? {
-            let item = item?;
-            let name = py_bytes(&item.get_item(0)?)?;
-            let value = py_bytes(&item.get_item(1)?)?;
-            if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
-                lines.push((name.to_ascii_lowercase(), value));
-            }
-        }
+        let lines = header_lines(headers)?;
         let peer = peer_addr(peer)?;
-        let inner = self.inner.decide(peer, |name| {
-            lines
-                .iter()
-                .filter(move |(n, _)| n == name)
-                .map(|(_, v)| v.as_bytes())
-                .collect::<Vec<_>>()
-        });
+        let inner = self.inner.decide(peer, |name| lines_named(&lines, name));
         Ok(Verdict { inner })
     }
 
