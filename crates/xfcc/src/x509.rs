@@ -199,9 +199,7 @@ impl Span {
     pub(crate) const fn whole(len: usize) -> Self {
         Self { start: 0, end: len }
     }
-}
 
-impl Span {
     /// The bytes of `der` this span covers (empty if out of range, which
     /// cannot happen for the DER the span was taken from).
     pub(crate) fn of(self, der: &[u8]) -> &[u8] {

@@ -782,37 +782,38 @@ impl PolicyBuilder {
             let entries = self.cache / n;
             (entries > 0).then(|| Cache::new(entries, self.cache_max_bytes / n as u64))
         };
-        let inner = |r: Reading, source: Option<Arc<str>>, cache, sources| Inner {
-            mode: self.mode,
-            count: r.count,
-            trust: r.trust,
-            by: r.by,
-            leeway: self.leeway,
-            rules: rules.clone(),
-            options,
-            format: r.format,
-            header_name: r.header_name,
-            clock: self.clock.clone(),
-            cache,
-            chains: Arc::clone(&chains),
-            trusted_peers: r.trusted_peers,
-            identity_from: r.identity_from,
-            sources,
-            source,
-            proxy_verifies_chain: self.proxy_verifies_chain,
-            // Filled once the sources are known.
-            header_names: Arc::from([]),
-        };
+        let inner =
+            |r: Reading, source: Option<Arc<str>>, cache, sources: Vec<SourcePolicy>| Inner {
+                header_names: Policy::names_read(&r.header_name, r.format, &sources),
+                mode: self.mode,
+                count: r.count,
+                trust: r.trust,
+                by: r.by,
+                leeway: self.leeway,
+                rules: rules.clone(),
+                options,
+                format: r.format,
+                header_name: r.header_name,
+                clock: self.clock.clone(),
+                cache,
+                chains: Arc::clone(&chains),
+                trusted_peers: r.trusted_peers,
+                identity_from: r.identity_from,
+                sources,
+                source,
+                proxy_verifies_chain: self.proxy_verifies_chain,
+            };
         let sources: Vec<SourcePolicy> = readings
             .into_iter()
             .map(|(name, r)| SourcePolicy {
                 nets: r.trusted_peers.clone().unwrap_or_default(),
                 policy: Policy {
-                    inner: Arc::new({
-                        let mut i = inner(r, Some(Arc::clone(&name)), cache_for(share), Vec::new());
-                        i.header_names = Policy::names_read(&i);
-                        i
-                    }),
+                    inner: Arc::new(inner(
+                        r,
+                        Some(Arc::clone(&name)),
+                        cache_for(share),
+                        Vec::new(),
+                    )),
                 },
                 name,
             })
@@ -822,10 +823,8 @@ impl PolicyBuilder {
         } else {
             None
         };
-        let mut top = inner(reading, None, own_cache, sources);
-        top.header_names = Policy::names_read(&top);
         Ok(Policy {
-            inner: Arc::new(top),
+            inner: Arc::new(inner(reading, None, own_cache, sources)),
         })
     }
 

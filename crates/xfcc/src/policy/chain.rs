@@ -169,11 +169,11 @@ pub(crate) fn build(
         }
         let mut crls = Vec::new();
         for (i, bytes) in src.crls.iter().enumerate() {
-            crls.extend(crl::parse(bytes).map_err(|e| err(format!("CRL {i}: {e}")))?);
+            crls.extend(crl::parse(bytes, None).map_err(|e| err(format!("CRL {i}: {e}")))?);
         }
         // Per issuer the newest file: a request merges at most one CRL per
         // issuer from the files with one per anchor from a fetch.
-        let crls = crl::keep_newest(crls);
+        let crls = crl::newest(crls);
         let fetched = fetched_crls(&name, &src, &anchors)?;
         if sets.contains_key(&name) {
             return Err(err("defined twice".to_owned()));
@@ -263,9 +263,7 @@ impl Fetched {
         }
         live.push(Arc::downgrade(self));
     }
-}
 
-impl Fetched {
     /// Whether the last complete fetch is older than the maximum age (by
     /// the wall clock: CRL freshness is not the policy's validity clock).
     fn is_stale(&self) -> bool {
@@ -393,9 +391,9 @@ mod fetch {
                         .read_to_vec()
                 })
                 .map_err(|e| format!("{url}: {e}"))?;
-            all.extend(crl::parse(&bytes).map_err(|e| format!("{url}: {e}"))?);
+            all.extend(crl::parse(&bytes, Some(&f.anchors)).map_err(|e| format!("{url}: {e}"))?);
         }
-        let kept = crl::accept(all, &f.anchors, &f.crls.load())?;
+        let kept = crl::accept(all, &f.crls.load())?;
         let n = kept.len();
         f.crls.store(Arc::new(kept));
         f.fetched_at.store(unix_now(), Ordering::Release);

@@ -9,6 +9,7 @@
     allow(dead_code, reason = "a fetched answer is judged only with crl-fetch")
 )]
 
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 
 use rustls_pki_types::pem::PemObject;
@@ -25,19 +26,27 @@ pub(crate) struct Crl {
     number: Option<Vec<u8>>,
     /// `thisUpdate`, Unix seconds.
     this_update: i64,
-    /// The whole CRL, for the signature check of a fetched answer.
-    der: Vec<u8>,
 }
 
 impl Crl {
     /// Reads one DER CRL: rustls-webpki must accept it, and the crate's
-    /// DER reader must read its `thisUpdate` and CRL number.
-    fn read(der: &[u8]) -> Result<Self, String> {
+    /// DER reader must read its `thisUpdate` and CRL number. With
+    /// `signers` (a fetched answer), one of them must have issued and
+    /// signed it.
+    fn read(der: &[u8], signers: Option<&[TrustAnchor<'_>]>) -> Result<Self, String> {
         let list = OwnedCertRevocationList::from_der(der).map_err(|e| e.to_string())?;
         let view = crate::x509::CrlView::parse(der)
             .map_err(|e| format!("a CRL that does not read ({})", e.finish().kind().code()))?;
         let list = CertRevocationList::from(list);
         let issuer = list.issuer().to_vec();
+        if let Some(anchors) = signers
+            && !signed_by(&view, &issuer, anchors)
+        {
+            return Err(format!(
+                "a CRL issued by {} is not signed by a trust anchor of this set (a fetched CRL must be; put its issuing CA's certificate in trust_anchors, or list that CRL as a file)",
+                issuer_text(&issuer)
+            ));
+        }
         let number = view.number.map(|n| {
             let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
             n[start..].to_vec()
@@ -47,7 +56,6 @@ impl Crl {
             issuer,
             number,
             this_update: view.this_update,
-            der: der.to_vec(),
         })
     }
 
@@ -66,34 +74,6 @@ impl Crl {
         }
     }
 
-    /// The anchor of `anchors` that issued and signed this CRL, if any.
-    pub(crate) fn signed_by(&self, anchors: &[TrustAnchor<'_>]) -> Option<usize> {
-        let view = crate::x509::CrlView::parse(&self.der).ok()?;
-        anchors.iter().position(|a| {
-            a.subject.as_ref() == self.issuer.as_slice()
-                && crate::x509::spki_algorithm_and_key(a.subject_public_key_info.as_ref())
-                    .is_ok_and(|(key_alg, key)| {
-                        webpki::ALL_VERIFICATION_ALGS.iter().any(|v| {
-                            v.public_key_alg_id().as_ref() == key_alg
-                                && v.signature_alg_id().as_ref() == view.alg
-                                && v.verify_signature(key, view.tbs, view.signature).is_ok()
-                        })
-                    })
-        })
-    }
-
-    /// The issuer's name as RFC 4514 text, for a log line (bounded: the
-    /// name is read with the crate's limits, or named by its length).
-    pub(crate) fn issuer_text(&self) -> String {
-        let span = crate::x509::Span::whole(self.issuer.len());
-        let name = crate::x509::NameRef::at(&self.issuer, span);
-        crate::DistinguishedName::from_cert(&name, crate::Limits::DEFAULT.name_attributes())
-            .map_or_else(
-                |_| format!("(an issuer name of {} bytes)", self.issuer.len()),
-                |n| n.to_string(),
-            )
-    }
-
     /// The CRL number in hex, or `none`, for a log line.
     pub(crate) fn number_text(&self) -> String {
         self.number
@@ -102,8 +82,39 @@ impl Crl {
     }
 }
 
-/// The CRLs in `bytes`: one DER CRL, or PEM holding one or more.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Crl>, String> {
+/// Whether an anchor of `anchors` issued and signed the CRL `view`, whose
+/// issuer name (contents) is `issuer`: webpki's own algorithms, matched by
+/// their identifiers as webpki matches them.
+fn signed_by(view: &crate::x509::CrlView<'_>, issuer: &[u8], anchors: &[TrustAnchor<'_>]) -> bool {
+    anchors.iter().any(|a| {
+        a.subject.as_ref() == issuer
+            && crate::x509::spki_algorithm_and_key(a.subject_public_key_info.as_ref()).is_ok_and(
+                |(key_alg, key)| {
+                    webpki::ALL_VERIFICATION_ALGS.iter().any(|v| {
+                        v.public_key_alg_id().as_ref() == key_alg
+                            && v.signature_alg_id().as_ref() == view.alg
+                            && v.verify_signature(key, view.tbs, view.signature).is_ok()
+                    })
+                },
+            )
+    })
+}
+
+/// An issuer name (contents) as RFC 4514 text, for a log line (bounded:
+/// read with the crate's limits, or named by its length).
+fn issuer_text(issuer: &[u8]) -> String {
+    let name = crate::x509::NameRef::at(issuer, crate::x509::Span::whole(issuer.len()));
+    crate::DistinguishedName::from_cert(&name, crate::Limits::DEFAULT.name_attributes())
+        .map_or_else(
+            |_| format!("(an issuer name of {} bytes)", issuer.len()),
+            |n| n.to_string(),
+        )
+}
+
+/// The CRLs in `bytes`: one DER CRL, or PEM holding one or more. With
+/// `signers` (a fetched answer), each must be issued and signed by one of
+/// those anchors.
+pub(crate) fn parse(bytes: &[u8], signers: Option<&[TrustAnchor<'_>]>) -> Result<Vec<Crl>, String> {
     let ders: Vec<Vec<u8>> = if bytes.first() == Some(&0x30) {
         vec![bytes.to_vec()]
     } else {
@@ -115,31 +126,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Crl>, String> {
     if ders.is_empty() {
         return Err("no X509 CRL in the PEM".to_owned());
     }
-    ders.iter().map(|d| Crl::read(d)).collect()
-}
-
-/// Per issuer, the newest of `crls` (the first of equals): what a
-/// verification checks with, so that a CRL file beside a fetched URL never
-/// hides a newer CRL of the same issuer (webpki uses the first match).
-pub(crate) fn newest<'a>(crls: impl Iterator<Item = &'a Crl>) -> Vec<&'a Crl> {
-    let mut out: Vec<&Crl> = Vec::new();
-    for c in crls {
-        match out.iter_mut().find(|o| o.same_issuer(c)) {
-            Some(o) if c.cmp_age(o) == Ordering::Greater => *o = c,
-            Some(_) => {}
-            None => out.push(c),
-        }
-    }
-    out
+    ders.iter().map(|d| Crl::read(d, signers)).collect()
 }
 
 /// Per issuer, the newest of `crls` (the first of equals), in the order
-/// the issuers first appear.
-pub(crate) fn keep_newest(crls: Vec<Crl>) -> Vec<Crl> {
-    let mut kept: Vec<Crl> = Vec::new();
+/// the issuers first appear: what a verification checks with (on
+/// references), so that a CRL file beside a fetched URL never hides a newer
+/// CRL of the same issuer (webpki uses the first match), and what a set
+/// holds (owned).
+pub(crate) fn newest<C: Borrow<Crl>>(crls: impl IntoIterator<Item = C>) -> Vec<C> {
+    let mut kept: Vec<C> = Vec::new();
     for c in crls {
-        match kept.iter().position(|k| k.same_issuer(&c)) {
-            Some(i) if c.cmp_age(&kept[i]) == Ordering::Greater => kept[i] = c,
+        match kept.iter().position(|k| k.borrow().same_issuer(c.borrow())) {
+            Some(i) if c.borrow().cmp_age(kept[i].borrow()) == Ordering::Greater => kept[i] = c,
             Some(_) => {}
             None => kept.push(c),
         }
@@ -147,38 +146,26 @@ pub(crate) fn keep_newest(crls: Vec<Crl>) -> Vec<Crl> {
     kept
 }
 
-/// Judges a fetched answer against the set's anchors and the CRLs held:
-/// each CRL must be issued and signed by an anchor of the set; per issuer
-/// the newest of the answer is kept; none may be older than the one held
-/// for its issuer, and no issuer held may be missing. Returns the CRLs to
-/// hold, or why the answer is refused (the held ones then stay).
-pub(crate) fn accept(
-    answer: Vec<Crl>,
-    anchors: &[TrustAnchor<'_>],
-    held: &[Crl],
-) -> Result<Vec<Crl>, String> {
-    for c in &answer {
-        if c.signed_by(anchors).is_none() {
-            return Err(format!(
-                "a CRL issued by {} is not signed by a trust anchor of this set (a fetched CRL must be; put its issuing CA's certificate in trust_anchors, or list that CRL as a file)",
-                c.issuer_text()
-            ));
-        }
-    }
-    let kept = keep_newest(answer);
+/// Judges a fetched answer (already read with the set's anchors as
+/// signers: [`parse`]) against the CRLs held: per issuer the newest of the
+/// answer is kept; none may be older than the one held for its issuer, and
+/// no issuer held may be missing. Returns the CRLs to hold, or why the
+/// answer is refused (the held ones then stay).
+pub(crate) fn accept(answer: Vec<Crl>, held: &[Crl]) -> Result<Vec<Crl>, String> {
+    let kept = newest(answer);
     for h in held {
         match kept.iter().find(|k| k.same_issuer(h)) {
             None => {
                 return Err(format!(
                     "the answer has no CRL of {}, which the set held (number {}): refused, so a revocation cannot be dropped",
-                    h.issuer_text(),
+                    issuer_text(&h.issuer),
                     h.number_text()
                 ));
             }
             Some(k) if k.cmp_age(h) == Ordering::Less => {
                 return Err(format!(
                     "the CRL of {} is older (number {}, thisUpdate {}) than the one held (number {}, thisUpdate {}): refused, so a revocation cannot be undone",
-                    h.issuer_text(),
+                    issuer_text(&h.issuer),
                     k.number_text(),
                     crate::x509::rfc3339(k.this_update),
                     h.number_text(),

@@ -232,19 +232,19 @@ impl Policy {
         &self.inner.header_names
     }
 
-    fn names_read(inner: &Inner) -> Arc<[String]> {
-        let policies: Vec<&Inner> = if inner.sources.is_empty() {
-            vec![inner]
+    /// The header names a policy reads, sorted: with `sources`, theirs;
+    /// else `header` and the chain header of `format`, if it has one.
+    fn names_read(header: &str, format: Format, sources: &[SourcePolicy]) -> Arc<[String]> {
+        let mut names: Vec<String> = if sources.is_empty() {
+            std::iter::once(header.to_owned())
+                .chain(format.chain_header_name().map(str::to_owned))
+                .collect()
         } else {
-            inner.sources.iter().map(|s| &*s.policy.inner).collect()
+            sources
+                .iter()
+                .flat_map(|s| s.policy.header_names().iter().cloned())
+                .collect()
         };
-        let mut names: Vec<String> = Vec::new();
-        for p in policies {
-            names.push(p.header_name.clone());
-            if let Some(chain) = p.format.chain_header_name() {
-                names.push(chain.to_owned());
-            }
-        }
         names.sort();
         names.dedup();
         names.into()

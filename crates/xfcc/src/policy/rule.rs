@@ -774,23 +774,36 @@ pub(crate) struct CompiledRule {
 }
 
 impl CompiledRule {
+    /// The keys (as in the policy file, in its order) of the constraints
+    /// this rule has.
+    fn keys(&self) -> impl Iterator<Item = &'static str> {
+        [
+            ("issuer", !self.issuer.is_empty()),
+            ("issuer_cn", !self.issuer_cn.is_empty()),
+            ("subject", !self.subject.is_empty()),
+            ("subject_cn", !self.subject_cn.is_empty()),
+            ("san_dns", !self.san_dns.is_empty()),
+            ("san_uri", !self.san_uri.is_empty()),
+            ("san_uri_prefix", !self.san_uri_prefix.is_empty()),
+            ("san_email", !self.san_email.is_empty()),
+            ("san_ip", !self.san_ip.is_empty()),
+            ("spiffe_id", !self.spiffe_id.is_empty()),
+            ("spiffe_trust_domain", !self.spiffe_trust_domain.is_empty()),
+            ("thumbprint", !self.thumbprint.is_empty()),
+            ("spki_sha256", !self.spki_sha256.is_empty()),
+            (
+                "certificate_policies",
+                !self.certificate_policies.is_empty(),
+            ),
+            ("extension", !self.extension.is_empty()),
+            ("chain", self.chain.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+    }
+
     fn is_empty(&self) -> bool {
-        self.issuer.is_empty()
-            && self.issuer_cn.is_empty()
-            && self.subject.is_empty()
-            && self.subject_cn.is_empty()
-            && self.san_dns.is_empty()
-            && self.san_uri.is_empty()
-            && self.san_uri_prefix.is_empty()
-            && self.san_email.is_empty()
-            && self.san_ip.is_empty()
-            && self.spiffe_id.is_empty()
-            && self.spiffe_trust_domain.is_empty()
-            && self.thumbprint.is_empty()
-            && self.spki_sha256.is_empty()
-            && self.certificate_policies.is_empty()
-            && self.extension.is_empty()
-            && self.chain.is_none()
+        self.keys().next().is_none()
     }
 
     /// The keys of this rule's constraints that only a certificate can
@@ -823,27 +836,7 @@ impl CompiledRule {
     /// The first key (policy-file order) of this rule's constraints, for
     /// an error about the rule as a whole to name.
     pub(crate) fn first_key(&self) -> &'static str {
-        [
-            ("issuer", !self.issuer.is_empty()),
-            ("issuer_cn", !self.issuer_cn.is_empty()),
-            ("subject", !self.subject.is_empty()),
-            ("subject_cn", !self.subject_cn.is_empty()),
-            ("san_dns", !self.san_dns.is_empty()),
-            ("san_uri", !self.san_uri.is_empty()),
-            ("san_uri_prefix", !self.san_uri_prefix.is_empty()),
-            ("san_email", !self.san_email.is_empty()),
-            ("san_ip", !self.san_ip.is_empty()),
-            ("spiffe_id", !self.spiffe_id.is_empty()),
-            ("spiffe_trust_domain", !self.spiffe_trust_domain.is_empty()),
-            (
-                "certificate_policies",
-                !self.certificate_policies.is_empty(),
-            ),
-            ("extension", !self.extension.is_empty()),
-        ]
-        .into_iter()
-        .find_map(|(key, set)| set.then_some(key))
-        .unwrap_or("[[allow]]")
+        self.keys().next().unwrap_or("[[allow]]")
     }
 
     /// Whether a self-signed certificate could satisfy this rule: it pins
