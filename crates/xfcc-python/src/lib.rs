@@ -608,6 +608,17 @@ impl LogLimiter {
         })
     }
 
+    /// The limiter at the rate `XFCC_LOG_RATE` gives (a whole number of
+    /// records per reason per second, or `unlimited`; 10 when unset), read
+    /// by the core: a bad value is a `ConfigError` naming the variable.
+    #[staticmethod]
+    fn from_env(py: Python<'_>) -> PyResult<Self> {
+        let rate = xfcc::LogRate::from_env().map_err(|e| config_error(py, &e))?;
+        Ok(Self {
+            inner: xfcc::LogLimiter::new(rate),
+        })
+    }
+
     /// Whether to write the record of a rejection with reason `code`, and
     /// the `(code, count)` pairs not written in the second that ended.
     fn admit(&self, code: &str) -> (bool, Vec<(&'static str, u64)>) {

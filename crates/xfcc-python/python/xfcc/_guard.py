@@ -12,7 +12,6 @@ import logging
 import re
 import threading
 import time
-import os
 from typing import Any, Iterable, List, Optional, Tuple
 
 from . import LogLimiter, Policy, Rejection, Verdict, peer_address, wiring_refusal
@@ -112,16 +111,8 @@ class RejectionLog:
     bill."""
 
     def __init__(self, per_second: "int | None | str" = "env") -> None:
-        bad = ValueError("XFCC_LOG_RATE: at least 1 event per second, or unlimited")
-        if per_second == "env":
-            raw = os.environ.get("XFCC_LOG_RATE", "10").strip().lower()
-            if raw != "unlimited" and not raw.isdigit():
-                raise bad
-            per_second = None if raw == "unlimited" else int(raw)
-        if per_second is not None and per_second < 1:
-            raise bad
-        self.per_second = per_second
-        self._limiter = LogLimiter(per_second)
+        # The rate and its variable are the core's (``LogRate``).
+        self._limiter = LogLimiter.from_env() if per_second == "env" else LogLimiter(per_second)
 
     def __call__(self, rejection: Rejection) -> None:
         emit, summary = self._limiter.admit(rejection.code)

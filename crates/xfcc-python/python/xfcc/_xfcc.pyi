@@ -140,6 +140,10 @@ class LogLimiter:
     """The core's rejection-record limiter: at most `per_second` per reason per second (`None`: no bound)."""
 
     def __init__(self, per_second: Optional[int] = None) -> None: ...
+    @staticmethod
+    def from_env() -> "LogLimiter":
+        """At the rate `XFCC_LOG_RATE` gives (10 when unset); a bad value is a `ConfigError` naming it."""
+        ...
     def admit(self, code: str) -> Tuple[bool, List[Tuple[str, int]]]:
         """Whether to write this record, and the `(code, count)` pairs not written in the second that ended."""
         ...
