@@ -91,6 +91,7 @@ fn a_policy_file_refuses_every_variable_it_would_ignore() {
         ("XFCC_TRUST_ELEMENT", "-1"),
         ("XFCC_MODE", "accept"),
         ("XFCC_LEEWAY_SECONDS", "30"),
+        ("XFCC_PROXY_VERIFIES_CHAIN", "false"),
         ("XFCC_ALLOWED_THUMBPRINTS", &"ab".repeat(32)),
         ("ALLOWED_CERT_COMMON_NAMES", "x"),
     ] {

@@ -554,6 +554,11 @@ fn env_reads_the_recipes_variables_unchanged() {
     ]))
     .unwrap();
     assert!(p.proxy_verifies_chain());
+    // A value that is not true or false is refused, naming the variable.
+    let e = Policy::from_env_vars(vars(&[recipe[0], ("XFCC_PROXY_VERIFIES_CHAIN", "yes")]))
+        .unwrap_err();
+    assert_eq!(e.setting(), "XFCC_PROXY_VERIFIES_CHAIN", "{e}");
+    assert!(e.to_string().contains("true or false"), "{e}");
     assert_eq!(
         p.verify_at(&capture("wrong-cn"), in_validity())
             .unwrap()
@@ -853,5 +858,23 @@ fn reload_swaps_atomically_under_concurrent_verifies() {
         handle.current().cache_len(),
         1,
         "the new policy has its own cache"
+    );
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn proxy_verifies_chain_in_a_file_is_a_bool_or_refused_by_name() {
+    let rule = "[[allow]]\nsubject_cn = [\"a\"]\n";
+    let e = Policy::from_toml_str(&format!("proxy_verifies_chain = \"yes\"\n{rule}"), ".")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("proxy_verifies_chain"), "{e}");
+    let e =
+        Policy::from_toml_str(&format!("proxy_verifies_chain = false\n{rule}"), ".").unwrap_err();
+    assert_eq!(e.kind().code(), "names_only_rule");
+    assert!(
+        Policy::from_toml_str(&format!("proxy_verifies_chain = true\n{rule}"), ".")
+            .unwrap()
+            .proxy_verifies_chain()
     );
 }
