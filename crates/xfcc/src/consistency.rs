@@ -1,5 +1,5 @@
 //! Whether an element agrees with the certificate it carries: `Hash`,
-//! `Chain`, `Subject`, `URI` and `DNS` must all describe it. This is what
+//! `Chain`, `Subject`, `URI`, `DNS` and `Issuer` must all describe it. This is what
 //! stops a client that smuggles another element into an unquoted SAN
 //! (envoyproxy/envoy#32945). Each check is its own function, so the policy
 //! can skip what its cache has already established without a flag reaching
@@ -13,7 +13,8 @@ use crate::parse::Element;
 
 impl Element<'_> {
     /// Every way in which this element disagrees with `cert`, in the order
-    /// `Hash`, `Chain`, `Subject`, `URI`, `DNS`. Empty when consistent.
+    /// `Hash`, `Chain`, `Subject`, `URI`, `DNS`, `Issuer`. Empty when
+    /// consistent.
     pub fn inconsistencies<'s>(
         &'s self,
         cert: &'s ForwardedCert,
@@ -26,6 +27,7 @@ impl Element<'_> {
             self.subject_inconsistency(leaf),
             uri,
             dns,
+            self.issuer_inconsistency(leaf),
         ]
         .into_iter()
         .flatten()
@@ -34,7 +36,7 @@ impl Element<'_> {
     /// `Hash`, when present, is not the leaf's SHA-256 (or SHA-1).
     pub(crate) fn hash_inconsistency(&self, leaf: &CertIdentity) -> Option<Inconsistency> {
         self.hash()
-            .filter(|h| !hash_matches(h.raw(), leaf))
+            .filter(|h| !hash_matches(&h.text(), leaf))
             .map(|_| Inconsistency::HashMismatch)
     }
 
@@ -53,10 +55,21 @@ impl Element<'_> {
     pub(crate) fn subject_inconsistency(&self, leaf: &CertIdentity) -> Option<Inconsistency> {
         self.subject()
             .filter(|s| {
-                DistinguishedName::parse_envoy_subject(s.raw())
+                DistinguishedName::parse_envoy_subject(&s.text())
                     .map_or(true, |dn| &dn != leaf.subject_name())
             })
             .map(|_| Inconsistency::SubjectMismatch)
+    }
+
+    /// `Issuer`, when present, does not name the leaf's issuer (compared as
+    /// parsed names, as `Subject`).
+    pub(crate) fn issuer_inconsistency(&self, leaf: &CertIdentity) -> Option<Inconsistency> {
+        self.issuer()
+            .filter(|s| {
+                DistinguishedName::parse_envoy_subject(&s.text())
+                    .map_or(true, |dn| &dn != leaf.issuer_name())
+            })
+            .map(|_| Inconsistency::IssuerMismatch)
     }
 
     /// `URI` and `DNS`, each: present and not exactly the leaf's SANs.
@@ -86,8 +99,8 @@ impl Element<'_> {
         let mut dns = SanCheck::new(leaf.san().dns());
         for pair in pairs {
             match pair.key() {
-                crate::Key::Uri => uri.push(pair.value().raw()),
-                crate::Key::Dns => dns.push(pair.value().raw()),
+                crate::Key::Uri => uri.push(&pair.value().text()),
+                crate::Key::Dns => dns.push(&pair.value().text()),
                 _ => {}
             }
         }

@@ -88,6 +88,9 @@ impl Element<'_> {
     /// [`decode_without_checks`](Self::decode_without_checks), for the
     /// crate's own callers, which check what it returns.
     pub(crate) fn decode_unchecked(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
+        if self.is_json() {
+            return self.decode_json(limits);
+        }
         let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
         let cert = match self.cert() {
             Some(v) => Some((
@@ -130,6 +133,61 @@ impl Element<'_> {
         let leaf =
             CertIdentity::from_der_field(leaf_der, field, limits).map_err(|e| at(e, offset))?;
         Ok(Some(if starts_with_leaf {
+            ForwardedCert::from_parts(leaf, chain, leaf_in_chain, true)
+        } else {
+            ForwardedCert::new(leaf, chain, leaf_in_chain)
+        }))
+    }
+}
+
+impl<'a> Element<'a> {
+    /// [`decode_unchecked`](Self::decode_unchecked) for a JSON element:
+    /// `cert` is one PEM string, and `chain` an array of them, one
+    /// certificate each.
+    fn decode_json(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
+        let at = |e: Error, offset: usize| e.with_element(self.index()).with_offset(offset);
+        let cert = match self.cert() {
+            Some(v) => Some((
+                v,
+                decode_one(&v.text(), Field::Cert).map_err(|e| at(e, v.offset()))?,
+            )),
+            None => None,
+        };
+        // Envoy's first chain item is the text of `cert`: its DER is the
+        // leaf's, so it is neither decoded nor stored again.
+        let mut chain = Vec::new();
+        let mut starts_with_leaf = false;
+        let mut count = 0;
+        for (i, item) in self.chain_items().into_iter().flatten().enumerate() {
+            count = i + 1;
+            if count > limits.chain() {
+                return Err(at(
+                    Error::cert(C::ChainTooLong, Field::Chain(i)),
+                    item.offset(),
+                ));
+            }
+            if i == 0 && cert.as_ref().is_some_and(|(c, _)| c.raw() == item.raw()) {
+                starts_with_leaf = true;
+                continue;
+            }
+            chain.push(decode_one(&item.text(), Field::Chain(i)).map_err(|e| at(e, item.offset()))?);
+        }
+        let leaf_in_chain = self.chain().is_some();
+        let offset = self.chain().map_or(0, |v| v.offset());
+        if leaf_in_chain && count == 0 {
+            // `"chain": []`: Envoy writes the key only with a chain.
+            return Err(at(Error::cert(C::NoCertificate, Field::Chain(0)), offset));
+        }
+        let (leaf_der, field, offset) = match cert {
+            Some((v, der)) => (der, Field::Cert, v.offset()),
+            None if !chain.is_empty() => (chain.remove(0), Field::Chain(0), offset),
+            None => return Ok(None),
+        };
+        let leaf =
+            CertIdentity::from_der_field(leaf_der, field, limits).map_err(|e| at(e, offset))?;
+        // Without `cert`, the leaf is the chain's first: the chain starts
+        // with it.
+        Ok(Some(if starts_with_leaf || field == Field::Chain(0) {
             ForwardedCert::from_parts(leaf, chain, leaf_in_chain, true)
         } else {
             ForwardedCert::new(leaf, chain, leaf_in_chain)

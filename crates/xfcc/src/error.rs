@@ -54,6 +54,15 @@ pub enum ParseErrorKind {
     WrongFormatPem,
     /// A format that expects bare base64 DER got an RFC 9440 `:base64:` item.
     WrongFormatRfc9440,
+    /// A header in Envoy's JSON form (it starts with `[`) that is not JSON
+    /// as Envoy writes it: an array of one or more objects.
+    InvalidJson,
+    /// A value of the JSON form with the wrong type: `hash`, `cert`,
+    /// `subject` and `issuer` are strings; `by`, `uri`, `dns` and `chain`
+    /// arrays of strings; each array item an object. (Lenient syntax
+    /// ignores an unknown key whose value is a scalar or an array of them,
+    /// and refuses anything deeper with this code.)
+    JsonType,
 }
 
 impl ParseErrorKind {
@@ -81,6 +90,8 @@ impl ParseErrorKind {
             Self::WrongFormatEnvoy => "wrong_format_envoy",
             Self::WrongFormatPem => "wrong_format_pem",
             Self::WrongFormatRfc9440 => "wrong_format_rfc9440",
+            Self::InvalidJson => "invalid_json",
+            Self::JsonType => "json_type",
         }
     }
 
@@ -125,6 +136,12 @@ impl ParseErrorKind {
             }
             Self::WrongFormatRfc9440 => {
                 "value is an RFC 9440 :base64: item, not what this format expects: the format is rfc9440"
+            }
+            Self::InvalidJson => {
+                "value starts as Envoy's JSON form (format: JSON) but is not an array of objects in valid JSON"
+            }
+            Self::JsonType => {
+                "a value of Envoy's JSON form has the wrong type (hash, cert, subject, issuer: strings; by, uri, dns, chain: arrays of strings)"
             }
         }
     }
@@ -184,6 +201,8 @@ pub enum Inconsistency {
     UriMismatch,
     /// The `DNS` values are not exactly the certificate's DNS SANs.
     DnsMismatch,
+    /// `Issuer` does not name the certificate's issuer.
+    IssuerMismatch,
 }
 
 impl Inconsistency {
@@ -195,6 +214,7 @@ impl Inconsistency {
             Self::SubjectMismatch => "subject_mismatch",
             Self::UriMismatch => "uri_mismatch",
             Self::DnsMismatch => "dns_mismatch",
+            Self::IssuerMismatch => "issuer_mismatch",
         }
     }
 
@@ -216,6 +236,7 @@ impl fmt::Display for Inconsistency {
             Self::SubjectMismatch => "Subject does not match the certificate",
             Self::UriMismatch => "URI values do not match the certificate's URI SANs",
             Self::DnsMismatch => "DNS values do not match the certificate's DNS SANs",
+            Self::IssuerMismatch => "Issuer does not match the certificate",
         })
     }
 }

@@ -239,13 +239,13 @@ fn other_form(value: &str) -> Option<ParseErrorKind> {
     if b.len() > 1 && b.first() == Some(&b':') && b.last() == Some(&b':') {
         Some(ParseErrorKind::WrongFormatRfc9440)
     } else if [
-        "By=", "Hash=", "Cert=", "Chain=", "Subject=", "URI=", "DNS=",
+        "By=", "Hash=", "Cert=", "Chain=", "Subject=", "URI=", "DNS=", "Issuer=", "[{\"",
     ]
     .iter()
     .any(|k| value.starts_with(k))
     {
-        // (A certificate's base64 starts with `MI`: never with a key.
-        // Before PEM: Envoy's `Cert` holds PEM.)
+        // (A certificate's base64 starts with `MI`: never with a key, nor
+        // with Envoy's JSON form. Before PEM: Envoy's `Cert` holds PEM.)
         Some(ParseErrorKind::WrongFormatEnvoy)
     } else if value.contains("-----BEGIN") || value.contains("BEGIN%20") {
         Some(ParseErrorKind::WrongFormatPem)

@@ -43,6 +43,8 @@ use std::borrow::Cow;
 use crate::error::{ParseError, ParseErrorKind as K};
 use crate::limits::Limits;
 
+mod json;
+
 /// How forgiving the parser is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -120,6 +122,9 @@ pub enum Key {
     Uri,
     /// `DNS`: a DNS SAN of the client (repeatable).
     Dns,
+    /// `Issuer`: the client certificate's issuer, RFC 2253 (Envoy 1.38 and
+    /// later, `set_current_client_cert_details: {issuer: true}`).
+    Issuer,
     /// Any other key (lenient mode only).
     Other,
 }
@@ -135,6 +140,7 @@ impl Key {
             4 if eq("hash") => Self::Hash,
             4 if eq("cert") => Self::Cert,
             5 if eq("chain") => Self::Chain,
+            6 if eq("issuer") => Self::Issuer,
             7 if eq("subject") => Self::Subject,
             _ => Self::Other,
         }
@@ -146,6 +152,7 @@ impl Key {
             Self::Cert => 2,
             Self::Chain => 4,
             Self::Subject => 8,
+            Self::Issuer => 16,
             _ => 0,
         }
     }
@@ -167,6 +174,9 @@ impl Key {
 pub struct Value<'a> {
     raw: &'a str,
     quoted: bool,
+    /// A value of the JSON form: `raw` is a JSON string's contents (or, for
+    /// `chain`, the whole array), still escaped.
+    json: bool,
     offset: usize,
 }
 
@@ -175,8 +185,29 @@ impl<'a> Value<'a> {
     ///
     /// For `Subject` this is the RFC 2253 string to hand to a DN parser: do
     /// not XFCC-unescape it, since RFC 2253 already escapes `"` and `\`.
+    /// In the JSON form it is the JSON string's contents, still escaped
+    /// (and for `chain`, the whole array): read values with
+    /// [`text`](Self::text).
     pub const fn raw(&self) -> &'a str {
         self.raw
+    }
+
+    /// The value as the proxy meant it: in the text form exactly
+    /// [`raw`](Self::raw) (a `Subject` stays RFC 2253-escaped), in the
+    /// JSON form the string with its JSON escapes undone. Borrows unless
+    /// there was an escape to undo. This is what the crate compares and
+    /// decodes.
+    pub fn text(&self) -> Cow<'a, str> {
+        if self.json {
+            json::unescape(self.raw)
+        } else {
+            Cow::Borrowed(self.raw)
+        }
+    }
+
+    /// Whether the value came from the JSON form of the header.
+    pub const fn is_json(&self) -> bool {
+        self.json
     }
 
     /// Whether the value was quoted.
@@ -191,9 +222,13 @@ impl<'a> Value<'a> {
     }
 
     /// The value with Envoy's escapes undone: `\"` becomes `"` and `\\`
-    /// becomes `\`; any other `\x` is kept as is. Borrows unless an escape
-    /// is present.
+    /// becomes `\`; any other `\x` is kept as is. In the JSON form, every
+    /// JSON escape is undone (as [`text`](Self::text)). Borrows unless an
+    /// escape is present.
     pub fn unescaped(&self) -> Cow<'a, str> {
+        if self.json {
+            return json::unescape(self.raw);
+        }
         if !self.quoted || !self.raw.contains('\\') {
             return Cow::Borrowed(self.raw);
         }
@@ -260,6 +295,8 @@ pub struct XfccHeader<'a> {
     first: Element<'a>,
     resume: usize,
     resume_after_comma: bool,
+    /// The JSON form (Envoy's `format: JSON`).
+    json: bool,
 }
 
 impl<'a> XfccHeader<'a> {
@@ -301,6 +338,9 @@ impl<'a> XfccHeader<'a> {
                 ParseError::new(K::ControlCharacter, at),
             ));
         }
+        if json::is_json(input, options.syntax) {
+            return Self::parse_json(input, options);
+        }
         let mut scanner = Scanner::new(input, options.syntax);
         let mut len = 0usize;
         let mut first = None;
@@ -329,7 +369,45 @@ impl<'a> XfccHeader<'a> {
             first,
             resume,
             resume_after_comma,
+            json: false,
         })
+    }
+
+    /// The JSON form: an array of objects (see the `json` module).
+    fn parse_json(input: &'a str, options: &ParseOptions) -> Result<Self, ParseError> {
+        let limits = &options.limits;
+        let mut scanner = json::Scanner::new(input, options.syntax)?;
+        let mut len = 0usize;
+        let mut first = None;
+        while let Some(e) = scanner.next_element(limits.pairs())? {
+            if first.is_none() {
+                first = Some((e, scanner.pos()));
+            }
+            len += 1;
+            if len > limits.elements() {
+                return Err(ParseError::new(K::TooManyElements, scanner.last_start));
+            }
+        }
+        let Some((first, resume)) = first else {
+            return Err(ParseError::new(K::Empty, 0));
+        };
+        Ok(Self {
+            input,
+            len,
+            syntax: options.syntax,
+            first,
+            resume,
+            resume_after_comma: false,
+            json: true,
+        })
+    }
+
+    /// Whether the header is in Envoy's JSON form (an array of objects, as
+    /// `set_current_client_cert_details: {format: JSON}` writes it, and as
+    /// an `APPEND_FORWARD` hop writes whenever the header it received
+    /// looked like JSON) rather than the `key=value` text form.
+    pub const fn is_json(&self) -> bool {
+        self.json
     }
 
     /// The header value that was parsed.
@@ -345,10 +423,15 @@ impl<'a> XfccHeader<'a> {
 
     /// The elements, oldest hop first.
     pub fn elements(&self) -> Elements<'a> {
-        let mut scanner = Scanner::new(self.input, self.syntax);
-        scanner.pos = self.resume;
-        scanner.index = 1;
-        scanner.after_comma = self.resume_after_comma;
+        let scanner = if self.json {
+            Scan::Json(json::Scanner::resume(self.input, self.syntax, self.resume, 1))
+        } else {
+            let mut scanner = Scanner::new(self.input, self.syntax);
+            scanner.pos = self.resume;
+            scanner.index = 1;
+            scanner.after_comma = self.resume_after_comma;
+            Scan::Text(scanner)
+        };
         Elements {
             first: Some(self.first),
             scanner,
@@ -365,7 +448,14 @@ impl<'a> XfccHeader<'a> {
 #[derive(Debug, Clone)]
 pub struct Elements<'a> {
     first: Option<Element<'a>>,
-    scanner: Scanner<'a>,
+    scanner: Scan<'a>,
+}
+
+/// The scanner of either form.
+#[derive(Debug, Clone)]
+enum Scan<'a> {
+    Text(Scanner<'a>),
+    Json(json::Scanner<'a>),
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -377,7 +467,10 @@ impl<'a> Iterator for Elements<'a> {
         }
         // The header was validated when parsed, so scanning cannot fail here;
         // if it somehow did, stop rather than panic.
-        self.scanner.next_element(usize::MAX).ok().flatten()
+        match &mut self.scanner {
+            Scan::Text(s) => s.next_element(usize::MAX).ok().flatten(),
+            Scan::Json(s) => s.next_element(usize::MAX).ok().flatten(),
+        }
     }
 }
 
@@ -393,6 +486,9 @@ pub struct Element<'a> {
     cert: Option<Value<'a>>,
     chain: Option<Value<'a>>,
     subject: Option<Value<'a>>,
+    issuer: Option<Value<'a>>,
+    /// From the JSON form.
+    json: bool,
     /// For each [`Key::repeatable_slot`], the offset in `raw` of the first
     /// such pair (`usize::MAX` when there is none): reading them again
     /// starts there, after the long `Cert` and `Chain` values.
@@ -440,11 +536,28 @@ impl<'a> Element<'a> {
         self.subject
     }
 
-    /// All pairs, in order.
+    /// `Issuer`, if present: the issuer's name, RFC 2253, as Envoy 1.38 and
+    /// later write it with `set_current_client_cert_details: {issuer: true}`.
+    pub const fn issuer(&self) -> Option<Value<'a>> {
+        self.issuer
+    }
+
+    /// Whether the element is an object of Envoy's JSON form. Its `URI` and
+    /// `DNS` values are then exactly the proxy's, whatever they hold: JSON
+    /// escapes them, where the text form writes them bare.
+    pub const fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// All pairs, in order. In the JSON form each item of an array (`by`,
+    /// `uri`, `dns`, `chain`) is a pair of its own.
     pub fn pairs(&self) -> Pairs<'a> {
-        Pairs {
-            scanner: Scanner::at(self.raw, self.offset, self.syntax),
-        }
+        let inner = if self.json {
+            PairsInner::Json(json::Pairs::new(self.raw, self.offset, 0))
+        } else {
+            PairsInner::Text(Scanner::at(self.raw, self.offset, self.syntax))
+        };
+        Pairs { inner }
     }
 
     /// The `By` values, in order.
@@ -463,6 +576,14 @@ impl<'a> Element<'a> {
         self.values(Key::Dns)
     }
 
+    /// The certificates of `Chain` one by one: in the JSON form each item
+    /// of the array; `None` in the text form, where `Chain` is one value.
+    pub(crate) fn chain_items(&self) -> Option<impl Iterator<Item = Value<'a>> + 'a> {
+        let chain = self.chain.filter(|_| self.json)?;
+        let at = chain.offset - self.offset;
+        Some(json::Pairs::items(self.raw, self.offset, at, Key::Chain).map(|p| p.value))
+    }
+
     /// The pairs from the first `By`, `URI` or `DNS` (whichever of `keys`
     /// comes first) to the end; nothing when the element has none of them.
     pub(crate) fn pairs_from_first(&self, keys: &[Key]) -> Pairs<'a> {
@@ -473,9 +594,16 @@ impl<'a> Element<'a> {
             .min()
             .unwrap_or(usize::MAX);
         let start = from.min(self.raw.len());
-        Pairs {
-            scanner: Scanner::at(&self.raw[start..], self.offset + start, self.syntax),
-        }
+        let inner = if self.json {
+            PairsInner::Json(json::Pairs::new(self.raw, self.offset, start))
+        } else {
+            PairsInner::Text(Scanner::at(
+                &self.raw[start..],
+                self.offset + start,
+                self.syntax,
+            ))
+        };
+        Pairs { inner }
     }
 
     fn values(&self, key: Key) -> impl Iterator<Item = Value<'a>> + 'a {
@@ -488,15 +616,25 @@ impl<'a> Element<'a> {
 /// Iterator over the pairs of an [`Element`].
 #[derive(Debug, Clone)]
 pub struct Pairs<'a> {
-    scanner: Scanner<'a>,
+    inner: PairsInner<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum PairsInner<'a> {
+    Text(Scanner<'a>),
+    Json(json::Pairs<'a>),
 }
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = Pair<'a>;
 
     fn next(&mut self) -> Option<Pair<'a>> {
+        let scanner = match &mut self.inner {
+            PairsInner::Text(s) => s,
+            PairsInner::Json(p) => return p.next(),
+        };
         loop {
-            match self.scanner.next_pair() {
+            match scanner.next_pair() {
                 Ok(Step::Pair(p, _)) => return Some(p),
                 Ok(Step::Skip) => continue,
                 Ok(Step::End) | Err(_) => return None,
@@ -644,6 +782,8 @@ impl<'a> Scanner<'a> {
             cert: None,
             chain: None,
             subject: None,
+            issuer: None,
+            json: false,
             first: [usize::MAX; 3],
         };
         let mut seen = 0u8;
@@ -672,6 +812,7 @@ impl<'a> Scanner<'a> {
                         Key::Cert => element.cert = Some(pair.value),
                         Key::Chain => element.chain = Some(pair.value),
                         Key::Subject => element.subject = Some(pair.value),
+                        Key::Issuer => element.issuer = Some(pair.value),
                         key => {
                             if let Some(slot) = key.repeatable_slot() {
                                 let at = pair.key_offset - element.offset;
@@ -790,6 +931,7 @@ impl<'a> Scanner<'a> {
             let v = Value {
                 raw: &self.input[vstart..self.pos],
                 quoted: true,
+                json: false,
                 offset: self.base + vstart,
             };
             self.pos += 1; // closing quote
@@ -819,6 +961,7 @@ impl<'a> Scanner<'a> {
             Value {
                 raw: &self.input[vstart..vend],
                 quoted: false,
+                json: false,
                 offset: self.base + vstart,
             }
         };

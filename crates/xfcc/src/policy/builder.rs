@@ -246,7 +246,7 @@ impl Reading {
                         rule: compiled.label.to_string(),
                         error: Box::new(ConfigError::ProxyFieldsCannot {
                             key,
-                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry no issuer, chain, SHA-1, e-mail or IP SAN)",
+                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry no chain, SHA-1, public key, e-mail or IP SAN, policies or extensions)",
                         }),
                     });
                 }

@@ -85,9 +85,13 @@ impl CachedCert {
 /// A whole-header key ([`KeyRef::header`]) holds an Envoy header's exact
 /// text: an identical header parses, and checks, identically, so a hit
 /// skips the parse.
+///
+/// An element of the JSON form is keyed apart from the text form: the
+/// same text is decoded differently in each.
 #[derive(PartialEq, Eq)]
 struct Key {
     header: bool,
+    json: bool,
     hash: Option<Box<str>>,
     cert: Box<str>,
     chain: Box<str>,
@@ -97,6 +101,7 @@ impl Key {
     fn borrowed(&self) -> KeyRef<'_> {
         KeyRef {
             header: self.header,
+            json: self.json,
             hash: self.hash.as_deref(),
             cert: &self.cert,
             chain: &self.chain,
@@ -108,6 +113,7 @@ impl Key {
 #[derive(PartialEq, Eq)]
 pub(crate) struct KeyRef<'a> {
     header: bool,
+    json: bool,
     hash: Option<&'a str>,
     cert: &'a str,
     chain: &'a str,
@@ -134,16 +140,24 @@ impl<'a> KeyRef<'a> {
     pub(crate) const fn new(cert: &'a str, chain: &'a str, hash: Option<&'a str>) -> Self {
         Self {
             header: false,
+            json: false,
             hash,
             cert,
             chain,
         }
     }
 
+    /// The key of an element of the JSON form.
+    pub(crate) const fn json(mut self, json: bool) -> Self {
+        self.json = json;
+        self
+    }
+
     /// A whole Envoy header value, exactly as received.
     pub(crate) const fn header(value: &'a str) -> Self {
         Self {
             header: true,
+            json: false,
             hash: None,
             cert: value,
             chain: "",
@@ -153,6 +167,7 @@ impl<'a> KeyRef<'a> {
     fn to_owned(&self) -> Key {
         Key {
             header: self.header,
+            json: self.json,
             hash: self.hash.map(Into::into),
             cert: self.cert.into(),
             chain: self.chain.into(),
@@ -162,6 +177,7 @@ impl<'a> KeyRef<'a> {
 
 impl Hash for KeyRef<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u8(u8::from(self.json));
         match self.hash {
             _ if self.header => {
                 state.write_u8(2);

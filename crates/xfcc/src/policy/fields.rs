@@ -32,9 +32,14 @@ pub enum IdentityFrom {
     /// unescaped, so a client's SAN can add an element of its own, and
     /// only the proxy's `By`, refused when it appears in two elements,
     /// tells them apart), and no rule may
-    /// need the certificate itself (`issuer`, `issuer_cn`, `chain`, a SHA-1
-    /// thumbprint, `san_email`, `san_ip`): [`build`](crate::PolicyBuilder::build)
-    /// refuses such a policy, naming the setting. There is no validity
+    /// need the certificate itself (`chain`, a SHA-1 thumbprint,
+    /// `spki_sha256`, `san_email`, `san_ip`, `certificate_policies`,
+    /// `extension`): [`build`](crate::PolicyBuilder::build) refuses such a
+    /// policy, naming the setting. `issuer` and `issuer_cn` read the
+    /// proxy's `Issuer` (Envoy 1.38+, `issuer: true`); in the text form
+    /// only when no non-empty `URI` or `DNS` comes before it (Envoy writes
+    /// those unescaped, and `Issuer` last, so one after them may have come
+    /// from inside a SAN), in the JSON form always. There is no validity
     /// period to check: the proxy must have checked it.
     ProxyFields,
 }
@@ -75,20 +80,25 @@ const fn envoy_rank(key: Key) -> Option<u8> {
         Key::Subject => 4,
         Key::Uri => 5,
         Key::Dns => 6,
+        Key::Issuer => 7,
         _ => return None,
     })
 }
 
 /// A client identity as the proxy described it, without a certificate:
 /// the SHA-256 of the certificate the proxy verified (`Hash`), its subject
-/// (`Subject`), and its URI and DNS SANs (`URI`, `DNS`), each only when
-/// the proxy forwarded it. Nothing here was checked against a certificate.
+/// (`Subject`), its URI and DNS SANs (`URI`, `DNS`) and its issuer
+/// (`Issuer`), each only when the proxy forwarded it. Nothing here was
+/// checked against a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyFields {
     sha256: [u8; 32],
     subject: Option<DistinguishedName>,
+    issuer: Option<DistinguishedName>,
     uri: Vec<String>,
     dns: Vec<String>,
+    /// Read from the JSON form, where every value is exactly the proxy's.
+    json: bool,
 }
 
 impl ProxyFields {
@@ -104,14 +114,24 @@ impl ProxyFields {
         // from the proxy. URI and DNS SANs are IA5Strings without spaces or
         // controls, which the proxy copies as they are: anything else in
         // them is refused rather than shown to a terminal or a log.
+        // The JSON form escapes every value, so nothing in it was smuggled
+        // and its order says nothing.
+        let json = element.is_json();
         let mut last = 0;
         let mut unprintable = false;
+        // Whether a non-empty `URI` or `DNS` came before `Issuer`: then the
+        // `Issuer` of the text form may be a SAN's text.
+        let mut san_before_issuer = false;
+        let mut issuer_ambiguous = false;
         let (mut uri, mut dns) = (Vec::new(), Vec::new());
         for pair in element.pairs() {
             let Some(rank) = envoy_rank(pair.key()) else {
                 continue;
             };
-            if rank < last {
+            if pair.key() == Key::Issuer {
+                issuer_ambiguous = !json && san_before_issuer;
+            }
+            if rank < last && !json {
                 return Err(Rejection::new(
                     super::Reason::Malformed,
                     super::Detail::Fields(super::FieldsProblem::FieldsOutOfOrder),
@@ -124,11 +144,12 @@ impl ProxyFields {
                 Key::Dns => &mut dns,
                 _ => continue,
             };
-            let v = pair.value().raw();
+            let v = pair.value().text();
             unprintable |= !v.bytes().all(|b| b.is_ascii_graphic());
+            san_before_issuer |= !v.is_empty();
             // Envoy's empty `URI=` means no URI SAN.
             if !v.is_empty() || pair.key() == Key::Dns {
-                list.push(v.to_owned());
+                list.push(v.into_owned());
             }
         }
         // Without `Hash` the element names nobody: refused as a certificate
@@ -140,24 +161,32 @@ impl ProxyFields {
             )
             .at_element(index)
         })?;
-        let sha256 = crate::hex::decode::<32>(hash.raw()).ok_or_else(|| {
+        let sha256 = crate::hex::decode::<32>(&hash.text()).ok_or_else(|| {
             Rejection::new(
                 super::Reason::Malformed,
                 super::Detail::Fields(super::FieldsProblem::HashNotSha256),
             )
             .at_element(index)
         })?;
-        let subject = element
-            .subject()
-            .map(|s| DistinguishedName::parse_envoy_subject(s.raw()))
-            .transpose()
-            .map_err(|_| {
-                Rejection::new(
-                    super::Reason::Malformed,
-                    super::Detail::Fields(super::FieldsProblem::BadSubject),
-                )
-                .at_element(index)
-            })?;
+        let name = |v: Option<crate::Value<'_>>| {
+            v.map(|s| DistinguishedName::parse_envoy_subject(&s.text()))
+                .transpose()
+                .map_err(|_| {
+                    Rejection::new(
+                        super::Reason::Malformed,
+                        super::Detail::Fields(super::FieldsProblem::BadSubject),
+                    )
+                    .at_element(index)
+                })
+        };
+        let subject = name(element.subject())?;
+        // An `Issuer` that may be a SAN's text is not read: an issuer rule
+        // then fails, as it does when the proxy forwards none.
+        let issuer = if issuer_ambiguous {
+            None
+        } else {
+            name(element.issuer())?
+        };
         if unprintable {
             return Err(Rejection::new(
                 super::Reason::Malformed,
@@ -168,8 +197,10 @@ impl ProxyFields {
         Ok(Self {
             sha256,
             subject,
+            issuer,
             uri,
             dns,
+            json,
         })
     }
 
@@ -186,6 +217,20 @@ impl ProxyFields {
     /// The subject the proxy forwarded (`Subject`), parsed.
     pub fn subject_name(&self) -> Option<&DistinguishedName> {
         self.subject.as_ref()
+    }
+
+    /// The issuer the proxy forwarded (`Issuer`), parsed; `None` when it
+    /// forwarded none, or when, in the text form, it came after a
+    /// non-empty `URI` or `DNS` (it may then be a SAN's text).
+    pub fn issuer_name(&self) -> Option<&DistinguishedName> {
+        self.issuer.as_ref()
+    }
+
+    /// Whether the fields were read from Envoy's JSON form, where every
+    /// value is exactly the proxy's (the text form writes `URI` and `DNS`
+    /// unescaped).
+    pub const fn is_json(&self) -> bool {
+        self.json
     }
 
     /// The subject's common names, most significant first.
@@ -210,6 +255,9 @@ impl ProxyFields {
     /// unescaped, so `DNS=a;DNS=b` may be one SAN `a;DNS=b`, and a `DNS`
     /// after a `URI` may have come from inside the URI SAN.
     pub(crate) fn unambiguous_dns(&self) -> &[String] {
+        if self.json {
+            return &self.dns;
+        }
         match (self.uri.as_slice(), self.dns.as_slice()) {
             ([], one @ [_]) => one,
             _ => &[],

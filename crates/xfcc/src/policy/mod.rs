@@ -88,6 +88,11 @@ fn name_hint(e: Rejection, value: &str) -> Rejection {
     }
 }
 
+/// Whether a header value is in Envoy's JSON form (as the parser tells it).
+fn header_is_json(value: &str) -> bool {
+    value.trim_start().starts_with(['[', '{'])
+}
+
 /// What a source's name is written on: a certificate it allowed, or its
 /// refusal.
 trait Sourced {
@@ -811,7 +816,14 @@ impl Policy {
             return self.finish(&cached, index, now);
         }
         let header = XfccHeader::parse_with(value, &p.options)
-            .map_err(|e| name_hint(Rejection::from(Error::from(e)), value))?;
+            .map_err(|e| {
+                let r = Rejection::from(Error::from(e));
+                if header_is_json(value) {
+                    r.with_hint(rejection::Hint::JsonForm)
+                } else {
+                    name_hint(r, value)
+                }
+            })?;
         let n = header.len();
         if let ElementCount::Exactly(expected) = p.count {
             let counts = rejection::Hint::Elements { seen: n, expected };
@@ -836,7 +848,7 @@ impl Policy {
             && n > 1
             && header
                 .elements()
-                .filter(|e| e.by().any(|b| b.raw() == by))
+                .filter(|e| e.by().any(|b| b.text() == by.as_str()))
                 .nth(1)
                 .is_some()
         {
@@ -851,7 +863,7 @@ impl Policy {
             let index = element.index();
             if index == trusted {
                 if let Some(by) = &p.by
-                    && !element.by().any(|b| b.raw() == by)
+                    && !element.by().any(|b| b.text() == by.as_str())
                 {
                     return Err(Rejection::of(Reason::UntrustedProxy).at_element(index));
                 }
@@ -915,7 +927,8 @@ impl Policy {
             return Ok(None);
         };
         let chain_raw = element.chain().map_or("", |v| v.raw());
-        let key = KeyRef::new(cert_raw.raw(), chain_raw, element.hash().map(|h| h.raw()));
+        let key = KeyRef::new(cert_raw.raw(), chain_raw, element.hash().map(|h| h.raw()))
+            .json(element.is_json());
         let (cached, hit) = match self.cache_get(&key) {
             Some((hit, _)) => (hit, true),
             None => {
@@ -939,6 +952,7 @@ impl Policy {
                 .flatten(),
             uri,
             dns,
+            element.issuer_inconsistency(leaf),
         ]
         .into_iter()
         .flatten()

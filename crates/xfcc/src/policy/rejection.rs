@@ -44,6 +44,8 @@ pub(crate) enum Hint {
     FieldsWithoutCert,
     /// The value begins with a header name and a colon.
     HeaderNameInValue,
+    /// A header in Envoy's JSON form that does not read.
+    JsonForm,
     /// A request the adapter could not tell the TCP peer of.
     NoPeer,
     /// A peer outside `trusted_peers` (its address is [`Rejection::peer`]).
@@ -126,6 +128,7 @@ impl Rejection {
                 "the header holds {seen} element(s) and the policy expects exactly {expected} ([elements] count): behind more than one proxy set count and trust (-1 is the element the nearest proxy appended) and by, or count = 0 for any number"
             ),
             Hint::FieldsWithoutCert => "the element carries the proxy's Hash, Subject, URI or DNS but no Cert, as an Istio sidecar or gateway sends by default: set [elements] identity_from = \"proxy-fields\" (with trusted_peers or by), or make the proxy forward the certificate (Envoy: set_current_client_cert_details cert: true)".to_owned(),
+            Hint::JsonForm => "the header is in Envoy's JSON form (set_current_client_cert_details format: JSON, or an APPEND_FORWARD hop that received a header starting with '['), read as an array of objects with the keys by, hash, cert, chain, subject, uri, dns and issuer; what Envoy appends to a client's malformed JSON does not read, and is refused".to_owned(),
             Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
             Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
             Hint::UntrustedPeer => match self.peer() {

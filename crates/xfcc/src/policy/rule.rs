@@ -171,8 +171,10 @@ impl Facts for CertIdentity {
 }
 
 impl Facts for super::ProxyFields {
+    /// The proxy's `Issuer`, when it is unambiguous (see
+    /// `ProxyFields::issuer_name`).
     fn issuer_name(&self) -> Option<&DistinguishedName> {
-        None
+        Self::issuer_name(self)
     }
     fn subject_name(&self) -> Option<&DistinguishedName> {
         Self::subject_name(self)
@@ -182,11 +184,13 @@ impl Facts for super::ProxyFields {
     fn san_dns(&self) -> &[String] {
         self.unambiguous_dns()
     }
-    /// Only a single `URI`: Envoy writes URI SANs unescaped, so a SAN
-    /// holding `;URI=` reads as two, and one is the only reading that
-    /// cannot have been smuggled.
+    /// Only a single `URI` in the text form: Envoy writes URI SANs
+    /// unescaped there, so a SAN holding `;URI=` reads as two, and one is
+    /// the only reading that cannot have been smuggled. Every `uri` of the
+    /// JSON form.
     fn san_uri(&self) -> &[String] {
         match self.uri() {
+            all if self.is_json() => all,
             one @ [_] => one,
             _ => &[],
         }
@@ -807,16 +811,15 @@ impl CompiledRule {
     }
 
     /// The keys of this rule's constraints that only a certificate can
-    /// satisfy (proxy fields carry no issuer, chain, SHA-1, e-mail or IP
-    /// SAN), in policy-file order.
+    /// satisfy (proxy fields carry no chain, SHA-1, key, e-mail or IP SAN,
+    /// policies or extensions; `issuer` and `issuer_cn` read the proxy's
+    /// `Issuer`), in policy-file order.
     pub(crate) fn needs_certificate(&self) -> Vec<&'static str> {
         let sha1 = self
             .thumbprint
             .iter()
             .any(|t| matches!(t, Thumbprint::Sha1(_)));
         [
-            ("issuer", !self.issuer.is_empty()),
-            ("issuer_cn", !self.issuer_cn.is_empty()),
             ("san_email", !self.san_email.is_empty()),
             ("san_ip", !self.san_ip.is_empty()),
             ("thumbprint (SHA-1)", sha1),
