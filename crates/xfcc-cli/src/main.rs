@@ -108,9 +108,14 @@ enum Command {
         /// PEM or DER file of intermediates to add to the chain.
         #[arg(long)]
         chain: Option<PathBuf>,
-        /// Envoy details to include.
+        /// Envoy details to include: hash, cert, chain, subject, uri, dns,
+        /// issuer.
         #[arg(long, default_value = "hash,cert,chain")]
         fields: String,
+        /// Write Envoy's JSON form (`set_current_client_cert_details:
+        /// {format: JSON}`, Envoy 1.38+) instead of its text form.
+        #[arg(long)]
+        json_format: bool,
         /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy (for rfc9440 with a chain, a
         /// second line holds Client-Cert-Chain).
         #[arg(long, default_value = "envoy")]
@@ -330,8 +335,9 @@ fn main() -> ExitCode {
             cert,
             chain,
             fields,
+            json_format,
             format,
-        } => header(&cert, chain.as_deref(), &fields, format),
+        } => header(&cert, chain.as_deref(), &fields, json_format, format),
         Command::Doctor {
             app,
             proxies,
@@ -642,8 +648,12 @@ fn inspect(
         );
         return Ok(exit);
     }
+    let form = match elements.first().and_then(|e| e["form"].as_str()) {
+        Some("json") => ", JSON form",
+        _ => "",
+    };
     outln!(
-        "format: {format} ({} element{})",
+        "format: {format}{form} ({} element{})",
         elements.len(),
         if elements.len() == 1 { "" } else { "s" }
     );
@@ -663,12 +673,12 @@ fn inspect(
 
 fn envoy_element(e: &xfcc::Element<'_>) -> Value {
     let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| {
-        it.map(|v| v.raw().to_owned()).collect::<Vec<_>>()
+        it.map(|v| v.text().into_owned()).collect::<Vec<_>>()
     };
     let (cert, chain, problems) = match e.decode_without_checks(&Limits::DEFAULT) {
         Ok(Some(fc)) => {
             let mut problems: Vec<&str> = e.inconsistencies(&fc).map(|p| p.code()).collect();
-            if e.hash().is_some_and(|h| !is_hex_hash(h.raw())) {
+            if e.hash().is_some_and(|h| !is_hex_hash(&h.text())) {
                 // Not a digest at all, rather than the wrong one.
                 problems.retain(|&p| p != "hash_mismatch");
                 problems.insert(0, "invalid_hash");
@@ -683,7 +693,7 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
             (json::cert(fc.leaf()), chain, problems)
         }
         Ok(None) => {
-            let invalid = e.hash().is_some_and(|h| !is_hex_hash(h.raw()));
+            let invalid = e.hash().is_some_and(|h| !is_hex_hash(&h.text()));
             (
                 Value::Null,
                 Vec::new(),
@@ -699,8 +709,10 @@ fn envoy_element(e: &xfcc::Element<'_>) -> Value {
     json!({
         "index": e.index(),
         "by": strings(&mut e.by()),
-        "hash": e.hash().map(|v| v.raw()),
-        "subject": e.subject().map(|v| v.raw()),
+        "form": if e.is_json() { "json" } else { "text" },
+        "hash": e.hash().map(|v| v.text()),
+        "subject": e.subject().map(|v| v.text()),
+        "issuer": e.issuer().map(|v| v.text()),
         "uri": strings(&mut e.uri()),
         "dns": strings(&mut e.dns()),
         "cert": cert,
@@ -738,6 +750,9 @@ fn print_element_text(e: &Value) {
     }
     if let Some(s) = e["subject"].as_str() {
         outln!("  {:<10} {s}", "subject");
+    }
+    if let Some(s) = e["issuer"].as_str() {
+        outln!("  {:<10} {s}", "issuer");
     }
     let problems = list("problems");
     outln!(
@@ -1087,9 +1102,10 @@ fn envoy_fields(list: &str) -> Result<EnvoyFields, Failure> {
             "subject" => f.subject = true,
             "uri" => f.uri = true,
             "dns" => f.dns = true,
+            "issuer" => f.issuer = true,
             _ => {
                 return Err(Failure::usage(format!(
-                    "unknown field {name:?} in --fields (hash, cert, chain, subject, uri, dns)"
+                    "unknown field {name:?} in --fields (hash, cert, chain, subject, uri, dns, issuer)"
                 )));
             }
         }
@@ -1097,7 +1113,18 @@ fn envoy_fields(list: &str) -> Result<EnvoyFields, Failure> {
     Ok(f)
 }
 
-fn header(cert: &Path, chain: Option<&Path>, fields: &str, format: Format) -> Result<u8, Failure> {
+fn header(
+    cert: &Path,
+    chain: Option<&Path>,
+    fields: &str,
+    json_format: bool,
+    format: Format,
+) -> Result<u8, Failure> {
+    if json_format && format != Format::Envoy {
+        return Err(Failure::usage(format!(
+            "--json-format writes Envoy's JSON form; --format {format} has none"
+        )));
+    }
     let mut certs = read_pem_certs(cert)?;
     if let Some(c) = chain {
         certs.extend(read_pem_certs(c)?);
@@ -1105,6 +1132,9 @@ fn header(cert: &Path, chain: Option<&Path>, fields: &str, format: Format) -> Re
     let leaf = certs.remove(0);
     let fields = envoy_fields(fields)?;
     match format {
+        Format::Envoy if json_format => {
+            outln!("{}", xfcc::render_envoy_json(&[], &leaf, &certs, fields));
+        }
         Format::Envoy => outln!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
         Format::Rfc9440 => {
             outln!("{}", format.render(&leaf, &certs));

@@ -1733,3 +1733,66 @@ fn check_shows_the_library_hint_for_a_two_proxy_header() {
         "{hint}"
     );
 }
+
+/// Envoy 1.38+: the JSON form and the `Issuer` key, read by `inspect` and
+/// `check`, written by `header`.
+#[test]
+fn the_json_form_and_issuer_are_read_and_written() {
+    // inspect: the form, the issuer, and the issuer compared.
+    let (code, v) = run_json(&["inspect", "--json", p(&capture("json/rsa-chain"))], None);
+    assert_eq!(code, 0, "{v}");
+    let e = &v["elements"][0];
+    assert_eq!(e["form"], "json");
+    assert_eq!(e["issuer"], "CN=Contoso Issuing CA 1,O=Contoso,C=US");
+    assert_eq!(e["by"][0], "spiffe://xfcc.test/ns/edge/sa/envoy");
+    let (code, out, _) = run(&["inspect", p(&capture("json/rsa-chain"))], None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("format: envoy, JSON form (1 element)"), "{out}");
+    for name in ["json/rsa-chain", "issuer/rsa-chain"] {
+        let edited = std::fs::read_to_string(capture(name))
+            .unwrap()
+            .replace("CN=Contoso Issuing CA 1", "CN=Someone Else");
+        let (code, v) = run_json(&["inspect", "--json", "-"], Some(&edited));
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(v["elements"][0]["problems"], serde_json::json!(["issuer_mismatch"]), "{name}");
+    }
+    // check: allowed as the client, and the forced JSON's forgery refused.
+    let dir = scratch("json-form");
+    let policy = write_policy(
+        &dir,
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"client\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
+    );
+    let (code, v) = check_json(&policy, AT, &[p(&capture("json/rsa-chain"))], None);
+    assert_eq!((code, &v["allowed"]), (0, &serde_json::json!(true)), "{v}");
+    let (code, v) = check_json(&policy, AT, &[p(&capture("issuer/rsa-chain"))], None);
+    assert_eq!((code, &v["allowed"]), (0, &serde_json::json!(true)), "{v}");
+    let (code, v) = check_json(&policy, AT, &[p(&capture("json/client-forced-json"))], None);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["allowed"], false);
+    // A JSON header that does not read names the form.
+    let (code, v) = check_json(&policy, AT, &["-"], Some("[,{\"uri\":[\"a\"]}]"));
+    assert_eq!(code, 1);
+    assert!(v.to_string().contains("JSON form"), "{v}");
+    // header: the JSON form, byte for byte what Envoy writes (but `by`).
+    let (code, out, _) = run(
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa-chain.pem")),
+            "--fields",
+            "hash,cert,chain,subject,uri,dns,issuer",
+            "--json-format",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let captured = std::fs::read_to_string(capture("json/rsa-chain")).unwrap();
+    let without_by = captured.replacen("\"by\":[\"spiffe://xfcc.test/ns/edge/sa/envoy\"],", "", 1);
+    assert_eq!(out.trim_end(), without_by);
+    let (code, _, err) = run(
+        &["header", "--cert", p(&cert("client-rsa.pem")), "--json-format", "--format", "nginx"],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--json-format"), "{err}");
+}

@@ -61,7 +61,7 @@ pub use policy::{
 pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 pub use policy::{PolicyWatcher, ReloadStatus};
 #[cfg(feature = "render")]
-pub use render::{EnvoyFields, render_envoy};
+pub use render::{EnvoyFields, render_envoy, render_envoy_json};
 pub use text::display_safe;
 
 /// The types documented as shareable across threads are `Send + Sync`

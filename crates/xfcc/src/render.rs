@@ -48,6 +48,8 @@ pub struct EnvoyFields {
     pub uri: bool,
     /// `DNS`.
     pub dns: bool,
+    /// `Issuer` (Envoy 1.38 and later, `issuer: true`).
+    pub issuer: bool,
 }
 
 impl EnvoyFields {
@@ -61,9 +63,11 @@ impl EnvoyFields {
         subject: false,
         uri: false,
         dns: false,
+        issuer: false,
     };
 
-    /// Every detail.
+    /// Every detail Envoy wrote before 1.38: all but `Issuer` (set it on a
+    /// copy).
     pub const ALL: Self = Self {
         hash: true,
         cert: true,
@@ -71,6 +75,7 @@ impl EnvoyFields {
         subject: true,
         uri: true,
         dns: true,
+        issuer: false,
     };
 
     /// What Azure Container Apps forwards: `Hash`, `Cert`, `Chain`.
@@ -81,6 +86,7 @@ impl EnvoyFields {
         subject: false,
         uri: false,
         dns: false,
+        issuer: false,
     };
 }
 
@@ -88,8 +94,8 @@ impl EnvoyFields {
 /// `leaf` followed by `chain` (intermediates as the client sent them):
 /// `By` (one per value), `Hash` (lower-case hex SHA-256), `Cert` and `Chain`
 /// (quoted URL-encoded PEM), `Subject` (quoted, OpenSSL RFC 2253), `URI`
-/// (one per URI SAN, or an empty `URI=`), `DNS` (one per DNS SAN). Join
-/// elements with `,`.
+/// (one per URI SAN, or an empty `URI=`), `DNS` (one per DNS SAN),
+/// `Issuer` (quoted, as `Subject`). Join elements with `,`.
 ///
 /// ```
 /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
@@ -136,7 +142,107 @@ pub fn render_envoy(
     if fields.dns {
         pairs.extend(leaf.san().dns().iter().map(|d| format!("DNS={d}")));
     }
+    if fields.issuer {
+        pairs.push(format!(
+            "Issuer=\"{}\"",
+            leaf.issuer_name().to_openssl_rfc2253()
+        ));
+    }
     pairs.join(";")
+}
+
+/// Renders a header of one element in Envoy's JSON form
+/// (`set_current_client_cert_details: {format: JSON}`), byte for byte as
+/// Envoy 1.40 writes it: an array of one object whose keys come in
+/// Envoy's order, `cert` and each item of `chain` a PEM string, and `uri`
+/// and `dns` left out when the certificate has none. To add a hop, put
+/// another object before the final `]` (as Envoy does).
+///
+/// ```
+/// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
+/// use xfcc::{CertIdentity, EnvoyFields, XfccHeader, render_envoy_json};
+/// let leaf = CertIdentity::from_der(der)?;
+/// let value = render_envoy_json(&["spiffe://edge"], &leaf, &[], EnvoyFields::ACA);
+/// assert!(value.starts_with(r#"[{"by":["spiffe://edge"],"hash":""#));
+/// let header = XfccHeader::parse(&value).unwrap();
+/// assert!(header.is_json());
+/// assert_eq!(header.element(0).unwrap().decode()?.leaf(), &leaf);
+/// # Ok::<(), xfcc::Error>(())
+/// ```
+pub fn render_envoy_json(
+    by: &[&str],
+    leaf: &CertIdentity,
+    chain: &[CertIdentity],
+    fields: EnvoyFields,
+) -> String {
+    let string = |s: &str| format!("\"{}\"", json_escape(s));
+    let array = |items: &mut dyn Iterator<Item = String>| {
+        format!("[{}]", items.map(|s| string(&s)).collect::<Vec<_>>().join(","))
+    };
+    let mut members: Vec<String> = Vec::new();
+    if !by.is_empty() {
+        members.push(format!(
+            "\"by\":{}",
+            array(&mut by.iter().map(|b| (*b).to_owned()))
+        ));
+    }
+    if fields.hash {
+        members.push(format!(
+            "\"hash\":{}",
+            string(&leaf.sha256_hex().to_ascii_lowercase())
+        ));
+    }
+    if fields.cert {
+        members.push(format!("\"cert\":{}", string(&pem(leaf.der()))));
+    }
+    if fields.chain {
+        let all = &mut core::iter::once(leaf).chain(chain).map(|c| pem(c.der()));
+        members.push(format!("\"chain\":{}", array(all)));
+    }
+    if fields.subject {
+        members.push(format!(
+            "\"subject\":{}",
+            string(&leaf.subject_name().to_openssl_rfc2253())
+        ));
+    }
+    if fields.uri && !leaf.san().uri().is_empty() {
+        members.push(format!(
+            "\"uri\":{}",
+            array(&mut leaf.san().uri().iter().cloned())
+        ));
+    }
+    if fields.dns && !leaf.san().dns().is_empty() {
+        members.push(format!(
+            "\"dns\":{}",
+            array(&mut leaf.san().dns().iter().cloned())
+        ));
+    }
+    if fields.issuer {
+        members.push(format!(
+            "\"issuer\":{}",
+            string(&leaf.issuer_name().to_openssl_rfc2253())
+        ));
+    }
+    format!("[{{{}}}]", members.join(","))
+}
+
+/// A JSON string's contents for `s`: `"` and `\` escaped, `\n` for a line
+/// break, other control characters as `\u00XX`.
+fn json_escape(s: &str) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + s.len() / 32);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// PEM as OpenSSL writes it: 64-character lines, LF, trailing newline.

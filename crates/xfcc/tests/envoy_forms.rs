@@ -453,3 +453,26 @@ fn json_escapes_are_undone_before_anything_compares() {
     assert_eq!(a.leaf(), b.leaf());
     assert!(a.chain_der().eq(b.chain_der()));
 }
+
+/// The renderers write what Envoy 1.40 writes, byte for byte.
+#[test]
+fn the_renderers_write_what_envoy_writes() {
+    let chain = |name: &str| {
+        let pem = std::fs::read_to_string(fixtures().join("certs").join(format!("{name}.pem"))).unwrap();
+        xfcc::decode_certificate(&pem).unwrap()
+    };
+    let mut fields = xfcc::EnvoyFields::ALL;
+    fields.issuer = true;
+    for (name, leaf, intermediates) in [
+        ("rsa-chain", "client-rsa", &["inter"][..]),
+        ("many-sans", "client-many-sans", &["inter"][..]),
+        ("utf8-special-subject", "client-utf8", &["inter"][..]),
+        ("injection-uri", "evil-uri", &[][..]),
+    ] {
+        let inter: Vec<_> = intermediates.iter().map(|n| chain(n)).collect();
+        let json = xfcc::render_envoy_json(&[EDGE_BY], &cert(leaf), &inter, fields);
+        assert_eq!(json, capture(&format!("json/{name}")), "{name}");
+    }
+    let text = xfcc::render_envoy(&[EDGE_BY], &cert("client-rsa"), &[chain("inter")], fields);
+    assert_eq!(text, capture("issuer/rsa-chain"));
+}
