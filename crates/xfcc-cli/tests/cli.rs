@@ -1747,14 +1747,21 @@ fn the_json_form_and_issuer_are_read_and_written() {
     assert_eq!(e["by"][0], "spiffe://xfcc.test/ns/edge/sa/envoy");
     let (code, out, _) = run(&["inspect", p(&capture("json/rsa-chain"))], None);
     assert_eq!(code, 0);
-    assert!(out.starts_with("format: envoy, JSON form (1 element)"), "{out}");
+    assert!(
+        out.starts_with("format: envoy, JSON form (1 element)"),
+        "{out}"
+    );
     for name in ["json/rsa-chain", "issuer/rsa-chain"] {
         let edited = std::fs::read_to_string(capture(name))
             .unwrap()
             .replace("CN=Contoso Issuing CA 1", "CN=Someone Else");
         let (code, v) = run_json(&["inspect", "--json", "-"], Some(&edited));
         assert_eq!(code, 1, "{name}");
-        assert_eq!(v["elements"][0]["problems"], serde_json::json!(["issuer_mismatch"]), "{name}");
+        assert_eq!(
+            v["elements"][0]["problems"],
+            serde_json::json!(["issuer_mismatch"]),
+            "{name}"
+        );
     }
     // check: allowed as the client, and the forced JSON's forgery refused.
     let dir = scratch("json-form");
@@ -1790,7 +1797,14 @@ fn the_json_form_and_issuer_are_read_and_written() {
     let without_by = captured.replacen("\"by\":[\"spiffe://xfcc.test/ns/edge/sa/envoy\"],", "", 1);
     assert_eq!(out.trim_end(), without_by);
     let (code, _, err) = run(
-        &["header", "--cert", p(&cert("client-rsa.pem")), "--json-format", "--format", "nginx"],
+        &[
+            "header",
+            "--cert",
+            p(&cert("client-rsa.pem")),
+            "--json-format",
+            "--format",
+            "nginx",
+        ],
         None,
     );
     assert_eq!(code, 2, "{err}");

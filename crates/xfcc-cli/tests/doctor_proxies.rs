@@ -404,3 +404,77 @@ fn the_readme_proxy_snippets_are_clean() {
     }
     assert!(judged >= 4);
 }
+
+/// Envoy 1.38+: `format: JSON` escapes every value, so a SAN cannot split
+/// an element; `issuer: true` forwards what proxy-fields issuer rules read.
+#[test]
+fn the_json_format_and_issuer_settings_are_read() {
+    let dir = scratch("json-issuer");
+    let base = std::fs::read_to_string(proxy("envoy", "forward-only.fixed.yaml")).unwrap();
+    assert!(base.contains("{cert: true, chain: true}"));
+    let with = |details: &str, name: &str| {
+        policy(
+            &dir,
+            name,
+            &base.replace("{cert: true, chain: true}", details),
+        )
+    };
+    let many = policy(
+        &dir,
+        "many.toml",
+        &format!("[elements]\ncount = 0\ntrust = -1\n{PINNED}"),
+    );
+    let many = many.to_str().unwrap();
+    // The text form splits; the JSON form does not.
+    let (code, f) = doctor(
+        "envoy",
+        &with("{cert: true, uri: true}", "text.yaml"),
+        &["--policy", many],
+    );
+    assert_eq!(code, 1);
+    assert!(f.iter().any(|f| f[0] == "envoy_split_elements"));
+    let json = with("{cert: true, uri: true, format: JSON}", "json.yaml");
+    let (code, f) = doctor("envoy", &json, &["--policy", many]);
+    assert_eq!(code, 0, "{f:?}");
+    assert!(!f.iter().any(|f| f[0] == "envoy_split_elements"));
+    assert_eq!(finding(&f, "envoy_json_format")[1], "info");
+    // A mesh policy whose rule checks the issuer.
+    let mesh = policy(
+        &dir,
+        "mesh.toml",
+        "proxy_verifies_chain = true\n[elements]\nidentity_from = \"proxy-fields\"\nby = \"spiffe://xfcc.test/ns/edge/sa/envoy\"\n[[allow]]\nname = \"ca\"\nissuer_cn = [\"Contoso Issuing CA 1\"]\n",
+    );
+    let mesh = mesh.to_str().unwrap();
+    let (code, f) = doctor(
+        "envoy",
+        &with("{uri: true, dns: true}", "no-issuer.yaml"),
+        &["--policy", mesh],
+    );
+    assert_eq!(code, 1);
+    let nf = finding(&f, "envoy_issuer_not_forwarded");
+    assert_eq!(nf[1], "error");
+    assert!(
+        nf[2].contains("ca") && nf[3].contains("issuer: true"),
+        "{nf:?}"
+    );
+    let (code, f) = doctor(
+        "envoy",
+        &with("{uri: true, dns: true, issuer: true}", "text-issuer.yaml"),
+        &["--policy", mesh],
+    );
+    assert_eq!(code, 0, "{f:?}");
+    let tf = finding(&f, "envoy_issuer_text_form");
+    assert_eq!(tf[1], "warning");
+    assert!(tf[3].contains("format: JSON"), "{tf:?}");
+    // The fix the findings recommend: no finding about the issuer.
+    let (code, f) = doctor(
+        "envoy",
+        &with(
+            "{uri: true, dns: true, issuer: true, format: JSON}",
+            "fixed.yaml",
+        ),
+        &["--policy", mesh],
+    );
+    assert_eq!(code, 0, "{f:?}");
+    assert!(!f.iter().any(|f| f[0].starts_with("envoy_issuer")), "{f:?}");
+}

@@ -424,7 +424,12 @@ impl<'a> XfccHeader<'a> {
     /// The elements, oldest hop first.
     pub fn elements(&self) -> Elements<'a> {
         let scanner = if self.json {
-            Scan::Json(json::Scanner::resume(self.input, self.syntax, self.resume, 1))
+            Scan::Json(json::Scanner::resume(
+                self.input,
+                self.syntax,
+                self.resume,
+                1,
+            ))
         } else {
             let mut scanner = Scanner::new(self.input, self.syntax);
             scanner.pos = self.resume;

@@ -177,7 +177,10 @@ pub fn render_envoy_json(
 ) -> String {
     let string = |s: &str| format!("\"{}\"", json_escape(s));
     let array = |items: &mut dyn Iterator<Item = String>| {
-        format!("[{}]", items.map(|s| string(&s)).collect::<Vec<_>>().join(","))
+        format!(
+            "[{}]",
+            items.map(|s| string(&s)).collect::<Vec<_>>().join(",")
+        )
     };
     let mut members: Vec<String> = Vec::new();
     if !by.is_empty() {

@@ -76,7 +76,10 @@ fn every_json_capture_reads_as_its_text_twin() {
         assert_eq!(texts(&mut j.dns()), texts(&mut t.dns()), "{name}");
         // Envoy's text form writes `URI=` for none; the JSON form leaves
         // the key out.
-        let text_uri: Vec<String> = texts(&mut t.uri()).into_iter().filter(|u| !u.is_empty()).collect();
+        let text_uri: Vec<String> = texts(&mut t.uri())
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .collect();
         assert_eq!(texts(&mut j.uri()), text_uri, "{name}");
         assert_eq!(
             j.subject().unwrap().text(),
@@ -127,7 +130,10 @@ fn the_dns_injection_with_issuer_is_still_refused() {
     let header = XfccHeader::parse(&text).unwrap();
     assert_eq!(header.len(), 2);
     let err = header.check_all(&Limits::DEFAULT).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Inconsistent(Inconsistency::DnsMismatch));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Inconsistent(Inconsistency::DnsMismatch)
+    );
     assert_eq!(err.element(), Some(0));
 }
 
@@ -156,7 +162,9 @@ fn injections_are_one_element_in_the_json_form() {
         .build()
         .unwrap();
     for name in ["injection-uri", "injection-dns", "injection-semicolon"] {
-        let r = policy.verify(&capture(&format!("json/{name}"))).unwrap_err();
+        let r = policy
+            .verify(&capture(&format!("json/{name}")))
+            .unwrap_err();
         assert_eq!(r.reason().code(), "not_allowed", "{name}");
     }
 }
@@ -247,7 +255,7 @@ fn a_client_forcing_json_is_allowed_as_itself_never_as_its_forgery() {
     // allows, and a variable count needs the proxy's `by`, which the
     // inner hop's element does not repeat.
     let policy = Policy::builder()
-       .proxy_verifies_chain(true)
+        .proxy_verifies_chain(true)
         .proxy_verifies_chain(true)
         .identity_from(IdentityFrom::ProxyFields)
         .elements(ElementCount::Any)
@@ -291,7 +299,7 @@ fn fields_only(json_header: &str) -> String {
 fn proxy_fields_read_issuer_and_every_json_san() {
     let mesh = |rule: Rule| {
         Policy::builder()
-           .proxy_verifies_chain(true)
+            .proxy_verifies_chain(true)
             .proxy_verifies_chain(true)
             .identity_from(IdentityFrom::ProxyFields)
             .trusted_proxy(EDGE_BY)
@@ -300,7 +308,10 @@ fn proxy_fields_read_issuer_and_every_json_san() {
             .unwrap()
     };
     let json = fields_only(&capture("json/rsa-chain"));
-    assert!(!json.contains("\"cert\"") && json.contains("\"issuer\""), "{json}");
+    assert!(
+        !json.contains("\"cert\"") && json.contains("\"issuer\""),
+        "{json}"
+    );
     let by_issuer = mesh(Rule::new("ca").issuer_cn(["Contoso Issuing CA 1"]));
     let client = by_issuer.verify(&json).unwrap();
     assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
@@ -380,18 +391,28 @@ fn the_json_reader_refuses_precisely() {
         ("[{\"uri\":[1]}]", ParseErrorKind::JsonType, 9),
         ("[{\"hash\":[\"a\"]}]", ParseErrorKind::JsonType, 9),
         ("[{\"cert\":null}]", ParseErrorKind::JsonType, 9),
-        ("[{\"uri\":[\"a\"],\"uri\":[\"b\"]}]", ParseErrorKind::DuplicateKey, 15),
+        (
+            "[{\"uri\":[\"a\"],\"uri\":[\"b\"]}]",
+            ParseErrorKind::DuplicateKey,
+            15,
+        ),
         ("[{\"URI\":[\"a\"]}]", ParseErrorKind::UnknownKey, 3),
         ("[{\"u\\u0072i\":[\"a\"]}]", ParseErrorKind::InvalidKey, 3),
         ("[{\"uri\":[\"a\\x\"]}]", ParseErrorKind::InvalidJson, 11),
         ("[{\"uri\":[\"\\ud800\"]}]", ParseErrorKind::InvalidJson, 10),
-        ("[{\"uri\":[\"a\tb\"]}]", ParseErrorKind::ControlCharacter, 11),
+        (
+            "[{\"uri\":[\"a\tb\"]}]",
+            ParseErrorKind::ControlCharacter,
+            11,
+        ),
         ("[{\"uri\":[\"a]}]", ParseErrorKind::UnterminatedQuote, 9),
         ("[{\"hash\":\"abc\"}]", ParseErrorKind::InvalidHash, 10),
         ("[{\"uri\" [\"a\"]}]", ParseErrorKind::InvalidJson, 8),
     ];
     for &(input, kind, offset) in cases {
-        let e = XfccHeader::parse(input).err().unwrap_or_else(|| panic!("parsed: {input}"));
+        let e = XfccHeader::parse(input)
+            .err()
+            .unwrap_or_else(|| panic!("parsed: {input}"));
         assert_eq!((e.kind(), e.offset()), (kind, offset), "{input}");
         // The message names the form's keys, never the input's text.
         assert!(!e.to_string().contains("\"a"), "{e}");
@@ -431,9 +452,10 @@ fn the_json_reader_is_bounded() {
 
 #[test]
 fn json_escapes_are_undone_before_anything_compares() {
-    let header =
-        XfccHeader::parse(r#"[{"by":["spiffe:\/\/edge"],"subject":"CN=a\\,b","uri":["x\u002Cy"]}]"#)
-            .unwrap();
+    let header = XfccHeader::parse(
+        r#"[{"by":["spiffe:\/\/edge"],"subject":"CN=a\\,b","uri":["x\u002Cy"]}]"#,
+    )
+    .unwrap();
     let e = header.element(0).unwrap();
     assert_eq!(e.by().next().unwrap().text(), "spiffe://edge");
     assert_eq!(e.by().next().unwrap().raw(), r"spiffe:\/\/edge");
@@ -448,8 +470,18 @@ fn json_escapes_are_undone_before_anything_compares() {
     let json = capture("json/rsa-chain");
     let escaped = json.replace("MII", "\\u004dII").replace('/', "\\/");
     assert_ne!(escaped, json);
-    let a = XfccHeader::parse(&json).unwrap().element(0).unwrap().decode().unwrap();
-    let b = XfccHeader::parse(&escaped).unwrap().element(0).unwrap().decode().unwrap();
+    let a = XfccHeader::parse(&json)
+        .unwrap()
+        .element(0)
+        .unwrap()
+        .decode()
+        .unwrap();
+    let b = XfccHeader::parse(&escaped)
+        .unwrap()
+        .element(0)
+        .unwrap()
+        .decode()
+        .unwrap();
     assert_eq!(a.leaf(), b.leaf());
     assert!(a.chain_der().eq(b.chain_der()));
 }
@@ -458,7 +490,8 @@ fn json_escapes_are_undone_before_anything_compares() {
 #[test]
 fn the_renderers_write_what_envoy_writes() {
     let chain = |name: &str| {
-        let pem = std::fs::read_to_string(fixtures().join("certs").join(format!("{name}.pem"))).unwrap();
+        let pem =
+            std::fs::read_to_string(fixtures().join("certs").join(format!("{name}.pem"))).unwrap();
         xfcc::decode_certificate(&pem).unwrap()
     };
     let mut fields = xfcc::EnvoyFields::ALL;

@@ -269,7 +269,10 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
             "thumbprint (SHA-1)",
         ),
         (Rule::new("r").subject_cn(["x"]).chain("set"), "chain"),
-        (Rule::new("r").spki_sha256([&"ab".repeat(32)]), "spki_sha256"),
+        (
+            Rule::new("r").spki_sha256([&"ab".repeat(32)]),
+            "spki_sha256",
+        ),
     ] {
         let e = err(sidecar([rule]));
         match &e {
@@ -285,7 +288,10 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
     }
     // `issuer` and `issuer_cn` read the proxy's `Issuer` (Envoy 1.38+),
     // tested in `envoy_forms.rs`.
-    for rule in [Rule::new("r").issuer(["CN=CA"]), Rule::new("r").issuer_cn(["CA"])] {
+    for rule in [
+        Rule::new("r").issuer(["CN=CA"]),
+        Rule::new("r").issuer_cn(["CA"]),
+    ] {
         sidecar([rule]).build().unwrap();
     }
     // A format without fields.

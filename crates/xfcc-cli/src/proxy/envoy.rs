@@ -424,12 +424,62 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 ),
                 _ => {}
             }
-            if tls.on && mode == "SANITIZE_SET" {
+            // Envoy 1.38+: `format: JSON` writes the JSON form, which
+            // escapes every value; `issuer: true` adds the issuer's name.
+            let detail = |k: &str| details.and_then(|d| d.get(k));
+            let json = detail("format")
+                .and_then(Node::str)
+                .is_some_and(|f| f.eq_ignore_ascii_case("JSON"));
+            let issuer = detail("issuer").is_some_and(Node::truthy);
+            let sans = ["uri", "dns"]
+                .iter()
+                .any(|k| detail(k).is_some_and(Node::truthy));
+            let details_at = details.map_or_else(|| mode_at.clone(), at);
+            if tls.on && json && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
+                lint.push(
+                    "envoy_json_format",
+                    Severity::Info,
+                    &details_at,
+                    format!(
+                        "set_current_client_cert_details format: JSON writes Envoy's JSON form (Envoy 1.38+), which escapes every value{}: the app's format \"envoy\" reads it and the text form alike",
+                        if mode == "APPEND_FORWARD" {
+                            "; an APPEND_FORWARD hop writes the form of the header it received, so a client can still make it write the text form"
+                        } else {
+                            ""
+                        }
+                    ),
+                    "nothing to change".to_owned(),
+                );
+            }
+            if let Some(p) = policy.as_ref().filter(|p| {
+                tls.on
+                    && p.proxy_fields
+                    && !p.issuer_rules.is_empty()
+                    && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD")
+            }) {
+                let rules = p.issuer_rules.join(", ");
+                if !issuer {
+                    lint.error(
+                        "envoy_issuer_not_forwarded",
+                        &details_at,
+                        format!("the policy reads the proxy's fields (identity_from = \"proxy-fields\") and rule(s) {rules} check the issuer, but set_current_client_cert_details does not forward it (issuer: true, Envoy 1.38+): they never match"),
+                        "set_current_client_cert_details: {issuer: true, format: JSON}".to_owned(),
+                    );
+                } else if !json && sans {
+                    lint.warning(
+                        "envoy_issuer_text_form",
+                        &details_at,
+                        format!("in the text form Envoy writes Issuer after the unquoted URI and DNS values, where a client's SAN could have put one, so the app reads no Issuer after a non-empty URI or DNS: rule(s) {rules} fail for such clients"),
+                        "set_current_client_cert_details: {format: JSON} (every value escaped)".to_owned(),
+                    );
+                }
+            }
+            if tls.on && mode == "SANITIZE_SET" && !json {
                 // Envoy writes URI and DNS values unquoted: a SAN holding a
-                // comma splits Envoy's one element in two.
-                let split = ["uri", "dns"]
-                    .iter()
-                    .any(|k| details.and_then(|d| d.get(k)).is_some_and(Node::truthy));
+                // comma splits Envoy's one element in two. (Not in the JSON
+                // form, and SANITIZE_SET drops the client's own header, so
+                // the client cannot force the text form.)
+                let split = sans;
                 if policy
                     .as_ref()
                     .is_some_and(|p| split && !p.by && p.count != ElementCount::Exactly(1))

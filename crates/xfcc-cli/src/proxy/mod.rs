@@ -93,6 +93,8 @@ pub(crate) struct PolicyFacts {
     pub(crate) proxy_fields: bool,
     /// Rules that pin nothing (no thumbprint, no chain).
     pub(crate) name_only_rules: Vec<String>,
+    /// Rules with an `issuer` or `issuer_cn` constraint.
+    pub(crate) issuer_rules: Vec<String>,
 }
 
 impl PolicyFacts {
@@ -103,6 +105,7 @@ impl PolicyFacts {
             by: policy.trusted_proxy().is_some(),
             proxy_fields: policy.identity_from() == IdentityFrom::ProxyFields,
             name_only_rules: policy.name_only_rules().map(str::to_owned).collect(),
+            issuer_rules: policy.issuer_rules().map(str::to_owned).collect(),
         }
     }
 }

@@ -143,13 +143,14 @@ impl<'a> Cursor<'a> {
                 // were refused before parsing.
                 b'\t' => return Err(self.err(K::ControlCharacter, at)),
                 _ => {
-                    self.pos = at + escape_len(b, at).ok_or_else(|| {
-                        if at + 1 >= b.len() {
-                            self.err(K::UnterminatedQuote, open)
-                        } else {
-                            self.err(K::InvalidJson, at)
-                        }
-                    })?;
+                    self.pos = at
+                        + escape_len(b, at).ok_or_else(|| {
+                            if at + 1 >= b.len() {
+                                self.err(K::UnterminatedQuote, open)
+                            } else {
+                                self.err(K::InvalidJson, at)
+                            }
+                        })?;
                 }
             }
         }
@@ -342,7 +343,10 @@ impl<'a> Scanner<'a> {
 
     /// The next element; `Ok(None)` after the closing `]` (and nothing but
     /// whitespace after it).
-    pub(super) fn next_element(&mut self, max_pairs: usize) -> Result<Option<Element<'a>>, ParseError> {
+    pub(super) fn next_element(
+        &mut self,
+        max_pairs: usize,
+    ) -> Result<Option<Element<'a>>, ParseError> {
         if self.done {
             return Ok(None);
         }

@@ -334,6 +334,18 @@ impl Policy {
             .map(|r| &*r.label)
     }
 
+    /// The names of the rules with an `issuer` or `issuer_cn` constraint.
+    /// With `identity_from = "proxy-fields"` they read the proxy's `Issuer`
+    /// (Envoy 1.38+, `issuer: true`), which the proxy must forward. For
+    /// tools that judge a policy together with its proxy (`xfcc doctor`).
+    pub fn issuer_rules(&self) -> impl Iterator<Item = &str> {
+        self.inner
+            .rules
+            .iter()
+            .filter(|r| r.reads_issuer())
+            .map(|r| &*r.label)
+    }
+
     /// Every setting that weakens the policy, each naming the setting (its
     /// policy-file key), for logs, `xfcc check` and `xfcc doctor`:
     ///
@@ -815,15 +827,14 @@ impl Policy {
             metrics::cache_lookup(true);
             return self.finish(&cached, index, now);
         }
-        let header = XfccHeader::parse_with(value, &p.options)
-            .map_err(|e| {
-                let r = Rejection::from(Error::from(e));
-                if header_is_json(value) {
-                    r.with_hint(rejection::Hint::JsonForm)
-                } else {
-                    name_hint(r, value)
-                }
-            })?;
+        let header = XfccHeader::parse_with(value, &p.options).map_err(|e| {
+            let r = Rejection::from(Error::from(e));
+            if header_is_json(value) {
+                r.with_hint(rejection::Hint::JsonForm)
+            } else {
+                name_hint(r, value)
+            }
+        })?;
         let n = header.len();
         if let ElementCount::Exactly(expected) = p.count {
             let counts = rejection::Hint::Elements { seen: n, expected };

@@ -844,6 +844,11 @@ impl CompiledRule {
 
     /// Whether a self-signed certificate could satisfy this rule: it pins
     /// no thumbprint and requires no chain.
+    /// Whether the rule has an `issuer` or `issuer_cn` constraint.
+    pub(crate) fn reads_issuer(&self) -> bool {
+        !self.issuer.is_empty() || !self.issuer_cn.is_empty()
+    }
+
     pub(crate) fn is_name_only(&self) -> bool {
         self.thumbprint.is_empty() && self.spki_sha256.is_empty() && self.chain.is_none()
     }
