@@ -386,6 +386,9 @@ def envoy_config(ports, apps):
     all_fields = "subject: true, cert: true, chain: true, dns: true, uri: true"
     # What an Istio sidecar or gateway forwards: no certificate.
     mesh_fields = "subject: true, dns: true, uri: true"
+    # Envoy 1.38+: the JSON form, and the issuer in either form.
+    json_fields = all_fields + ", issuer: true, format: JSON"
+    issuer_fields = all_fields + ", issuer: true"
 
     def listener(name, mode, cluster, require=True, cert="edge", fields=all_fields, verify=False, extra=""):
         return f"""
@@ -462,6 +465,15 @@ def envoy_config(ports, apps):
         # The README's advice for WSGI servers that keep underscore names.
         listener("py_underscore", "SANITIZE_SET", "py_flask", require=False,
                  extra="\n          common_http_protocol_options: {headers_with_underscores_action: REJECT_REQUEST}"),
+        # Envoy 1.38+ forms in front of the Rust examples...
+        listener("json_sanitize_set", "SANITIZE_SET", "single", fields=json_fields),
+        listener("issuer_sanitize_set", "SANITIZE_SET", "single", fields=issuer_fields),
+        listener("json_append_forward", "APPEND_FORWARD", "pin_victim", fields=json_fields),
+        # ...and the Python ones; a text APPEND_FORWARD hop a client can
+        # make write JSON.
+        listener("py_flask_json", "SANITIZE_SET", "py_flask", require=False, fields=json_fields),
+        listener("py_fastapi_json", "SANITIZE_SET", "py_fastapi", require=False, fields=json_fields),
+        listener("py_fastapi_append", "APPEND_FORWARD", "py_fastapi", require=False),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -690,6 +702,49 @@ def scenarios(fw, ports, apps):
         ok = (status, body) == (403, {"error": "inconsistent"})
         check(fw, "envoy SANITIZE_SET", f"injection certificate {evil}", f"{status} {body}", ok)
 
+    # 4b. Envoy 1.38+: the JSON form (format: JSON) and the Issuer key
+    #     (issuer: true), read under the app's format "envoy".
+    json_victim = (CAPTURES / "json/rsa-chain.txt").read_text()
+    selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
+    for listener, form in [("json_sanitize_set", "JSON form + issuer"), ("issuer_sanitize_set", "text form + issuer")]:
+        status, body = request(ports[listener], "/cert-info", rsa)
+        check(fw, f"envoy SANITIZE_SET {form}", "/cert-info client-rsa", status, status == 200 and identity_is(body, "client-rsa"))
+        for client, headers, what, want in [
+            (wrong, None, "client-wrongcn", "not_allowed"),
+            (selfsigned, None, "self-signed look-alike", "chain_invalid"),
+            (wrong, {"X-Forwarded-Client-Cert": json_victim}, "the victim's JSON header + client-wrongcn", "not_allowed"),
+        ]:
+            status, body = request(ports[listener], "/cert-info", client, headers=headers)
+            check(fw, f"envoy SANITIZE_SET {form}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    for evil in ["evil-uri", "evil-dns", "evil-semicolon"]:
+        # JSON escapes the SAN: one element, consistent, naming nobody the
+        # policy allows.
+        status, body = request(ports["json_sanitize_set"], "/cert-info", ((CERTS / f"{evil}.pem"), evil))
+        check(fw, "envoy SANITIZE_SET JSON form + issuer", f"injection certificate {evil}", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    # APPEND_FORWARD in JSON: the app trusts the element the hop appends.
+    status, body = request(ports["json_append_forward"], "/cert-info", rsa)
+    check(fw, "envoy APPEND_FORWARD JSON form", "/cert-info client-rsa (the victim)", status, status == 200 and identity_is(body, "client-rsa"))
+    status, body = request(ports["json_append_forward"], "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": json_victim})
+    check(fw, "envoy APPEND_FORWARD JSON form", "the victim's JSON header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    # A client that sends a JSON header through the hop configured for the
+    # text form makes it append in JSON: allowed as itself, never as the
+    # element it sent.
+    status, body = request(ports["pin_append_forward"], "/cert-info", rsa, headers={"X-Forwarded-Client-Cert": json_victim})
+    ok = status == 200 and identity_is(body, "client-rsa") and body.get("element") == 1
+    check(fw, "envoy APPEND_FORWARD text hop", "client-rsa forcing JSON (its own element, the last)", f"{status} element={body.get('element') if isinstance(body, dict) else body}", ok)
+    status, body = request(ports["pin_append_forward"], "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": json_victim})
+    check(fw, "envoy APPEND_FORWARD text hop", "client-wrongcn forcing JSON with the victim's element", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    # An edited Issuer, in either form: the element disagrees with its
+    # certificate (straight to the app, which has no trusted_peers; and as
+    # the client's element through the forcing hop).
+    for name in ["json/rsa-chain", "issuer/rsa-chain"]:
+        edited = (CAPTURES / f"{name}.txt").read_text().replace("CN=Contoso Issuing CA 1", "CN=Someone Else")
+        status, body = request(apps["single"], "/cert-info", None, tls=False, headers={"X-Forwarded-Client-Cert": edited})
+        check(fw, "direct", f"edited Issuer ({name})", f"{status} {body}", (status, body) == (403, {"error": "inconsistent"}))
+    edited = json_victim.replace("CN=Contoso Issuing CA 1", "CN=Someone Else")
+    status, body = request(ports["pin_append_forward"], "/cert-info", rsa, headers={"X-Forwarded-Client-Cert": edited})
+    check(fw, "envoy APPEND_FORWARD text hop", "forced JSON with an edited Issuer", f"{status} {body}", (status, body) == (403, {"error": "inconsistent"}))
+
     # 5. nginx terminating mTLS (optional_no_ca).
     status, body = request(ports["nginx_envoy_form"], "/cert-info", rsa)
     check(fw, "nginx Envoy form", "/cert-info client-rsa (SHA-1 Hash)", status, status == 200 and identity_is(body, "client-rsa"))
@@ -816,6 +871,23 @@ def python_scenarios(bin_dir, ports, apps, policies):
         status, body = request(app, "/cert-info", None, tls=False,
                                headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
         check("py", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    # Envoy 1.38+: the JSON form with the issuer, in front of both.
+    json_victim = (CAPTURES / "json/rsa-chain.txt").read_text()
+    for name, label in [("py_flask_json", "flask/gunicorn"), ("py_fastapi_json", "fastapi/uvicorn")]:
+        port = ports[name]
+        status, body = request(port, "/cert-info", rsa)
+        check("py", f"envoy JSON form {label}", "/cert-info client-rsa (allowed)", status, status == 200 and identity_is(body, "client-rsa"))
+        for client, headers, what, want in [
+            (wrong, None, "client-wrongcn", "not_allowed"),
+            (selfsigned, None, "self-signed look-alike", "chain_invalid"),
+            (wrong, {"X-Forwarded-Client-Cert": json_victim}, "the victim's JSON header + client-wrongcn", "not_allowed"),
+        ]:
+            status, body = request(port, "/cert-info", client, headers=headers)
+            check("py", f"envoy JSON form {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    # A client forcing JSON through a text APPEND_FORWARD hop: two
+    # elements, which the one-hop policy refuses; never the client's.
+    status, body = request(ports["py_fastapi_append"], "/cert-info", rsa, headers={"X-Forwarded-Client-Cert": json_victim})
+    check("py", "envoy APPEND_FORWARD fastapi/uvicorn", "client-rsa forcing JSON with its own element", f"{status} {body}", (status, body) == (403, {"error": "too_many_elements"}))
     proxy_table("py", "flask/gunicorn", ports["py_flask"])
     proxy_table("py", "fastapi/uvicorn", ports["py_fastapi"], ws_path="/ws")
     # WebSockets through Envoy (upgrade_configs): the FastAPI example's /ws
@@ -1299,7 +1371,8 @@ def main():
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
         "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
-        "py_flask", "py_fastapi", "py_underscore"]}
+        "py_flask", "py_fastapi", "py_underscore", "json_sanitize_set", "issuer_sanitize_set",
+        "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])

@@ -167,6 +167,58 @@ fn encodings(c: &mut Criterion) {
     g.finish();
 }
 
+/// The same client through a real Envoy 1.40 in each form it writes
+/// (`tests/fixtures/envoy`): the text form, the text form with `Issuer`,
+/// and the JSON form (with `issuer`), uncached and cached. The issue 40
+/// target: the JSON form within 1.2x of the text form. Then the worst a
+/// JSON header within the 64 KiB limit costs: every string full of
+/// `\uXXXX` escapes, which are checked while parsing and undone where a
+/// value is read.
+fn forms(c: &mut Criterion) {
+    let capture = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/../crates/xfcc/tests/fixtures/envoy/{name}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let forms = [
+        ("text", capture("rsa-chain")),
+        ("text-issuer", capture("issuer/rsa-chain")),
+        ("json", capture("json/rsa-chain")),
+        // The JSON form without `issuer`, beside the text form without it.
+        ("json-no-issuer", {
+            let json = capture("json/rsa-chain");
+            let at = json.find(",\"issuer\":").unwrap();
+            format!("{}}}]", &json[..at])
+        }),
+    ];
+    let mut g = c.benchmark_group("forms");
+    for cache in [0, 1024] {
+        let policy = allowlist_policy(cache);
+        let kind = if cache == 0 { "uncached" } else { "cached" };
+        for (id, value) in &forms {
+            policy.verify(value).unwrap();
+            g.bench_function(format!("{kind}-{id}"), |b| {
+                b.iter(|| black_box(policy.verify(black_box(value)).unwrap()))
+            });
+        }
+    }
+    // Thirty-two elements, each with one long `uri` of escapes: as much
+    // checking as the byte limit lets through, then refused (no element
+    // carries a certificate).
+    let escapes = "\\u00e9".repeat(330);
+    let element = format!("{{\"by\":[\"spiffe://edge\"],\"uri\":[\"{escapes}\"]}}");
+    let worst = format!("[{}]", vec![element; 32].join(","));
+    assert!(worst.len() <= 64 * 1024, "{}", worst.len());
+    let any = xfcc_benches::any_hops_policy();
+    assert_eq!(any.verify(&worst).unwrap_err().code(), "bad_certificate");
+    g.bench_function("worst-json-escapes-64k", |b| {
+        b.iter(|| black_box(any.verify(black_box(&worst)).unwrap_err()))
+    });
+    g.finish();
+}
+
 fn leaf() -> xfcc::CertIdentity {
     xfcc::CertIdentity::from_der(der("client-rsa")).unwrap()
 }
@@ -241,5 +293,5 @@ fn explain(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, chain, worst, encodings, hops, explain);
+criterion_group!(benches, verify, chain, worst, encodings, forms, hops, explain);
 criterion_main!(benches);

@@ -25,8 +25,16 @@ pub fn parse(data: &[u8]) {
             assert_eq!(header.elements().count(), header.len());
             for e in header.elements() {
                 assert!(e.offset() < rest.len());
+                // One header, one form (Envoy's text or JSON).
+                assert_eq!(e.is_json(), header.is_json());
                 for p in e.pairs() {
                     assert!(p.value().offset() <= rest.len());
+                    // Undoing JSON escapes never panics, and a value
+                    // without one is borrowed as it is.
+                    let text = p.value().text();
+                    if !p.value().raw().contains('\\') || !header.is_json() {
+                        assert_eq!(&*text, p.value().raw());
+                    }
                 }
                 if let Ok(fc) = e.decode() {
                     // Whatever decodes must be consistent with what it came with.
@@ -533,6 +541,9 @@ pub fn roundtrip(data: &[u8]) {
     let cert = |i: u8| {
         CertIdentity::from_der(CERTS[usize::from(i) % CERTS.len()].to_vec()).expect("fixture")
     };
+    // The first hop's top bit picks Envoy's JSON form for the whole header
+    // (one header has one form), where every value is escaped.
+    let json = hops[0].fields & 128 != 0;
     let mut rendered = Vec::new();
     let mut clean = true;
     for hop in &hops {
@@ -544,29 +555,36 @@ pub fn roundtrip(data: &[u8]) {
         fields.subject = f & 8 != 0;
         fields.uri = f & 16 != 0;
         fields.dns = f & 32 != 0;
+        fields.issuer = f & 64 != 0;
         let by: Vec<&str> = hop.by.iter().take(4).map(String::as_str).collect();
-        // Values Envoy would write unquoted, and that therefore stay one pair.
-        clean &= by.iter().all(|b| {
-            !b.is_empty()
-                && !b
-                    .bytes()
-                    .any(|c| matches!(c, b',' | b';' | b'"') || c < 0x20 || c == 0x7f)
-        });
-        // evil-uri's URI SAN deliberately contains delimiters.
-        clean &= !(hop.cert as usize % CERTS.len() == 4 && fields.uri);
+        if !json {
+            // Values Envoy would write unquoted, and that therefore stay one pair.
+            clean &= by.iter().all(|b| {
+                !b.is_empty()
+                    && !b
+                        .bytes()
+                        .any(|c| matches!(c, b',' | b';' | b'"') || c < 0x20 || c == 0x7f)
+            });
+            // evil-uri's URI SAN deliberately contains delimiters.
+            clean &= !(hop.cert as usize % CERTS.len() == 4 && fields.uri);
+        }
         let chain: Vec<CertIdentity> = hop.chain.iter().take(3).map(|&i| cert(i)).collect();
         let leaf = cert(hop.cert);
-        rendered.push((
-            xfcc::render_envoy(&by, &leaf, &chain, fields),
-            leaf,
-            by.len(),
-        ));
+        let text = if json {
+            let one = xfcc::render_envoy_json(&by, &leaf, &chain, fields);
+            // The object alone: the hops are joined into one array below.
+            one[1..one.len() - 1].to_owned()
+        } else {
+            xfcc::render_envoy(&by, &leaf, &chain, fields)
+        };
+        rendered.push((text, leaf, by.clone()));
     }
-    let value = rendered
+    let joined = rendered
         .iter()
         .map(|(s, _, _)| s.as_str())
         .collect::<Vec<_>>()
         .join(",");
+    let value = if json { format!("[{joined}]") } else { joined };
     let parsed = XfccHeader::parse(&value);
     if value.len() > Limits::DEFAULT.bytes() {
         // Many hops with long chains: the size limit must reject it.
@@ -577,10 +595,27 @@ pub fn roundtrip(data: &[u8]) {
     if !clean {
         return;
     }
+    // A JSON header with a control character in a `by` is refused (the
+    // header cannot carry one); anything else renders and parses back.
+    if json && parsed.is_err() {
+        let kind = parsed.as_ref().err().map(xfcc::ParseError::kind);
+        assert!(
+            rendered.iter().any(|(_, _, by)| by.iter().any(|b| b.chars().any(char::is_control))),
+            "{kind:?}"
+        );
+        return;
+    }
     let header = parsed.expect("clean render parses");
+    assert_eq!(header.is_json(), json);
     assert_eq!(header.len(), rendered.len());
     for ((_, leaf, by), e) in rendered.iter().zip(header.elements()) {
-        assert_eq!(e.by().count(), *by);
+        // In the JSON form every `by` is exactly what was written.
+        let got: Vec<String> = e.by().map(|v| v.text().into_owned()).collect();
+        if json {
+            assert_eq!(&got, by);
+        } else {
+            assert_eq!(got.len(), by.len());
+        }
         let fc = e.decode().expect("rendered element is consistent");
         assert_eq!(fc.leaf(), leaf);
     }
@@ -591,7 +626,7 @@ pub fn roundtrip(data: &[u8]) {
 /// it accepts really is the pinned certificate.
 pub fn verify(data: &[u8]) {
     use std::sync::OnceLock;
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::Duration;
     static POLICY: OnceLock<(xfcc::Policy, xfcc::Policy, CertIdentity)> = OnceLock::new();
     let (policy, cached, pinned) = POLICY.get_or_init(|| {
         let pinned = CertIdentity::from_der(CERTS[0].to_vec()).expect("fixture");

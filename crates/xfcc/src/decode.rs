@@ -149,7 +149,7 @@ impl<'a> Element<'a> {
         let cert = match self.cert() {
             Some(v) => Some((
                 v,
-                decode_one(&v.text(), Field::Cert).map_err(|e| at(e, v.offset()))?,
+                decode_one(&v.pem_text(), Field::Cert).map_err(|e| at(e, v.offset()))?,
             )),
             None => None,
         };
@@ -171,7 +171,7 @@ impl<'a> Element<'a> {
                 continue;
             }
             chain
-                .push(decode_one(&item.text(), Field::Chain(i)).map_err(|e| at(e, item.offset()))?);
+                .push(decode_one(&item.pem_text(), Field::Chain(i)).map_err(|e| at(e, item.offset()))?);
         }
         let leaf_in_chain = self.chain().is_some();
         let offset = self.chain().map_or(0, |v| v.offset());

@@ -177,6 +177,8 @@ pub struct Value<'a> {
     /// A value of the JSON form: `raw` is a JSON string's contents (or, for
     /// `chain`, the whole array), still escaped.
     json: bool,
+    /// A JSON string whose only escapes are `\n` (a PEM as Envoy writes it).
+    newlines_only: bool,
     offset: usize,
 }
 
@@ -208,6 +210,19 @@ impl<'a> Value<'a> {
     /// Whether the value came from the JSON form of the header.
     pub const fn is_json(&self) -> bool {
         self.json
+    }
+
+    /// A certificate value as the certificate decoder takes it: in the
+    /// JSON form, a PEM whose only escapes are `\n` (Envoy escapes only its
+    /// line breaks) is handed over as it is, since the decoder reads
+    /// `\n`-escaped PEM (the recipes' form) without copying it; any other
+    /// escape is undone first. The text form is `raw`.
+    pub(crate) fn pem_text(&self) -> Cow<'a, str> {
+        if self.json && !self.newlines_only {
+            json::unescape(self.raw)
+        } else {
+            Cow::Borrowed(self.raw)
+        }
     }
 
     /// Whether the value was quoted.
@@ -332,14 +347,15 @@ impl<'a> XfccHeader<'a> {
         if input.len() > limits.bytes() {
             return Err(ParseError::new(K::TooLong, limits.bytes()));
         }
-        if let Some(at) = find_ctl(input.as_bytes()) {
+        let (ctl, tab) = find_ctl_and_tab(input.as_bytes());
+        if let Some(at) = ctl {
             return Err(refine_error(
                 input,
                 ParseError::new(K::ControlCharacter, at),
             ));
         }
         if json::is_json(input, options.syntax) {
-            return Self::parse_json(input, options);
+            return Self::parse_json(input, options, tab);
         }
         let mut scanner = Scanner::new(input, options.syntax);
         let mut len = 0usize;
@@ -374,9 +390,10 @@ impl<'a> XfccHeader<'a> {
     }
 
     /// The JSON form: an array of objects (see the `json` module).
-    fn parse_json(input: &'a str, options: &ParseOptions) -> Result<Self, ParseError> {
+    /// `tab`: whether the input holds a tab.
+    fn parse_json(input: &'a str, options: &ParseOptions, tab: bool) -> Result<Self, ParseError> {
         let limits = &options.limits;
-        let mut scanner = json::Scanner::new(input, options.syntax)?;
+        let mut scanner = json::Scanner::new(input, options.syntax, tab)?;
         let mut len = 0usize;
         let mut first = None;
         while let Some(e) = scanner.next_element(limits.pairs())? {
@@ -612,8 +629,24 @@ impl<'a> Element<'a> {
     }
 
     fn values(&self, key: Key) -> impl Iterator<Item = Value<'a>> + 'a {
-        self.pairs_from_first(&[key])
-            .filter(move |p| p.key == key)
+        // In the JSON form, the one array of the key (not the rest of the
+        // object, where the long `cert` and `chain` strings may be).
+        let array = key
+            .repeatable_slot()
+            .map(|slot| self.first[slot])
+            .filter(|&at| self.json && at < self.raw.len())
+            .and_then(|at| json::array_after_key(self.raw, at));
+        let (pairs, only) = match array {
+            Some(at) => (
+                Pairs {
+                    inner: PairsInner::Json(json::Pairs::items(self.raw, self.offset, at, key)),
+                },
+                true,
+            ),
+            None => (self.pairs_from_first(&[key]), false),
+        };
+        pairs
+            .filter(move |p| only || p.key == key)
             .map(|p| p.value)
     }
 }
@@ -686,7 +719,15 @@ const fn is_token(b: u8) -> bool {
 /// Offset of the first control character (other than tab), if any. Written
 /// as a branch-free reduction per chunk so that it vectorises.
 fn find_ctl(b: &[u8]) -> Option<usize> {
+    find_ctl_and_tab(b).0
+}
+
+/// [`find_ctl`], and whether a tab comes before that point (or anywhere,
+/// when there is none): the chunks it looks at byte by byte are the only
+/// ones that can hold a tab.
+fn find_ctl_and_tab(b: &[u8]) -> (Option<usize>, bool) {
     let ctl = |c: u8| (c < 0x20 && c != b'\t') || c == 0x7f;
+    let mut tab = false;
     // Over 64-byte chunks, a branch-free minimum the compiler vectorises:
     // `(c + 1) & 0x7f` is at most 0x20 for every control byte (and for a
     // few others: tab, 0x80..=0x9f, 0xff), so a chunk whose minimum is
@@ -696,18 +737,17 @@ fn find_ctl(b: &[u8]) -> Option<usize> {
         let min = chunk
             .iter()
             .fold(u8::MAX, |m, &c| m.min(c.wrapping_add(1) & 0x7f));
-        if min <= 0x20
-            && let Some(i) = chunk.iter().position(|&c| ctl(c))
-        {
-            return Some(n * 64 + i);
+        if min <= 0x20 {
+            tab |= chunk.contains(&b'\t');
+            if let Some(i) = chunk.iter().position(|&c| ctl(c)) {
+                return (Some(n * 64 + i), tab);
+            }
         }
     }
     let tail = b.len() - chunks.remainder().len();
-    chunks
-        .remainder()
-        .iter()
-        .position(|&c| ctl(c))
-        .map(|i| tail + i)
+    let rest = chunks.remainder();
+    tab |= rest.contains(&b'\t');
+    (rest.iter().position(|&c| ctl(c)).map(|i| tail + i), tab)
 }
 
 const fn is_ows(b: u8) -> bool {
@@ -937,6 +977,7 @@ impl<'a> Scanner<'a> {
                 raw: &self.input[vstart..self.pos],
                 quoted: true,
                 json: false,
+                newlines_only: false,
                 offset: self.base + vstart,
             };
             self.pos += 1; // closing quote
@@ -967,6 +1008,7 @@ impl<'a> Scanner<'a> {
                 raw: &self.input[vstart..vend],
                 quoted: false,
                 json: false,
+                newlines_only: false,
                 offset: self.base + vstart,
             }
         };

@@ -89,6 +89,9 @@ struct Cursor<'a> {
     input: &'a str,
     base: usize,
     pos: usize,
+    /// Whether the input holds a tab, which a string may not (most headers
+    /// have none, and strings are then scanned for two bytes, not three).
+    tab: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -123,34 +126,52 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Scans a string at `pos` (which holds `"`): its contents' range, with
+    /// Scans a string at `pos` (which holds `"`): its contents' range, and
+    /// whether every escape in it is `\n` (what Envoy writes in a PEM), with
     /// `pos` past the closing quote. Escapes are checked, not undone.
-    fn string(&mut self) -> Result<(usize, usize), ParseError> {
+    fn string(&mut self) -> Result<(usize, usize, bool), ParseError> {
         let b = self.bytes();
         let open = self.pos;
+        let mut newlines_only = true;
         self.pos += 1;
         loop {
-            let Some(i) = memchr::memchr3(b'"', b'\\', b'\t', &b[self.pos..]) else {
+            let rest = &b[self.pos..];
+            let found = if self.tab {
+                memchr::memchr3(b'"', b'\\', b'\t', rest)
+            } else {
+                memchr::memchr2(b'"', b'\\', rest)
+            };
+            let Some(i) = found else {
                 return Err(self.err(K::UnterminatedQuote, open));
             };
             let at = self.pos + i;
             match b[at] {
                 b'"' => {
                     self.pos = at + 1;
-                    return Ok((open + 1, at));
+                    return Ok((open + 1, at, newlines_only));
                 }
                 // JSON strings hold no raw control character; the others
                 // were refused before parsing.
                 b'\t' => return Err(self.err(K::ControlCharacter, at)),
                 _ => {
-                    self.pos = at
-                        + escape_len(b, at).ok_or_else(|| {
-                            if at + 1 >= b.len() {
+                    // A run of escapes is read here, without searching
+                    // again for each.
+                    let mut p = at;
+                    while b.get(p) == Some(&b'\\') {
+                        if b.get(p + 1) == Some(&b'n') {
+                            p += 2;
+                            continue;
+                        }
+                        newlines_only = false;
+                        p += escape_len(b, p).ok_or_else(|| {
+                            if p + 1 >= b.len() {
                                 self.err(K::UnterminatedQuote, open)
                             } else {
-                                self.err(K::InvalidJson, at)
+                                self.err(K::InvalidJson, p)
                             }
                         })?;
+                    }
+                    self.pos = p;
                 }
             }
         }
@@ -284,6 +305,24 @@ pub(super) fn unescape(raw: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Where the array of the member whose key starts at `key_at` in `object`
+/// (an element's text, checked when parsed) opens.
+pub(super) fn array_after_key(object: &str, key_at: usize) -> Option<usize> {
+    let mut c = Cursor {
+        input: object,
+        base: 0,
+        pos: key_at,
+        tab: false,
+    };
+    if c.peek() != Some(b'"') {
+        return None;
+    }
+    c.string().ok()?;
+    c.expect(b':').ok()?;
+    c.ws();
+    (c.peek() == Some(b'[')).then_some(c.pos)
+}
+
 /// Scans the elements of a JSON header, one object at a time.
 #[derive(Debug, Clone)]
 pub(super) struct Scanner<'a> {
@@ -297,12 +336,14 @@ pub(super) struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// A scanner at the start of `input`, which [`is_json`] accepted.
-    pub(super) fn new(input: &'a str, syntax: Syntax) -> Result<Self, ParseError> {
+    /// A scanner at the start of `input`, which [`is_json`] accepted;
+    /// `tab` says whether the input holds a tab.
+    pub(super) fn new(input: &'a str, syntax: Syntax, tab: bool) -> Result<Self, ParseError> {
         let mut cur = Cursor {
             input,
             base: 0,
             pos: 0,
+            tab,
         };
         cur.expect(b'[')?;
         cur.ws();
@@ -323,10 +364,12 @@ impl<'a> Scanner<'a> {
     /// index was `index - 1` (the header was checked when parsed).
     pub(super) const fn resume(input: &'a str, syntax: Syntax, pos: usize, index: usize) -> Self {
         Self {
+            // Checked when parsed: no string holds a tab.
             cur: Cursor {
                 input,
                 base: 0,
                 pos,
+                tab: false,
             },
             syntax,
             index,
@@ -420,7 +463,7 @@ impl<'a> Scanner<'a> {
                 return Err(c.err(K::InvalidJson, c.pos));
             }
             let key_at = c.pos;
-            let (ks, ke) = c.string()?;
+            let (ks, ke, _) = c.string()?;
             let name = &c.input[ks..ke];
             if name.contains('\\') {
                 return Err(c.err(K::InvalidKey, ks));
@@ -439,12 +482,13 @@ impl<'a> Scanner<'a> {
                     if c.peek() != Some(b'"') {
                         return Err(c.err(K::JsonType, value_at));
                     }
-                    let (vs, ve) = c.string()?;
+                    let (vs, ve, newlines_only) = c.string()?;
                     count(&mut e, c.base + vs)?;
                     let v = Value {
                         raw: &c.input[vs..ve],
                         quoted: true,
                         json: true,
+                        newlines_only,
                         offset: c.base + vs,
                     };
                     match key {
@@ -475,7 +519,7 @@ impl<'a> Scanner<'a> {
                             if c.peek() != Some(b'"') {
                                 return Err(c.err(K::JsonType, c.pos));
                             }
-                            let (vs, _) = c.string()?;
+                            let (vs, _, _) = c.string()?;
                             count(&mut e, c.base + vs)?;
                             c.ws();
                             match c.peek() {
@@ -493,6 +537,7 @@ impl<'a> Scanner<'a> {
                             raw: &c.input[value_at..c.pos],
                             quoted: false,
                             json: true,
+                            newlines_only: false,
                             offset: c.base + value_at,
                         });
                     } else if let Some(slot) = key.repeatable_slot() {
@@ -567,6 +612,7 @@ impl<'a> Pairs<'a> {
                 input: object,
                 base,
                 pos: from,
+                tab: false,
             },
             array: None,
         }
@@ -581,6 +627,7 @@ impl<'a> Pairs<'a> {
                 input: object,
                 base,
                 pos: at + 1,
+                tab: false,
             },
             array: Some((key, "", base + at)),
         }
@@ -610,7 +657,7 @@ impl<'a> Iterator for Pairs<'a> {
                         continue;
                     }
                     b'"' => {
-                        let (vs, ve) = c.string().ok()?;
+                        let (vs, ve, newlines_only) = c.string().ok()?;
                         return Some(Pair {
                             key,
                             key_raw,
@@ -619,6 +666,7 @@ impl<'a> Iterator for Pairs<'a> {
                                 raw: &c.input[vs..ve],
                                 quoted: true,
                                 json: true,
+                                newlines_only,
                                 offset: c.base + vs,
                             },
                         });
@@ -637,7 +685,7 @@ impl<'a> Iterator for Pairs<'a> {
                 b'"' => {}
                 _ => return None,
             }
-            let (ks, ke) = c.string().ok()?;
+            let (ks, ke, _) = c.string().ok()?;
             let key_raw = &c.input[ks..ke];
             let key = classify(key_raw);
             c.expect(b':').ok()?;
@@ -648,7 +696,7 @@ impl<'a> Iterator for Pairs<'a> {
                     self.array = Some((key, key_raw, c.base + ks));
                 }
                 b'"' => {
-                    let (vs, ve) = c.string().ok()?;
+                    let (vs, ve, newlines_only) = c.string().ok()?;
                     return Some(Pair {
                         key,
                         key_raw,
@@ -657,6 +705,7 @@ impl<'a> Iterator for Pairs<'a> {
                             raw: &c.input[vs..ve],
                             quoted: true,
                             json: true,
+                            newlines_only,
                             offset: c.base + vs,
                         },
                     });
@@ -686,8 +735,10 @@ mod tests {
                 input: &b,
                 base: 0,
                 pos: 0,
+                tab: true,
             };
-            assert_eq!(c.string().unwrap(), (1, b.len() - 1), "{raw}");
+            let (start, end, _) = c.string().unwrap();
+            assert_eq!((start, end), (1, b.len() - 1), "{raw}");
             assert_eq!(unescape(raw), text);
         }
         for bad in [r"\x", r"\u12", r"\ud800", r"\udc00", r"\ud800\u0041", "\t"] {
@@ -696,6 +747,7 @@ mod tests {
                 input: &b,
                 base: 0,
                 pos: 0,
+                tab: true,
             };
             assert!(c.string().is_err(), "{bad}");
         }
