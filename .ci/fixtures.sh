@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=crates/xfcc/tests/fixtures
 declare -A need=(
-  [xfcc-tower]="envoy/rsa-chain.txt envoy/rsa-chain-fields-only.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem envoy/self-signed-lookalike.txt envoy/two-hop.txt hostile.json ../support/hostile.rs"
-  [xfcc-actix]="envoy/rsa-chain.txt envoy/rsa-chain-fields-only.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem envoy/self-signed-lookalike.txt envoy/two-hop.txt hostile.json ../support/hostile.rs"
+  [xfcc-tower]="envoy/json/rsa-chain.txt envoy/issuer/rsa-chain.txt envoy/json/wrong-cn.txt envoy/json/client-forced-json.txt envoy/json/edited-issuer.txt envoy/rsa-chain.txt envoy/rsa-chain-fields-only.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem envoy/self-signed-lookalike.txt envoy/two-hop.txt hostile.json ../support/hostile.rs"
+  [xfcc-actix]="envoy/json/rsa-chain.txt envoy/issuer/rsa-chain.txt envoy/json/wrong-cn.txt envoy/json/client-forced-json.txt envoy/json/edited-issuer.txt envoy/rsa-chain.txt envoy/rsa-chain-fields-only.txt envoy/wrong-cn.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/inter.der certs/root.pem envoy/self-signed-lookalike.txt envoy/two-hop.txt hostile.json ../support/hostile.rs"
   [xfcc-cli]="envoy/json/rsa-chain.txt envoy/issuer/rsa-chain.txt envoy/json/client-forced-json.txt envoy/rsa-chain.txt envoy/rsa-chain-fields-only.txt envoy/p384.txt envoy/two-hop.txt envoy/wrong-cn.txt envoy/self-signed-lookalike.txt envoy/rsa-leaf-only.txt envoy/injection-semicolon.txt envoy/injection-uri.txt certs/client-rsa.der certs/client-rsa.pem certs/client-rsa-chain.pem certs/inter.pem certs/root.pem"
 )
 status=0
