@@ -718,6 +718,7 @@ const fn is_token(b: u8) -> bool {
 
 /// Offset of the first control character (other than tab), if any. Written
 /// as a branch-free reduction per chunk so that it vectorises.
+#[cfg(test)]
 fn find_ctl(b: &[u8]) -> Option<usize> {
     find_ctl_and_tab(b).0
 }
