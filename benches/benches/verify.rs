@@ -293,5 +293,7 @@ fn explain(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, chain, worst, encodings, forms, hops, explain);
+criterion_group!(
+    benches, verify, chain, worst, encodings, forms, hops, explain
+);
 criterion_main!(benches);

@@ -600,7 +600,9 @@ pub fn roundtrip(data: &[u8]) {
     if json && parsed.is_err() {
         let kind = parsed.as_ref().err().map(xfcc::ParseError::kind);
         assert!(
-            rendered.iter().any(|(_, _, by)| by.iter().any(|b| b.chars().any(char::is_control))),
+            rendered
+                .iter()
+                .any(|(_, _, by)| by.iter().any(|b| b.chars().any(char::is_control))),
             "{kind:?}"
         );
         return;

@@ -1168,9 +1168,15 @@ mod tests {
             bad,
             Some((
                 2,
-                "unknown field \"bogus\" in --fields (hash, cert, chain, subject, uri, dns)"
+                "unknown field \"bogus\" in --fields (hash, cert, chain, subject, uri, dns, issuer)"
                     .to_owned()
             ))
+        );
+        let mut with_issuer = EnvoyFields::ALL;
+        with_issuer.issuer = true;
+        assert_eq!(
+            envoy_fields("hash,cert,chain,subject,uri,dns,Issuer").ok(),
+            Some(with_issuer)
         );
     }
 }

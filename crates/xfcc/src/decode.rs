@@ -170,8 +170,9 @@ impl<'a> Element<'a> {
                 starts_with_leaf = true;
                 continue;
             }
-            chain
-                .push(decode_one(&item.pem_text(), Field::Chain(i)).map_err(|e| at(e, item.offset()))?);
+            chain.push(
+                decode_one(&item.pem_text(), Field::Chain(i)).map_err(|e| at(e, item.offset()))?,
+            );
         }
         let leaf_in_chain = self.chain().is_some();
         let offset = self.chain().map_or(0, |v| v.offset());

@@ -645,9 +645,7 @@ impl<'a> Element<'a> {
             ),
             None => (self.pairs_from_first(&[key]), false),
         };
-        pairs
-            .filter(move |p| only || p.key == key)
-            .map(|p| p.value)
+        pairs.filter(move |p| only || p.key == key).map(|p| p.value)
     }
 }
 
