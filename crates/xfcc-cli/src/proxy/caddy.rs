@@ -185,6 +185,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             }
         }
         for p in proxies {
+            lint.place();
             let here = mentioned(p.d.children());
             let headers = lint.headers(&[&here, &in_site, &in_file], "X-Client-Cert");
             for header in &headers {
@@ -292,6 +293,12 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 || d.name == "trust_pool"
                 || d.name.starts_with("trusted_leaf_cert")
         });
+        // Pinned leaves: Caddy checks a presented leaf against them
+        // whatever the mode.
+        let pins_leaf = auth
+            .children()
+            .iter()
+            .any(|d| d.name.starts_with("trusted_leaf_cert"));
         let effective = mode.map_or(
             if trusts {
                 "require_and_verify"
@@ -302,6 +309,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         );
         let at = mode.map_or_else(|| auth.at(), Directive::at);
         match effective {
+            _ if pins_leaf => {}
             "require_and_verify" | "verify_if_given" if trusts => {}
             "require_and_verify" | "verify_if_given" => lint.warning(
                 "caddy_no_trusted_ca",

@@ -7,105 +7,11 @@
 
 use std::path::Path;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{LoadableYamlNode, MarkedYaml};
 
+use super::tree::{Node, convert};
 use super::{Lint, Severity};
 use xfcc::ElementCount;
-
-/// A YAML node with the line it starts on.
-#[derive(Debug, Clone)]
-enum Node {
-    Map(Vec<(String, Node)>, usize),
-    Seq(Vec<Node>, usize),
-    Scalar(String, usize),
-}
-
-const MAX_DEPTH: usize = 128;
-
-fn convert(y: &MarkedYaml<'_>, depth: usize) -> Node {
-    let line = y.span.start.line();
-    if depth > MAX_DEPTH {
-        return Node::Scalar(String::new(), line);
-    }
-    match &y.data {
-        YamlData::Mapping(m) => Node::Map(
-            m.iter()
-                .map(|(k, v)| (scalar(k), convert(v, depth + 1)))
-                .collect(),
-            line,
-        ),
-        YamlData::Sequence(s) => Node::Seq(s.iter().map(|v| convert(v, depth + 1)).collect(), line),
-        YamlData::Tagged(_, inner) => convert(inner, depth + 1),
-        _ => Node::Scalar(scalar(y), line),
-    }
-}
-
-fn scalar(y: &MarkedYaml<'_>) -> String {
-    match &y.data {
-        YamlData::Value(Scalar::String(s)) => s.to_string(),
-        YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
-        YamlData::Value(Scalar::Integer(i)) => i.to_string(),
-        YamlData::Value(Scalar::FloatingPoint(f)) => f.to_string(),
-        YamlData::Representation(s, _, _) => s.to_string(),
-        _ => String::new(),
-    }
-}
-
-impl Node {
-    fn line(&self) -> usize {
-        match self {
-            Self::Map(_, l) | Self::Seq(_, l) | Self::Scalar(_, l) => *l,
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&Node> {
-        match self {
-            Self::Map(m, _) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn path(&self, keys: &[&str]) -> Option<&Node> {
-        keys.iter().try_fold(self, |n, k| n.get(k))
-    }
-
-    fn str(&self) -> Option<&str> {
-        match self {
-            Self::Scalar(s, _) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn items(&self) -> &[Node] {
-        match self {
-            Self::Seq(s, _) => s,
-            _ => &[],
-        }
-    }
-
-    /// A boolean, also as protobuf's wrapper (`{value: true}`).
-    fn truthy(&self) -> bool {
-        match self {
-            Self::Scalar(s, _) => s == "true",
-            Self::Map(..) => self.get("value").is_some_and(Node::truthy),
-            Self::Seq(..) => false,
-        }
-    }
-
-    /// Every map in the tree (itself included) for which `f` holds, not
-    /// looking inside a match.
-    fn find_all<'a>(&'a self, f: &dyn Fn(&Node) -> bool, out: &mut Vec<&'a Node>) {
-        if f(self) {
-            out.push(self);
-            return;
-        }
-        match self {
-            Self::Map(m, _) => m.iter().for_each(|(_, v)| v.find_all(f, out)),
-            Self::Seq(s, _) => s.iter().for_each(|v| v.find_all(f, out)),
-            Self::Scalar(..) => {}
-        }
-    }
-}
 
 /// A filter chain's TLS, as far as client certificates go.
 struct Tls {
@@ -322,6 +228,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     }
                 }
             }
+            // A connection manager forwards requests (its routes may come
+            // from RDS, and the header is its own business either way).
+            lint.place();
             let mut xfcc_set = matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") && tls.on;
             let headers = lint.headers(&[&mentioned(hcm)], XFCC);
             for header in &headers {

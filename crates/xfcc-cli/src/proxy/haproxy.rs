@@ -1,7 +1,10 @@
 //! HAProxy, read as HAProxy reads it: `frontend`, `backend` and `listen`
 //! sections, `bind` lines (TLS, `verify`, ignored errors), and the
 //! `http-request` rules on a certificate header, run in order (the
-//! frontend's, then the backend's), each under its `if`/`unless`.
+//! frontend's, then the backend's), each under its `if`/`unless`. A named
+//! `defaults` section's rules (HAProxy 2.5+) run before those of each
+//! section that takes it: by `from NAME`, or as the last `defaults` above
+//! it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -17,6 +20,8 @@ struct Line {
 struct Section {
     kind: String,
     name: String,
+    /// `from NAME`: the defaults section it takes.
+    from: Option<String>,
     n: usize,
     lines: Vec<Line>,
 }
@@ -78,9 +83,19 @@ fn sections(text: &str) -> Vec<Section> {
         let w = words(raw);
         let Some(first) = w.first() else { continue };
         if SECTIONS.contains(&first.as_str()) {
+            // `defaults [NAME] [from NAME]`, `frontend NAME [from NAME]`.
+            let (name, rest) = match w.get(1).map(String::as_str) {
+                Some("from") | None => (String::new(), &w[1.min(w.len())..]),
+                Some(n) => (n.to_owned(), &w[2.min(w.len())..]),
+            };
+            let from = match rest {
+                [f, n, ..] if f == "from" => Some(n.clone()),
+                _ => None,
+            };
             out.push(Section {
                 kind: first.clone(),
-                name: w.get(1).cloned().unwrap_or_default(),
+                name,
+                from,
                 n: i + 1,
                 lines: Vec::new(),
             });
@@ -210,9 +225,51 @@ fn run(rules: &[&Rule<'_>]) -> Vec<State> {
     states
 }
 
+/// The `defaults` section each section takes, by index: its `from NAME`,
+/// or else the last `defaults` above it.
+fn defaults_of(all: &[Section]) -> Vec<Option<usize>> {
+    let mut last = None;
+    all.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let named = s.from.as_ref().and_then(|n| {
+                all.iter()
+                    .position(|d| d.kind == "defaults" && d.name == *n)
+            });
+            let taken = if s.kind == "defaults" {
+                named
+            } else {
+                named.or(last)
+            };
+            if s.kind == "defaults" {
+                last = Some(i);
+            }
+            taken
+        })
+        .collect()
+}
+
+/// A section's `http-request` rules on a header: those of the defaults
+/// section it takes first (HAProxy 2.5+ runs them before its own).
+fn rules_with_defaults<'a>(
+    all: &'a [Section],
+    taken: &[Option<usize>],
+    s: &'a Section,
+    header: &str,
+) -> Vec<Rule<'a>> {
+    let i = all.iter().position(|x| std::ptr::eq(x, s));
+    let mut out = i
+        .and_then(|i| taken.get(i).copied().flatten())
+        .map(|d| rules(&all[d], header))
+        .unwrap_or_default();
+    out.extend(rules(s, header));
+    out
+}
+
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
     let all = sections(text);
+    let taken = defaults_of(&all);
     let mut backends: HashMap<&str, &Section> = HashMap::new();
     for s in all.iter().filter(|s| s.kind == "backend") {
         backends.entry(s.name.as_str()).or_insert(s);
@@ -258,6 +315,12 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 backs.push(b);
             }
         }
+        if backs
+            .iter()
+            .any(|b| b.lines.iter().any(|l| l.words[0] == "server"))
+        {
+            lint.place();
+        }
         routes.push((fe, backs));
     }
     let tls_backends: HashSet<&str> = routes
@@ -288,10 +351,10 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             for header in &headers {
                 let fe_rules = fe_rules_of
                     .entry(header.to_ascii_lowercase())
-                    .or_insert_with(|| rules(fe, header));
+                    .or_insert_with(|| rules_with_defaults(&all, &taken, fe, header));
                 let be_rules = be
                     .filter(|b| !std::ptr::eq(*b, *fe))
-                    .map(|b| rules(b, header))
+                    .map(|b| rules_with_defaults(&all, &taken, b, header))
                     .unwrap_or_default();
                 let order: Vec<&Rule<'_>> = fe_rules.iter().chain(be_rules.iter()).collect();
                 let states = run(&order);

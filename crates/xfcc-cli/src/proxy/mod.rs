@@ -6,10 +6,12 @@
 //! that the doctor itself judges clean.
 
 mod caddy;
+mod caddy_json;
 mod conf;
 mod envoy;
 mod haproxy;
 mod nginx;
+mod tree;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -30,7 +32,7 @@ pub(crate) enum ProxyKind {
     Nginx,
     /// HAProxy.
     Haproxy,
-    /// Caddy (Caddyfile).
+    /// Caddy (a Caddyfile, or Caddy's JSON configuration).
     Caddy,
 }
 
@@ -140,9 +142,19 @@ pub(crate) struct Lint<'a> {
     /// Per code: how many were listed, how many more were not, and the
     /// worst severity.
     counts: HashMap<&'static str, (usize, usize, Severity)>,
+    /// How many places that forward requests to an app the model found:
+    /// with none, the file is not judged safe ([`lint`]).
+    places: usize,
 }
 
 impl Lint<'_> {
+    /// Counts a place that forwards requests to an app (an nginx
+    /// `proxy_pass`, a HAProxy backend in use, a Caddy `reverse_proxy`, an
+    /// Envoy route to a cluster).
+    fn place(&mut self) {
+        self.places += 1;
+    }
+
     fn push(
         &mut self,
         code: &'static str,
@@ -190,16 +202,6 @@ impl Lint<'_> {
 
     fn warning(&mut self, code: &'static str, at: &str, message: String, fix: String) {
         self.push(code, Severity::Warning, at, message, fix);
-    }
-
-    fn info(&mut self, code: &'static str, at: &str, message: &str) {
-        self.push(
-            code,
-            Severity::Info,
-            at,
-            message.to_owned(),
-            "nothing to do".to_owned(),
-        );
     }
 
     /// The proxy passes certificates it did not verify: a warning, or an
@@ -298,12 +300,39 @@ pub(crate) fn lint(
         out,
         seen: HashSet::new(),
         counts: HashMap::new(),
+        places: 0,
     };
     match kind {
         ProxyKind::Envoy => envoy::lint(path, text, &mut lint),
         ProxyKind::Nginx => nginx::lint(path, text, &mut lint),
         ProxyKind::Haproxy => haproxy::lint(path, text, &mut lint),
+        ProxyKind::Caddy if caddy_json::is_json(text) => caddy_json::lint(path, text, &mut lint),
         ProxyKind::Caddy => caddy::lint(path, text, &mut lint),
+    }
+    let places = lint.places;
+    let nothing_found = lint.out[before..]
+        .iter()
+        .all(|f| f.severity == Severity::Info);
+    if places == 0 && nothing_found {
+        // Nothing the model reads as forwarding: the file is not shown
+        // safe (it would otherwise be `proxy_ok`).
+        lint.error(
+            "proxy_cannot_judge",
+            &path.display().to_string(),
+            format!(
+                "the doctor found no place in this file that forwards requests to an app ({}), so it cannot judge whether the certificate header can be forged",
+                match kind {
+                    ProxyKind::Nginx => "proxy_pass, grpc_pass, uwsgi_pass, fastcgi_pass or scgi_pass in a server",
+                    ProxyKind::Haproxy => "a frontend or listen section that uses a backend with a server",
+                    ProxyKind::Caddy => "a reverse_proxy in a site, or in Caddy's JSON a reverse_proxy handler in a server's routes",
+                    ProxyKind::Envoy => "an HTTP connection manager in a listener's filter chain",
+                }
+            ),
+            format!(
+                "pass the configuration that proxies to the app (with its included files), or name its proxy with --proxy-kind (this file was read as {})",
+                kind.name()
+            ),
+        );
     }
     lint.finish(path);
     if out[before..].iter().all(|f| f.severity == Severity::Info) {

@@ -1,7 +1,11 @@
 //! nginx, read as nginx reads it: `http` → `server` → `location` (nested,
 //! with `if` blocks), `include` spliced in, and `proxy_set_header` (and
 //! `grpc_set_header`) inherited from the enclosing level only by a level
-//! that has none of its own.
+//! that has none of its own. `uwsgi_pass`, `fastcgi_pass` and `scgi_pass`
+//! forward too (how Flask and Django usually run behind nginx): every
+//! request header reaches the app as a CGI variable (`X-SSL-Client-Cert` as
+//! `HTTP_X_SSL_CLIENT_CERT`) unless a `*_param HTTP_...` line of the same
+//! name replaces it, with the same inheritance rule.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -156,19 +160,73 @@ impl<'a> Memo<'a> {
         Rc::clone(self.levels.entry(key).or_insert_with(|| {
             let mut s = Sets::default();
             for d in level {
-                let name = d.arg(0).to_ascii_lowercase();
                 if d.name == directive {
+                    // Any line of the directive, header or not, stops
+                    // the inheritance of the level above's.
                     s.first.get_or_insert(d);
+                    let Some(header) = header_of(d) else {
+                        continue;
+                    };
                     if is_cert_line(d) {
-                        super::add_name(&mut s.cert_names, d.arg(0));
+                        super::add_name(&mut s.cert_names, &header);
                     }
-                    s.by_header.insert(name, d);
+                    s.by_header.insert(header.to_ascii_lowercase(), d);
                 } else if d.name == "add_header" {
-                    s.adds.entry(name).or_insert(d);
+                    s.adds.entry(d.arg(0).to_ascii_lowercase()).or_insert(d);
                 }
             }
             Rc::new(s)
         }))
+    }
+}
+
+/// The directives that forward a request, each with the one that sets a
+/// request header for it.
+const PASSES: [(&str, &str); 5] = [
+    ("proxy_pass", "proxy_set_header"),
+    ("grpc_pass", "grpc_set_header"),
+    ("uwsgi_pass", "uwsgi_param"),
+    ("fastcgi_pass", "fastcgi_param"),
+    ("scgi_pass", "scgi_param"),
+];
+
+fn is_param(directive: &str) -> bool {
+    directive.ends_with("_param")
+}
+
+/// The request header a `*_set_header` line sets, or a `*_param` line
+/// passes as its CGI variable (`HTTP_X_SSL_CLIENT_CERT` is
+/// `x-ssl-client-cert`); `None` for a `*_param` that is no header.
+fn header_of(d: &Directive) -> Option<String> {
+    if is_param(&d.name) {
+        let var = d.arg(0).strip_prefix("HTTP_")?;
+        Some(var.replace('_', "-").to_ascii_lowercase())
+    } else {
+        Some(d.arg(0).to_owned())
+    }
+}
+
+/// The line that sets `header` to `value` with `directive`.
+fn set_line(directive: &str, header: &str, value: &str) -> String {
+    if is_param(directive) {
+        format!(
+            "{directive} HTTP_{} {value};",
+            header.to_ascii_uppercase().replace('-', "_")
+        )
+    } else {
+        format!("{directive} {header} {value};")
+    }
+}
+
+/// How the app sees `header` through `directive`'s pass.
+fn as_seen(directive: &str, header: &str) -> String {
+    if is_param(directive) {
+        format!(
+            "{header} (as HTTP_{})",
+            header.to_ascii_uppercase().replace('-', "_")
+        )
+    } else {
+        header.to_owned()
     }
 }
 
@@ -183,7 +241,7 @@ struct Proxying<'a> {
 fn proxying<'a>(server: &'a Directive) -> Vec<Proxying<'a>> {
     let mut out = Vec::new();
     conf::walk(server.children(), &mut |d, stack| {
-        if d.name == "proxy_pass" || d.name == "grpc_pass" {
+        if PASSES.iter().any(|(pass, _)| d.name == *pass) {
             out.push(Proxying {
                 pass: d,
                 levels: stack.to_vec(),
@@ -309,7 +367,6 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         .filter(|(_, (tls, _), _)| *tls)
         .flat_map(|(_, _, places)| places.iter().map(|p| upstream(p.pass)))
         .collect();
-    let mut any_proxy = false;
     let mut memo = Memo::default();
     for (server, (tls, plain), places) in &servers {
         let (server, tls, plain) = (*server, *tls, *plain);
@@ -317,12 +374,11 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         let in_server = mentioned(server.children());
         let mut forwards_cert = false;
         for p in places {
-            any_proxy = true;
-            let directive = if p.pass.name == "grpc_pass" {
-                "grpc_set_header"
-            } else {
-                "proxy_set_header"
-            };
+            lint.place();
+            let directive = PASSES
+                .iter()
+                .find(|(pass, _)| p.pass.name == *pass)
+                .map_or("proxy_set_header", |(_, set)| *set);
             // The innermost level with any *_set_header line: nginx
             // inherits from the enclosing level only where a level has none.
             let mut chain: Vec<(Option<&Directive>, Rc<Sets<'_>>)> = vec![
@@ -358,54 +414,54 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                             lint.error(
                                 "nginx_location_drops_header",
                                 &own.at(),
-                                format!("{} {} has {directive} lines of its own, so it inherits none from {} ({directive} {header} there): the client's own {header} reaches the app through {}", level.name, level.args.join(" "), above.at(), p.pass.at()),
-                                format!("{directive} {header} {};", above.arg(1)),
+                                format!("{} {} has {directive} lines of its own, so it inherits none from {} ({directive} {} there): the client's own {} reaches the app through {}", level.name, level.args.join(" "), above.at(), above.arg(0), as_seen(directive, header), p.pass.at()),
+                                set_line(directive, header, above.arg(1)),
                             );
                         } else if plain_only {
                             if tls_upstreams.contains(&upstream(p.pass)) {
                                 lint.error(
                                     "nginx_plain_server",
                                     &p.pass.at(),
-                                    format!("a plain-HTTP server proxies to {} (the upstream a TLS server sends certificates to) and passes the client's own {header}: anyone can send one over HTTP", upstream(p.pass)),
-                                    format!("{directive} {header} \"\";"),
+                                    format!("a plain-HTTP server proxies to {} (the upstream a TLS server sends certificates to) and passes the client's own {}: anyone can send one over HTTP", upstream(p.pass), as_seen(directive, header)),
+                                    set_line(directive, header, "\"\""),
                                 );
                             }
                         } else if let Some(add) = chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied()) {
                             lint.error(
                                 "nginx_add_header",
                                 &add.at(),
-                                format!("add_header {header} sets a response header; the request keeps the client's own {header}, which reaches the app through {}", p.pass.at()),
-                                format!("{directive} {header} {ESCAPED};"),
+                                format!("add_header {header} sets a response header; the request keeps the client's own {}, which reaches the app through {}", as_seen(directive, header), p.pass.at()),
+                                set_line(directive, header, ESCAPED),
                             );
                         } else {
                             lint.error(
                                 "nginx_header_not_set",
                                 &p.pass.at(),
-                                format!("no {directive} {header} applies here: nginx passes the client's own {header} to the app"),
-                                format!("{directive} {header} {ESCAPED};"),
+                                format!("no {} applies here: nginx passes the client's own {} to the app", set_line(directive, header, "...").trim_end_matches(" ...;"), as_seen(directive, header)),
+                                set_line(directive, header, ESCAPED),
                             );
                         }
                     }
                     Value::Copied(d) => lint.error(
                         "nginx_copies_client_header",
                         &d.at(),
-                        format!("{directive} {header} copies a request header ({}): the client writes it", d.arg(1)),
-                        format!("{directive} {header} {ESCAPED};"),
+                        format!("{directive} {} copies a request header ({}): the client writes it", d.arg(0), d.arg(1)),
+                        set_line(directive, header, ESCAPED),
                     ),
                     Value::Multiline(d) => {
                         forwards_cert = true;
                         lint.warning(
                             "nginx_multiline_cert",
                             &d.at(),
-                            format!("{directive} {header} {}: the deprecated multi-line form (continuation lines, which HTTP/1.1 forbids): the app cannot read it", d.arg(1)),
-                            format!("{directive} {header} {ESCAPED};"),
+                            format!("{directive} {} {}: the deprecated multi-line form (continuation lines, which HTTP/1.1 forbids): the app cannot read it", d.arg(0), d.arg(1)),
+                            set_line(directive, header, ESCAPED),
                         );
                     }
                     Value::Other(d) => lint.warning(
                         "nginx_not_from_tls",
                         &d.at(),
-                        format!("{directive} {header} is not set from the TLS connection ({})", d.arg(1)),
-                        format!("{directive} {header} {ESCAPED};"),
+                        format!("{directive} {} is not set from the TLS connection ({})", d.arg(0), d.arg(1)),
+                        set_line(directive, header, ESCAPED),
                     ),
                     Value::Escaped => forwards_cert = true,
                     Value::Cleared => {}
@@ -442,30 +498,26 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             }
         }
     }
-    if !any_proxy {
-        lint.info(
-            "nginx_no_proxy_pass",
-            &path.display().to_string(),
-            "no proxy_pass in any server: nothing is forwarded to an app",
-        );
-    }
 }
 
-/// A `*_set_header` or `add_header` line on a certificate header (a usual
-/// name, or any set from the TLS connection).
+/// A `*_set_header`, `*_param HTTP_...` or `add_header` line on a
+/// certificate header (a usual name, or any set from the TLS connection).
 fn is_cert_line(d: &Directive) -> bool {
-    matches!(
-        d.name.as_str(),
-        "proxy_set_header" | "grpc_set_header" | "add_header"
-    ) && (d.arg(1).contains("$ssl_client_") || super::is_cert_header_name(d.arg(0)))
+    let sets = matches!(d.name.as_str(), "proxy_set_header" | "grpc_set_header" | "add_header")
+        || PASSES.iter().any(|(_, set)| d.name == *set && is_param(set));
+    sets && header_of(d).is_some_and(|h| {
+        d.arg(1).contains("$ssl_client_") || super::is_cert_header_name(&h)
+    })
 }
 
 /// The certificate headers named under `list`.
 fn mentioned(list: &[Directive]) -> Vec<String> {
     let mut out = Vec::new();
     conf::walk(list, &mut |d, _| {
-        if is_cert_line(d) {
-            super::add_name(&mut out, d.arg(0));
+        if is_cert_line(d)
+            && let Some(h) = header_of(d)
+        {
+            super::add_name(&mut out, &h);
         }
     });
     out

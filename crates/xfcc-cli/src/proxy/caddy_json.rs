@@ -1,0 +1,338 @@
+//! Caddy's JSON configuration (what `caddy adapt` writes, what the admin
+//! API takes and serves), read as Caddy runs it: each server of
+//! `apps.http.servers` with its `listen` addresses and
+//! `tls_connection_policies` (`client_authentication`: `mode`, trusted CA
+//! and leaf certificates), and its `routes`, handler by handler: `headers`
+//! handlers change the request for the handlers after them (and for the
+//! routes after a route that matches everything), `subroute` nests routes,
+//! and each `reverse_proxy` applies its own `headers.request` last. Within
+//! one set of header operations Caddy adds, then sets, then deletes.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use saphyr::{LoadableYamlNode, MarkedYaml};
+
+use super::Lint;
+use super::tree::{Node, convert};
+
+/// The placeholder of the verified client certificate, one line of base64 DER.
+const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
+
+/// Whether a Caddy configuration is JSON rather than a Caddyfile: a
+/// Caddyfile never starts with `{` followed by a quoted key (its global
+/// options block holds bare words).
+pub(super) fn is_json(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') && t[1..].trim_start().starts_with(['"', '}'])
+}
+
+/// One header operation of a `headers` handler or a `reverse_proxy`'s
+/// `headers.request`, on one header (lower case).
+#[derive(Debug, Clone)]
+enum Op {
+    Add(String),
+    Set(String),
+    Delete,
+}
+
+/// What the app receives in one header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Client,
+    Removed,
+    Tls,
+    Added,
+    Copied,
+    Other,
+}
+
+fn classify(value: &str) -> Sent {
+    if value.contains("{http.request.header.") || value.contains("{header.") {
+        Sent::Copied
+    } else if value.contains("{http.request.tls.client.") {
+        Sent::Tls
+    } else {
+        Sent::Other
+    }
+}
+
+/// The operations of a `request` object (`{add, set, delete}`), in the
+/// order Caddy applies them, each with its node.
+fn ops_of(request: Option<&Node>) -> Vec<(String, Op, &Node)> {
+    let mut out = Vec::new();
+    let Some(r) = request else {
+        return out;
+    };
+    let first = |n: &Node| n.items().first().and_then(Node::str).unwrap_or("").to_owned();
+    for (k, v) in r.get("add").map_or(&[][..], Node::entries) {
+        out.push((k.to_ascii_lowercase(), Op::Add(first(v)), v));
+    }
+    for (k, v) in r.get("set").map_or(&[][..], Node::entries) {
+        out.push((k.to_ascii_lowercase(), Op::Set(first(v)), v));
+    }
+    for d in r.get("delete").map_or(&[][..], Node::items) {
+        if let Some(k) = d.str() {
+            out.push((k.to_ascii_lowercase(), Op::Delete, d));
+        }
+    }
+    out
+}
+
+/// A `reverse_proxy` handler with the header operations that reach it, in
+/// order (its own last).
+struct Proxy<'a> {
+    node: &'a Node,
+    ops: Vec<(String, Op, &'a Node)>,
+}
+
+const MAX_DEPTH: usize = 32;
+
+fn walk<'a>(
+    routes: &'a [Node],
+    inherited: &[(String, Op, &'a Node)],
+    out: &mut Vec<Proxy<'a>>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let mut carried = inherited.to_vec();
+    for route in routes {
+        let mut ops = carried.clone();
+        for h in route.get("handle").map_or(&[][..], Node::items) {
+            match h.get("handler").and_then(Node::str) {
+                Some("headers") => ops.extend(ops_of(h.get("request"))),
+                Some("subroute") => walk(
+                    h.get("routes").map_or(&[][..], Node::items),
+                    &ops,
+                    out,
+                    depth + 1,
+                ),
+                Some("reverse_proxy") => {
+                    let mut mine = ops.clone();
+                    mine.extend(ops_of(h.path(&["headers", "request"])));
+                    out.push(Proxy { node: h, ops: mine });
+                }
+                _ => {}
+            }
+        }
+        // A route that matches every request and does not end the chain
+        // changes the request for the routes after it; one with a matcher
+        // may not run, so nothing it does is relied on.
+        if route.get("match").is_none() && !route.get("terminal").is_some_and(Node::truthy) {
+            carried = ops;
+        }
+    }
+}
+
+/// What reaches the app in `header` after `ops`.
+fn sent(ops: &[(String, Op, &Node)], header: &str) -> (Sent, Option<usize>) {
+    let mut state = Sent::Client;
+    let mut line = None;
+    for (name, op, node) in ops {
+        if name != header {
+            continue;
+        }
+        line = Some(node.line());
+        state = match op {
+            Op::Delete => Sent::Removed,
+            Op::Set(v) => classify(v),
+            Op::Add(v) => match state {
+                Sent::Client | Sent::Added => Sent::Added,
+                Sent::Removed => classify(v),
+                s => s,
+            },
+        };
+    }
+    (state, line)
+}
+
+fn upstreams(p: &Node) -> Vec<String> {
+    p.get("upstreams")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .filter_map(|u| u.get("dial").and_then(Node::str))
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// The certificate headers the operations under `n` name.
+fn mentioned(n: &Node) -> Vec<String> {
+    let mut requests = Vec::new();
+    n.find_all(&|x| x.get("set").is_some() || x.get("add").is_some(), &mut requests);
+    let mut out = Vec::new();
+    for r in requests {
+        for (k, v) in r
+            .get("set")
+            .map_or(&[][..], Node::entries)
+            .iter()
+            .chain(r.get("add").map_or(&[][..], Node::entries))
+        {
+            let from_tls = v
+                .items()
+                .iter()
+                .any(|x| x.str().is_some_and(|s| s.contains("{http.request.tls.client.")));
+            if super::is_cert_header_name(k) || from_tls {
+                super::add_name(&mut out, k);
+            }
+        }
+    }
+    out
+}
+
+fn set_fix(header: &str) -> String {
+    format!("on the reverse_proxy handler: \"headers\": {{\"request\": {{\"set\": {{\"{header}\": [\"{DER_B64}\"]}}}}}}")
+}
+
+pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
+    let file = path.display().to_string();
+    let validator = "caddy validate --config FILE";
+    if text.len() > super::conf::MAX_BYTES {
+        return lint.syntax(&file, 1, "larger than 4 MiB: not a configuration file", validator);
+    }
+    let docs = match MarkedYaml::load_from_str(text) {
+        Ok(d) => d,
+        Err(e) => return lint.syntax(&file, e.marker().line(), "not JSON", validator),
+    };
+    let Some(root) = docs.first().map(|d| convert(d, 0)) else {
+        return;
+    };
+    let at = |line: usize| format!("{file}:{line}");
+    let servers = root
+        .path(&["apps", "http", "servers"])
+        .map_or(&[][..], Node::entries);
+    let in_file = mentioned(&root);
+    // Each server: whether it terminates TLS, and its proxies.
+    let read: Vec<(&str, &Node, bool, Vec<Proxy<'_>>)> = servers
+        .iter()
+        .map(|(name, server)| {
+            let policies = server
+                .get("tls_connection_policies")
+                .map_or(&[][..], Node::items);
+            let listens_tls = server
+                .get("listen")
+                .map_or(&[][..], Node::items)
+                .iter()
+                .filter_map(Node::str)
+                .any(|l| l.ends_with(":443"));
+            let auto_off = server
+                .path(&["automatic_https", "disable"])
+                .is_some_and(Node::truthy);
+            let tls = !policies.is_empty() || (listens_tls && !auto_off);
+            let mut proxies = Vec::new();
+            walk(
+                server.get("routes").map_or(&[][..], Node::items),
+                &[],
+                &mut proxies,
+                0,
+            );
+            (name.as_str(), server, tls, proxies)
+        })
+        .collect();
+    let tls_upstreams: HashSet<String> = read
+        .iter()
+        .filter(|(_, _, tls, _)| *tls)
+        .flat_map(|(_, _, _, ps)| ps.iter().flat_map(|p| upstreams(p.node)))
+        .collect();
+    for (name, server, tls, proxies) in &read {
+        let in_server = mentioned(server);
+        let mut forwards_cert = false;
+        for p in proxies {
+            lint.place();
+            let here = mentioned(p.node);
+            let headers = lint.headers(&[&here, &in_server, &in_file], "X-Client-Cert");
+            for header in &headers {
+                let lower = header.to_ascii_lowercase();
+                let (state, line) = sent(&p.ops, &lower);
+                let where_ = at(line.unwrap_or_else(|| p.node.line()));
+                match state {
+                    Sent::Client if !tls => {
+                        if upstreams(p.node).iter().any(|u| tls_upstreams.contains(u)) {
+                            lint.error(
+                                "caddy_plain_site",
+                                &at(p.node.line()),
+                                format!("the plain-HTTP server {name} proxies to the upstream a TLS server sends certificates to, and passes the client's own {header}: anyone can send one over HTTP"),
+                                format!("on the reverse_proxy handler: \"headers\": {{\"request\": {{\"delete\": [\"{header}\"]}}}}"),
+                            );
+                        }
+                    }
+                    Sent::Client => lint.error(
+                        "caddy_header_not_set",
+                        &at(p.node.line()),
+                        format!("reverse_proxy (server {name}) does not set {header}: Caddy passes the client's own {header} to the app"),
+                        set_fix(header),
+                    ),
+                    Sent::Added => lint.error(
+                        "caddy_add_header",
+                        &where_,
+                        format!("\"add\" puts a value beside the client's own {header} (server {name})"),
+                        set_fix(header),
+                    ),
+                    Sent::Copied => lint.error(
+                        "caddy_copies_client_header",
+                        &where_,
+                        format!("{header} is copied from a request header: the client writes it (server {name})"),
+                        set_fix(header),
+                    ),
+                    Sent::Other => lint.warning(
+                        "caddy_not_from_tls",
+                        &where_,
+                        format!("{header} is not set from the TLS connection (server {name})"),
+                        set_fix(header),
+                    ),
+                    Sent::Tls => forwards_cert = true,
+                    Sent::Removed => {}
+                }
+            }
+        }
+        if !tls || !forwards_cert {
+            continue;
+        }
+        let auths: Vec<&Node> = server
+            .get("tls_connection_policies")
+            .map_or(&[][..], Node::items)
+            .iter()
+            .filter_map(|p| p.get("client_authentication"))
+            .collect();
+        if auths.is_empty() {
+            lint.warning(
+                "caddy_no_client_cert",
+                &at(server.line()),
+                format!("server {name} has no tls_connection_policies client_authentication: Caddy never asks for a client certificate, so the app never gets one"),
+                "\"tls_connection_policies\": [{\"client_authentication\": {\"mode\": \"require_and_verify\", \"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]}}]".to_owned(),
+            );
+            continue;
+        }
+        for auth in auths {
+            let has = |k: &str| auth.get(k).is_some_and(|n| !n.items().is_empty() || n.entries().len() > 0);
+            let trusts_ca = has("trusted_ca_certs") || has("trusted_ca_certs_pem_files") || auth.get("ca").is_some();
+            let pins_leaf = has("trusted_leaf_certs");
+            let mode_node = auth.get("mode");
+            let mode = mode_node.and_then(Node::str).unwrap_or(if trusts_ca || pins_leaf {
+                "require_and_verify"
+            } else {
+                "require"
+            });
+            let where_ = at(mode_node.map_or_else(|| auth.line(), Node::line));
+            match mode {
+                // Caddy checks a presented leaf against the pinned ones
+                // whatever the mode.
+                _ if pins_leaf => {}
+                "require_and_verify" | "verify_if_given" if trusts_ca => {}
+                "require_and_verify" | "verify_if_given" => lint.warning(
+                    "caddy_no_trusted_ca",
+                    &where_,
+                    format!("client_authentication mode {mode} without trusted CA certificates: Caddy has nothing to verify against"),
+                    "\"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]".to_owned(),
+                ),
+                other => lint.unverified(
+                    "caddy_unverified",
+                    &where_,
+                    &format!("client_authentication mode {other}: Caddy asks for a certificate but does not verify it"),
+                    "\"mode\": \"require_and_verify\" with trusted_ca_certs_pem_files",
+                ),
+            }
+        }
+    }
+}
