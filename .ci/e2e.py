@@ -1126,10 +1126,13 @@ def corpus_files():
 
 
 def corpus_meta(f):
-    """The `# e2e:` line of a corpus file as a dict, or None."""
+    """The `# e2e:` line of a corpus file as a dict, or None (in Caddy's
+    JSON, which has no comments, the top-level member `"//e2e": "..."`)."""
     for line in f.read_text().splitlines()[:5]:
         if line.startswith("# e2e:"):
             return dict(w.split("=", 1) for w in line[len("# e2e:"):].split())
+        if line.startswith('"//e2e": "'):
+            return dict(w.split("=", 1) for w in line[len('"//e2e": "'):].rstrip('",').split())
     return None
 
 
@@ -1140,6 +1143,8 @@ def prepare_doctor_dir():
     (DOCTOR_DIR / "server.key").write_text((CERTS / "edge.key").read_text())
     (DOCTOR_DIR / "server-with-key.pem").write_text((CERTS / "edge.pem").read_text() + (CERTS / "edge.key").read_text())
     (DOCTOR_DIR / "ca.pem").write_text((CERTS / "root.pem").read_text() + (CERTS / "inter.pem").read_text())
+    # The leaf a Caddy configuration pins (trusted_leaf_cert_file).
+    (DOCTOR_DIR / "leaf.pem").write_text((CERTS / "client-rsa.pem").read_text())
 
 
 def caddy_env():
@@ -1150,7 +1155,7 @@ def corpus_validate_cmd(kind, f, bins):
     return {
         "nginx": [bins["nginx"], "-t", "-q", "-c", str(f), "-p", str(DOCTOR_DIR)],
         "haproxy": [bins["haproxy"], "-c", "-q", "-f", str(f)],
-        "caddy": [bins["caddy"], "validate", "--adapter", "caddyfile", "--config", str(f)],
+        "caddy": [bins["caddy"], "validate", "--config", str(f)] + ([] if f.suffix == ".json" else ["--adapter", "caddyfile"]),
         "envoy": [bins["envoy"], "--mode", "validate", "-c", str(f), "--log-level", "error"],
     }[kind]
 
@@ -1159,7 +1164,7 @@ def start_corpus_proxy(kind, f, bins, name):
     cmd = {
         "nginx": [bins["nginx"], "-c", str(f), "-p", str(DOCTOR_DIR), "-g", "daemon off;"],
         "haproxy": [bins["haproxy"], "-db", "-f", str(f)],
-        "caddy": [bins["caddy"], "run", "--config", str(f), "--adapter", "caddyfile"],
+        "caddy": [bins["caddy"], "run", "--config", str(f)] + ([] if f.suffix == ".json" else ["--adapter", "caddyfile"]),
         "envoy": [bins["envoy"], "-c", str(f), "--log-level", "warn", "--base-id", str((os.getpid() + 1) % 60000)],
     }[kind]
     return start(name, cmd, caddy_env() if kind == "caddy" else None)
@@ -1173,6 +1178,16 @@ def stop(p):
         p.kill()
         p.wait(5)
     PROCS.remove(p)
+
+
+def cgi_servers():
+    """A venv with a real uWSGI (built from PyPI) and flup (FastCGI and SCGI
+    WSGI servers), for the nginx uwsgi_pass and fastcgi_pass corpus files."""
+    venv = WORK / "cgi-venv"
+    if not (venv / "bin" / "uwsgi").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "uwsgi>=2.0.28,<2.1", "flup>=1.0.3"], check=True)
+    return {"uwsgi": venv / "bin" / "uwsgi", "wsgi_python": venv / "bin" / "python"}
 
 
 def corpus_scenarios(bins):
@@ -1189,7 +1204,17 @@ def corpus_scenarios(bins):
         m = corpus_meta(f)
         if not m:
             continue
-        echo = start(f"echo-{f.name}", [sys.executable, str(ROOT / ".ci/echo_server.py"), "18000"], {"ECHO_HEADER": m.get("echo", m["header"])})
+        echo_env = {"ECHO_HEADER": m.get("echo", m["header"])}
+        upstream = m.get("upstream", "http")
+        if upstream == "uwsgi":
+            # nginx's uwsgi_pass in front of a real uWSGI serving a WSGI app.
+            echo = start(f"echo-{f.name}", [str(bins["uwsgi"]), "--socket", "127.0.0.1:18000", "--wsgi-file",
+                                              str(ROOT / ".ci/echo_wsgi.py"), "--disable-logging"], echo_env)
+        elif upstream in ("fastcgi", "scgi"):
+            # fastcgi_pass in front of flup's WSGI server.
+            echo = start(f"echo-{f.name}", [str(bins["wsgi_python"]), str(ROOT / ".ci/echo_wsgi.py"), upstream, "18000"], echo_env)
+        else:
+            echo = start(f"echo-{f.name}", [sys.executable, str(ROOT / ".ci/echo_server.py"), "18000"], echo_env)
         proxy = start_corpus_proxy(kind, f, bins, f"corpus-{f.name}")
         try:
             port = CORPUS_PORTS[m["scheme"]]
@@ -1433,7 +1458,7 @@ def main():
     doctor_scenarios(str(target / "debug" / "xfcc"))
     for p in [e, n, h, c]:
         stop(p)
-    bins = {"nginx": nginx, "haproxy": haproxy, "caddy": caddy, "envoy": envoy}
+    bins = {"nginx": nginx, "haproxy": haproxy, "caddy": caddy, "envoy": envoy, **cgi_servers()}
     corpus_scenarios(bins)
     probe_scenarios(bins, str(target / "debug" / "xfcc"), target / "debug" / f"xfcc-example-{frameworks[0]}", policies)
     print(f"probe: {sum(PROBE_COUNTS)} variant requests in {len(PROBE_COUNTS)} runs", flush=True)

@@ -212,15 +212,19 @@ fn env_checks(env: &Value, res: &Resource, out: &mut Vec<Finding>) {
 
 /// Checks the policy file and returns the policy it builds, if it builds
 /// (the proxy checks judge the pair with it).
-fn policy_checks(path: &Path, now: SystemTime, out: &mut Vec<Finding>) -> Option<xfcc::Policy> {
-    let config = match PolicyConfig::from_toml_file(path) {
+fn policy_checks(
+    config: Result<PolicyConfig, xfcc::ConfigError>,
+    now: SystemTime,
+    out: &mut Vec<Finding>,
+) -> Option<xfcc::Policy> {
+    let config = match config {
         Ok(c) => c,
         Err(e) => {
             out.push(finding(
                 "policy_invalid",
                 Severity::Error,
                 e.to_string(),
-                "fix the policy file",
+                "fix the policy file (or the variable it names)",
             ));
             return None;
         }
@@ -318,6 +322,9 @@ pub(crate) struct Inputs<'a> {
     pub(crate) app: Option<&'a Path>,
     pub(crate) env: Option<&'a Path>,
     pub(crate) policy: Option<&'a Path>,
+    /// The policy the app builds from its environment (`XFCC_*`, the
+    /// recipe's `ALLOWED_CERT_*`), instead of a file.
+    pub(crate) policy_env: bool,
     pub(crate) expect_app_id: Option<&'a str>,
     pub(crate) proxies: &'a [PathBuf],
     pub(crate) proxy_kind: Option<ProxyKind>,
@@ -347,9 +354,17 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             env_checks(v, res, &mut findings);
         }
     }
-    let built = inputs
-        .policy
-        .and_then(|path| policy_checks(path, SystemTime::now(), &mut findings));
+    if inputs.policy.is_some() && inputs.policy_env {
+        return Err(Failure::usage(
+            "give --policy (a policy file) or --policy-env (the policy from the environment), not both",
+        ));
+    }
+    let config = if inputs.policy_env {
+        Some(PolicyConfig::from_env())
+    } else {
+        inputs.policy.map(PolicyConfig::from_toml_file)
+    };
+    let built = config.and_then(|c| policy_checks(c, SystemTime::now(), &mut findings));
     // The Azure Container Apps ingress accepts any client certificate: a
     // policy that says the proxy verifies them, to allow a rule of names
     // only, says what is not so.

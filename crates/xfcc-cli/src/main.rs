@@ -145,6 +145,11 @@ enum Command {
         /// A policy file to check as well.
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Check the policy the app builds from its environment instead of a
+        /// file: run the doctor with the app's variables (XFCC_*, or the
+        /// recipe's ALLOWED_CERT_THUMBPRINTS / ALLOWED_CERT_COMMON_NAMES).
+        #[arg(long, conflicts_with = "policy")]
+        policy_env: bool,
         /// The Dapr app ID callers use for this app (default: the app's name).
         #[arg(long)]
         expect_app_id: Option<String>,
@@ -345,6 +350,7 @@ fn main() -> ExitCode {
             header,
             env,
             policy,
+            policy_env,
             expect_app_id,
             json,
         } => doctor::run(
@@ -352,6 +358,7 @@ fn main() -> ExitCode {
                 app: app.as_deref(),
                 env: env.as_deref(),
                 policy: policy.as_deref(),
+                policy_env,
                 expect_app_id: expect_app_id.as_deref(),
                 proxies: &proxies,
                 proxy_kind,

@@ -28,10 +28,18 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
     out
 }
 
+/// A file's `# doctor:` or `# e2e:` line; in a JSON file (Caddy's JSON,
+/// which has no comments) the same as the top-level member `"//doctor":
+/// "..."` or `"//e2e": "..."`.
 fn header_line<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines()
-        .take(5)
-        .find_map(|l| l.strip_prefix(key).map(str::trim))
+    let name = key.trim_start_matches("# ").trim_end_matches(':');
+    let json_key = format!("\"//{name}\": \"");
+    text.lines().take(5).find_map(|l| {
+        l.strip_prefix(key).map(str::trim).or_else(|| {
+            l.strip_prefix(json_key.as_str())
+                .and_then(|v| v.strip_suffix("\","))
+        })
+    })
 }
 
 /// `xfcc doctor --json --proxy-kind KIND --proxy FILE [extra]`: the exit
@@ -143,7 +151,7 @@ fn every_fix_is_what_the_clean_twin_changes() {
         for l in twin_text
             .lines()
             .map(str::trim)
-            .filter(|l| !l.starts_with('#'))
+            .filter(|l| !l.starts_with('#') && !l.starts_with("\"//"))
         {
             match before.iter().position(|b| b == l) {
                 Some(i) => {
@@ -187,7 +195,11 @@ fn each_forgeable_class_is_proven_through_the_real_proxy() {
             continue;
         }
         let (_, findings) = doctor(kind, &bad, &[]);
-        if !findings.iter().any(|f| f[1] == "error") {
+        // A file the doctor cannot judge is no forgery class of its own.
+        if !findings
+            .iter()
+            .any(|f| f[1] == "error" && f[0] != "proxy_cannot_judge")
+        {
             continue;
         }
         let text = std::fs::read_to_string(&bad).unwrap();
@@ -477,4 +489,115 @@ fn the_json_format_and_issuer_settings_are_read() {
     );
     assert_eq!(code, 0, "{f:?}");
     assert!(!f.iter().any(|f| f[0].starts_with("envoy_issuer")), "{f:?}");
+}
+
+/// `xfcc doctor --json --proxy-kind KIND --proxy FILE [extra]` with only
+/// `env` in its environment: the exit code and the (code, severity) pairs.
+fn doctor_env(
+    kind: &str,
+    file: &Path,
+    env: &[(&str, &str)],
+    extra: &[&str],
+) -> (i32, Vec<(String, String)>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xfcc"))
+        .args(["doctor", "--json", "--proxy-kind", kind, "--proxy"])
+        .arg(file)
+        .args(extra)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let found = v["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["code"].as_str().unwrap_or_default().to_owned(),
+                        f["severity"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (out.status.code().unwrap(), found)
+}
+
+/// `--policy-env`: the policy the app builds from its environment (the
+/// recipe's variables have no TOML) is judged with the proxy as a file is.
+#[test]
+fn the_policy_from_the_environment_is_judged_with_the_proxy() {
+    let file = proxy("nginx", "optional-no-ca.conf");
+    let run = |env: &[(&str, &str)], extra: &[&str]| doctor_env("nginx", &file, env, extra);
+    // The recipe's CN list, claimed verified: nginx optional_no_ca does
+    // not verify, so a self-signed certificate with that CN is allowed.
+    let recipe = [
+        ("ALLOWED_CERT_COMMON_NAMES", "client-app.contoso.example"),
+        ("XFCC_PROXY_VERIFIES_CHAIN", "true"),
+        ("XFCC_FORMAT", "nginx"),
+    ];
+    let (code, found) = run(&recipe, &["--policy-env"]);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found.contains(&("nginx_unverified".into(), "error".into())),
+        "{found:?}"
+    );
+    // The same proxy without a policy is a warning only.
+    let (code, found) = run(&recipe, &[]);
+    assert_eq!(code, 0, "{found:?}");
+    assert!(
+        found.contains(&("nginx_unverified".into(), "warning".into())),
+        "{found:?}"
+    );
+    // A thumbprint pin from the environment: no error.
+    let pinned = [
+        (
+            "ALLOWED_CERT_THUMBPRINTS",
+            "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4",
+        ),
+        ("XFCC_FORMAT", "nginx"),
+    ];
+    let (code, found) = run(&pinned, &["--policy-env"]);
+    assert_eq!(code, 0, "{found:?}");
+    // An environment the app would refuse to start with is reported.
+    let (code, found) = run(&[("XFCC_ALLOWED_ISSUER_CN", "x")], &["--policy-env"]);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found.contains(&("policy_invalid".into(), "error".into())),
+        "{found:?}"
+    );
+    // Not both.
+    let (code, _) = run(&recipe, &["--policy-env", "--policy", "p.toml"]);
+    assert_eq!(code, 2);
+}
+
+/// nginx's URL-encoded PEM in X-Forwarded-Client-Cert is Envoy's header
+/// name with nginx's form: a warning unless the policy reads that form.
+#[test]
+fn nginx_pem_in_the_envoy_header_is_named() {
+    let file = proxy("nginx", "pem-in-xfcc.conf");
+    let (_, f) = doctor("nginx", &file, &[]);
+    let w = finding(&f, "nginx_pem_in_xfcc");
+    assert_eq!(w[1], "warning");
+    assert!(w[3].contains("XFCC_FORMAT=nginx"), "{w:?}");
+    // The fix it names: the app reads nginx's form in that header.
+    let app = [
+        (
+            "ALLOWED_CERT_THUMBPRINTS",
+            "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4",
+        ),
+        ("XFCC_FORMAT", "nginx"),
+        ("XFCC_HEADER", "x-forwarded-client-cert"),
+    ];
+    let (code, found) = doctor_env("nginx", &file, &app, &["--policy-env"]);
+    assert_eq!(code, 0, "{found:?}");
+    assert!(
+        !found.iter().any(|(c, _)| c == "nginx_pem_in_xfcc"),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("proxy_ok".into(), "info".into())),
+        "{found:?}"
+    );
 }

@@ -64,7 +64,13 @@ fn ops_of(request: Option<&Node>) -> Vec<(String, Op, &Node)> {
     let Some(r) = request else {
         return out;
     };
-    let first = |n: &Node| n.items().first().and_then(Node::str).unwrap_or("").to_owned();
+    let first = |n: &Node| {
+        n.items()
+            .first()
+            .and_then(Node::str)
+            .unwrap_or("")
+            .to_owned()
+    };
     for (k, v) in r.get("add").map_or(&[][..], Node::entries) {
         out.push((k.to_ascii_lowercase(), Op::Add(first(v)), v));
     }
@@ -160,7 +166,10 @@ fn upstreams(p: &Node) -> Vec<String> {
 /// The certificate headers the operations under `n` name.
 fn mentioned(n: &Node) -> Vec<String> {
     let mut requests = Vec::new();
-    n.find_all(&|x| x.get("set").is_some() || x.get("add").is_some(), &mut requests);
+    n.find_all(
+        &|x| x.get("set").is_some() || x.get("add").is_some(),
+        &mut requests,
+    );
     let mut out = Vec::new();
     for r in requests {
         for (k, v) in r
@@ -169,10 +178,10 @@ fn mentioned(n: &Node) -> Vec<String> {
             .iter()
             .chain(r.get("add").map_or(&[][..], Node::entries))
         {
-            let from_tls = v
-                .items()
-                .iter()
-                .any(|x| x.str().is_some_and(|s| s.contains("{http.request.tls.client.")));
+            let from_tls = v.items().iter().any(|x| {
+                x.str()
+                    .is_some_and(|s| s.contains("{http.request.tls.client."))
+            });
             if super::is_cert_header_name(k) || from_tls {
                 super::add_name(&mut out, k);
             }
@@ -182,14 +191,21 @@ fn mentioned(n: &Node) -> Vec<String> {
 }
 
 fn set_fix(header: &str) -> String {
-    format!("on the reverse_proxy handler: \"headers\": {{\"request\": {{\"set\": {{\"{header}\": [\"{DER_B64}\"]}}}}}}")
+    format!(
+        "\"{DER_B64}\" (the value to set: on the reverse_proxy handler, \"headers\": {{\"request\": {{\"set\": {{\"{header}\": [\"{DER_B64}\"]}}}}}})"
+    )
 }
 
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
     let validator = "caddy validate --config FILE";
     if text.len() > super::conf::MAX_BYTES {
-        return lint.syntax(&file, 1, "larger than 4 MiB: not a configuration file", validator);
+        return lint.syntax(
+            &file,
+            1,
+            "larger than 4 MiB: not a configuration file",
+            validator,
+        );
     }
     let docs = match MarkedYaml::load_from_str(text) {
         Ok(d) => d,
@@ -305,15 +321,22 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             continue;
         }
         for auth in auths {
-            let has = |k: &str| auth.get(k).is_some_and(|n| !n.items().is_empty() || n.entries().len() > 0);
-            let trusts_ca = has("trusted_ca_certs") || has("trusted_ca_certs_pem_files") || auth.get("ca").is_some();
+            let has = |k: &str| {
+                auth.get(k)
+                    .is_some_and(|n| !n.items().is_empty() || !n.entries().is_empty())
+            };
+            let trusts_ca = has("trusted_ca_certs")
+                || has("trusted_ca_certs_pem_files")
+                || auth.get("ca").is_some();
             let pins_leaf = has("trusted_leaf_certs");
             let mode_node = auth.get("mode");
-            let mode = mode_node.and_then(Node::str).unwrap_or(if trusts_ca || pins_leaf {
-                "require_and_verify"
-            } else {
-                "require"
-            });
+            let mode = mode_node
+                .and_then(Node::str)
+                .unwrap_or(if trusts_ca || pins_leaf {
+                    "require_and_verify"
+                } else {
+                    "require"
+                });
             let where_ = at(mode_node.map_or_else(|| auth.line(), Node::line));
             match mode {
                 // Caddy checks a presented leaf against the pinned ones

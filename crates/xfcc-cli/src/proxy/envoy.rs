@@ -201,13 +201,14 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     .and_then(Node::str)
                     .unwrap_or("");
                 if super::is_cert_header_name(key) || value.contains("%DOWNSTREAM_PEER_CERT") {
-                    super::add_name(&mut out, &key.to_ascii_lowercase());
+                    super::add_name(&mut out, key);
                 }
             }
         }
         out
     };
     let policy = lint.view.policy.clone();
+    let any_tls = chains.iter().any(|(t, _)| t.on);
     for (tls, hcms) in &chains {
         for hcm in hcms {
             let hcm = hcm.get("typed_config").filter(|t| is_hcm(t)).unwrap_or(hcm);
@@ -231,7 +232,22 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             // A connection manager forwards requests (its routes may come
             // from RDS, and the header is its own business either way).
             lint.place();
-            let mut xfcc_set = matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") && tls.on;
+            let hcm_sets_xfcc = matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") && tls.on;
+            let mut xfcc_set = hcm_sets_xfcc;
+            // Without a required certificate, %DOWNSTREAM_PEER_CERT% may be
+            // empty, and Envoy adds nothing for an empty value: the fix
+            // must also remove the client's header.
+            let set_fix = |header: &str| {
+                if tls.require {
+                    format!(
+                        "request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
+                    )
+                } else {
+                    format!(
+                        "request_headers_to_remove: [{header}] and request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
+                    )
+                }
+            };
             let headers = lint.headers(&[&mentioned(hcm)], XFCC);
             for header in &headers {
                 let is_xfcc = header.eq_ignore_ascii_case(XFCC);
@@ -244,10 +260,32 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                                 "envoy_copies_client_header",
                                 &at(a.node),
                                 format!("request_headers_to_add {header} copies a request header ({}): the client writes it", a.value),
-                                format!("request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"),
+                                set_fix(header),
+                            );
+                        } else if is_xfcc && hcm_sets_xfcc {
+                            lint.warning(
+                                "envoy_xfcc_added",
+                                &at(a.node),
+                                format!(
+                                    "request_headers_to_add writes {header}, which the connection manager already sets ({mode}): {}",
+                                    if a.keeps {
+                                        "the app receives two values and refuses every request (multiple_headers)"
+                                    } else {
+                                        "the route's value replaces Envoy's element, which the app then cannot read"
+                                    }
+                                ),
+                                format!("remove the request_headers_to_add entry for {header} (the connection manager writes it)"),
                             );
                         } else if a.value.contains("%DOWNSTREAM_PEER_CERT") {
                             any_tls_value = true;
+                            if !is_xfcc && !a.keeps && removed.is_none() && tls.on && !tls.require {
+                                lint.error(
+                                    "envoy_empty_value_keeps_client_header",
+                                    &at(a.node),
+                                    format!("require_client_certificate is false: for a request without a certificate {} is empty, and Envoy adds nothing for an empty value, so the client's own {header} reaches the app", a.value),
+                                    format!("request_headers_to_remove: [{header}] (on the same route: Envoy removes before it adds)"),
+                                );
+                            }
                         }
                         // XFCC is the connection manager's: where it keeps the
                         // client's, the mode's own finding says so; elsewhere
@@ -277,7 +315,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                             "envoy_header_not_set",
                             &at(levels[0]),
                             format!("nothing on this route sets {header}: Envoy passes the client's own {header} to the app (Envoy writes X-Forwarded-Client-Cert, not {header})"),
-                            format!("request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"),
+                            set_fix(header),
                         );
                     }
                 }
@@ -325,6 +363,12 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                         "forward_client_cert_details: SANITIZE_SET (at the edge); on an inner hop, the policy's [elements] trust = -1 with by = \"<this proxy's URI SAN>\"".to_owned(),
                     );
                 }
+                "SANITIZE_SET" | "SANITIZE" if !tls.on && !any_tls => lint.warning(
+                    "envoy_plaintext_listener",
+                    &mode_at,
+                    format!("forward_client_cert_details: {mode} on a plain-HTTP listener, and no listener in this file terminates TLS: Envoy sees no client certificate, so the app never gets one"),
+                    "transport_socket: {name: envoy.transport_sockets.tls} (a DownstreamTlsContext with require_client_certificate: true, on the listener's filter chain)".to_owned(),
+                ),
                 "SANITIZE" if tls.on && !xfcc_set => lint.warning(
                     "envoy_sanitize",
                     &mode_at,
@@ -417,6 +461,15 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             }
             if tls.on && (xfcc_set || matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD")) {
                 let line = format!("{file}:{}", tls.line);
+                if !tls.require && (tls.validation || tls.verifies) {
+                    lint.push(
+                        "envoy_client_cert_optional",
+                        Severity::Info,
+                        &line,
+                        "require_client_certificate is false: a request without a client certificate reaches the app with no certificate header (the policy's mode = \"require\", the default, refuses it as missing)".to_owned(),
+                        "require_client_certificate: true, unless some routes serve clients without certificates".to_owned(),
+                    );
+                }
                 if !tls.validation && !tls.require {
                     lint.warning(
                         "envoy_no_client_cert",

@@ -292,6 +292,29 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     };
     let in_file = mentioned(&all.iter().collect::<Vec<_>>());
     let at = |n: usize| format!("{file}:{n}");
+    // RFC 9440's header holds a structured-field byte sequence, `:base64:`:
+    // without the colons the app (format rfc9440) refuses every value.
+    for s in &all {
+        for l in &s.lines {
+            let w = &l.words;
+            if w[0] == "http-request"
+                && w.get(1)
+                    .is_some_and(|a| a == "set-header" || a == "add-header")
+                && w.get(2)
+                    .is_some_and(|h| h.eq_ignore_ascii_case("client-cert"))
+                && let Some(v) = w.get(3)
+                && v.contains("ssl_c_der")
+                && !(v.starts_with(':') && v.ends_with(':'))
+            {
+                lint.warning(
+                    "haproxy_rfc9440_colons",
+                    &at(l.n),
+                    format!("http-request {} {} {v}: RFC 9440's Client-Cert is a byte sequence, :base64:, and without the colons the app (format rfc9440) refuses every value as malformed", w[1], w[2]),
+                    format!("http-request set-header {} :%[ssl_c_der,base64]:", w[2]),
+                );
+            }
+        }
+    }
     // Each frontend (or listen) with the backends it can send to.
     let mut routes: Vec<(&Section, Vec<&Section>)> = Vec::new();
     for fe in all

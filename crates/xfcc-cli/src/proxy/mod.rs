@@ -97,6 +97,8 @@ pub(crate) struct PolicyFacts {
     pub(crate) name_only_rules: Vec<String>,
     /// Rules with an `issuer` or `issuer_cn` constraint.
     pub(crate) issuer_rules: Vec<String>,
+    /// The header format the app reads.
+    pub(crate) format: xfcc::Format,
 }
 
 impl PolicyFacts {
@@ -108,6 +110,7 @@ impl PolicyFacts {
             proxy_fields: policy.identity_from() == IdentityFrom::ProxyFields,
             name_only_rules: policy.name_only_rules().map(str::to_owned).collect(),
             issuer_rules: policy.issuer_rules().map(str::to_owned).collect(),
+            format: policy.format(),
         }
     }
 }

@@ -200,7 +200,18 @@ fn is_param(directive: &str) -> bool {
 fn header_of(d: &Directive) -> Option<String> {
     if is_param(&d.name) {
         let var = d.arg(0).strip_prefix("HTTP_")?;
-        Some(var.replace('_', "-").to_ascii_lowercase())
+        // `X_SSL_CLIENT_CERT` as `X-Ssl-Client-Cert`.
+        let words: Vec<String> = var
+            .split('_')
+            .map(|w| {
+                let lower = w.to_ascii_lowercase();
+                let mut c = lower.chars();
+                c.next().map_or_else(String::new, |f| {
+                    f.to_ascii_uppercase().to_string() + c.as_str()
+                })
+            })
+            .collect();
+        Some(words.join("-"))
     } else {
         Some(d.arg(0).to_owned())
     }
@@ -426,7 +437,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                                     set_line(directive, header, "\"\""),
                                 );
                             }
-                        } else if let Some(add) = chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied()) {
+                        } else if let Some(add) =
+                            chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied())
+                        {
                             lint.error(
                                 "nginx_add_header",
                                 &add.at(),
@@ -445,7 +458,11 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     Value::Copied(d) => lint.error(
                         "nginx_copies_client_header",
                         &d.at(),
-                        format!("{directive} {} copies a request header ({}): the client writes it", d.arg(0), d.arg(1)),
+                        format!(
+                            "{directive} {} copies a request header ({}): the client writes it",
+                            d.arg(0),
+                            d.arg(1)
+                        ),
                         set_line(directive, header, ESCAPED),
                     ),
                     Value::Multiline(d) => {
@@ -460,10 +477,36 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     Value::Other(d) => lint.warning(
                         "nginx_not_from_tls",
                         &d.at(),
-                        format!("{directive} {} is not set from the TLS connection ({})", d.arg(0), d.arg(1)),
+                        format!(
+                            "{directive} {} is not set from the TLS connection ({})",
+                            d.arg(0),
+                            d.arg(1)
+                        ),
                         set_line(directive, header, ESCAPED),
                     ),
-                    Value::Escaped => forwards_cert = true,
+                    Value::Escaped => {
+                        forwards_cert = true;
+                        // The bare URL-encoded PEM in the header whose
+                        // usual form is Envoy's: the app, reading that
+                        // form, refuses every value.
+                        let envoy_form = lint
+                            .view
+                            .policy
+                            .as_ref()
+                            .is_none_or(|p| p.format == xfcc::Format::Envoy);
+                        if let Some(d) = sets.by_header.get(&lower).copied().filter(|d| {
+                            envoy_form
+                                && lower == "x-forwarded-client-cert"
+                                && d.arg(1).trim() == ESCAPED
+                        }) {
+                            lint.warning(
+                                "nginx_pem_in_xfcc",
+                                &d.at(),
+                                format!("{directive} {} {ESCAPED} writes nginx's URL-encoded PEM into the header whose form is Envoy's (Hash=...;Cert=\"...\"): an app reading the Envoy form (xfcc's default, format = \"envoy\") refuses every value as wrong_format_pem", d.arg(0)),
+                                "XFCC_FORMAT=nginx (format = \"nginx\") in the app, with header = \"x-forwarded-client-cert\"; or name the header X-SSL-Client-Cert".to_owned(),
+                            );
+                        }
+                    }
                     Value::Cleared => {}
                 }
             }
@@ -503,11 +546,14 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
 /// A `*_set_header`, `*_param HTTP_...` or `add_header` line on a
 /// certificate header (a usual name, or any set from the TLS connection).
 fn is_cert_line(d: &Directive) -> bool {
-    let sets = matches!(d.name.as_str(), "proxy_set_header" | "grpc_set_header" | "add_header")
-        || PASSES.iter().any(|(_, set)| d.name == *set && is_param(set));
-    sets && header_of(d).is_some_and(|h| {
-        d.arg(1).contains("$ssl_client_") || super::is_cert_header_name(&h)
-    })
+    let sets = matches!(
+        d.name.as_str(),
+        "proxy_set_header" | "grpc_set_header" | "add_header"
+    ) || PASSES
+        .iter()
+        .any(|(_, set)| d.name == *set && is_param(set));
+    sets && header_of(d)
+        .is_some_and(|h| d.arg(1).contains("$ssl_client_") || super::is_cert_header_name(&h))
 }
 
 /// The certificate headers named under `list`.
