@@ -1121,18 +1121,17 @@ CORPUS_PORTS = {"https": 18443, "http": 18080}
 def corpus_files():
     for kind in ["nginx", "haproxy", "caddy", "envoy"]:
         for f in sorted((CORPUS / kind).iterdir()):
-            if f.is_file():
+            if f.is_file() and f.suffix != ".meta":
                 yield kind, f
 
 
 def corpus_meta(f):
-    """The `# e2e:` line of a corpus file as a dict, or None (in Caddy's
-    JSON, which has no comments, the top-level member `"//e2e": "..."`)."""
-    for line in f.read_text().splitlines()[:5]:
+    """The `# e2e:` line of a corpus file as a dict, or None (for Caddy's
+    JSON, which has no comments, the `NAME.json.meta` file beside it)."""
+    meta = f.with_name(f.name + ".meta")
+    for line in (meta if meta.exists() else f).read_text().splitlines()[:5]:
         if line.startswith("# e2e:"):
             return dict(w.split("=", 1) for w in line[len("# e2e:"):].split())
-        if line.startswith('"//e2e": "'):
-            return dict(w.split("=", 1) for w in line[len('"//e2e": "'):].rstrip('",').split())
     return None
 
 
@@ -1243,6 +1242,13 @@ def probe_scenarios(bins, cli, app_binary, policies):
         ("nginx", "location-drops-header.fixed.conf", nginx_env, "/api/cert-info", None, False),
         ("nginx", "plain-server.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080/cert-info", True),
         ("nginx", "plain-server.fixed.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080/cert-info", False),
+        # --plain without a path probes the URL's path.
+        ("nginx", "plain-server.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080", True),
+        ("nginx", "plain-server.fixed.conf", nginx_env, "/cert-info", "http://127.0.0.1:18080", False),
+        # A route the app does not have: a forged header that passes the
+        # check meets a 404 where the baseline met a 403.
+        ("envoy", "forward-only.yaml", {}, "/no-such-route", None, True),
+        ("envoy", "forward-only.fixed.yaml", {}, "/no-such-route", None, False),
     ]
     caller = bundle("client-wrongcn", "inter")
     for kind, name, env, path, plain, unsafe in cases:
@@ -1261,7 +1267,9 @@ def probe_scenarios(bins, cli, app_binary, policies):
             except ValueError:
                 v = {"variants": [], "error": r.stdout[-300:] + r.stderr[-300:]}
             bad = sorted({f"{x['target']}:{x['variant']}" for x in v.get("variants", []) if x["unsafe"]})
-            ok = (r.returncode == 1 and bad) if unsafe else (r.returncode == 0 and not bad)
+            # Each UNSAFE variant names the header and the form it sent.
+            named = all(x.get("header") and x.get("form") for x in v.get("variants", []) if x["unsafe"])
+            ok = (r.returncode == 1 and bad and named) if unsafe else (r.returncode == 0 and not bad)
             check("cli", "xfcc probe", f"{kind} {name}", f"exit {r.returncode} unsafe={bad[:4]}{'...' if len(bad) > 4 else ''} of {len(v.get('variants', []))}",
                   bool(ok), "expected UNSAFE" if unsafe else "expected safe")
             PROBE_COUNTS.append(len(v.get("variants", [])))

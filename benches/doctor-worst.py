@@ -46,6 +46,39 @@ def caddy(n):
     return "".join(out)
 
 
+def nginx_uwsgi(n):
+    """uwsgi_pass locations, every other one with its own uwsgi_param
+    lines (which drop the server's)."""
+    out = ["events {}\nhttp {\n  server {\n    listen 443 ssl;\n    ssl_verify_client on;\n",
+           "    uwsgi_param HTTP_X_SSL_CLIENT_CERT $ssl_client_escaped_cert;\n"]
+    out += [f"    location /p{i}/ {{ {'uwsgi_param REQUEST_METHOD $request_method; ' if i % 2 else ''}uwsgi_pass 127.0.0.1:{1000 + i % 5000}; }}\n" for i in range(n)]
+    return "".join(out) + "  }\n}\n"
+
+
+def haproxy_defaults(n):
+    """Named defaults sections, each with rules, taken by the frontends."""
+    out = []
+    for i in range(n):
+        out.append(f"defaults d{i}\n  mode http\n  http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64]\n")
+        out.append(f"frontend f{i} from d{i}\n  bind :{1000 + i % 60000} ssl crt a.pem verify required ca-file c.pem\n  default_backend b\n")
+    out.append("defaults plain\n  mode http\nbackend b\n  server s 127.0.0.1:1\n")
+    return "".join(out)
+
+
+def caddy_json(n):
+    """Caddy's JSON: thousands of routes that match everything, each with
+    a headers handler (carried to the routes after it) and a
+    reverse_proxy."""
+    import json as _json
+    routes = [{"handle": [{"handler": "headers", "request": {"set": {f"X-H{i % 40}": ["v"]}}},
+                          {"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{1000 + i % 5000}"}],
+                           "headers": {"request": {"set": {"X-Client-Cert": ["{http.request.tls.client.certificate_der_base64}"]}}}}]}
+              for i in range(n)]
+    server = {"listen": [":443"], "routes": routes,
+              "tls_connection_policies": [{"client_authentication": {"mode": "require_and_verify", "trusted_ca_certs_pem_files": ["c.pem"]}}]}
+    return _json.dumps({"apps": {"http": {"servers": {"s": server}}}})
+
+
 def envoy(n):
     routes = "".join(
         f"              - match: {{prefix: \"/p{i}/\"}}\n                route: {{cluster: app}}\n"
@@ -66,7 +99,9 @@ def main():
     print("| proxy | file | places | wall | peak RSS | findings |")
     print("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as d:
-        for kind, make, n in [("nginx", nginx, 80000), ("nginx", nginx_mixed, 80000), ("haproxy", haproxy, 80000), ("caddy", caddy, 70000), ("envoy", envoy, 20000)]:
+        for kind, make, n in [("nginx", nginx, 80000), ("nginx", nginx_mixed, 80000), ("nginx", nginx_uwsgi, 80000),
+                              ("haproxy", haproxy, 80000), ("haproxy", haproxy_defaults, 40000), ("caddy", caddy, 70000),
+                              ("caddy", caddy_json, 30000), ("envoy", envoy, 20000)]:
             text = make(n)
             while len(text) > limit:
                 n = n * 9 // 10

@@ -101,6 +101,9 @@ struct Variant {
     /// What it tries, in a few words.
     what: &'static str,
     headers: Vec<(String, String)>,
+    /// The form the forged value is written in (`envoy`, `envoy JSON`, a
+    /// format's name).
+    form: &'static str,
     /// The Connection header (`close` unless the variant lists a header in it).
     connection: &'static str,
 }
@@ -115,7 +118,18 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
+        form: "envoy",
         connection,
+    };
+    // Envoy's JSON form (Envoy 1.38+): an APPEND_FORWARD hop writes the
+    // form of the header it received, whatever its own configuration.
+    let json_element = xfcc::render_envoy_json(&[], victim, &[], fields);
+    let json = |name: &str, what, value: String| Variant {
+        name: name.to_owned(),
+        what,
+        headers: vec![("X-Forwarded-Client-Cert".to_owned(), value)],
+        form: "envoy JSON",
+        connection: "close",
     };
     let mut out = vec![
         xfcc(
@@ -152,6 +166,11 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
             "close, X-Forwarded-Client-Cert",
         ),
     ];
+    out.push(json(
+        "xfcc_json",
+        "the victim's element in Envoy's JSON form",
+        json_element.clone(),
+    ));
     if let Some(own) = own {
         let real = xfcc::render_envoy(&[], own, &[], fields);
         out.push(xfcc(
@@ -159,6 +178,16 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
             "the victim's element appended to the caller's real one",
             vec![("X-Forwarded-Client-Cert", format!("{real},{element}"))],
             "close",
+        ));
+        let real_json = xfcc::render_envoy_json(&[], own, &[], fields);
+        out.push(json(
+            "xfcc_json_after_real",
+            "the victim's JSON element after the caller's real one",
+            format!(
+                "{},{}",
+                real_json.trim_end_matches(']'),
+                json_element.trim_start_matches('[')
+            ),
         ));
     }
     for format in [
@@ -175,6 +204,7 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
             name: format.name().replace('-', "_"),
             what: "the victim's certificate in this format's header",
             headers: vec![(format.header_name().to_owned(), format.render(victim, &[]))],
+            form: format.name(),
             connection: "close",
         });
     }
@@ -401,8 +431,26 @@ struct Outcome {
     target: &'static str,
     name: String,
     what: &'static str,
+    /// The headers it sent (names, in order, once each) and their form.
+    sent: String,
+    form: &'static str,
     result: Result<(u16, bool), String>,
     unsafe_: bool,
+}
+
+/// Whether a variant's status says the certificate check passed, beside a
+/// baseline that was refused: a 2xx where the baseline was not, or any
+/// status the app gives only after its check (a redirect, a missing
+/// route or method: 403 at the baseline, 404 with the forged header, means
+/// the header got past the check to a route that does not exist). A
+/// refusal of the request itself (400, 413, 431, ...) or a server error
+/// is not.
+fn check_passed(status: u16, baseline: u16) -> bool {
+    if is_2xx(baseline) {
+        return false;
+    }
+    status != baseline
+        && (is_2xx(status) || (300..400).contains(&status) || matches!(status, 404 | 405 | 410))
 }
 
 pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
@@ -414,11 +462,18 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     };
     let mut targets = vec![("tls", parse_url(inputs.url, "URL")?)];
     if let Some(p) = inputs.plain {
-        let t = parse_url(p, "--plain")?;
+        let mut t = parse_url(p, "--plain")?;
         if t.tls {
             return Err(Failure::usage(
                 "--plain takes an http:// URL (the plain-HTTP port)",
             ));
+        }
+        // Without a path of its own, the plain URL probes the protected
+        // path (`/` would be a route where a forged header that passes the
+        // check meets a 404, and is not seen).
+        let after_scheme = p.split_once("://").map_or(p, |(_, r)| r);
+        if !after_scheme.contains(['/', '?']) {
+            t.path.clone_from(&targets[0].1.path);
         }
         targets.push(("plain", t));
     }
@@ -432,6 +487,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         name: "baseline".into(),
         what: "no forged header",
         headers: Vec::new(),
+        form: "none",
         connection: "close",
     };
     let mut outcomes = Vec::new();
@@ -465,12 +521,19 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         for v in &list {
             let result = send(target, tls, v, inputs.timeout)
                 .map(|a| (a.status, names_victim(&a.body, &victim)));
-            let unsafe_ =
-                matches!(result, Ok((s, named)) if named || (is_2xx(s) && !is_2xx(base.status)));
+            let unsafe_ = matches!(result, Ok((s, named)) if named || check_passed(s, base.status));
+            let mut sent: Vec<&str> = Vec::new();
+            for (h, _) in &v.headers {
+                if !sent.contains(&h.as_str()) {
+                    sent.push(h);
+                }
+            }
             outcomes.push(Outcome {
                 target: label,
                 name: v.name.clone(),
                 what: v.what,
+                sent: sent.join(", "),
+                form: v.form,
                 result,
                 unsafe_,
             });
@@ -486,7 +549,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
                     Ok((s, n)) => (json!(s), json!(n), Value::Null),
                     Err(e) => (Value::Null, json!(false), json!(e)),
                 };
-                json!({"target": o.target, "variant": o.name, "what": o.what, "status": status, "names_victim": named, "error": error, "unsafe": o.unsafe_})
+                json!({"target": o.target, "variant": o.name, "what": o.what, "header": o.sent, "form": o.form, "status": status, "names_victim": named, "error": error, "unsafe": o.unsafe_})
             })
             .collect();
         let bases: Vec<Value> = baselines
@@ -509,18 +572,33 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
                 "note: a baseline was answered 2xx, so only an answer naming the victim counts: probe with a certificate the service refuses to judge by status too"
             );
         }
+        let base_of = |t: &str| {
+            baselines
+                .iter()
+                .find(|(l, _, _)| *l == t)
+                .map_or(0, |(_, s, _)| *s)
+        };
         for o in &outcomes {
             let shown = match &o.result {
-                Ok((s, named)) => format!("{s}{}", if *named { " names the victim" } else { "" }),
+                Ok((s, true)) => format!("{s} names the victim"),
+                Ok((s, false)) if o.unsafe_ => {
+                    format!("{s} (baseline {}: the check passed)", base_of(o.target))
+                }
+                Ok((s, false)) => s.to_string(),
                 Err(e) => format!("no answer ({e})"),
             };
+            let what = if o.unsafe_ {
+                format!("{} [sent {} in the {} form]", o.what, o.sent, o.form)
+            } else {
+                o.what.to_owned()
+            };
             outln!(
-                "{:<6} {:<6} {:<18} {:<28} {}",
+                "{:<6} {:<6} {:<20} {:<28} {}",
                 if o.unsafe_ { "UNSAFE" } else { "ok" },
                 o.target,
                 o.name,
                 shown,
-                o.what
+                what
             );
         }
         outln!(
@@ -567,6 +645,26 @@ fn symptom(base: &Answer, sent_cert: bool, tls: bool) -> Option<String> {
 }
 
 #[cfg(test)]
+mod passed_tests {
+    use super::check_passed;
+
+    #[test]
+    fn a_status_that_leaves_the_baselines_refusal_is_a_passed_check() {
+        for s in [200, 204, 301, 302, 404, 405, 410] {
+            assert!(check_passed(s, 403), "{s}");
+        }
+        // The same refusal, a refusal of the request itself, a server
+        // error: not passed.
+        for s in [403, 400, 401, 413, 431, 500, 502, 503] {
+            assert!(!check_passed(s, 403), "{s}");
+        }
+        // Beside a 2xx baseline only the body can tell.
+        assert!(!check_passed(404, 200));
+        assert!(!check_passed(200, 200));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used)]
     use super::*;
@@ -609,6 +707,7 @@ mod tests {
             name: "baseline".into(),
             what: "test",
             headers: Vec::new(),
+            form: "none",
             connection: "close",
         };
         let started = Instant::now();

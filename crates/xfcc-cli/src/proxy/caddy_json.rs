@@ -27,15 +27,6 @@ pub(super) fn is_json(text: &str) -> bool {
     t.starts_with('{') && t[1..].trim_start().starts_with(['"', '}'])
 }
 
-/// One header operation of a `headers` handler or a `reverse_proxy`'s
-/// `headers.request`, on one header (lower case).
-#[derive(Debug, Clone)]
-enum Op {
-    Add(String),
-    Set(String),
-    Delete,
-}
-
 /// What the app receives in one header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sent {
@@ -57,13 +48,22 @@ fn classify(value: &str) -> Sent {
     }
 }
 
-/// The operations of a `request` object (`{add, set, delete}`), in the
-/// order Caddy applies them, each with its node.
-fn ops_of(request: Option<&Node>) -> Vec<(String, Op, &Node)> {
-    let mut out = Vec::new();
+/// The most header names whose state is followed through the routes: the
+/// certificate headers the file names (and the app's), far fewer in any
+/// real configuration. Keeps the walk linear in the number of routes.
+const MAX_TRACKED: usize = 32;
+
+/// What each tracked header holds at one point of the routes, with the
+/// line of the operation that last changed it.
+type States = Vec<(Sent, Option<usize>)>;
+
+/// Applies a `request` object's operations (`{add, set, delete}`, in the
+/// order Caddy applies them) to `states`.
+fn apply(request: Option<&Node>, tracked: &[String], states: &mut States) {
     let Some(r) = request else {
-        return out;
+        return;
     };
+    let slot = |k: &str| tracked.iter().position(|t| t.eq_ignore_ascii_case(k));
     let first = |n: &Node| {
         n.items()
             .first()
@@ -72,53 +72,67 @@ fn ops_of(request: Option<&Node>) -> Vec<(String, Op, &Node)> {
             .to_owned()
     };
     for (k, v) in r.get("add").map_or(&[][..], Node::entries) {
-        out.push((k.to_ascii_lowercase(), Op::Add(first(v)), v));
-    }
-    for (k, v) in r.get("set").map_or(&[][..], Node::entries) {
-        out.push((k.to_ascii_lowercase(), Op::Set(first(v)), v));
-    }
-    for d in r.get("delete").map_or(&[][..], Node::items) {
-        if let Some(k) = d.str() {
-            out.push((k.to_ascii_lowercase(), Op::Delete, d));
+        if let Some(i) = slot(k) {
+            let s = &mut states[i];
+            s.0 = match s.0 {
+                Sent::Client | Sent::Added => Sent::Added,
+                Sent::Removed => classify(&first(v)),
+                other => other,
+            };
+            s.1 = Some(v.line());
         }
     }
-    out
+    for (k, v) in r.get("set").map_or(&[][..], Node::entries) {
+        if let Some(i) = slot(k) {
+            states[i] = (classify(&first(v)), Some(v.line()));
+        }
+    }
+    for d in r.get("delete").map_or(&[][..], Node::items) {
+        if let Some(i) = d.str().and_then(slot) {
+            states[i] = (Sent::Removed, Some(d.line()));
+        }
+    }
 }
 
-/// A `reverse_proxy` handler with the header operations that reach it, in
-/// order (its own last).
+/// A `reverse_proxy` handler with what each tracked header holds when it
+/// runs (its own operations applied last).
 struct Proxy<'a> {
     node: &'a Node,
-    ops: Vec<(String, Op, &'a Node)>,
+    states: States,
 }
 
 const MAX_DEPTH: usize = 32;
 
 fn walk<'a>(
     routes: &'a [Node],
-    inherited: &[(String, Op, &'a Node)],
+    inherited: &States,
+    tracked: &[String],
     out: &mut Vec<Proxy<'a>>,
     depth: usize,
 ) {
     if depth > MAX_DEPTH {
         return;
     }
-    let mut carried = inherited.to_vec();
+    let mut carried = inherited.clone();
     for route in routes {
-        let mut ops = carried.clone();
+        let mut states = carried.clone();
         for h in route.get("handle").map_or(&[][..], Node::items) {
             match h.get("handler").and_then(Node::str) {
-                Some("headers") => ops.extend(ops_of(h.get("request"))),
+                Some("headers") => apply(h.get("request"), tracked, &mut states),
                 Some("subroute") => walk(
                     h.get("routes").map_or(&[][..], Node::items),
-                    &ops,
+                    &states,
+                    tracked,
                     out,
                     depth + 1,
                 ),
                 Some("reverse_proxy") => {
-                    let mut mine = ops.clone();
-                    mine.extend(ops_of(h.path(&["headers", "request"])));
-                    out.push(Proxy { node: h, ops: mine });
+                    let mut mine = states.clone();
+                    apply(h.path(&["headers", "request"]), tracked, &mut mine);
+                    out.push(Proxy {
+                        node: h,
+                        states: mine,
+                    });
                 }
                 _ => {}
             }
@@ -127,31 +141,9 @@ fn walk<'a>(
         // changes the request for the routes after it; one with a matcher
         // may not run, so nothing it does is relied on.
         if route.get("match").is_none() && !route.get("terminal").is_some_and(Node::truthy) {
-            carried = ops;
+            carried = states;
         }
     }
-}
-
-/// What reaches the app in `header` after `ops`.
-fn sent(ops: &[(String, Op, &Node)], header: &str) -> (Sent, Option<usize>) {
-    let mut state = Sent::Client;
-    let mut line = None;
-    for (name, op, node) in ops {
-        if name != header {
-            continue;
-        }
-        line = Some(node.line());
-        state = match op {
-            Op::Delete => Sent::Removed,
-            Op::Set(v) => classify(v),
-            Op::Add(v) => match state {
-                Sent::Client | Sent::Added => Sent::Added,
-                Sent::Removed => classify(v),
-                s => s,
-            },
-        };
-    }
-    (state, line)
 }
 
 fn upstreams(p: &Node) -> Vec<String> {
@@ -214,11 +206,26 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let Some(root) = docs.first().map(|d| convert(d, 0)) else {
         return;
     };
+    // The tree holds all that is read: the parser's own copy goes.
+    drop(docs);
     let at = |line: usize| format!("{file}:{line}");
     let servers = root
         .path(&["apps", "http", "servers"])
         .map_or(&[][..], Node::entries);
     let in_file = mentioned(&root);
+    // The headers followed through the routes: those the file names, the
+    // app's, the usual one.
+    let mut tracked: Vec<String> = in_file.iter().take(MAX_TRACKED - 2).cloned().collect();
+    for h in lint
+        .view
+        .header
+        .iter()
+        .map(String::as_str)
+        .chain(["X-Client-Cert"])
+    {
+        super::add_name(&mut tracked, h);
+    }
+    let start: States = vec![(Sent::Client, None); tracked.len()];
     // Each server: whether it terminates TLS, and its proxies.
     let read: Vec<(&str, &Node, bool, Vec<Proxy<'_>>)> = servers
         .iter()
@@ -239,7 +246,8 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             let mut proxies = Vec::new();
             walk(
                 server.get("routes").map_or(&[][..], Node::items),
-                &[],
+                &start,
+                &tracked,
                 &mut proxies,
                 0,
             );
@@ -259,8 +267,10 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             let here = mentioned(p.node);
             let headers = lint.headers(&[&here, &in_server, &in_file], "X-Client-Cert");
             for header in &headers {
-                let lower = header.to_ascii_lowercase();
-                let (state, line) = sent(&p.ops, &lower);
+                let (state, line) = tracked
+                    .iter()
+                    .position(|t| t.eq_ignore_ascii_case(header))
+                    .map_or((Sent::Client, None), |i| p.states[i]);
                 let where_ = at(line.unwrap_or_else(|| p.node.line()));
                 match state {
                     Sent::Client if !tls => {

@@ -148,6 +148,8 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         }
     };
     let roots: Vec<Node> = docs.iter().map(|d| convert(d, 0)).collect();
+    // The trees hold all that is read: the parser's own copy goes.
+    drop(docs);
     let at = |n: &Node| format!("{file}:{}", n.line());
     // (chain's TLS, its HTTP connection managers), listener by listener.
     let mut chains: Vec<(Tls, Vec<&Node>)> = Vec::new();

@@ -18,6 +18,8 @@ struct Line {
 }
 
 struct Section {
+    /// Its place among the file's sections.
+    idx: usize,
     kind: String,
     name: String,
     /// `from NAME`: the defaults section it takes.
@@ -93,6 +95,7 @@ fn sections(text: &str) -> Vec<Section> {
                 _ => None,
             };
             out.push(Section {
+                idx: out.len(),
                 kind: first.clone(),
                 name,
                 from,
@@ -228,14 +231,15 @@ fn run(rules: &[&Rule<'_>]) -> Vec<State> {
 /// The `defaults` section each section takes, by index: its `from NAME`,
 /// or else the last `defaults` above it.
 fn defaults_of(all: &[Section]) -> Vec<Option<usize>> {
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in all.iter().enumerate().filter(|(_, d)| d.kind == "defaults") {
+        by_name.entry(d.name.as_str()).or_insert(i);
+    }
     let mut last = None;
     all.iter()
         .enumerate()
         .map(|(i, s)| {
-            let named = s.from.as_ref().and_then(|n| {
-                all.iter()
-                    .position(|d| d.kind == "defaults" && d.name == *n)
-            });
+            let named = s.from.as_deref().and_then(|n| by_name.get(n).copied());
             let taken = if s.kind == "defaults" {
                 named
             } else {
@@ -257,9 +261,10 @@ fn rules_with_defaults<'a>(
     s: &'a Section,
     header: &str,
 ) -> Vec<Rule<'a>> {
-    let i = all.iter().position(|x| std::ptr::eq(x, s));
-    let mut out = i
-        .and_then(|i| taken.get(i).copied().flatten())
+    let mut out = taken
+        .get(s.idx)
+        .copied()
+        .flatten()
         .map(|d| rules(&all[d], header))
         .unwrap_or_default();
     out.extend(rules(s, header));

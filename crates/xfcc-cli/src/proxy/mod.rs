@@ -374,7 +374,7 @@ mod tests {
         ] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
-                if !path.is_file() {
+                if !path.is_file() || path.extension().is_some_and(|e| e == "meta") {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
