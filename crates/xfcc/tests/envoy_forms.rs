@@ -6,6 +6,9 @@
 
 use std::path::PathBuf;
 
+#[path = "support/mesh.rs"]
+mod mesh;
+
 use xfcc::{
     CertIdentity, ElementCount, ErrorKind, IdentityFrom, Inconsistency, Limits, ParseErrorKind,
     ParseOptions, Policy, Rule, Syntax, XfccHeader,
@@ -337,7 +340,7 @@ fn proxy_fields_read_issuer_and_every_json_san() {
     // The text form: an Issuer after a non-empty DNS may be that SAN's
     // text (Envoy writes it bare), so it is not read...
     let text = capture("issuer/rsa-chain");
-    let text_fields = without_cert(&text);
+    let text_fields = mesh::without_cert(&text);
     assert!(text_fields.contains(";DNS=api.contoso.example;Issuer="));
     assert_eq!(
         by_issuer.verify(&text_fields).unwrap_err().reason().code(),
@@ -357,17 +360,6 @@ fn proxy_fields_read_issuer_and_every_json_san() {
     // With no SAN before it, the text form's Issuer is read.
     let no_sans = "By=spiffe://xfcc.test/ns/edge/sa/envoy;Hash=642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4;Subject=\"CN=x\";URI=;Issuer=\"CN=Contoso Issuing CA 1,O=Contoso,C=US\"";
     assert!(by_issuer.verify(no_sans).is_ok());
-}
-
-fn without_cert(header: &str) -> String {
-    let mut out = header.to_owned();
-    for key in [";Cert=\"", ";Chain=\""] {
-        while let Some(at) = out.find(key) {
-            let close = at + key.len() + out[at + key.len()..].find('"').unwrap();
-            out.replace_range(at..=close, "");
-        }
-    }
-    out
 }
 
 /// The JSON reader is strict: each departure from what Envoy writes has

@@ -11,15 +11,16 @@ use super::Lint;
 use super::conf::{self, Directive, Style};
 
 /// The placeholder of the verified client certificate, one line of base64 DER.
-const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
+pub(super) const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
 
 fn is_plain(address: &str) -> bool {
     address.starts_with("http://") || address.rsplit_once(':').is_some_and(|(_, p)| p == "80")
 }
 
-/// What a `reverse_proxy` sends the app in one header.
+/// What a `reverse_proxy` sends the app in one header (in a Caddyfile or
+/// Caddy's JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sent {
+pub(super) enum Sent {
     Client,
     Removed,
     Tls,
@@ -28,7 +29,7 @@ enum Sent {
     Other,
 }
 
-fn classify(value: &str) -> Sent {
+pub(super) fn classify(value: &str) -> Sent {
     if value.contains("{http.request.header.") || value.contains("{header.") {
         Sent::Copied
     } else if value.contains("{http.request.tls.client.") || value.contains("{tls_client_") {

@@ -14,10 +14,8 @@ use std::path::Path;
 use saphyr::{LoadableYamlNode, MarkedYaml};
 
 use super::Lint;
+use super::caddy::{DER_B64, Sent, classify};
 use super::tree::{Node, convert};
-
-/// The placeholder of the verified client certificate, one line of base64 DER.
-const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
 
 /// Whether a Caddy configuration is JSON rather than a Caddyfile: a
 /// Caddyfile never starts with `{` followed by a quoted key (its global
@@ -25,27 +23,6 @@ const DER_B64: &str = "{http.request.tls.client.certificate_der_base64}";
 pub(super) fn is_json(text: &str) -> bool {
     let t = text.trim_start();
     t.starts_with('{') && t[1..].trim_start().starts_with(['"', '}'])
-}
-
-/// What the app receives in one header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sent {
-    Client,
-    Removed,
-    Tls,
-    Added,
-    Copied,
-    Other,
-}
-
-fn classify(value: &str) -> Sent {
-    if value.contains("{http.request.header.") || value.contains("{header.") {
-        Sent::Copied
-    } else if value.contains("{http.request.tls.client.") {
-        Sent::Tls
-    } else {
-        Sent::Other
-    }
 }
 
 /// The most header names whose state is followed through the routes: the

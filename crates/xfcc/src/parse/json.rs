@@ -177,6 +177,45 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A string at `pos` as a [`Value`], still escaped.
+    fn string_value(&mut self) -> Result<Value<'a>, ParseError> {
+        let (vs, ve, newlines_only) = self.string()?;
+        Ok(Value {
+            raw: &self.input[vs..ve],
+            quoted: true,
+            json: true,
+            newlines_only,
+            offset: self.base + vs,
+        })
+    }
+
+    /// Reads an array at `pos` (which holds `[`), handing `item` the cursor
+    /// at each item; `pos` ends past the `]`.
+    fn array(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            item(self)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err(K::InvalidJson, self.pos)),
+            }
+        }
+    }
+
     /// Skips a JSON scalar: a string, a number, `true`, `false` or `null`.
     fn scalar(&mut self) -> Result<(), ParseError> {
         let b = self.bytes();
@@ -482,21 +521,14 @@ impl<'a> Scanner<'a> {
                     if c.peek() != Some(b'"') {
                         return Err(c.err(K::JsonType, value_at));
                     }
-                    let (vs, ve, newlines_only) = c.string()?;
-                    count(&mut e, c.base + vs)?;
-                    let v = Value {
-                        raw: &c.input[vs..ve],
-                        quoted: true,
-                        json: true,
-                        newlines_only,
-                        offset: c.base + vs,
-                    };
+                    let v = c.string_value()?;
+                    count(&mut e, v.offset)?;
                     match key {
                         Key::Hash => {
                             if self.syntax != Syntax::Diagnostic
                                 && !crate::hex::is_digest(v.raw.as_bytes())
                             {
-                                return Err(c.err(K::InvalidHash, vs));
+                                return Err(ParseError::new(K::InvalidHash, v.offset));
                             }
                             e.hash = Some(v);
                         }
@@ -509,29 +541,13 @@ impl<'a> Scanner<'a> {
                     if c.peek() != Some(b'[') {
                         return Err(c.err(K::JsonType, value_at));
                     }
-                    c.pos += 1;
-                    c.ws();
-                    if c.peek() == Some(b']') {
-                        c.pos += 1;
-                    } else {
-                        loop {
-                            c.ws();
-                            if c.peek() != Some(b'"') {
-                                return Err(c.err(K::JsonType, c.pos));
-                            }
-                            let (vs, _, _) = c.string()?;
-                            count(&mut e, c.base + vs)?;
-                            c.ws();
-                            match c.peek() {
-                                Some(b',') => c.pos += 1,
-                                Some(b']') => {
-                                    c.pos += 1;
-                                    break;
-                                }
-                                _ => return Err(c.err(K::InvalidJson, c.pos)),
-                            }
+                    c.array(|c| {
+                        if c.peek() != Some(b'"') {
+                            return Err(c.err(K::JsonType, c.pos));
                         }
-                    }
+                        let (vs, _, _) = c.string()?;
+                        count(&mut e, c.base + vs)
+                    })?;
                     if key == Key::Chain {
                         e.chain = Some(Value {
                             raw: &c.input[value_at..c.pos],
@@ -550,29 +566,13 @@ impl<'a> Scanner<'a> {
                     }
                     count(&mut e, c.base + value_at)?;
                     if c.peek() == Some(b'[') {
-                        c.pos += 1;
-                        c.ws();
-                        if c.peek() == Some(b']') {
-                            c.pos += 1;
-                        } else {
-                            loop {
-                                c.ws();
-                                if c.peek() == Some(b'[') || c.peek() == Some(b'{') {
-                                    return Err(c.err(K::JsonType, c.pos));
-                                }
-                                c.scalar()?;
-                                count(&mut e, c.base + c.pos)?;
-                                c.ws();
-                                match c.peek() {
-                                    Some(b',') => c.pos += 1,
-                                    Some(b']') => {
-                                        c.pos += 1;
-                                        break;
-                                    }
-                                    _ => return Err(c.err(K::InvalidJson, c.pos)),
-                                }
+                        c.array(|c| {
+                            if matches!(c.peek(), Some(b'[' | b'{')) {
+                                return Err(c.err(K::JsonType, c.pos));
                             }
-                        }
+                            c.scalar()?;
+                            count(&mut e, c.base + c.pos)
+                        })?;
                     } else {
                         c.scalar()?;
                     }
@@ -657,18 +657,12 @@ impl<'a> Iterator for Pairs<'a> {
                         continue;
                     }
                     b'"' => {
-                        let (vs, ve, newlines_only) = c.string().ok()?;
+                        let value = c.string_value().ok()?;
                         return Some(Pair {
                             key,
                             key_raw,
                             key_offset,
-                            value: Value {
-                                raw: &c.input[vs..ve],
-                                quoted: true,
-                                json: true,
-                                newlines_only,
-                                offset: c.base + vs,
-                            },
+                            value,
                         });
                     }
                     _ => {
@@ -696,18 +690,12 @@ impl<'a> Iterator for Pairs<'a> {
                     self.array = Some((key, key_raw, c.base + ks));
                 }
                 b'"' => {
-                    let (vs, ve, newlines_only) = c.string().ok()?;
+                    let value = c.string_value().ok()?;
                     return Some(Pair {
                         key,
                         key_raw,
                         key_offset: c.base + ks,
-                        value: Value {
-                            raw: &c.input[vs..ve],
-                            quoted: true,
-                            json: true,
-                            newlines_only,
-                            offset: c.base + vs,
-                        },
+                        value,
                     });
                 }
                 _ => c.scalar().ok()?,
