@@ -198,3 +198,63 @@ fn a_file_caught_half_written_in_place_never_loads_as_a_weaker_policy() {
     drop(watcher);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A rebuild runs outside the lock `status` takes: while a reload waits on
+/// a CRL server that accepts and never answers, a health route's `status`
+/// answers (with what was recorded before), and the policy in force keeps
+/// serving.
+#[cfg(feature = "crl-fetch")]
+#[test]
+fn status_answers_while_a_rebuild_waits_on_a_crl_server() {
+    use std::sync::{Arc, mpsc};
+    let dir = scratch("stall");
+    std::fs::copy(fixtures().join("certs/root.pem"), dir.join("ca.pem")).unwrap();
+    let file = dir.join("policy.toml");
+    replace(&file, &policy_for("client-app.contoso.example"));
+    let watcher =
+        Arc::new(PolicyWatcher::start(PolicyConfig::from_toml_file(&file).unwrap(), None).unwrap());
+    let handle = watcher.handle();
+    // A CRL server that accepts, says when it has, and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+    let (accepted, on_accept) = mpsc::channel();
+    let (release, on_release) = mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        accepted.send(()).unwrap();
+        let _ = on_release.recv();
+        drop(conn);
+    });
+    replace(
+        &file,
+        &format!(
+            "[[allow]]\nname = \"r\"\nsubject_cn = [\"client-app.contoso.example\"]\nchain = \"ca\"\n\
+             [chain.ca]\ntrust_anchors = \"ca.pem\"\ncrl_urls = [\"{url}\"]\n\
+             crl_refresh_seconds = 8\ncrl_max_age_seconds = 3600\n"
+        ),
+    );
+    let reloading = {
+        let w = Arc::clone(&watcher);
+        std::thread::spawn(move || w.reload_now())
+    };
+    // The rebuild is now fetching, and cannot end before the server
+    // answers (never) or the fetch times out (8 s).
+    on_accept.recv().unwrap();
+    let (answered, on_answer) = mpsc::channel();
+    let w = Arc::clone(&watcher);
+    std::thread::spawn(move || answered.send(w.status()).unwrap());
+    // An error here: status waited for the rebuild.
+    let status = on_answer.recv_timeout(Duration::from_secs(4)).unwrap();
+    assert!(!reloading.is_finished(), "the rebuild had already ended");
+    assert_eq!(status.reloads, 0);
+    assert!(status.is_current());
+    // The running policy serves meanwhile.
+    assert!(allowed(&handle));
+    // The server goes: the fetch fails, and the new policy (which keeps
+    // no CRL yet, with the default unknown_status) is applied.
+    release.send(()).unwrap();
+    server.join().unwrap();
+    let result = reloading.join().unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(watcher.status().reloads, 1);
+}

@@ -95,6 +95,10 @@ pub(crate) struct Chains {
     /// Recently failed chains: (detail, remembered until), by
     /// [`failure_key`].
     failures: quick_cache::sync::Cache<[u8; 32], (ChainError, SystemTime)>,
+    /// The thread that refreshes fetched CRLs, stopped when the policy
+    /// holding these sets is dropped.
+    #[cfg(feature = "crl-fetch")]
+    _refresher: super::background::Background,
 }
 
 impl fmt::Debug for Chains {
@@ -206,12 +210,14 @@ pub(crate) fn build(
         }
     }
     #[cfg(feature = "crl-fetch")]
-    fetch::refresh_in_background(sets.values().filter_map(|s| s.fetched.as_ref()));
+    let refresher = fetch::refresh_in_background(sets.values().filter_map(|s| s.fetched.as_ref()));
     Ok(Chains {
         sets,
         max_intermediates,
         revocation,
         failures: quick_cache::sync::Cache::new(FAILURE_CAPACITY),
+        #[cfg(feature = "crl-fetch")]
+        _refresher: refresher,
     })
 }
 
@@ -420,34 +426,34 @@ mod fetch {
         let _ = result;
     }
 
-    /// One thread refreshes every set's CRLs on its interval; it ends when
-    /// the policy holding them is dropped.
-    pub(super) fn refresh_in_background<'a>(sets: impl Iterator<Item = &'a Arc<Fetched>>) {
+    /// One thread refreshes every set's CRLs on its interval, waking when
+    /// the next set is due; it ends when the policy holding the sets drops
+    /// the returned [`Background`](super::super::background::Background)
+    /// (the thread holds them only weakly).
+    pub(super) fn refresh_in_background<'a>(
+        sets: impl Iterator<Item = &'a Arc<Fetched>>,
+    ) -> super::super::background::Background {
+        use super::super::background::Background;
         let sets: Vec<(Weak<Fetched>, Duration)> =
             sets.map(|f| (Arc::downgrade(f), f.refresh)).collect();
-        if sets.is_empty() {
-            return;
-        }
-        let _ = std::thread::Builder::new()
-            .name("xfcc-crl-fetch".to_owned())
-            .spawn(move || {
-                let mut due: Vec<Instant> = sets.iter().map(|(_, r)| Instant::now() + *r).collect();
-                loop {
-                    std::thread::sleep(Duration::from_millis(200));
-                    let mut alive = false;
-                    for ((weak, refresh), next) in sets.iter().zip(due.iter_mut()) {
-                        let Some(f) = weak.upgrade() else { continue };
-                        alive = true;
-                        if Instant::now() >= *next {
-                            record(&f, fetch_all(&f));
-                            *next = Instant::now() + *refresh;
-                        }
-                    }
-                    if !alive {
-                        return;
-                    }
+        let Some(first) = sets.iter().map(|(_, r)| *r).min() else {
+            return Background::none();
+        };
+        let mut due: Vec<Instant> = sets.iter().map(|(_, r)| Instant::now() + *r).collect();
+        Background::spawn("xfcc-crl-fetch", first, false, move || {
+            let mut alive = false;
+            for ((weak, refresh), next) in sets.iter().zip(due.iter_mut()) {
+                let Some(f) = weak.upgrade() else { continue };
+                alive = true;
+                if Instant::now() >= *next {
+                    record(&f, fetch_all(&f));
+                    *next = Instant::now() + *refresh;
                 }
-            });
+            }
+            let now = Instant::now();
+            let wait = due.iter().map(|d| d.saturating_duration_since(now)).min();
+            alive.then(|| wait.unwrap_or(first))
+        })
     }
 }
 

@@ -5,12 +5,16 @@
 //! content has held still for one more interval, and only when the new
 //! policy builds in full. A failed reload keeps the running policy, and
 //! says so ([`PolicyWatcher::status`], the log, `xfcc_policy_reloads_total`).
+//!
+//! A rebuild reads files and may fetch CRLs (up to 10 s a URL), so it runs
+//! outside the lock that [`PolicyWatcher::status`] takes: a health route
+//! never waits on a reload. Rebuilds themselves run one at a time.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
+
+use super::background::Background;
 
 use sha2::{Digest, Sha256};
 
@@ -49,14 +53,23 @@ impl ReloadStatus {
 /// The files and their content hashes, as last applied or seen.
 type Snapshot = Vec<(PathBuf, Option<[u8; 32]>)>;
 
-struct Shared {
+/// What the watcher knows, behind a lock held only to read or record it
+/// (never while files are read or a policy is built).
+struct State {
     config: PolicyConfig,
-    handle: PolicyHandle,
     status: ReloadStatus,
     applied: Snapshot,
     /// A change seen at the last poll, applied when the next poll sees the
     /// same content.
     pending: Option<Snapshot>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Held for the whole of a poll or a reload, so that two rebuilds (the
+    /// thread's and a SIGHUP handler's) never interleave.
+    rebuild: Mutex<()>,
+    handle: PolicyHandle,
 }
 
 /// Follows the files of a policy built from a [`PolicyConfig`] (a policy
@@ -81,9 +94,10 @@ struct Shared {
 /// # Ok::<(), xfcc::ConfigError>(())
 /// ```
 pub struct PolicyWatcher {
-    shared: Arc<Mutex<Shared>>,
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    /// The polling thread; dropping the watcher stops it (and waits for a
+    /// poll in progress).
+    _background: Background,
 }
 
 impl std::fmt::Debug for PolicyWatcher {
@@ -102,38 +116,31 @@ impl PolicyWatcher {
     /// handler's), still with [`status`](Self::status) kept.
     pub fn spawn(config: PolicyConfig, handle: PolicyHandle, interval: Option<Duration>) -> Self {
         let applied = snapshot(&config);
-        let shared = Arc::new(Mutex::new(Shared {
-            config,
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                config,
+                status: ReloadStatus::default(),
+                applied,
+                pending: None,
+            }),
+            rebuild: Mutex::new(()),
             handle,
-            status: ReloadStatus::default(),
-            applied,
-            pending: None,
-        }));
+        });
         let Some(interval) = interval else {
             return Self {
                 shared,
-                stop: None,
-                thread: None,
+                _background: Background::none(),
             };
         };
         let interval = interval.max(MIN_INTERVAL);
-        let (stop, stopped) = mpsc::channel::<()>();
         let worker = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("xfcc-policy-watch".to_owned())
-            .spawn(move || {
-                loop {
-                    match stopped.recv_timeout(interval) {
-                        Err(RecvTimeoutError::Timeout) => poll(&worker),
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-            })
-            .ok();
+        let background = Background::spawn("xfcc-policy-watch", interval, true, move || {
+            poll(&worker);
+            Some(interval)
+        });
         Self {
             shared,
-            stop: Some(stop),
-            thread,
+            _background: background,
         }
     }
 
@@ -152,12 +159,14 @@ impl PolicyWatcher {
     /// The handle this watcher reloads (a clone: every clone serves the
     /// policy in force).
     pub fn handle(&self) -> PolicyHandle {
-        lock(&self.shared).handle.clone()
+        self.shared.handle.clone()
     }
 
-    /// What the watcher has done so far.
+    /// What the watcher has done so far. Never waits for a rebuild in
+    /// progress (which may be fetching CRLs): it answers with what was
+    /// recorded before it.
     pub fn status(&self) -> ReloadStatus {
-        lock(&self.shared).status.clone()
+        lock(&self.shared.state).status.clone()
     }
 
     /// Rebuilds the policy from the files now, changed or not (what a
@@ -167,9 +176,10 @@ impl PolicyWatcher {
     /// The [`ConfigError`] of files that do not build; the running policy
     /// is kept, and [`status`](Self::status) says so.
     pub fn reload_now(&self) -> Result<(), ConfigError> {
-        let mut s = lock(&self.shared);
-        let seen = snapshot(&s.config);
-        apply(&mut s, seen)
+        let _one = lock(&self.shared.rebuild);
+        let config = lock(&self.shared.state).config.clone();
+        let seen = snapshot(&config);
+        apply(&self.shared, &config, seen)
     }
 
     /// The interval the examples read from `XFCC_POLICY_WATCH_SECONDS`:
@@ -207,17 +217,8 @@ impl PolicyWatcher {
     }
 }
 
-impl Drop for PolicyWatcher {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Every file the configuration reads, with its content's hash (`None`
@@ -239,47 +240,59 @@ fn hash_of(path: &std::path::Path) -> Option<[u8; 32]> {
 }
 
 /// One poll: a change is applied when the next poll sees the same content.
-fn poll(shared: &Mutex<Shared>) {
-    let mut s = lock(shared);
-    let seen = snapshot(&s.config);
-    if seen == s.applied {
+/// Files are hashed, and the policy built, without the state's lock.
+fn poll(shared: &Shared) {
+    let _one = lock(&shared.rebuild);
+    let config = lock(&shared.state).config.clone();
+    let seen = snapshot(&config);
+    {
+        let mut s = lock(&shared.state);
+        if seen == s.applied {
+            s.pending = None;
+            return;
+        }
+        if s.pending.as_ref() != Some(&seen) {
+            // Changed since the last poll: wait for it to hold still.
+            s.pending = Some(seen);
+            return;
+        }
         s.pending = None;
-        return;
     }
-    if s.pending.as_ref() != Some(&seen) {
-        // Changed since the last poll: wait for it to hold still.
-        s.pending = Some(seen);
-        return;
-    }
-    s.pending = None;
-    let _ = apply(&mut s, seen);
+    let _ = apply(shared, &config, seen);
 }
 
 /// Re-reads the configuration, builds it in full and swaps it in; on any
-/// error keeps the running policy and records why.
-fn apply(s: &mut Shared, seen: Snapshot) -> Result<(), ConfigError> {
-    let built = s.config.reread().and_then(|c| c.build().map(|p| (c, p)));
+/// error keeps the running policy and records why. The caller holds
+/// `shared.rebuild`; the state's lock is taken only to record the outcome.
+fn apply(shared: &Shared, config: &PolicyConfig, seen: Snapshot) -> Result<(), ConfigError> {
+    let built = config.reread().and_then(|c| c.build().map(|p| (c, p)));
+    // The hashes seen before the files were read again: a change that
+    // lands while the policy is built differs from them and is applied at
+    // a later poll, never marked applied unread. Only a file the new
+    // configuration names for the first time is hashed now (still outside
+    // the lock).
+    let applied = match &built {
+        Ok((config, _)) => config
+            .files()
+            .into_iter()
+            .map(|p| match seen.iter().find(|(q, _)| *q == p) {
+                Some((_, hash)) => (p, *hash),
+                None => (p.clone(), hash_of(&p)),
+            })
+            .collect(),
+        Err(_) => seen,
+    };
+    if let Ok((_, policy)) = &built {
+        #[cfg(feature = "tracing")]
+        policy.log_warnings();
+        shared.handle.reload(policy.clone());
+    }
+    let mut s = lock(&shared.state);
     // Whatever the outcome, this content has been judged: it is not tried
     // again until it changes.
-    s.applied = seen;
+    s.applied = applied;
     match built {
-        Ok((config, policy)) => {
-            #[cfg(feature = "tracing")]
-            policy.log_warnings();
-            s.handle.reload(policy);
-            // The hashes seen before the files were read again: a change
-            // that lands while the policy is built differs from them and is
-            // applied at a later poll, never marked applied unread. Only a
-            // file the new configuration names for the first time is
-            // hashed now.
-            s.applied = config
-                .files()
-                .into_iter()
-                .map(|p| match s.applied.iter().find(|(q, _)| *q == p) {
-                    Some((_, hash)) => (p, *hash),
-                    None => (p.clone(), hash_of(&p)),
-                })
-                .collect();
+        Ok((config, _)) => {
             s.config = config;
             s.status.reloads += 1;
             s.status.last_reload = Some(SystemTime::now());
