@@ -1058,6 +1058,12 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Whether `input` is read as Envoy's JSON form under `syntax` (what
+/// [`XfccHeader::parse_with`] decides before it parses).
+pub(crate) fn is_json_form(input: &str, syntax: Syntax) -> bool {
+    json::is_json(input, syntax)
+}
+
 /// Turns a syntax error on what is really a different format into a clearer one.
 fn refine_error(input: &str, e: ParseError) -> ParseError {
     if matches!(e.kind(), K::MissingEquals | K::InvalidKey) && looks_like_bare_base64_der(input) {

@@ -89,11 +89,6 @@ fn name_hint(e: Rejection, value: &str) -> Rejection {
     }
 }
 
-/// Whether a header value is in Envoy's JSON form (as the parser tells it).
-fn header_is_json(value: &str) -> bool {
-    value.trim_start().starts_with(['[', '{'])
-}
-
 /// What a source's name is written on: a certificate it allowed, or its
 /// refusal.
 trait Sourced {
@@ -830,7 +825,7 @@ impl Policy {
         }
         let header = XfccHeader::parse_with(value, &p.options).map_err(|e| {
             let r = Rejection::from(Error::from(e));
-            if header_is_json(value) {
+            if crate::parse::is_json_form(value, p.options.syntax()) {
                 r.with_hint(rejection::Hint::JsonForm)
             } else {
                 name_hint(r, value)
