@@ -88,7 +88,7 @@ impl Element<'_> {
     fn sans_consistent(&self, leaf: &CertIdentity) -> (bool, bool) {
         // From the first URI or DNS pair: not through Cert and Chain again.
         let mut pairs = self
-            .pairs_from_first(&[crate::Key::Uri, crate::Key::Dns])
+            .pairs_from_first(&[crate::parse::Key::Uri, crate::parse::Key::Dns])
             .peekable();
         if pairs.peek().is_none() {
             // Neither forwarded: nothing to compare, and the SANs need not
@@ -99,8 +99,8 @@ impl Element<'_> {
         let mut dns = SanCheck::new(leaf.san().dns());
         for pair in pairs {
             match pair.key() {
-                crate::Key::Uri => uri.push(&pair.value().text()),
-                crate::Key::Dns => dns.push(&pair.value().text()),
+                crate::parse::Key::Uri => uri.push(&pair.value().text()),
+                crate::parse::Key::Dns => dns.push(&pair.value().text()),
                 _ => {}
             }
         }

@@ -237,10 +237,13 @@ mod tests {
             assert!(decode_certificate(v).is_err(), "{v:?}");
         }
         let e = decode_certificate("%zz").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPercentEncoding));
+        assert_eq!(
+            e.kind(),
+            crate::error::ErrorKind::Cert(C::BadPercentEncoding)
+        );
         let e = decode_certificate("garbage -----BEGIN CERTIFICATE-----").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPem));
+        assert_eq!(e.kind(), crate::error::ErrorKind::Cert(C::BadPem));
         let e = decode_certificate("AAAA").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadDer));
+        assert_eq!(e.kind(), crate::error::ErrorKind::Cert(C::BadDer));
     }
 }

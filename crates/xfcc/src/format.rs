@@ -156,7 +156,9 @@ impl Format {
                 let header =
                     XfccHeader::parse_with(value, &ParseOptions::DEFAULT.with_limits(*limits))?;
                 if header.len() != 1 {
-                    return Err(crate::ParseError::new(ParseErrorKind::TooManyElements, 0).into());
+                    return Err(
+                        crate::error::ParseError::new(ParseErrorKind::TooManyElements, 0).into(),
+                    );
                 }
                 match header.element(0) {
                     Some(e) => e.decode_with(limits),
@@ -189,7 +191,7 @@ impl Format {
             Self::AppService | Self::Gorouter | Self::Haproxy | Self::Caddy => {
                 let value = value.trim();
                 if let Some(other) = other_form(value) {
-                    return Err(crate::ParseError::new(other, 0).into());
+                    return Err(crate::error::ParseError::new(other, 0).into());
                 }
                 let der = decode_base64_der(value.as_bytes(), Field::Cert)?;
                 Ok(ForwardedCert::new(leaf(der)?, Vec::new(), false))

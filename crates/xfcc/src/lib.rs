@@ -18,7 +18,10 @@ macro_rules! event_at {
     };
 }
 
+mod background;
 mod cert;
+mod chain;
+mod config;
 mod consistency;
 mod decode;
 mod dn;
@@ -27,16 +30,24 @@ mod format;
 mod forwarded;
 mod hex;
 mod limits;
+mod metrics;
 mod oid;
+mod outcome;
 mod parse;
 mod policy;
 #[cfg(feature = "render")]
 mod render;
+mod rules;
+mod run;
 mod spiffe;
 mod text;
 mod x509;
 
 pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
+pub use chain::TrustAnchors;
+#[cfg(feature = "chain")]
+pub use chain::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
+pub use config::{ChainConfig, PolicyConfig, RuleConfig, Setting, SettingType, settings};
 pub use decode::decode_certificate;
 pub use dn::{DistinguishedName, DnError, NameAttribute};
 pub use error::{
@@ -46,22 +57,19 @@ pub use error::{DerError, DerErrorKind, DerField};
 pub use format::{Format, UnknownFormat};
 pub use forwarded::ForwardedCert;
 pub use limits::Limits;
-pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
-#[cfg(feature = "tracing")]
-pub use policy::RejectionLog;
-pub use policy::{Admission, LogLimiter, LogRate, Outcome, Verdict};
-pub use policy::{
-    ChainConfig, ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail,
-    ElementCount, Explanation, FieldsProblem, IdentityFrom, Mode, Policy, PolicyBuilder,
-    PolicyConfig, PolicyHandle, ProxyFields, Reason, Refused, Rejection, Rule, RuleConfig,
-    RuleMiss, Setting, SettingType, Source, Thumbprint, TrustAnchors, Warning, WarningKind,
-    settings,
+pub use outcome::{
+    ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail, Explanation,
+    FieldsProblem, IdentityFrom, Outcome, ProxyFields, Reason, Refused, Rejection, RuleMiss,
+    Verdict, Warning, WarningKind,
 };
-#[cfg(feature = "chain")]
-pub use policy::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
-pub use policy::{PolicyWatcher, ReloadStatus};
+pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
+pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Source};
 #[cfg(feature = "render")]
 pub use render::{EnvoyFields, render_envoy, render_envoy_json};
+pub use rules::{Rule, Thumbprint};
+#[cfg(feature = "tracing")]
+pub use run::RejectionLog;
+pub use run::{Admission, LogLimiter, LogRate, PolicyHandle, PolicyWatcher, ReloadStatus};
 pub use text::display_safe;
 
 /// The types documented as shareable across threads are `Send + Sync`

@@ -1116,7 +1116,7 @@ mod tests {
             }
         }
     }
-    use crate::ParseErrorKind;
+    use crate::error::ParseErrorKind;
 
     const H: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 

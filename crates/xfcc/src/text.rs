@@ -441,7 +441,10 @@ mod tests {
         assert!((block.len()..=SCRATCH_KEEP).contains(&capacity()));
         // A bad escape is refused, and leaves the buffer usable.
         let e = decode_certificates("%zz", Field::Cert, 1).unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPercentEncoding));
+        assert_eq!(
+            e.kind(),
+            crate::error::ErrorKind::Cert(C::BadPercentEncoding)
+        );
         assert_eq!(decode_certificates(block, Field::Cert, 1).unwrap(), one);
     }
 
@@ -451,7 +454,11 @@ mod tests {
         assert!(decode_certificates(&format!(" \r\n{pem}\t\n"), Field::Cert, 2).is_ok());
         for odd in [format!("\u{a0}{pem}"), format!("{pem}\u{a0}{pem}")] {
             let e = decode_certificates(&odd, Field::Cert, 2).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::Cert(C::BadPem), "{odd:?}");
+            assert_eq!(
+                e.kind(),
+                crate::error::ErrorKind::Cert(C::BadPem),
+                "{odd:?}"
+            );
         }
     }
 

@@ -323,7 +323,7 @@ mod tests {
         ))
         .unwrap();
         let fc = ForwardedCert::new(
-            crate::CertIdentity::from_der(der).unwrap(),
+            crate::cert::CertIdentity::from_der(der).unwrap(),
             Vec::new(),
             false,
         );

@@ -22,68 +22,38 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod background;
 mod builder;
 mod cache;
-mod client_cert;
-mod config;
-mod config_error;
-mod detail;
-mod env;
-mod explain;
-mod fields;
-mod handle;
-mod limiter;
-#[cfg(feature = "tracing")]
-mod log_rate;
-mod metrics;
-mod refused;
-mod rejection;
-mod rule;
-mod schema;
-mod verdict;
-mod warning;
-mod watch;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub(crate) use self::builder::{AnchorSource, Clock};
-pub use self::builder::{ElementCount, Mode, PolicyBuilder, Source, TrustAnchors};
-pub use self::client_cert::ClientCert;
-pub use self::config::{ChainConfig, PolicyConfig, RuleConfig};
-pub use self::config_error::{ConfigError, ConfigErrorKind};
-pub use self::detail::{ChainError, Detail, FieldsProblem};
-pub use self::explain::{ChainFacts, Explanation, RuleMiss};
-pub use self::fields::{IdentityFrom, ProxyFields};
-pub use self::handle::PolicyHandle;
-pub use self::limiter::{Admission, LogLimiter, LogRate};
-#[cfg(feature = "tracing")]
-pub use self::log_rate::RejectionLog;
-pub use self::refused::Refused;
-pub use self::rejection::{Reason, Rejection};
-pub use self::rule::{Rule, Thumbprint};
-pub use self::schema::{Setting, SettingType, settings};
-pub use self::verdict::{Outcome, Verdict};
-pub use self::warning::{Warning, WarningKind};
-pub use self::watch::{PolicyWatcher, ReloadStatus};
+pub(crate) use self::builder::Clock;
+use self::builder::is_field_name;
+pub use self::builder::{ElementCount, Mode, PolicyBuilder, Source};
 
 use self::cache::{Cache, CachedCert, KeyRef};
-use self::rule::CompiledRule;
+use crate::chain as chains;
 use crate::error::{CertErrorKind, Error, Field};
 use crate::format::Format;
 use crate::forwarded::ForwardedCert;
+use crate::metrics;
+use crate::outcome::{
+    ChainFacts, ClientCert, Detail, Explanation, Hint, IdentityFrom, ProxyFields, Reason,
+    Rejection, RuleMiss, Verdict, Warning, WarningKind,
+};
 use crate::parse::{Element, ParseOptions, Syntax, XfccHeader};
+use crate::rules::CompiledRule;
 
 /// A value that does not read and begins with `<field name>:` was pasted
 /// with its header's name: say so beside the parser's code.
 fn name_hint(e: Rejection, value: &str) -> Rejection {
     let named = value.split_once(':').is_some_and(|(name, _)| {
-        (2..=64).contains(&name.len()) && name.contains('-') && builder::is_field_name(name)
+        (2..=64).contains(&name.len()) && name.contains('-') && is_field_name(name)
     });
     if named {
-        e.with_hint(rejection::Hint::HeaderNameInValue)
+        e.with_hint(Hint::HeaderNameInValue)
     } else {
         e
     }
@@ -112,17 +82,6 @@ impl Sourced for Rejection {
         self.with_source(Arc::clone(name))
     }
 }
-
-#[cfg(feature = "chain")]
-#[path = "chain.rs"]
-mod chains;
-#[cfg(not(feature = "chain"))]
-#[path = "no_chain.rs"]
-mod chains;
-#[cfg(feature = "chain")]
-mod crl;
-#[cfg(feature = "chain")]
-pub use chains::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
 
 /// A validation policy: which element to trust, checked consistency and
 /// validity, and allow rules. Build it with [`Policy::builder`], from a TOML
@@ -253,8 +212,8 @@ impl Policy {
 
     /// The request-level verdict an adapter translates, and nothing more:
     /// [`verify_request`](Self::verify_request)'s result with the mode
-    /// applied ([`Outcome::Report`] in report mode), the status and body of
-    /// a refusal ([`Refused`]), the peer and the header names read.
+    /// applied ([`Outcome::Report`](crate::Outcome::Report) in report mode), the status and body of
+    /// a refusal ([`Refused`](crate::Refused)), the peer and the header names read.
     pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
     where
         F: FnMut(&str) -> I,
@@ -484,7 +443,7 @@ impl Policy {
     /// Logs every [warning](Self::warnings) at WARN (target `xfcc`), one
     /// event each with its `code` and `fix`: what the tower layer and the
     /// actix middleware do once when they are built, and
-    /// [`PolicyWatcher`] on each reload, so that a weakened policy never
+    /// [`PolicyWatcher`](crate::PolicyWatcher) on each reload, so that a weakened policy never
     /// starts silently.
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
@@ -519,7 +478,7 @@ impl Policy {
             self.verify_inner(value, None, now)
         } else {
             // Which proxy's reading applies depends on the peer.
-            Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
+            Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer))
         };
         let result = self.mark(result);
         metrics::verification(start, result.as_ref().map(Some));
@@ -544,7 +503,7 @@ impl Policy {
         let start = metrics::start();
         let result = if self.has_trusted_peers() {
             // The peer is unknown here: never honour the header.
-            Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
+            Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer))
         } else {
             self.verify_lines(values, None)
         };
@@ -568,7 +527,7 @@ impl Policy {
     /// `untrusted_peer`; without it, `peer` is not read.
     ///
     /// Because the names come from the policy at each call, an adapter
-    /// built on a [`PolicyHandle`] follows a reload that changes them.
+    /// built on a [`PolicyHandle`](crate::PolicyHandle) follows a reload that changes them.
     ///
     /// # Errors
     /// A [`Rejection`].
@@ -587,9 +546,7 @@ impl Policy {
         let start = metrics::start();
         let p = &*self.inner;
         let result = match (&p.trusted_peers, peer) {
-            (Some(_), None) => {
-                Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer))
-            }
+            (Some(_), None) => Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
             (Some(_), Some(ip)) if !self.is_trusted_peer(ip) => {
                 let sent = self.header_sent(&mut lines);
                 self.untrusted_peer(ip, sent)
@@ -633,7 +590,7 @@ impl Policy {
         }
         let start = metrics::start();
         let result = match found {
-            None => Err(Rejection::of(Reason::PeerUnavailable).with_hint(rejection::Hint::NoPeer)),
+            None => Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
             Some((ip, _)) => {
                 let sent = self
                     .inner
@@ -670,7 +627,7 @@ impl Policy {
         if sent {
             Err(Rejection::of(Reason::UntrustedPeer)
                 .with_peer(ip)
-                .with_hint(rejection::Hint::UntrustedPeer))
+                .with_hint(Hint::UntrustedPeer))
         } else {
             self.on_missing()
         }
@@ -719,8 +676,8 @@ impl Policy {
         let mut joined: Option<String> = None;
         for line in lines {
             let text = std::str::from_utf8(line).map_err(|e| {
-                Rejection::from(Error::from(crate::ParseError::new(
-                    crate::ParseErrorKind::InvalidUtf8,
+                Rejection::from(Error::from(crate::error::ParseError::new(
+                    crate::error::ParseErrorKind::InvalidUtf8,
                     e.valid_up_to(),
                 )))
             })?;
@@ -729,8 +686,8 @@ impl Policy {
                 out.push_str(", ");
             }
             if out.len() + text.len() > max {
-                return Err(Error::from(crate::ParseError::new(
-                    crate::ParseErrorKind::TooLong,
+                return Err(Error::from(crate::error::ParseError::new(
+                    crate::error::ParseErrorKind::TooLong,
                     max,
                 ))
                 .into());
@@ -756,8 +713,8 @@ impl Policy {
             return Err(Rejection::of(Reason::MultipleHeaders));
         }
         let text = std::str::from_utf8(first).map_err(|e| {
-            Rejection::from(Error::from(crate::ParseError::new(
-                crate::ParseErrorKind::InvalidUtf8,
+            Rejection::from(Error::from(crate::error::ParseError::new(
+                crate::error::ParseErrorKind::InvalidUtf8,
                 e.valid_up_to(),
             )))
         })?;
@@ -788,8 +745,8 @@ impl Policy {
                 return Err(Rejection::of(Reason::Missing));
             }
             if value.len() > p.options.limits().bytes() {
-                return Err(Error::from(crate::ParseError::new(
-                    crate::ParseErrorKind::TooLong,
+                return Err(Error::from(crate::error::ParseError::new(
+                    crate::error::ParseErrorKind::TooLong,
                     p.options.limits().bytes(),
                 ))
                 .into());
@@ -826,14 +783,14 @@ impl Policy {
         let header = XfccHeader::parse_with(value, &p.options).map_err(|e| {
             let r = Rejection::from(Error::from(e));
             if crate::parse::is_json_form(value, p.options.syntax()) {
-                r.with_hint(rejection::Hint::JsonForm)
+                r.with_hint(Hint::JsonForm)
             } else {
                 name_hint(r, value)
             }
         })?;
         let n = header.len();
         if let ElementCount::Exactly(expected) = p.count {
-            let counts = rejection::Hint::Elements { seen: n, expected };
+            let counts = Hint::Elements { seen: n, expected };
             if n > expected {
                 return Err(Rejection::of(Reason::TooManyElements).with_hint(counts));
             }
@@ -890,7 +847,7 @@ impl Policy {
                         || element.uri().next().is_some()
                         || element.subject().is_some();
                     if fields && p.format == Format::Envoy {
-                        e.with_hint(rejection::Hint::FieldsWithoutCert)
+                        e.with_hint(Hint::FieldsWithoutCert)
                     } else {
                         e
                     }
@@ -1021,7 +978,7 @@ impl Policy {
         let verified_by = anchor.and_then(|a| {
             let set = p.rules[rule].chain.as_deref()?;
             let (name, anchors) = p.chains.verified_by(set)?;
-            Some(client_cert::VerifiedBy::new(name, anchors, a))
+            Some(crate::outcome::VerifiedBy::new(name, anchors, a))
         });
         Ok(ClientCert::new(
             leaf.clone(),

@@ -1,5 +1,5 @@
 //! [`Verdict`]: everything an adapter needs to answer one request, decided
-//! once by the core ([`Policy::decide`](super::Policy::decide)). An
+//! once by the core ([`Policy::decide`](crate::Policy::decide)). An
 //! adapter translates it into its framework's types and decides nothing:
 //! not the mode, not a status, not a body.
 
@@ -25,7 +25,7 @@ pub enum Outcome {
     Refuse(Refused),
 }
 
-/// The core's answer to one request ([`Policy::decide`](super::Policy::decide)):
+/// The core's answer to one request ([`Policy::decide`](crate::Policy::decide)):
 /// the [`Outcome`], the peer it was judged with and the header names it
 /// read. Cheap to clone (the names are shared with the policy); adapters
 /// keep it in the request (extensions, ASGI state, WSGI environ) so that a

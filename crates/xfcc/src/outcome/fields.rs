@@ -168,7 +168,7 @@ impl ProxyFields {
             )
             .at_element(index)
         })?;
-        let name = |v: Option<crate::Value<'_>>| {
+        let name = |v: Option<crate::parse::Value<'_>>| {
             v.map(|s| DistinguishedName::parse_envoy_subject(&s.text()))
                 .transpose()
                 .map_err(|_| {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use super::{ClientCert, Policy, Rejection, Verdict};
+use crate::outcome::{ClientCert, Rejection, Verdict};
+use crate::policy::Policy;
 
 /// A shared, reloadable [`Policy`]. Clones share the same slot;
 /// [`reload`](Self::reload) swaps the policy atomically: verifications

@@ -17,8 +17,8 @@ pub struct Rejection {
     detail: Detail,
     element: Option<usize>,
     offset: Option<usize>,
-    der: Option<crate::DerError>,
-    field: Option<crate::Field>,
+    der: Option<crate::error::DerError>,
+    field: Option<crate::error::Field>,
     explanation: Option<Box<Explanation>>,
     hint: Option<Hint>,
     /// The peer (`untrusted_peer`) and the source: rare, so boxed (the
@@ -166,7 +166,7 @@ impl Rejection {
     }
 
     /// For a value that does not decode: the field (`Cert`, `Chain[1]`).
-    pub const fn field(&self) -> Option<crate::Field> {
+    pub const fn field(&self) -> Option<crate::error::Field> {
         self.field
     }
 
@@ -212,7 +212,7 @@ impl Rejection {
 
     /// For `bad_der`: where the certificate does not read (field, rule,
     /// offset in its DER; [`DerError`](crate::DerError)).
-    pub const fn der_error(&self) -> Option<crate::DerError> {
+    pub const fn der_error(&self) -> Option<crate::error::DerError> {
         self.der
     }
 

@@ -2,7 +2,7 @@
 //! one metrics reference (`tests/metrics_reference.rs` holds it to the
 //! names recorded here).
 
-use super::{ClientCert, Rejection};
+use crate::outcome::{ClientCert, Rejection};
 
 /// When a verification started (nothing without the feature: no clock read).
 #[cfg(feature = "metrics")]

@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::config::{Origin, PolicyConfig};
-use super::schema::{self, Role, Scope};
-use super::{ConfigError, Policy};
-
-const POLICY_FILE: &str = "XFCC_POLICY_FILE";
+use super::model::{Origin, PolicyConfig};
+use super::schema::{self, POLICY_FILE, Role, Scope};
+use crate::outcome::ConfigError;
+use crate::policy::Policy;
 
 /// Every variable read, for spotting misspelled ones.
 fn known() -> impl Iterator<Item = &'static str> {
@@ -90,8 +89,8 @@ impl Policy {
     /// Other settings: `XFCC_MODE` (`require`/`accept`),
     /// `XFCC_ELEMENT_COUNT` (0 = any), `XFCC_TRUST_ELEMENT` (negative from
     /// the end), `XFCC_TRUSTED_BY`, `XFCC_TRUSTED_PEERS` (comma-separated
-    /// CIDRs; see [`PolicyBuilder::trusted_peers`](super::PolicyBuilder::trusted_peers)), `XFCC_IDENTITY_FROM`
-    /// (`cert` or `proxy-fields`; see [`PolicyBuilder::identity_from`](super::PolicyBuilder::identity_from)),
+    /// CIDRs; see [`PolicyBuilder::trusted_peers`](crate::PolicyBuilder::trusted_peers)), `XFCC_IDENTITY_FROM`
+    /// (`cert` or `proxy-fields`; see [`PolicyBuilder::identity_from`](crate::PolicyBuilder::identity_from)),
     /// `XFCC_LEEWAY_SECONDS`
     /// (at most 86400),
     /// `XFCC_CACHE` (capacity; 1024 unless set, 0 turns the cache off: a
@@ -253,47 +252,6 @@ impl PolicyConfig {
         }
         config.finish_env();
         Ok(config)
-    }
-}
-
-/// The error of a configuration from the environment, blaming the
-/// variable that holds the setting at fault (the settings table maps each
-/// setting to its variable). Beside `XFCC_POLICY_FILE`, what is not a
-/// transport variable's is the file's.
-pub(crate) fn blame(e: ConfigError, config: &PolicyConfig) -> ConfigError {
-    let via_file = matches!(config.origin, Origin::File { .. });
-    let var: Option<String> = match &e {
-        ConfigError::Env { .. } | ConfigError::NothingSet => None,
-        ConfigError::NoRules if !via_file => return ConfigError::NothingSet,
-        _ if via_file => Some(
-            schema::env_of(&e.setting(), false)
-                .filter(|v| schema::by_env(v).is_some_and(|s| s.scope() == Scope::Transport))
-                .unwrap_or(POLICY_FILE)
-                .to_owned(),
-        ),
-        ConfigError::Rule { rule, error } => match rule.as_str() {
-            "env" => schema::env_of(&error.setting(), true).map(str::to_owned),
-            // A recipe rule: the recipe variables that fill its key.
-            _ => {
-                let key = error.setting();
-                let vars: Vec<&str> = schema::settings()
-                    .iter()
-                    .filter(|s| s.toml.is_none() && s.key == key)
-                    .filter_map(|s| s.env)
-                    .filter(|v| config.recipe_vars.contains(v))
-                    .collect();
-                (!vars.is_empty()).then(|| vars.join(" or "))
-            }
-        },
-        ConfigError::AnchorSet { set, .. } if set == "env" => Some("XFCC_CHAIN_ANCHORS".to_owned()),
-        other => schema::env_of(&other.setting(), false).map(str::to_owned),
-    };
-    match var {
-        Some(var) => ConfigError::Env {
-            var,
-            error: Box::new(e),
-        },
-        None => e,
     }
 }
 

@@ -104,7 +104,7 @@ fn signed_by(view: &crate::x509::CrlView<'_>, issuer: &[u8], anchors: &[TrustAnc
 /// read with the crate's limits, or named by its length).
 fn issuer_text(issuer: &[u8]) -> String {
     let name = crate::x509::NameRef::at(issuer, crate::x509::Span::whole(issuer.len()));
-    crate::DistinguishedName::from_cert(&name, crate::Limits::DEFAULT.name_attributes())
+    crate::dn::DistinguishedName::from_cert(&name, crate::limits::Limits::DEFAULT.name_attributes())
         .map_or_else(
             |_| format!("(an issuer name of {} bytes)", issuer.len()),
             |n| n.to_string(),

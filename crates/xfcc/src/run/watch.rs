@@ -14,12 +14,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::background::Background;
+use crate::background::Background;
 
 use sha2::{Digest, Sha256};
 
-use super::config::PolicyConfig;
-use super::{ConfigError, PolicyHandle};
+use super::handle::PolicyHandle;
+use crate::config::PolicyConfig;
+use crate::outcome::ConfigError;
 
 /// The shortest interval a watcher polls at.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -298,7 +299,7 @@ fn apply(shared: &Shared, config: &PolicyConfig, seen: Snapshot) -> Result<(), C
             s.status.last_reload = Some(SystemTime::now());
             s.status.last_error = None;
             s.status.failing_since = None;
-            super::metrics::policy_reload(true);
+            crate::metrics::policy_reload(true);
             #[cfg(feature = "tracing")]
             tracing::info!(target: "xfcc", reloads = s.status.reloads, "policy reloaded from its files");
             Ok(())
@@ -307,7 +308,7 @@ fn apply(shared: &Shared, config: &PolicyConfig, seen: Snapshot) -> Result<(), C
             s.status.failures += 1;
             s.status.last_error = Some(e.to_string());
             s.status.failing_since.get_or_insert_with(SystemTime::now);
-            super::metrics::policy_reload(false);
+            crate::metrics::policy_reload(false);
             #[cfg(feature = "tracing")]
             tracing::error!(target: "xfcc", error = %e, setting = %e.setting(), "policy files changed but do not build: the running policy is kept");
             Err(e)

@@ -16,12 +16,13 @@ use webpki::{
     KeyPurposeIdIter, KeyUsage, RevocationOptionsBuilder,
 };
 
-use super::ChainError;
+use super::AnchorSource;
 use super::crl::{self, Crl};
-use super::rule::CompiledRule;
-use super::{AnchorSource, ConfigError};
 use crate::forwarded::ForwardedCert;
 use crate::limits::Limits;
+use crate::outcome::ChainError;
+use crate::outcome::ConfigError;
+use crate::rules::CompiledRule;
 use crate::x509::CertView;
 
 /// Which certificates of the path are checked against the CRLs
@@ -98,7 +99,7 @@ pub(crate) struct Chains {
     /// The thread that refreshes fetched CRLs, stopped when the policy
     /// holding these sets is dropped.
     #[cfg(feature = "crl-fetch")]
-    _refresher: super::background::Background,
+    _refresher: crate::background::Background,
 }
 
 impl fmt::Debug for Chains {
@@ -159,10 +160,12 @@ pub(crate) fn build(
         let mut names = Vec::new();
         for (i, der) in CertificateDer::pem_slice_iter(&src.pem).enumerate() {
             let der = der.map_err(|e| err(format!("trust anchor {i}: bad PEM ({e})")))?;
-            names.push(crate::CertIdentity::from_der(der.to_vec()).map_or_else(
-                |_| format!("(anchor {i}: a name this crate does not read)"),
-                |c| c.subject().to_owned(),
-            ));
+            names.push(
+                crate::cert::CertIdentity::from_der(der.to_vec()).map_or_else(
+                    |_| format!("(anchor {i}: a name this crate does not read)"),
+                    |c| c.subject().to_owned(),
+                ),
+            );
             let anchor = webpki::anchor_from_trusted_cert(&der)
                 .map_err(|e| err(format!("trust anchor {i}: {e}")))?
                 .to_owned();
@@ -414,7 +417,7 @@ mod fetch {
         } else {
             Some(unix_now().saturating_sub(at))
         };
-        super::super::metrics::crl_fetch(&f.set, result.is_ok(), age);
+        crate::metrics::crl_fetch(&f.set, result.is_ok(), age);
         #[cfg(feature = "tracing")]
         match &result {
             Ok(n) => tracing::debug!(target: "xfcc", set = %f.set, crls = n, "CRLs fetched"),
@@ -428,12 +431,12 @@ mod fetch {
 
     /// One thread refreshes every set's CRLs on its interval, waking when
     /// the next set is due; it ends when the policy holding the sets drops
-    /// the returned [`Background`](super::super::background::Background)
+    /// the returned [`Background`](crate::background::Background)
     /// (the thread holds them only weakly).
     pub(super) fn refresh_in_background<'a>(
         sets: impl Iterator<Item = &'a Arc<Fetched>>,
-    ) -> super::super::background::Background {
-        use super::super::background::Background;
+    ) -> crate::background::Background {
+        use crate::background::Background;
         let sets: Vec<(Weak<Fetched>, Duration)> =
             sets.map(|f| (Arc::downgrade(f), f.refresh)).collect();
         let Some(first) = sets.iter().map(|(_, r)| *r).min() else {
@@ -513,8 +516,8 @@ impl Chains {
     }
 
     /// What weakens these anchor sets (see `Policy::warnings`).
-    pub(crate) fn warnings(&self) -> Vec<super::Warning> {
-        use super::{Warning, WarningKind};
+    pub(crate) fn warnings(&self) -> Vec<crate::outcome::Warning> {
+        use crate::outcome::{Warning, WarningKind};
         let mut out: Vec<Warning> = self
             .sets
             .iter()

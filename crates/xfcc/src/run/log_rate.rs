@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::limiter::LogLimiter;
-use super::{LogRate, Reason, Rejection};
+use super::limiter::LogRate;
+use crate::outcome::{Reason, Rejection};
 
 /// Emits each rejection's `tracing` event ([`Rejection::log`]) at the
 /// adapter's level, at most [`LogRate`] per reason per second, and a

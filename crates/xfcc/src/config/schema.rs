@@ -5,10 +5,11 @@
 //! (`CONFIGURATION.md`) all read this table; [`PolicyBuilder::build`] judges
 //! the values.
 
+use super::model::PolicyConfig;
+use crate::outcome::ConfigError;
 #[cfg(doc)]
-use super::PolicyBuilder;
-use super::config::PolicyConfig;
-use super::{ConfigError, Rule};
+use crate::policy::PolicyBuilder;
+use crate::rules::Rule;
 
 /// The type of a setting's value, as the reference shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +166,9 @@ const fn constraint(
         role: Role::Constraint(set),
     }
 }
+
+/// The variable that names a policy file.
+pub(crate) const POLICY_FILE: &str = "XFCC_POLICY_FILE";
 
 /// The table. Order is the reference's order.
 static SETTINGS: &[Setting] = &[
@@ -644,7 +648,7 @@ static SETTINGS: &[Setting] = &[
         default: "absent (empty is absent)",
         doc: "the published recipes' variable: rule `thumbprint` allows any listed thumbprint",
         role: Role::Fill(|c, v| {
-            c.recipe_rule("thumbprint", "thumbprint", v);
+            c.recipe_rule("thumbprint", "thumbprint", list(v));
             Ok(())
         }),
     },
@@ -656,7 +660,7 @@ static SETTINGS: &[Setting] = &[
         default: "absent (empty is absent)",
         doc: "as `ALLOWED_CERT_THUMBPRINTS`, into the same rule",
         role: Role::Fill(|c, v| {
-            c.recipe_rule("thumbprint", "thumbprint", v);
+            c.recipe_rule("thumbprint", "thumbprint", list(v));
             Ok(())
         }),
     },
@@ -668,7 +672,7 @@ static SETTINGS: &[Setting] = &[
         default: "absent (empty is absent)",
         doc: "the published recipes' variable: rule `common_name` allows any listed subject CN",
         role: Role::Fill(|c, v| {
-            c.recipe_rule("common_name", "subject_cn", v);
+            c.recipe_rule("common_name", "subject_cn", list(v));
             Ok(())
         }),
     },
@@ -748,7 +752,7 @@ mod tests {
         assert_eq!(FORMATS, names.as_slice());
         for &n in IDENTITY_FROM {
             assert_eq!(
-                super::super::IdentityFrom::from_name(n).map(|i| i.name()),
+                crate::outcome::IdentityFrom::from_name(n).map(|i| i.name()),
                 Some(n)
             );
         }

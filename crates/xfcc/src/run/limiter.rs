@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use super::{ConfigError, Reason};
+use crate::outcome::{ConfigError, Reason};
 
 /// How many rejection events each [`Reason`] may log per second
 /// (`RejectionLog`, feature `tracing`). Above it, further events of that reason are

@@ -5,10 +5,10 @@ use std::net::IpAddr;
 
 use subtle::ConstantTimeEq;
 
-use super::ConfigError;
 use crate::cert::CertIdentity;
 use crate::dn::DistinguishedName;
 use crate::oid::Oid;
+use crate::outcome::ConfigError;
 
 /// A pinned certificate thumbprint: SHA-256 (64 hex digits, what Envoy's
 /// `Hash` carries) or SHA-1 (40 hex digits, what the Azure portal and .NET
@@ -102,7 +102,7 @@ impl Thumbprint {
 }
 
 /// What a rule reads: a decoded certificate, or the fields a proxy wrote
-/// in its place ([`ProxyFields`](super::ProxyFields)). What the fields do
+/// in its place ([`ProxyFields`](crate::ProxyFields)). What the fields do
 /// not carry is absent, and a constraint on it fails.
 pub(crate) trait Facts {
     fn issuer_name(&self) -> Option<&DistinguishedName>;
@@ -170,7 +170,7 @@ impl Facts for CertIdentity {
     }
 }
 
-impl Facts for super::ProxyFields {
+impl Facts for crate::outcome::ProxyFields {
     /// The proxy's `Issuer`, when it is unambiguous (see
     /// `ProxyFields::issuer_name`).
     fn issuer_name(&self) -> Option<&DistinguishedName> {

@@ -1,8 +1,9 @@
 //! Without the `chain` feature: a policy that names trust anchors or a
 //! chain rule is refused at build time.
 
-use super::rule::CompiledRule;
-use super::{AnchorSource, ConfigError};
+use super::AnchorSource;
+use crate::outcome::ConfigError;
+use crate::rules::CompiledRule;
 
 /// Without the `chain` feature there is nothing to verify chains with.
 #[derive(Debug, Default)]
@@ -30,18 +31,18 @@ impl Chains {
         std::sync::Arc::from([])
     }
 
-    pub(crate) fn warnings(&self) -> Vec<super::Warning> {
+    pub(crate) fn warnings(&self) -> Vec<crate::outcome::Warning> {
         Vec::new()
     }
 
     pub(crate) fn verify(
         &self,
         _set: &str,
-        _fc: &crate::ForwardedCert,
+        _fc: &crate::forwarded::ForwardedCert,
         _now: std::time::SystemTime,
         _want_until: bool,
-        _limits: &crate::Limits,
-    ) -> Result<(Option<std::time::SystemTime>, usize), super::ChainError> {
-        Err(super::ChainError::ChainUnavailable)
+        _limits: &crate::limits::Limits,
+    ) -> Result<(Option<std::time::SystemTime>, usize), crate::outcome::ChainError> {
+        Err(crate::outcome::ChainError::ChainUnavailable)
     }
 }
