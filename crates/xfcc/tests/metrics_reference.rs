@@ -18,7 +18,7 @@ fn names(text: &str, quote: char) -> BTreeSet<String> {
 #[test]
 fn every_recorded_metric_is_documented_and_no_other() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let code = std::fs::read_to_string(root.join("src/policy/metrics.rs")).unwrap();
+    let code = std::fs::read_to_string(root.join("src/metrics.rs")).unwrap();
     let doc = std::fs::read_to_string(root.join("METRICS.md")).unwrap();
     let recorded = names(&code, '"');
     let documented = names(&doc, '`');
