@@ -161,6 +161,15 @@ pub(crate) enum Newlines {
 
 /// RFC 3986 percent-decoding: `%XX` only; `+` is a plus sign. `None` for a
 /// `%` without two hex digits. (The tests' entry point.)
+/// A variable's comma-separated values, blanks dropped.
+pub(crate) fn comma_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 fn percent_decode(input: &[u8], newlines: Newlines) -> Option<Vec<u8>> {
     let mut out = Vec::new();

@@ -157,10 +157,7 @@ impl RuleConfig {
         // Only the keys present are set: `thumbprint = []` reaches the
         // rule as an empty list, which it refuses.
         for (key, values) in &self.constraints {
-            if let Some(set) = schema::constraint_by_key(key).and_then(schema::Setting::constraint)
-            {
-                rule = set(rule, values.clone());
-            }
+            rule = rule.with_key(key, values.clone());
         }
         if let Some(c) = &self.chain {
             rule = rule.chain(c.clone());

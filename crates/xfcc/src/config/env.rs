@@ -191,11 +191,7 @@ impl PolicyConfig {
                 }
                 match s.role {
                     Role::Fill(set) => set(config, &v).map_err(|e| env_err(name, e))?,
-                    // A DN holds commas: the variable is one DN.
-                    Role::Constraint(_) if s.key == "issuer" => {
-                        config.env_constraint(s.key, vec![v]);
-                    }
-                    Role::Constraint(_) => config.env_constraint(s.key, schema::list(&v)),
+                    Role::Constraint(c) => config.env_constraint(s.key, c.env_values(&v)),
                     Role::Other => {}
                 }
             }

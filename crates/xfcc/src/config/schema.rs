@@ -9,7 +9,9 @@ use super::model::PolicyConfig;
 use crate::outcome::ConfigError;
 #[cfg(doc)]
 use crate::policy::PolicyBuilder;
-use crate::rules::Rule;
+use std::sync::OnceLock;
+
+use crate::rules::{CONSTRAINTS, Constraint};
 
 /// The type of a setting's value, as the reference shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub(crate) enum Role {
     Fill(fn(&mut PolicyConfig, &str) -> Result<(), ConfigError>),
     /// A rule constraint: the `env` rule's from the variable, any rule's
     /// from `[[allow]]`.
-    Constraint(fn(Rule, Vec<String>) -> Rule),
+    Constraint(&'static dyn Constraint),
     /// Read another way (a rule's name and chain, the policy file itself).
     Other,
 }
@@ -118,10 +120,10 @@ impl Setting {
         }
     }
 
-    /// The setter of a rule constraint.
-    pub(crate) fn constraint(&self) -> Option<fn(Rule, Vec<String>) -> Rule> {
+    /// The rule constraint this setting is.
+    pub(crate) fn constraint(&self) -> Option<&'static dyn Constraint> {
         match self.role {
-            Role::Constraint(set) => Some(set),
+            Role::Constraint(c) => Some(c),
             _ => None,
         }
     }
@@ -146,32 +148,12 @@ const FORMATS: &[&str] = &[
     "caddy",
 ];
 
-/// A constraint row: `[[allow]] <key>`, and in the environment (when it
-/// has a variable) one more constraint of the `env` rule.
-const fn constraint(
-    key: &'static str,
-    toml: &'static str,
-    env: Option<&'static str>,
-    ty: SettingType,
-    doc: &'static str,
-    set: fn(Rule, Vec<String>) -> Rule,
-) -> Setting {
-    Setting {
-        key,
-        toml: Some(toml),
-        env,
-        ty,
-        default: "not checked",
-        doc,
-        role: Role::Constraint(set),
-    }
-}
-
 /// The variable that names a policy file.
 pub(crate) const POLICY_FILE: &str = "XFCC_POLICY_FILE";
 
-/// The table. Order is the reference's order.
-static SETTINGS: &[Setting] = &[
+/// The table, in the reference's order: these settings, then the rule
+/// constraints (from their own table), then [`AFTER_CONSTRAINTS`].
+static BEFORE_CONSTRAINTS: &[Setting] = &[
     Setting {
         key: "mode",
         toml: Some("mode"),
@@ -274,126 +256,10 @@ static SETTINGS: &[Setting] = &[
         doc: "the rule's name, reported as the matched rule; unique",
         role: Role::Other,
     },
-    constraint(
-        "issuer",
-        "[[allow]] issuer",
-        Some("XFCC_ALLOWED_ISSUER"),
-        SettingType::List,
-        "issuer DN, RFC 4514, compared as parsed names (the variable holds one DN)",
-        |r, v| r.issuer(v),
-    ),
-    constraint(
-        "issuer_cn",
-        "[[allow]] issuer_cn",
-        Some("XFCC_ALLOWED_ISSUER_CNS"),
-        SettingType::List,
-        "issuer common name, exact",
-        |r, v| r.issuer_cn(v),
-    ),
-    constraint(
-        "subject",
-        "[[allow]] subject",
-        None,
-        SettingType::List,
-        "subject DN, RFC 4514, compared as parsed names",
-        |r, v| r.subject(v),
-    ),
-    constraint(
-        "subject_cn",
-        "[[allow]] subject_cn",
-        Some("XFCC_ALLOWED_SUBJECT_CNS"),
-        SettingType::List,
-        "subject common name, exact",
-        |r, v| r.subject_cn(v),
-    ),
-    constraint(
-        "san_dns",
-        "[[allow]] san_dns",
-        Some("XFCC_ALLOWED_SAN_DNS"),
-        SettingType::List,
-        "DNS SAN, exact or `*.example.com` (one label)",
-        |r, v| r.san_dns(v),
-    ),
-    constraint(
-        "san_uri",
-        "[[allow]] san_uri",
-        Some("XFCC_ALLOWED_SAN_URIS"),
-        SettingType::List,
-        "URI SAN, exact",
-        |r, v| r.san_uri(v),
-    ),
-    constraint(
-        "san_uri_prefix",
-        "[[allow]] san_uri_prefix",
-        Some("XFCC_ALLOWED_SAN_URI_PREFIXES"),
-        SettingType::List,
-        "URI SAN prefix ending its authority with `/` (`spiffe://td/`)",
-        |r, v| r.san_uri_prefix(v),
-    ),
-    constraint(
-        "san_email",
-        "[[allow]] san_email",
-        Some("XFCC_ALLOWED_SAN_EMAILS"),
-        SettingType::List,
-        "e-mail SAN, ignoring ASCII case",
-        |r, v| r.san_email(v),
-    ),
-    constraint(
-        "san_ip",
-        "[[allow]] san_ip",
-        Some("XFCC_ALLOWED_SAN_IPS"),
-        SettingType::List,
-        "IP SAN",
-        |r, v| r.san_ip(v),
-    ),
-    constraint(
-        "spiffe_id",
-        "[[allow]] spiffe_id",
-        None,
-        SettingType::List,
-        "SPIFFE ID of an X.509-SVID, exact",
-        |r, v| r.spiffe_id(v),
-    ),
-    constraint(
-        "spiffe_trust_domain",
-        "[[allow]] spiffe_trust_domain",
-        None,
-        SettingType::List,
-        "trust domain of an X.509-SVID",
-        |r, v| r.spiffe_trust_domain(v),
-    ),
-    constraint(
-        "thumbprint",
-        "[[allow]] thumbprint",
-        Some("XFCC_ALLOWED_THUMBPRINTS"),
-        SettingType::List,
-        "SHA-256 or SHA-1 thumbprint, hex, any case, colons allowed",
-        |r, v| r.thumbprint(v),
-    ),
-    constraint(
-        "spki_sha256",
-        "[[allow]] spki_sha256",
-        Some("XFCC_ALLOWED_SPKI_SHA256"),
-        SettingType::List,
-        "SHA-256 of the SubjectPublicKeyInfo (RFC 7469 base64, or hex): a pin that survives re-issuance with the same key",
-        |r, v| r.spki_sha256(v),
-    ),
-    constraint(
-        "certificate_policies",
-        "[[allow]] certificate_policies",
-        Some("XFCC_ALLOWED_CERTIFICATE_POLICIES"),
-        SettingType::List,
-        "policy OID the leaf's certificatePolicies asserts (dotted, e.g. 2.23.140.1.2.1)",
-        |r, v| r.certificate_policies(v),
-    ),
-    constraint(
-        "extension",
-        "[[allow]] extension",
-        Some("XFCC_ALLOWED_EXTENSIONS"),
-        SettingType::List,
-        "extension the leaf carries: a dotted OID (present), `OID=<hex of its DER value>`, or `OID=\"text\"` (one string value)",
-        |r, v| r.extension(v),
-    ),
+];
+
+/// The settings after the rule constraints.
+static AFTER_CONSTRAINTS: &[Setting] = &[
     Setting {
         key: "chain",
         toml: Some("[[allow]] chain"),
@@ -692,26 +558,36 @@ static SETTINGS: &[Setting] = &[
 /// the reference below follow.
 #[doc = include_str!("../../CONFIGURATION.md")]
 pub fn settings() -> &'static [Setting] {
-    SETTINGS
+    static SETTINGS: OnceLock<Vec<Setting>> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let constraints = CONSTRAINTS.iter().map(|&c| Setting {
+            key: c.key(),
+            toml: Some(c.toml()),
+            env: c.env(),
+            ty: SettingType::List,
+            default: "not checked",
+            doc: c.doc(),
+            role: Role::Constraint(c),
+        });
+        BEFORE_CONSTRAINTS
+            .iter()
+            .copied()
+            .chain(constraints)
+            .chain(AFTER_CONSTRAINTS.iter().copied())
+            .collect()
+    })
 }
 
 /// The setting of an environment variable.
 pub(crate) fn by_env(var: &str) -> Option<&'static Setting> {
-    SETTINGS.iter().find(|s| s.env == Some(var))
-}
-
-/// The rule constraint named `key` (`[[allow]] <key>`).
-pub(crate) fn constraint_by_key(key: &str) -> Option<&'static Setting> {
-    SETTINGS
-        .iter()
-        .find(|s| s.key == key && matches!(s.role, Role::Constraint(_)))
+    settings().iter().find(|s| s.env == Some(var))
 }
 
 /// The environment variable of the setting an error names (`setting` as
 /// [`ConfigError::setting`] gives it), looking among the policy-level
 /// settings or, with `constraint`, the `env` rule's constraints.
 pub(crate) fn env_of(setting: &str, constraint: bool) -> Option<&'static str> {
-    SETTINGS
+    settings()
         .iter()
         .filter(|s| matches!(s.role, Role::Constraint(_)) == constraint)
         .find(|s| s.key == setting || s.toml == Some(setting))
@@ -719,14 +595,7 @@ pub(crate) fn env_of(setting: &str, constraint: bool) -> Option<&'static str> {
         .filter(|e| e.starts_with("XFCC_"))
 }
 
-/// A variable's comma-separated values, blanks dropped.
-pub(crate) fn list(v: &str) -> Vec<String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+pub(crate) use crate::text::comma_list as list;
 
 fn boolean(key: &'static str, v: &str) -> Result<bool, ConfigError> {
     match v.to_ascii_lowercase().as_str() {
@@ -760,12 +629,12 @@ mod tests {
 
     #[test]
     fn every_variable_and_key_is_spelled_once() {
-        let mut envs: Vec<&str> = SETTINGS.iter().filter_map(|s| s.env).collect();
+        let mut envs: Vec<&str> = settings().iter().filter_map(|s| s.env).collect();
         let n = envs.len();
         envs.sort_unstable();
         envs.dedup();
         assert_eq!(envs.len(), n, "an environment variable appears twice");
-        let mut keys: Vec<&str> = SETTINGS.iter().filter_map(|s| s.toml).collect();
+        let mut keys: Vec<&str> = settings().iter().filter_map(|s| s.toml).collect();
         let n = keys.len();
         keys.sort_unstable();
         keys.dedup();

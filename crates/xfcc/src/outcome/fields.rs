@@ -32,9 +32,10 @@ pub enum IdentityFrom {
     /// unescaped, so a client's SAN can add an element of its own, and
     /// only the proxy's `By`, refused when it appears in two elements,
     /// tells them apart), and no rule may
-    /// need the certificate itself (`chain`, a SHA-1 thumbprint,
-    /// `spki_sha256`, `san_email`, `san_ip`, `certificate_policies`,
-    /// `extension`): [`build`](crate::PolicyBuilder::build) refuses such a
+    /// need the certificate itself (`chain`, and each constraint the
+    /// configuration reference, [`settings`](crate::settings), marks as
+    /// refused in proxy-fields mode, such as a SHA-1 thumbprint or
+    /// `spki_sha256`): [`build`](crate::PolicyBuilder::build) refuses such a
     /// policy, naming the setting. `issuer` and `issuer_cn` read the
     /// proxy's `Issuer` (Envoy 1.38+, `issuer: true`); in the text form
     /// only when no non-empty `URI` or `DNS` comes before it (Envoy writes

@@ -248,7 +248,7 @@ impl Reading {
                         rule: compiled.label.to_string(),
                         error: Box::new(ConfigError::ProxyFieldsCannot {
                             key,
-                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry no chain, SHA-1, public key, e-mail or IP SAN, policies or extensions)",
+                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry only Hash, Subject, Issuer, URI and DNS; the configuration reference marks each constraint refused here)",
                         }),
                     });
                 }

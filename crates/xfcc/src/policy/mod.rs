@@ -297,7 +297,7 @@ impl Policy {
         self.inner
             .rules
             .iter()
-            .filter(|r| r.reads_issuer())
+            .filter(|r| r.reads_field("Issuer"))
             .map(|r| &*r.label)
     }
 
