@@ -647,7 +647,7 @@ pub fn verify(data: &[u8]) {
     });
     let outcome = |r: Result<Option<xfcc::ClientCert>, xfcc::Rejection>| match r {
         Ok(c) => Ok(c.and_then(|c| c.certificate().cloned())),
-        Err(e) => Err((e.code(), e.detail().as_str())),
+        Err(e) => Err((e.code(), e.detail().code())),
     };
     let uncached = outcome(policy.verify_header_values([data]));
     if let Ok(Some(cert)) = &uncached {

@@ -316,7 +316,7 @@ async fn rejection_in_the_response_is_a_response_error() {
     assert!(r.is_missing());
     assert!(!r.is_layer_missing());
     assert_eq!(r.reason(), Some(xfcc::Reason::Missing));
-    assert_eq!(r.rejection().map(|r| r.detail().as_str()), Some("missing"));
+    assert_eq!(r.rejection().map(|r| r.detail().code()), Some("missing"));
     assert_eq!(r.json_body(), r#"{"error":"missing"}"#);
     assert_eq!(r.to_string(), "client certificate rejected: missing");
 }

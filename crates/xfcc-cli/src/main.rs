@@ -651,7 +651,7 @@ fn inspect(
     if json_out {
         outln!(
             "{}",
-            json!({"format": format.name(), "elements": elements, "ok": !problems, "hint": hint})
+            json!({"format": format.code(), "elements": elements, "ok": !problems, "hint": hint})
         );
         return Ok(exit);
     }
@@ -821,7 +821,7 @@ fn print_explanation(r: &xfcc::Rejection) {
             c.intermediates(),
             c.anchors().join(" | ")
         );
-        if r.detail().as_str() == "unknown_issuer" && c.intermediates() == 0 {
+        if r.detail().code() == "unknown_issuer" && c.intermediates() == 0 {
             outln!(
                 "  hint: no intermediate was forwarded: the client sent none, or the proxy forwards only Cert (Envoy: add chain to set_current_client_cert_details)"
             );
@@ -977,7 +977,7 @@ fn check(
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": true, "rule": cert.rule(), "verified_from": cert.verified_from().name(), "anchor_set": cert.anchor_set(), "anchor": cert.anchor(), "identity": json::identity(&cert), "warnings": warnings})
+                    json!({"allowed": true, "rule": cert.rule(), "verified_from": cert.verified_from().code(), "anchor_set": cert.anchor_set(), "anchor": cert.anchor(), "identity": json::identity(&cert), "warnings": warnings})
                 );
             } else {
                 outln!(

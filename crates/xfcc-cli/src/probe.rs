@@ -201,10 +201,10 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
         Format::Gorouter,
     ] {
         out.push(Variant {
-            name: format.name().replace('-', "_"),
+            name: format.code().replace('-', "_"),
             what: "the victim's certificate in this format's header",
             headers: vec![(format.header_name().to_owned(), format.render(victim, &[]))],
-            form: format.name(),
+            form: format.code(),
             connection: "close",
         });
     }

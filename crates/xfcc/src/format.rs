@@ -66,7 +66,7 @@ impl Format {
     /// The format's name as the CLI and configuration spell it: `envoy`,
     /// `rfc9440`, `nginx`, `traefik`, `alb`, `app-service`, `gorouter`,
     /// `haproxy`, `caddy`.
-    pub const fn name(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::Envoy => "envoy",
             Self::Rfc9440 => "rfc9440",
@@ -268,7 +268,7 @@ fn sf_binary(item: &str, field: Field) -> Result<Vec<u8>, Error> {
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.code())
     }
 }
 
@@ -286,7 +286,7 @@ impl FromStr for Format {
         Self::ALL
             .iter()
             .copied()
-            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .find(|f| f.code().eq_ignore_ascii_case(s))
             .ok_or(UnknownFormat)
     }
 }
@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for &f in Format::ALL {
-            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+            assert_eq!(f.code().parse::<Format>().unwrap(), f);
         }
         assert_eq!("ALB".parse::<Format>().unwrap(), Format::AwsAlb);
         assert!("traefik2".parse::<Format>().is_err());

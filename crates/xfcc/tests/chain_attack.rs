@@ -44,7 +44,7 @@ fn policy(max_intermediates: usize) -> Policy {
 fn outcome(p: &Policy, h: &str) -> (String, String) {
     match p.verify(h) {
         Ok(c) => ("ok".into(), c.rule().into()),
-        Err(r) => (r.code().into(), r.detail().as_str().into()),
+        Err(r) => (r.code().into(), r.detail().code().into()),
     }
 }
 
@@ -155,7 +155,7 @@ fn a_failure_is_remembered_for_thirty_seconds_then_checked_again() {
     let at = |secs| {
         p.verify_at(&h, t0 + Duration::from_secs(secs))
             .map(|c| c.rule().to_owned())
-            .map_err(|r| r.detail().as_str())
+            .map_err(|r| r.detail().code())
     };
     assert_eq!(at(0), Err("not_yet_valid"));
     // Valid from t0 + 10 s, but the failure is remembered until t0 + 30 s.

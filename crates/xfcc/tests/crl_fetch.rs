@@ -177,7 +177,7 @@ fn outcome_of(p: &Policy, leaf: &CertIdentity) -> String {
     let h = xfcc::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
     match p.verify(&h) {
         Ok(_) => "ok".to_owned(),
-        Err(r) => r.detail().as_str().to_owned(),
+        Err(r) => r.detail().code().to_owned(),
     }
 }
 

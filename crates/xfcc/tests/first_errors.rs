@@ -46,7 +46,7 @@ fn a_mesh_header_without_cert_points_to_proxy_fields() {
     let r = policy()
         .verify(&mesh::without_cert(&capture("rsa-chain")))
         .unwrap_err();
-    assert_eq!(r.detail().as_str(), "no_certificate");
+    assert_eq!(r.detail().code(), "no_certificate");
     assert!(
         r.hint()
             .unwrap()
@@ -86,12 +86,12 @@ fn pem_read_as_envoy_is_named_as_the_other_format() {
     for value in [encoded.as_str(), pem.trim()] {
         let r = policy().verify(value).unwrap_err();
         assert_eq!(
-            (r.code(), r.detail().as_str()),
+            (r.code(), r.detail().code()),
             ("malformed", "wrong_format_pem")
         );
     }
     let r = policy().verify(":MIIBkTCB+wIJAK:").unwrap_err();
-    assert_eq!(r.detail().as_str(), "wrong_format_rfc9440");
+    assert_eq!(r.detail().code(), "wrong_format_rfc9440");
 }
 
 #[test]

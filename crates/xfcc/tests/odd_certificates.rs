@@ -158,7 +158,7 @@ fn a_certificate_that_does_not_read_says_where_without_its_bytes() {
         .unwrap();
     let r = policy.verify(&header).unwrap_err();
     assert_eq!(
-        (r.code(), r.detail().as_str()),
+        (r.code(), r.detail().code()),
         ("bad_certificate", "bad_der")
     );
     let d = r.der_error().unwrap();

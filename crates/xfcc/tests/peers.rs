@@ -12,7 +12,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 #[cfg(feature = "toml")]
 use support_vars::vars;
-use xfcc::{ConfigError, Mode, Policy, Reason, Rule};
+use xfcc::{ConfigErrorKind, Mode, Policy, Reason, Rule};
 
 fn capture(name: &str) -> String {
     let p =
@@ -138,11 +138,10 @@ fn bad_peer_lists_are_refused_naming_the_setting() {
             .build()
             .unwrap_err()
     };
+    let e = build(&[]);
     assert_eq!(
-        build(&[]),
-        ConfigError::EmptyList {
-            key: "trusted_peers"
-        }
+        (e.kind(), e.setting()),
+        (ConfigErrorKind::EmptyList, "trusted_peers".into())
     );
     for bad in ["10.0.0.0/33", "ten.0.0.0/8", "10.0.0.0/8/8", ""] {
         let e = build(&["127.0.0.1", bad]).to_string();
@@ -179,7 +178,7 @@ fn toml_key_and_environment_variable() {
     ]))
     .unwrap_err();
     assert!(
-        matches!(&e, ConfigError::Env { var, .. } if var == "XFCC_TRUSTED_PEERS"),
+        e.setting() == "XFCC_TRUSTED_PEERS" && e.kind() == ConfigErrorKind::Value,
         "{e}"
     );
     assert!(e.to_string().contains("bogus"), "{e}");
@@ -194,14 +193,9 @@ fn a_list_that_trusts_every_address_is_refused() {
             .allow(Rule::new("x").subject_cn(["y"]))
             .build()
             .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ConfigError::Value {
-                    key: "trusted_peers",
-                    ..
-                }
-            ),
+        assert_eq!(
+            (e.kind(), e.setting()),
+            (ConfigErrorKind::Value, "trusted_peers".into()),
             "{every}: {e}"
         );
         assert!(e.to_string().contains("every address"), "{e}");

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
 use sha2::Digest as _;
 use x509_cert::der::{Decode as _, Encode as _};
-use xfcc::{CertIdentity, ConfigError, EnvoyFields, IdentityFrom, Policy, Rule};
+use xfcc::{CertIdentity, ConfigErrorKind, EnvoyFields, IdentityFrom, Policy, Rule};
 
 /// A certificate for `key`, with its own serial: a re-issue.
 fn issue(key: &KeyPair, serial: u8) -> CertIdentity {
@@ -114,7 +114,8 @@ fn proxy_fields_mode_refuses_a_key_pin() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(&e, ConfigError::Rule { error, .. } if matches!(**error, ConfigError::ProxyFieldsCannot { key: "spki_sha256", .. })),
+        e.rule().is_some()
+            && (e.kind(), &*e.setting()) == (ConfigErrorKind::ProxyFieldsCannot, "spki_sha256"),
         "{e}"
     );
 }

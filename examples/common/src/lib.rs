@@ -166,7 +166,7 @@ pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
         "rule": cert.rule(),
         "source": cert.source(),
         "element": cert.element(),
-        "verified_from": cert.verified_from().name(),
+        "verified_from": cert.verified_from().code(),
         "chain_verified": cert.chain_verified(),
         "expires_in_seconds": cert.expires_in().map(|d| d.as_secs()),
         "identity": {

@@ -3,6 +3,7 @@
 
 use super::AnchorSource;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::rules::CompiledRule;
 
 /// Without the `chain` feature there is nothing to verify chains with.
@@ -14,7 +15,7 @@ pub(crate) fn build(
     rules: &[CompiledRule],
 ) -> Result<Chains, ConfigError> {
     if !anchors.is_empty() || rules.iter().any(|r| r.chain.is_some()) {
-        return Err(ConfigError::ChainUnavailable);
+        return Err(ConfigError::from(Repr::ChainUnavailable));
     }
     Ok(Chains)
 }

@@ -22,6 +22,7 @@ use crate::forwarded::ForwardedCert;
 use crate::limits::Limits;
 use crate::outcome::ChainError;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::rules::CompiledRule;
 use crate::x509::CertView;
 
@@ -152,9 +153,11 @@ pub(crate) fn build(
     }
     let mut sets = BTreeMap::new();
     for (name, src) in sources {
-        let err = |message: String| ConfigError::AnchorSet {
-            set: name.clone(),
-            message,
+        let err = |message: String| {
+            ConfigError::from(Repr::AnchorSet {
+                set: name.clone(),
+                message,
+            })
         };
         let mut anchors = Vec::new();
         let mut names = Vec::new();
@@ -206,10 +209,10 @@ pub(crate) fn build(
         if let Some(set) = &rule.chain
             && !sets.contains_key(set)
         {
-            return Err(ConfigError::Rule {
+            return Err(ConfigError::from(Repr::Rule {
                 rule: rule.label.to_string(),
-                error: Box::new(ConfigError::UnknownAnchorSet(set.clone())),
-            });
+                error: ConfigError::from(Repr::UnknownAnchorSet(set.clone())),
+            }));
         }
     }
     #[cfg(feature = "crl-fetch")]

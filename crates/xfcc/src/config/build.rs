@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::schema::{self, POLICY_FILE, Scope};
 use crate::chain::TrustAnchors;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::outcome::{ConfigError, IdentityFrom};
 use crate::policy::{ElementCount, Policy, PolicyBuilder, Source};
 use crate::rules::Rule;
@@ -249,7 +250,7 @@ impl PolicyConfig {
 
     /// Builds the policy: [`builder`](Self::builder), then
     /// [`PolicyBuilder::build`]. From the environment, an error names the
-    /// variable that holds the setting at fault ([`ConfigError::Env`]).
+    /// variable that holds the setting at fault (a [`ConfigError`] whose [`setting`](ConfigError::setting) is the variable).
     ///
     /// # Errors
     /// As [`builder`](Self::builder) and [`PolicyBuilder::build`].
@@ -266,12 +267,12 @@ impl PolicyConfig {
     fn read(&self, set: &str, key: &'static str, written: &str) -> Result<Vec<u8>, ConfigError> {
         let path = self.resolve(written);
         std::fs::read(&path).map_err(|e| match &self.origin {
-            Origin::Env => ConfigError::Env {
+            Origin::Env => ConfigError::from(Repr::Env {
                 var: schema::env_of(key, false)
                     .unwrap_or("XFCC_CHAIN_ANCHORS")
                     .to_owned(),
-                error: Box::new(ConfigError::File(format!("{written}: {e}"))),
-            },
+                error: ConfigError::from(Repr::File(format!("{written}: {e}"))),
+            }),
             Origin::File { .. } => {
                 let resolved = if Path::new(written).is_absolute() {
                     String::new()
@@ -281,7 +282,9 @@ impl PolicyConfig {
                         path.display()
                     )
                 };
-                ConfigError::File(format!("[chain.{set}] {key} {written:?}{resolved}: {e}"))
+                ConfigError::from(Repr::File(format!(
+                    "[chain.{set}] {key} {written:?}{resolved}: {e}"
+                )))
             }
         })
     }
@@ -293,16 +296,16 @@ impl PolicyConfig {
 /// transport variable's is the file's.
 pub(crate) fn blame(e: ConfigError, config: &PolicyConfig) -> ConfigError {
     let via_file = matches!(config.origin, Origin::File { .. });
-    let var: Option<String> = match &e {
-        ConfigError::Env { .. } | ConfigError::NothingSet => None,
-        ConfigError::NoRules if !via_file => return ConfigError::NothingSet,
+    let var: Option<String> = match e.repr() {
+        Repr::Env { .. } | Repr::NothingSet => None,
+        Repr::NoRules if !via_file => return Repr::NothingSet.into(),
         _ if via_file => Some(
             schema::env_of(&e.setting(), false)
                 .filter(|v| schema::by_env(v).is_some_and(|s| s.scope() == Scope::Transport))
                 .unwrap_or(POLICY_FILE)
                 .to_owned(),
         ),
-        ConfigError::Rule { rule, error } => match rule.as_str() {
+        Repr::Rule { rule, error } => match rule.as_str() {
             "env" => schema::env_of(&error.setting(), true).map(str::to_owned),
             // A recipe rule: the recipe variables that fill its key.
             _ => {
@@ -316,14 +319,11 @@ pub(crate) fn blame(e: ConfigError, config: &PolicyConfig) -> ConfigError {
                 (!vars.is_empty()).then(|| vars.join(" or "))
             }
         },
-        ConfigError::AnchorSet { set, .. } if set == "env" => Some("XFCC_CHAIN_ANCHORS".to_owned()),
-        other => schema::env_of(&other.setting(), false).map(str::to_owned),
+        Repr::AnchorSet { set, .. } if set == "env" => Some("XFCC_CHAIN_ANCHORS".to_owned()),
+        _ => schema::env_of(&e.setting(), false).map(str::to_owned),
     };
     match var {
-        Some(var) => ConfigError::Env {
-            var,
-            error: Box::new(e),
-        },
+        Some(var) => ConfigError::from(Repr::Env { var, error: e }),
         None => e,
     }
 }

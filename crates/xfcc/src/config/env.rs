@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::model::{Origin, PolicyConfig};
 use super::schema::{self, POLICY_FILE, Role, Scope};
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::policy::Policy;
 
 /// Every variable read, for spotting misspelled ones.
@@ -13,10 +14,10 @@ fn known() -> impl Iterator<Item = &'static str> {
 }
 
 fn env_err(name: &str, e: ConfigError) -> ConfigError {
-    ConfigError::Env {
+    ConfigError::from(Repr::Env {
         var: name.to_owned(),
-        error: Box::new(e),
-    }
+        error: e,
+    })
 }
 
 /// Edit distance, for suggesting the name an operator meant.
@@ -45,7 +46,7 @@ impl Policy {
     /// ignored).
     ///
     /// # Errors
-    /// A [`ConfigError::Env`] naming the variable at fault, or the error
+    /// A [`ConfigError`] naming the variable at fault, or the error
     /// of the policy file named by `XFCC_POLICY_FILE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         PolicyConfig::from_env()?.build()
@@ -108,8 +109,8 @@ impl Policy {
     /// constraint.
     ///
     /// # Errors
-    /// A [`ConfigError::Env`] naming the variable at fault, or
-    /// [`ConfigError::NothingSet`] when no rule is configured at all.
+    /// A [`ConfigError`] naming the variable at fault, or
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::NothingSet`](crate::ConfigErrorKind::NothingSet) when no rule is configured at all.
     /// Every variable, with its policy-file key, type and default, is in
     /// [`settings`](crate::settings).
     pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -150,7 +151,10 @@ impl PolicyConfig {
                 let closest = known()
                     .min_by_key(|k| distance(name, k))
                     .unwrap_or(POLICY_FILE);
-                return Err(env_err(name, ConfigError::UnknownVariable { closest }));
+                return Err(env_err(
+                    name,
+                    ConfigError::from(Repr::UnknownVariable { closest }),
+                ));
             }
         }
         Self::from_env_vars(|name| vars.get(name).cloned())
@@ -174,11 +178,17 @@ impl PolicyConfig {
                 return if recipe {
                     Ok(None)
                 } else {
-                    Err(env_err(name, ConfigError::EmptyValue { key: s.key }))
+                    Err(env_err(
+                        name,
+                        ConfigError::from(Repr::EmptyValue { key: s.key }),
+                    ))
                 };
             }
             if s.ty == schema::SettingType::List && schema::list(&v).is_empty() {
-                return Err(env_err(name, ConfigError::EmptyList { key: s.key }));
+                return Err(env_err(
+                    name,
+                    ConfigError::from(Repr::EmptyList { key: s.key }),
+                ));
             }
             Ok(Some(v))
         };
@@ -207,15 +217,15 @@ impl PolicyConfig {
             {
                 return Err(env_err(
                     other,
-                    ConfigError::File(
+                    ConfigError::from(Repr::File(
                         "XFCC_POLICY_FILE is set: put this setting in the policy file (only XFCC_FORMAT, XFCC_HEADER and XFCC_CACHE apply beside it)".to_owned(),
-                    ),
+                    )),
                 ));
             }
             if file.trim().is_empty() {
                 return Err(env_err(
                     POLICY_FILE,
-                    ConfigError::EmptyValue { key: "policy_file" },
+                    ConfigError::from(Repr::EmptyValue { key: "policy_file" }),
                 ));
             }
             let mut config = from_file(file.trim()).map_err(|e| env_err(POLICY_FILE, e))?;
@@ -236,7 +246,7 @@ impl PolicyConfig {
                 .iter()
                 .filter(|s| s.toml.is_some_and(|t| t.starts_with("[chain.<set>]")))
                 .find_map(|s| Some((s, var(s.env?)?)))
-                .ok_or(ConfigError::NothingSet)?;
+                .ok_or(ConfigError::from(Repr::NothingSet))?;
             return Err(env_err(
                 setting.env.unwrap_or("XFCC_CHAIN_CRLS"),
                 ConfigError::value(

@@ -10,6 +10,7 @@ use super::model::{ChainConfig, Origin, PolicyConfig, RuleConfig, SourceConfig, 
 use super::model::{Elements, RevocationConfig, Validity, mode_named};
 use super::schema;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::policy::{Mode, Policy};
 
 #[cfg(feature = "toml")]
@@ -149,7 +150,7 @@ impl PolicyConfig {
     /// `base_dir`.
     ///
     /// # Errors
-    /// [`ConfigError::File`] with the TOML error (line and column); unknown
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::ConfigErrorKind::File) with the TOML error (line and column); unknown
     /// keys are errors.
     #[cfg(feature = "toml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
@@ -161,12 +162,12 @@ impl PolicyConfig {
                 .parse::<toml::Table>()
                 .is_ok_and(|t| t.get("allow").is_some_and(toml::Value::is_table));
             if single_allow {
-                return ConfigError::File(
+                return ConfigError::from(Repr::File(
                     "[allow] is written with two brackets, [[allow]], once per rule (a TOML array of tables)"
                         .to_owned(),
-                );
+                ));
             }
-            ConfigError::File(e.to_string().trim_end().to_owned())
+            ConfigError::from(Repr::File(e.to_string().trim_end().to_owned()))
         })?;
         Ok(Self {
             mode: doc.mode,
@@ -206,13 +207,13 @@ impl PolicyConfig {
     /// relative to its directory.
     ///
     /// # Errors
-    /// [`ConfigError::File`] when it cannot be read or parsed.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::ConfigErrorKind::File) when it cannot be read or parsed.
     #[cfg(feature = "toml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::File(format!("{}: {e}", path.display())))?;
+            .map_err(|e| ConfigError::from(Repr::File(format!("{}: {e}", path.display()))))?;
         let mut config =
             Self::from_toml_str(&text, path.parent().unwrap_or_else(|| Path::new(".")))?;
         if let Origin::File { path: p, .. } = &mut config.origin {

@@ -51,7 +51,7 @@ pub(crate) struct Elements {
 /// A format by its name, refused with the names there are.
 pub(crate) fn format_named(v: &str) -> Result<Format, ConfigError> {
     v.parse().map_err(|_| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.code()).collect();
         ConfigError::value("format", v, format!("one of {}", names.join(", ")))
     })
 }

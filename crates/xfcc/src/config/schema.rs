@@ -121,6 +121,7 @@ impl Setting {
     }
 
     /// The rule constraint this setting is.
+    #[cfg(feature = "toml")]
     pub(crate) fn constraint(&self) -> Option<&'static dyn Constraint> {
         match self.role {
             Role::Constraint(c) => Some(c),
@@ -617,11 +618,11 @@ mod tests {
 
     #[test]
     fn choices_are_the_names_the_readers_accept() {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.code()).collect();
         assert_eq!(FORMATS, names.as_slice());
         for &n in IDENTITY_FROM {
             assert_eq!(
-                crate::outcome::IdentityFrom::from_name(n).map(|i| i.name()),
+                crate::outcome::IdentityFrom::from_name(n).map(|i| i.code()),
                 Some(n)
             );
         }

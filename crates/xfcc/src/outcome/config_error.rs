@@ -4,14 +4,37 @@
 /// Messages name the setting and value at fault; none contains certificate
 /// bytes.
 ///
-/// Its `Debug` form is its message too, with the [`kind`](Self::kind) and
-/// [`setting`](Self::setting) after it, so that an error returned with `?`
-/// from `main` (which prints `Debug`) reads as plainly as `Display`:
+/// It is opaque: ask it its [`kind`](Self::kind) (a [`ConfigErrorKind`]
+/// with a stable [`code`](ConfigErrorKind::code)), the
+/// [`setting`](Self::setting) at fault, the [`rule`](Self::rule) it is in,
+/// and its message (`Display`). Its `Debug` form is its message too, with
+/// the kind and setting after it, so that an error returned with `?` from
+/// `main` (which prints `Debug`) reads as plainly as `Display`:
 /// `Error: invalid mode value "strict": "require", "accept" or "report"
 /// [kind: value; setting: mode]`.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConfigError(Box<Repr>);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Every message holds what is inside it (a rule's or a variable's error
+/// included), so there is no `source()`.
+impl std::error::Error for ConfigError {}
+
+impl From<Repr> for ConfigError {
+    fn from(repr: Repr) -> Self {
+        Self(Box::new(repr))
+    }
+}
+
+/// What a [`ConfigError`] holds. Crate-private, so that its variants can
+/// change without a major version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Repr {
     /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
     #[error("invalid thumbprint: {0}")]
     Thumbprint(String),
@@ -41,7 +64,7 @@ pub enum ConfigError {
         /// The rule's name or index.
         rule: String,
         /// What is wrong with it.
-        error: Box<ConfigError>,
+        error: ConfigError,
     },
     /// Two rules with the same name.
     #[error("two rules are named {0:?}: each [[allow]] name must be unique")]
@@ -58,12 +81,24 @@ pub enum ConfigError {
     },
     /// A rule names a trust-anchor set that is not configured.
     #[error("rule requires unknown chain anchor set {0:?}: its chain key names no [chain.<set>]")]
+    #[cfg_attr(
+        not(feature = "chain"),
+        expect(dead_code, reason = "built with the `chain` feature")
+    )]
     UnknownAnchorSet(String),
     /// A chain rule, but the crate was built without the `chain` feature.
     #[error("chain verification needs the `chain` cargo feature")]
+    #[cfg_attr(
+        feature = "chain",
+        expect(dead_code, reason = "built without the `chain` feature")
+    )]
     ChainUnavailable,
     /// A trust-anchor set that cannot be loaded.
     #[error("chain anchor set {set:?}: {message}")]
+    #[cfg_attr(
+        not(feature = "chain"),
+        expect(dead_code, reason = "built with the `chain` feature")
+    )]
     AnchorSet {
         /// The set's name.
         set: String,
@@ -150,7 +185,7 @@ pub enum ConfigError {
         /// The variable.
         var: String,
         /// What is wrong with its value.
-        error: Box<ConfigError>,
+        error: ConfigError,
     },
 }
 
@@ -159,41 +194,41 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {
-    /// [`ConfigError::Thumbprint`].
+    /// A thumbprint that is not 64 (SHA-256) or 40 (SHA-1) hex digits.
     Thumbprint,
-    /// [`ConfigError::Value`].
+    /// A value that does not parse for its key, or that the setting refuses.
     Value,
-    /// [`ConfigError::EmptyRule`].
+    /// A rule without any constraint (it would allow every certificate).
     EmptyRule,
-    /// [`ConfigError::NoRules`].
+    /// A policy without any rule.
     NoRules,
-    /// [`ConfigError::DuplicateRule`].
+    /// Two rules with the same name.
     DuplicateRule,
-    /// [`ConfigError::TrustIndex`].
+    /// The trusted element index does not fit the expected element count.
     TrustIndex,
-    /// [`ConfigError::UnknownAnchorSet`].
+    /// A rule names a trust-anchor set that is not configured.
     UnknownAnchorSet,
-    /// [`ConfigError::ChainUnavailable`].
+    /// A chain rule, but the crate was built without the `chain` feature.
     ChainUnavailable,
-    /// [`ConfigError::AnchorSet`].
+    /// A trust-anchor set that cannot be loaded.
     AnchorSet,
-    /// [`ConfigError::File`].
+    /// A policy file that cannot be read or parsed.
     File,
-    /// [`ConfigError::EmptyList`].
+    /// A list setting given no values (`thumbprint = []`, or only blanks).
     EmptyList,
-    /// [`ConfigError::OutOfRange`].
+    /// A number outside the range the setting allows.
     OutOfRange,
-    /// [`ConfigError::FormatCannot`].
+    /// A setting that the chosen header format cannot honour.
     FormatCannot,
-    /// [`ConfigError::ProxyFieldsCannot`].
+    /// A setting that `identity_from = "proxy-fields"` cannot honour.
     ProxyFieldsCannot,
-    /// [`ConfigError::NothingSet`].
+    /// No allow rule in the environment.
     NothingSet,
-    /// [`ConfigError::EmptyValue`].
+    /// An environment variable with nothing in it.
     EmptyValue,
-    /// [`ConfigError::UnknownVariable`].
+    /// An `XFCC_*` or `ALLOWED_CERT_*` variable that xfcc does not read (a misspelling).
     UnknownVariable,
-    /// [`ConfigError::NamesOnly`].
+    /// A rule that checks only names, in a policy that does not say the proxy verifies client certificates.
     NamesOnly,
 }
 
@@ -236,6 +271,8 @@ fn names_only_fix(proxy_fields: &bool) -> &'static str {
 
 impl std::fmt::Debug for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The message, kind and setting; the variant's fields are the
+        // message's.
         write!(
             f,
             "{self} [kind: {}; setting: {}]",
@@ -246,23 +283,75 @@ impl std::fmt::Debug for ConfigError {
 }
 
 impl ConfigError {
-    /// [`ConfigError::Value`] for `key`: the value as given, and what a
-    /// valid one looks like.
+    /// A value refused for `key`: the value as given, and what a valid one
+    /// looks like.
     pub(crate) fn value(
         key: &'static str,
         value: impl Into<String>,
         expected: impl Into<String>,
     ) -> Self {
-        Self::Value {
+        Repr::Value {
             key,
             value: value.into(),
             expected: expected.into(),
         }
+        .into()
     }
 
-    /// What kind of error it is, looking through [`Rule`](Self::Rule) and
-    /// [`Env`](Self::Env) to the error inside.
+    /// What it holds.
+    pub(crate) fn repr(&self) -> &Repr {
+        &self.0
+    }
+
+    /// What kind of error it is, looking through the rule or environment
+    /// variable it is in to the error inside.
     pub fn kind(&self) -> ConfigErrorKind {
+        match &*self.0 {
+            Repr::Rule { error, .. } | Repr::Env { error, .. } => error.kind(),
+            other => other.kind(),
+        }
+    }
+
+    /// The setting at fault, as the policy file names it (`thumbprint`,
+    /// `[elements] trust`, `[chain.<set>]`, ...), looking through the rule
+    /// it is in to the rule's own key; for an environment variable's
+    /// error, the variable (`XFCC_TRUSTED_PEERS`).
+    pub fn setting(&self) -> std::borrow::Cow<'_, str> {
+        self.0.setting()
+    }
+
+    /// The name (or index) of the `[[allow]]` rule the error is in, if it
+    /// is in one.
+    pub fn rule(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Rule { rule, .. } => Some(rule),
+            Repr::Env { error, .. } => error.rule(),
+            _ => None,
+        }
+    }
+
+    /// The environment variable at fault, for an error of a policy read
+    /// from the environment (`XFCC_TRUSTED_PEERS`; for a policy file named
+    /// by `XFCC_POLICY_FILE`, that variable).
+    pub fn variable(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Env { var, .. } => Some(var),
+            _ => None,
+        }
+    }
+
+    /// The error inside, for one that is about a rule or an environment
+    /// variable: what is wrong with the rule or the variable's value.
+    pub fn inner(&self) -> Option<&Self> {
+        match &*self.0 {
+            Repr::Rule { error, .. } | Repr::Env { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Repr {
+    fn kind(&self) -> ConfigErrorKind {
         use ConfigErrorKind as K;
         match self {
             Self::Thumbprint(_) => K::Thumbprint,
@@ -287,11 +376,7 @@ impl ConfigError {
         }
     }
 
-    /// The setting at fault, as the policy file names it (`thumbprint`,
-    /// `[elements] trust`, `[chain.<set>]`, ...), looking through
-    /// [`Rule`](Self::Rule) to the rule's own key; for
-    /// [`Env`](Self::Env), the environment variable.
-    pub fn setting(&self) -> std::borrow::Cow<'_, str> {
+    fn setting(&self) -> std::borrow::Cow<'_, str> {
         use std::borrow::Cow;
         match self {
             Self::Thumbprint(_) => Cow::Borrowed("thumbprint"),

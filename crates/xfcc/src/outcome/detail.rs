@@ -49,7 +49,7 @@ pub enum ChainError {
 
 impl ChainError {
     /// The stable code, e.g. `"unknown_issuer"`.
-    pub const fn as_str(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::UnknownIssuer => "unknown_issuer",
             Self::Expired => "expired",
@@ -90,7 +90,7 @@ pub enum FieldsProblem {
 
 impl FieldsProblem {
     /// The stable code, e.g. `"fields_out_of_order"`.
-    pub const fn as_str(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::FieldsOutOfOrder => "fields_out_of_order",
             Self::HashNotSha256 => "hash_not_sha256",
@@ -122,12 +122,12 @@ impl Detail {
     /// The stable code on the wire (log field `detail`, `xfcc check`),
     /// e.g. `"unterminated_quote"`, `"unknown_issuer"`, `"repeated_by"`, or
     /// the reason's own code.
-    pub const fn as_str(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::Reason(r) => r.code(),
             Self::Error(k) => k.code(),
-            Self::Chain(c) => c.as_str(),
-            Self::Fields(f) => f.as_str(),
+            Self::Chain(c) => c.code(),
+            Self::Fields(f) => f.code(),
             Self::RepeatedBy => "repeated_by",
         }
     }
@@ -135,19 +135,19 @@ impl Detail {
 
 impl fmt::Display for Detail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.code())
     }
 }
 
 impl PartialEq<&str> for Detail {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        self.code() == *other
     }
 }
 
 impl PartialEq<str> for Detail {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        self.code() == other
     }
 }
 
@@ -176,17 +176,17 @@ mod tests {
             C::UnknownAnchorSet,
             C::ChainUnavailable,
         ];
-        let mut codes: Vec<&str> = chain.iter().map(|c| c.as_str()).collect();
+        let mut codes: Vec<&str> = chain.iter().map(|c| c.code()).collect();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), chain.len());
-        assert_eq!(Detail::Chain(C::UnknownIssuer).as_str(), "unknown_issuer");
+        assert_eq!(Detail::Chain(C::UnknownIssuer).code(), "unknown_issuer");
         assert_eq!(Detail::Reason(Reason::Missing).to_string(), "missing");
         assert_eq!(Detail::RepeatedBy, "repeated_by");
         let kind = ErrorKind::Parse(crate::error::ParseErrorKind::Empty);
-        assert_eq!(Detail::Error(kind).as_str(), kind.code());
+        assert_eq!(Detail::Error(kind).code(), kind.code());
         assert_eq!(
-            Detail::Fields(FieldsProblem::FieldsOutOfOrder).as_str(),
+            Detail::Fields(FieldsProblem::FieldsOutOfOrder).code(),
             "fields_out_of_order"
         );
     }

@@ -47,7 +47,7 @@ pub enum IdentityFrom {
 
 impl IdentityFrom {
     /// The policy-file spelling: `"cert"` or `"proxy-fields"`.
-    pub const fn name(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::Cert => "cert",
             Self::ProxyFields => "proxy-fields",
@@ -66,7 +66,7 @@ impl IdentityFrom {
 
 impl fmt::Display for IdentityFrom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.code())
     }
 }
 

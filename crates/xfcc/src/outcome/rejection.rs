@@ -195,7 +195,7 @@ impl Rejection {
     /// (`unterminated_quote`, `bad_der`, `uri_mismatch`, ...), the chain
     /// verifier's ([`ChainError`](crate::ChainError): `unknown_issuer`,
     /// `revoked`, ...), the proxy's fields, or the reason itself. Its
-    /// [`as_str`](Detail::as_str) is the stable code.
+    /// [`code`](Detail::code) is the stable code.
     pub const fn detail(&self) -> Detail {
         self.detail
     }
@@ -262,7 +262,7 @@ impl Rejection {
             reason = self.code(),
             would_deny = self.report_only.then_some(true),
             source = self.source(),
-            detail = self.detail.as_str(),
+            detail = self.detail.code(),
             der = self.der.map(|d| d.kind().code()),
             der_field = self.der.map(|d| d.field().code()),
             der_offset = self.der.map(|d| d.offset()),
@@ -300,7 +300,7 @@ impl From<Error> for Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "client certificate rejected: {}", self.reason.code())?;
-        if self.detail.as_str() != self.reason.code() {
+        if self.detail.code() != self.reason.code() {
             write!(f, " ({})", self.detail)?;
         }
         if let Some(Hint::Elements { seen, expected }) = self.hint {

@@ -10,6 +10,7 @@ use super::{Inner, Policy, SourcePolicy};
 use crate::chain::{self as chains, AnchorSource, TrustAnchors};
 use crate::format::Format;
 use crate::limits::Limits;
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::outcome::{ConfigError, IdentityFrom};
 use crate::parse::{ParseOptions, Syntax};
 use crate::rules::{CompiledRule, Rule};
@@ -191,10 +192,12 @@ impl Reading {
             None => format.header_name().to_owned(),
         };
         if format != Format::Envoy {
-            let cannot = |key, why| ConfigError::FormatCannot {
-                key,
-                format: format.name(),
-                why,
+            let cannot = |key, why| {
+                ConfigError::from(Repr::FormatCannot {
+                    key,
+                    format: format.code(),
+                    why,
+                })
             };
             if by.is_some() {
                 return Err(cannot("by", "it carries no By field"));
@@ -210,10 +213,10 @@ impl Reading {
             }
         }
         if identity_from == IdentityFrom::ProxyFields && trusted_peers.is_none() && by.is_none() {
-            return Err(ConfigError::ProxyFieldsCannot {
+            return Err(ConfigError::from(Repr::ProxyFieldsCannot {
                 key: "identity_from",
                 why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
-            });
+            }));
         }
         let count = count.unwrap_or(ElementCount::Exactly(1));
         // Envoy writes URI and DNS values unescaped: a client's SAN holding
@@ -226,10 +229,10 @@ impl Reading {
             && count != ElementCount::Exactly(1)
             && by.is_none()
         {
-            return Err(ConfigError::ProxyFieldsCannot {
+            return Err(ConfigError::from(Repr::ProxyFieldsCannot {
                 key: "by",
                 why: "[elements] count is not exactly 1, so set [elements] by (XFCC_TRUSTED_BY) to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
-            });
+            }));
         }
         let trusted_peers = trusted_peers.map(parse_peers).transpose()?;
         let trust = trust.unwrap_or(0);
@@ -238,19 +241,19 @@ impl Reading {
                 && ((trust >= 0 && trust.unsigned_abs() < n as u64)
                     || (trust < 0 && trust.unsigned_abs() <= n as u64));
             if !ok {
-                return Err(ConfigError::TrustIndex { trust, count: n });
+                return Err(ConfigError::from(Repr::TrustIndex { trust, count: n }));
             }
         }
         if identity_from == IdentityFrom::ProxyFields {
             for compiled in rules {
                 if let Some(&key) = compiled.needs_certificate().first() {
-                    return Err(ConfigError::Rule {
+                    return Err(ConfigError::from(Repr::Rule {
                         rule: compiled.label.to_string(),
-                        error: Box::new(ConfigError::ProxyFieldsCannot {
+                        error: ConfigError::from(Repr::ProxyFieldsCannot {
                             key,
                             why: "it needs the certificate itself, which the proxy does not forward (the fields carry only Hash, Subject, Issuer, URI and DNS; the configuration reference marks each constraint refused here)",
                         }),
-                    });
+                    }));
                 }
             }
         }
@@ -527,7 +530,7 @@ impl PolicyBuilder {
     /// anchor set.
     pub fn build(self) -> Result<Policy, ConfigError> {
         if self.rules.is_empty() {
-            return Err(ConfigError::NoRules);
+            return Err(ConfigError::from(Repr::NoRules));
         }
         if self.syntax == Syntax::Diagnostic {
             return Err(ConfigError::value(
@@ -544,11 +547,11 @@ impl PolicyBuilder {
             ));
         }
         if self.leeway > Policy::MAX_LEEWAY {
-            return Err(ConfigError::OutOfRange {
+            return Err(ConfigError::from(Repr::OutOfRange {
                 key: "leeway_seconds",
                 value: self.leeway.as_secs(),
                 max: Policy::MAX_LEEWAY.as_secs(),
-            });
+            }));
         }
         let mut rules = Vec::with_capacity(self.rules.len());
         for (i, rule) in self.rules.into_iter().enumerate() {
@@ -557,7 +560,9 @@ impl PolicyBuilder {
                 .iter()
                 .any(|r: &CompiledRule| r.label == compiled.label)
             {
-                return Err(ConfigError::DuplicateRule(compiled.label.to_string()));
+                return Err(ConfigError::from(Repr::DuplicateRule(
+                    compiled.label.to_string(),
+                )));
             }
             rules.push(compiled);
         }
@@ -579,7 +584,7 @@ impl PolicyBuilder {
                 return ambiguous("header_name", h.clone());
             }
             if self.format != Format::Envoy {
-                return ambiguous("format", self.format.name().to_owned());
+                return ambiguous("format", self.format.code().to_owned());
             }
             if let Some(c) = self.count {
                 return ambiguous("count", format!("{c:?}"));
@@ -591,7 +596,7 @@ impl PolicyBuilder {
                 return ambiguous("by", by.clone());
             }
             if self.identity_from != IdentityFrom::Cert {
-                return ambiguous("identity_from", self.identity_from.name().to_owned());
+                return ambiguous("identity_from", self.identity_from.code().to_owned());
             }
         }
         let reading = Reading::check(
@@ -613,13 +618,13 @@ impl PolicyBuilder {
                 || sources
                     .iter()
                     .any(|s| s.identity_from == IdentityFrom::ProxyFields);
-            return Err(ConfigError::Rule {
+            return Err(ConfigError::from(Repr::Rule {
                 rule: r.label.to_string(),
-                error: Box::new(ConfigError::NamesOnly {
+                error: ConfigError::from(Repr::NamesOnly {
                     key: r.first_key(),
                     proxy_fields,
                 }),
-            });
+            }));
         }
         let mut readings: Vec<(std::sync::Arc<str>, Reading)> = Vec::with_capacity(sources.len());
         for src in sources {
@@ -632,9 +637,9 @@ impl PolicyBuilder {
                 ));
             }
             if src.trusted_peers.is_empty() {
-                return Err(ConfigError::EmptyList {
+                return Err(ConfigError::from(Repr::EmptyList {
                     key: "trusted_peers",
-                });
+                }));
             }
             let r = Reading::check(
                 src.format,
@@ -758,9 +763,9 @@ impl PolicyBuilder {
 /// which is no restriction at all, and is refused.
 pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     if list.is_empty() {
-        return Err(ConfigError::EmptyList {
+        return Err(ConfigError::from(Repr::EmptyList {
             key: "trusted_peers",
-        });
+        }));
     }
     list.into_iter()
         .map(|text| {

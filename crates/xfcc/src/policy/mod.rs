@@ -400,7 +400,7 @@ impl Policy {
                     format!(
                         "rule {:?}: the {} format forwards the leaf alone, so its chain verifies only leaves issued directly by a trust anchor (put the issuing CA in trust_anchors)",
                         r.label,
-                        p.format.name()
+                        p.format.code()
                     ),
                     "put the CA that issues the client certificates in trust_anchors",
                 ));

@@ -22,6 +22,7 @@ use crate::cert::CertIdentity;
 use crate::dn::DistinguishedName;
 use crate::oid::Oid;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 
 /// At most this many certificate values are shown per failed rule.
 pub(crate) const SEEN_MAX: usize = 8;
@@ -144,7 +145,7 @@ impl<T: Send + Sync + fmt::Debug + 'static> Constraint for Def<T> {
         // Set to nothing is a mistake, not "no constraint": an empty list
         // would silently drop it (and with it, perhaps, the pin).
         if values.iter().all(|s| s.trim().is_empty()) {
-            return Err(ConfigError::EmptyList { key: self.key });
+            return Err(ConfigError::from(Repr::EmptyList { key: self.key }));
         }
         let values = values
             .iter()
@@ -531,10 +532,10 @@ mod tests {
                 .compile(0);
             assert_eq!(
                 e.err(),
-                Some(ConfigError::Rule {
+                Some(ConfigError::from(Repr::Rule {
                     rule: "r".into(),
-                    error: Box::new(ConfigError::EmptyList { key: c.key() })
-                })
+                    error: ConfigError::from(Repr::EmptyList { key: c.key() }),
+                }))
             );
         }
     }

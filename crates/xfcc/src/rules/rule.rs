@@ -5,6 +5,7 @@
 use super::compiled::CompiledRule;
 use super::constraints::{self, Constraint};
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 
 /// One allow rule. Build it with [`Rule::new`] and one setter per
 /// constraint (each documented with what it matches), or from a policy
@@ -73,9 +74,11 @@ impl Rule {
 
     pub(crate) fn compile(self, index: usize) -> Result<CompiledRule, ConfigError> {
         let label = self.name.clone().unwrap_or_else(|| index.to_string());
-        let at = |e: ConfigError| ConfigError::Rule {
-            rule: label.clone(),
-            error: Box::new(e),
+        let at = |e: ConfigError| {
+            ConfigError::from(Repr::Rule {
+                rule: label.clone(),
+                error: e,
+            })
         };
         // In the table's order, whatever order the setters were called in:
         // failed keys are reported in the policy file's reference order.
@@ -86,7 +89,7 @@ impl Rule {
             }
         }
         if checks.is_empty() && self.chain.is_none() {
-            return Err(at(ConfigError::EmptyRule));
+            return Err(at(ConfigError::from(Repr::EmptyRule)));
         }
         Ok(CompiledRule::new(label.as_str().into(), checks, self.chain))
     }
@@ -113,10 +116,10 @@ mod tests {
                 .unwrap_err();
             assert_eq!(
                 e,
-                ConfigError::Rule {
+                ConfigError::from(Repr::Rule {
                     rule: "x".into(),
-                    error: Box::new(ConfigError::EmptyList { key: "thumbprint" })
-                }
+                    error: ConfigError::from(Repr::EmptyList { key: "thumbprint" }),
+                })
             );
         }
     }

@@ -8,6 +8,7 @@ use super::facts::Facts;
 use crate::cert::CertIdentity;
 use crate::oid::Oid;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 
 /// A pinned certificate thumbprint: SHA-256 (64 hex digits, what Envoy's
 /// `Hash` carries) or SHA-1 (40 hex digits, what the Azure portal and .NET
@@ -26,7 +27,7 @@ impl Thumbprint {
     /// space separators, optionally prefixed with `sha256:`/`sha1:`.
     ///
     /// # Errors
-    /// [`ConfigError::Thumbprint`] for anything that is not 64 or 40 hex
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Thumbprint`](crate::ConfigErrorKind::Thumbprint) for anything that is not 64 or 40 hex
     /// digits, naming the lengths that would have been right.
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let trimmed = s.trim();
@@ -35,7 +36,7 @@ impl Thumbprint {
             Some((alg, rest)) if alg.eq_ignore_ascii_case("sha1") => (Some(40), rest),
             _ => (None, trimmed),
         };
-        let bad = |why: &str| ConfigError::Thumbprint(why.to_owned());
+        let bad = |why: &str| ConfigError::from(Repr::Thumbprint(why.to_owned()));
         // Name the first character that is not a digit or a separator, by
         // position: an invisible one (U+200E pasted from Windows certmgr, a
         // zero-width space) cannot be seen in the file.
@@ -55,10 +56,10 @@ impl Thumbprint {
             } else {
                 " (an invisible character, often pasted with a thumbprint copied from Windows; retype it)"
             };
-            return Err(ConfigError::Thumbprint(format!(
+            return Err(ConfigError::from(Repr::Thumbprint(format!(
                 "character {} of the thumbprint is {shown}{invisible}; a thumbprint is hex digits (colons and spaces allowed)",
                 trimmed[..i].chars().count() + 1
-            )));
+            ))));
         }
         let digits: Vec<u8> = rest
             .bytes()
@@ -67,12 +68,12 @@ impl Thumbprint {
         if let Some(n) = declared
             && digits.len() != n
         {
-            return Err(ConfigError::Thumbprint(match (n, digits.len()) {
+            return Err(ConfigError::from(Repr::Thumbprint(match (n, digits.len()) {
                 (40, 64) => "sha1: is followed by 64 hex digits, a SHA-256 thumbprint: write sha256: (or drop the prefix)".to_owned(),
                 (64, 40) => "sha256: is followed by 40 hex digits, a SHA-1 thumbprint: write sha1: (or drop the prefix)".to_owned(),
                 (64, got) => format!("a sha256 thumbprint has 64 hex digits, not {got}"),
                 (_, got) => format!("a sha1 thumbprint has 40 hex digits, not {got}"),
-            }));
+            })));
         }
         let bytes: Vec<u8> = digits
             .chunks_exact(2)
@@ -84,9 +85,9 @@ impl Thumbprint {
             32 => Err(bad(
                 "32 hex digits is an MD5 fingerprint; use the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint",
             )),
-            n => Err(ConfigError::Thumbprint(format!(
+            n => Err(ConfigError::from(Repr::Thumbprint(format!(
                 "{n} hex digits is neither a SHA-256 thumbprint (64 hex digits, Envoy's Hash) nor a SHA-1 thumbprint (40 hex digits, the Azure portal's)"
-            ))),
+            )))),
         }
     }
 

@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use crate::outcome::ConfigErrorRepr as Repr;
 use crate::outcome::{ConfigError, Reason};
 
 /// How many rejection events each [`Reason`] may log per second
@@ -43,7 +44,7 @@ impl LogRate {
     /// reason per second (at least 1), or `unlimited`.
     ///
     /// # Errors
-    /// [`ConfigError::Value`] for anything else.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::ConfigErrorKind::Value) for anything else.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let t = text.trim();
         if t.eq_ignore_ascii_case("unlimited") {
@@ -62,13 +63,15 @@ impl LogRate {
     /// when it is not set.
     ///
     /// # Errors
-    /// [`ConfigError::Env`] naming the variable when its value does not
+    /// A [`ConfigError`] naming the variable when its value does not
     /// parse.
     pub fn from_env() -> Result<Self, ConfigError> {
         match std::env::var("XFCC_LOG_RATE") {
-            Ok(v) => Self::parse(&v).map_err(|e| ConfigError::Env {
-                var: "XFCC_LOG_RATE".to_owned(),
-                error: Box::new(e),
+            Ok(v) => Self::parse(&v).map_err(|e| {
+                ConfigError::from(Repr::Env {
+                    var: "XFCC_LOG_RATE".to_owned(),
+                    error: e,
+                })
             }),
             Err(_) => Ok(Self::DEFAULT),
         }

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::handle::PolicyHandle;
 use crate::config::PolicyConfig;
 use crate::outcome::ConfigError;
+use crate::outcome::ConfigErrorRepr as Repr;
 
 /// The shortest interval a watcher polls at.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -187,25 +188,25 @@ impl PolicyWatcher {
     /// `None` when it is not set (no watching).
     ///
     /// # Errors
-    /// [`ConfigError::Env`] naming the variable when it is not a whole
+    /// A [`ConfigError`] naming the variable when it is not a whole
     /// number of seconds of at least 1.
     pub fn interval_from_env() -> Result<Option<Duration>, ConfigError> {
         let Ok(v) = std::env::var("XFCC_POLICY_WATCH_SECONDS") else {
             return Ok(None);
         };
-        Self::parse_interval(&v)
-            .map(Some)
-            .map_err(|e| ConfigError::Env {
+        Self::parse_interval(&v).map(Some).map_err(|e| {
+            ConfigError::from(Repr::Env {
                 var: "XFCC_POLICY_WATCH_SECONDS".to_owned(),
-                error: Box::new(e),
+                error: e,
             })
+        })
     }
 
     /// Reads `XFCC_POLICY_WATCH_SECONDS`'s spelling: a whole number of
     /// seconds, at least 1.
     ///
     /// # Errors
-    /// [`ConfigError::Value`] for anything else.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::ConfigErrorKind::Value) for anything else.
     pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
         match text.trim().parse::<u64>() {
             Ok(n) if n >= 1 => Ok(Duration::from_secs(n)),
