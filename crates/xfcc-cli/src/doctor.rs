@@ -18,6 +18,7 @@ fn read_json(path: &Path) -> Result<Value, Failure> {
     serde_json::from_str(&text).map_err(|e| Failure {
         exit: 2,
         code: "json",
+        detail: "json",
         offset: None,
         message: format!("{}: not JSON ({e})", path.display()),
     })
@@ -50,6 +51,7 @@ fn resource(v: &Value, kind: &str, what: &str, path: &Path) -> Result<Resource, 
     let refuse = |why: String| Failure {
         exit: 2,
         code: "not_one_resource",
+        detail: "not_one_resource",
         offset: None,
         message: format!("{}: {why}", path.display()),
     };
@@ -398,6 +400,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             return Err(Failure {
                 exit: 2,
                 code: "too_large",
+                detail: "too_large",
                 offset: None,
                 message: format!(
                     "{}: {len} bytes, more than a proxy configuration (4 MiB)",
@@ -412,6 +415,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             .ok_or_else(|| Failure {
                 exit: 2,
                 code: "unknown_proxy",
+                detail: "unknown_proxy",
                 offset: None,
                 message: format!(
                     "{}: cannot tell which proxy this configuration is for: pass --proxy-kind envoy, nginx, haproxy or caddy",

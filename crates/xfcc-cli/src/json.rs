@@ -78,7 +78,10 @@ pub(crate) fn explain(r: &Rejection) -> Value {
     })
 }
 
-/// The `{"error": {...}}` object.
-pub(crate) fn error(code: &str, offset: Option<usize>, message: &str) -> Value {
-    json!({"error": {"code": code, "offset": offset, "message": message}})
+/// The `{"error": {...}}` object: `code` (what failed: `usage`, `policy`,
+/// `io`, a parse code), `detail` (the precise code: a policy's
+/// `ConfigErrorKind` code such as `names_only_rule`, else `code`),
+/// `offset` and `message`.
+pub(crate) fn error(code: &str, detail: &str, offset: Option<usize>, message: &str) -> Value {
+    json!({"error": {"code": code, "detail": detail, "offset": offset, "message": message}})
 }

@@ -195,6 +195,9 @@ enum Command {
 struct Failure {
     exit: u8,
     code: &'static str,
+    /// The precise code under `code` (a policy's `ConfigErrorKind` code, a
+    /// parse error's kind); `code` itself when there is none.
+    detail: &'static str,
     offset: Option<usize>,
     message: String,
 }
@@ -204,6 +207,7 @@ impl Failure {
         Self {
             exit: 2,
             code: "usage",
+            detail: "usage",
             offset: None,
             message: message.into(),
         }
@@ -214,6 +218,7 @@ impl Failure {
         Self {
             exit: 2,
             code: "io",
+            detail: "io",
             offset: None,
             message: format!("cannot read {what}: {e}"),
         }
@@ -300,7 +305,7 @@ fn main() -> ExitCode {
                     .map(|l| l.trim_start_matches("error: ").trim())
                     .filter(|l| !l.is_empty())
                     .unwrap_or("invalid arguments");
-                outln!("{}", json::error("usage", None, detail));
+                outln!("{}", json::error("usage", "usage", None, detail));
             } else {
                 eprint!("{e}");
             }
@@ -392,7 +397,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if json_out {
-                outln!("{}", json::error(f.code, f.offset, &f.message));
+                outln!("{}", json::error(f.code, f.detail, f.offset, &f.message));
             } else {
                 eprintln!("xfcc: {} ({})", f.message, f.code);
             }
@@ -428,6 +433,7 @@ fn header_text(bytes: Vec<u8>, file: &str) -> Result<String, Failure> {
     let mut text = String::from_utf8(bytes).map_err(|e| Failure {
         exit: 2,
         code: "invalid_utf8",
+        detail: "invalid_utf8",
         offset: Some(e.utf8_error().valid_up_to()),
         message: format!("{file}: not UTF-8 text, nor a PEM or DER certificate"),
     })?;
@@ -451,6 +457,7 @@ fn certificate_file(
     let bad = |message: String| Failure {
         exit: 1,
         code: "bad_certificate",
+        detail: "bad_certificate",
         offset: None,
         message,
     };
@@ -597,6 +604,7 @@ fn parse_failure(e: &xfcc::Error) -> Failure {
     Failure {
         exit: 1,
         code: e.kind().code(),
+        detail: e.kind().code(),
         offset: e.offset(),
         message: e.to_string(),
     }
@@ -877,6 +885,7 @@ fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
     let config = |e: xfcc::ConfigError| Failure {
         exit: 2,
         code: "policy",
+        detail: e.kind().code(),
         offset: None,
         message: e.to_string(),
     };
@@ -1012,7 +1021,7 @@ fn check(
             if json_out {
                 outln!(
                     "{}",
-                    json!({"allowed": false, "would_deny": r.is_report_only(), "reason": r.code(), "detail": r.to_string(), "explain": json::explain(&r), "warnings": warnings, "hint": hint})
+                    json!({"allowed": false, "would_deny": r.is_report_only(), "code": r.code(), "detail": r.detail().code(), "message": r.to_string(), "explain": json::explain(&r), "warnings": warnings, "hint": hint})
                 );
             } else {
                 let what = r.to_string();
@@ -1073,6 +1082,7 @@ pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> 
     let bad = |e: xfcc::Error| Failure {
         exit: 2,
         code: e.kind().code(),
+        detail: e.kind().code(),
         offset: None,
         message: format!("{}: {e}", path.display()),
     };
@@ -1088,6 +1098,7 @@ pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> 
         return Err(Failure {
             exit: 2,
             code: "no_certificate",
+            detail: "no_certificate",
             offset: None,
             message: format!(
                 "{}: no CERTIFICATE block (a PEM or DER certificate is expected)",

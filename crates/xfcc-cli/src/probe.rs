@@ -505,6 +505,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
                 return Err(Failure {
                     exit: 2,
                     code: "baseline_failed",
+                    detail: "baseline_failed",
                     offset: None,
                     message: format!(
                         "the baseline request to {} failed: {e}{hint}",
@@ -514,7 +515,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             }
         };
         if names_victim(&base.body, &victim) {
-            return Err(Failure { exit: 2, code: "baseline_is_victim", offset: None, message: "the baseline answer already names the victim: probe with a certificate (or none) that the service refuses".into() });
+            return Err(Failure { exit: 2, code: "baseline_is_victim", detail: "baseline_is_victim", offset: None, message: "the baseline answer already names the victim: probe with a certificate (or none) that the service refuses".into() });
         }
         let symptom = symptom(&base, inputs.cert.is_some(), target.tls);
         baselines.push((*label, base.status, symptom));

@@ -377,8 +377,14 @@ require_client_auth = true
         let (code, v) = check_json(&policy, at, &[p(&capture(capture_name))], None);
         assert_eq!(code, 1, "{v}");
         assert_eq!(v["allowed"], false);
-        assert!(v["detail"].is_string());
-        v["reason"].as_str().unwrap().to_owned()
+        // `code` the reason, `detail` its precise code, `message` the text.
+        let message = v["message"].as_str().unwrap();
+        assert!(!message.is_empty() && message != v["code"], "{v}");
+        assert!(
+            v["detail"].as_str().is_some_and(|d| !d.contains(' ')),
+            "{v}"
+        );
+        v["code"].as_str().unwrap().to_owned()
     };
     assert_eq!(deny("wrong-cn", AT), "not_allowed");
     assert_eq!(deny("self-signed-lookalike", AT), "not_allowed");
@@ -389,7 +395,7 @@ require_client_auth = true
     assert_eq!(deny("rsa-chain", "2050-01-01T00:00:00Z"), "expired");
     assert_eq!(deny("rsa-chain", "2020-01-01T00:00:00Z"), "not_yet_valid");
     let (code, v) = check_json(&policy, AT, &[], Some("Cert=\"x"));
-    assert_eq!((code, v["reason"].as_str()), (1, Some("malformed")));
+    assert_eq!((code, v["code"].as_str()), (1, Some("malformed")));
 
     // Human output names the rule, and warns about names-only rules.
     let names_only = write_policy(
@@ -427,7 +433,7 @@ fn check_in_report_mode_shows_the_decision_require_makes() {
         let (qc, q) = check_json(&require, AT, &[p(&capture(capture_name))], None);
         assert_eq!(rc, qc, "{capture_name}: {r} / {q}");
         assert_eq!(r["allowed"], q["allowed"], "{capture_name}");
-        assert_eq!(r["reason"], q["reason"], "{capture_name}");
+        assert_eq!(r["code"], q["code"], "{capture_name}");
         assert_eq!(r["explain"], q["explain"], "{capture_name}");
         if r["allowed"] == false {
             assert_eq!(r["would_deny"], true, "{capture_name}: {r}");
@@ -985,7 +991,7 @@ fn check_explains_a_denial_in_text_and_json() {
     json_args.push(p(&capture_path));
     let (code, v) = run_json(&json_args, None);
     assert_eq!(
-        (code, v["reason"].as_str()),
+        (code, v["code"].as_str()),
         (1, Some("chain_invalid")),
         "{v}"
     );
@@ -1236,11 +1242,7 @@ spiffe_id = ["spiffe://contoso.example/ns/payments/sa/client"]
         &["check", "--json", "--policy", p(&policy), "-"],
         Some(&other),
     );
-    assert_eq!(
-        (code, v["reason"].as_str()),
-        (1, Some("not_allowed")),
-        "{v}"
-    );
+    assert_eq!((code, v["code"].as_str()), (1, Some("not_allowed")), "{v}");
     assert!(v["explain"]["certificate"].is_null());
     assert_eq!(
         v["explain"]["proxy_fields"]["san"]["uri"],
@@ -1497,11 +1499,7 @@ fn check_names_the_troubleshooting_symptoms() {
         ],
         Some(header.trim()),
     );
-    assert_eq!(
-        (code, v["reason"].as_str()),
-        (1, Some("not_allowed")),
-        "{v}"
-    );
+    assert_eq!((code, v["code"].as_str()), (1, Some("not_allowed")), "{v}");
     // A refusal that is none of them has no hint.
     let (_, v) = check_json(
         &policy,
@@ -1723,7 +1721,7 @@ fn check_shows_the_library_hint_for_a_two_proxy_header() {
         Some(&format!("{},{}", one.trim_end(), one.trim_end())),
     );
     assert_eq!(
-        (code, v["reason"].as_str()),
+        (code, v["code"].as_str()),
         (1, Some("too_many_elements")),
         "{v}"
     );

@@ -34,7 +34,10 @@ struct Policy {
 
 fn config_error(py: Python<'_>, e: &xfcc::ConfigError) -> PyErr {
     let err = ConfigError::new_err(e.to_string());
-    let _ = err.value(py).setattr("code", e.kind().code());
+    let v = err.value(py);
+    let _ = v.setattr("code", e.kind().code());
+    let _ = v.setattr("setting", e.setting().into_owned());
+    let _ = v.setattr("rule", e.rule());
     err
 }
 
@@ -44,7 +47,7 @@ fn rejection(py: Python<'_>, r: &xfcc::Rejection) -> PyErr {
     let explanation = r.explanation().map(ToString::to_string);
     let _ = v.setattr("code", r.code());
     let _ = v.setattr("reason", r.reason().code());
-    let _ = v.setattr("detail", r.detail().as_str());
+    let _ = v.setattr("detail", r.detail().code());
     let _ = v.setattr("explanation", explanation);
     let _ = v.setattr("hint", r.hint());
     let _ = v.setattr("element", r.element());
@@ -420,7 +423,7 @@ impl ClientCert {
     /// `"cert"` or `"proxy-fields"`.
     #[getter]
     fn verified_from(&self) -> &'static str {
-        self.inner.verified_from().name()
+        self.inner.verified_from().code()
     }
     /// Whether a chain to the policy's anchors was verified.
     #[getter]

@@ -50,6 +50,7 @@ def test_the_recipes_variables_are_read_unchanged_and_nothing_set_is_refused():
     with pytest.raises(xfcc.ConfigError) as e:
         xfcc.Policy.from_env({"ALLOWED_CERT_COMMON_NAMES": PARTNER_CN})
     assert e.value.code == "names_only_rule"
+    assert (e.value.setting, e.value.rule) == ("ALLOWED_CERT_COMMON_NAMES", "common_name")
     for words in ["ALLOWED_CERT_COMMON_NAMES", "XFCC_CHAIN_ANCHORS", "ALLOWED_CERT_THUMBPRINTS", "XFCC_PROXY_VERIFIES_CHAIN"]:
         assert words in str(e.value), words
     by_name = xfcc.Policy.from_env({"ALLOWED_CERT_COMMON_NAMES": PARTNER_CN, "XFCC_PROXY_VERIFIES_CHAIN": "true"})
@@ -126,7 +127,7 @@ def test_the_same_decision_as_the_rust_cli(chain_policy_toml, tmp_path):
             assert rust["rule"] == cert.rule
         except xfcc.Rejection as r:
             assert rust["allowed"] is False, name
-            assert (rust["reason"], rust["detail"]) == (r.code, str(r)), name
+            assert (rust["code"], rust["detail"], rust["message"]) == (r.code, r.detail, str(r)), name
 
 
 def test_peers_and_report_mode():

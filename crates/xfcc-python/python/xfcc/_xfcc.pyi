@@ -32,6 +32,11 @@ class ConfigError(ValueError):
     """A setting the library cannot honour; the message names it."""
 
     code: str
+    """The stable code of its kind (`names_only_rule`, `value`, ...)."""
+    setting: str
+    """The setting at fault (`thumbprint`, `[elements] trust`), or the environment variable."""
+    rule: Optional[str]
+    """The `[[allow]]` rule it is in, if any."""
 
 class ClientCert:
     """A verified client."""
