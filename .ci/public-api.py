@@ -4,15 +4,19 @@ JSON (built on the stable toolchain with RUSTC_BOOTSTRAP, as
 cargo-semver-checks does): modules, types, functions, constants, traits
 and their items, enum variants, public fields, inherent methods and
 associated constants, and the traits each type implements (beside the
-auto and blanket ones). Names, not signatures: a rename, an addition or a
-removal shows; a changed argument type does not.
+auto and blanket ones). Each line is the item's full path and, for a
+function, method, field or constant, its signature or type: a rename, an
+addition, a removal and a changed signature all show.
 
   .ci/public-api.py --check   compare with crates/*/public-api.txt; fail on
-                              any difference, or on an item added or removed
-                              since the previous commit's list that
-                              CHANGELOG.md does not name
+                              any difference, or on an item added, removed
+                              or changed since the previous commit's list
+                              that the newest section of CHANGELOG.md does
+                              not name (as `Type::member`, or `Name` for a
+                              top-level item, in backticks)
   .ci/public-api.py --write   rewrite the lists
 """
+import re
 import json
 import os
 import subprocess
@@ -37,6 +41,111 @@ def items(doc):
     def get(i):
         return idx.get(str(i))
 
+    def ty(t):
+        """A rustdoc JSON type, written as Rust writes it (paths short)."""
+        if t is None:
+            return "()"
+        (k, v), = t.items()
+        if k == "resolved_path":
+            return v["path"].split("::")[-1] + args(v.get("args"))
+        if k == "generic":
+            return v
+        if k == "primitive":
+            return v
+        if k == "borrowed_ref":
+            lt = f"{v['lifetime']} " if v.get("lifetime") else ""
+            return f"&{lt}{'mut ' if v['is_mutable'] else ''}{ty(v['type'])}"
+        if k == "raw_pointer":
+            return f"*{'mut' if v['is_mutable'] else 'const'} {ty(v['type'])}"
+        if k == "slice":
+            return f"[{ty(v)}]"
+        if k == "array":
+            return f"[{ty(v['type'])}; {v['len']}]"
+        if k == "tuple":
+            return "(" + ", ".join(ty(x) for x in v) + ")"
+        if k in ("impl_trait", "dyn_trait"):
+            bounds = v if k == "impl_trait" else v["traits"]
+            words = [bound(b) for b in bounds]
+            if k == "dyn_trait" and v.get("lifetime"):
+                words.append(v["lifetime"])
+            return ("impl " if k == "impl_trait" else "dyn ") + " + ".join(words)
+        if k == "qualified_path":
+            return f"<{ty(v['self_type'])}>::{v['name']}"
+        if k == "function_pointer":
+            sig = v["sig"]
+            return "fn(" + ", ".join(ty(x[1]) for x in sig["inputs"]) + ") -> " + ty(sig.get("output"))
+        return k
+
+    def bound(b):
+        if "trait_bound" in b:
+            tr = b["trait_bound"]["trait"]
+            return tr["path"].split("::")[-1] + args(tr.get("args"))
+        if "outlives" in b:
+            return b["outlives"]
+        return "?"
+
+    def args(a):
+        if not a:
+            return ""
+        if "angle_bracketed" in a:
+            parts = []
+            for x in a["angle_bracketed"]["args"]:
+                if "type" in x:
+                    parts.append(ty(x["type"]))
+                elif "lifetime" in x:
+                    parts.append(x["lifetime"])
+                elif "const" in x:
+                    parts.append(str(x["const"].get("expr")))
+            for c in a["angle_bracketed"].get("constraints", []):
+                binding = c.get("binding", {})
+                if "equality" in binding:
+                    parts.append(f"{c['name']} = {ty(binding['equality'].get('type'))}")
+                else:
+                    parts.append(c["name"])
+            return "<" + ", ".join(parts) + ">" if parts else ""
+        if "parenthesized" in a:
+            p = a["parenthesized"]
+            return "(" + ", ".join(ty(x) for x in p["inputs"]) + ") -> " + ty(p.get("output"))
+        return ""
+
+    def generics(g):
+        names = []
+        for p in g.get("params", []):
+            kind = p["kind"]
+            if "type" in kind and kind["type"].get("is_synthetic"):
+                continue
+            if "type" in kind and kind["type"]["bounds"]:
+                names.append(p["name"] + ": " + " + ".join(bound(b) for b in kind["type"]["bounds"]))
+            else:
+                names.append(p["name"])
+        where = []
+        for w in g.get("where_predicates", []):
+            if "bound_predicate" in w:
+                bp = w["bound_predicate"]
+                where.append(ty(bp["type"]) + ": " + " + ".join(bound(b) for b in bp["bounds"]))
+        return ("<" + ", ".join(names) + ">" if names else ""), (" where " + ", ".join(where) if where else "")
+
+    def signature(item):
+        """`(args) -> output` of a function, the type of a field or constant."""
+        (k, v), = item["inner"].items()
+        if k == "function":
+            gen, where = generics(v["generics"])
+            header = v["header"]
+            quals = ("const " if header["is_const"] else "") + ("async " if header["is_async"] else "")
+            inputs = []
+            for name, t in v["sig"]["inputs"]:
+                inputs.append("self" if name == "self" and t == {"generic": "Self"} else ty(t) if name == "self" else f"{name}: {ty(t)}")
+            out_t = v["sig"].get("output")
+            return f"{quals}fn{gen}({', '.join(inputs)})" + (f" -> {ty(out_t)}" if out_t else "") + where
+        if k in ("struct_field",):
+            return ": " + ty(v)
+        if k in ("constant", "assoc_const"):
+            t = v.get("type")
+            return ": " + ty(t) if t else ""
+        if k == "static":
+            return ": " + ty(v["type"])
+        return ""
+
     def type_members(path, item):
         kind, inner = next(iter(item["inner"].items()))
         if kind == "enum":
@@ -48,7 +157,7 @@ def items(doc):
                 for f in k["plain"]["fields"]:
                     fi = get(f)
                     if fi and fi["visibility"] == "public":
-                        out.add(f"field {path}::{fi['name']}")
+                        out.add(f"field {path}::{fi['name']}{signature(fi)}")
         if kind == "trait":
             for t in inner["items"]:
                 out.add(f"trait-item {path}::{get(t)['name']}")
@@ -66,7 +175,7 @@ def items(doc):
                 mi = get(m)
                 if mi and mi["visibility"] == "public":
                     mk = next(iter(mi["inner"]))
-                    out.add(f"{'method' if mk == 'function' else mk} {path}::{mi['name']}")
+                    out.add(f"{'method' if mk == 'function' else mk} {path}::{mi['name']} {signature(mi)}".rstrip())
 
     def walk(module, path, seen):
         for i in module["inner"]["module"]["items"]:
@@ -92,7 +201,7 @@ def items(doc):
                     out.add(f"mod {full}")
                     walk(item, full, seen | {item["id"]})
                 continue
-            out.add(f"{kind} {full}")
+            out.add(f"{kind} {full} {signature(item)}".rstrip())
             if kind in ("struct", "enum", "trait"):
                 type_members(full, item)
 
@@ -101,10 +210,45 @@ def items(doc):
     return sorted(out)
 
 
+def newest_section(text):
+    """The CHANGELOG's newest version section, with `[Unreleased]` above
+    it when there is one: only they may name what a change did (an older
+    version's entry naming the same item does not count)."""
+    parts = re.split(r"(?m)^## ", text)[1:]
+    if parts and parts[0].startswith("[Unreleased]"):
+        return "".join(parts[:2])
+    return parts[0] if parts else ""
+
+
+def bare(line):
+    """A line without its signature: `kind path` (what lists written
+    before signatures were listed hold)."""
+    kind, rest = line.split(" ", 1)
+    if kind == "impl":
+        return line
+    path = re.match(r"\w+(?:::\w+)*", rest).group(0)
+    return f"{kind} {path}"
+
+
+def named(line, changelog):
+    """Whether the CHANGELOG names the item of a public-api line: a member
+    as `Type::member` (or a longer path ending so), a top-level item as
+    `Name`, in backticks, where a signature may follow the name."""
+    kind, rest = line.split(" ", 1)
+    path = re.match(r"\w+(?:::\w+)*", rest).group(0).split("::")
+    if kind == "impl":
+        # `impl Trait for xfcc::Type`: the type's entry names the trait.
+        trait, _, target = rest.partition(" for ")
+        want = [f"{target.split('::')[-1]}", trait]
+        return all(re.search(r"`[^`]*\b" + re.escape(w) + r"\b[^`]*`", changelog) for w in want)
+    short = "::".join(path[-2:]) if kind in ("method", "field", "variant", "assoc_const", "assoc_type", "trait-item") else path[-1]
+    return re.search(r"`(?:[\w:]*::)?" + re.escape(short) + r"(?![\w])[^`]*`", changelog) is not None
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "--check"
     failed = False
-    changelog = (ROOT / "CHANGELOG.md").read_text()
+    changelog = newest_section((ROOT / "CHANGELOG.md").read_text())
     for crate in CRATES:
         listing = ROOT / "crates" / crate / "public-api.txt"
         now = items(rustdoc_json(crate))
@@ -125,8 +269,12 @@ def main():
         prev = subprocess.run(["git", "show", f"HEAD~1:crates/{crate}/public-api.txt"], cwd=ROOT, capture_output=True, text=True)
         if prev.returncode == 0:
             before = set(prev.stdout.splitlines())
-            changed = sorted(set(now) ^ before)
-            unnamed = [c for c in changed if c.split()[-1].split("::")[-1] not in changelog]
+            current = set(now)
+            if not any(" fn" in line for line in before):
+                # The previous list predates signatures: compare names.
+                current = {bare(line) for line in now}
+            changed = sorted(current ^ before)
+            unnamed = [c for c in changed if not named(c, changelog)]
             if unnamed:
                 failed = True
                 print(f"{crate}: public items changed since the previous commit but CHANGELOG.md does not name them:")
