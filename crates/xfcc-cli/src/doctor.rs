@@ -388,7 +388,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     }
     let view = PolicyView {
         header: inputs.header.map(str::to_ascii_lowercase),
-        policy: built.as_ref().map(PolicyFacts::of),
+        policy: built.as_ref().and_then(PolicyFacts::of),
     };
     for path in inputs.proxies {
         // A configuration is small: a larger file is refused before it is

@@ -945,10 +945,10 @@ fn check(
         None => "-",
     };
     // With [[sources]], a header is read the way its proxy writes it.
-    let names: Vec<&str> = whole.sources().map(|(n, _)| n).collect();
+    let names: Vec<&str> = whole.readings().filter_map(|r| r.source()).collect();
     let policy = match (source, names.is_empty()) {
         (None, true) => whole.clone(),
-        (Some(name), false) => whole.source(name).cloned().ok_or_else(|| {
+        (Some(name), false) => whole.for_source(name).ok_or_else(|| {
             Failure::usage(format!(
                 "--source {name:?}: the policy's sources are {}",
                 names.join(", ")

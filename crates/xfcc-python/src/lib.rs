@@ -174,29 +174,7 @@ impl Policy {
         let policy = &self.inner;
         // The GIL is held: a verification takes microseconds, less than
         // releasing and taking it back would cost under contention.
-        let result = {
-            let lines: Vec<&[u8]> = value.into_iter().collect();
-            match peer {
-                None => policy.verify_header_values(lines),
-                Some(ip) => {
-                    // The value is the certificate header of the policy (or,
-                    // with sources, of whichever source the peer is in),
-                    // never a chain header.
-                    let names: Vec<&str> = if policy.sources().next().is_some() {
-                        policy.sources().map(|(_, p)| p.header_name()).collect()
-                    } else {
-                        vec![policy.header_name()]
-                    };
-                    policy.verify_request(Some(ip), |name| {
-                        if names.contains(&name) {
-                            lines.clone()
-                        } else {
-                            Vec::new()
-                        }
-                    })
-                }
-            }
-        };
+        let result = policy.verify_value(peer, value);
         result
             .map(|c| c.map(|inner| ClientCert { inner }))
             .map_err(|r| rejection(py, &r))
@@ -247,10 +225,12 @@ impl Policy {
         }
     }
 
-    /// The (lower-case) header the policy reads.
+    /// The (lower-case) header the policy reads the certificate from;
+    /// with `[[sources]]`, the first source's (`header_names` has them
+    /// all).
     #[getter]
     fn header_name(&self) -> String {
-        self.inner.header_name().to_owned()
+        self.first_header().to_owned()
     }
 
     /// Every header the policy may read (lower-case): its own and, for a
@@ -291,8 +271,18 @@ impl Policy {
         format!(
             "<xfcc.Policy mode={} header={:?}>",
             self.mode(),
-            self.inner.header_name()
+            self.first_header()
         )
+    }
+}
+
+impl Policy {
+    /// The certificate header of the policy's first reading.
+    fn first_header(&self) -> &str {
+        self.inner
+            .readings()
+            .next()
+            .map_or("x-forwarded-client-cert", xfcc::Reading::header_name)
     }
 }
 

@@ -63,7 +63,7 @@ pub use outcome::{
     Verdict, Warning, WarningKind,
 };
 pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
-pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Source};
+pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Reading, Source};
 #[cfg(feature = "render")]
 pub use render::{EnvoyFields, render_envoy, render_envoy_json};
 pub use rules::{Rule, Thumbprint};

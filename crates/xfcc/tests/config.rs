@@ -58,7 +58,10 @@ fn invalid_header_names_are_refused_not_replaced() {
         .allow(rule())
         .build()
         .unwrap();
-    assert_eq!(p.header_name(), "x-ssl-client-cert");
+    assert_eq!(
+        p.readings().next().unwrap().header_name(),
+        "x-ssl-client-cert"
+    );
 }
 
 #[cfg(feature = "toml")]
@@ -104,7 +107,11 @@ fn a_policy_file_refuses_every_variable_it_would_ignore() {
     ]))
     .unwrap();
     assert_eq!(
-        (p.format(), p.header_name(), p.cache_len()),
+        (
+            p.readings().next().unwrap().format(),
+            p.readings().next().unwrap().header_name(),
+            p.cache_len()
+        ),
         (Format::Nginx, "x-ssl-client-cert", 0)
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -424,7 +424,10 @@ fn other_formats_through_the_policy() {
         .allow(Rule::new("r").thumbprint([c.sha256_hex()]))
         .build()
         .unwrap();
-    assert_eq!(p.header_name(), "x-arr-clientcert");
+    assert_eq!(
+        p.readings().next().unwrap().header_name(),
+        "x-arr-clientcert"
+    );
     assert_eq!(
         p.verify(&xfcc::Format::AppService.render(&c, &[]))
             .unwrap()

@@ -127,15 +127,22 @@ fn a_peer_in_no_source_is_untrusted_and_a_request_without_a_peer_unavailable() {
         "peer_unavailable"
     );
     assert!(p.is_trusted_peer(ip("10.0.1.200")) && !p.is_trusted_peer(ip("10.0.3.1")));
-    // Each source's policy is there to read.
-    let names: Vec<&str> = p.sources().map(|(n, _)| n).collect();
-    assert_eq!(names, ["ingress-nginx", "gateway"]);
-    let nginx = p.source("ingress-nginx").unwrap();
+    // Each source's reading is there to read.
+    let names: Vec<Option<&str>> = p.readings().map(|r| r.source()).collect();
+    assert_eq!(names, [Some("ingress-nginx"), Some("gateway")]);
+    let nginx = p.readings().next().unwrap();
     assert_eq!(
         (nginx.format(), nginx.header_name()),
         (Format::Nginx, "x-ssl-client-cert")
     );
-    assert_eq!(nginx.source_name(), Some("ingress-nginx"));
+    // The policy read through one source alone verifies a value as that
+    // proxy writes it, and names the source; the rules are the policy's.
+    let only = p.for_source("ingress-nginx").unwrap();
+    assert_eq!(only.readings().len(), 1);
+    assert_eq!(only.header_names(), ["x-ssl-client-cert"]);
+    let r = only.verify(&capture("rsa-chain")).unwrap_err();
+    assert_eq!((r.code(), r.source()), ("bad_certificate", Some("ingress-nginx")));
+    assert!(p.for_source("nobody").is_none());
 }
 
 #[test]
@@ -234,7 +241,10 @@ thumbprint = ["ab"]
     let config = xfcc::PolicyConfig::from_toml_file(&file).unwrap();
     assert_eq!(config.source_names(), ["ingress-nginx", "gateway"]);
     let p = config.build().unwrap();
-    let gw = p.source("gateway").unwrap();
+    let gw = p
+        .readings()
+        .find(|r| r.source() == Some("gateway"))
+        .unwrap();
     assert_eq!(
         (gw.element_count(), gw.trusted_element()),
         (ElementCount::Any, -1)

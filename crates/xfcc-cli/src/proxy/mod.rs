@@ -102,16 +102,20 @@ pub(crate) struct PolicyFacts {
 }
 
 impl PolicyFacts {
-    pub(crate) fn of(policy: &Policy) -> Self {
-        Self {
-            count: policy.element_count(),
-            trust: policy.trusted_element(),
-            by: policy.trusted_proxy().is_some(),
-            proxy_fields: policy.identity_from() == IdentityFrom::ProxyFields,
+    /// The facts of `policy` as its first reading reads the header (with
+    /// `[[sources]]`, the first source's: the doctor does not yet pair
+    /// each proxy file with its source).
+    pub(crate) fn of(policy: &Policy) -> Option<Self> {
+        let reading = policy.readings().next()?;
+        Some(Self {
+            count: reading.element_count(),
+            trust: reading.trusted_element(),
+            by: reading.trusted_proxy().is_some(),
+            proxy_fields: reading.identity_from() == IdentityFrom::ProxyFields,
             name_only_rules: policy.name_only_rules().map(str::to_owned).collect(),
             issuer_rules: policy.issuer_rules().map(str::to_owned).collect(),
-            format: policy.format(),
-        }
+            format: reading.format(),
+        })
     }
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::cache::Cache;
-use super::{Inner, Policy, SourcePolicy};
+use super::reading::Reading;
+use super::{Decision, Policy};
 use crate::chain::{self as chains, AnchorSource, TrustAnchors};
 use crate::format::Format;
 use crate::limits::Limits;
@@ -156,116 +157,6 @@ impl Source {
     pub fn identity_from(mut self, from: IdentityFrom) -> Self {
         self.identity_from = from;
         self
-    }
-}
-
-/// How one proxy writes the header, checked: what differs between
-/// sources.
-pub(crate) struct Reading {
-    pub(crate) format: Format,
-    pub(crate) header_name: String,
-    pub(crate) count: ElementCount,
-    pub(crate) trust: i64,
-    pub(crate) by: Option<String>,
-    pub(crate) identity_from: IdentityFrom,
-    pub(crate) trusted_peers: Option<Vec<ipnet::IpNet>>,
-}
-
-impl Reading {
-    /// Judges one proxy's settings, and the rules in its light.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one proxy's settings, judged together"
-    )]
-    fn check(
-        format: Format,
-        header_name: Option<String>,
-        count: Option<ElementCount>,
-        trust: Option<i64>,
-        by: Option<String>,
-        identity_from: IdentityFrom,
-        trusted_peers: Option<Vec<String>>,
-        rules: &[CompiledRule],
-    ) -> Result<Self, ConfigError> {
-        let header_name = match header_name {
-            Some(name) => checked_header_name(name)?,
-            None => format.header_name().to_owned(),
-        };
-        if format != Format::Envoy {
-            let cannot = |key, why| {
-                ConfigError::from(Repr::FormatCannot {
-                    key,
-                    format: format.code(),
-                    why,
-                })
-            };
-            if by.is_some() {
-                return Err(cannot("by", "it carries no By field"));
-            }
-            if count.is_some() {
-                return Err(cannot("count", "it carries one certificate, not elements"));
-            }
-            if trust.is_some() {
-                return Err(cannot("trust", "it carries one certificate, not elements"));
-            }
-            if identity_from == IdentityFrom::ProxyFields {
-                return Err(cannot("identity_from", "it carries no proxy fields"));
-            }
-        }
-        if identity_from == IdentityFrom::ProxyFields && trusted_peers.is_none() && by.is_none() {
-            return Err(ConfigError::from(Repr::ProxyFieldsCannot {
-                key: "identity_from",
-                why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
-            }));
-        }
-        let count = count.unwrap_or(ElementCount::Exactly(1));
-        // Envoy writes URI and DNS values unescaped: a client's SAN holding
-        // `,By=...;Hash=...` splits its element in two, and the second half
-        // is the client's forgery. Only `by` (refused when repeated, per
-        // request) tells the proxy's element from it when the number of
-        // elements may vary; in cert mode the certificate in the split
-        // element disagrees with its truncated fields, here nothing would.
-        if identity_from == IdentityFrom::ProxyFields
-            && count != ElementCount::Exactly(1)
-            && by.is_none()
-        {
-            return Err(ConfigError::from(Repr::ProxyFieldsCannot {
-                key: "by",
-                why: "[elements] count is not exactly 1, so set [elements] by (XFCC_TRUSTED_BY) to the URI SAN of the proxy that writes the trusted element: a client certificate whose URI SAN holds `,` can add an element of its own, and only the proxy's By (which may then appear in one element only) tells them apart",
-            }));
-        }
-        let trusted_peers = trusted_peers.map(parse_peers).transpose()?;
-        let trust = trust.unwrap_or(0);
-        if let ElementCount::Exactly(n) = count {
-            let ok = n >= 1
-                && ((trust >= 0 && trust.unsigned_abs() < n as u64)
-                    || (trust < 0 && trust.unsigned_abs() <= n as u64));
-            if !ok {
-                return Err(ConfigError::from(Repr::TrustIndex { trust, count: n }));
-            }
-        }
-        if identity_from == IdentityFrom::ProxyFields {
-            for compiled in rules {
-                if let Some(&key) = compiled.needs_certificate().first() {
-                    return Err(ConfigError::from(Repr::Rule {
-                        rule: compiled.label.to_string(),
-                        error: ConfigError::from(Repr::ProxyFieldsCannot {
-                            key,
-                            why: "it needs the certificate itself, which the proxy does not forward (the fields carry only Hash, Subject, Issuer, URI and DNS; the configuration reference marks each constraint refused here)",
-                        }),
-                    }));
-                }
-            }
-        }
-        Ok(Self {
-            format,
-            header_name,
-            count,
-            trust,
-            by,
-            identity_from,
-            trusted_peers,
-        })
     }
 }
 
@@ -684,59 +575,41 @@ impl PolicyBuilder {
         let options = ParseOptions::DEFAULT
             .with_limits(self.limits)
             .with_syntax(self.syntax);
-        let chains = Arc::new(chains);
-        // Each source's policy has its own cache (a header allowed under
-        // one proxy's element rules says nothing under another's), the
-        // capacity and bytes shared out so the bound stays the policy's.
-        let share = readings.len().max(1);
-        let cache_for = |n: usize| {
-            let entries = self.cache / n;
-            (entries > 0).then(|| Cache::new(entries, self.cache_max_bytes / n as u64))
-        };
-        let inner =
-            |r: Reading, source: Option<Arc<str>>, cache, sources: Vec<SourcePolicy>| Inner {
-                header_names: Policy::names_read(&r.header_name, r.format, &sources),
-                mode: self.mode,
-                count: r.count,
-                trust: r.trust,
-                by: r.by,
-                leeway: self.leeway,
-                rules: rules.clone(),
-                options,
-                format: r.format,
-                header_name: r.header_name,
-                clock: self.clock.clone(),
-                cache,
-                chains: Arc::clone(&chains),
-                trusted_peers: r.trusted_peers,
-                identity_from: r.identity_from,
-                sources,
-                source,
-                proxy_verifies_chain: self.proxy_verifies_chain,
-            };
-        let sources: Vec<SourcePolicy> = readings
-            .into_iter()
-            .map(|(name, r)| SourcePolicy {
-                nets: r.trusted_peers.clone().unwrap_or_default(),
-                policy: Policy {
-                    inner: Arc::new(inner(
-                        r,
-                        Some(Arc::clone(&name)),
-                        cache_for(share),
-                        Vec::new(),
-                    )),
-                },
-                name,
-            })
-            .collect();
-        let own_cache = if sources.is_empty() {
-            cache_for(1)
+        // Each reading has its own cache (a header allowed under one
+        // proxy's element rules says nothing under another's), the capacity
+        // and bytes shared out so the bound stays the policy's.
+        let by_source = !readings.is_empty();
+        let mut readings: Vec<Reading> = if by_source {
+            readings
+                .into_iter()
+                .map(|(name, mut r)| {
+                    r.source = Some(name);
+                    r
+                })
+                .collect()
         } else {
-            None
+            vec![reading]
         };
-        Ok(Policy {
-            inner: Arc::new(inner(reading, None, own_cache, sources)),
-        })
+        let share = readings.len();
+        for r in &mut readings {
+            let entries = self.cache / share;
+            r.cache =
+                (entries > 0).then(|| Cache::new(entries, self.cache_max_bytes / share as u64));
+        }
+        let decision = Decision {
+            mode: self.mode,
+            leeway: self.leeway,
+            rules,
+            options,
+            clock: self.clock,
+            chains,
+            proxy_verifies_chain: self.proxy_verifies_chain,
+        };
+        Ok(Policy::assemble(
+            Arc::new(decision),
+            readings.into_iter().map(Arc::new).collect(),
+            by_source,
+        ))
     }
 
     /// Adds a source: one of several proxies in front of the service, each
@@ -752,74 +625,4 @@ impl PolicyBuilder {
         self.sources.push(source);
         self
     }
-}
-
-/// `trusted_peers`: CIDR blocks or single addresses; an empty list or a
-/// value that is neither is refused, naming it. Entries are kept in the
-/// form peers are compared in: an IPv4-mapped block (`::ffff:10.0.0.0/104`)
-/// becomes its IPv4 block (`10.0.0.0/8`), as a peer `::ffff:10.1.2.3`
-/// becomes `10.1.2.3`. A block that holds every IPv4 or every IPv6 address
-/// (`0.0.0.0/0`, `::/0`, `::ffff:0:0/96`) trusts anyone who can connect,
-/// which is no restriction at all, and is refused.
-pub(crate) fn parse_peers(list: Vec<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-    if list.is_empty() {
-        return Err(ConfigError::from(Repr::EmptyList {
-            key: "trusted_peers",
-        }));
-    }
-    list.into_iter()
-        .map(|text| {
-            let t = text.trim();
-            let net = t
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map(|net| canonical_net(net.trunc()))
-                .map_err(|_| {
-                    ConfigError::value(
-                        "trusted_peers",
-                        text.clone(),
-                        "a CIDR block such as 10.0.0.0/8 or fd00::/8, or one address",
-                    )
-                })?;
-            if net.prefix_len() == 0 {
-                return Err(ConfigError::value(
-                    "trusted_peers",
-                    text,
-                    "it holds every address, which restricts nothing: list your proxy's addresses, or leave trusted_peers out",
-                ));
-            }
-            Ok(net)
-        })
-        .collect()
-}
-
-/// An IPv4-mapped IPv6 block (`::ffff:a.b.c.d/n`, n >= 96) as the IPv4
-/// block it maps; any other block as it is.
-fn canonical_net(net: ipnet::IpNet) -> ipnet::IpNet {
-    match net {
-        ipnet::IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
-            .network()
-            .to_ipv4_mapped()
-            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
-            .map_or(net, ipnet::IpNet::V4),
-        _ => net,
-    }
-}
-
-/// Whether `name` is an HTTP field name (RFC 9110 5.1: a token).
-pub(crate) fn is_field_name(name: &str) -> bool {
-    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    !name.is_empty() && name.bytes().all(tchar)
-}
-
-/// A valid HTTP field name, lower-cased.
-pub(crate) fn checked_header_name(name: String) -> Result<String, ConfigError> {
-    if !is_field_name(&name) {
-        return Err(ConfigError::value(
-            "header_name",
-            name,
-            "an HTTP field name: letters, digits and !#$%&'*+-.^_`|~ only, such as x-client-cert (no colon, no spaces)",
-        ));
-    }
-    Ok(name.to_ascii_lowercase())
 }
