@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
-use xfcc::XfccHeader;
+use xfcc::inspect::XfccHeader;
 use xfcc_benches::{aca_header, capture, leaf_der};
 
 fn parse(c: &mut Criterion) {
@@ -75,10 +75,10 @@ fn steps(c: &mut Criterion) {
     let der = leaf_der();
     let mut g = c.benchmark_group("steps");
     g.bench_function("cert-value-to-identity", |b| {
-        b.iter(|| black_box(xfcc::decode_certificate(black_box(&cert_value)).unwrap()))
+        b.iter(|| black_box(xfcc::inspect::decode_certificate(black_box(&cert_value)).unwrap()))
     });
     g.bench_function("identity-from-der", |b| {
-        b.iter(|| black_box(xfcc::CertIdentity::from_der(black_box(der.clone())).unwrap()))
+        b.iter(|| black_box(xfcc::inspect::CertIdentity::from_der(black_box(der.clone())).unwrap()))
     });
     g.bench_function("x509-cert-parse", |b| {
         use x509_cert::der::Decode;

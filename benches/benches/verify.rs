@@ -219,8 +219,8 @@ fn forms(c: &mut Criterion) {
     g.finish();
 }
 
-fn leaf() -> xfcc::CertIdentity {
-    xfcc::CertIdentity::from_der(der("client-rsa")).unwrap()
+fn leaf() -> xfcc::inspect::CertIdentity {
+    xfcc::inspect::CertIdentity::from_der(der("client-rsa")).unwrap()
 }
 
 /// Uncached verify of 1, 2 and 3 hops (each element the RSA leaf and its
@@ -228,8 +228,8 @@ fn leaf() -> xfcc::CertIdentity {
 /// throughput in header bytes: the cost per byte should stay flat.
 fn hops(c: &mut Criterion) {
     let leaf = leaf();
-    let inter = xfcc::CertIdentity::from_der(der("inter")).unwrap();
-    let element = xfcc::render_envoy(&[], &leaf, &[inter], xfcc::EnvoyFields::ACA);
+    let inter = xfcc::inspect::CertIdentity::from_der(der("inter")).unwrap();
+    let element = xfcc::render::render_envoy(&[], &leaf, &[inter], xfcc::render::EnvoyFields::ACA);
     let policy = xfcc_benches::any_hops_policy();
     let mut g = c.benchmark_group("hops");
     for n in 1..=3 {
@@ -262,10 +262,11 @@ fn explain(c: &mut Criterion) {
         }))
         .collect();
     let key = KeyPair::generate().unwrap();
-    let cert = xfcc::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec()).unwrap();
-    let mut fields = xfcc::EnvoyFields::NONE;
+    let cert =
+        xfcc::inspect::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec()).unwrap();
+    let mut fields = xfcc::render::EnvoyFields::NONE;
     (fields.hash, fields.cert) = (true, true);
-    let header = xfcc::render_envoy(&[], &cert, &[], fields);
+    let header = xfcc::render::render_envoy(&[], &cert, &[], fields);
     assert!(header.len() <= 64 * 1024, "{}", header.len());
     let t = fixture_time();
     // Names only (the rules' matching cost is what is measured).

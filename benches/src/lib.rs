@@ -50,7 +50,7 @@ pub fn pem(name: &str) -> String {
 
 /// A time inside every fixture's validity period.
 pub fn fixture_time() -> std::time::SystemTime {
-    let c = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    let c = xfcc::inspect::CertIdentity::from_der(der("client-rsa")).unwrap();
     c.not_before() + std::time::Duration::from_secs(86_400)
 }
 
@@ -58,7 +58,7 @@ pub fn fixture_time() -> std::time::SystemTime {
 /// of the RSA fixture leaf, at a time inside its validity), on `builder`'s
 /// other settings.
 fn allowlist(builder: xfcc::PolicyBuilder) -> xfcc::Policy {
-    let leaf = xfcc::CertIdentity::from_der(der("client-rsa")).unwrap();
+    let leaf = xfcc::inspect::CertIdentity::from_der(der("client-rsa")).unwrap();
     let t = fixture_time();
     builder
         .clock(move || t)
@@ -113,9 +113,9 @@ pub fn chain_policy() -> xfcc::Policy {
 
 /// An Envoy header (ACA fields) for `leaf` and its intermediates.
 pub fn header_for(leaf: &str, intermediates: &[&str]) -> String {
-    let c = |n: &str| xfcc::CertIdentity::from_der(der(n)).unwrap();
+    let c = |n: &str| xfcc::inspect::CertIdentity::from_der(der(n)).unwrap();
     let chain: Vec<_> = intermediates.iter().map(|n| c(n)).collect();
-    xfcc::render_envoy(&[], &c(leaf), &chain, xfcc::EnvoyFields::ACA)
+    xfcc::render::render_envoy(&[], &c(leaf), &chain, xfcc::render::EnvoyFields::ACA)
 }
 
 /// The root README's examples, compiled and run as doctests.

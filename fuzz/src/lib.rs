@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use arbitrary::{Arbitrary, Unstructured};
-use xfcc::{CertIdentity, EnvoyFields, Format, Limits, ParseOptions, Syntax, XfccHeader};
+use xfcc::{Format, inspect::{CertIdentity, Limits, ParseOptions, Syntax, XfccHeader}, render::EnvoyFields};
 
 /// Header parsing in every format; the first byte picks the format and syntax.
 pub fn parse(data: &[u8]) {
@@ -56,15 +56,15 @@ pub fn parse(data: &[u8]) {
 /// Certificate decoding: text encodings, raw DER and DN strings.
 pub fn decode(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
-        if let Ok(c) = xfcc::decode_certificate(s) {
+        if let Ok(c) = xfcc::inspect::decode_certificate(s) {
             check_identity(&c);
         }
-        if let Ok(dn) = xfcc::DistinguishedName::parse(s) {
+        if let Ok(dn) = xfcc::inspect::DistinguishedName::parse(s) {
             // RFC 4514 output parses back to the same name.
-            let again = xfcc::DistinguishedName::parse(&dn.to_string()).expect("re-parse RFC 4514");
+            let again = xfcc::inspect::DistinguishedName::parse(&dn.to_string()).expect("re-parse RFC 4514");
             assert_eq!(again, dn);
             let openssl =
-                xfcc::DistinguishedName::parse(&dn.to_openssl_rfc2253()).expect("re-parse 2253");
+                xfcc::inspect::DistinguishedName::parse(&dn.to_openssl_rfc2253()).expect("re-parse 2253");
             assert_eq!(openssl, dn);
         }
     }
@@ -351,7 +351,7 @@ const CERTIFICATE_POLICIES: x509_cert::der::oid::ObjectIdentifier =
 
 fn check_identity(c: &CertIdentity) {
     assert_eq!(c.sha256_hex().len(), 64);
-    let dn = xfcc::DistinguishedName::parse(c.subject()).expect("own subject parses");
+    let dn = xfcc::inspect::DistinguishedName::parse(c.subject()).expect("own subject parses");
     assert_eq!(&dn, c.subject_name());
     let _ = c.public_key().to_string();
 }
@@ -571,11 +571,11 @@ pub fn roundtrip(data: &[u8]) {
         let chain: Vec<CertIdentity> = hop.chain.iter().take(3).map(|&i| cert(i)).collect();
         let leaf = cert(hop.cert);
         let text = if json {
-            let one = xfcc::render_envoy_json(&by, &leaf, &chain, fields);
+            let one = xfcc::render::render_envoy_json(&by, &leaf, &chain, fields);
             // The object alone: the hops are joined into one array below.
             one[1..one.len() - 1].to_owned()
         } else {
-            xfcc::render_envoy(&by, &leaf, &chain, fields)
+            xfcc::render::render_envoy(&by, &leaf, &chain, fields)
         };
         rendered.push((text, leaf, by.clone()));
     }
@@ -589,7 +589,7 @@ pub fn roundtrip(data: &[u8]) {
     if value.len() > Limits::DEFAULT.bytes() {
         // Many hops with long chains: the size limit must reject it.
         let kind = parsed.expect_err("over the byte limit").kind();
-        assert_eq!(kind, xfcc::ParseErrorKind::TooLong);
+        assert_eq!(kind, xfcc::error::ParseErrorKind::TooLong);
         return;
     }
     if !clean {
@@ -598,7 +598,7 @@ pub fn roundtrip(data: &[u8]) {
     // A JSON header with a control character in a `by` is refused (the
     // header cannot carry one); anything else renders and parses back.
     if json && parsed.is_err() {
-        let kind = parsed.as_ref().err().map(xfcc::ParseError::kind);
+        let kind = parsed.as_ref().err().map(xfcc::error::ParseError::kind);
         assert!(
             rendered
                 .iter()

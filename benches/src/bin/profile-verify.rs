@@ -13,13 +13,13 @@ fn main() {
         "identity" => {
             let der = xfcc_benches::leaf_der();
             for _ in 0..n {
-                black_box(xfcc::CertIdentity::from_der(black_box(der.clone())).unwrap());
+                black_box(xfcc::inspect::CertIdentity::from_der(black_box(der.clone())).unwrap());
             }
         }
         "parse" => {
             let header = xfcc_benches::aca_header();
             for _ in 0..n {
-                black_box(xfcc::XfccHeader::parse(black_box(&header)).unwrap());
+                black_box(xfcc::inspect::XfccHeader::parse(black_box(&header)).unwrap());
             }
         }
         _ => {

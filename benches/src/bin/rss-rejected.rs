@@ -38,9 +38,10 @@ fn main() {
             p.distinguished_name
                 .push(DnType::CommonName, format!("stranger-{i}"));
             let c =
-                xfcc::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec()).unwrap();
-            xfcc::render_envoy(&[], &c, &[], {
-                let mut f = xfcc::EnvoyFields::ACA;
+                xfcc::inspect::CertIdentity::from_der(p.self_signed(&key).unwrap().der().to_vec())
+                    .unwrap();
+            xfcc::render::render_envoy(&[], &c, &[], {
+                let mut f = xfcc::render::EnvoyFields::ACA;
                 f.chain = false;
                 f
             })

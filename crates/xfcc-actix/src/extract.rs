@@ -49,6 +49,9 @@ impl FromRequest for ClientCert {
         tracing::error!(
             "xfcc_actix::ClientCert extractor used on a route the Xfcc middleware does not wrap: add .wrap(Xfcc::new(policy))"
         );
-        ready(Err(XfccRejection::new(xfcc::Refused::LayerMissing, None)))
+        ready(Err(XfccRejection::new(
+            xfcc::outcome::Refused::LayerMissing,
+            None,
+        )))
     }
 }

@@ -18,7 +18,10 @@ use crate::rejection::{Respond, XfccRejection};
 /// The middleware's verdict on a request it served, with the custom
 /// rejection response the extractor must answer with too.
 #[derive(Clone)]
-pub(crate) struct Checked(pub(crate) xfcc::Verdict, pub(crate) Option<Respond>);
+pub(crate) struct Checked(
+    pub(crate) xfcc::outcome::Verdict,
+    pub(crate) Option<Respond>,
+);
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -26,7 +29,7 @@ struct Config {
     /// Rejection events at the configured level and rate, shared by every
     /// clone (one count for all workers).
     #[cfg(feature = "tracing")]
-    log: Arc<xfcc::RejectionLog>,
+    log: Arc<xfcc::run::RejectionLog>,
 }
 
 /// Verifies the forwarded client certificate of every request, as an
@@ -85,7 +88,7 @@ impl std::fmt::Debug for Xfcc {
 impl Xfcc {
     /// Middleware for a policy, or for a [`PolicyHandle`] that can be
     /// reloaded. Reads the headers the policy in force names, at each
-    /// request ([`Policy::header_name`], and `client-cert-chain` too for RFC
+    /// request ([`Reading::header_name`](xfcc::Reading::header_name), and `client-cert-chain` too for RFC
     /// 9440), so a reload that changes them is followed.
     ///
     /// Logs each of the policy's [warnings](xfcc::Policy::warnings) once,
@@ -98,9 +101,9 @@ impl Xfcc {
             config: Arc::new(Config {
                 policy,
                 #[cfg(feature = "tracing")]
-                log: Arc::new(xfcc::RejectionLog::new(
+                log: Arc::new(xfcc::run::RejectionLog::new(
                     Some(tracing::Level::INFO),
-                    xfcc::LogRate::DEFAULT,
+                    xfcc::run::LogRate::DEFAULT,
                 )),
             }),
             respond: None,
@@ -126,21 +129,21 @@ impl Xfcc {
     #[must_use]
     pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
         let level = level.into();
-        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(level, c.log.rate())))
+        self.reconfigure(|c| c.log = Arc::new(xfcc::run::RejectionLog::new(level, c.log.rate())))
     }
 
     /// How many rejection events each reason may log per second; above it
     /// they are counted and one summary event per reason says how many
-    /// were not logged ([`xfcc::LogRate`]). Default
-    /// [`LogRate::DEFAULT`](xfcc::LogRate::DEFAULT), 10 per reason per
+    /// were not logged ([`xfcc::run::LogRate`]). Default
+    /// [`LogRate::DEFAULT`](xfcc::run::LogRate::DEFAULT), 10 per reason per
     /// second, so a flood of bad requests cannot decide the log bill;
     /// `peer_unavailable` is always logged, and metrics count every
     /// rejection. The examples read it from `XFCC_LOG_RATE`
-    /// ([`LogRate::from_env`](xfcc::LogRate::from_env)).
+    /// ([`LogRate::from_env`](xfcc::run::LogRate::from_env)).
     #[cfg(feature = "tracing")]
     #[must_use]
-    pub fn log_rate(self, rate: xfcc::LogRate) -> Self {
-        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(c.log.level(), rate)))
+    pub fn log_rate(self, rate: xfcc::run::LogRate) -> Self {
+        self.reconfigure(|c| c.log = Arc::new(xfcc::run::RejectionLog::new(c.log.level(), rate)))
     }
 
     #[cfg(feature = "tracing")]

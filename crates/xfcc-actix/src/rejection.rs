@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
-use xfcc::Refused;
+use xfcc::outcome::Refused;
 
 /// A custom rejection response, shared by every worker.
 pub(crate) type Respond = Arc<dyn Fn(&XfccRejection) -> HttpResponse + Send + Sync>;

@@ -12,7 +12,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
-use xfcc::{LogRate, Policy, Rule};
+use xfcc::{Policy, Rule, run::LogRate};
 use xfcc_actix::Xfcc;
 
 #[derive(Clone, Default)]

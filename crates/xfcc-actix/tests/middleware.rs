@@ -275,7 +275,8 @@ async fn rfc9440_chain_header_reaches_chain_rules() {
         .unwrap();
     let app = app!(Xfcc::new(policy));
     let ident = |n: &str| {
-        xfcc::CertIdentity::from_der(std::fs::read(fixture(&format!("{n}.der"))).unwrap()).unwrap()
+        xfcc::inspect::CertIdentity::from_der(std::fs::read(fixture(&format!("{n}.der"))).unwrap())
+            .unwrap()
     };
     let cert = xfcc::Format::Rfc9440.render(&ident("client-rsa"), &[]);
     // Client-Cert-Chain: one `:base64:` item per certificate.
@@ -418,7 +419,7 @@ async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
     let fields = capture("rsa-chain-fields-only");
     let policy = Policy::builder()
         .proxy_verifies_chain(true)
-        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .identity_from(xfcc::outcome::IdentityFrom::ProxyFields)
         .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
         .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))
         .build()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use xfcc::{PolicyConfig, Thumbprint};
+use xfcc::{Thumbprint, config::PolicyConfig};
 
 use crate::Failure;
 use crate::finding::{Finding, Severity, finding};
@@ -275,7 +275,7 @@ fn policy_checks(
             ));
         }
         for (i, block) in blocks.iter().enumerate() {
-            match xfcc::decode_certificate(block.trim()) {
+            match xfcc::inspect::decode_certificate(block.trim()) {
                 Err(e) => out.push(finding("bad_anchor", Severity::Error, format!("chain {set:?}: {shown} certificate {i}: {e}"), "replace it with the CA certificate in PEM")),
                 Ok(c) if c.not_after() < now => out.push(finding(
                     "anchor_expired",

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use xfcc::{CertIdentity, ClientCert, ProxyFields, Rejection};
+use xfcc::{ClientCert, Rejection, inspect::CertIdentity, outcome::ProxyFields};
 
 /// `CERT`: `sha256`, `sha1`, `subject`, `subject_cn`, `issuer`, `issuer_cn`,
 /// `serial`, `not_before`, `not_after` (RFC 3339), `san` {`dns`, `uri`,

@@ -40,7 +40,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use xfcc::{
-    CertIdentity, EnvoyFields, Format, Limits, ParseOptions, PolicyConfig, Syntax, XfccHeader,
+    Format,
+    config::PolicyConfig,
+    inspect::{CertIdentity, Limits, ParseOptions, Syntax, XfccHeader},
+    render::EnvoyFields,
 };
 
 #[derive(Parser, Debug)]
@@ -255,13 +258,13 @@ static JSON_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// writes) and every bidirectional or invisible formatting character
 /// escaped: as `\uXXXX` in JSON (serde_json leaves DEL, C1 and U+202E as
 /// they are; they can only be inside strings there), with
-/// [`xfcc::display_safe`] line by line otherwise.
+/// [`xfcc::inspect::display_safe`] line by line otherwise.
 fn safe_output(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
     // The one rule for what must not be shown raw is the library's.
     let unsafe_char = |c: char| {
         c != '\n'
             && matches!(
-                xfcc::display_safe(c.encode_utf8(&mut [0; 4])),
+                xfcc::inspect::display_safe(c.encode_utf8(&mut [0; 4])),
                 std::borrow::Cow::Owned(_)
             )
     };
@@ -279,7 +282,7 @@ fn safe_output(text: &str, json: bool) -> std::borrow::Cow<'_, str> {
         }
         return std::borrow::Cow::Owned(out);
     }
-    let lines: Vec<_> = text.split('\n').map(xfcc::display_safe).collect();
+    let lines: Vec<_> = text.split('\n').map(xfcc::inspect::display_safe).collect();
     std::borrow::Cow::Owned(lines.join("\n"))
 }
 
@@ -497,7 +500,7 @@ fn certificate_file(
     for block in pem_blocks(&text) {
         let start = block.find(PEM_BEGIN).unwrap_or(0);
         certs.push(
-            xfcc::decode_certificate(block[start..].trim())
+            xfcc::inspect::decode_certificate(block[start..].trim())
                 .map_err(|e| bad(format!("{file}: {e}")))?,
         );
     }
@@ -600,7 +603,7 @@ pub(crate) fn pem_blocks(text: &str) -> impl Iterator<Item = &str> {
         .filter(|b| b.contains(PEM_BEGIN))
 }
 
-fn parse_failure(e: &xfcc::Error) -> Failure {
+fn parse_failure(e: &xfcc::error::Error) -> Failure {
     Failure {
         exit: 1,
         code: e.kind().code(),
@@ -686,8 +689,8 @@ fn inspect(
     Ok(exit)
 }
 
-fn envoy_element(e: &xfcc::Element<'_>) -> Value {
-    let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| {
+fn envoy_element(e: &xfcc::inspect::Element<'_>) -> Value {
+    let strings = |it: &mut dyn Iterator<Item = xfcc::inspect::Value<'_>>| {
         it.map(|v| v.text().into_owned()).collect::<Vec<_>>()
     };
     let (cert, chain, problems) = match e.decode_without_checks(&Limits::DEFAULT) {
@@ -1079,7 +1082,7 @@ fn symptom_hint(value: &str, format: Format) -> Option<&'static str> {
 /// The certificates of a PEM file, or the one certificate of a DER file.
 pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure::io(path.display(), &e))?;
-    let bad = |e: xfcc::Error| Failure {
+    let bad = |e: xfcc::error::Error| Failure {
         exit: 2,
         code: e.kind().code(),
         detail: e.kind().code(),
@@ -1092,7 +1095,7 @@ pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertIdentity>, Failure> 
     let text = String::from_utf8_lossy(&bytes);
     let mut certs = Vec::new();
     for block in pem_blocks(&text) {
-        certs.push(xfcc::decode_certificate(block.trim()).map_err(bad)?);
+        certs.push(xfcc::inspect::decode_certificate(block.trim()).map_err(bad)?);
     }
     if certs.is_empty() {
         return Err(Failure {
@@ -1151,9 +1154,12 @@ fn header(
     let fields = envoy_fields(fields)?;
     match format {
         Format::Envoy if json_format => {
-            outln!("{}", xfcc::render_envoy_json(&[], &leaf, &certs, fields));
+            outln!(
+                "{}",
+                xfcc::render::render_envoy_json(&[], &leaf, &certs, fields)
+            );
         }
-        Format::Envoy => outln!("{}", xfcc::render_envoy(&[], &leaf, &certs, fields)),
+        Format::Envoy => outln!("{}", xfcc::render::render_envoy(&[], &leaf, &certs, fields)),
         Format::Rfc9440 => {
             outln!("{}", format.render(&leaf, &certs));
             if !certs.is_empty() {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use xfcc::{CertIdentity, EnvoyFields, Format};
+use xfcc::{Format, inspect::CertIdentity, render::EnvoyFields};
 
 use crate::Failure;
 
@@ -110,7 +110,7 @@ struct Variant {
 
 fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
     let fields = EnvoyFields::ALL;
-    let element = xfcc::render_envoy(&[], victim, &[], fields);
+    let element = xfcc::render::render_envoy(&[], victim, &[], fields);
     let xfcc = |name: &str, what, headers: Vec<(&str, String)>, connection| Variant {
         name: name.to_owned(),
         what,
@@ -123,7 +123,7 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
     };
     // Envoy's JSON form (Envoy 1.38+): an APPEND_FORWARD hop writes the
     // form of the header it received, whatever its own configuration.
-    let json_element = xfcc::render_envoy_json(&[], victim, &[], fields);
+    let json_element = xfcc::render::render_envoy_json(&[], victim, &[], fields);
     let json = |name: &str, what, value: String| Variant {
         name: name.to_owned(),
         what,
@@ -172,14 +172,14 @@ fn variants(victim: &CertIdentity, own: Option<&CertIdentity>) -> Vec<Variant> {
         json_element.clone(),
     ));
     if let Some(own) = own {
-        let real = xfcc::render_envoy(&[], own, &[], fields);
+        let real = xfcc::render::render_envoy(&[], own, &[], fields);
         out.push(xfcc(
             "xfcc_after_real",
             "the victim's element appended to the caller's real one",
             vec![("X-Forwarded-Client-Cert", format!("{real},{element}"))],
             "close",
         ));
-        let real_json = xfcc::render_envoy_json(&[], own, &[], fields);
+        let real_json = xfcc::render::render_envoy_json(&[], own, &[], fields);
         out.push(json(
             "xfcc_json_after_real",
             "the victim's JSON element after the caller's real one",

@@ -55,7 +55,7 @@ fn rejection(py: Python<'_>, r: &xfcc::Rejection) -> PyErr {
     let _ = v.setattr("source", r.source());
     let _ = v.setattr("would_deny", r.is_report_only());
     // The core's answer to it (what a middleware refuses with).
-    let _ = v.setattr("status", xfcc::Refused::Policy(r.clone()).status());
+    let _ = v.setattr("status", xfcc::outcome::Refused::Policy(r.clone()).status());
     err
 }
 
@@ -374,21 +374,21 @@ impl ClientCert {
     fn spki_sha256(&self) -> Option<String> {
         self.inner
             .certificate()
-            .map(xfcc::CertIdentity::spki_sha256_base64)
+            .map(xfcc::inspect::CertIdentity::spki_sha256_base64)
     }
     /// Start of validity, seconds since the epoch (`None` for proxy fields).
     #[getter]
     fn not_before(&self) -> Option<i64> {
         self.inner
             .certificate()
-            .map(xfcc::CertIdentity::not_before_unix)
+            .map(xfcc::inspect::CertIdentity::not_before_unix)
     }
     /// End of validity, seconds since the epoch (`None` for proxy fields).
     #[getter]
     fn not_after(&self) -> Option<i64> {
         self.inner
             .certificate()
-            .map(xfcc::CertIdentity::not_after_unix)
+            .map(xfcc::inspect::CertIdentity::not_after_unix)
     }
     /// The certificate (DER), `None` for proxy fields.
     #[getter]
@@ -442,13 +442,13 @@ impl ClientCert {
 /// parse. Never authenticates anything.
 #[pyfunction]
 fn inspect<'py>(py: Python<'py>, value: &str) -> PyResult<Bound<'py, PyList>> {
-    let header = xfcc::XfccHeader::parse(value)
+    let header = xfcc::inspect::XfccHeader::parse(value)
         .map_err(|e| PyValueError::new_err(format!("the value does not parse: {e}")))?;
     let out = PyList::empty(py);
     for e in header.elements() {
         let d = PyDict::new(py);
         d.set_item("index", e.index())?;
-        let strings = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| -> Vec<String> {
+        let strings = |it: &mut dyn Iterator<Item = xfcc::inspect::Value<'_>>| -> Vec<String> {
             it.map(|v| v.unescaped().into_owned()).collect()
         };
         d.set_item("by", strings(&mut e.by()))?;
@@ -484,7 +484,7 @@ fn inspect<'py>(py: Python<'py>, value: &str) -> PyResult<Bound<'py, PyList>> {
 /// translates, deciding nothing itself.
 #[pyclass(frozen, module = "xfcc._xfcc")]
 struct Verdict {
-    inner: xfcc::Verdict,
+    inner: xfcc::outcome::Verdict,
 }
 
 #[pymethods]
@@ -496,8 +496,8 @@ impl Verdict {
     #[getter]
     fn action(&self) -> &'static str {
         match self.inner.outcome() {
-            xfcc::Outcome::Allow(_) => "allow",
-            xfcc::Outcome::Report(_) => "report",
+            xfcc::outcome::Outcome::Allow(_) => "allow",
+            xfcc::outcome::Outcome::Report(_) => "report",
             _ => "refuse",
         }
     }
@@ -524,7 +524,7 @@ impl Verdict {
     /// `None` when the request is served.
     #[getter]
     fn status(&self) -> Option<u16> {
-        self.inner.refused().map(xfcc::Refused::status)
+        self.inner.refused().map(xfcc::outcome::Refused::status)
     }
 
     /// The JSON body to refuse with (`{"error":"<code>"}`); `None` when the
@@ -567,7 +567,7 @@ impl Verdict {
 /// `unsafe_server`): its status and JSON body, from the core's one table.
 #[pyfunction]
 fn wiring_refusal<'py>(py: Python<'py>, code: &str) -> PyResult<(u16, Bound<'py, PyBytes>)> {
-    let r = xfcc::Refused::wiring(code)
+    let r = xfcc::outcome::Refused::wiring(code)
         .ok_or_else(|| PyValueError::new_err(format!("{code:?} is not a wiring refusal")))?;
     Ok((r.status(), PyBytes::new(py, r.json_body().as_bytes())))
 }
@@ -578,7 +578,7 @@ fn wiring_refusal<'py>(py: Python<'py>, code: &str) -> PyResult<(u16, Bound<'py,
 /// middleware only write what it admits.
 #[pyclass(frozen, module = "xfcc._xfcc")]
 struct LogLimiter {
-    inner: xfcc::LogLimiter,
+    inner: xfcc::run::LogLimiter,
 }
 
 #[pymethods]
@@ -587,9 +587,9 @@ impl LogLimiter {
     #[pyo3(signature = (per_second=None))]
     fn new(per_second: Option<u32>) -> PyResult<Self> {
         let rate = match per_second {
-            None => xfcc::LogRate::UNLIMITED,
+            None => xfcc::run::LogRate::UNLIMITED,
             Some(n) => {
-                xfcc::LogRate::per_second(std::num::NonZeroU32::new(n).ok_or_else(|| {
+                xfcc::run::LogRate::per_second(std::num::NonZeroU32::new(n).ok_or_else(|| {
                     PyValueError::new_err(
                         "XFCC_LOG_RATE: at least 1 event per second, or unlimited",
                     )
@@ -597,7 +597,7 @@ impl LogLimiter {
             }
         };
         Ok(Self {
-            inner: xfcc::LogLimiter::new(rate),
+            inner: xfcc::run::LogLimiter::new(rate),
         })
     }
 
@@ -606,9 +606,9 @@ impl LogLimiter {
     /// by the core: a bad value is a `ConfigError` naming the variable.
     #[staticmethod]
     fn from_env(py: Python<'_>) -> PyResult<Self> {
-        let rate = xfcc::LogRate::from_env().map_err(|e| config_error(py, &e))?;
+        let rate = xfcc::run::LogRate::from_env().map_err(|e| config_error(py, &e))?;
         Ok(Self {
-            inner: xfcc::LogLimiter::new(rate),
+            inner: xfcc::run::LogLimiter::new(rate),
         })
     }
 

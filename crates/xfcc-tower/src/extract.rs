@@ -46,7 +46,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientCert {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         // The layer's verdict says what a handler that needs the identity
         // gets (the would-be refusal in report mode, `missing` in accept).
-        match parts.extensions.get::<xfcc::Verdict>() {
+        match parts.extensions.get::<xfcc::outcome::Verdict>() {
             Some(verdict) => verdict
                 .identity()
                 .map(|cert| Self(cert.clone()))
@@ -66,12 +66,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ClientCert {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let verdict = parts.extensions.get::<xfcc::Verdict>();
+        let verdict = parts.extensions.get::<xfcc::outcome::Verdict>();
         if verdict.is_none() {
             missing_layer();
         }
         Ok(verdict
-            .and_then(xfcc::Verdict::client_cert)
+            .and_then(xfcc::outcome::Verdict::client_cert)
             .cloned()
             .map(Self))
     }

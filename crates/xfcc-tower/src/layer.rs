@@ -20,7 +20,7 @@ struct Config {
     /// Rejection events at the configured level and rate, shared by every
     /// clone (one count for all workers).
     #[cfg(feature = "tracing")]
-    log: Arc<xfcc::RejectionLog>,
+    log: Arc<xfcc::run::RejectionLog>,
 }
 
 /// Verifies the forwarded client certificate of every request.
@@ -65,7 +65,7 @@ pub struct XfccLayer<R = JsonForbidden> {
 impl XfccLayer<JsonForbidden> {
     /// A layer for a policy, or for a [`PolicyHandle`] that can be reloaded.
     /// Reads the headers the policy in force names, at each request
-    /// ([`Policy::header_name`]: `x-forwarded-client-cert` for Envoy; and
+    /// ([`Reading::header_name`](xfcc::Reading::header_name): `x-forwarded-client-cert` for Envoy; and
     /// `client-cert-chain` too for RFC 9440), so a reload that changes them
     /// is followed.
     ///
@@ -80,9 +80,9 @@ impl XfccLayer<JsonForbidden> {
                 policy,
                 peer: default_peer,
                 #[cfg(feature = "tracing")]
-                log: Arc::new(xfcc::RejectionLog::new(
+                log: Arc::new(xfcc::run::RejectionLog::new(
                     Some(tracing::Level::INFO),
-                    xfcc::LogRate::DEFAULT,
+                    xfcc::run::LogRate::DEFAULT,
                 )),
             }),
             on_rejection: JsonForbidden,
@@ -108,21 +108,21 @@ impl<R> XfccLayer<R> {
     #[must_use]
     pub fn log_level(self, level: impl Into<Option<tracing::Level>>) -> Self {
         let level = level.into();
-        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(level, c.log.rate())))
+        self.reconfigure(|c| c.log = Arc::new(xfcc::run::RejectionLog::new(level, c.log.rate())))
     }
 
     /// How many rejection events each reason may log per second; above it
     /// they are counted and one summary event per reason says how many
-    /// were not logged ([`xfcc::LogRate`]). Default
-    /// [`LogRate::DEFAULT`](xfcc::LogRate::DEFAULT), 10 per reason per
+    /// were not logged ([`xfcc::run::LogRate`]). Default
+    /// [`LogRate::DEFAULT`](xfcc::run::LogRate::DEFAULT), 10 per reason per
     /// second, so a flood of bad requests cannot decide the log bill;
     /// `peer_unavailable` is always logged, and metrics count every
     /// rejection. The examples read it from `XFCC_LOG_RATE`
-    /// ([`LogRate::from_env`](xfcc::LogRate::from_env)).
+    /// ([`LogRate::from_env`](xfcc::run::LogRate::from_env)).
     #[cfg(feature = "tracing")]
     #[must_use]
-    pub fn log_rate(self, rate: xfcc::LogRate) -> Self {
-        self.reconfigure(|c| c.log = Arc::new(xfcc::RejectionLog::new(c.log.level(), rate)))
+    pub fn log_rate(self, rate: xfcc::run::LogRate) -> Self {
+        self.reconfigure(|c| c.log = Arc::new(xfcc::run::RejectionLog::new(c.log.level(), rate)))
     }
 
     /// Where the layer reads the TCP peer's address for the policy's

@@ -4,12 +4,12 @@ use core::fmt;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use xfcc::Refused;
+use xfcc::outcome::Refused;
 
 /// Why the layer (or the extractor) turned a request away: the policy's
 /// [`Rejection`](xfcc::Rejection), or `xfcc_layer_missing` when the `ClientCert` extractor
 /// runs on a route the layer does not cover (a wiring mistake, not a
-/// verdict on the request: 500). A thin wrapper of [`xfcc::Refused`], which
+/// verdict on the request: 500). A thin wrapper of [`xfcc::outcome::Refused`], which
 /// the actix-web adapter wraps too: codes, statuses and bodies are the
 /// same in both.
 #[derive(Debug, Clone, PartialEq, Eq)]

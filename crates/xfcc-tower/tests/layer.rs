@@ -275,10 +275,10 @@ fn policy_on(header: &str, cn: &str) -> Policy {
         .unwrap()
 }
 
-fn fixture_cert(name: &str) -> xfcc::CertIdentity {
+fn fixture_cert(name: &str) -> xfcc::inspect::CertIdentity {
     let p =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/certs/{name}.der"));
-    xfcc::CertIdentity::from_der(std::fs::read(p).unwrap()).unwrap()
+    xfcc::inspect::CertIdentity::from_der(std::fs::read(p).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -618,7 +618,7 @@ async fn hands_an_identity_read_from_proxy_fields_to_the_handler() {
     let fields = capture("rsa-chain-fields-only");
     let policy = Policy::builder()
         .proxy_verifies_chain(true)
-        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .identity_from(xfcc::outcome::IdentityFrom::ProxyFields)
         .trusted_proxy("spiffe://xfcc.test/ns/edge/sa/envoy")
         .allow(Rule::new("client").spiffe_id(["spiffe://contoso.example/ns/payments/sa/client"]))
         .build()

@@ -91,7 +91,7 @@ async fn emits_a_tracing_event_per_rejection_at_the_chosen_level() {
             && logged.contains("element=0"),
         "{logged}"
     );
-    let cert = xfcc::decode_certificate(&{
+    let cert = xfcc::inspect::decode_certificate(&{
         let c = capture("wrong-cn");
         let s = c.find("Cert=\"").unwrap() + 6;
         c[s..s + c[s..].find('"').unwrap()].to_owned()
@@ -166,7 +166,7 @@ async fn building_the_layer_logs_each_policy_warning_once_at_warn_with_code_and_
 #[tokio::test]
 async fn a_flood_of_rejections_logs_the_rate_and_a_summary() {
     let (buf, _guard) = capture_logs();
-    let rate = xfcc::LogRate::per_second(std::num::NonZeroU32::new(3).unwrap());
+    let rate = xfcc::run::LogRate::per_second(std::num::NonZeroU32::new(3).unwrap());
     let app = Router::new()
         .route("/", get(|| async { "ok" }))
         .layer(XfccLayer::new(policy()).log_rate(rate));

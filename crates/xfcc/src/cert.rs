@@ -219,7 +219,7 @@ impl CertIdentity {
     /// the `decode` fuzz target). It verifies no signature.
     ///
     /// # Errors
-    /// [`CertErrorKind::BadDer`](crate::CertErrorKind::BadDer) when the DER is not one well-formed
+    /// [`CertErrorKind::BadDer`](crate::error::CertErrorKind::BadDer) when the DER is not one well-formed
     /// certificate: bad framing, trailing bytes, a structure RFC 5280 does
     /// not allow, an extension present twice, a non-canonical OID, or more
     /// extensions or name attributes than [`Limits::DEFAULT`] allows.
@@ -359,7 +359,7 @@ impl CertIdentity {
     ///
     /// ```
     /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
-    /// # let cert = xfcc::CertIdentity::from_der(der).unwrap();
+    /// # let cert = xfcc::inspect::CertIdentity::from_der(der).unwrap();
     /// // `claims` is the verified JWT's payload, e.g. a serde_json::Value.
     /// let cnf_x5t_s256 = "ZC09DLv2TR5Z8sc749cVwiICASOQlxN5ep7ouUEGQ6Q"; // claims["cnf"]["x5t#S256"]
     /// assert_eq!(cert.x5t_s256(), cnf_x5t_s256); // else: 401, the token is not this client's

@@ -19,17 +19,17 @@ use crate::text::{decode_certificates, decode_one};
 /// `+` (form decoding would corrupt base64).
 ///
 /// # Errors
-/// [`CertErrorKind`](crate::CertErrorKind) for bad encoding, PEM or DER,
+/// [`CertErrorKind`](crate::error::CertErrorKind) for bad encoding, PEM or DER,
 /// or for more than one certificate.
 ///
 /// ```
 /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
-/// use xfcc::decode_certificate;
+/// use xfcc::inspect::decode_certificate;
 /// let b64 = <base64ct::Base64 as base64ct::Encoding>::encode_string(&der);
 /// let pem = format!("-----BEGIN CERTIFICATE-----\\n{b64}\\n-----END CERTIFICATE-----\\n");
 /// let cert = decode_certificate(&pem)?; // `\n`-escaped PEM, as the recipes see it
 /// assert_eq!(cert.der(), &der[..]);
-/// # Ok::<(), xfcc::Error>(())
+/// # Ok::<(), xfcc::error::Error>(())
 /// ```
 pub fn decode_certificate(value: &str) -> Result<CertIdentity, Error> {
     let der = decode_one(value, Field::Cert)?;
@@ -42,10 +42,10 @@ impl Element<'_> {
     /// `Subject`, `URI` and `DNS` agree with it.
     ///
     /// # Errors
-    /// - [`CertErrorKind::NoCertificate`](crate::CertErrorKind::NoCertificate)
+    /// - [`CertErrorKind::NoCertificate`](crate::error::CertErrorKind::NoCertificate)
     ///   when the element has neither `Cert` nor `Chain`;
-    /// - other [`CertErrorKind`](crate::CertErrorKind)s when they do not decode;
-    /// - [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) for the
+    /// - other [`CertErrorKind`](crate::error::CertErrorKind)s when they do not decode;
+    /// - [`ErrorKind::Inconsistent`](crate::error::ErrorKind::Inconsistent) for the
     ///   first disagreement found.
     ///
     /// Every error names this element's index.
@@ -79,7 +79,7 @@ impl Element<'_> {
     /// [`inconsistencies`](Self::inconsistencies)).
     ///
     /// # Errors
-    /// [`CertErrorKind`](crate::CertErrorKind) errors naming this element.
+    /// [`CertErrorKind`](crate::error::CertErrorKind) errors naming this element.
     #[cfg(feature = "hazmat")]
     pub fn decode_without_checks(&self, limits: &Limits) -> Result<Option<ForwardedCert>, Error> {
         self.decode_unchecked(limits)

@@ -5,6 +5,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use crate::cert::CertIdentity;
+use crate::error::UnknownFormat;
 use crate::error::{CertErrorKind as C, Error, Field, ParseErrorKind};
 use crate::forwarded::ForwardedCert;
 use crate::limits::Limits;
@@ -139,7 +140,7 @@ impl Format {
     ///
     /// For [`Format::Envoy`] the header must hold exactly one element (what
     /// an edge proxy in `SANITIZE_SET` mode sends), which is decoded and
-    /// checked as [`Element::decode`](crate::Element::decode) does; use
+    /// checked as [`Element::decode`](crate::inspect::Element::decode) does; use
     /// [`XfccHeader`] directly, or the policy, for multi-hop headers.
     ///
     /// # Errors
@@ -271,13 +272,6 @@ impl fmt::Display for Format {
         f.write_str(self.code())
     }
 }
-
-/// An unknown format name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown format (expected one of envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy)"
-)]
-pub struct UnknownFormat;
 
 impl FromStr for Format {
     type Err = UnknownFormat;

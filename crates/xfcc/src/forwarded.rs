@@ -86,7 +86,7 @@ impl ForwardedCert {
     /// Parses every chain certificate.
     ///
     /// # Errors
-    /// [`CertErrorKind::BadDer`](crate::CertErrorKind::BadDer) naming the
+    /// [`CertErrorKind::BadDer`](crate::error::CertErrorKind::BadDer) naming the
     /// first chain entry that does not parse.
     pub fn chain(&self) -> Result<Vec<CertIdentity>, Error> {
         self.chain_der()

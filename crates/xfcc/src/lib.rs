@@ -18,59 +18,42 @@ macro_rules! event_at {
     };
 }
 
+// The layers, from the ground up. The public ones hold every public
+// name of their layer; the root re-exports what a first user needs.
 mod background;
 mod cert;
-mod chain;
-mod config;
+pub mod chain;
+pub mod config;
 mod consistency;
 mod decode;
 mod dn;
-mod error;
+pub mod error;
 mod format;
 mod forwarded;
 mod hex;
+pub mod inspect;
 mod limits;
 mod metrics;
 mod oid;
-mod outcome;
+pub mod outcome;
 mod parse;
 mod policy;
+mod reason;
 #[cfg(feature = "render")]
-mod render;
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
+pub mod render;
 mod rules;
-mod run;
+pub mod run;
 mod spiffe;
 mod text;
 mod x509;
 
-pub use cert::{CertIdentity, KeyAlgorithm, PublicKeyInfo, SubjectAltNames};
 pub use chain::TrustAnchors;
-#[cfg(feature = "chain")]
-pub use chain::{CrlExpiry, Revocation, RevocationDepth, UnknownStatus};
-pub use config::{ChainConfig, PolicyConfig, RuleConfig, Setting, SettingType, settings};
-pub use decode::decode_certificate;
-pub use dn::{DistinguishedName, DnError, NameAttribute};
-pub use error::{
-    CertErrorKind, Error, ErrorKind, Field, Inconsistency, ParseError, ParseErrorKind,
-};
-pub use error::{DerError, DerErrorKind, DerField};
-pub use format::{Format, UnknownFormat};
-pub use forwarded::ForwardedCert;
-pub use limits::Limits;
-pub use outcome::{
-    ChainError, ChainFacts, ClientCert, ConfigError, ConfigErrorKind, Detail, Explanation,
-    FieldsProblem, IdentityFrom, Outcome, ProxyFields, Reason, Refused, Rejection, RuleMiss,
-    Verdict, Warning, WarningKind,
-};
-pub use parse::{Element, Elements, Key, Pair, Pairs, ParseOptions, Syntax, Value, XfccHeader};
+pub use format::Format;
+pub use outcome::{ClientCert, ConfigError, Reason, Rejection};
 pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Reading, Source};
-#[cfg(feature = "render")]
-pub use render::{EnvoyFields, render_envoy, render_envoy_json};
 pub use rules::{Rule, Thumbprint};
-#[cfg(feature = "tracing")]
-pub use run::RejectionLog;
-pub use run::{Admission, LogLimiter, LogRate, PolicyHandle, PolicyWatcher, ReloadStatus};
-pub use text::display_safe;
+pub use run::PolicyHandle;
 
 /// The types documented as shareable across threads are `Send + Sync`
 /// (a compile-time check).
@@ -79,11 +62,11 @@ const _: () = {
     shareable::<Policy>();
     shareable::<PolicyHandle>();
     shareable::<ClientCert>();
-    shareable::<CertIdentity>();
-    shareable::<ForwardedCert>();
+    shareable::<inspect::CertIdentity>();
+    shareable::<inspect::ForwardedCert>();
     shareable::<Rejection>();
-    shareable::<Explanation>();
-    shareable::<Error>();
+    shareable::<outcome::Explanation>();
+    shareable::<error::Error>();
     shareable::<ConfigError>();
-    shareable::<XfccHeader<'static>>();
+    shareable::<inspect::XfccHeader<'static>>();
 };

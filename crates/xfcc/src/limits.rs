@@ -55,7 +55,7 @@ impl Limits {
     }
 
     /// Most extensions accepted in one certificate (a certificate with
-    /// more is `bad_der`, [`DerErrorKind::TooManyExtensions`](crate::DerErrorKind::TooManyExtensions)).
+    /// more is `bad_der`, [`DerErrorKind::TooManyExtensions`](crate::error::DerErrorKind::TooManyExtensions)).
     /// Default 64; real certificates carry about ten.
     #[must_use]
     pub const fn max_extensions(mut self, n: usize) -> Self {
@@ -65,7 +65,7 @@ impl Limits {
 
     /// Most attributes accepted in one name (issuer, subject, or a
     /// directoryName SAN); more is `bad_der`,
-    /// [`DerErrorKind::TooManyNameAttributes`](crate::DerErrorKind::TooManyNameAttributes).
+    /// [`DerErrorKind::TooManyNameAttributes`](crate::error::DerErrorKind::TooManyNameAttributes).
     /// Default 64; real names carry fewer than fifteen.
     #[must_use]
     pub const fn max_name_attributes(mut self, n: usize) -> Self {

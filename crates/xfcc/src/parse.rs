@@ -17,7 +17,7 @@
 //! What it really emits differs in one way that matters: `By`, `URI` and
 //! `DNS` are written unquoted even when they contain `,` `;` or `=`
 //! (envoyproxy/envoy#32945). Such a header is ambiguous; this parser splits it
-//! exactly as written and leaves the [consistency checks](crate::Element::decode)
+//! exactly as written and leaves the [consistency checks](crate::inspect::Element::decode)
 //! to notice that the pieces no longer match the certificate.
 //!
 //! [`Syntax::Lenient`] additionally allows whitespace around delimiters, empty
@@ -27,7 +27,7 @@
 //!
 //! # Example
 //! ```
-//! use xfcc::XfccHeader;
+//! use xfcc::inspect::XfccHeader;
 //! let header = XfccHeader::parse(
 //!     "By=spiffe://edge;Hash=6a0e4d5c8b7f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b;URI=spiffe://client",
 //! )?;
@@ -35,7 +35,7 @@
 //! let element = header.elements().next().unwrap();
 //! assert_eq!(element.by().next().unwrap().raw(), "spiffe://edge");
 //! assert_eq!(element.uri().next().unwrap().raw(), "spiffe://client");
-//! # Ok::<(), xfcc::ParseError>(())
+//! # Ok::<(), xfcc::error::ParseError>(())
 //! ```
 
 use std::borrow::Cow;
@@ -326,7 +326,7 @@ impl<'a> XfccHeader<'a> {
     /// Parses raw header bytes (as `http::HeaderValue::as_bytes` gives them).
     ///
     /// # Errors
-    /// [`ParseErrorKind::InvalidUtf8`](crate::ParseErrorKind::InvalidUtf8)
+    /// [`ParseErrorKind::InvalidUtf8`](crate::error::ParseErrorKind::InvalidUtf8)
     /// for non-UTF-8 input; otherwise as [`parse_with`](Self::parse_with).
     pub fn parse_bytes(input: &'a [u8], options: &ParseOptions) -> Result<Self, ParseError> {
         if input.len() > options.limits.bytes() {

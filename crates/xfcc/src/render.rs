@@ -99,13 +99,13 @@ impl EnvoyFields {
 ///
 /// ```
 /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
-/// use xfcc::{CertIdentity, EnvoyFields, XfccHeader, render_envoy};
+/// use xfcc::{inspect::{CertIdentity, XfccHeader}, render::{EnvoyFields, render_envoy}};
 /// let leaf = CertIdentity::from_der(der)?;
 /// let value = render_envoy(&[], &leaf, &[], EnvoyFields::ACA);
 /// assert!(value.starts_with("Hash="));
 /// let header = XfccHeader::parse(&value).unwrap();
 /// assert_eq!(header.element(0).unwrap().decode()?.leaf(), &leaf);
-/// # Ok::<(), xfcc::Error>(())
+/// # Ok::<(), xfcc::error::Error>(())
 /// ```
 pub fn render_envoy(
     by: &[&str],
@@ -160,14 +160,14 @@ pub fn render_envoy(
 ///
 /// ```
 /// # let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/client-rsa.der")).unwrap();
-/// use xfcc::{CertIdentity, EnvoyFields, XfccHeader, render_envoy_json};
+/// use xfcc::{inspect::{CertIdentity, XfccHeader}, render::{EnvoyFields, render_envoy_json}};
 /// let leaf = CertIdentity::from_der(der)?;
 /// let value = render_envoy_json(&["spiffe://edge"], &leaf, &[], EnvoyFields::ACA);
 /// assert!(value.starts_with(r#"[{"by":["spiffe://edge"],"hash":""#));
 /// let header = XfccHeader::parse(&value).unwrap();
 /// assert!(header.is_json());
 /// assert_eq!(header.element(0).unwrap().decode()?.leaf(), &leaf);
-/// # Ok::<(), xfcc::Error>(())
+/// # Ok::<(), xfcc::error::Error>(())
 /// ```
 pub fn render_envoy_json(
     by: &[&str],

@@ -4,7 +4,7 @@
 //! `Certificate` costs several times the SHA-256 of the DER to build (the
 //! generic `der` machinery and dozens of allocations), and cannot hold
 //! object identifiers with arcs over 32 bits. This module reads only the
-//! fields [`CertIdentity`](crate::CertIdentity) keeps, straight from the
+//! fields [`CertIdentity`](crate::inspect::CertIdentity) keeps, straight from the
 //! DER, in one linear pass over the bytes. OIDs are compared by encoding
 //! (as rustls-webpki does), so any valid OID is read. It verifies no
 //! signature and validates no path (rustls-webpki does, in the `chain`
@@ -185,7 +185,7 @@ pub(crate) struct Tlv<'a> {
 }
 
 /// Where a TLV or a name's contents sit in the certificate's DER, so that
-/// [`CertIdentity`](crate::CertIdentity) can read a part again on first
+/// [`CertIdentity`](crate::inspect::CertIdentity) can read a part again on first
 /// use without keeping a borrow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
@@ -713,7 +713,7 @@ impl<'a> NameRef<'a> {
     }
 }
 
-/// The fields of a certificate that [`CertIdentity`](crate::CertIdentity)
+/// The fields of a certificate that [`CertIdentity`](crate::inspect::CertIdentity)
 /// and chain selection read. Names are borrowed and walked by the caller
 /// ([`NameRef::walk`]).
 pub(crate) struct CertView<'a> {
@@ -967,7 +967,7 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// One entry of a `GeneralNames` that [`CertIdentity`](crate::CertIdentity)
+/// One entry of a `GeneralNames` that [`CertIdentity`](crate::inspect::CertIdentity)
 /// keeps; other kinds are checked and skipped.
 pub(crate) enum GeneralName<'a> {
     Email(Ia5<'a>),
@@ -1478,7 +1478,8 @@ mod rules {
     };
 
     use super::{DerErrorKind as K, DerField as F};
-    use crate::{CertIdentity, Limits};
+    use crate::cert::CertIdentity;
+    use crate::limits::Limits;
 
     fn params() -> CertificateParams {
         let mut p = CertificateParams::new(vec!["a.example".to_owned()]).unwrap();

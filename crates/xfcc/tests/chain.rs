@@ -12,7 +12,11 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
     RevokedCertParams, SerialNumber, date_time_ymd,
 };
-use xfcc::{CertIdentity, EnvoyFields, Policy, PolicyBuilder, Rule, render_envoy};
+use xfcc::{
+    Policy, PolicyBuilder, Rule,
+    inspect::CertIdentity,
+    render::{EnvoyFields, render_envoy},
+};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -639,7 +643,7 @@ fn revocation_depth_and_unknown_status_are_set_in_the_policy_file_and_the_enviro
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        xfcc::PolicyConfig::from_env_pairs(vars).and_then(|c| c.build())
+        xfcc::config::PolicyConfig::from_env_pairs(vars).and_then(|c| c.build())
     };
     let at = now();
     let judge = |p: &Policy| -> (String, String) {

@@ -16,7 +16,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use xfcc::{CertIdentity, Policy, Rule};
+use xfcc::{Policy, Rule, inspect::CertIdentity};
 
 fn now() -> SystemTime {
     attack::fixture_cert("client-rsa").not_before() + Duration::from_secs(86_400)

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_vars::vars;
-use xfcc::{ConfigError, ConfigErrorKind, ElementCount, Format, Policy, Rule};
+use xfcc::{ConfigError, ElementCount, Format, Policy, Rule, outcome::ConfigErrorKind};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -391,7 +391,7 @@ fn warnings_name_every_weakening_setting() {
         .mode(xfcc::Mode::Accept)
         .elements(ElementCount::Any)
         .leeway(Duration::from_secs(3600))
-        .syntax(xfcc::Syntax::Lenient)
+        .syntax(xfcc::inspect::Syntax::Lenient)
         .allow(rule())
         .build()
         .unwrap();
@@ -412,7 +412,7 @@ fn warnings_name_every_weakening_setting() {
     }
     // Each its own stable code and fix (the doctor and logs show both).
     let warnings = weak.warnings();
-    let codes: Vec<&str> = warnings.iter().map(xfcc::Warning::code).collect();
+    let codes: Vec<&str> = warnings.iter().map(xfcc::outcome::Warning::code).collect();
     assert_eq!(
         codes,
         [
@@ -423,7 +423,8 @@ fn warnings_name_every_weakening_setting() {
             "lenient_syntax"
         ]
     );
-    let fixes: std::collections::BTreeSet<&str> = warnings.iter().map(xfcc::Warning::fix).collect();
+    let fixes: std::collections::BTreeSet<&str> =
+        warnings.iter().map(xfcc::outcome::Warning::fix).collect();
     assert_eq!(fixes.len(), warnings.len(), "{warnings:?}");
 }
 
@@ -442,7 +443,7 @@ fn a_policy_file_without_the_toml_feature_is_refused_not_ignored() {
 
 #[test]
 fn config_errors_have_a_kind_and_name_their_setting() {
-    use xfcc::ConfigErrorKind as K;
+    use xfcc::outcome::ConfigErrorKind as K;
     let cases: Vec<(xfcc::ConfigError, K, &str)> = vec![
         (
             Policy::builder()
@@ -515,20 +516,20 @@ fn settings_judged_by_build_still_blame_the_variable_that_holds_them() {
     ]))
     .unwrap_err();
     assert_eq!(env_var_of(&e), Some("XFCC_TRUST_ELEMENT"), "{e}");
-    assert_eq!(e.kind(), xfcc::ConfigErrorKind::TrustIndex);
+    assert_eq!(e.kind(), xfcc::outcome::ConfigErrorKind::TrustIndex);
 }
 
 #[cfg(feature = "toml")]
 #[test]
 fn the_environment_fills_the_structure_a_policy_file_fills() {
-    let from_env = xfcc::PolicyConfig::from_env_vars(vars(&[
+    let from_env = xfcc::config::PolicyConfig::from_env_vars(vars(&[
         ("XFCC_ALLOWED_SUBJECT_CNS", "client-app.contoso.example"),
         ("XFCC_ALLOWED_THUMBPRINTS", "aa:bb, cc"),
         ("XFCC_MODE", "Accept"),
         ("XFCC_TRUSTED_PEERS", "10.0.0.0/8"),
     ]))
     .unwrap();
-    let from_file = xfcc::PolicyConfig::from_toml_str(
+    let from_file = xfcc::config::PolicyConfig::from_toml_str(
         "mode = \"accept\"\ntrusted_peers = [\"10.0.0.0/8\"]\n[[allow]]\nname = \"env\"\n\
          subject_cn = \"client-app.contoso.example\"\nthumbprint = [\"aa:bb\", \"cc\"]\n",
         ".",
@@ -610,7 +611,7 @@ fn report_mode_is_read_from_the_file_and_the_environment_and_warned_about() {
     ])
     .unwrap();
     assert_eq!(from_env.mode(), xfcc::Mode::Report);
-    let from_file = xfcc::PolicyConfig::from_toml_str(
+    let from_file = xfcc::config::PolicyConfig::from_toml_str(
         &format!(
             "mode = \"report\"\n[[allow]]\nname = \"r\"\nthumbprint = [\"{}\"]\n",
             "ab".repeat(32)
@@ -626,7 +627,7 @@ fn report_mode_is_read_from_the_file_and_the_environment_and_warned_about() {
         let w = policy.warnings();
         let report = w
             .iter()
-            .find(|w| w.kind() == xfcc::WarningKind::ReportMode)
+            .find(|w| w.kind() == xfcc::outcome::WarningKind::ReportMode)
             .unwrap();
         assert_eq!(report.code(), "report_mode");
         assert!(report.message().contains("nothing is refused"), "{report}");

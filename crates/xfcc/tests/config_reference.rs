@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use xfcc::{PolicyConfig, Setting, SettingType, settings};
+use xfcc::config::{PolicyConfig, Setting, SettingType, settings};
 
 fn reference_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("CONFIGURATION.md")
@@ -17,7 +17,7 @@ fn render() -> String {
     let mut out = String::from(
         "# Configuration reference\n\n\
          Every setting of a policy: its key in a TOML policy file, its environment\n\
-         variable, its type and its default. Generated from `xfcc::settings()` by\n\
+         variable, its type and its default. Generated from `xfcc::config::settings()` by\n\
          `cargo test -p xfcc --test config_reference` (run it with `XFCC_BLESS=1`\n\
          to rewrite this file); do not edit by hand.\n\n\
          | policy file | environment | type | default | meaning |\n\

@@ -9,7 +9,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{CertificateParams, DnType, KeyPair, SanType, string::Ia5String};
-use xfcc::{CertIdentity, EnvoyFields, IdentityFrom, Policy, Rule, render_envoy};
+use xfcc::{
+    Policy, Rule,
+    inspect::CertIdentity,
+    outcome::IdentityFrom,
+    render::{EnvoyFields, render_envoy},
+};
 
 fn cert(cn: &str, sans: Vec<SanType>) -> CertIdentity {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -107,7 +112,7 @@ fn a_subject_with_controls_and_overrides_is_kept_and_shown_escaped() {
         c.subject()
     );
     assert_eq!(
-        xfcc::display_safe(cn),
+        xfcc::inspect::display_safe(cn),
         "evil\\u{1b}[31m\\u{7}\\u{d}\\u{a}INJECTED\\u{0}\\u{202e}gpj.exe\\u{85}"
     );
     let h = render_envoy(&[], &c, &[], EnvoyFields::ACA);

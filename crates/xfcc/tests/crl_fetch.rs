@@ -18,8 +18,11 @@ use rcgen::{
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xfcc::{
-    CertIdentity, CrlExpiry, EnvoyFields, Policy, PolicyConfig, Revocation, Rule, TrustAnchors,
-    UnknownStatus,
+    Policy, Rule, TrustAnchors,
+    chain::{CrlExpiry, Revocation, UnknownStatus},
+    config::PolicyConfig,
+    inspect::CertIdentity,
+    render::EnvoyFields,
 };
 
 /// What the loopback server answers.
@@ -174,7 +177,7 @@ fn outcome(p: &Policy, ca: &Ca) -> String {
 }
 
 fn outcome_of(p: &Policy, leaf: &CertIdentity) -> String {
-    let h = xfcc::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
+    let h = xfcc::render::render_envoy(&[], leaf, &[], EnvoyFields::ACA);
     match p.verify(&h) {
         Ok(_) => "ok".to_owned(),
         Err(r) => r.detail().code().to_owned(),
@@ -316,7 +319,10 @@ fn stale_crls_is_chosen_in_the_policy_file_and_the_environment_alike() {
     }
     // Allowing says so, with the key and the fix; denying is quiet.
     let codes = |p: &Policy| -> Vec<&'static str> {
-        p.warnings().iter().map(xfcc::Warning::code).collect()
+        p.warnings()
+            .iter()
+            .map(xfcc::outcome::Warning::code)
+            .collect()
     };
     for p in &denying {
         assert!(codes(p).is_empty(), "{:?}", p.warnings());

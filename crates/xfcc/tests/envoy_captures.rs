@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use xfcc::{
-    CertIdentity, ErrorKind, Field, Inconsistency, KeyAlgorithm, Limits, ParseErrorKind, XfccHeader,
+    error::{ErrorKind, Field, Inconsistency, ParseErrorKind},
+    inspect::{CertIdentity, KeyAlgorithm, Limits, XfccHeader},
 };
 
 fn fixtures() -> PathBuf {
@@ -89,7 +90,7 @@ fn identity_agrees_with_openssl_for_every_fixture() {
             e.name
         );
         // And the parsed forms are equal.
-        let parsed = xfcc::DistinguishedName::parse(&e.subject_openssl).unwrap();
+        let parsed = xfcc::inspect::DistinguishedName::parse(&e.subject_openssl).unwrap();
         assert_eq!(&parsed, c.subject_name(), "{}", e.name);
     }
 }
@@ -400,7 +401,7 @@ fn decodes_every_cert_encoding_to_the_same_identity() {
         ("no newlines", no_newlines.as_str()),
         ("bare base64", body.as_str()),
     ] {
-        let c = xfcc::decode_certificate(value).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let c = xfcc::inspect::decode_certificate(value).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(c, expected, "{what}");
     }
 }
@@ -410,18 +411,21 @@ fn form_decoding_would_break_what_we_decode() {
     // `+` must stay `+`: take the URL-encoded value, leave + raw (AWS style).
     let url = field(&capture("rsa-chain"), "Cert").replace("%2B", "+");
     assert!(url.contains('+'));
-    assert_eq!(xfcc::decode_certificate(&url).unwrap(), cert("client-rsa"));
+    assert_eq!(
+        xfcc::inspect::decode_certificate(&url).unwrap(),
+        cert("client-rsa")
+    );
     // Turning + into a space (form decoding) corrupts the certificate.
-    assert!(xfcc::decode_certificate(&url.replace('+', "%20")).is_err());
+    assert!(xfcc::inspect::decode_certificate(&url.replace('+', "%20")).is_err());
 }
 
 #[test]
 fn cert_with_two_certificates_is_rejected() {
     let chain = field(&capture("rsa-chain"), "Chain");
-    let err = xfcc::decode_certificate(&chain).unwrap_err();
+    let err = xfcc::inspect::decode_certificate(&chain).unwrap_err();
     assert_eq!(
         err.kind(),
-        ErrorKind::Cert(xfcc::CertErrorKind::MultipleCertificates)
+        ErrorKind::Cert(xfcc::error::CertErrorKind::MultipleCertificates)
     );
 }
 
@@ -433,7 +437,7 @@ fn chain_limit_is_enforced() {
     let err = e.decode_with(&Limits::DEFAULT.max_chain(2)).unwrap_err();
     assert_eq!(
         err.kind(),
-        ErrorKind::Cert(xfcc::CertErrorKind::ChainTooLong)
+        ErrorKind::Cert(xfcc::error::CertErrorKind::ChainTooLong)
     );
     assert_eq!(err.element(), Some(0));
     assert!(e.decode_with(&Limits::DEFAULT.max_chain(3)).is_ok());
@@ -456,7 +460,7 @@ fn element_without_certificate_is_no_certificate() {
     let err = header.element(0).unwrap().decode().unwrap_err();
     assert_eq!(
         err.kind(),
-        ErrorKind::Cert(xfcc::CertErrorKind::NoCertificate)
+        ErrorKind::Cert(xfcc::error::CertErrorKind::NoCertificate)
     );
     assert_eq!(err.kind().reason().code(), "bad_certificate");
     // Nothing to check it against: check_all skips it.
@@ -478,7 +482,10 @@ fn bad_der_in_chain_names_the_entry() {
     let header = XfccHeader::parse(&text).unwrap();
     let fc = header.element(0).unwrap().decode().unwrap();
     let err = fc.chain().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Cert(xfcc::CertErrorKind::BadDer));
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Cert(xfcc::error::CertErrorKind::BadDer)
+    );
     assert_eq!(err.field(), Some(Field::Chain(1)));
 }
 
@@ -501,7 +508,7 @@ fn errors_never_contain_certificate_text() {
 #[test]
 fn gorouter_raw_value_under_xfcc_name_is_a_clear_error() {
     let b64 = field(&capture("rsa-chain"), "Cert");
-    let der = xfcc::decode_certificate(&b64).unwrap();
+    let der = xfcc::inspect::decode_certificate(&b64).unwrap();
     let raw = <base64ct::Base64 as base64ct::Encoding>::encode_string(der.der());
     let err = XfccHeader::parse(&raw).unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::WrongFormat);

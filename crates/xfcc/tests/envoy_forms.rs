@@ -10,8 +10,10 @@ use std::path::PathBuf;
 mod mesh;
 
 use xfcc::{
-    CertIdentity, ElementCount, ErrorKind, IdentityFrom, Inconsistency, Limits, ParseErrorKind,
-    ParseOptions, Policy, Rule, Syntax, XfccHeader,
+    ElementCount, Policy, Rule,
+    error::{ErrorKind, Inconsistency, ParseErrorKind},
+    inspect::{CertIdentity, Limits, ParseOptions, Syntax, XfccHeader},
+    outcome::IdentityFrom,
 };
 
 const EDGE_BY: &str = "spiffe://xfcc.test/ns/edge/sa/envoy";
@@ -72,7 +74,7 @@ fn every_json_capture_reads_as_its_text_twin() {
         assert_eq!(jc.leaf(), &cert(cert_name), "{name}");
         assert_eq!(jc.leaf(), tc.leaf(), "{name}");
         assert!(jc.chain_der().eq(tc.chain_der()), "{name}");
-        let texts = |it: &mut dyn Iterator<Item = xfcc::Value<'_>>| {
+        let texts = |it: &mut dyn Iterator<Item = xfcc::inspect::Value<'_>>| {
             it.map(|v| v.text().into_owned()).collect::<Vec<_>>()
         };
         assert_eq!(texts(&mut j.by()), [EDGE_BY], "{name}");
@@ -92,7 +94,7 @@ fn every_json_capture_reads_as_its_text_twin() {
         let issuer = j.issuer().unwrap().text();
         let expected = jc.leaf().issuer_name();
         assert_eq!(
-            &xfcc::DistinguishedName::parse(&issuer).unwrap(),
+            &xfcc::inspect::DistinguishedName::parse(&issuer).unwrap(),
             expected,
             "{name}"
         );
@@ -452,12 +454,19 @@ fn json_escapes_are_undone_before_anything_compares() {
     assert_eq!(e.by().next().unwrap().text(), "spiffe://edge");
     assert_eq!(e.by().next().unwrap().raw(), r"spiffe:\/\/edge");
     assert_eq!(e.subject().unwrap().text(), r"CN=a\,b");
-    let dn = xfcc::DistinguishedName::parse(&e.subject().unwrap().text()).unwrap();
+    let dn = xfcc::inspect::DistinguishedName::parse(&e.subject().unwrap().text()).unwrap();
     assert_eq!(dn.common_names().collect::<Vec<_>>(), ["a,b"]);
     assert_eq!(e.uri().next().unwrap().text(), "x,y");
     // The pairs, in order, each array item one.
     let keys: Vec<_> = e.pairs().map(|p| p.key()).collect();
-    assert_eq!(keys, [xfcc::Key::By, xfcc::Key::Subject, xfcc::Key::Uri]);
+    assert_eq!(
+        keys,
+        [
+            xfcc::inspect::Key::By,
+            xfcc::inspect::Key::Subject,
+            xfcc::inspect::Key::Uri
+        ]
+    );
     // An escaped certificate decodes as Envoy's plain one.
     let json = capture("json/rsa-chain");
     let escaped = json.replace("MII", "\\u004dII").replace('/', "\\/");
@@ -484,9 +493,9 @@ fn the_renderers_write_what_envoy_writes() {
     let chain = |name: &str| {
         let pem =
             std::fs::read_to_string(fixtures().join("certs").join(format!("{name}.pem"))).unwrap();
-        xfcc::decode_certificate(&pem).unwrap()
+        xfcc::inspect::decode_certificate(&pem).unwrap()
     };
-    let mut fields = xfcc::EnvoyFields::ALL;
+    let mut fields = xfcc::render::EnvoyFields::ALL;
     fields.issuer = true;
     for (name, leaf, intermediates) in [
         ("rsa-chain", "client-rsa", &["inter"][..]),
@@ -495,9 +504,10 @@ fn the_renderers_write_what_envoy_writes() {
         ("injection-uri", "evil-uri", &[][..]),
     ] {
         let inter: Vec<_> = intermediates.iter().map(|n| chain(n)).collect();
-        let json = xfcc::render_envoy_json(&[EDGE_BY], &cert(leaf), &inter, fields);
+        let json = xfcc::render::render_envoy_json(&[EDGE_BY], &cert(leaf), &inter, fields);
         assert_eq!(json, capture(&format!("json/{name}")), "{name}");
     }
-    let text = xfcc::render_envoy(&[EDGE_BY], &cert("client-rsa"), &[chain("inter")], fields);
+    let text =
+        xfcc::render::render_envoy(&[EDGE_BY], &cert("client-rsa"), &[chain("inter")], fields);
     assert_eq!(text, capture("issuer/rsa-chain"));
 }

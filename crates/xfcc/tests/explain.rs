@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[cfg(feature = "chain")]
 use xfcc::TrustAnchors;
-use xfcc::{CertIdentity, Policy, Reason, Rejection, Rule};
+use xfcc::{Policy, Reason, Rejection, Rule, inspect::CertIdentity};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -255,8 +255,8 @@ fn an_explanation_is_bounded_whatever_the_certificate_holds() {
     let key = KeyPair::generate().unwrap();
     let der = params.self_signed(&key).unwrap().der().to_vec();
     let cert = CertIdentity::from_der(der).unwrap();
-    let header = xfcc::render_envoy(&[], &cert, &[], {
-        let mut f = xfcc::EnvoyFields::NONE;
+    let header = xfcc::render::render_envoy(&[], &cert, &[], {
+        let mut f = xfcc::render::EnvoyFields::NONE;
         (f.hash, f.cert) = (true, true);
         f
     });

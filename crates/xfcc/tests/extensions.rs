@@ -5,7 +5,7 @@
 
 use rcgen::{CertificateParams, CustomExtension, DnType, KeyPair};
 use x509_cert::der::Decode as _;
-use xfcc::{CertIdentity, EnvoyFields, IdentityFrom, Policy, Rule};
+use xfcc::{Policy, Rule, inspect::CertIdentity, outcome::IdentityFrom, render::EnvoyFields};
 
 const DV: &str = "2.23.140.1.2.1";
 const OV: &str = "2.23.140.1.2.2";
@@ -77,7 +77,7 @@ fn leaf(exts: Vec<CustomExtension>) -> CertIdentity {
 }
 
 fn header(c: &CertIdentity) -> String {
-    xfcc::render_envoy(&[], c, &[], EnvoyFields::ACA)
+    xfcc::render::render_envoy(&[], c, &[], EnvoyFields::ACA)
 }
 
 fn standard() -> CertIdentity {
@@ -313,7 +313,7 @@ fn bad_oids_and_values_are_refused_at_build_naming_the_setting() {
 #[cfg(feature = "toml")]
 fn the_file_and_the_environment_read_both_keys() {
     let c = standard();
-    let file = xfcc::PolicyConfig::from_toml_str(
+    let file = xfcc::config::PolicyConfig::from_toml_str(
         &format!(
             "proxy_verifies_chain = true\n[[allow]]\nname = \"f\"\ncertificate_policies = [\"{DV}\"]\nextension = ['{TIER}=\"production\"']\n"
         ),
@@ -324,7 +324,11 @@ fn the_file_and_the_environment_read_both_keys() {
     .unwrap();
     assert_eq!(file.verify(&header(&c)).unwrap().rule(), "f");
     // A self-signed certificate asserts what it likes: still names-only.
-    let codes: Vec<&str> = file.warnings().iter().map(xfcc::Warning::code).collect();
+    let codes: Vec<&str> = file
+        .warnings()
+        .iter()
+        .map(xfcc::outcome::Warning::code)
+        .collect();
     assert_eq!(codes, ["names_only_rule"]);
     let env = Policy::from_env_pairs([
         ("XFCC_PROXY_VERIFIES_CHAIN", "true"),

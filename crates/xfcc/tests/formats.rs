@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use xfcc::{
-    CertErrorKind, CertIdentity, EnvoyFields, ErrorKind, Format, Limits, XfccHeader, render_envoy,
+    Format,
+    error::{CertErrorKind, ErrorKind},
+    inspect::{CertIdentity, Limits, XfccHeader},
+    render::{EnvoyFields, render_envoy},
 };
 
 fn cert(name: &str) -> CertIdentity {
@@ -246,7 +249,7 @@ proptest! {
             let fc = e.decode().unwrap();
             prop_assert_eq!(fc.leaf(), c);
             if f.subject {
-                let dn = xfcc::DistinguishedName::parse(e.subject().unwrap().raw()).unwrap();
+                let dn = xfcc::inspect::DistinguishedName::parse(e.subject().unwrap().raw()).unwrap();
                 prop_assert_eq!(&dn, c.subject_name());
             }
         }
@@ -305,7 +308,7 @@ fn single_certificate_formats_use_the_cache_for_allowed_values_only() {
 
 #[test]
 fn base64_formats_name_another_proxys_form() {
-    use xfcc::ParseErrorKind as P;
+    use xfcc::error::ParseErrorKind as P;
     let leaf = cert("client-rsa");
     let envoy = envoy_capture("rsa-chain");
     let pem = Format::Nginx.render(&leaf, &[]);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use hostile::{Answer, Case};
 use serde_json::json;
-use xfcc::{Outcome, Policy};
+use xfcc::{Policy, outcome::Outcome};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

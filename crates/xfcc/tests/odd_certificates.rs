@@ -7,7 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use xfcc::{CertIdentity, Policy, Rule, XfccHeader};
+use xfcc::{
+    Policy, Rule,
+    inspect::{CertIdentity, XfccHeader},
+};
 
 const UUID: &str = "2.25.329800735698586629295641978511506172918";
 
@@ -165,8 +168,8 @@ fn a_certificate_that_does_not_read_says_where_without_its_bytes() {
     assert_eq!(
         (d.field(), d.kind(), d.offset()),
         (
-            xfcc::DerField::Version,
-            xfcc::DerErrorKind::UnsupportedVersion,
+            xfcc::error::DerField::Version,
+            xfcc::error::DerErrorKind::UnsupportedVersion,
             at + 4
         )
     );

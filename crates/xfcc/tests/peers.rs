@@ -12,7 +12,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 #[cfg(feature = "toml")]
 use support_vars::vars;
-use xfcc::{ConfigErrorKind, Mode, Policy, Reason, Rule};
+use xfcc::{Mode, Policy, Reason, Rule, outcome::ConfigErrorKind};
 
 fn capture(name: &str) -> String {
     let p =
@@ -203,7 +203,7 @@ fn a_list_that_trusts_every_address_is_refused() {
     // Nor does it count as the trusted_peers that proxy-fields requires.
     let e = Policy::builder()
         .proxy_verifies_chain(true)
-        .identity_from(xfcc::IdentityFrom::ProxyFields)
+        .identity_from(xfcc::outcome::IdentityFrom::ProxyFields)
         .trusted_peers(["::/0"])
         .allow(Rule::new("x").subject_cn(["y"]))
         .build()

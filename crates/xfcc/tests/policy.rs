@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_vars::vars;
 use xfcc::{
-    CertIdentity, ConfigErrorKind, ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle, Reason,
-    Rule,
+    ElementCount, Mode, Policy, PolicyBuilder, PolicyHandle, Reason, Rule, inspect::CertIdentity,
+    outcome::ConfigErrorKind,
 };
 
 fn fixtures() -> PathBuf {
@@ -686,7 +686,7 @@ thumbprint = ["{}"]
     let w = p.warnings();
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[1].message().starts_with("mode = \"accept\""), "{w:?}");
-    assert_eq!(w[1].kind(), xfcc::WarningKind::AcceptMode);
+    assert_eq!(w[1].kind(), xfcc::outcome::WarningKind::AcceptMode);
 
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("xfcc-policy-{}", std::process::id()));

@@ -8,7 +8,10 @@
 #[path = "support/mesh.rs"]
 mod mesh;
 
-use xfcc::{ConfigErrorKind, IdentityFrom, Policy, PolicyBuilder, Rule};
+use xfcc::{
+    Policy, PolicyBuilder, Rule,
+    outcome::{ConfigErrorKind, IdentityFrom},
+};
 
 const EDGE_BY: &str = "spiffe://xfcc.test/ns/edge/sa/envoy";
 const CLIENT_ID: &str = "spiffe://contoso.example/ns/payments/sa/client";
@@ -302,7 +305,7 @@ fn policy_file_and_environment_spell_it_identity_from() {
     let text = format!(
         "proxy_verifies_chain = true\n[elements]\nidentity_from = \"proxy-fields\"\nby = \"{EDGE_BY}\"\n[[allow]]\nspiffe_id = [\"{CLIENT_ID}\"]\n"
     );
-    let policy = xfcc::PolicyConfig::from_toml_str(&text, ".")
+    let policy = xfcc::config::PolicyConfig::from_toml_str(&text, ".")
         .unwrap()
         .builder()
         .unwrap()
@@ -314,7 +317,7 @@ fn policy_file_and_environment_spell_it_identity_from() {
     assert_eq!(client.verified_from(), IdentityFrom::ProxyFields);
 
     let bad = text.replace("proxy-fields", "fields");
-    let e = xfcc::PolicyConfig::from_toml_str(&bad, ".")
+    let e = xfcc::config::PolicyConfig::from_toml_str(&bad, ".")
         .unwrap()
         .builder()
         .unwrap_err();
@@ -324,7 +327,7 @@ fn policy_file_and_environment_spell_it_identity_from() {
     );
 
     let no_by = text.replace(&format!("by = \"{EDGE_BY}\"\n"), "");
-    let e = xfcc::PolicyConfig::from_toml_str(&no_by, ".")
+    let e = xfcc::config::PolicyConfig::from_toml_str(&no_by, ".")
         .unwrap()
         .builder()
         .unwrap()
@@ -381,7 +384,7 @@ fn warns_when_only_by_guards_the_fields() {
     // thumbprint pin, not a chain (refused without a certificate).
     let names = w
         .iter()
-        .find(|w| w.kind() == xfcc::WarningKind::NamesOnlyRule)
+        .find(|w| w.kind() == xfcc::outcome::WarningKind::NamesOnlyRule)
         .unwrap();
     assert!(
         names.fix().contains("thumbprint") && !names.fix().contains("chain"),

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xfcc::PolicyConfig;
+use xfcc::config::PolicyConfig;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -127,7 +127,11 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
             let policy = PolicyConfig::from_toml_str(&text, &dir)
                 .and_then(|c| c.build())
                 .unwrap_or_else(|e| panic!("{at}: {e}\n{text}"));
-            let got: Vec<&str> = policy.warnings().iter().map(xfcc::Warning::code).collect();
+            let got: Vec<&str> = policy
+                .warnings()
+                .iter()
+                .map(xfcc::outcome::Warning::code)
+                .collect();
             assert_eq!(got, expected, "{at}: {:?}", policy.warnings());
             checked += 1;
         }

@@ -141,7 +141,10 @@ fn a_peer_in_no_source_is_untrusted_and_a_request_without_a_peer_unavailable() {
     assert_eq!(only.readings().len(), 1);
     assert_eq!(only.header_names(), ["x-ssl-client-cert"]);
     let r = only.verify(&capture("rsa-chain")).unwrap_err();
-    assert_eq!((r.code(), r.source()), ("bad_certificate", Some("ingress-nginx")));
+    assert_eq!(
+        (r.code(), r.source()),
+        ("bad_certificate", Some("ingress-nginx"))
+    );
     assert!(p.for_source("nobody").is_none());
 }
 
@@ -238,7 +241,7 @@ thumbprint = ["ab"]
         ),
     )
     .unwrap();
-    let config = xfcc::PolicyConfig::from_toml_file(&file).unwrap();
+    let config = xfcc::config::PolicyConfig::from_toml_file(&file).unwrap();
     assert_eq!(config.source_names(), ["ingress-nginx", "gateway"]);
     let p = config.build().unwrap();
     let gw = p
@@ -271,7 +274,7 @@ thumbprint = ["ab"]
         assert!(msg.contains(var) && msg.contains("[[sources]]"), "{msg}");
     }
     // An unknown key in a source is refused by name.
-    let e = xfcc::PolicyConfig::from_toml_str(
+    let e = xfcc::config::PolicyConfig::from_toml_str(
         "[[sources]]\nname = \"a\"\ntrusted_peer = [\"10.0.0.1\"]\n",
         ".",
     )

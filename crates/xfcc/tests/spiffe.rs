@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
-use xfcc::{CertIdentity, EnvoyFields, Policy, Reason, Rule};
+use xfcc::{Policy, Reason, Rule, inspect::CertIdentity, render::EnvoyFields};
 
 const ID: &str = "spiffe://prod.contoso.example/ns/payments/sa/api";
 
@@ -28,7 +28,7 @@ fn cert(uris: &[&str], ca: bool, usages: &[KeyUsagePurpose]) -> CertIdentity {
 fn header(c: &CertIdentity) -> String {
     let mut f = EnvoyFields::NONE;
     (f.hash, f.cert, f.uri) = (true, true, true);
-    xfcc::render_envoy(&[], c, &[], f)
+    xfcc::render::render_envoy(&[], c, &[], f)
 }
 
 fn policies() -> [Policy; 2] {

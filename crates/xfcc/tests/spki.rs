@@ -6,7 +6,12 @@ use base64::Engine as _;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
 use sha2::Digest as _;
 use x509_cert::der::{Decode as _, Encode as _};
-use xfcc::{CertIdentity, ConfigErrorKind, EnvoyFields, IdentityFrom, Policy, Rule};
+use xfcc::{
+    Policy, Rule,
+    inspect::CertIdentity,
+    outcome::{ConfigErrorKind, IdentityFrom},
+    render::EnvoyFields,
+};
 
 /// A certificate for `key`, with its own serial: a re-issue.
 fn issue(key: &KeyPair, serial: u8) -> CertIdentity {
@@ -30,7 +35,7 @@ fn oracle_pin(c: &CertIdentity) -> String {
 }
 
 fn header(c: &CertIdentity) -> String {
-    xfcc::render_envoy(&[], c, &[], EnvoyFields::ACA)
+    xfcc::render::render_envoy(&[], c, &[], EnvoyFields::ACA)
 }
 
 #[test]

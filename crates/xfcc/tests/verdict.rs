@@ -7,7 +7,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use xfcc::{LogLimiter, LogRate, Mode, Outcome, Policy, Reason, Refused, Rule};
+use xfcc::{
+    Mode, Policy, Reason, Rule,
+    outcome::{Outcome, Refused},
+    run::{LogLimiter, LogRate},
+};
 
 fn capture(name: &str) -> String {
     let p =
@@ -29,7 +33,7 @@ fn policy(mode: Mode, peers: Option<&str>) -> Policy {
     b.build().unwrap()
 }
 
-fn decide(p: &Policy, header: Option<&str>, peer: Option<&str>) -> xfcc::Verdict {
+fn decide(p: &Policy, header: Option<&str>, peer: Option<&str>) -> xfcc::outcome::Verdict {
     let peer: Option<IpAddr> = peer.map(|p| p.parse().unwrap());
     p.decide(peer, |name| {
         header

@@ -26,9 +26,10 @@ fn uncached_verify_allocates_a_bounded_amount() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let full = std::fs::read_to_string(root.join("envoy/rsa-chain.txt")).unwrap();
     let aca = format!("{};", full.split(";Subject=").next().unwrap());
-    let leaf =
-        xfcc::CertIdentity::from_der(std::fs::read(root.join("certs/client-rsa.der")).unwrap())
-            .unwrap();
+    let leaf = xfcc::inspect::CertIdentity::from_der(
+        std::fs::read(root.join("certs/client-rsa.der")).unwrap(),
+    )
+    .unwrap();
     let t = leaf.not_before() + std::time::Duration::from_secs(86_400);
     let policy = xfcc::Policy::builder()
         .cache(0)

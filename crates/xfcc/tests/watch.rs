@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use xfcc::{PolicyConfig, PolicyHandle, PolicyWatcher};
+use xfcc::{PolicyHandle, config::PolicyConfig, run::PolicyWatcher};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -22,14 +22,14 @@ pub struct Config {
     /// `BACKEND_TIMEOUT_MS` (default 5000, the recipes' 5 s).
     pub backend_timeout: Duration,
     /// `XFCC_LOG_RATE`: rejection events logged per reason per second, or
-    /// `unlimited` (default 10; see `xfcc::LogRate`).
-    pub log_rate: xfcc::LogRate,
+    /// `unlimited` (default 10; see `xfcc::run::LogRate`).
+    pub log_rate: xfcc::run::LogRate,
     /// `XFCC_POLICY_WATCH_SECONDS`: follow the policy's files at this
     /// interval (default: not watched; SIGHUP reloads either way).
     pub watch: Option<Duration>,
     /// What reloads the policy (set by [`startup`]); `/health` shows its
     /// status.
-    pub watcher: Option<std::sync::Arc<xfcc::PolicyWatcher>>,
+    pub watcher: Option<std::sync::Arc<xfcc::run::PolicyWatcher>>,
 }
 
 impl Config {
@@ -68,10 +68,12 @@ impl Config {
                 .to_owned(),
             backend_timeout: Duration::from_millis(num("BACKEND_TIMEOUT_MS", 5000)?),
             log_rate: var("XFCC_LOG_RATE")
-                .map_or(Ok(xfcc::LogRate::DEFAULT), |v| xfcc::LogRate::parse(&v))
+                .map_or(Ok(xfcc::run::LogRate::DEFAULT), |v| {
+                    xfcc::run::LogRate::parse(&v)
+                })
                 .map_err(|e| format!("XFCC_LOG_RATE: {e}"))?,
             watch: var("XFCC_POLICY_WATCH_SECONDS")
-                .map(|v| xfcc::PolicyWatcher::parse_interval(&v))
+                .map(|v| xfcc::run::PolicyWatcher::parse_interval(&v))
                 .transpose()
                 .map_err(|e| format!("XFCC_POLICY_WATCH_SECONDS: {e}"))?,
             watcher: None,
@@ -118,8 +120,8 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
         eprintln!("{name}: {e}");
         std::process::ExitCode::from(2)
     };
-    let policy_config = xfcc::PolicyConfig::from_env().map_err(refuse)?;
-    let watcher = xfcc::PolicyWatcher::start(policy_config, config.watch).map_err(refuse)?;
+    let policy_config = xfcc::config::PolicyConfig::from_env().map_err(refuse)?;
+    let watcher = xfcc::run::PolicyWatcher::start(policy_config, config.watch).map_err(refuse)?;
     let handle = watcher.handle();
     // The adapters log the policy's warnings when they are built.
     config.watcher = Some(std::sync::Arc::new(watcher));
@@ -173,7 +175,7 @@ pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
             "sha256": cert.sha256_hex(),
             "subject": cert.subject(),
             "subject_cn": cert.subject_cns().collect::<Vec<_>>(),
-            "issuer": c.map(xfcc::CertIdentity::issuer),
+            "issuer": c.map(xfcc::inspect::CertIdentity::issuer),
             "issuer_cn": c.map(|c| c.issuer_cns().collect::<Vec<_>>()),
             "san_uri": cert.san_uris(),
             "spiffe_id": cert.spiffe_id(),

@@ -16,7 +16,7 @@ mod tree;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use xfcc::{ElementCount, IdentityFrom, Policy};
+use xfcc::{ElementCount, Policy, outcome::IdentityFrom};
 
 use crate::finding::{Finding, Severity, finding};
 

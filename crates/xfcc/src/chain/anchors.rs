@@ -53,7 +53,7 @@ impl TrustAnchors {
     /// redirects); a failed one keeps the CRLs of the last success. When
     /// the last success is older than [`crl_max_age`](Self::crl_max_age) (or
     /// there was none), the CRLs are stale, and
-    /// [`Revocation::expiry`](crate::Revocation) decides: `Enforce` (the
+    /// [`Revocation::expiry`](crate::chain::Revocation) decides: `Enforce` (the
     /// default) refuses the chain (`crl_expired`), `Ignore` uses what it
     /// has. Only these URLs are fetched, never one a certificate names.
     pub fn crl_urls<I, S>(mut self, urls: I) -> Self

@@ -833,7 +833,7 @@ fn failure_key(set: &str, fc: &ForwardedCert) -> [u8; 32] {
 /// does not read cannot be dated, and is dropped), reachable from the leaf
 /// through issuer-to-subject links and leading to an anchor's subject.
 /// O(n²) name comparisons for n presented certificates (n is bounded by
-/// [`Limits::max_chain`](crate::Limits::max_chain)).
+/// [`Limits::max_chain`](crate::inspect::Limits::max_chain)).
 fn select<'a>(
     leaf: &Node<'_>,
     presented: &'a [Vec<u8>],

@@ -81,7 +81,7 @@ impl SourceConfig {
     }
 }
 
-/// `[revocation]` into the builder's [`Revocation`](crate::Revocation),
+/// `[revocation]` into the builder's [`Revocation`](crate::chain::Revocation),
 /// each key refused by name when its value is not one of its choices.
 #[cfg(feature = "chain")]
 fn revocation(b: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, ConfigError> {

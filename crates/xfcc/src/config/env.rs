@@ -110,9 +110,9 @@ impl Policy {
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable at fault, or
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::NothingSet`](crate::ConfigErrorKind::NothingSet) when no rule is configured at all.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::NothingSet`](crate::outcome::ConfigErrorKind::NothingSet) when no rule is configured at all.
     /// Every variable, with its policy-file key, type and default, is in
-    /// [`settings`](crate::settings).
+    /// [`settings`](crate::config::settings).
     pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         PolicyConfig::from_env_vars(var)?.build()
     }

@@ -150,7 +150,7 @@ impl PolicyConfig {
     /// `base_dir`.
     ///
     /// # Errors
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::ConfigErrorKind::File) with the TOML error (line and column); unknown
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::outcome::ConfigErrorKind::File) with the TOML error (line and column); unknown
     /// keys are errors.
     #[cfg(feature = "toml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
@@ -207,7 +207,7 @@ impl PolicyConfig {
     /// relative to its directory.
     ///
     /// # Errors
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::ConfigErrorKind::File) when it cannot be read or parsed.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::File`](crate::outcome::ConfigErrorKind::File) when it cannot be read or parsed.
     #[cfg(feature = "toml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {

@@ -1,7 +1,7 @@
 //! The parsed configuration, before it is judged: what a TOML policy file
 //! or the environment sets, in one structure. Its keys are the library's
 //! names (every one is listed, with its environment variable, in
-//! [`settings`](crate::settings)):
+//! [`settings`](crate::config::settings)):
 //!
 //! ```toml
 //! mode = "require"            # or "accept"
@@ -260,7 +260,7 @@ impl PolicyConfig {
 
     /// Every file the configuration reads: the policy file (when it came
     /// from one), then each anchor set's anchor and CRL files, resolved
-    /// ([`resolve`](Self::resolve)). What a [`PolicyWatcher`](crate::PolicyWatcher)
+    /// ([`resolve`](Self::resolve)). What a [`PolicyWatcher`](crate::run::PolicyWatcher)
     /// follows.
     pub fn files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();

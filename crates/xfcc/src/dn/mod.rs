@@ -130,12 +130,12 @@ fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
 /// RDNs compare as sets.
 ///
 /// ```
-/// use xfcc::DistinguishedName;
+/// use xfcc::inspect::DistinguishedName;
 /// let a = DistinguishedName::parse(r"CN=Jos\C3\A9,O=Acme\, Inc.")?;
 /// let b = DistinguishedName::parse("CN=José, O=Acme\\, Inc.")?;
 /// assert_eq!(a, b);
 /// assert_eq!(a.to_string(), r"CN=José,O=Acme\, Inc.");
-/// # Ok::<(), xfcc::DnError>(())
+/// # Ok::<(), xfcc::inspect::DnError>(())
 /// ```
 #[derive(Debug, Clone, Default, Eq)]
 pub struct DistinguishedName {

@@ -33,7 +33,7 @@ pub enum IdentityFrom {
     /// only the proxy's `By`, refused when it appears in two elements,
     /// tells them apart), and no rule may
     /// need the certificate itself (`chain`, and each constraint the
-    /// configuration reference, [`settings`](crate::settings), marks as
+    /// configuration reference, [`settings`](crate::config::settings), marks as
     /// refused in proxy-fields mode, such as a SHA-1 thumbprint or
     /// `spki_sha256`): [`build`](crate::PolicyBuilder::build) refuses such a
     /// policy, naming the setting. `issuer` and `issuer_cn` read the

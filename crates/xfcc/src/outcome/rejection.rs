@@ -7,7 +7,7 @@ use super::explain::Explanation;
 
 use crate::error::Error;
 
-pub use crate::error::Reason;
+pub use crate::reason::Reason;
 
 /// A rejected header: the [`Reason`], a precise detail code, and where.
 /// Its messages never contain header or certificate bytes.
@@ -193,7 +193,7 @@ impl Rejection {
 
     /// The precise cause: the parser's or decoder's error
     /// (`unterminated_quote`, `bad_der`, `uri_mismatch`, ...), the chain
-    /// verifier's ([`ChainError`](crate::ChainError): `unknown_issuer`,
+    /// verifier's ([`ChainError`](crate::outcome::ChainError): `unknown_issuer`,
     /// `revoked`, ...), the proxy's fields, or the reason itself. Its
     /// [`code`](Detail::code) is the stable code.
     pub const fn detail(&self) -> Detail {
@@ -211,7 +211,7 @@ impl Rejection {
     }
 
     /// For `bad_der`: where the certificate does not read (field, rule,
-    /// offset in its DER; [`DerError`](crate::DerError)).
+    /// offset in its DER; [`DerError`](crate::error::DerError)).
     pub const fn der_error(&self) -> Option<crate::error::DerError> {
         self.der
     }

@@ -205,7 +205,7 @@ impl PolicyBuilder {
     /// which checks only names (no `thumbprint`, `spki_sha256` or `chain`)
     /// is not met by a self-signed certificate. Default `false`, and then
     /// [`build`](Self::build) refuses such a rule
-    /// ([`ConfigErrorKind::NamesOnly`](crate::ConfigErrorKind::NamesOnly)):
+    /// ([`ConfigErrorKind::NamesOnly`](crate::outcome::ConfigErrorKind::NamesOnly)):
     /// Azure Container Apps (any `clientCertificateMode`) and an Envoy
     /// without `validation_context` accept any certificate, and a name is
     /// what a forger writes first. Claim it only where the proxy verifies:
@@ -279,7 +279,7 @@ impl PolicyBuilder {
     /// `XFCC_IDENTITY_FROM`.
     ///
     /// ```
-    /// use xfcc::{IdentityFrom, Policy, Rule};
+    /// use xfcc::{Policy, Rule, outcome::IdentityFrom};
     /// // What an Istio sidecar forwards by default: no Cert.
     /// let header = "By=spiffe://cluster.local/ns/shop/sa/orders;\
     ///     Hash=3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b;\

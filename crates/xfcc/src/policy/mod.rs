@@ -213,8 +213,8 @@ impl Policy {
 
     /// The request-level verdict an adapter translates, and nothing more:
     /// [`verify_request`](Self::verify_request)'s result with the mode
-    /// applied ([`Outcome::Report`](crate::Outcome::Report) in report mode), the status and body of
-    /// a refusal ([`Refused`](crate::Refused)), the peer and the header names read.
+    /// applied ([`Outcome::Report`](crate::outcome::Outcome::Report) in report mode), the status and body of
+    /// a refusal ([`Refused`](crate::outcome::Refused)), the peer and the header names read.
     pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
     where
         F: FnMut(&str) -> I,
@@ -359,7 +359,7 @@ impl Policy {
     /// Logs every [warning](Self::warnings) at WARN (target `xfcc`), one
     /// event each with its `code` and `fix`: what the tower layer and the
     /// actix middleware do once when they are built, and
-    /// [`PolicyWatcher`](crate::PolicyWatcher) on each reload, so that a weakened policy never
+    /// [`PolicyWatcher`](crate::run::PolicyWatcher) on each reload, so that a weakened policy never
     /// starts silently.
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]

@@ -399,7 +399,7 @@ constraints! {
     /// 64 hex digits. Unlike a thumbprint it survives re-issuance with the
     /// same key, as Envoy's `verify_certificate_spki` does. Compared in
     /// constant time; refused in proxy-fields mode (the fields carry no
-    /// key). [`CertIdentity::spki_sha256_base64`](crate::CertIdentity::spki_sha256_base64)
+    /// key). [`CertIdentity::spki_sha256_base64`](crate::inspect::CertIdentity::spki_sha256_base64)
     /// and `xfcc inspect` print it.
     spki_sha256 / SPKI_SHA256: [u8; 32] = {
         env: Some("XFCC_ALLOWED_SPKI_SHA256"),

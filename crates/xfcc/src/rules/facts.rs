@@ -7,7 +7,7 @@ use crate::cert::CertIdentity;
 use crate::dn::DistinguishedName;
 
 /// What a rule reads: a decoded certificate, or the fields a proxy wrote
-/// in its place ([`ProxyFields`](crate::ProxyFields)). What the fields do
+/// in its place ([`ProxyFields`](crate::outcome::ProxyFields)). What the fields do
 /// not carry is absent, and a constraint on it fails.
 pub(crate) trait Facts {
     fn issuer_name(&self) -> Option<&DistinguishedName>;

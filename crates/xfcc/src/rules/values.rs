@@ -27,7 +27,7 @@ impl Thumbprint {
     /// space separators, optionally prefixed with `sha256:`/`sha1:`.
     ///
     /// # Errors
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::Thumbprint`](crate::ConfigErrorKind::Thumbprint) for anything that is not 64 or 40 hex
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Thumbprint`](crate::outcome::ConfigErrorKind::Thumbprint) for anything that is not 64 or 40 hex
     /// digits, naming the lengths that would have been right.
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let trimmed = s.trim();

@@ -44,7 +44,7 @@ impl LogRate {
     /// reason per second (at least 1), or `unlimited`.
     ///
     /// # Errors
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::ConfigErrorKind::Value) for anything else.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::outcome::ConfigErrorKind::Value) for anything else.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let t = text.trim();
         if t.eq_ignore_ascii_case("unlimited") {

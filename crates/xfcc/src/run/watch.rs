@@ -87,7 +87,7 @@ struct Shared {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use xfcc::{PolicyConfig, PolicyWatcher};
+/// use xfcc::{config::PolicyConfig, run::PolicyWatcher};
 /// // XFCC_POLICY_FILE (a policy file and the files it names), or the
 /// // XFCC_* variables (and the anchor and CRL files they name).
 /// let watcher = PolicyWatcher::start(PolicyConfig::from_env()?, Some(Duration::from_secs(5)))?;
@@ -206,7 +206,7 @@ impl PolicyWatcher {
     /// seconds, at least 1.
     ///
     /// # Errors
-    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::ConfigErrorKind::Value) for anything else.
+    /// A [`ConfigError`] of kind [`ConfigErrorKind::Value`](crate::outcome::ConfigErrorKind::Value) for anything else.
     pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
         match text.trim().parse::<u64>() {
             Ok(n) if n >= 1 => Ok(Duration::from_secs(n)),

@@ -16,7 +16,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyPair, KeyUsagePurpose, date_time_ymd,
 };
-use xfcc::{CertIdentity, EnvoyFields, render_envoy};
+use xfcc::{
+    inspect::CertIdentity,
+    render::{EnvoyFields, render_envoy},
+};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(super::FIXTURES).join(name)
