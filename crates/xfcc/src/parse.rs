@@ -225,11 +225,6 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// Whether the value was quoted.
-    pub const fn is_quoted(&self) -> bool {
-        self.quoted
-    }
-
     /// Byte offset of the value's first character in the header (after the
     /// opening quote, if any).
     pub const fn offset(&self) -> usize {
@@ -280,16 +275,6 @@ impl<'a> Pair<'a> {
     /// The key, classified.
     pub const fn key(&self) -> Key {
         self.key
-    }
-
-    /// The key as written.
-    pub const fn key_raw(&self) -> &'a str {
-        self.key_raw
-    }
-
-    /// Byte offset of the key in the header.
-    pub const fn key_offset(&self) -> usize {
-        self.key_offset
     }
 
     /// The value.
@@ -1141,7 +1126,7 @@ mod tests {
             ["spiffe://a/b", "spiffe://a/c"]
         );
         assert_eq!(e.hash().unwrap().raw(), H);
-        assert!(e.cert().unwrap().is_quoted());
+        assert!(e.cert().unwrap().quoted);
         assert_eq!(
             e.cert().unwrap().raw(),
             "-----BEGIN%20CERTIFICATE-----%0AMII%2B%3D%0A"
@@ -1285,7 +1270,7 @@ mod tests {
         let h = lenient("URI=a;Foo=b").unwrap();
         let pairs: Vec<_> = h.element(0).unwrap().pairs().collect();
         assert_eq!(pairs[1].key(), Key::Other);
-        assert_eq!(pairs[1].key_raw(), "Foo");
+        assert_eq!(pairs[1].key_raw, "Foo");
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl IdentityFrom {
     }
 
     /// Reads the policy-file spelling.
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
             "cert" => Some(Self::Cert),
             "proxy-fields" => Some(Self::ProxyFields),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::cache::Cache;
-use super::reading::Reading;
+use super::reading::{ElementCount, Reading};
 use super::{Decision, Policy};
 use crate::chain::{self as chains, AnchorSource, TrustAnchors};
 use crate::format::Format;
@@ -38,17 +38,6 @@ pub enum Mode {
     /// `ClientCert` extractor still answers that request with the
     /// rejection: an identity that did not verify is never handed out.
     Report,
-}
-
-/// How many elements (proxy hops) the header must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ElementCount {
-    /// Exactly this many; anything else is rejected. Default: exactly 1,
-    /// what an edge proxy in `SANITIZE_SET` mode sends.
-    Exactly(usize),
-    /// Any number (up to the parser's limit).
-    Any,
 }
 
 /// The clock a policy reads for validity checks (see [`PolicyBuilder::clock`]).

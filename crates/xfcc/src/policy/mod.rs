@@ -32,9 +32,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use self::builder::Clock;
-pub use self::builder::{ElementCount, Mode, PolicyBuilder, Source};
-pub use self::reading::Reading;
+pub use self::builder::{Mode, PolicyBuilder, Source};
 use self::reading::is_field_name;
+pub use self::reading::{ElementCount, Reading};
 
 use crate::chain as chains;
 use crate::outcome::{ClientCert, Hint, IdentityFrom, Rejection, Verdict, Warning, WarningKind};

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::builder::ElementCount;
 use super::cache::Cache;
 use crate::format::Format;
 use crate::outcome::ConfigErrorRepr as Repr;
@@ -13,6 +12,17 @@ use crate::rules::CompiledRule;
 
 #[cfg(doc)]
 use super::Policy;
+
+/// How many elements (proxy hops) the header must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ElementCount {
+    /// Exactly this many; anything else is rejected. Default: exactly 1,
+    /// what an edge proxy in `SANITIZE_SET` mode sends.
+    Exactly(usize),
+    /// Any number (up to the parser's limit).
+    Any,
+}
 
 /// How a policy reads one proxy's header: the proxy's addresses, the
 /// header it writes, its format and its elements.

@@ -7,7 +7,7 @@
 //! proxy-fields refusals, the names-only refusal and the explanations all
 //! follow from this table.
 //!
-//! Adding a constraint is one entry in [`constraints!`] below and its
+//! Adding a constraint is one entry in `constraints!` below and its
 //! tests.
 
 use std::fmt;
