@@ -381,36 +381,47 @@ fn read_bounded(r: &mut impl Read, out: &mut Vec<u8>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The status and body of what the service answered, read by `httparse`:
+/// a status line that arrived before the deadline is judged even when the
+/// headers did not all come.
 fn parse_answer(raw: &[u8]) -> Option<Answer> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.lines().next()?.split(' ').nth(1)?.parse().ok()?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    let body_at = match response.parse(raw) {
+        Ok(httparse::Status::Complete(n)) => Some(n),
+        Ok(httparse::Status::Partial) => None,
+        Err(_) => return None,
+    };
+    let status = response.code?;
+    let chunked = response.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("transfer-encoding")
+            && String::from_utf8_lossy(h.value)
+                .to_ascii_lowercase()
+                .contains("chunked")
     });
+    let body = body_at.map_or(&[][..], |n| &raw[n..]);
     let body = if chunked {
         dechunk(body)
     } else {
-        body.to_owned()
+        String::from_utf8_lossy(body).into_owned()
     };
     Some(Answer { status, body })
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n || !rest.is_char_boundary(n) {
-            out.push_str(rest.get(..n.min(rest.len())).unwrap_or(""));
+/// A chunked body's chunks, as far as they arrived.
+fn dechunk(mut body: &[u8]) -> String {
+    let mut out = Vec::new();
+    while let Ok(httparse::Status::Complete((at, size))) = httparse::parse_chunk_size(body) {
+        let rest = &body[at..];
+        let n = usize::try_from(size).unwrap_or(usize::MAX);
+        if n == 0 || rest.len() < n {
+            out.extend_from_slice(&rest[..n.min(rest.len())]);
             break;
         }
-        out.push_str(&rest[..n]);
-        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+        out.extend_from_slice(&rest[..n]);
+        body = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
     }
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether an answer names the victim: its thumbprints or its subject.
@@ -763,6 +774,11 @@ mod tests {
         let c = parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n").unwrap();
         assert_eq!((c.status, c.body.as_str()), (200, "abcdefg"));
         assert!(parse_answer(b"garbage").is_none());
-        assert_eq!(dechunk("zz\r\nabc"), "");
+        assert_eq!(dechunk(b"zz\r\nabc"), "");
+        // A chunk cut short by the deadline keeps what arrived.
+        assert_eq!(dechunk(b"8\r\nabc"), "abc");
+        // Headers cut short: the status line is judged, the body is empty.
+        let p = parse_answer(b"HTTP/1.1 302 Found\r\nLocation: /lo").unwrap();
+        assert_eq!((p.status, p.body.as_str()), (302, ""));
     }
 }
