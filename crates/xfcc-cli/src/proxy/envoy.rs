@@ -126,35 +126,105 @@ fn mutations<'a>(levels: &[&'a Node], header: &str) -> (Vec<Added<'a>>, Option<&
 
 const XFCC: &str = "x-forwarded-client-cert";
 
+/// One HTTP connection manager, as the lints read it: its listener's TLS,
+/// its forwarding mode and the details it sets.
+struct Manager<'a> {
+    file: &'a str,
+    tls: &'a Tls,
+    mode: &'a str,
+    /// `forward_client_cert_details`, if written.
+    mode_node: Option<&'a Node>,
+    /// Where the mode is (or would be) written.
+    mode_at: String,
+    /// `set_current_client_cert_details`.
+    details: Option<&'a Node>,
+    policy: Option<&'a super::PolicyFacts>,
+}
+
+impl Manager<'_> {
+    fn at(&self, n: &Node) -> String {
+        format!("{}:{}", self.file, n.line())
+    }
+
+    /// Where a finding about the details is: the details, else the mode.
+    fn details_at(&self) -> String {
+        self.details
+            .map_or_else(|| self.mode_at.clone(), |d| self.at(d))
+    }
+
+    /// Whether the connection manager itself writes XFCC.
+    fn sets_xfcc(&self) -> bool {
+        matches!(self.mode, "SANITIZE_SET" | "APPEND_FORWARD") && self.tls.on
+    }
+}
+
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
+    let Some(roots) = load(&file, text, lint) else {
+        return;
+    };
+    let chains = filter_chains(&roots);
+    let policy = lint.view.policy.clone();
+    let any_tls = chains.iter().any(|(t, _)| t.on);
+    for (tls, hcms) in &chains {
+        for hcm in hcms {
+            let hcm = hcm.get("typed_config").filter(|t| is_hcm(t)).unwrap_or(hcm);
+            let mode_node = hcm.get("forward_client_cert_details");
+            let m = Manager {
+                file: &file,
+                tls,
+                mode: mode_node.and_then(Node::str).unwrap_or("SANITIZE"),
+                mode_node,
+                mode_at: format!("{file}:{}", mode_node.unwrap_or(hcm).line()),
+                details: hcm.get("set_current_client_cert_details"),
+                policy: policy.as_ref(),
+            };
+            // A connection manager forwards requests (its routes may come
+            // from RDS, and the header is its own business either way).
+            lint.place();
+            let xfcc_set = route_headers(&m, hcm, lint);
+            modes(&m, xfcc_set, any_tls, lint);
+            details(&m, lint);
+            client_tls(&m, xfcc_set, lint);
+        }
+    }
+}
+
+/// The file's documents as trees, or a syntax finding.
+fn load(file: &str, text: &str, lint: &mut Lint<'_>) -> Option<Vec<Node>> {
     if text.len() > super::conf::MAX_BYTES {
-        return lint.syntax(
-            &file,
+        lint.syntax(
+            file,
             1,
             "larger than 4 MiB: not a configuration file",
             "envoy --mode validate -c FILE",
         );
+        return None;
     }
     let docs = match MarkedYaml::load_from_str(text) {
         Ok(d) => d,
         Err(e) => {
-            return lint.syntax(
-                &file,
+            lint.syntax(
+                file,
                 e.marker().line(),
                 "not YAML or JSON",
                 "envoy --mode validate -c FILE",
             );
+            return None;
         }
     };
-    let roots: Vec<Node> = docs.iter().map(|d| convert(d, 0)).collect();
     // The trees hold all that is read: the parser's own copy goes.
-    drop(docs);
-    let at = |n: &Node| format!("{file}:{}", n.line());
+    Some(docs.iter().map(|d| convert(d, 0)).collect())
+}
+
+/// Each filter chain's TLS and its HTTP connection managers, listener by
+/// listener (a connection manager on its own is judged as if its listener
+/// terminated mTLS).
+fn filter_chains(roots: &[Node]) -> Vec<(Tls, Vec<&Node>)> {
     // (chain's TLS, its HTTP connection managers), listener by listener.
     let mut chains: Vec<(Tls, Vec<&Node>)> = Vec::new();
     let mut listeners = Vec::new();
-    for r in &roots {
+    for r in roots {
         r.find_all(
             &|n| n.get("filter_chains").is_some() || n.get("default_filter_chain").is_some(),
             &mut listeners,
@@ -174,7 +244,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         // A connection manager on its own: its listener is not known, so it
         // is judged as if it terminated mTLS.
         let mut hcms = Vec::new();
-        for r in &roots {
+        for r in roots {
             r.find_all(&is_hcm, &mut hcms);
         }
         for h in hcms {
@@ -190,304 +260,321 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             ));
         }
     }
-    // The certificate headers a connection manager's routes add.
-    let mentioned = |h: &Node| -> Vec<String> {
-        let mut out = vec![XFCC.to_owned()];
-        let mut adds = Vec::new();
-        h.find_all(&|n| n.get("request_headers_to_add").is_some(), &mut adds);
-        for a in adds {
-            for e in a.get("request_headers_to_add").map_or(&[][..], Node::items) {
-                let key = e.path(&["header", "key"]).and_then(Node::str).unwrap_or("");
-                let value = e
-                    .path(&["header", "value"])
-                    .and_then(Node::str)
-                    .unwrap_or("");
-                if super::is_cert_header_name(key) || value.contains("%DOWNSTREAM_PEER_CERT") {
-                    super::add_name(&mut out, key);
-                }
+    chains
+}
+
+/// The certificate headers a connection manager's routes add, and XFCC.
+fn cert_headers(h: &Node) -> Vec<String> {
+    let mut out = vec![XFCC.to_owned()];
+    let mut adds = Vec::new();
+    h.find_all(&|n| n.get("request_headers_to_add").is_some(), &mut adds);
+    for a in adds {
+        for e in a.get("request_headers_to_add").map_or(&[][..], Node::items) {
+            let key = e.path(&["header", "key"]).and_then(Node::str).unwrap_or("");
+            let value = e
+                .path(&["header", "value"])
+                .and_then(Node::str)
+                .unwrap_or("");
+            if super::is_cert_header_name(key) || value.contains("%DOWNSTREAM_PEER_CERT") {
+                super::add_name(&mut out, key);
             }
         }
-        out
+    }
+    out
+}
+
+/// Each route with its levels (route, virtual host, route config).
+fn routes(hcm: &Node) -> Vec<Vec<&Node>> {
+    let mut routes: Vec<Vec<&Node>> = Vec::new();
+    if let Some(rc) = hcm.get("route_config") {
+        for vh in rc.get("virtual_hosts").map_or(&[][..], Node::items) {
+            let list = vh.get("routes").map_or(&[][..], Node::items);
+            if list.is_empty() {
+                routes.push(vec![vh, rc]);
+            }
+            for r in list {
+                routes.push(vec![r, vh, rc]);
+            }
+        }
+    }
+    routes
+}
+
+/// What each route does to each certificate header: copies, appends,
+/// removes, or leaves the client's. Whether, after them, a certificate
+/// header is set by the proxy.
+fn route_headers(m: &Manager<'_>, hcm: &Node, lint: &mut Lint<'_>) -> bool {
+    let (tls, mode, at) = (m.tls, m.mode, |n: &Node| m.at(n));
+    let routes = routes(hcm);
+    let hcm_sets_xfcc = m.sets_xfcc();
+    let mut xfcc_set = hcm_sets_xfcc;
+    // Without a required certificate, %DOWNSTREAM_PEER_CERT% may be
+    // empty, and Envoy adds nothing for an empty value: the fix
+    // must also remove the client's header.
+    let set_fix = |header: &str| {
+        if tls.require {
+            format!(
+                "request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
+            )
+        } else {
+            format!(
+                "request_headers_to_remove: [{header}] and request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
+            )
+        }
     };
-    let policy = lint.view.policy.clone();
-    let any_tls = chains.iter().any(|(t, _)| t.on);
-    for (tls, hcms) in &chains {
-        for hcm in hcms {
-            let hcm = hcm.get("typed_config").filter(|t| is_hcm(t)).unwrap_or(hcm);
-            let mode_node = hcm.get("forward_client_cert_details");
-            let mode = mode_node.and_then(Node::str).unwrap_or("SANITIZE");
-            let mode_at = mode_node.map_or_else(|| at(hcm), at);
-            let details = hcm.get("set_current_client_cert_details");
-            // Each route with its levels (route, virtual host, route config).
-            let mut routes: Vec<Vec<&Node>> = Vec::new();
-            if let Some(rc) = hcm.get("route_config") {
-                for vh in rc.get("virtual_hosts").map_or(&[][..], Node::items) {
-                    let list = vh.get("routes").map_or(&[][..], Node::items);
-                    if list.is_empty() {
-                        routes.push(vec![vh, rc]);
-                    }
-                    for r in list {
-                        routes.push(vec![r, vh, rc]);
-                    }
-                }
-            }
-            // A connection manager forwards requests (its routes may come
-            // from RDS, and the header is its own business either way).
-            lint.place();
-            let hcm_sets_xfcc = matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") && tls.on;
-            let mut xfcc_set = hcm_sets_xfcc;
-            // Without a required certificate, %DOWNSTREAM_PEER_CERT% may be
-            // empty, and Envoy adds nothing for an empty value: the fix
-            // must also remove the client's header.
-            let set_fix = |header: &str| {
-                if tls.require {
-                    format!(
-                        "request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
-                    )
-                } else {
-                    format!(
-                        "request_headers_to_remove: [{header}] and request_headers_to_add: [{{header: {{key: {header}, value: \"%DOWNSTREAM_PEER_CERT%\"}}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}}]"
-                    )
-                }
-            };
-            let headers = lint.headers(&[&mentioned(hcm)], XFCC);
-            for header in &headers {
-                let is_xfcc = header.eq_ignore_ascii_case(XFCC);
-                let mut any_tls_value = false;
-                for levels in &routes {
-                    let (added, removed) = mutations(levels, header);
-                    for a in &added {
-                        if a.value.contains("%REQ(") {
-                            lint.error(
-                                "envoy_copies_client_header",
-                                &at(a.node),
-                                format!("request_headers_to_add {header} copies a request header ({}): the client writes it", a.value),
-                                set_fix(header),
-                            );
-                        } else if is_xfcc && hcm_sets_xfcc {
-                            lint.warning(
-                                "envoy_xfcc_added",
-                                &at(a.node),
-                                format!(
-                                    "request_headers_to_add writes {header}, which the connection manager already sets ({mode}): {}",
-                                    if a.keeps {
-                                        "the app receives two values and refuses every request (multiple_headers)"
-                                    } else {
-                                        "the route's value replaces Envoy's element, which the app then cannot read"
-                                    }
-                                ),
-                                format!("remove the request_headers_to_add entry for {header} (the connection manager writes it)"),
-                            );
-                        } else if a.value.contains("%DOWNSTREAM_PEER_CERT") {
-                            any_tls_value = true;
-                            if !is_xfcc && !a.keeps && removed.is_none() && tls.on && !tls.require {
-                                lint.error(
-                                    "envoy_empty_value_keeps_client_header",
-                                    &at(a.node),
-                                    format!("require_client_certificate is false: for a request without a certificate {} is empty, and Envoy adds nothing for an empty value, so the client's own {header} reaches the app", a.value),
-                                    format!("request_headers_to_remove: [{header}] (on the same route: Envoy removes before it adds)"),
-                                );
+    let headers = lint.headers(&[&cert_headers(hcm)], XFCC);
+    for header in &headers {
+        let is_xfcc = header.eq_ignore_ascii_case(XFCC);
+        let mut any_tls_value = false;
+        for levels in &routes {
+            let (added, removed) = mutations(levels, header);
+            for a in &added {
+                if a.value.contains("%REQ(") {
+                    lint.error(
+                        "envoy_copies_client_header",
+                        &at(a.node),
+                        format!("request_headers_to_add {header} copies a request header ({}): the client writes it", a.value),
+                        set_fix(header),
+                    );
+                } else if is_xfcc && hcm_sets_xfcc {
+                    lint.warning(
+                        "envoy_xfcc_added",
+                        &at(a.node),
+                        format!(
+                            "request_headers_to_add writes {header}, which the connection manager already sets ({mode}): {}",
+                            if a.keeps {
+                                "the app receives two values and refuses every request (multiple_headers)"
+                            } else {
+                                "the route's value replaces Envoy's element, which the app then cannot read"
                             }
-                        }
-                        // XFCC is the connection manager's: where it keeps the
-                        // client's, the mode's own finding says so; elsewhere
-                        // it removed it first. Any other header is the
-                        // client's unless the route removes it.
-                        if !is_xfcc && a.keeps && removed.is_none() {
-                            lint.error(
-                                "envoy_header_appended",
-                                &at(a.node),
-                                format!("request_headers_to_add {header} without append_action: OVERWRITE_IF_EXISTS_OR_ADD keeps the client's own {header} (Envoy appends by default)"),
-                                "append_action: OVERWRITE_IF_EXISTS_OR_ADD".to_owned(),
-                            );
-                        }
-                    }
-                    if let (Some(r), true, true, true) =
-                        (removed, is_xfcc, added.is_empty(), xfcc_set)
-                    {
-                        lint.warning(
-                            "envoy_header_removed",
-                            &at(r),
-                            format!("request_headers_to_remove removes {header} after the connection manager set it: the app never gets a certificate on this route"),
-                            format!("remove the request_headers_to_remove entry {header} (the connection manager sets the header)"),
-                        );
-                    }
-                    if !is_xfcc && added.is_empty() && removed.is_none() && tls.on {
+                        ),
+                        format!("remove the request_headers_to_add entry for {header} (the connection manager writes it)"),
+                    );
+                } else if a.value.contains("%DOWNSTREAM_PEER_CERT") {
+                    any_tls_value = true;
+                    if !is_xfcc && !a.keeps && removed.is_none() && tls.on && !tls.require {
                         lint.error(
-                            "envoy_header_not_set",
-                            &at(levels[0]),
-                            format!("nothing on this route sets {header}: Envoy passes the client's own {header} to the app (Envoy writes X-Forwarded-Client-Cert, not {header})"),
-                            set_fix(header),
+                            "envoy_empty_value_keeps_client_header",
+                            &at(a.node),
+                            format!("require_client_certificate is false: for a request without a certificate {} is empty, and Envoy adds nothing for an empty value, so the client's own {header} reaches the app", a.value),
+                            format!("request_headers_to_remove: [{header}] (on the same route: Envoy removes before it adds)"),
                         );
                     }
                 }
-                if !is_xfcc && any_tls_value {
-                    xfcc_set = true;
-                }
-            }
-            // Envoy keeps the client's XFCC only under ALWAYS_FORWARD_ONLY,
-            // or FORWARD_ONLY/APPEND_FORWARD on a TLS chain; every other mode
-            // removes it when no certificate was presented.
-            match mode {
-                "FORWARD_ONLY" if tls.on => lint.error(
-                    "envoy_forward_only",
-                    &mode_at,
-                    "forward_client_cert_details: FORWARD_ONLY passes the client's X-Forwarded-Client-Cert unchanged: anyone with a certificate (any, if the listener accepts any) can send a victim's header".to_owned(),
-                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
-                ),
-                "ALWAYS_FORWARD_ONLY" => lint.error(
-                    "envoy_always_forward_only",
-                    &mode_at,
-                    format!("forward_client_cert_details: ALWAYS_FORWARD_ONLY passes the client's header unchanged, even {}", if tls.on { "without a client certificate" } else { "on this plaintext listener" }),
-                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
-                ),
-                "APPEND_FORWARD" if tls.on => {
-                    let (severity, why) = match &policy {
-                        Some(p) if p.by => (Severity::Info, "and the policy trusts the element that names this proxy (`by`): safe"),
-                        Some(p) if p.count == ElementCount::Exactly(1) && p.trust == 0 => (
-                            Severity::Info,
-                            "and the policy expects exactly one element, so a client that sends a header of its own is refused (two elements): safe, but SANITIZE_SET is what an edge wants",
-                        ),
-                        Some(_) => (
-                            Severity::Error,
-                            "and the policy accepts more than one element without `by`: a client that sends a header of its own can make its element the trusted one",
-                        ),
-                        None => (
-                            Severity::Warning,
-                            "which is safe only if the app trusts the element this proxy appends (trust = -1 with by); pass --policy to check",
-                        ),
-                    };
-                    lint.push(
-                        "envoy_append_forward",
-                        severity,
-                        &mode_at,
-                        format!("forward_client_cert_details: APPEND_FORWARD keeps the client's header and appends its own element, {why}"),
-                        "forward_client_cert_details: SANITIZE_SET (at the edge); on an inner hop, the policy's [elements] trust = -1 with by = \"<this proxy's URI SAN>\"".to_owned(),
+                // XFCC is the connection manager's: where it keeps the
+                // client's, the mode's own finding says so; elsewhere
+                // it removed it first. Any other header is the
+                // client's unless the route removes it.
+                if !is_xfcc && a.keeps && removed.is_none() {
+                    lint.error(
+                        "envoy_header_appended",
+                        &at(a.node),
+                        format!("request_headers_to_add {header} without append_action: OVERWRITE_IF_EXISTS_OR_ADD keeps the client's own {header} (Envoy appends by default)"),
+                        "append_action: OVERWRITE_IF_EXISTS_OR_ADD".to_owned(),
                     );
                 }
-                "SANITIZE_SET" | "SANITIZE" if !tls.on && !any_tls => lint.warning(
-                    "envoy_plaintext_listener",
-                    &mode_at,
-                    format!("forward_client_cert_details: {mode} on a plain-HTTP listener, and no listener in this file terminates TLS: Envoy sees no client certificate, so the app never gets one"),
-                    "transport_socket: {name: envoy.transport_sockets.tls} (a DownstreamTlsContext with require_client_certificate: true, on the listener's filter chain)".to_owned(),
-                ),
-                "SANITIZE" if tls.on && !xfcc_set => lint.warning(
-                    "envoy_sanitize",
-                    &mode_at,
-                    format!("forward_client_cert_details: {}SANITIZE removes the header: the app never sees a certificate", if mode_node.is_none() { "unset, so Envoy's default, " } else { "" }),
-                    "forward_client_cert_details: SANITIZE_SET".to_owned(),
-                ),
-                _ => {}
             }
-            // Envoy 1.38+: `format: JSON` writes the JSON form, which
-            // escapes every value; `issuer: true` adds the issuer's name.
-            let detail = |k: &str| details.and_then(|d| d.get(k));
-            let json = detail("format")
-                .and_then(Node::str)
-                .is_some_and(|f| f.eq_ignore_ascii_case("JSON"));
-            let issuer = detail("issuer").is_some_and(Node::truthy);
-            let sans = ["uri", "dns"]
-                .iter()
-                .any(|k| detail(k).is_some_and(Node::truthy));
-            let details_at = details.map_or_else(|| mode_at.clone(), at);
-            if tls.on && json && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
-                lint.push(
-                    "envoy_json_format",
-                    Severity::Info,
-                    &details_at,
-                    format!(
-                        "set_current_client_cert_details format: JSON writes Envoy's JSON form (Envoy 1.38+), which escapes every value{}: the app's format \"envoy\" reads it and the text form alike",
-                        if mode == "APPEND_FORWARD" {
-                            "; an APPEND_FORWARD hop writes the form of the header it received, so a client can still make it write the text form"
-                        } else {
-                            ""
-                        }
-                    ),
-                    "nothing to change".to_owned(),
+            if let (Some(r), true, true, true) = (removed, is_xfcc, added.is_empty(), xfcc_set) {
+                lint.warning(
+                    "envoy_header_removed",
+                    &at(r),
+                    format!("request_headers_to_remove removes {header} after the connection manager set it: the app never gets a certificate on this route"),
+                    format!("remove the request_headers_to_remove entry {header} (the connection manager sets the header)"),
                 );
             }
-            if let Some(p) = policy.as_ref().filter(|p| {
-                tls.on
-                    && p.proxy_fields
-                    && !p.issuer_rules.is_empty()
-                    && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD")
-            }) {
-                let rules = p.issuer_rules.join(", ");
-                if !issuer {
-                    lint.error(
-                        "envoy_issuer_not_forwarded",
-                        &details_at,
-                        format!("the policy reads the proxy's fields (identity_from = \"proxy-fields\") and rule(s) {rules} check the issuer, but set_current_client_cert_details does not forward it (issuer: true, Envoy 1.38+): they never match"),
-                        "set_current_client_cert_details: {issuer: true, format: JSON}".to_owned(),
-                    );
-                } else if !json && sans {
-                    lint.warning(
-                        "envoy_issuer_text_form",
-                        &details_at,
-                        format!("in the text form Envoy writes Issuer after the unquoted URI and DNS values, where a client's SAN could have put one, so the app reads no Issuer after a non-empty URI or DNS: rule(s) {rules} fail for such clients"),
-                        "set_current_client_cert_details: {format: JSON} (every value escaped)".to_owned(),
-                    );
-                }
+            if !is_xfcc && added.is_empty() && removed.is_none() && tls.on {
+                lint.error(
+                    "envoy_header_not_set",
+                    &at(levels[0]),
+                    format!("nothing on this route sets {header}: Envoy passes the client's own {header} to the app (Envoy writes X-Forwarded-Client-Cert, not {header})"),
+                    set_fix(header),
+                );
             }
-            if tls.on && mode == "SANITIZE_SET" && !json {
-                // Envoy writes URI and DNS values unquoted: a SAN holding a
-                // comma splits Envoy's one element in two. (Not in the JSON
-                // form, and SANITIZE_SET drops the client's own header, so
-                // the client cannot force the text form.)
-                let split = sans;
-                if policy
-                    .as_ref()
-                    .is_some_and(|p| split && !p.by && p.count != ElementCount::Exactly(1))
-                {
-                    lint.error(
-                        "envoy_split_elements",
-                        &details.map_or_else(|| mode_at.clone(), at),
-                        "set_current_client_cert_details forwards URI/DNS, which Envoy writes unquoted, and the policy accepts more than one element without `by`: a client certificate whose SAN holds a comma adds an element of its choosing".to_owned(),
-                        "[elements] count = 1 in the policy (or by = \"<this proxy's URI SAN>\")".to_owned(),
-                    );
+        }
+        if !is_xfcc && any_tls_value {
+            xfcc_set = true;
+        }
+    }
+    xfcc_set
+}
+
+/// What the forwarding mode does with the client's own header.
+fn modes(m: &Manager<'_>, xfcc_set: bool, any_tls: bool, lint: &mut Lint<'_>) {
+    let (tls, mode, mode_node, mode_at, policy) =
+        (m.tls, m.mode, m.mode_node, &m.mode_at, m.policy);
+    // Envoy keeps the client's XFCC only under ALWAYS_FORWARD_ONLY,
+    // or FORWARD_ONLY/APPEND_FORWARD on a TLS chain; every other mode
+    // removes it when no certificate was presented.
+    match mode {
+        "FORWARD_ONLY" if tls.on => lint.error(
+            "envoy_forward_only",
+            mode_at,
+            "forward_client_cert_details: FORWARD_ONLY passes the client's X-Forwarded-Client-Cert unchanged: anyone with a certificate (any, if the listener accepts any) can send a victim's header".to_owned(),
+            "forward_client_cert_details: SANITIZE_SET".to_owned(),
+        ),
+        "ALWAYS_FORWARD_ONLY" => lint.error(
+            "envoy_always_forward_only",
+            mode_at,
+            format!("forward_client_cert_details: ALWAYS_FORWARD_ONLY passes the client's header unchanged, even {}", if tls.on { "without a client certificate" } else { "on this plaintext listener" }),
+            "forward_client_cert_details: SANITIZE_SET".to_owned(),
+        ),
+        "APPEND_FORWARD" if tls.on => {
+            let (severity, why) = match &policy {
+                Some(p) if p.by => (Severity::Info, "and the policy trusts the element that names this proxy (`by`): safe"),
+                Some(p) if p.count == ElementCount::Exactly(1) && p.trust == 0 => (
+                    Severity::Info,
+                    "and the policy expects exactly one element, so a client that sends a header of its own is refused (two elements): safe, but SANITIZE_SET is what an edge wants",
+                ),
+                Some(_) => (
+                    Severity::Error,
+                    "and the policy accepts more than one element without `by`: a client that sends a header of its own can make its element the trusted one",
+                ),
+                None => (
+                    Severity::Warning,
+                    "which is safe only if the app trusts the element this proxy appends (trust = -1 with by); pass --policy to check",
+                ),
+            };
+            lint.push(
+                "envoy_append_forward",
+                severity,
+                mode_at,
+                format!("forward_client_cert_details: APPEND_FORWARD keeps the client's header and appends its own element, {why}"),
+                "forward_client_cert_details: SANITIZE_SET (at the edge); on an inner hop, the policy's [elements] trust = -1 with by = \"<this proxy's URI SAN>\"".to_owned(),
+            );
+        }
+        "SANITIZE_SET" | "SANITIZE" if !tls.on && !any_tls => lint.warning(
+            "envoy_plaintext_listener",
+            mode_at,
+            format!("forward_client_cert_details: {mode} on a plain-HTTP listener, and no listener in this file terminates TLS: Envoy sees no client certificate, so the app never gets one"),
+            "transport_socket: {name: envoy.transport_sockets.tls} (a DownstreamTlsContext with require_client_certificate: true, on the listener's filter chain)".to_owned(),
+        ),
+        "SANITIZE" if tls.on && !xfcc_set => lint.warning(
+            "envoy_sanitize",
+            mode_at,
+            format!("forward_client_cert_details: {}SANITIZE removes the header: the app never sees a certificate", if mode_node.is_none() { "unset, so Envoy's default, " } else { "" }),
+            "forward_client_cert_details: SANITIZE_SET".to_owned(),
+        ),
+        _ => {}
+    }
+}
+
+/// What the details written make of the header: its form, the issuer,
+/// split elements, the certificate itself.
+fn details(m: &Manager<'_>, lint: &mut Lint<'_>) {
+    let (tls, mode, details, policy) = (m.tls, m.mode, m.details, m.policy);
+    // Envoy 1.38+: `format: JSON` writes the JSON form, which
+    // escapes every value; `issuer: true` adds the issuer's name.
+    let detail = |k: &str| details.and_then(|d| d.get(k));
+    let json = detail("format")
+        .and_then(Node::str)
+        .is_some_and(|f| f.eq_ignore_ascii_case("JSON"));
+    let issuer = detail("issuer").is_some_and(Node::truthy);
+    let sans = ["uri", "dns"]
+        .iter()
+        .any(|k| detail(k).is_some_and(Node::truthy));
+    let details_at = m.details_at();
+    if tls.on && json && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
+        lint.push(
+            "envoy_json_format",
+            Severity::Info,
+            &details_at,
+            format!(
+                "set_current_client_cert_details format: JSON writes Envoy's JSON form (Envoy 1.38+), which escapes every value{}: the app's format \"envoy\" reads it and the text form alike",
+                if mode == "APPEND_FORWARD" {
+                    "; an APPEND_FORWARD hop writes the form of the header it received, so a client can still make it write the text form"
+                } else {
+                    ""
                 }
-            }
-            if tls.on && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
-                let cert = details
-                    .and_then(|d| d.get("cert"))
-                    .is_some_and(Node::truthy);
-                let proxy_fields = policy.as_ref().is_some_and(|p| p.proxy_fields);
-                if !cert && !proxy_fields {
-                    lint.warning(
-                        "envoy_no_cert",
-                        &details.map_or_else(|| mode_at.clone(), at),
-                        "set_current_client_cert_details does not forward the certificate (cert: true): the app rejects every element as no_certificate".to_owned(),
-                        "set_current_client_cert_details: {cert: true, chain: true}".to_owned(),
-                    );
-                }
-            }
-            if tls.on && (xfcc_set || matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD")) {
-                let line = format!("{file}:{}", tls.line);
-                if !tls.require && (tls.validation || tls.verifies) {
-                    lint.push(
-                        "envoy_client_cert_optional",
-                        Severity::Info,
-                        &line,
-                        "require_client_certificate is false: a request without a client certificate reaches the app with no certificate header (the policy's mode = \"require\", the default, refuses it as missing)".to_owned(),
-                        "require_client_certificate: true, unless some routes serve clients without certificates".to_owned(),
-                    );
-                }
-                if !tls.validation && !tls.require {
-                    lint.warning(
-                        "envoy_no_client_cert",
-                        &line,
-                        "the TLS context has no validation_context and does not require_client_certificate: Envoy never asks for a client certificate, so the app never gets one".to_owned(),
-                        "require_client_certificate: true".to_owned(),
-                    );
-                } else if !tls.verifies {
-                    lint.unverified(
-                        "envoy_unverified",
-                        &line,
-                        "the TLS context has no trusted_ca (or accepts untrusted chains): Envoy asks for a client certificate but does not verify it",
-                        "validation_context: {trusted_ca: {filename: <your CA bundle>}}",
-                    );
-                }
-            }
+            ),
+            "nothing to change".to_owned(),
+        );
+    }
+    if let Some(p) = policy.as_ref().filter(|p| {
+        tls.on
+            && p.proxy_fields
+            && !p.issuer_rules.is_empty()
+            && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD")
+    }) {
+        let rules = p.issuer_rules.join(", ");
+        if !issuer {
+            lint.error(
+                "envoy_issuer_not_forwarded",
+                &details_at,
+                format!("the policy reads the proxy's fields (identity_from = \"proxy-fields\") and rule(s) {rules} check the issuer, but set_current_client_cert_details does not forward it (issuer: true, Envoy 1.38+): they never match"),
+                "set_current_client_cert_details: {issuer: true, format: JSON}".to_owned(),
+            );
+        } else if !json && sans {
+            lint.warning(
+                "envoy_issuer_text_form",
+                &details_at,
+                format!("in the text form Envoy writes Issuer after the unquoted URI and DNS values, where a client's SAN could have put one, so the app reads no Issuer after a non-empty URI or DNS: rule(s) {rules} fail for such clients"),
+                "set_current_client_cert_details: {format: JSON} (every value escaped)".to_owned(),
+            );
+        }
+    }
+    if tls.on && mode == "SANITIZE_SET" && !json {
+        // Envoy writes URI and DNS values unquoted: a SAN holding a
+        // comma splits Envoy's one element in two. (Not in the JSON
+        // form, and SANITIZE_SET drops the client's own header, so
+        // the client cannot force the text form.)
+        let split = sans;
+        if policy
+            .as_ref()
+            .is_some_and(|p| split && !p.by && p.count != ElementCount::Exactly(1))
+        {
+            lint.error(
+                "envoy_split_elements",
+                &m.details_at(),
+                "set_current_client_cert_details forwards URI/DNS, which Envoy writes unquoted, and the policy accepts more than one element without `by`: a client certificate whose SAN holds a comma adds an element of its choosing".to_owned(),
+                "[elements] count = 1 in the policy (or by = \"<this proxy's URI SAN>\")".to_owned(),
+            );
+        }
+    }
+    if tls.on && matches!(mode, "SANITIZE_SET" | "APPEND_FORWARD") {
+        let cert = details
+            .and_then(|d| d.get("cert"))
+            .is_some_and(Node::truthy);
+        let proxy_fields = policy.as_ref().is_some_and(|p| p.proxy_fields);
+        if !cert && !proxy_fields {
+            lint.warning(
+                "envoy_no_cert",
+                &m.details_at(),
+                "set_current_client_cert_details does not forward the certificate (cert: true): the app rejects every element as no_certificate".to_owned(),
+                "set_current_client_cert_details: {cert: true, chain: true}".to_owned(),
+            );
+        }
+    }
+}
+
+/// Whether the listener asks for, requires and verifies a client
+/// certificate, where a certificate header is forwarded.
+fn client_tls(m: &Manager<'_>, xfcc_set: bool, lint: &mut Lint<'_>) {
+    let (tls, mode, file) = (m.tls, m.mode, m.file);
+    if tls.on && (xfcc_set || matches!(mode, "FORWARD_ONLY" | "APPEND_FORWARD")) {
+        let line = format!("{file}:{}", tls.line);
+        if !tls.require && (tls.validation || tls.verifies) {
+            lint.push(
+                "envoy_client_cert_optional",
+                Severity::Info,
+                &line,
+                "require_client_certificate is false: a request without a client certificate reaches the app with no certificate header (the policy's mode = \"require\", the default, refuses it as missing)".to_owned(),
+                "require_client_certificate: true, unless some routes serve clients without certificates".to_owned(),
+            );
+        }
+        if !tls.validation && !tls.require {
+            lint.warning(
+                "envoy_no_client_cert",
+                &line,
+                "the TLS context has no validation_context and does not require_client_certificate: Envoy never asks for a client certificate, so the app never gets one".to_owned(),
+                "require_client_certificate: true".to_owned(),
+            );
+        } else if !tls.verifies {
+            lint.unverified(
+                "envoy_unverified",
+                &line,
+                "the TLS context has no trusted_ca (or accepts untrusted chains): Envoy asks for a client certificate but does not verify it",
+                "validation_context: {trusted_ca: {filename: <your CA bundle>}}",
+            );
         }
     }
 }
