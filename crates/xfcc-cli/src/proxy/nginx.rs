@@ -380,166 +380,239 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         .collect();
     let mut memo = Memo::default();
     for (server, (tls, plain), places) in &servers {
-        let (server, tls, plain) = (*server, *tls, *plain);
-        let verify = setting(http, server, "ssl_verify_client");
-        let in_server = mentioned(server.children());
+        let s = Server {
+            http,
+            server,
+            tls: *tls,
+            plain: *plain,
+            tls_upstreams: &tls_upstreams,
+            in_server: mentioned(server.children()),
+            in_file: &in_file,
+        };
         let mut forwards_cert = false;
         for p in places {
-            lint.place();
-            let directive = PASSES
-                .iter()
-                .find(|(pass, _)| p.pass.name == *pass)
-                .map_or("proxy_set_header", |(_, set)| *set);
-            // The innermost level with any *_set_header line: nginx
-            // inherits from the enclosing level only where a level has none.
-            let mut chain: Vec<(Option<&Directive>, Rc<Sets<'_>>)> = vec![
-                (None, memo.sets(http, directive)),
-                (Some(server), memo.sets(server.children(), directive)),
-            ];
-            for l in &p.levels {
-                chain.push((Some(*l), memo.sets(l.children(), directive)));
-            }
-            let k = (0..chain.len())
-                .rev()
-                .find(|&k| chain[k].1.first.is_some())
-                .unwrap_or(0);
-            let sets = Rc::clone(&chain[k].1);
-            let headers = lint.headers(
-                &[&sets.cert_names, &in_server, &in_file],
-                "X-SSL-Client-Cert",
-            );
-            for header in &headers {
-                let lower = header.to_ascii_lowercase();
-                let value = value_of(&sets, header);
-                match value {
-                    Value::Client => {
-                        let plain_only = plain && !tls;
-                        // Set at a level above the one whose lines apply.
-                        let dropped = chain[..k]
-                            .iter()
-                            .rev()
-                            .find_map(|(_, s)| s.by_header.get(&lower).copied());
-                        if let (Some(above), Some(own), Some(level)) =
-                            (dropped, sets.first, chain[k].0)
-                        {
-                            lint.error(
-                                "nginx_location_drops_header",
-                                &own.at(),
-                                format!("{} {} has {directive} lines of its own, so it inherits none from {} ({directive} {} there): the client's own {} reaches the app through {}", level.name, level.args.join(" "), above.at(), above.arg(0), as_seen(directive, header), p.pass.at()),
-                                set_line(directive, header, above.arg(1)),
-                            );
-                        } else if plain_only {
-                            if tls_upstreams.contains(&upstream(p.pass)) {
-                                lint.error(
-                                    "nginx_plain_server",
-                                    &p.pass.at(),
-                                    format!("a plain-HTTP server proxies to {} (the upstream a TLS server sends certificates to) and passes the client's own {}: anyone can send one over HTTP", upstream(p.pass), as_seen(directive, header)),
-                                    set_line(directive, header, "\"\""),
-                                );
-                            }
-                        } else if let Some(add) =
-                            chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied())
-                        {
-                            lint.error(
-                                "nginx_add_header",
-                                &add.at(),
-                                format!("add_header {header} sets a response header; the request keeps the client's own {}, which reaches the app through {}", as_seen(directive, header), p.pass.at()),
-                                set_line(directive, header, ESCAPED),
-                            );
-                        } else {
-                            lint.error(
-                                "nginx_header_not_set",
-                                &p.pass.at(),
-                                format!("no {} applies here: nginx passes the client's own {} to the app", set_line(directive, header, "...").trim_end_matches(" ...;"), as_seen(directive, header)),
-                                set_line(directive, header, ESCAPED),
-                            );
-                        }
-                    }
-                    Value::Copied(d) => lint.error(
-                        "nginx_copies_client_header",
-                        &d.at(),
-                        format!(
-                            "{directive} {} copies a request header ({}): the client writes it",
-                            d.arg(0),
-                            d.arg(1)
-                        ),
-                        set_line(directive, header, ESCAPED),
-                    ),
-                    Value::Multiline(d) => {
-                        forwards_cert = true;
-                        lint.warning(
-                            "nginx_multiline_cert",
-                            &d.at(),
-                            format!("{directive} {} {}: the deprecated multi-line form (continuation lines, which HTTP/1.1 forbids): the app cannot read it", d.arg(0), d.arg(1)),
-                            set_line(directive, header, ESCAPED),
-                        );
-                    }
-                    Value::Other(d) => lint.warning(
-                        "nginx_not_from_tls",
-                        &d.at(),
-                        format!(
-                            "{directive} {} is not set from the TLS connection ({})",
-                            d.arg(0),
-                            d.arg(1)
-                        ),
-                        set_line(directive, header, ESCAPED),
-                    ),
-                    Value::Escaped => {
-                        forwards_cert = true;
-                        // The bare URL-encoded PEM in the header whose
-                        // usual form is Envoy's: the app, reading that
-                        // form, refuses every value.
-                        let envoy_form = lint
-                            .view
-                            .policy
-                            .as_ref()
-                            .is_none_or(|p| p.format == xfcc::Format::Envoy);
-                        if let Some(d) = sets.by_header.get(&lower).copied().filter(|d| {
-                            envoy_form
-                                && lower == "x-forwarded-client-cert"
-                                && d.arg(1).trim() == ESCAPED
-                        }) {
-                            lint.warning(
-                                "nginx_pem_in_xfcc",
-                                &d.at(),
-                                format!("{directive} {} {ESCAPED} writes nginx's URL-encoded PEM into the header whose form is Envoy's (Hash=...;Cert=\"...\"): an app reading the Envoy form (xfcc's default, format = \"envoy\") refuses every value as wrong_format_pem", d.arg(0)),
-                                "XFCC_FORMAT=nginx (format = \"nginx\") in the app, with header = \"x-forwarded-client-cert\"; or name the header X-SSL-Client-Cert".to_owned(),
-                            );
-                        }
-                    }
-                    Value::Cleared => {}
-                }
-            }
+            forwards_cert |= place(&s, p, &mut memo, lint);
         }
-        if tls && forwards_cert {
-            let mode = verify.map_or("off", |d| d.arg(0));
-            let at = verify.map_or_else(|| server.at(), Directive::at);
-            match mode {
-                "on" | "optional" => {}
-                "optional_no_ca" => lint.unverified(
-                    "nginx_unverified",
-                    &at,
-                    "ssl_verify_client optional_no_ca: nginx asks for a certificate but does not verify it",
-                    "ssl_verify_client on;",
-                ),
-                _ => lint.warning(
-                    "nginx_no_client_cert",
-                    &at,
-                    "ssl_verify_client is off: nginx never asks for a client certificate, so $ssl_client_escaped_cert is empty and the app never gets one".to_owned(),
-                    "ssl_verify_client on;".to_owned(),
-                ),
-            }
-            if let Some(u) =
-                setting(http, server, "underscores_in_headers").filter(|d| d.arg(0) == "on")
-            {
-                lint.warning(
-                    "nginx_underscores",
-                    &u.at(),
-                    format!("underscores_in_headers on: nginx passes a client's {} unchanged beside the header it sets, and frameworks that fold `_` into `-` (CGI, WSGI) read it as the same header", lint.headers(&[&in_server, &in_file], "X-SSL-Client-Cert")[0].replace('-', "_")),
-                    "underscores_in_headers off;".to_owned(),
+        if s.tls && forwards_cert {
+            server_tls(&s, lint);
+        }
+    }
+}
+
+/// One server block as the lints read it.
+struct Server<'a> {
+    http: &'a [Directive],
+    server: &'a Directive,
+    /// Whether it listens with TLS, and in plain HTTP.
+    tls: bool,
+    plain: bool,
+    /// The upstreams a TLS server forwards certificates to.
+    tls_upstreams: &'a HashSet<String>,
+    /// The certificate headers the server and the file name.
+    in_server: Vec<String>,
+    in_file: &'a [String],
+}
+
+/// One place that proxies (`proxy_pass`, `uwsgi_pass`, ...): the
+/// `*_set_header` lines that apply there, and what each certificate header
+/// becomes. Whether a certificate is forwarded from the TLS connection.
+fn place<'a>(s: &Server<'a>, p: &Proxying<'a>, memo: &mut Memo<'a>, lint: &mut Lint<'_>) -> bool {
+    let (http, server, in_server, in_file) = (s.http, s.server, &s.in_server, s.in_file);
+    let mut forwards_cert = false;
+    lint.place();
+    let directive = PASSES
+        .iter()
+        .find(|(pass, _)| p.pass.name == *pass)
+        .map_or("proxy_set_header", |(_, set)| *set);
+    // The innermost level with any *_set_header line: nginx
+    // inherits from the enclosing level only where a level has none.
+    let mut chain: Vec<(Option<&Directive>, Rc<Sets<'_>>)> = vec![
+        (None, memo.sets(http, directive)),
+        (Some(server), memo.sets(server.children(), directive)),
+    ];
+    for l in &p.levels {
+        chain.push((Some(*l), memo.sets(l.children(), directive)));
+    }
+    let k = (0..chain.len())
+        .rev()
+        .find(|&k| chain[k].1.first.is_some())
+        .unwrap_or(0);
+    let sets = Rc::clone(&chain[k].1);
+    let headers = lint.headers(
+        &[&sets.cert_names, in_server, in_file],
+        "X-SSL-Client-Cert",
+    );
+    for header in &headers {
+        let value = value_of(&sets, header);
+        let at = Place {
+            s,
+            p,
+            directive,
+            chain: &chain,
+            k,
+            sets: &sets,
+        };
+        forwards_cert |= header_finding(&at, header, value, lint);
+    }
+    forwards_cert
+}
+
+/// Where a certificate header is judged: the server, the place, the
+/// directive that sets headers there, and the levels whose lines apply.
+struct Place<'p, 'a> {
+    s: &'p Server<'a>,
+    p: &'p Proxying<'a>,
+    directive: &'static str,
+    /// Each level (http, server, locations) with its lines.
+    chain: &'p [(Option<&'a Directive>, Rc<Sets<'a>>)],
+    /// The level whose lines apply.
+    k: usize,
+    sets: &'p Sets<'a>,
+}
+
+/// What one certificate header's value means at a place. Whether it is
+/// the certificate, from the TLS connection.
+fn header_finding(at: &Place<'_, '_>, header: &str, value: Value<'_>, lint: &mut Lint<'_>) -> bool {
+    let Place {
+        s,
+        p,
+        directive,
+        chain,
+        k,
+        sets,
+    } = *at;
+    let (plain, tls) = (s.plain, s.tls);
+    let tls_upstreams = s.tls_upstreams;
+    let lower = header.to_ascii_lowercase();
+    let mut forwards_cert = false;
+    match value {
+        Value::Client => {
+            let plain_only = plain && !tls;
+            // Set at a level above the one whose lines apply.
+            let dropped = chain[..k]
+                .iter()
+                .rev()
+                .find_map(|(_, s)| s.by_header.get(&lower).copied());
+            if let (Some(above), Some(own), Some(level)) = (dropped, sets.first, chain[k].0) {
+                lint.error(
+                    "nginx_location_drops_header",
+                    &own.at(),
+                    format!("{} {} has {directive} lines of its own, so it inherits none from {} ({directive} {} there): the client's own {} reaches the app through {}", level.name, level.args.join(" "), above.at(), above.arg(0), as_seen(directive, header), p.pass.at()),
+                    set_line(directive, header, above.arg(1)),
+                );
+            } else if plain_only {
+                if tls_upstreams.contains(&upstream(p.pass)) {
+                    lint.error(
+                        "nginx_plain_server",
+                        &p.pass.at(),
+                        format!("a plain-HTTP server proxies to {} (the upstream a TLS server sends certificates to) and passes the client's own {}: anyone can send one over HTTP", upstream(p.pass), as_seen(directive, header)),
+                        set_line(directive, header, "\"\""),
+                    );
+                }
+            } else if let Some(add) = chain.iter().find_map(|(_, s)| s.adds.get(&lower).copied()) {
+                lint.error(
+                    "nginx_add_header",
+                    &add.at(),
+                    format!("add_header {header} sets a response header; the request keeps the client's own {}, which reaches the app through {}", as_seen(directive, header), p.pass.at()),
+                    set_line(directive, header, ESCAPED),
+                );
+            } else {
+                lint.error(
+                    "nginx_header_not_set",
+                    &p.pass.at(),
+                    format!(
+                        "no {} applies here: nginx passes the client's own {} to the app",
+                        set_line(directive, header, "...").trim_end_matches(" ...;"),
+                        as_seen(directive, header)
+                    ),
+                    set_line(directive, header, ESCAPED),
                 );
             }
         }
+        Value::Copied(d) => lint.error(
+            "nginx_copies_client_header",
+            &d.at(),
+            format!(
+                "{directive} {} copies a request header ({}): the client writes it",
+                d.arg(0),
+                d.arg(1)
+            ),
+            set_line(directive, header, ESCAPED),
+        ),
+        Value::Multiline(d) => {
+            forwards_cert = true;
+            lint.warning(
+                "nginx_multiline_cert",
+                &d.at(),
+                format!("{directive} {} {}: the deprecated multi-line form (continuation lines, which HTTP/1.1 forbids): the app cannot read it", d.arg(0), d.arg(1)),
+                set_line(directive, header, ESCAPED),
+            );
+        }
+        Value::Other(d) => lint.warning(
+            "nginx_not_from_tls",
+            &d.at(),
+            format!(
+                "{directive} {} is not set from the TLS connection ({})",
+                d.arg(0),
+                d.arg(1)
+            ),
+            set_line(directive, header, ESCAPED),
+        ),
+        Value::Escaped => {
+            forwards_cert = true;
+            // The bare URL-encoded PEM in the header whose
+            // usual form is Envoy's: the app, reading that
+            // form, refuses every value.
+            let envoy_form = lint
+                .view
+                .policy
+                .as_ref()
+                .is_none_or(|p| p.format == xfcc::Format::Envoy);
+            if let Some(d) = sets.by_header.get(&lower).copied().filter(|d| {
+                envoy_form && lower == "x-forwarded-client-cert" && d.arg(1).trim() == ESCAPED
+            }) {
+                lint.warning(
+                    "nginx_pem_in_xfcc",
+                    &d.at(),
+                    format!("{directive} {} {ESCAPED} writes nginx's URL-encoded PEM into the header whose form is Envoy's (Hash=...;Cert=\"...\"): an app reading the Envoy form (xfcc's default, format = \"envoy\") refuses every value as wrong_format_pem", d.arg(0)),
+                    "XFCC_FORMAT=nginx (format = \"nginx\") in the app, with header = \"x-forwarded-client-cert\"; or name the header X-SSL-Client-Cert".to_owned(),
+                );
+            }
+        }
+        Value::Cleared => {}
+    }
+    forwards_cert
+}
+
+/// A TLS server that forwards a certificate: does it ask for one, verify
+/// it, and keep clients from sending a look-alike with underscores?
+fn server_tls(s: &Server<'_>, lint: &mut Lint<'_>) {
+    let (http, server, in_server, in_file) = (s.http, s.server, &s.in_server, s.in_file);
+    let verify = setting(http, server, "ssl_verify_client");
+    let mode = verify.map_or("off", |d| d.arg(0));
+    let at = verify.map_or_else(|| server.at(), Directive::at);
+    match mode {
+        "on" | "optional" => {}
+        "optional_no_ca" => lint.unverified(
+            "nginx_unverified",
+            &at,
+            "ssl_verify_client optional_no_ca: nginx asks for a certificate but does not verify it",
+            "ssl_verify_client on;",
+        ),
+        _ => lint.warning(
+            "nginx_no_client_cert",
+            &at,
+            "ssl_verify_client is off: nginx never asks for a client certificate, so $ssl_client_escaped_cert is empty and the app never gets one".to_owned(),
+            "ssl_verify_client on;".to_owned(),
+        ),
+    }
+    if let Some(u) = setting(http, server, "underscores_in_headers").filter(|d| d.arg(0) == "on") {
+        lint.warning(
+            "nginx_underscores",
+            &u.at(),
+            format!("underscores_in_headers on: nginx passes a client's {} unchanged beside the header it sets, and frameworks that fold `_` into `-` (CGI, WSGI) read it as the same header", lint.headers(&[in_server, in_file], "X-SSL-Client-Cert")[0].replace('-', "_")),
+            "underscores_in_headers off;".to_owned(),
+        );
     }
 }
 
