@@ -273,84 +273,12 @@ fn rules_with_defaults<'a>(
 
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
+    let at = |n: usize| format!("{file}:{n}");
     let all = sections(text);
     let taken = defaults_of(&all);
-    let mut backends: HashMap<&str, &Section> = HashMap::new();
-    for s in all.iter().filter(|s| s.kind == "backend") {
-        backends.entry(s.name.as_str()).or_insert(s);
-    }
-    let mentioned = |sections: &[&Section]| -> Vec<String> {
-        let mut out = Vec::new();
-        for s in sections {
-            for l in &s.lines {
-                if l.words[0] == "http-request" && l.words.len() > 2 {
-                    let h = &l.words[2];
-                    if super::is_cert_header_name(h)
-                        || l.words[3..].iter().any(|w| w.contains("ssl_c_"))
-                    {
-                        super::add_name(&mut out, h);
-                    }
-                }
-            }
-        }
-        out
-    };
     let in_file = mentioned(&all.iter().collect::<Vec<_>>());
-    let at = |n: usize| format!("{file}:{n}");
-    // RFC 9440's header holds a structured-field byte sequence, `:base64:`:
-    // without the colons the app (format rfc9440) refuses every value.
-    for s in &all {
-        for l in &s.lines {
-            let w = &l.words;
-            if w[0] == "http-request"
-                && w.get(1)
-                    .is_some_and(|a| a == "set-header" || a == "add-header")
-                && w.get(2)
-                    .is_some_and(|h| h.eq_ignore_ascii_case("client-cert"))
-                && let Some(v) = w.get(3)
-                && v.contains("ssl_c_der")
-                && !(v.starts_with(':') && v.ends_with(':'))
-            {
-                lint.warning(
-                    "haproxy_rfc9440_colons",
-                    &at(l.n),
-                    format!("http-request {} {} {v}: RFC 9440's Client-Cert is a byte sequence, :base64:, and without the colons the app (format rfc9440) refuses every value as malformed", w[1], w[2]),
-                    format!("http-request set-header {} :%[ssl_c_der,base64]:", w[2]),
-                );
-            }
-        }
-    }
-    // Each frontend (or listen) with the backends it can send to.
-    let mut routes: Vec<(&Section, Vec<&Section>)> = Vec::new();
-    for fe in all
-        .iter()
-        .filter(|s| s.kind == "frontend" || s.kind == "listen")
-    {
-        let mut backs = Vec::new();
-        let mut named = HashSet::new();
-        if fe.kind == "listen" {
-            backs.push(fe);
-        }
-        for l in &fe.lines {
-            let name = match l.words[0].as_str() {
-                "default_backend" => l.words.get(1),
-                "use_backend" => l.words.get(1),
-                _ => None,
-            };
-            if let Some(b) = name.and_then(|n| backends.get(n.as_str()).copied())
-                && named.insert(b.name.as_str())
-            {
-                backs.push(b);
-            }
-        }
-        if backs
-            .iter()
-            .any(|b| b.lines.iter().any(|l| l.words[0] == "server"))
-        {
-            lint.place();
-        }
-        routes.push((fe, backs));
-    }
+    rfc9440_colons(&all, &at, lint);
+    let routes = frontends(&all, lint);
     let tls_backends: HashSet<&str> = routes
         .iter()
         .filter(|(fe, _)| binds(fe).iter().any(|b| b.tls))
@@ -389,86 +317,210 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                 if states.contains(&State::Tls) {
                     forwards_cert = true;
                 }
-                let via = be.map_or_else(String::new, |b| format!(" (into backend {})", b.name));
-                if let Some(r) = order
-                    .iter()
-                    .find(|r| r.action == "add-header" && states.contains(&State::Both))
+                let route = Route {
+                    fe,
+                    be: *be,
+                    tls,
+                    tls_backends: &tls_backends,
+                };
+                header_finding(&route, header, &order, &states, &at, lint);
+            }
+        }
+        if tls && forwards_cert {
+            client_tls(&bound, &at, lint);
+        }
+    }
+}
+
+/// The certificate headers the `http-request` rules of `sections` set.
+fn mentioned(sections: &[&Section]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in sections {
+        for l in &s.lines {
+            if l.words[0] == "http-request" && l.words.len() > 2 {
+                let h = &l.words[2];
+                if super::is_cert_header_name(h)
+                    || l.words[3..].iter().any(|w| w.contains("ssl_c_"))
                 {
-                    lint.error(
-                        "haproxy_add_header",
-                        &at(r.line.n),
-                        format!("http-request add-header {header} adds a value beside the client's own {header}{via}"),
-                        format!("http-request set-header {header} %[ssl_c_der,base64]"),
-                    );
-                } else if let Some(r) = order
-                    .iter()
-                    .find(|r| r.value == State::Copied && states.contains(&State::Copied))
-                {
-                    lint.error(
-                        "haproxy_copies_client_header",
-                        &at(r.line.n),
-                        format!("http-request set-header {header} copies a request header: the client writes it"),
-                        format!("http-request set-header {header} %[ssl_c_der,base64]"),
-                    );
-                } else if states.contains(&State::Client) {
-                    if let Some(r) = order.iter().find(|r| r.conditional) {
-                        lint.error(
-                            "haproxy_conditional_set",
-                            &at(r.line.n),
-                            format!("http-request {} {header} runs only under a condition, and nothing removes the client's {header} first: when the condition is false, the client's header reaches the app{via}", r.action),
-                            format!("http-request del-header {header}"),
-                        );
-                    } else if !tls {
-                        if be.is_some_and(|b| tls_backends.contains(&b.name.as_str())) {
-                            lint.error(
-                                "haproxy_plain_frontend",
-                                &at(fe.n),
-                                format!("{} {} takes plain HTTP into backend {} (where a TLS frontend sends certificates) and passes the client's own {header}: anyone can send one", fe.kind, fe.name, be.map_or("", |b| b.name.as_str())),
-                                format!("http-request del-header {header}"),
-                            );
-                        }
-                    } else {
-                        lint.error(
-                            "haproxy_header_not_set",
-                            &at(fe.n),
-                            format!("{} {}: no http-request set-header {header}{via}: HAProxy passes the client's own {header} to the app", fe.kind, fe.name),
-                            format!("http-request set-header {header} %[ssl_c_der,base64]"),
-                        );
-                    }
-                } else if let Some(r) = order
-                    .iter()
-                    .find(|r| r.value == State::Other && states.contains(&State::Other))
-                {
-                    lint.warning(
-                        "haproxy_not_from_tls",
-                        &at(r.line.n),
-                        format!("http-request set-header {header} is not set from the TLS connection (%[ssl_c_der,base64])"),
-                        format!("http-request set-header {header} %[ssl_c_der,base64]"),
-                    );
+                    super::add_name(&mut out, h);
                 }
             }
         }
-        if !(tls && forwards_cert) {
-            continue;
-        }
-        for b in bound.iter().filter(|b| b.tls) {
-            if b.ignores_errors {
-                lint.unverified(
-                    "haproxy_unverified",
-                    &at(b.n),
-                    "crt-ignore-err/ca-ignore-err: HAProxy accepts client certificates that fail verification",
-                    "remove crt-ignore-err and ca-ignore-err from the bind line",
+    }
+    out
+}
+
+/// RFC 9440's header holds a structured-field byte sequence, `:base64:`:
+/// without the colons the app (format rfc9440) refuses every value.
+fn rfc9440_colons(all: &[Section], at: &dyn Fn(usize) -> String, lint: &mut Lint<'_>) {
+    for s in all {
+        for l in &s.lines {
+            let w = &l.words;
+            if w[0] == "http-request"
+                && w.get(1)
+                    .is_some_and(|a| a == "set-header" || a == "add-header")
+                && w.get(2)
+                    .is_some_and(|h| h.eq_ignore_ascii_case("client-cert"))
+                && let Some(v) = w.get(3)
+                && v.contains("ssl_c_der")
+                && !(v.starts_with(':') && v.ends_with(':'))
+            {
+                lint.warning(
+                    "haproxy_rfc9440_colons",
+                    &at(l.n),
+                    format!("http-request {} {} {v}: RFC 9440's Client-Cert is a byte sequence, :base64:, and without the colons the app (format rfc9440) refuses every value as malformed", w[1], w[2]),
+                    format!("http-request set-header {} :%[ssl_c_der,base64]:", w[2]),
                 );
             }
-            match b.verify.as_str() {
-                "required" | "optional" => {}
-                _ => lint.warning(
-                    "haproxy_no_client_cert",
-                    &at(b.n),
-                    "bind without verify required/optional: HAProxy never asks for a client certificate, so the app never gets one".to_owned(),
-                    "verify required ca-file <your CA bundle> on the bind line".to_owned(),
-                ),
+        }
+    }
+}
+
+/// Each frontend (or listen) with the backends it can send to.
+fn frontends<'a>(all: &'a [Section], lint: &mut Lint<'_>) -> Vec<(&'a Section, Vec<&'a Section>)> {
+    let mut backends: HashMap<&str, &Section> = HashMap::new();
+    for s in all.iter().filter(|s| s.kind == "backend") {
+        backends.entry(s.name.as_str()).or_insert(s);
+    }
+    let mut routes: Vec<(&Section, Vec<&Section>)> = Vec::new();
+    for fe in all
+        .iter()
+        .filter(|s| s.kind == "frontend" || s.kind == "listen")
+    {
+        let mut backs = Vec::new();
+        let mut named = HashSet::new();
+        if fe.kind == "listen" {
+            backs.push(fe);
+        }
+        for l in &fe.lines {
+            let name = match l.words[0].as_str() {
+                "default_backend" => l.words.get(1),
+                "use_backend" => l.words.get(1),
+                _ => None,
+            };
+            if let Some(b) = name.and_then(|n| backends.get(n.as_str()).copied())
+                && named.insert(b.name.as_str())
+            {
+                backs.push(b);
             }
+        }
+        if backs
+            .iter()
+            .any(|b| b.lines.iter().any(|l| l.words[0] == "server"))
+        {
+            lint.place();
+        }
+        routes.push((fe, backs));
+    }
+    routes
+}
+
+/// A frontend and the backend (if any) a request goes to.
+struct Route<'r> {
+    fe: &'r Section,
+    be: Option<&'r Section>,
+    /// Whether the frontend binds with TLS.
+    tls: bool,
+    /// The backends a TLS frontend sends certificates to.
+    tls_backends: &'r HashSet<&'r str>,
+}
+
+/// What the rules on a route make of one certificate header.
+fn header_finding(
+    route: &Route<'_>,
+    header: &str,
+    order: &[&Rule<'_>],
+    states: &[State],
+    at: &dyn Fn(usize) -> String,
+    lint: &mut Lint<'_>,
+) {
+    let Route {
+        fe,
+        be,
+        tls,
+        tls_backends,
+    } = *route;
+    let via = be.map_or_else(String::new, |b| format!(" (into backend {})", b.name));
+    if let Some(r) = order
+        .iter()
+        .find(|r| r.action == "add-header" && states.contains(&State::Both))
+    {
+        lint.error(
+            "haproxy_add_header",
+            &at(r.line.n),
+            format!("http-request add-header {header} adds a value beside the client's own {header}{via}"),
+            format!("http-request set-header {header} %[ssl_c_der,base64]"),
+        );
+    } else if let Some(r) = order
+        .iter()
+        .find(|r| r.value == State::Copied && states.contains(&State::Copied))
+    {
+        lint.error(
+            "haproxy_copies_client_header",
+            &at(r.line.n),
+            format!(
+                "http-request set-header {header} copies a request header: the client writes it"
+            ),
+            format!("http-request set-header {header} %[ssl_c_der,base64]"),
+        );
+    } else if states.contains(&State::Client) {
+        if let Some(r) = order.iter().find(|r| r.conditional) {
+            lint.error(
+                "haproxy_conditional_set",
+                &at(r.line.n),
+                format!("http-request {} {header} runs only under a condition, and nothing removes the client's {header} first: when the condition is false, the client's header reaches the app{via}", r.action),
+                format!("http-request del-header {header}"),
+            );
+        } else if !tls {
+            if be.is_some_and(|b| tls_backends.contains(&b.name.as_str())) {
+                lint.error(
+                    "haproxy_plain_frontend",
+                    &at(fe.n),
+                    format!("{} {} takes plain HTTP into backend {} (where a TLS frontend sends certificates) and passes the client's own {header}: anyone can send one", fe.kind, fe.name, be.map_or("", |b| b.name.as_str())),
+                    format!("http-request del-header {header}"),
+                );
+            }
+        } else {
+            lint.error(
+                "haproxy_header_not_set",
+                &at(fe.n),
+                format!("{} {}: no http-request set-header {header}{via}: HAProxy passes the client's own {header} to the app", fe.kind, fe.name),
+                format!("http-request set-header {header} %[ssl_c_der,base64]"),
+            );
+        }
+    } else if let Some(r) = order
+        .iter()
+        .find(|r| r.value == State::Other && states.contains(&State::Other))
+    {
+        lint.warning(
+            "haproxy_not_from_tls",
+            &at(r.line.n),
+            format!("http-request set-header {header} is not set from the TLS connection (%[ssl_c_der,base64])"),
+            format!("http-request set-header {header} %[ssl_c_der,base64]"),
+        );
+    }
+}
+
+/// Whether a TLS frontend that forwards a certificate asks for one and
+/// verifies it.
+fn client_tls(bound: &[Bind], at: &dyn Fn(usize) -> String, lint: &mut Lint<'_>) {
+    for b in bound.iter().filter(|b| b.tls) {
+        if b.ignores_errors {
+            lint.unverified(
+                "haproxy_unverified",
+                &at(b.n),
+                "crt-ignore-err/ca-ignore-err: HAProxy accepts client certificates that fail verification",
+                "remove crt-ignore-err and ca-ignore-err from the bind line",
+            );
+        }
+        match b.verify.as_str() {
+            "required" | "optional" => {}
+            _ => lint.warning(
+                "haproxy_no_client_cert",
+                &at(b.n),
+                "bind without verify required/optional: HAProxy never asks for a client certificate, so the app never gets one".to_owned(),
+                "verify required ca-file <your CA bundle> on the bind line".to_owned(),
+            ),
         }
     }
 }

@@ -438,10 +438,7 @@ fn place<'a>(s: &Server<'a>, p: &Proxying<'a>, memo: &mut Memo<'a>, lint: &mut L
         .find(|&k| chain[k].1.first.is_some())
         .unwrap_or(0);
     let sets = Rc::clone(&chain[k].1);
-    let headers = lint.headers(
-        &[&sets.cert_names, in_server, in_file],
-        "X-SSL-Client-Cert",
-    );
+    let headers = lint.headers(&[&sets.cert_names, in_server, in_file], "X-SSL-Client-Cert");
     for header in &headers {
         let value = value_of(&sets, header);
         let at = Place {
