@@ -121,35 +121,9 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             d
         })
         .collect();
-    let mentioned = |list: &[Directive]| -> Vec<String> {
-        let mut out = Vec::new();
-        conf::walk(list, &mut |d, _| {
-            if d.name == "header_up" || d.name == "request_header" {
-                let name = d.arg(0).trim_start_matches(['+', '-']);
-                if super::is_cert_header_name(name)
-                    || d.arg(1).contains("{http.request.tls.client.")
-                {
-                    super::add_name(&mut out, name);
-                }
-            }
-        });
-        out
-    };
     let mut in_file: Vec<String> = Vec::new();
     for name in sites.iter().flat_map(|s| mentioned(s.children())) {
         super::add_name(&mut in_file, &name);
-    }
-    fn proxies_of(site: &Directive) -> Vec<Proxy<'_>> {
-        let mut out = Vec::new();
-        conf::walk(site.children(), &mut |d, stack| {
-            if d.name == "reverse_proxy" {
-                out.push(Proxy {
-                    d,
-                    stack: stack.to_vec(),
-                });
-            }
-        });
-        out
     }
     // Each site, whether all its addresses are plain HTTP, and its proxies,
     // read once; then the upstreams a TLS site sends certificates to.
@@ -171,160 +145,227 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
         let (site, plain) = (*site, *plain);
         let mut forwards_cert = false;
         let in_site = mentioned(site.children());
-        let mut outer_memo: HashMap<(usize, String), Option<(Sent, &Directive)>> = HashMap::new();
-        // How many of the site's proxies set each header (lower case).
-        let mut setting: HashMap<String, usize> = HashMap::new();
-        for q in proxies {
-            let names: HashSet<String> =
-                q.d.children()
-                    .iter()
-                    .filter(|d| d.name == "header_up")
-                    .map(|d| d.arg(0).trim_start_matches(['+', '-']).to_ascii_lowercase())
-                    .collect();
-            for n in names {
-                *setting.entry(n).or_default() += 1;
-            }
-        }
+        let mut s = Site {
+            site,
+            plain,
+            tls_upstreams: &tls_upstreams,
+            outer_memo: HashMap::new(),
+            setting: setters(proxies),
+        };
         for p in proxies {
             lint.place();
             let here = mentioned(p.d.children());
             let headers = lint.headers(&[&here, &in_site, &in_file], "X-Client-Cert");
             for header in &headers {
-                let own = header_line(p.d.children(), "header_up", header);
-                // request_header lines in the site and each enclosing block.
-                // (Each block's answer is kept: a site of thousands of
-                // branches is read once, not once per branch.)
-                let outer = std::iter::once(site)
-                    .chain(p.stack.iter().copied())
-                    .rev()
-                    .find_map(|b| {
-                        *outer_memo
-                            .entry((std::ptr::from_ref(b) as usize, header.to_ascii_lowercase()))
-                            .or_insert_with(|| header_line(b.children(), "request_header", header))
-                    });
-                let (sent, line) = match (own, outer) {
-                    (Some((Sent::Added, d)), Some((Sent::Removed, _))) => (Sent::Tls, Some(d)),
-                    (Some((s, d)), _) => (s, Some(d)),
-                    (None, Some((s, d))) => (s, Some(d)),
-                    (None, None) => (Sent::Client, None),
-                };
-                let branch = p.stack.last().filter(|b| {
-                    matches!(
-                        b.name.as_str(),
-                        "handle" | "handle_path" | "route" | "handle_errors"
-                    )
-                });
-                match sent {
-                    Sent::Client if plain => {
-                        if upstreams(p.d).iter().any(|u| tls_upstreams.contains(u)) {
-                            lint.error(
-                                "caddy_plain_site",
-                                &p.d.at(),
-                                format!("the plain-HTTP site {} proxies to the upstream a TLS site sends certificates to, and passes the client's own {header}: anyone can send one over HTTP", site.name),
-                                format!("header_up -{header}"),
-                            );
-                        }
-                    }
-                    Sent::Client => {
-                        // This proxy has no header_up for it, so any count is elsewhere.
-                        let elsewhere = setting
-                            .get(&header.to_ascii_lowercase())
-                            .is_some_and(|n| *n > 0);
-                        match branch {
-                            Some(b) if elsewhere => lint.error(
-                                "caddy_branch_forwards_client_header",
-                                &p.d.at(),
-                                format!("{} {} proxies without the header_up {header} line the site's other reverse_proxy has: requests that match this branch bring the client's own {header}", b.name, b.args.join(" ")),
-                                format!("header_up {header} {DER_B64}"),
-                            ),
-                            _ => lint.error(
-                                "caddy_header_not_set",
-                                &p.d.at(),
-                                format!("reverse_proxy has no header_up {header}: Caddy passes the client's own {header} to the app"),
-                                format!("header_up {header} {DER_B64}"),
-                            ),
-                        }
-                    }
-                    Sent::Added => lint.error(
-                        "caddy_add_header",
-                        &line.map_or_else(|| p.d.at(), Directive::at),
-                        format!(
-                            "header_up +{header} adds a value beside the client's own {header}"
-                        ),
-                        format!("header_up {header} {DER_B64}"),
-                    ),
-                    Sent::Copied => lint.error(
-                        "caddy_copies_client_header",
-                        &line.map_or_else(|| p.d.at(), Directive::at),
-                        format!("{header} is copied from a request header: the client writes it"),
-                        format!("header_up {header} {DER_B64}"),
-                    ),
-                    Sent::Other => lint.warning(
-                        "caddy_not_from_tls",
-                        &line.map_or_else(|| p.d.at(), Directive::at),
-                        format!("{header} is not set from the TLS connection"),
-                        format!("header_up {header} {DER_B64}"),
-                    ),
-                    Sent::Tls => forwards_cert = true,
-                    Sent::Removed => {}
-                }
+                forwards_cert |= header_finding(&mut s, p, header, lint);
             }
         }
-        if plain || !forwards_cert {
-            continue;
+        if !plain && forwards_cert {
+            client_auth(site, lint);
         }
-        let client_auth = site
-            .children()
-            .iter()
-            .filter(|d| d.name == "tls")
-            .flat_map(|t| t.children().iter().filter(|d| d.name == "client_auth"))
-            .next_back();
-        let Some(auth) = client_auth else {
-            lint.warning(
-                "caddy_no_client_cert",
-                &site.at(),
-                format!("site {} has no tls client_auth: Caddy never asks for a client certificate, so the app never gets one", site.name),
-                "client_auth { mode require_and_verify }".to_owned(),
-            );
-            continue;
-        };
-        let mode = auth.children().iter().rev().find(|d| d.name == "mode");
-        let trusts = auth.children().iter().any(|d| {
-            d.name.starts_with("trusted_ca_cert")
-                || d.name == "trust_pool"
-                || d.name.starts_with("trusted_leaf_cert")
+    }
+}
+
+/// The certificate headers the `header_up` and `request_header` lines of
+/// `list` (and the blocks in it) set.
+fn mentioned(list: &[Directive]) -> Vec<String> {
+    let mut out = Vec::new();
+    conf::walk(list, &mut |d, _| {
+        if d.name == "header_up" || d.name == "request_header" {
+            let name = d.arg(0).trim_start_matches(['+', '-']);
+            if super::is_cert_header_name(name) || d.arg(1).contains("{http.request.tls.client.") {
+                super::add_name(&mut out, name);
+            }
+        }
+    });
+    out
+}
+
+/// A site's `reverse_proxy` directives, each with the blocks it is in.
+fn proxies_of(site: &Directive) -> Vec<Proxy<'_>> {
+    let mut out = Vec::new();
+    conf::walk(site.children(), &mut |d, stack| {
+        if d.name == "reverse_proxy" {
+            out.push(Proxy {
+                d,
+                stack: stack.to_vec(),
+            });
+        }
+    });
+    out
+}
+
+/// How many of a site's proxies set each header (lower case).
+fn setters(proxies: &[Proxy<'_>]) -> HashMap<String, usize> {
+    let mut setting: HashMap<String, usize> = HashMap::new();
+    for q in proxies {
+        let names: HashSet<String> =
+            q.d.children()
+                .iter()
+                .filter(|d| d.name == "header_up")
+                .map(|d| d.arg(0).trim_start_matches(['+', '-']).to_ascii_lowercase())
+                .collect();
+        for n in names {
+            *setting.entry(n).or_default() += 1;
+        }
+    }
+    setting
+}
+
+/// One site as the lints read it, with what its blocks were found to send.
+struct Site<'a> {
+    site: &'a Directive,
+    /// Whether all its addresses are plain HTTP.
+    plain: bool,
+    /// The upstreams a TLS site sends certificates to.
+    tls_upstreams: &'a HashSet<String>,
+    /// Each enclosing block's `request_header` answer, by block and header
+    /// (a site of thousands of branches is read once, not once per branch).
+    outer_memo: HashMap<(usize, String), Option<(Sent, &'a Directive)>>,
+    /// How many of the site's proxies set each header.
+    setting: HashMap<String, usize>,
+}
+
+/// What one proxy sends in one certificate header. Whether it is the
+/// certificate, from the TLS connection.
+fn header_finding<'a>(s: &mut Site<'a>, p: &Proxy<'a>, header: &str, lint: &mut Lint<'_>) -> bool {
+    let (site, plain, tls_upstreams) = (s.site, s.plain, s.tls_upstreams);
+    let outer_memo = &mut s.outer_memo;
+    let setting = &s.setting;
+    let mut forwards_cert = false;
+    let own = header_line(p.d.children(), "header_up", header);
+    // request_header lines in the site and each enclosing block.
+    // (Each block's answer is kept: a site of thousands of
+    // branches is read once, not once per branch.)
+    let outer = std::iter::once(site)
+        .chain(p.stack.iter().copied())
+        .rev()
+        .find_map(|b| {
+            *outer_memo
+                .entry((std::ptr::from_ref(b) as usize, header.to_ascii_lowercase()))
+                .or_insert_with(|| header_line(b.children(), "request_header", header))
         });
-        // Pinned leaves: Caddy checks a presented leaf against them
-        // whatever the mode.
-        let pins_leaf = auth
-            .children()
-            .iter()
-            .any(|d| d.name.starts_with("trusted_leaf_cert"));
-        let effective = mode.map_or(
-            if trusts {
-                "require_and_verify"
-            } else {
-                "require"
-            },
-            |m| m.arg(0),
-        );
-        let at = mode.map_or_else(|| auth.at(), Directive::at);
-        match effective {
-            _ if pins_leaf => {}
-            "require_and_verify" | "verify_if_given" if trusts => {}
-            "require_and_verify" | "verify_if_given" => lint.warning(
-                "caddy_no_trusted_ca",
-                &at,
-                format!("client_auth mode {effective} without trusted_ca_cert_file: Caddy has nothing to verify against"),
-                "trusted_ca_cert_file <your CA bundle>".to_owned(),
-            ),
-            other => lint.unverified(
-                "caddy_unverified",
-                &at,
-                &format!("client_auth mode {other}: Caddy asks for a certificate but does not verify it"),
-                "mode require_and_verify",
-            ),
+    let (sent, line) = match (own, outer) {
+        (Some((Sent::Added, d)), Some((Sent::Removed, _))) => (Sent::Tls, Some(d)),
+        (Some((s, d)), _) => (s, Some(d)),
+        (None, Some((s, d))) => (s, Some(d)),
+        (None, None) => (Sent::Client, None),
+    };
+    let branch = p.stack.last().filter(|b| {
+        matches!(
+            b.name.as_str(),
+            "handle" | "handle_path" | "route" | "handle_errors"
+        )
+    });
+    match sent {
+        Sent::Client if plain => {
+            if upstreams(p.d).iter().any(|u| tls_upstreams.contains(u)) {
+                lint.error(
+                    "caddy_plain_site",
+                    &p.d.at(),
+                    format!("the plain-HTTP site {} proxies to the upstream a TLS site sends certificates to, and passes the client's own {header}: anyone can send one over HTTP", site.name),
+                    format!("header_up -{header}"),
+                );
+            }
         }
+        Sent::Client => {
+            // This proxy has no header_up for it, so any count is elsewhere.
+            let elsewhere = setting
+                .get(&header.to_ascii_lowercase())
+                .is_some_and(|n| *n > 0);
+            match branch {
+                Some(b) if elsewhere => lint.error(
+                    "caddy_branch_forwards_client_header",
+                    &p.d.at(),
+                    format!("{} {} proxies without the header_up {header} line the site's other reverse_proxy has: requests that match this branch bring the client's own {header}", b.name, b.args.join(" ")),
+                    format!("header_up {header} {DER_B64}"),
+                ),
+                _ => lint.error(
+                    "caddy_header_not_set",
+                    &p.d.at(),
+                    format!("reverse_proxy has no header_up {header}: Caddy passes the client's own {header} to the app"),
+                    format!("header_up {header} {DER_B64}"),
+                ),
+            }
+        }
+        Sent::Added => lint.error(
+            "caddy_add_header",
+            &line.map_or_else(|| p.d.at(), Directive::at),
+            format!("header_up +{header} adds a value beside the client's own {header}"),
+            format!("header_up {header} {DER_B64}"),
+        ),
+        Sent::Copied => lint.error(
+            "caddy_copies_client_header",
+            &line.map_or_else(|| p.d.at(), Directive::at),
+            format!("{header} is copied from a request header: the client writes it"),
+            format!("header_up {header} {DER_B64}"),
+        ),
+        Sent::Other => lint.warning(
+            "caddy_not_from_tls",
+            &line.map_or_else(|| p.d.at(), Directive::at),
+            format!("{header} is not set from the TLS connection"),
+            format!("header_up {header} {DER_B64}"),
+        ),
+        Sent::Tls => forwards_cert = true,
+        Sent::Removed => {}
+    }
+    forwards_cert
+}
+
+/// Whether a TLS site that forwards a certificate asks for one and
+/// verifies it.
+fn client_auth(site: &Directive, lint: &mut Lint<'_>) {
+    let client_auth = site
+        .children()
+        .iter()
+        .filter(|d| d.name == "tls")
+        .flat_map(|t| t.children().iter().filter(|d| d.name == "client_auth"))
+        .next_back();
+    let Some(auth) = client_auth else {
+        lint.warning(
+            "caddy_no_client_cert",
+            &site.at(),
+            format!("site {} has no tls client_auth: Caddy never asks for a client certificate, so the app never gets one", site.name),
+            "client_auth { mode require_and_verify }".to_owned(),
+        );
+        return;
+    };
+    let mode = auth.children().iter().rev().find(|d| d.name == "mode");
+    let trusts = auth.children().iter().any(|d| {
+        d.name.starts_with("trusted_ca_cert")
+            || d.name == "trust_pool"
+            || d.name.starts_with("trusted_leaf_cert")
+    });
+    // Pinned leaves: Caddy checks a presented leaf against them
+    // whatever the mode.
+    let pins_leaf = auth
+        .children()
+        .iter()
+        .any(|d| d.name.starts_with("trusted_leaf_cert"));
+    let effective = mode.map_or(
+        if trusts {
+            "require_and_verify"
+        } else {
+            "require"
+        },
+        |m| m.arg(0),
+    );
+    let at = mode.map_or_else(|| auth.at(), Directive::at);
+    match effective {
+        _ if pins_leaf => {}
+        "require_and_verify" | "verify_if_given" if trusts => {}
+        "require_and_verify" | "verify_if_given" => lint.warning(
+            "caddy_no_trusted_ca",
+            &at,
+            format!("client_auth mode {effective} without trusted_ca_cert_file: Caddy has nothing to verify against"),
+            "trusted_ca_cert_file <your CA bundle>".to_owned(),
+        ),
+        other => lint.unverified(
+            "caddy_unverified",
+            &at,
+            &format!("client_auth mode {other}: Caddy asks for a certificate but does not verify it"),
+            "mode require_and_verify",
+        ),
     }
 }
 
