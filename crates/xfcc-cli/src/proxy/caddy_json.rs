@@ -167,24 +167,9 @@ fn set_fix(header: &str) -> String {
 
 pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let file = path.display().to_string();
-    let validator = "caddy validate --config FILE";
-    if text.len() > super::conf::MAX_BYTES {
-        return lint.syntax(
-            &file,
-            1,
-            "larger than 4 MiB: not a configuration file",
-            validator,
-        );
-    }
-    let docs = match MarkedYaml::load_from_str(text) {
-        Ok(d) => d,
-        Err(e) => return lint.syntax(&file, e.marker().line(), "not JSON", validator),
-    };
-    let Some(root) = docs.first().map(|d| convert(d, 0)) else {
+    let Some(root) = load(&file, text, lint) else {
         return;
     };
-    // The tree holds all that is read: the parser's own copy goes.
-    drop(docs);
     let at = |line: usize| format!("{file}:{line}");
     let servers = root
         .path(&["apps", "http", "servers"])
@@ -207,27 +192,7 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
     let read: Vec<(&str, &Node, bool, Vec<Proxy<'_>>)> = servers
         .iter()
         .map(|(name, server)| {
-            let policies = server
-                .get("tls_connection_policies")
-                .map_or(&[][..], Node::items);
-            let listens_tls = server
-                .get("listen")
-                .map_or(&[][..], Node::items)
-                .iter()
-                .filter_map(Node::str)
-                .any(|l| l.ends_with(":443"));
-            let auto_off = server
-                .path(&["automatic_https", "disable"])
-                .is_some_and(Node::truthy);
-            let tls = !policies.is_empty() || (listens_tls && !auto_off);
-            let mut proxies = Vec::new();
-            walk(
-                server.get("routes").map_or(&[][..], Node::items),
-                &start,
-                &tracked,
-                &mut proxies,
-                0,
-            );
+            let (tls, proxies) = server_of(server, &start, &tracked);
             (name.as_str(), server, tls, proxies)
         })
         .collect();
@@ -248,101 +213,190 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
                     .iter()
                     .position(|t| t.eq_ignore_ascii_case(header))
                     .map_or((Sent::Client, None), |i| p.states[i]);
-                let where_ = at(line.unwrap_or_else(|| p.node.line()));
-                match state {
-                    Sent::Client if !tls => {
-                        if upstreams(p.node).iter().any(|u| tls_upstreams.contains(u)) {
-                            lint.error(
-                                "caddy_plain_site",
-                                &at(p.node.line()),
-                                format!("the plain-HTTP server {name} proxies to the upstream a TLS server sends certificates to, and passes the client's own {header}: anyone can send one over HTTP"),
-                                format!("on the reverse_proxy handler: \"headers\": {{\"request\": {{\"delete\": [\"{header}\"]}}}}"),
-                            );
-                        }
-                    }
-                    Sent::Client => lint.error(
-                        "caddy_header_not_set",
-                        &at(p.node.line()),
-                        format!("reverse_proxy (server {name}) does not set {header}: Caddy passes the client's own {header} to the app"),
-                        set_fix(header),
-                    ),
-                    Sent::Added => lint.error(
-                        "caddy_add_header",
-                        &where_,
-                        format!("\"add\" puts a value beside the client's own {header} (server {name})"),
-                        set_fix(header),
-                    ),
-                    Sent::Copied => lint.error(
-                        "caddy_copies_client_header",
-                        &where_,
-                        format!("{header} is copied from a request header: the client writes it (server {name})"),
-                        set_fix(header),
-                    ),
-                    Sent::Other => lint.warning(
-                        "caddy_not_from_tls",
-                        &where_,
-                        format!("{header} is not set from the TLS connection (server {name})"),
-                        set_fix(header),
-                    ),
-                    Sent::Tls => forwards_cert = true,
-                    Sent::Removed => {}
-                }
+                let server = Server {
+                    name,
+                    tls: *tls,
+                    tls_upstreams: &tls_upstreams,
+                };
+                forwards_cert |= header_finding(&server, p, header, state, line, &at, lint);
             }
         }
-        if !tls || !forwards_cert {
-            continue;
+        if *tls && forwards_cert {
+            client_authentication(name, server, &at, lint);
         }
-        let auths: Vec<&Node> = server
-            .get("tls_connection_policies")
-            .map_or(&[][..], Node::items)
-            .iter()
-            .filter_map(|p| p.get("client_authentication"))
-            .collect();
-        if auths.is_empty() {
-            lint.warning(
-                "caddy_no_client_cert",
-                &at(server.line()),
-                format!("server {name} has no tls_connection_policies client_authentication: Caddy never asks for a client certificate, so the app never gets one"),
-                "\"tls_connection_policies\": [{\"client_authentication\": {\"mode\": \"require_and_verify\", \"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]}}]".to_owned(),
-            );
-            continue;
+    }
+}
+
+/// The file's JSON as a tree, or a syntax finding.
+fn load(file: &str, text: &str, lint: &mut Lint<'_>) -> Option<Node> {
+    let validator = "caddy validate --config FILE";
+    if text.len() > super::conf::MAX_BYTES {
+        lint.syntax(
+            file,
+            1,
+            "larger than 4 MiB: not a configuration file",
+            validator,
+        );
+        return None;
+    }
+    let docs = match MarkedYaml::load_from_str(text) {
+        Ok(d) => d,
+        Err(e) => {
+            lint.syntax(file, e.marker().line(), "not JSON", validator);
+            return None;
         }
-        for auth in auths {
-            let has = |k: &str| {
-                auth.get(k)
-                    .is_some_and(|n| !n.items().is_empty() || !n.entries().is_empty())
-            };
-            let trusts_ca = has("trusted_ca_certs")
-                || has("trusted_ca_certs_pem_files")
-                || auth.get("ca").is_some();
-            let pins_leaf = has("trusted_leaf_certs");
-            let mode_node = auth.get("mode");
-            let mode = mode_node
-                .and_then(Node::str)
-                .unwrap_or(if trusts_ca || pins_leaf {
-                    "require_and_verify"
-                } else {
-                    "require"
-                });
-            let where_ = at(mode_node.map_or_else(|| auth.line(), Node::line));
-            match mode {
-                // Caddy checks a presented leaf against the pinned ones
-                // whatever the mode.
-                _ if pins_leaf => {}
-                "require_and_verify" | "verify_if_given" if trusts_ca => {}
-                "require_and_verify" | "verify_if_given" => lint.warning(
-                    "caddy_no_trusted_ca",
-                    &where_,
-                    format!("client_authentication mode {mode} without trusted CA certificates: Caddy has nothing to verify against"),
-                    "\"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]".to_owned(),
-                ),
-                other => lint.unverified(
-                    "caddy_unverified",
-                    &where_,
-                    &format!("client_authentication mode {other}: Caddy asks for a certificate but does not verify it"),
-                    "\"mode\": \"require_and_verify\" with trusted_ca_certs_pem_files",
-                ),
+    };
+    // The tree holds all that is read: the parser's own copy goes.
+    docs.first().map(|d| convert(d, 0))
+}
+
+/// Whether a server terminates TLS, and its proxies with what each sends.
+fn server_of<'a>(server: &'a Node, start: &States, tracked: &[String]) -> (bool, Vec<Proxy<'a>>) {
+    let policies = server
+        .get("tls_connection_policies")
+        .map_or(&[][..], Node::items);
+    let listens_tls = server
+        .get("listen")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .filter_map(Node::str)
+        .any(|l| l.ends_with(":443"));
+    let auto_off = server
+        .path(&["automatic_https", "disable"])
+        .is_some_and(Node::truthy);
+    let tls = !policies.is_empty() || (listens_tls && !auto_off);
+    let mut proxies = Vec::new();
+    walk(
+        server.get("routes").map_or(&[][..], Node::items),
+        start,
+        tracked,
+        &mut proxies,
+        0,
+    );
+    (tls, proxies)
+}
+
+/// A server, for the findings about its proxies.
+struct Server<'a> {
+    name: &'a str,
+    tls: bool,
+    /// The upstreams a TLS server sends certificates to.
+    tls_upstreams: &'a HashSet<String>,
+}
+
+/// What one proxy sends in one certificate header. Whether it is the
+/// certificate, from the TLS connection.
+fn header_finding(
+    s: &Server<'_>,
+    p: &Proxy<'_>,
+    header: &str,
+    state: Sent,
+    line: Option<usize>,
+    at: &dyn Fn(usize) -> String,
+    lint: &mut Lint<'_>,
+) -> bool {
+    let (name, tls, tls_upstreams) = (s.name, s.tls, s.tls_upstreams);
+    let mut forwards_cert = false;
+    let where_ = at(line.unwrap_or_else(|| p.node.line()));
+    match state {
+        Sent::Client if !tls => {
+            if upstreams(p.node).iter().any(|u| tls_upstreams.contains(u)) {
+                lint.error(
+                    "caddy_plain_site",
+                    &at(p.node.line()),
+                    format!("the plain-HTTP server {name} proxies to the upstream a TLS server sends certificates to, and passes the client's own {header}: anyone can send one over HTTP"),
+                    format!("on the reverse_proxy handler: \"headers\": {{\"request\": {{\"delete\": [\"{header}\"]}}}}"),
+                );
             }
+        }
+        Sent::Client => lint.error(
+            "caddy_header_not_set",
+            &at(p.node.line()),
+            format!("reverse_proxy (server {name}) does not set {header}: Caddy passes the client's own {header} to the app"),
+            set_fix(header),
+        ),
+        Sent::Added => lint.error(
+            "caddy_add_header",
+            &where_,
+            format!("\"add\" puts a value beside the client's own {header} (server {name})"),
+            set_fix(header),
+        ),
+        Sent::Copied => lint.error(
+            "caddy_copies_client_header",
+            &where_,
+            format!("{header} is copied from a request header: the client writes it (server {name})"),
+            set_fix(header),
+        ),
+        Sent::Other => lint.warning(
+            "caddy_not_from_tls",
+            &where_,
+            format!("{header} is not set from the TLS connection (server {name})"),
+            set_fix(header),
+        ),
+        Sent::Tls => forwards_cert = true,
+        Sent::Removed => {}
+    }
+    forwards_cert
+}
+
+/// Whether a TLS server that forwards a certificate asks for one and
+/// verifies it.
+fn client_authentication(
+    name: &str,
+    server: &Node,
+    at: &dyn Fn(usize) -> String,
+    lint: &mut Lint<'_>,
+) {
+    let auths: Vec<&Node> = server
+        .get("tls_connection_policies")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .filter_map(|p| p.get("client_authentication"))
+        .collect();
+    if auths.is_empty() {
+        lint.warning(
+            "caddy_no_client_cert",
+            &at(server.line()),
+            format!("server {name} has no tls_connection_policies client_authentication: Caddy never asks for a client certificate, so the app never gets one"),
+            "\"tls_connection_policies\": [{\"client_authentication\": {\"mode\": \"require_and_verify\", \"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]}}]".to_owned(),
+        );
+        return;
+    }
+    for auth in auths {
+        let has = |k: &str| {
+            auth.get(k)
+                .is_some_and(|n| !n.items().is_empty() || !n.entries().is_empty())
+        };
+        let trusts_ca = has("trusted_ca_certs")
+            || has("trusted_ca_certs_pem_files")
+            || auth.get("ca").is_some();
+        let pins_leaf = has("trusted_leaf_certs");
+        let mode_node = auth.get("mode");
+        let mode = mode_node
+            .and_then(Node::str)
+            .unwrap_or(if trusts_ca || pins_leaf {
+                "require_and_verify"
+            } else {
+                "require"
+            });
+        let where_ = at(mode_node.map_or_else(|| auth.line(), Node::line));
+        match mode {
+            // Caddy checks a presented leaf against the pinned ones
+            // whatever the mode.
+            _ if pins_leaf => {}
+            "require_and_verify" | "verify_if_given" if trusts_ca => {}
+            "require_and_verify" | "verify_if_given" => lint.warning(
+                "caddy_no_trusted_ca",
+                &where_,
+                format!("client_authentication mode {mode} without trusted CA certificates: Caddy has nothing to verify against"),
+                "\"trusted_ca_certs_pem_files\": [\"<your CA bundle>\"]".to_owned(),
+            ),
+            other => lint.unverified(
+                "caddy_unverified",
+                &where_,
+                &format!("client_authentication mode {other}: Caddy asks for a certificate but does not verify it"),
+                "\"mode\": \"require_and_verify\" with trusted_ca_certs_pem_files",
+            ),
         }
     }
 }
