@@ -15,6 +15,8 @@ addition, a removal and a changed signature all show.
                               not name (as `Type::member`, or `Name` for a
                               top-level item, in backticks)
   .ci/public-api.py --write   rewrite the lists
+  .ci/public-api.py --self-test  the naming rules on made-up changes, each
+                              of which must pass or fail as it says
 """
 import re
 import json
@@ -241,12 +243,72 @@ def named(line, changelog):
         trait, _, target = rest.partition(" for ")
         want = [f"{target.split('::')[-1]}", trait]
         return all(re.search(r"`[^`]*\b" + re.escape(w) + r"\b[^`]*`", changelog) for w in want)
-    short = "::".join(path[-2:]) if kind in ("method", "field", "variant", "assoc_const", "assoc_type", "trait-item") else path[-1]
+    short = "::".join(path[-2:]) if kind in MEMBERS else path[-1]
     return re.search(r"`(?:[\w:]*::)?" + re.escape(short) + r"(?![\w])[^`]*`", changelog) is not None
+
+
+MEMBERS = ("method", "field", "variant", "assoc_const", "assoc_type", "trait-item")
+
+
+def moved_key(line):
+    """A line's item without its module path: (kind, `Type::member` or
+    `Name`, signature). An item whose key is found before and after a
+    change under different paths moved with its type (or by itself)."""
+    kind, rest = line.split(" ", 1)
+    if kind == "impl":
+        trait, _, target = rest.partition(" for ")
+        return (kind, trait, target.split("::")[-1])
+    path = re.match(r"\w+(?:::\w+)*", rest)
+    segments = path.group(0).split("::")
+    short = "::".join(segments[-2:]) if kind in MEMBERS else segments[-1]
+    return (kind, short, rest[path.end():])
+
+
+def type_named(line, changelog):
+    """Whether the CHANGELOG names the type a member belongs to (what a
+    member that only moved with its type needs)."""
+    kind, rest = line.split(" ", 1)
+    if kind == "impl":
+        target = rest.partition(" for ")[2].split("::")[-1]
+        return re.search(r"`(?:[\w:]*::)?" + re.escape(target) + r"(?![\w])[^`]*`", changelog) is not None
+    segments = re.match(r"\w+(?:::\w+)*", rest).group(0).split("::")
+    name = segments[-2] if kind in MEMBERS else segments[-1]
+    return re.search(r"`(?:[\w:]*::)?" + re.escape(name) + r"(?![\w])[^`]*`", changelog) is not None
+
+
+def self_test():
+    """The naming rules on made-up lists: a check that cannot fail is no
+    check."""
+    log = "## [Unreleased]\n\n## [0.9.0]\n- `Policy::verify_at` takes a clock; `Widget` moved to `xfcc::parts`.\n\n## [0.8.0]\n- `Policy::new`, `Gadget`.\n"
+    section = newest_section(log)
+    cases = [
+        # (line, named?) against the newest section only.
+        ("method xfcc::Policy::verify_at fn(&Self, now: SystemTime)", True),
+        ("method xfcc::Policy::new fn() -> Self", False),  # only an older section names it
+        ("method xfcc::Rule::verify_at fn(&Self)", False),  # another type's member
+        ("method xfcc::Policy::verify fn(&Self)", False),  # a prefix of a named one
+        ("struct xfcc::parts::Widget", True),
+        ("struct xfcc::Gadget", False),
+    ]
+    bad = [(line, want) for line, want in cases if named(line, section) != want]
+    # A member that moved with its named type passes; one whose signature
+    # also changed does not.
+    before = {"struct xfcc::Widget", "method xfcc::Widget::spin fn(&Self)"}
+    after = {"struct xfcc::parts::Widget", "method xfcc::parts::Widget::spin fn(&Self)", "method xfcc::parts::Widget::turn fn(&Self)"}
+    moved = {moved_key(c) for c in before} & {moved_key(c) for c in after}
+    unnamed = sorted(c for c in before ^ after if not named(c, section) and not (moved_key(c) in moved and type_named(c, section)))
+    if unnamed != ["method xfcc::parts::Widget::turn fn(&Self)"]:
+        bad.append(("moved members", unnamed))
+    for b in bad:
+        print(f"self-test failed: {b}")
+    print("public-api self-test:", "failed" if bad else f"{len(cases) + 1} cases as expected")
+    return 1 if bad else 0
 
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "--check"
+    if mode == "--self-test":
+        return self_test()
     failed = False
     changelog = newest_section((ROOT / "CHANGELOG.md").read_text())
     for crate in CRATES:
@@ -274,7 +336,15 @@ def main():
                 # The previous list predates signatures: compare names.
                 current = {bare(line) for line in now}
             changed = sorted(current ^ before)
-            unnamed = [c for c in changed if not named(c, changelog)]
+            # An item found before and now under another path moved (or is
+            # re-exported) with its type: naming the type is enough.
+            moved = {moved_key(c) for c in before} & {moved_key(c) for c in current}
+            unnamed = [
+                c
+                for c in changed
+                if not named(c, changelog)
+                and not (moved_key(c) in moved and type_named(c, changelog))
+            ]
             if unnamed:
                 failed = True
                 print(f"{crate}: public items changed since the previous commit but CHANGELOG.md does not name them:")
