@@ -79,18 +79,24 @@ enum Command {
         #[arg(long, env = "PFX_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
-    /// Apply a TOML policy file to one header value; with no value (no FILE
-    /// and nothing piped in), check the policy alone.
+    /// Apply a TOML policy file (or, with --env, the policy the environment
+    /// sets: XFCC_*, ALLOWED_CERT_*) to one header value; with no value (no
+    /// FILE and nothing piped in), check the policy alone.
     Check {
         /// The policy file.
-        #[arg(long)]
-        policy: PathBuf,
+        #[arg(long, required_unless_present = "env")]
+        policy: Option<PathBuf>,
+        /// The policy from this process's environment, as `Policy::from_env`
+        /// reads it in the app: replay a header the app refused.
+        #[arg(long, conflicts_with = "policy")]
+        env: bool,
         /// Verify at this time (RFC 3339) instead of now.
         #[arg(long)]
         at: Option<String>,
-        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy.
-        #[arg(long, default_value = "envoy")]
-        format: Format,
+        /// Header format: envoy, rfc9440, nginx, traefik, alb, app-service, gorouter, haproxy, caddy
+        /// (default envoy; with --env, what XFCC_FORMAT says).
+        #[arg(long)]
+        format: Option<Format>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -331,13 +337,14 @@ fn main() -> ExitCode {
         } => inspect(format, json, &file, password.as_deref()),
         Command::Check {
             policy,
+            env,
             at,
             format,
             json,
             source,
             file,
         } => check(
-            &policy,
+            policy.as_deref().filter(|_| !env),
             at.as_deref(),
             format,
             json,
@@ -632,14 +639,14 @@ fn inspect(
             Vec::new()
         } else {
             let opts = ParseOptions::DEFAULT.with_syntax(Syntax::Diagnostic);
-            let header =
-                XfccHeader::parse_with(&value, &opts).map_err(|e| parse_failure(&e.into()))?;
+            let header = XfccHeader::parse_with(&value, &opts)
+                .map_err(|e| hinted(parse_failure(&e.into()), &value, format))?;
             header.elements().map(|e| envoy_element(&e)).collect()
         }
     } else {
         let fc = format
             .decode(&value, None, &Limits::DEFAULT)
-            .map_err(|e| parse_failure(&e))?;
+            .map_err(|e| hinted(parse_failure(&e), &value, format))?;
         let chain = fc.chain().map_err(|e| parse_failure(&e))?;
         vec![json!({
             "index": 0, "by": [], "hash": null, "subject": null, "uri": [], "dns": [],
@@ -884,7 +891,10 @@ fn print_cert_value(c: &Value) {
     }
 }
 
-fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
+/// The policy of a file (`Some(path)`) or of the environment (`None`), with
+/// the format `--format` names (from the environment, XFCC_FORMAT's
+/// unless `--format` is given).
+fn load_policy(path: Option<&Path>, format: Option<Format>) -> Result<xfcc::Policy, Failure> {
     let config = |e: xfcc::ConfigError| Failure {
         exit: 2,
         code: "policy",
@@ -892,15 +902,26 @@ fn load_policy(path: &Path, format: Format) -> Result<xfcc::Policy, Failure> {
         offset: None,
         message: e.to_string(),
     };
-    PolicyConfig::from_toml_file(path)
-        .and_then(|c| c.builder())
-        .and_then(|b| b.format(format).build())
-        .map_err(config)
+    match (path, format) {
+        (Some(path), format) => PolicyConfig::from_toml_file(path)
+            .and_then(|c| c.builder())
+            .and_then(|b| b.format(format.unwrap_or(Format::Envoy)).build()),
+        // As the app builds it: an error names the variable at fault.
+        (None, None) => PolicyConfig::from_env().and_then(|c| c.build()),
+        (None, Some(format)) => PolicyConfig::from_env()
+            .and_then(|c| c.builder())
+            .and_then(|b| b.format(format).build()),
+    }
+    .map_err(config)
 }
 
 /// `check --policy P` without a value: the policy alone, its warnings with
 /// their codes and fixes. Exit 0 when it builds.
-fn lint_policy(policy: &xfcc::Policy, path: &Path, json_out: bool) -> u8 {
+fn lint_policy(policy: &xfcc::Policy, path: Option<&Path>, json_out: bool) -> u8 {
+    let shown = path.map_or_else(
+        || "(the environment)".to_owned(),
+        |p| p.display().to_string(),
+    );
     let warnings = policy.warnings();
     if json_out {
         let list: Vec<Value> = warnings
@@ -909,13 +930,13 @@ fn lint_policy(policy: &xfcc::Policy, path: &Path, json_out: bool) -> u8 {
             .collect();
         outln!(
             "{}",
-            json!({"policy": path.display().to_string(), "builds": true, "warnings": list})
+            json!({"policy": shown, "builds": true, "warnings": list})
         );
         return 0;
     }
     outln!(
         "policy {}: builds ({} warning{}); give a header value (FILE, or pipe it in) to check one",
-        path.display(),
+        shown,
         warnings.len(),
         if warnings.len() == 1 { "" } else { "s" }
     );
@@ -927,9 +948,9 @@ fn lint_policy(policy: &xfcc::Policy, path: &Path, json_out: bool) -> u8 {
 }
 
 fn check(
-    policy_path: &Path,
+    policy_path: Option<&Path>,
     at: Option<&str>,
-    format: Format,
+    format: Option<Format>,
     json_out: bool,
     source: Option<&str>,
     file: Option<&str>,
@@ -1018,7 +1039,11 @@ fn check(
         Err(r) => {
             // The troubleshooting guide's symptom when there is one, else
             // the next step the library saw in the request.
-            let hint = symptom_hint(&value, format)
+            let read_as = policy
+                .readings()
+                .next()
+                .map_or(Format::Envoy, |r| r.format());
+            let hint = symptom_hint(&value, read_as)
                 .map(str::to_owned)
                 .or_else(|| r.hint());
             if json_out {
@@ -1052,6 +1077,15 @@ fn check(
 
 /// The troubleshooting guide's symptoms, recognised in a value that was
 /// refused: what the value is, and what to do instead.
+/// A failure with the symptom's hint after its message, as `check` gives
+/// it (a value pasted with its header name, a bare PEM, ...).
+fn hinted(mut f: Failure, value: &str, format: Format) -> Failure {
+    if let Some(h) = symptom_hint(value, format) {
+        f.message = format!("{}; hint: {h}", f.message);
+    }
+    f
+}
+
 fn symptom_hint(value: &str, format: Format) -> Option<&'static str> {
     let v = value.trim_start().trim_start_matches('"');
     let lower = v.get(..v.len().min(40)).unwrap_or("").to_ascii_lowercase();

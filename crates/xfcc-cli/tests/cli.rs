@@ -1808,3 +1808,82 @@ fn the_json_form_and_issuer_are_read_and_written() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--json-format"), "{err}");
 }
+
+/// `xfcc check --env`: the policy from the environment, as the app builds
+/// it, replays a header; an error names the variable.
+#[test]
+fn check_env_replays_a_header_against_the_policy_from_the_environment() {
+    let sha256 = "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4";
+    let env_check = |vars: &[(&str, &str)], stdin: Option<&str>| {
+        let mut cmd = Command::cargo_bin("xfcc").unwrap();
+        cmd.env_clear()
+            .envs(vars.iter().copied())
+            .args(["check", "--json", "--env", "--at", AT]);
+        if let Some(s) = stdin {
+            cmd.write_stdin(s.to_owned());
+        }
+        let out = cmd.output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.code().unwrap(), v)
+    };
+    let value = std::fs::read_to_string(capture("rsa-chain")).unwrap();
+    let (code, v) = env_check(&[("ALLOWED_CERT_THUMBPRINTS", sha256)], Some(&value));
+    assert_eq!(
+        (code, &v["allowed"], &v["rule"]),
+        (0, &Value::Bool(true), &Value::from("thumbprint")),
+        "{v}"
+    );
+    let wrong = std::fs::read_to_string(capture("wrong-cn")).unwrap();
+    let (code, v) = env_check(&[("ALLOWED_CERT_THUMBPRINTS", sha256)], Some(&wrong));
+    assert_eq!((code, v["code"].as_str()), (1, Some("not_allowed")), "{v}");
+    // The recipe's names alone do not build, naming the variable.
+    let (code, v) = env_check(
+        &[("ALLOWED_CERT_COMMON_NAMES", "client-app.contoso.example")],
+        Some(&value),
+    );
+    assert_eq!(
+        (code, v["error"]["detail"].as_str()),
+        (2, Some("names_only_rule")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("environment variable ALLOWED_CERT_COMMON_NAMES"),
+        "{v}"
+    );
+    // --env and --policy are one or the other.
+    let (code, _, err) = run(&["check", "--env", "--policy", "p.toml"], None);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// `xfcc inspect` of a value pasted with its header name says so, as
+/// `check` does.
+#[test]
+fn inspect_of_a_value_pasted_with_its_header_name_gives_the_hint() {
+    let value = std::fs::read_to_string(capture("rsa-chain")).unwrap();
+    let (code, _, err) = run(
+        &["inspect", "-"],
+        Some(&format!("X-Forwarded-Client-Cert: {value}")),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the header's name was pasted with its value"),
+        "{err}"
+    );
+    let (code, v) = run_json(
+        &["inspect", "--json", "-"],
+        Some(&format!("x-forwarded-client-cert: {value}")),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hint: the header's name was pasted"),
+        "{v}"
+    );
+}

@@ -47,3 +47,9 @@ impl Chains {
         Err(crate::outcome::ChainError::ChainUnavailable)
     }
 }
+
+/// Without the `chain` feature an anchor file is not read as PEM here: a
+/// policy that names a set is refused when it is built.
+pub(crate) fn check_anchor_file(_pem: &[u8]) -> Result<(), &'static str> {
+    Ok(())
+}

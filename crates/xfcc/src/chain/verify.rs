@@ -162,7 +162,7 @@ pub(crate) fn build(
         let mut anchors = Vec::new();
         let mut names = Vec::new();
         for (i, der) in CertificateDer::pem_slice_iter(&src.pem).enumerate() {
-            let der = der.map_err(|e| err(format!("trust anchor {i}: bad PEM ({e})")))?;
+            let der = der.map_err(|e| err(format!("trust anchor {i}: {}", pem_problem(&e))))?;
             names.push(
                 crate::cert::CertIdentity::from_der(der.to_vec()).map_or_else(
                     |_| format!("(anchor {i}: a name this crate does not read)"),
@@ -957,5 +957,35 @@ fn sub_reason(e: &WebpkiError) -> ChainError {
         // date before 1970.
         WebpkiError::BadDerTime => ChainError::TimeBefore1970,
         _ => ChainError::InvalidChain,
+    }
+}
+/// What is wrong with a PEM bundle, in words (the PEM parser's own message
+/// quotes the bytes it stopped at, which may be a certificate's).
+fn pem_problem(e: &rustls_pki_types::pem::Error) -> &'static str {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { .. } => {
+            "a BEGIN line without its END line (a truncated or pasted-over file?)"
+        }
+        E::IllegalSectionStart { .. } => "a line starting with -----BEGIN that is not a PEM header",
+        E::Base64Decode(_) => "a PEM section whose body is not base64",
+        E::SectionTooLarge => "a PEM section over 256 MB",
+        _ => "not a PEM file",
+    }
+}
+
+/// Whether an anchor file holds at least one readable CERTIFICATE, for
+/// an error that names the file (the files of a set are read as one
+/// bundle, which no longer knows them apart).
+pub(crate) fn check_anchor_file(pem: &[u8]) -> Result<(), &'static str> {
+    let mut any = false;
+    for der in CertificateDer::pem_slice_iter(pem) {
+        der.map_err(|e| pem_problem(&e))?;
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err("no -----BEGIN CERTIFICATE----- in it (a key, a CRL, or DER rather than PEM?)")
     }
 }

@@ -208,7 +208,14 @@ impl PolicyConfig {
         for (name, c) in &self.chain {
             let mut pem = Vec::new();
             for a in &c.trust_anchors {
-                pem.extend(self.read(name, "trust_anchors", a)?);
+                let bytes = self.read(name, "trust_anchors", a)?;
+                crate::chain::check_anchor_file(&bytes).map_err(|why| {
+                    ConfigError::from(Repr::AnchorSet {
+                        set: name.clone(),
+                        message: format!("trust_anchors file {a:?}: {why}"),
+                    })
+                })?;
+                pem.extend(bytes);
                 pem.push(b'\n');
             }
             let crls = c
@@ -271,7 +278,7 @@ impl PolicyConfig {
                 var: schema::env_of(key, false)
                     .unwrap_or("XFCC_CHAIN_ANCHORS")
                     .to_owned(),
-                error: ConfigError::from(Repr::File(format!("{written}: {e}"))),
+                error: ConfigError::from(Repr::Read(format!("cannot read {written:?}: {e}"))),
             }),
             Origin::File { .. } => {
                 let resolved = if Path::new(written).is_absolute() {

@@ -62,37 +62,63 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 /// table; anything else is refused as serde refuses an unknown field.
 #[cfg(feature = "toml")]
 #[derive(serde::Deserialize)]
-#[serde(try_from = "BTreeMap<String, OneOrMany>")]
+#[serde(try_from = "BTreeMap<String, toml::Value>")]
 struct RuleDoc(RuleConfig);
 
+/// A TOML type's name with its article (`an integer`, `a string`).
 #[cfg(feature = "toml")]
-impl TryFrom<BTreeMap<String, OneOrMany>> for RuleDoc {
+fn a(type_name: &str) -> String {
+    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {type_name}")
+}
+
+/// A rule key's value: a string or a list of strings, refused by key
+/// otherwise.
+#[cfg(feature = "toml")]
+fn strings(key: &str, v: toml::Value) -> Result<OneOrMany, String> {
+    match v {
+        toml::Value::String(s) => Ok(OneOrMany::One(s)),
+        toml::Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                toml::Value::String(s) => Ok(s),
+                other => Err(format!(
+                    "`{key}` holds {}: write each value as a string in quotes",
+                    a(other.type_str())
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(OneOrMany::Many),
+        other => Err(format!(
+            "`{key}` is {}: write a string in quotes, or a list of them",
+            a(other.type_str())
+        )),
+    }
+}
+
+#[cfg(feature = "toml")]
+impl TryFrom<BTreeMap<String, toml::Value>> for RuleDoc {
     type Error = String;
 
-    fn try_from(map: BTreeMap<String, OneOrMany>) -> Result<Self, String> {
+    fn try_from(map: BTreeMap<String, toml::Value>) -> Result<Self, String> {
         let mut rule = RuleConfig::default();
-        let one = |key: &str, v: OneOrMany| match v {
-            OneOrMany::One(s) => Ok(s),
+        let one = |key: &str, v: toml::Value| match strings(key, v)? {
+            OneOrMany::One(s) => Ok::<_, String>(s),
             OneOrMany::Many(_) => Err(format!("`{key}` is one string, not a list")),
         };
-        // The table's order, so that errors come in a stable order.
-        let mut rest: Vec<(String, OneOrMany)> = Vec::new();
-        for (key, value) in map {
-            match key.as_str() {
-                "name" => rule.name = Some(one("name", value)?),
-                "chain" => rule.chain = Some(one("chain", value)?),
-                _ => rest.push((key, value)),
-            }
-        }
-        for s in schema::settings() {
-            if let Some(i) = rest.iter().position(|(k, _)| k == s.key)
-                && s.constraint().is_some()
-            {
-                let (_, v) = rest.remove(i);
-                rule.constraints.push((s.key, v.into_vec()));
-            }
-        }
-        if let Some((unknown, _)) = rest.first() {
+        // The keys first, whatever their values: a misspelt key is named
+        // as one even when its value is of the wrong type too.
+        let known = |k: &str| {
+            matches!(k, "name" | "chain")
+                || schema::settings()
+                    .iter()
+                    .any(|s| s.key == k && s.constraint().is_some())
+        };
+        if let Some(unknown) = map.keys().find(|k| !known(k)) {
             let expected: Vec<String> = ["name", "chain"]
                 .into_iter()
                 .chain(
@@ -108,7 +134,50 @@ impl TryFrom<BTreeMap<String, OneOrMany>> for RuleDoc {
                 expected.join(", ")
             ));
         }
+        // The table's order, so that errors come in a stable order.
+        let mut rest: Vec<(String, toml::Value)> = Vec::new();
+        for (key, value) in map {
+            match key.as_str() {
+                "name" => rule.name = Some(one("name", value)?),
+                "chain" => rule.chain = Some(one("chain", value)?),
+                _ => rest.push((key, value)),
+            }
+        }
+        for s in schema::settings() {
+            if let Some(i) = rest.iter().position(|(k, _)| k == s.key)
+                && s.constraint().is_some()
+            {
+                let (key, v) = rest.remove(i);
+                rule.constraints.push((s.key, strings(&key, v)?.into_vec()));
+            }
+        }
         Ok(Self(rule))
+    }
+}
+
+/// One entry of `[chain]`: a `[chain.<set>]` table, or a value written
+/// straight under `[chain]` (`[chain] anchors = [...]`, a natural first
+/// guess), refused with the form to write.
+#[cfg(feature = "toml")]
+#[derive(serde::Deserialize)]
+#[serde(try_from = "toml::Value")]
+struct ChainEntry(ChainDoc);
+
+#[cfg(feature = "toml")]
+impl TryFrom<toml::Value> for ChainEntry {
+    type Error = String;
+
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::Table(t) => t
+                .try_into::<ChainDoc>()
+                .map(Self)
+                .map_err(|e| e.message().to_owned()),
+            other => Err(format!(
+                "[chain] holds one table per anchor set, not {}: write [chain.<set>] with trust_anchors = [\"ca.pem\"], and chain = \"<set>\" in each rule that needs it (e.g. [chain.partners])",
+                a(other.type_str())
+            )),
+        }
     }
 }
 
@@ -130,7 +199,7 @@ struct FileDoc {
     #[serde(default)]
     allow: Vec<RuleDoc>,
     #[serde(default)]
-    chain: BTreeMap<String, ChainDoc>,
+    chain: BTreeMap<String, ChainEntry>,
     #[serde(default)]
     sources: Vec<SourceConfig>,
 }
@@ -180,7 +249,7 @@ impl PolicyConfig {
             chain: doc
                 .chain
                 .into_iter()
-                .map(|(name, c)| {
+                .map(|(name, ChainEntry(c))| {
                     let c = ChainConfig {
                         trust_anchors: c.trust_anchors,
                         crls: c.crls,

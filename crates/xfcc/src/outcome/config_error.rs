@@ -95,10 +95,6 @@ pub(crate) enum Repr {
     ChainUnavailable,
     /// A trust-anchor set that cannot be loaded.
     #[error("chain anchor set {set:?}: {message}")]
-    #[cfg_attr(
-        not(feature = "chain"),
-        expect(dead_code, reason = "built with the `chain` feature")
-    )]
     AnchorSet {
         /// The set's name.
         set: String,
@@ -108,6 +104,10 @@ pub(crate) enum Repr {
     /// A policy file that cannot be read or parsed.
     #[error("policy file: {0}")]
     File(String),
+    /// Another file a setting names (an anchor bundle, a CRL) that cannot
+    /// be read; the message names it.
+    #[error("{0}")]
+    Read(String),
     /// A list setting given no values (`thumbprint = []`, or only blanks):
     /// an empty list is a mistake, never "no constraint".
     #[error("{key} is an empty list; remove the setting or give it values")]
@@ -364,7 +364,7 @@ impl Repr {
             Self::UnknownAnchorSet(_) => K::UnknownAnchorSet,
             Self::ChainUnavailable => K::ChainUnavailable,
             Self::AnchorSet { .. } => K::AnchorSet,
-            Self::File(_) => K::File,
+            Self::File(_) | Self::Read(_) => K::File,
             Self::EmptyList { .. } => K::EmptyList,
             Self::OutOfRange { .. } => K::OutOfRange,
             Self::FormatCannot { .. } => K::FormatCannot,
@@ -393,6 +393,7 @@ impl Repr {
             Self::UnknownAnchorSet(_) | Self::ChainUnavailable => Cow::Borrowed("chain"),
             Self::AnchorSet { set, .. } => Cow::Owned(format!("[chain.{set}]")),
             Self::File(_) | Self::NothingSet => Cow::Borrowed("XFCC_POLICY_FILE"),
+            Self::Read(_) => Cow::Borrowed("file"),
             Self::UnknownVariable { closest } => Cow::Borrowed(closest),
             Self::Env { var, .. } => Cow::Borrowed(var),
         }

@@ -50,6 +50,9 @@ pub(crate) enum Hint {
     NoPeer,
     /// A peer outside `trusted_peers` (its address is [`Rejection::peer`]).
     UntrustedPeer,
+    /// A self-issued leaf refused by the chain check for its EKU or for
+    /// being a CA: what a self-signed look-alike of a client looks like.
+    SelfIssued,
 }
 
 impl Rejection {
@@ -131,6 +134,7 @@ impl Rejection {
             Hint::JsonForm => "the header is in Envoy's JSON form (set_current_client_cert_details format: JSON, or an APPEND_FORWARD hop that received a header starting with '['), read as an array of objects with the keys by, hash, cert, chain, subject, uri, dns and issuer; what Envoy appends to a client's malformed JSON does not read, and is refused".to_owned(),
             Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
             Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
+            Hint::SelfIssued => "the certificate is self-issued (its issuer is its own subject): it was not issued by your CA, whatever names it carries; a self-signed look-alike of a client is refused this way".to_owned(),
             Hint::UntrustedPeer => match self.peer() {
                 Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is the address your proxy connects from (read it from the proxy's or the platform's network settings, never from X-Forwarded-For, nor from a server or middleware that rewrites the client address such as uvicorn's proxy headers or Werkzeug's ProxyFix), add it (or its block) to trusted_peers; if not, the request went around the proxy"),
                 None => "the header came from a peer outside trusted_peers".to_owned(),

@@ -13,8 +13,8 @@ use crate::format::Format;
 use crate::forwarded::ForwardedCert;
 use crate::metrics;
 use crate::outcome::{
-    ChainFacts, ClientCert, Detail, Explanation, Hint, IdentityFrom, ProxyFields, Reason,
-    Rejection, RuleMiss,
+    ChainError, ChainFacts, ClientCert, Detail, Explanation, Hint, IdentityFrom, ProxyFields,
+    Reason, Rejection, RuleMiss,
 };
 use crate::parse::{Element, XfccHeader};
 
@@ -680,8 +680,15 @@ impl Policy {
                 let intermediates = fc.intermediates_der().len();
                 let facts =
                     ChainFacts::new(set.to_owned(), p.chains.anchor_names(set), intermediates);
-                Rejection::new(Reason::ChainInvalid, Detail::Chain(detail))
-                    .explained(why.with_chain(facts))
+                let r = Rejection::new(Reason::ChainInvalid, Detail::Chain(detail))
+                    .explained(why.with_chain(facts));
+                if leaf.is_self_issued()
+                    && matches!(detail, ChainError::WrongEku | ChainError::CaUsedAsLeaf)
+                {
+                    r.with_hint(Hint::SelfIssued)
+                } else {
+                    r
+                }
             }
             None => Rejection::of(Reason::NotAllowed).explained(why),
         })

@@ -31,6 +31,15 @@ impl Thumbprint {
     /// digits, naming the lengths that would have been right.
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let trimmed = s.trim();
+        // What `openssl x509 -fingerprint` prints: `SHA256 Fingerprint=AB:CD:...`.
+        if let Some((label, _)) = trimmed.split_once('=')
+            && label.to_ascii_lowercase().ends_with("fingerprint")
+        {
+            return Err(ConfigError::from(Repr::Thumbprint(format!(
+                "drop the {:?} prefix that openssl prints and keep the hex digits after `=` (colons may stay)",
+                format!("{}=", label.trim())
+            ))));
+        }
         let (declared, rest) = match trimmed.split_once(':') {
             Some((alg, rest)) if alg.eq_ignore_ascii_case("sha256") => (Some(64), rest),
             Some((alg, rest)) if alg.eq_ignore_ascii_case("sha1") => (Some(40), rest),
@@ -325,6 +334,24 @@ mod tests {
             .to_string();
         assert!(msg.contains("has 64 hex digits, not 62"), "{msg}");
         assert!(Thumbprint::parse(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn a_pasted_openssl_fingerprint_line_says_to_drop_its_prefix() {
+        for line in [
+            format!("SHA256 Fingerprint={}", vec!["AB"; 32].join(":")),
+            format!("sha1 Fingerprint={}", vec!["cd"; 20].join(":")),
+        ] {
+            let msg = Thumbprint::parse(&line).unwrap_err().to_string();
+            assert!(
+                msg.contains("drop the")
+                    && msg.contains("Fingerprint=\" prefix that openssl prints"),
+                "{msg}"
+            );
+            // What is left once it is dropped reads.
+            let hex = line.split_once('=').unwrap().1;
+            assert!(Thumbprint::parse(hex).is_ok());
+        }
     }
 
     #[test]
