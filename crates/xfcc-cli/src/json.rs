@@ -61,7 +61,8 @@ pub(crate) fn identity(c: &ClientCert) -> Value {
 /// `EXPLAIN`: why a header was denied. `element`, `field` (`Cert`,
 /// `Chain[1]`) and `offset` locate a header that does not parse or decode;
 /// `certificate` (a `CERT`, or null), `rules` (each with the policy-file
-/// keys of the constraints it `failed`), `clock` (`now`, `leeway_seconds`;
+/// keys of the constraints it `failed`, and what the certificate holds for
+/// a failed `certificate_policies` or `extension`: `seen`), `clock` (`now`, `leeway_seconds`;
 /// for `expired`/`not_yet_valid`) and `chain` (`set`, `anchors`,
 /// `intermediates`; for `chain_invalid`) explain a decoded one.
 pub(crate) fn explain(r: &Rejection) -> Value {
@@ -72,7 +73,7 @@ pub(crate) fn explain(r: &Rejection) -> Value {
         "offset": r.offset(),
         "certificate": why.and_then(|w| w.certificate()).map(cert),
         "proxy_fields": why.and_then(|w| w.proxy_fields()).map(fields),
-        "rules": why.map_or_else(Vec::new, |w| w.rules().iter().map(|m| json!({"rule": m.rule(), "failed": m.failed()})).collect()),
+        "rules": why.map_or_else(Vec::new, |w| w.rules().iter().map(|m| json!({"rule": m.rule(), "failed": m.failed(), "seen": m.seen()})).collect()),
         "clock": why.and_then(|w| w.clock()).map(|(now, leeway)| json!({"now": crate::time::format_rfc3339(now), "leeway_seconds": leeway.as_secs()})),
         "chain": why.and_then(|w| w.chain()).map(|c| json!({"set": c.set(), "anchors": c.anchors(), "intermediates": c.intermediates()})),
     })

@@ -831,6 +831,11 @@ fn print_explanation(r: &xfcc::Rejection) {
                 m.failed().join(", ")
             );
         }
+        // What the certificate holds for a failed policy or extension
+        // constraint, as the rejection log's `findings` shows it.
+        for seen in m.seen() {
+            outln!("    the certificate has {seen}");
+        }
     }
     if let Some(c) = why.chain() {
         outln!(

@@ -1887,3 +1887,126 @@ fn inspect_of_a_value_pasted_with_its_header_name_gives_the_hint() {
         "{v}"
     );
 }
+
+/// `xfcc check` shows what the certificate holds for a failed extension or
+/// policy constraint, as the rejection log's findings do.
+#[test]
+fn check_shows_the_leafs_extension_values_for_a_failed_extension_rule() {
+    let dir = scratch("seen");
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "proxy_verifies_chain = true\n[[allow]]\nname = \"x\"\nsubject_cn = [\"client-app.contoso.example\"]\nextension = [\"1.3.6.1.4.1.311.20.2\"]\ncertificate_policies = [\"2.23.140.1.2.1\"]\n",
+    )
+    .unwrap();
+    let (code, v) = check_json(&policy, AT, &[p(&capture("rsa-chain"))], None);
+    assert_eq!(code, 1, "{v}");
+    let seen: Vec<&str> = v["explain"]["rules"][0]["seen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        seen,
+        ["certificate_policies: none", "extension 1.3.6.1.4.1.311.20.2: absent"],
+        "{v}"
+    );
+    let (code, out, _) = run(
+        &["check", "--policy", p(&policy), "--at", AT, p(&capture("rsa-chain"))],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("the certificate has extension 1.3.6.1.4.1.311.20.2: absent"),
+        "{out}"
+    );
+}
+
+/// `crl_urls` work from the CLI (it is built with `crl-fetch`): a CRL
+/// fetched from a loopback server refuses the certificate it revokes.
+#[test]
+fn check_fetches_the_crls_a_policy_names() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+        ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+        RevokedCertParams, SerialNumber, date_time_ymd,
+    };
+    use std::io::{Read, Write};
+    use xfcc::{inspect::CertIdentity, render::EnvoyFields};
+
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "CLI Fetch CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().unwrap();
+    let ca_pem = params.self_signed(&key).unwrap().pem();
+    let issuer = Issuer::new(params, key);
+    let leaf = |serial: u64| {
+        let mut l = CertificateParams::new(vec!["client.example".to_owned()]).unwrap();
+        l.distinguished_name.push(DnType::CommonName, "client.example");
+        l.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        l.serial_number = Some(SerialNumber::from(serial));
+        let c = l.signed_by(&KeyPair::generate().unwrap(), &issuer).unwrap();
+        CertIdentity::from_der(c.der().to_vec()).unwrap()
+    };
+    let (revoked, fine) = (leaf(1001), leaf(1002));
+    let crl = CertificateRevocationListParams {
+        this_update: date_time_ymd(2025, 1, 1),
+        next_update: date_time_ymd(2045, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from_slice(revoked.serial()),
+            revocation_time: date_time_ymd(2025, 6, 1),
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .unwrap()
+    .der()
+    .to_vec();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                crl.len()
+            );
+            let _ = conn
+                .write_all(head.as_bytes())
+                .and_then(|()| conn.write_all(&crl));
+        }
+    });
+    let dir = scratch("crl-fetch");
+    std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[allow]]\nname = \"partner\"\nsubject_cn = [\"client.example\"]\nchain = \"ca\"\n[chain.ca]\ntrust_anchors = \"ca.pem\"\ncrl_urls = [\"{url}\"]\n"
+        ),
+    )
+    .unwrap();
+    let header = |c: &CertIdentity| xfcc::render::render_envoy(&[], c, &[], EnvoyFields::ACA);
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "-"],
+        Some(&header(&fine)),
+    );
+    assert_eq!((code, &v["allowed"]), (0, &Value::Bool(true)), "{v}");
+    let (code, v) = run_json(
+        &["check", "--json", "--policy", p(&policy), "-"],
+        Some(&header(&revoked)),
+    );
+    assert_eq!(
+        (code, v["code"].as_str(), v["detail"].as_str()),
+        (1, Some("chain_invalid"), Some("revoked")),
+        "{v}"
+    );
+}

@@ -239,3 +239,34 @@ def test_with_sources_the_peer_picks_the_proxy():
     with pytest.raises(xfcc.Rejection) as e:
         two.verify(capture("wrong-cn"), peer="10.0.2.9")
     assert (e.value.code, e.value.source) == ("not_allowed", "gateway")
+
+
+def test_a_rejection_log_record_leaves_out_what_the_refusal_does_not_have(caplog):
+    from xfcc._guard import log_rejection
+
+    caplog.set_level("INFO", logger="xfcc")
+    with pytest.raises(xfcc.Rejection) as missing:
+        cn_policy().verify(None)
+    log_rejection(missing.value)
+    message = caplog.records[-1].getMessage()
+    assert message.startswith("client certificate rejected: reason=missing detail=missing"), message
+    assert "None" not in message and "element=" not in message and "peer=" not in message, message
+    # A refusal that has them writes them.
+    with pytest.raises(xfcc.Rejection) as denied:
+        cn_policy().verify(capture("wrong-cn"), peer="10.1.2.3")
+    log_rejection(denied.value)
+    message = caplog.records[-1].getMessage()
+    assert "reason=not_allowed" in message and "element=0" in message and "explanation=" in message, message
+
+
+def test_a_policy_with_crl_urls_builds_in_the_wheel(chain_policy_toml):
+    # The wheel is built with crl-fetch: such a policy is not refused as
+    # "needs the crl-fetch feature". Nothing answers on this port, so the
+    # CRLs are stale, and stale CRLs refuse the chain (the default).
+    path = chain_policy_toml()
+    text = path.read_text() + 'crl_urls = ["http://127.0.0.1:9/ca.crl"]\ncrl_refresh_seconds = 60\n'
+    path.write_text(text)
+    policy = xfcc.Policy.from_toml(path)
+    with pytest.raises(xfcc.Rejection) as e:
+        policy.verify(capture("rsa-chain"))
+    assert (e.value.code, e.value.detail) == ("chain_invalid", "crl_expired")

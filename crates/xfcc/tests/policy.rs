@@ -892,3 +892,24 @@ fn proxy_verifies_chain_in_a_file_is_a_bool_or_refused_by_name() {
             .proxy_verifies_chain()
     );
 }
+
+/// `ClientCert` has what Python's has: the issuer, its common names and the
+/// SHA-1 thumbprint, beside the subject's and the SHA-256.
+#[test]
+fn a_client_cert_has_the_issuer_and_the_sha1_thumbprint() {
+    let p = Policy::builder()
+        .allow(
+            Rule::new("pin")
+                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
+        )
+        .clock(|| UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000))
+        .build()
+        .unwrap();
+    let c = p.verify(&capture("rsa-chain")).unwrap();
+    let leaf = c.certificate().unwrap();
+    assert_eq!(c.issuer(), leaf.issuer());
+    assert_eq!(c.issuer_cns().collect::<Vec<_>>(), ["Contoso Issuing CA 1"]);
+    assert_eq!(c.issuer_name(), Some(leaf.issuer_name()));
+    assert_eq!(c.sha1_hex(), Some(leaf.sha1_hex()));
+    assert_eq!(c.sha1_hex().map(|h| h.len()), Some(40));
+}

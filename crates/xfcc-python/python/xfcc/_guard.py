@@ -125,20 +125,25 @@ class RejectionLog:
 
 def log_rejection(rejection: Rejection) -> None:
     """One bounded log record for a refusal (the core bounds what it says and
-    never includes certificate bytes)."""
+    never includes certificate bytes). Fields the refusal does not have
+    (``None``) are left out, not written as ``None``."""
     level = logging.ERROR if rejection.code == "peer_unavailable" else logging.INFO
     verb = "would be rejected (mode = report: the request goes on)" if rejection.would_deny else "rejected"
+    fields = [
+        ("reason", rejection.code),
+        ("detail", rejection.detail),
+        ("element", rejection.element),
+        ("peer", rejection.peer),
+        ("source", rejection.source),
+        ("hint", rejection.hint),
+        ("explanation", rejection.explanation),
+    ]
+    present = [(k, v) for k, v in fields if v is not None]
     log.log(
         level,
-        "client certificate %s: reason=%s detail=%s element=%s peer=%s source=%s hint=%s explanation=%s",
+        "client certificate %s: " + " ".join(f"{k}=%s" for k, _ in present),
         verb,
-        rejection.code,
-        rejection.detail,
-        rejection.element,
-        rejection.peer,
-        rejection.source,
-        rejection.hint,
-        rejection.explanation,
+        *(v for _, v in present),
     )
 
 

@@ -300,7 +300,7 @@ static AFTER_CONSTRAINTS: &[Setting] = &[
         env: Some("XFCC_CHAIN_CRL_URLS"),
         ty: SettingType::List,
         default: "none",
-        doc: "http:// URLs CRLs are fetched from, at build and then in the background (feature `crl-fetch`); never a URL a certificate names",
+        doc: "http:// URLs CRLs are fetched from, at build and then in the background (feature `crl-fetch`, which the examples, the `xfcc` CLI and the Python package are built with); never a URL a certificate names",
         role: Role::Fill(|c, v| {
             c.env_chain().crl_urls = list(v);
             Ok(())

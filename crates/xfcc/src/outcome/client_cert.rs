@@ -172,6 +172,43 @@ impl ClientCert {
             .flat_map(DistinguishedName::common_names)
     }
 
+    /// The issuer as a parsed name (`None` for proxy fields without an
+    /// `Issuer` that can be trusted: see [`ProxyFields::issuer_name`]).
+    pub fn issuer_name(&self) -> Option<&DistinguishedName> {
+        match &self.inner.identity {
+            Identity::Cert(c) => Some(c.issuer_name()),
+            Identity::Fields(f) => f.issuer_name(),
+        }
+    }
+
+    /// The issuer in RFC 4514 form; empty when there is none to read
+    /// ([`issuer_name`](Self::issuer_name) tells the two apart).
+    pub fn issuer(&self) -> String {
+        match &self.inner.identity {
+            Identity::Cert(c) => c.issuer().to_owned(),
+            Identity::Fields(f) => f
+                .issuer_name()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The issuer's common names, most significant first.
+    pub fn issuer_cns(&self) -> impl Iterator<Item = &str> {
+        self.issuer_name()
+            .into_iter()
+            .flat_map(DistinguishedName::common_names)
+    }
+
+    /// The SHA-1 thumbprint, 40 uppercase hex digits (what the Azure
+    /// portal shows); `None` for proxy fields, whose `Hash` is a SHA-256.
+    pub fn sha1_hex(&self) -> Option<String> {
+        match &self.inner.identity {
+            Identity::Cert(c) => Some(c.sha1_hex()),
+            Identity::Fields(_) => None,
+        }
+    }
+
     /// URI SANs, in order (what the proxy forwarded, for proxy fields).
     pub fn san_uris(&self) -> &[String] {
         match &self.inner.identity {
