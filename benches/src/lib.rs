@@ -122,3 +122,18 @@ pub fn header_for(leaf: &str, intermediates: &[&str]) -> String {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guide's Rust blocks (docs/), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/quick-start.md")]
+pub struct GuideQuickStart;
+
+/// See [`GuideQuickStart`].
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/operations.md")]
+pub struct GuideOperations;
+
+/// See [`GuideQuickStart`].
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/src/policy/tokens.md")]
+pub struct GuideTokens;

@@ -1004,8 +1004,8 @@ fn check_explains_a_denial_in_text_and_json() {
     assert_eq!(
         e["rules"],
         serde_json::json!([
-            {"rule": "pinned", "failed": ["thumbprint"]},
-            {"rule": "chained", "failed": []},
+            {"rule": "pinned", "failed": ["thumbprint"], "seen": []},
+            {"rule": "chained", "failed": [], "seen": []},
         ])
     );
     assert_eq!(e["chain"]["set"], "partners");
@@ -1909,11 +1909,21 @@ fn check_shows_the_leafs_extension_values_for_a_failed_extension_rule() {
         .collect();
     assert_eq!(
         seen,
-        ["certificate_policies: none", "extension 1.3.6.1.4.1.311.20.2: absent"],
+        [
+            "certificate_policies: none",
+            "extension 1.3.6.1.4.1.311.20.2: absent"
+        ],
         "{v}"
     );
     let (code, out, _) = run(
-        &["check", "--policy", p(&policy), "--at", AT, p(&capture("rsa-chain"))],
+        &[
+            "check",
+            "--policy",
+            p(&policy),
+            "--at",
+            AT,
+            p(&capture("rsa-chain")),
+        ],
         None,
     );
     assert_eq!(code, 1);
@@ -1936,7 +1946,9 @@ fn check_fetches_the_crls_a_policy_names() {
     use xfcc::{inspect::CertIdentity, render::EnvoyFields};
 
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "CLI Fetch CA");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "CLI Fetch CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let key = KeyPair::generate().unwrap();
@@ -1944,7 +1956,8 @@ fn check_fetches_the_crls_a_policy_names() {
     let issuer = Issuer::new(params, key);
     let leaf = |serial: u64| {
         let mut l = CertificateParams::new(vec!["client.example".to_owned()]).unwrap();
-        l.distinguished_name.push(DnType::CommonName, "client.example");
+        l.distinguished_name
+            .push(DnType::CommonName, "client.example");
         l.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         l.serial_number = Some(SerialNumber::from(serial));
         let c = l.signed_by(&KeyPair::generate().unwrap(), &issuer).unwrap();

@@ -104,13 +104,25 @@ fn readme_policies_build_with_the_warnings_their_text_explains() {
     let ca = manifest().join("tests/fixtures/certs/root.pem");
     // The workspace README is not in the packaged crate (its tests also
     // run from the .crate file): checked when it is there.
-    let readmes: Vec<PathBuf> = [
+    let mut readmes: Vec<PathBuf> = [
         manifest().join("../../README.md"),
         manifest().join("README.md"),
     ]
     .into_iter()
     .filter(|p| p.exists())
     .collect();
+    // The guide's pages (the workspace's, like its README).
+    for dir in ["../../docs/src", "../../docs/src/policy"] {
+        if let Ok(entries) = std::fs::read_dir(manifest().join(dir)) {
+            let mut pages: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "md"))
+                .collect();
+            pages.sort();
+            readmes.extend(pages);
+        }
+    }
     let mut checked = 0;
     for readme in &readmes {
         for (line, expected, toml) in policies(readme) {

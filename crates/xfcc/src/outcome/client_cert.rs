@@ -186,10 +186,7 @@ impl ClientCert {
     pub fn issuer(&self) -> String {
         match &self.inner.identity {
             Identity::Cert(c) => c.issuer().to_owned(),
-            Identity::Fields(f) => f
-                .issuer_name()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            Identity::Fields(f) => f.issuer_name().map(ToString::to_string).unwrap_or_default(),
         }
     }
 
