@@ -14,8 +14,9 @@ pub struct AppState {
     client: reqwest::Client,
 }
 
-/// Registers the routes: `/health` outside the certificate check (for the
-/// platform's probes), every other route behind [`Xfcc`].
+/// Registers the routes: `/health` and `/metrics` outside the certificate
+/// check (for the platform's probes and scraper), every other route behind
+/// [`Xfcc`].
 ///
 /// # Errors
 /// When the HTTP client cannot be built.
@@ -31,6 +32,7 @@ pub fn configure(
     Ok(move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
             .route("/health", web::get().to(health))
+            .route("/metrics", web::get().to(metrics))
             .service(protected_routes(web::scope("")).wrap(xfcc));
     })
 }
@@ -47,6 +49,17 @@ pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
 /// `/health`.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(xfcc_example_common::health_body(&state.config))
+}
+
+/// `/metrics`: the library's counters for Prometheus (open, as `/health`
+/// is, for the platform's scraper).
+pub async fn metrics() -> HttpResponse {
+    match xfcc_example_common::metrics_text() {
+        Some(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(text),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 /// Adds the routes that need a client certificate to `scope`, which the

@@ -121,3 +121,26 @@ async fn backend_failures_are_502_not_panics() {
         (502, json!({"error": "backend_unavailable"}))
     );
 }
+
+/// `/metrics` serves the library's counters without a certificate.
+#[actix_web::test]
+async fn metrics_show_the_verifications_counted() {
+    assert!(xfcc_example_common::metrics_text().is_some());
+    let app = test::init_service(
+        App::new().configure(xfcc_example_actix::configure(policy(), backends()).unwrap()),
+    )
+    .await;
+    let missing = test::TestRequest::get().uri("/cert-info").to_request();
+    assert_eq!(
+        test::call_service(&app, missing).await.status().as_u16(),
+        403
+    );
+    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("xfcc_verifications_total{")
+            && l.contains("reason=\"missing\"")),
+        "{text}"
+    );
+}

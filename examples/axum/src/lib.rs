@@ -19,9 +19,9 @@ pub struct AppState {
     client: reqwest::Client,
 }
 
-/// The application. `/health` is outside the certificate check (for the
-/// platform's probes, which reach the container directly); every other
-/// route is behind [`XfccLayer`].
+/// The application. `/health` and `/metrics` are outside the certificate
+/// check (for the platform's probes and scraper, which reach the container
+/// directly); every other route is behind [`XfccLayer`].
 ///
 /// # Errors
 /// When the HTTP client cannot be built.
@@ -55,8 +55,18 @@ pub fn with_protection(
                 Json(xfcc_example_common::health_body(&s.config))
             }),
         )
+        .route("/metrics", get(metrics))
         .merge(protect(protected))
         .with_state(AppState { config, client }))
+}
+
+/// `/metrics`: the library's counters for Prometheus (open, as `/health`
+/// is, for the platform's scraper).
+async fn metrics() -> Response {
+    match xfcc_example_common::metrics_text() {
+        Some(text) => ([("content-type", "text/plain; version=0.0.4")], text).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn cert_info_route(cert: ClientCert) -> Json<serde_json::Value> {

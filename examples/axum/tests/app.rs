@@ -154,3 +154,42 @@ async fn backend_failures_are_502_not_panics() {
         (502, json!({"error": "backend_unavailable"}))
     );
 }
+
+/// `/metrics` serves the library's counters without a certificate: a
+/// refusal and an allowed client are counted in it.
+#[tokio::test]
+async fn metrics_show_the_verifications_counted() {
+    // The process's recorder, as `startup` installs it.
+    assert!(xfcc_example_common::metrics_text().is_some());
+    let app = app_with_backends().await;
+    assert_eq!(get_json(&app, "/cert-info", None).await.0, 403);
+    assert_eq!(
+        get_json(&app, "/cert-info", Some(&capture("rsa-chain")))
+            .await
+            .0,
+        200
+    );
+    let res = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/metrics")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("xfcc_verifications_total{"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("xfcc_verifications_total{")
+            && l.contains("reason=\"missing\"")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("xfcc_verifications_total{")
+            && l.contains("result=\"allowed\"")),
+        "{text}"
+    );
+}

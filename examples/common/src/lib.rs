@@ -112,6 +112,8 @@ pub fn startup(name: &str) -> Result<(Config, xfcc::PolicyHandle), std::process:
             std::process::ExitCode::from(2)
         })?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    // The metrics recorder, before the first verification is counted.
+    let _ = metrics_text();
     let mut config = Config::from_env().map_err(|e| {
         eprintln!("{name}: {e}");
         std::process::ExitCode::from(2)
@@ -138,6 +140,23 @@ pub fn reload(config: &Config) {
     if let Some(w) = &config.watcher {
         let _ = w.reload_now();
     }
+}
+
+/// The Prometheus text of the library's metrics (`xfcc_verifications_total`,
+/// `xfcc_verification_duration_seconds`, ... as `crates/xfcc/README.md`
+/// lists them), for `/metrics`. The recorder is installed on the first call
+/// (once per process); `None` when another recorder was installed first.
+pub fn metrics_text() -> Option<String> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+        .map(metrics_exporter_prometheus::PrometheusHandle::render)
 }
 
 /// The body of `/health`: `{"status":"ok"}`, with the policy's reload
