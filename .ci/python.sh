@@ -10,7 +10,8 @@ crate=$root/crates/xfcc-python
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip
 "$venv/bin/pip" install --quiet "maturin>=1.7,<2" "pytest>=8" "flask>=3" "fastapi>=0.110" "uvicorn>=0.29" \
-  "gunicorn>=22" "httpx>=0.27" "cryptography>=42" "websockets>=12" "waitress>=3" "hypercorn>=0.16" >&2
+  "gunicorn>=22" "httpx>=0.27" "cryptography>=42" "websockets>=12" "waitress>=3" "hypercorn>=0.16" \
+  "django>=4.2" "djangorestframework>=3.15" >&2
 # Lints of the binding crate (it is outside the workspace: maturin links it).
 export PYO3_PYTHON=$venv/bin/python
 cargo fmt --manifest-path "$crate/Cargo.toml" --check >&2

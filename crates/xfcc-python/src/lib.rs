@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+mod settings;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -155,6 +157,45 @@ impl Policy {
         xfcc::Policy::from_toml_str(text, base_dir.unwrap_or_else(|| ".".into()))
             .map(|inner| Self { inner })
             .map_err(|e| config_error(py, &e))
+    }
+
+    /// The policy a mapping describes, with the policy file's keys and
+    /// values (`{"mode": "require", "allow": [{"subject_cn": ["api"]}]}`):
+    /// Django's `XFCC` setting, Flask's `XFCC_*` config. It is read as the
+    /// TOML document it stands for, so every key, check and message is the
+    /// policy file's; a value a policy file cannot hold (`None`, an object)
+    /// is a `ConfigError` naming its key. Anchor and CRL paths are relative
+    /// to `base_dir` (the working directory by default).
+    #[staticmethod]
+    #[pyo3(signature = (settings, base_dir=None))]
+    fn from_settings(
+        py: Python<'_>,
+        settings: &Bound<'_, PyAny>,
+        base_dir: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
+        let text = settings::table(settings)
+            .and_then(|t| settings::text(&t))
+            .map_err(|u| {
+                let err = ConfigError::new_err(format!("settings: `{}`: {}", u.path, u.what));
+                let v = err.value(py);
+                let _ = v.setattr("code", "file");
+                let _ = v.setattr("setting", u.path);
+                let _ = v.setattr("rule", py.None());
+                err
+            })?;
+        xfcc::Policy::from_toml_str(&text, base_dir.unwrap_or_else(|| ".".into()))
+            .map(|inner| Self { inner })
+            .map_err(|e| {
+                let err = config_error(py, &e);
+                if e.kind() == xfcc::outcome::ConfigErrorKind::File {
+                    let v = err.value(py);
+                    let message =
+                        format!("settings: {}", settings::settings_message(&e.to_string()));
+                    let _ = v.setattr("args", (message,));
+                    let _ = v.setattr("setting", "settings");
+                }
+                err
+            })
     }
 
     /// Verifies one header value. `peer` is the TCP peer's address (for
@@ -637,8 +678,10 @@ impl LogLimiter {
     }
 }
 
-/// The extension module.
-#[pymodule]
+/// The extension module. It keeps no state that needs the GIL's
+/// protection (the core's policy is `Send + Sync`), so a free-threaded
+/// interpreter may run it without the GIL.
+#[pymodule(gil_used = false)]
 fn _xfcc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Policy>()?;
     m.add_class::<ClientCert>()?;

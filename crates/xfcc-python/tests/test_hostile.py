@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -68,6 +69,33 @@ WSGI_APP = textwrap.dedent('''
 ''')
 
 
+@contextlib.contextmanager
+def process_serving(command, env, cwd=None):
+    """A server in its own process on a free loopback port: `command(port)`
+    is its argv; yields the port once it listens."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen(command(port), env={**os.environ, **env}, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"{command(port)[:3]} exited: {proc.stderr.read().decode()[-2000:]}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not listen"
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
+
+
 def test_wsgi_under_gunicorn_passes_the_hostile_table(tmp_path):
     (tmp_path / "hostile_wsgi_app.py").write_text(WSGI_APP.format(open=OPEN))
 
@@ -75,29 +103,12 @@ def test_wsgi_under_gunicorn_passes_the_hostile_table(tmp_path):
     def serve(policy_toml):
         policy = tmp_path / "policy.toml"
         policy.write_text(policy_toml)
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "--chdir", str(tmp_path),
-             "hostile_wsgi_app:app"],
-            env={**os.environ, "HOSTILE_POLICY": str(policy)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                assert proc.poll() is None, "gunicorn exited"
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "gunicorn did not listen"
-                    time.sleep(0.05)
+        with process_serving(
+            lambda port: [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "--chdir",
+                          str(tmp_path), "hostile_wsgi_app:app"],
+            {"HOSTILE_POLICY": str(policy)},
+        ) as port:
             yield port
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
     hostile_table.run_all("wsgi", serve)
 
@@ -126,3 +137,108 @@ def test_flask_under_werkzeug_passes_the_hostile_table():
             yield port
 
     hostile_table.run_all("flask", serve)
+
+
+def test_flask_extension_under_werkzeug_passes_the_hostile_table():
+    """The extension, configured from app.config (the policy file's keys
+    under XFCC_, as Flask's config holds them), serving the same table."""
+    import tomllib
+
+    import flask
+
+    import xfcc.flask
+
+    @contextlib.contextmanager
+    def serve(policy_toml):
+        app = flask.Flask(__name__)
+        for key, value in tomllib.loads(policy_toml).items():
+            app.config["XFCC_" + key.upper()] = value
+        app.config["XFCC_EXEMPT"] = [OPEN]
+
+        @app.route(OPEN)
+        def open_route():
+            return {"open": True}
+
+        @app.route("/", defaults={"p": ""})
+        @app.route("/<path:p>")
+        def protected(p):
+            cert, r = flask.g.client_cert, flask.g.xfcc_rejection
+            return {"protected": True, "cn": cert.subject_cn if cert else None, "would_deny": r.code if r else None}
+
+        xfcc.flask.XFCC(app)
+        assert isinstance(app.extensions["xfcc"].policy, xfcc.Policy)
+        with wsgi_serving(werkzeug_server(app)) as port:
+            yield port
+
+    hostile_table.run_all("flask", serve)
+
+
+def test_starlette_authentication_under_uvicorn_passes_the_hostile_table():
+    """Starlette's AuthenticationMiddleware with xfcc's backend: the
+    protected routes read request.user (and websocket.user)."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.authentication import AuthenticationMiddleware
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route, WebSocketRoute
+
+    import xfcc.starlette
+
+    def body(conn):
+        user = conn.user
+        r = conn.state.xfcc_rejection
+        cn = user.client_cert.subject_cn if user.is_authenticated else None
+        return {"protected": True, "cn": cn, "would_deny": r.code if r else None}
+
+    async def open_route(request):
+        return JSONResponse({"open": True})
+
+    async def protected(request):
+        return JSONResponse(body(request))
+
+    async def ws(websocket):
+        await websocket.accept()
+        await websocket.send_json(body(websocket))
+        await websocket.close()
+
+    @contextlib.contextmanager
+    def serve(policy_toml):
+        app = Starlette(
+            routes=[Route(OPEN, open_route), WebSocketRoute("/ws", ws), Route("/{p:path}", protected)],
+            middleware=[
+                Middleware(XfccMiddleware, policy=xfcc.Policy.from_toml_str(policy_toml), exempt=[OPEN]),
+                Middleware(AuthenticationMiddleware, backend=xfcc.starlette.ClientCertBackend()),
+            ],
+        )
+        with uvicorn_serving(app, ws="websockets", proxy_headers=False) as port:
+            yield port
+
+    hostile_table.run_all("asgi", serve)
+
+
+SITE = os.path.dirname(os.path.abspath(__file__))
+
+
+def django_serve(command):
+    @contextlib.contextmanager
+    def serve(policy_toml):
+        with tempfile.TemporaryDirectory() as d:
+            policy = os.path.join(d, "policy.toml")
+            with open(policy, "w") as f:
+                f.write(policy_toml)
+            env = {"HOSTILE_POLICY": policy, "DJANGO_SETTINGS_MODULE": "django_site.settings", "PYTHONPATH": SITE}
+            with process_serving(command, env, cwd=SITE) as port:
+                yield port
+
+    return serve
+
+
+def test_django_under_gunicorn_passes_the_hostile_table():
+    hostile_table.run_all("django_wsgi", django_serve(
+        lambda port: [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "django_site.wsgi"]))
+
+
+def test_django_under_uvicorn_passes_the_hostile_table():
+    hostile_table.run_all("django_asgi", django_serve(
+        lambda port: [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers",
+                      "--log-level", "warning", "--lifespan", "off", "django_site.asgi:application"]))

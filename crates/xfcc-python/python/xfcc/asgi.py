@@ -20,7 +20,13 @@ rewritten from them: refused, 500 ``{"error": "peer_rewritten"}``.
 
 On success the verified :class:`xfcc.ClientCert` is in
 ``scope["state"]["client_cert"]`` (``request.state.client_cert`` or
-``websocket.state.client_cert`` in Starlette and FastAPI). A refused request
+``websocket.state.client_cert`` in Starlette and FastAPI; ``None`` on an
+exempt path), and in the ASGI TLS extension as direct mTLS would put it
+(``scope["extensions"]["tls"]["client_cert_chain"]`` and
+``client_cert_name``: see :func:`write_tls_extension`). For
+``request.user`` and ``@requires``, add
+:class:`xfcc.starlette.ClientCertBackend`; in FastAPI, the
+:func:`xfcc.fastapi.client_cert` dependency. A refused request
 gets 403 ``{"error": "<code>"}`` (500 for ``peer_unavailable`` and
 ``peer_rewritten``) and never reaches the app. In report mode the request
 goes on with no certificate and the refusal in
@@ -31,10 +37,11 @@ when the middleware is built.
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
-from . import Policy
-from ._guard import FORWARDED_FOR, RejectionLog, RequestPath, log_rejection
+from . import Policy, Verdict
+from ._guard import FORWARDED_FOR, Answer, RejectionLog, RequestPath, log_rejection
 
 __all__ = ["RejectionLog", "XfccMiddleware", "log_rejection"]
 
@@ -77,19 +84,56 @@ class XfccMiddleware:
             # A request of a kind this middleware cannot answer: never
             # passed unchecked.
             raise RuntimeError(f"xfcc: ASGI scope type {kind!r} is not verified by XfccMiddleware: refused")
-        client = scope.get("client")
-        headers = scope.get("headers") or []
-        forwarded = [v.decode("latin-1") for n, v in headers if n.lower() in _FORWARDED_FOR]
-        answer = self.path.answer(scope.get("path", ""), headers, client[0] if client else None, forwarded)
+        answer = scope_answer(self.path, scope)
         if answer.status is not None:
             await _deny(kind, scope, receive, send, answer.status, answer.body or b"")
             return
-        if answer.verdict is not None:
-            state = scope.setdefault("state", {})
-            state["client_cert"] = answer.verdict.client_cert
-            state["xfcc_rejection"] = answer.verdict.rejection
-            state["xfcc_verdict"] = answer.verdict
+        state = scope.setdefault("state", {})
+        verdict = answer.verdict
+        state["client_cert"] = verdict.client_cert if verdict else None
+        state["xfcc_rejection"] = verdict.rejection if verdict else None
+        state["xfcc_verdict"] = verdict
+        write_tls_extension(scope, verdict)
         await self.app(scope, receive, send)
+
+
+def scope_answer(path: RequestPath, scope: Scope) -> Answer:
+    """What the core answers for one ASGI scope: its raw header list (a
+    look-alike such as ``X_Forwarded_Client_Cert`` is another name) and
+    ``scope["client"]``. One implementation for this middleware and Django
+    under ASGI."""
+    client = scope.get("client")
+    headers = scope.get("headers") or []
+    forwarded = [v.decode("latin-1") for n, v in headers if n.lower() in _FORWARDED_FOR]
+    return path.answer(scope.get("path", ""), headers, client[0] if client else None, forwarded)
+
+
+def write_tls_extension(scope: Scope, verdict: Optional[Verdict]) -> None:
+    """Writes the verified client into the ASGI TLS extension
+    (``scope["extensions"]["tls"]``), so code written for direct mTLS
+    (``client_cert_chain``, ``client_cert_name``) reads the forwarded
+    client unchanged: the leaf's PEM (with ``identity_from =
+    "proxy-fields"``, no certificate: an empty chain) and its subject
+    (RFC 4514). With no verified client (an exempt path, accept or report
+    mode) both are empty, and in report mode ``client_cert_error`` is the
+    would-be refusal's code. What the server wrote there describes the hop
+    from the proxy, whose certificate is not the client's: it is replaced,
+    never left for the app to take for the client, and kept in
+    ``scope["state"]["xfcc_hop_tls"]``; the hop's ``tls_version``,
+    ``cipher_suite`` and ``server_cert`` stay."""
+    extensions = dict(scope.get("extensions") or {})
+    hop = extensions.get("tls")
+    tls = dict(hop) if isinstance(hop, dict) else {"server_cert": None, "tls_version": None, "cipher_suite": None}
+    if isinstance(hop, dict):
+        scope.setdefault("state", {})["xfcc_hop_tls"] = hop
+    cert = verdict.client_cert if verdict else None
+    der = cert.der if cert else None
+    tls["client_cert_chain"] = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    tls["client_cert_name"] = cert.subject if cert else None
+    rejection = verdict.rejection if verdict else None
+    tls["client_cert_error"] = rejection.code if rejection is not None else None
+    extensions["tls"] = tls
+    scope["extensions"] = extensions
 
 
 async def _deny(kind: str, scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:

@@ -45,7 +45,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import Policy, peer_address
-from ._guard import FORWARDED_FOR, RejectionLog, RequestPath
+from ._guard import FORWARDED_FOR, UNCHECKED, Answer, RejectionLog, RequestPath
 
 log = logging.getLogger("xfcc")
 _logger = log
@@ -129,37 +129,16 @@ class XfccWSGIMiddleware:
         log: Optional[RejectionLog] = None,
     ) -> None:
         self.app = app
-        self.path = RequestPath(policy, exempt, log, "WSGI middleware")
+        self.reader = EnvironReader(
+            RequestPath(policy, exempt, log, "WSGI middleware"), proxy_drops_underscores=proxy_drops_underscores
+        )
+        self.path = self.reader.path
         self.policy, self.exempt, self.log = policy, self.path.exempt, self.path.log
         self.proxy_drops_underscores = proxy_drops_underscores
-        self.dev_server = _dev_server_from_env()
-        # The environ keys of the headers the policy reads (and their names).
-        self._keys = [("HTTP_" + n.upper().replace("-", "_"), n) for n in policy.header_names]
-        if self.dev_server:
-            _logger.warning(
-                "xfcc WSGI middleware: XFCC_DEV_SERVER=loopback: under a server that keeps header names with "
-                "underscores (wsgiref, Django runserver), requests from loopback addresses are served, and a "
-                "local client's X_Forwarded_Client_Cert reads as the real header. For development only: unset "
-                "it anywhere a proxy or a client other than yours can reach the app"
-            )
+        self.dev_server = self.reader.dev_server
 
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path in self.exempt:
-            return self.app(environ, start_response)
-        remote = environ.get("REMOTE_ADDR")
-        remote = remote if isinstance(remote, str) else None
-        answer = self._wiring(environ, remote)
-        if answer is None:
-            # Header values are latin-1 text in the environ (PEP 3333): the
-            # same bytes the client sent.
-            headers = [
-                (name, value.encode("latin-1", "replace"))
-                for key, name in self._keys
-                if isinstance(value := environ.get(key), str)
-            ]
-            forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
-            answer = self.path.answer(path, headers, remote, forwarded)
+        answer = self.reader.answer(environ)
         if answer.status is not None:
             return _respond(start_response, answer.status, answer.body or b"")
         if answer.verdict is not None:
@@ -168,7 +147,49 @@ class XfccWSGIMiddleware:
             environ["xfcc.verdict"] = answer.verdict
         return self.app(environ, start_response)
 
-    def _wiring(self, environ: dict, remote: Optional[str]):
+
+class EnvironReader:
+    """What the core answers for one WSGI environ (``REMOTE_ADDR``, the
+    ``HTTP_*`` keys of the headers the policy reads), with the refusals
+    only a WSGI server can cause: one implementation for the WSGI
+    middleware and Django under WSGI."""
+
+    def __init__(self, path: RequestPath, *, proxy_drops_underscores: bool = False) -> None:
+        self.path = path
+        self.policy = path.policy
+        self.proxy_drops_underscores = proxy_drops_underscores
+        self.dev_server = _dev_server_from_env()
+        # The environ keys of the headers the policy reads (and their names).
+        self._keys = [("HTTP_" + n.upper().replace("-", "_"), n) for n in self.policy.header_names]
+        if self.dev_server:
+            _logger.warning(
+                "xfcc WSGI middleware: XFCC_DEV_SERVER=loopback: under a server that keeps header names with "
+                "underscores (wsgiref, Django runserver), requests from loopback addresses are served, and a "
+                "local client's X_Forwarded_Client_Cert reads as the real header. For development only: unset "
+                "it anywhere a proxy or a client other than yours can reach the app"
+            )
+
+    def answer(self, environ: dict) -> Answer:
+        """Serve (exempt, or with the core's verdict) or refuse."""
+        path = environ.get("PATH_INFO", "")
+        if path in self.path.exempt:
+            return UNCHECKED
+        remote = environ.get("REMOTE_ADDR")
+        remote = remote if isinstance(remote, str) else None
+        answer = self._wiring(environ, remote)
+        if answer is not None:
+            return answer
+        # Header values are latin-1 text in the environ (PEP 3333): the
+        # same bytes the client sent.
+        headers = [
+            (name, value.encode("latin-1", "replace"))
+            for key, name in self._keys
+            if isinstance(value := environ.get(key), str)
+        ]
+        forwarded = [v for k in _FORWARDED_KEYS if isinstance(v := environ.get(k), str)]
+        return self.path.answer(path, headers, remote, forwarded)
+
+    def _wiring(self, environ: dict, remote: Optional[str]) -> Optional[Answer]:
         """The refusals only a WSGI server can cause: a server that keeps
         header names with underscores, and werkzeug's ProxyFix (which keeps
         the original ``REMOTE_ADDR`` in ``werkzeug.proxy_fix.orig``) where
