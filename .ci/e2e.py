@@ -197,11 +197,13 @@ def ws_handshake(port, path, client=None, headers=None):
 HOSTILE = json.loads((ROOT / "crates/xfcc/tests/fixtures/hostile.json").read_text())
 
 
-def proxy_table(fw, label, port, ws_path="/cert-info"):
+def proxy_table(fw, label, port, ws_path="/cert-info", serves_websockets=True):
     """The hostile table's proxy cases (forged headers, look-alikes,
     upgrades) through a real Envoy in front of one adapter's example,
     judged as the table says. `ws_path` is where the example takes an
-    upgrade (a WebSocket route, or a protected route)."""
+    upgrade (a WebSocket route, or a protected route). An app that serves
+    no WebSockets (Django under ASGI without Channels: its handler refuses
+    the scope, uvicorn answers 500) must refuse every upgrade instead."""
     for case in HOSTILE["proxy_cases"]:
         client = None
         if case["client"]:
@@ -211,6 +213,11 @@ def proxy_table(fw, label, port, ws_path="/cert-info"):
         headers = {}
         for n, v in case["headers"]:
             headers[n] = (CAPTURES / f"{v[1:]}.txt").read_text().strip() if v.startswith("@") else v
+        if case.get("kind") == "websocket" and not serves_websockets:
+            status, body = ws_handshake(port, ws_path, client, headers)
+            check(fw, f"envoy {label} (hostile table)", f"{case['name']}: refused (no WebSockets)", f"{status}",
+                  status not in (101, 200, "tls") and isinstance(status, int))
+            continue
         if case.get("kind") == "websocket":
             status, body = ws_handshake(port, ws_path, client, headers)
         else:
@@ -474,6 +481,11 @@ def envoy_config(ports, apps):
         listener("py_flask_json", "SANITIZE_SET", "py_flask", require=False, fields=json_fields),
         listener("py_fastapi_json", "SANITIZE_SET", "py_fastapi", require=False, fields=json_fields),
         listener("py_fastapi_append", "APPEND_FORWARD", "py_fastapi", require=False),
+        # Django under gunicorn (WSGI) and uvicorn (ASGI).
+        listener("py_django", "SANITIZE_SET", "py_django", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
+        listener("py_django_asgi", "SANITIZE_SET", "py_django_asgi", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -489,6 +501,8 @@ def envoy_config(ports, apps):
         cluster("sources", apps["sources"], source=PROXY_SOURCE),
         cluster("py_flask", apps["py_flask"], source=PROXY_SOURCE),
         cluster("py_fastapi", apps["py_fastapi"], source=PROXY_SOURCE),
+        cluster("py_django", apps["py_django"], source=PROXY_SOURCE),
+        cluster("py_django_asgi", apps["py_django_asgi"], source=PROXY_SOURCE),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -836,12 +850,22 @@ def python_scenarios(bin_dir, ports, apps, policies):
     PROXY_SOURCE), the same scenarios as the Rust examples."""
     examples = ROOT / "crates/xfcc-python/examples"
     env = {"XFCC_POLICY_FILE": str(policies["peers"]), "PYTHONUNBUFFERED": "1"}
+    django_dir = examples / "django_app"
+    django_env = {**env, "DJANGO_SETTINGS_MODULE": "django_example.settings", "DJANGO_DB": str(WORK / "django.sqlite3"),
+                  "PYTHONPATH": str(django_dir)}
+    subprocess.run([str(bin_dir / "python"), str(django_dir / "manage.py"), "migrate", "-v", "0"],
+                   env={"PATH": os.environ.get("PATH", ""), **django_env}, check=True, timeout=120)
     procs = [
         (start("py-flask", [str(bin_dir / "gunicorn"), "--chdir", str(examples), "-b", f"127.0.0.1:{apps['py_flask']}",
                             "-w", "2", "flask_app:app"], env), "py_flask", "flask/gunicorn"),
         (start("py-fastapi", [str(bin_dir / "uvicorn"), "--app-dir", str(examples), "--host", "127.0.0.1",
                               "--port", str(apps["py_fastapi"]), "--no-proxy-headers", "fastapi_app:app"], env),
          "py_fastapi", "fastapi/uvicorn"),
+        (start("py-django", [str(bin_dir / "gunicorn"), "--chdir", str(django_dir), "-b", f"127.0.0.1:{apps['py_django']}",
+                             "-w", "2", "django_example.wsgi"], django_env), "py_django", "django/gunicorn"),
+        (start("py-django-asgi", [str(bin_dir / "uvicorn"), "--app-dir", str(django_dir), "--host", "127.0.0.1",
+                                  "--port", str(apps["py_django_asgi"]), "--no-proxy-headers",
+                                  "django_example.asgi:application"], django_env), "py_django_asgi", "django/uvicorn"),
     ]
     for p, name, _ in procs:
         wait_port(apps[name], p)
@@ -890,6 +914,24 @@ def python_scenarios(bin_dir, ports, apps, policies):
     check("py", "envoy APPEND_FORWARD fastapi/uvicorn", "client-rsa forcing JSON with its own element", f"{status} {body}", (status, body) == (403, {"error": "too_many_elements"}))
     proxy_table("py", "flask/gunicorn", ports["py_flask"])
     proxy_table("py", "fastapi/uvicorn", ports["py_fastapi"], ws_path="/ws")
+    proxy_table("py", "django/gunicorn", ports["py_django"])
+    proxy_table("py", "django/uvicorn", ports["py_django_asgi"], serves_websockets=False)
+    # Django REST framework: the certificate's user (by SPIFFE ID), once
+    # it exists; the middleware refuses before the view otherwise.
+    status, body = request(ports["py_django"], "/cert-info", rsa)
+    spiffe = body["identity"]["spiffe_id"] if status == 200 else None
+    for name, label in [("py_django", "django/gunicorn"), ("py_django_asgi", "django/uvicorn")]:
+        status, body = request(ports[name], "/api/whoami", rsa)
+        check("py", f"envoy {label}", "/api/whoami client-rsa, no such user", f"{status} {body}", status == 403)
+    subprocess.run([str(bin_dir / "python"), str(django_dir / "manage.py"), "shell", "-c",
+                    f"from django.contrib.auth.models import User; User.objects.create(username={spiffe!r})"],
+                   env={"PATH": os.environ.get("PATH", ""), **django_env}, check=True, timeout=120)
+    for name, label in [("py_django", "django/gunicorn"), ("py_django_asgi", "django/uvicorn")]:
+        status, body = request(ports[name], "/api/whoami", rsa)
+        check("py", f"envoy {label}", "/api/whoami client-rsa (its user)", f"{status} {body}",
+              status == 200 and body.get("user") == spiffe and body.get("sha256") == EXPECTED["client-rsa"]["sha256"])
+        status, body = request(ports[name], "/api/whoami", wrong)
+        check("py", f"envoy {label}", "/api/whoami client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
     # WebSockets through Envoy (upgrade_configs): the FastAPI example's /ws
     # handshake is verified exactly as /cert-info.
     port = ports["py_fastapi"]
@@ -1398,14 +1440,16 @@ def main():
     new = new_ca()
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
-                                           "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi"]}
+                                           "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi",
+                                           "py_django", "py_django_asgi"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
         "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
         "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
         "py_flask", "py_fastapi", "py_underscore", "json_sanitize_set", "issuer_sanitize_set",
-        "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append"]}
+        "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append", "py_django",
+        "py_django_asgi"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])

@@ -147,6 +147,30 @@ def main() -> int:
     worst = ", ".join("10.0.0.55" for _ in range(64 * 1024 // 11))
     out["rewritten_peer_usual_us"] = per_call(lambda: rewritten_peer(trusting, "10.0.0.5", ["192.0.2.7, 198.51.100.2"]), args.seconds)
     out["rewritten_peer_worst_64k_us"] = per_call(lambda: rewritten_peer(trusting, "10.0.0.5", [worst]), args.seconds)
+    # Where the time goes: a call into the extension that does nothing (a
+    # property), the middleware's whole request path for an allowed request
+    # (the verdict from the raw header list, cached), and for a refused one
+    # with its log record written (at INFO, to a handler that drops it) and
+    # with the record held back by the rate bound.
+    import logging
+
+    from xfcc._guard import RejectionLog, RequestPath
+
+    out["call_overhead_us"] = per_call(lambda: cached.mode, args.seconds)
+    quiet = logging.getLogger("xfcc")
+    quiet.handlers[:] = [logging.NullHandler()]
+    quiet.propagate = False
+    quiet.setLevel(logging.INFO)
+    path = RequestPath(cached, (), RejectionLog(None), "bench")
+    allowed = [(b"x-forwarded-client-cert", HEADER.encode()), (b"host", b"app"), (b"accept", b"*/*")]
+    refused = [(b"host", b"app"), (b"accept", b"*/*")]
+    out["request_path_allowed_us"] = per_call(lambda: path.answer("/cert-info", allowed, "10.0.0.4", []), args.seconds)
+    out["request_path_refused_logged_us"] = per_call(lambda: path.answer("/cert-info", refused, "10.0.0.4", []), args.seconds)
+    bounded = RequestPath(cached, (), RejectionLog(1), "bench")
+    bounded.answer("/cert-info", refused, "10.0.0.4", [])
+    out["request_path_refused_rate_bound_us"] = per_call(lambda: bounded.answer("/cert-info", refused, "10.0.0.4", []), args.seconds)
+    quiet.handlers[:] = []
+    quiet.propagate = True
     out["uncached_speedup"] = out["recipe_us"] / out["xfcc_uncached_us"]
     out["cached_speedup"] = out["recipe_us"] / out["xfcc_cached_us"]
     if shutil.which("wrk"):
@@ -161,6 +185,10 @@ def main() -> int:
     print(f"| recipe's check in Python (regex, unquote, cryptography, SHA-256, CN) | {out['recipe_us']:.1f} µs |")
     print(f"| xfcc, uncached | {out['xfcc_uncached_us']:.2f} µs ({out['uncached_speedup']:.0f}x) |")
     print(f"| xfcc, cached | {out['xfcc_cached_us']:.2f} µs ({out['cached_speedup']:.0f}x) |")
+    print(f"| a call into the extension that does nothing (`policy.mode`) | {out['call_overhead_us']:.3f} µs |")
+    print(f"| the middleware's request path, allowed (cached verdict from the raw header list, ClientCert object) | {out['request_path_allowed_us']:.2f} µs |")
+    print(f"| the middleware's request path, refused (`missing`), its log record written | {out['request_path_refused_logged_us']:.2f} µs |")
+    print(f"| the same, the record held back by the rate bound | {out['request_path_refused_rate_bound_us']:.2f} µs |")
     print(f"| rewritten-peer check, a usual X-Forwarded-For | {out['rewritten_peer_usual_us']:.2f} µs |")
     print(f"| rewritten-peer check, worst case: 64 KB X-Forwarded-For naming the peer's prefix in every entry | {out['rewritten_peer_worst_64k_us']:.0f} µs |")
     if "flask_plain_rps" in out:

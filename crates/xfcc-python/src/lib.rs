@@ -70,44 +70,72 @@ fn peer_addr(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
     .transpose()
 }
 
+/// A header name or value from Python, `str` or `bytes`, read in place:
+/// a `bytes` object's buffer, or a `str`'s UTF-8 form (for an ASCII string,
+/// its own storage; otherwise the form CPython caches on it), never copied.
+enum Text<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Str(Bound<'py, PyString>),
+}
+
+impl<'py> Text<'py> {
+    fn new(value: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = value.cast::<PyBytes>() {
+            return Ok(Self::Bytes(b.clone()));
+        }
+        if let Ok(s) = value.cast::<PyString>() {
+            return Ok(Self::Str(s.clone()));
+        }
+        Err(PyTypeError::new_err(
+            "a header name or value is str or bytes",
+        ))
+    }
+
+    /// The bytes; a `str` that has no UTF-8 form (a lone surrogate) is a
+    /// `UnicodeEncodeError`.
+    fn bytes(&self) -> PyResult<&[u8]> {
+        match self {
+            Self::Bytes(b) => Ok(b.as_bytes()),
+            Self::Str(s) => s.to_str().map(str::as_bytes),
+        }
+    }
+}
+
 /// A request's header lines from Python, `(name, value)` pairs of `str`
-/// or `bytes`: names lower-cased, values borrowed. A name that is not text
-/// is not a header the policy reads.
-fn header_lines<'py>(headers: &Bound<'py, PyAny>) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
+/// or `bytes`, keeping only those named as one of `wanted` (the policy's
+/// headers, lower-case) in any case: `(wanted name, value)`, values read in
+/// place. A name that is not text is not a header the policy reads.
+fn header_lines<'py, 'w>(
+    headers: &Bound<'py, PyAny>,
+    wanted: &'w [String],
+) -> PyResult<Vec<(&'w str, Text<'py>)>> {
     let mut lines = Vec::new();
     for item in headers.try_iter()? {
         let item = item?;
-        let name = py_bytes(&item.get_item(0)?)?;
-        let value = py_bytes(&item.get_item(1)?)?;
-        if let Ok(name) = std::str::from_utf8(name.as_bytes()) {
-            lines.push((name.to_ascii_lowercase(), value));
+        let name = Text::new(&item.get_item(0)?)?;
+        let Ok(name) = name.bytes() else { continue };
+        if let Some(w) = wanted
+            .iter()
+            .find(|w| w.as_bytes().eq_ignore_ascii_case(name))
+        {
+            lines.push((w.as_str(), Text::new(&item.get_item(1)?)?));
         }
     }
     Ok(lines)
 }
 
-/// The values of the lines named `name`.
-fn lines_named<'a>(lines: &'a [(String, Bound<'_, PyBytes>)], name: &str) -> Vec<&'a [u8]> {
-    lines
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v.as_bytes())
-        .collect()
+/// The lines' values, read in place.
+fn line_values<'a>(lines: &'a [(&'a str, Text<'_>)]) -> PyResult<Vec<(&'a str, &'a [u8])>> {
+    lines.iter().map(|(n, v)| Ok((*n, v.bytes()?))).collect()
 }
 
-/// A header value or name from Python (`str` or `bytes`) as a `bytes`
-/// object: itself, or the UTF-8 a `str` encodes to (borrowed from then on,
-/// never copied again).
-fn py_bytes<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    if let Ok(b) = value.cast::<PyBytes>() {
-        return Ok(b.clone());
-    }
-    if let Ok(s) = value.cast::<PyString>() {
-        return s.encode_utf8();
-    }
-    Err(PyTypeError::new_err(
-        "a header name or value is str or bytes",
-    ))
+/// The values of the lines named `name`.
+fn lines_named<'a>(lines: &[(&str, &'a [u8])], name: &str) -> Vec<&'a [u8]> {
+    lines
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .collect()
 }
 
 #[pymethods]
@@ -209,8 +237,8 @@ impl Policy {
         header: Option<&Bound<'_, PyAny>>,
         peer: Option<&str>,
     ) -> PyResult<Option<ClientCert>> {
-        let held = header.map(py_bytes).transpose()?;
-        let value = held.as_ref().map(|b| b.as_bytes());
+        let held = header.map(Text::new).transpose()?;
+        let value = held.as_ref().map(Text::bytes).transpose()?;
         let peer = peer_addr(peer)?;
         let policy = &self.inner;
         // The GIL is held: a verification takes microseconds, less than
@@ -233,7 +261,8 @@ impl Policy {
         headers: &Bound<'_, PyAny>,
         peer: Option<&str>,
     ) -> PyResult<Option<ClientCert>> {
-        let lines = header_lines(headers)?;
+        let texts = header_lines(headers, self.inner.header_names())?;
+        let lines = line_values(&texts)?;
         let peer = peer_addr(peer)?;
         let result = self
             .inner
@@ -250,7 +279,8 @@ impl Policy {
     /// with `status` and `body`).
     #[pyo3(signature = (headers, peer=None))]
     fn decide(&self, headers: &Bound<'_, PyAny>, peer: Option<&str>) -> PyResult<Verdict> {
-        let lines = header_lines(headers)?;
+        let texts = header_lines(headers, self.inner.header_names())?;
+        let lines = line_values(&texts)?;
         let peer = peer_addr(peer)?;
         let inner = self.inner.decide(peer, |name| lines_named(&lines, name));
         Ok(Verdict { inner })
@@ -435,6 +465,15 @@ impl ClientCert {
     #[getter]
     fn der(&self) -> Option<Vec<u8>> {
         self.inner.certificate().map(|c| c.der().to_vec())
+    }
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`, 64-column
+    /// base64, `\n` line ends), `None` for proxy fields: what the ASGI TLS
+    /// extension's `client_cert_chain` holds.
+    #[getter]
+    fn pem(&self) -> Option<String> {
+        self.inner.certificate().and_then(|c| {
+            pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, c.der()).ok()
+        })
     }
     /// The allow rule that matched.
     #[getter]

@@ -230,6 +230,8 @@ def test_the_tls_extension_holds_the_verified_client_as_direct_mtls_would():
     tls = client.get("/tls", headers={XFCC_HEADER: capture("rsa-chain")}).json()
     cert = policy.verify(capture("rsa-chain"))
     assert len(tls["client_cert_chain"]) == 1
+    # The extension's PEM is what Python's own conversion writes.
+    assert cert.pem == ssl.DER_cert_to_PEM_cert(cert.der) == tls["client_cert_chain"][0]
     leaf = x509.load_pem_x509_certificate(tls["client_cert_chain"][0].encode())
     assert hashlib.sha256(ssl.PEM_cert_to_DER_cert(tls["client_cert_chain"][0])).hexdigest().upper() == cert.sha256.upper()
     assert leaf.subject.rfc4514_string() == tls["client_cert_name"] == cert.subject

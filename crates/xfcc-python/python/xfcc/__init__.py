@@ -15,6 +15,9 @@ middleware.
 >>> cert = policy.verify(header, peer="10.0.0.4")  # doctest: +SKIP
 """
 
+import functools
+import ipaddress
+
 from ._xfcc import ClientCert, ConfigError, LogLimiter, Policy, Rejection, Verdict, inspect, wiring_refusal
 
 __all__ = [
@@ -34,10 +37,15 @@ def peer_address(value: object) -> "str | None":
     """The TCP peer as an IP address string, or ``None`` when the server
     gave something else (a Unix socket, a test client's name): with
     ``trusted_peers`` that request is then ``peer_unavailable``."""
-    import ipaddress
-
     if not isinstance(value, str):
         return None
+    return _peer_address(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _peer_address(value: str) -> "str | None":
+    # Parsing an address in Python costs more than the cached verdict;
+    # the peers of a service are few (its proxies), so they are remembered.
     try:
         return str(ipaddress.ip_address(value.split("%", 1)[0]))
     except ValueError:

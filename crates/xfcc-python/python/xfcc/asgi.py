@@ -37,7 +37,6 @@ when the middleware is built.
 from __future__ import annotations
 
 import json
-import ssl
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
 from . import Policy, Verdict
@@ -127,8 +126,8 @@ def write_tls_extension(scope: Scope, verdict: Optional[Verdict]) -> None:
     if isinstance(hop, dict):
         scope.setdefault("state", {})["xfcc_hop_tls"] = hop
     cert = verdict.client_cert if verdict else None
-    der = cert.der if cert else None
-    tls["client_cert_chain"] = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    pem = cert.pem if cert else None
+    tls["client_cert_chain"] = [pem] if pem else []
     tls["client_cert_name"] = cert.subject if cert else None
     rejection = verdict.rejection if verdict else None
     tls["client_cert_error"] = rejection.code if rejection is not None else None
