@@ -919,7 +919,7 @@ def python_scenarios(bin_dir, ports, apps, policies):
     # Django REST framework: the certificate's user (by SPIFFE ID), once
     # it exists; the middleware refuses before the view otherwise.
     status, body = request(ports["py_django"], "/cert-info", rsa)
-    spiffe = body["identity"]["spiffe_id"] if status == 200 else None
+    spiffe = body["identity"]["spiffe_id"] if status == 200 else "spiffe://not-served"
     for name, label in [("py_django", "django/gunicorn"), ("py_django_asgi", "django/uvicorn")]:
         status, body = request(ports[name], "/api/whoami", rsa)
         check("py", f"envoy {label}", "/api/whoami client-rsa, no such user", f"{status} {body}", status == 403)

@@ -36,3 +36,18 @@ def chain_policy_toml(tmp_path):
         return p
 
     return make
+
+
+#: The SHA-256 thumbprint of the captures' client (client-rsa).
+THUMBPRINT = "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"
+
+
+@pytest.fixture
+def recipe_env(monkeypatch):
+    """The environment of the recipe's deployment: no XFCC_* or
+    ALLOWED_CERT_* variable but ALLOWED_CERT_THUMBPRINTS, pinning the
+    captures' client."""
+    for name in list(__import__("os").environ):
+        if name.startswith(("XFCC_", "ALLOWED_CERT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ALLOWED_CERT_THUMBPRINTS", THUMBPRINT)

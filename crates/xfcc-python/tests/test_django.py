@@ -281,3 +281,17 @@ def test_report_mode_serves_with_the_would_be_refusal():
     with override_settings(XFCC={"mode": "report", **POLICY}):
         r = get("/whoami", capture("wrong-cn"))
     assert (r.status_code, r.json()["would_deny"], r.json()["cn"]) == (200, "not_allowed", None)
+
+
+@override_settings(MIDDLEWARE=["xfcc.django.ClientCertMiddleware"])
+def test_without_sessions_the_certificate_alone_names_the_user():
+    # No AuthenticationMiddleware: the middleware sets request.user itself,
+    # anonymous where there is no client.
+    User.objects.create(username=SPIFFE)
+    assert get("/whoami", capture("rsa-chain")).json()["user"] == SPIFFE
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/health", SERVER_SOFTWARE="gunicorn/23.0.0")
+    seen = {}
+    ClientCertMiddleware(lambda r: seen.setdefault("user", r.user))(request)
+    assert seen["user"].is_authenticated is False

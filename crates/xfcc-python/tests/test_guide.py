@@ -9,7 +9,6 @@ import pytest
 from conftest import CERTS, ROOT, capture
 
 CN = "client-app.contoso.example"
-THUMBPRINT = "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"
 XFCC_HEADER = "X-Forwarded-Client-Cert"
 
 
@@ -22,14 +21,6 @@ def run(code, page, **names):
     namespace = {"__name__": "guide_" + page.replace("/", "_").replace(".md", ""), **names}
     exec(compile(code, f"docs/src/{page}", "exec"), namespace)
     return namespace
-
-
-@pytest.fixture
-def recipe_env(monkeypatch):
-    for name in list(__import__("os").environ):
-        if name.startswith(("XFCC_", "ALLOWED_CERT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ALLOWED_CERT_THUMBPRINTS", THUMBPRINT)
 
 
 @pytest.fixture

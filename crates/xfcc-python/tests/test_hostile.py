@@ -113,28 +113,34 @@ def test_wsgi_under_gunicorn_passes_the_hostile_table(tmp_path):
     hostile_table.run_all("wsgi", serve)
 
 
-def test_flask_under_werkzeug_passes_the_hostile_table():
+def flask_app_serving(configure):
+    """A Flask app with the table's open and protected routes, protected by
+    `configure(app)`, under Werkzeug's server: a context manager yielding
+    its port."""
     import flask
 
+    app = flask.Flask(__name__)
+
+    @app.route(OPEN)
+    def open_route():
+        return {"open": True}
+
+    @app.route("/", defaults={"p": ""})
+    @app.route("/<path:p>")
+    def protected(p):
+        cert, r = flask.g.client_cert, flask.g.xfcc_rejection
+        return {"protected": True, "cn": cert.subject_cn if cert else None, "would_deny": r.code if r else None}
+
+    configure(app)
+    return wsgi_serving(werkzeug_server(app))
+
+
+def test_flask_under_werkzeug_passes_the_hostile_table():
     import xfcc.flask
 
-    @contextlib.contextmanager
     def serve(policy_toml):
-        app = flask.Flask(__name__)
-
-        @app.route(OPEN)
-        def open_route():
-            return {"open": True}
-
-        @app.route("/", defaults={"p": ""})
-        @app.route("/<path:p>")
-        def protected(p):
-            cert, r = flask.g.client_cert, flask.g.xfcc_rejection
-            return {"protected": True, "cn": cert.subject_cn if cert else None, "would_deny": r.code if r else None}
-
-        xfcc.flask.protect(app, xfcc.Policy.from_toml_str(policy_toml), exempt=[OPEN])
-        with wsgi_serving(werkzeug_server(app)) as port:
-            yield port
+        return flask_app_serving(
+            lambda app: xfcc.flask.protect(app, xfcc.Policy.from_toml_str(policy_toml), exempt=[OPEN]))
 
     hostile_table.run_all("flask", serve)
 
@@ -144,31 +150,17 @@ def test_flask_extension_under_werkzeug_passes_the_hostile_table():
     under XFCC_, as Flask's config holds them), serving the same table."""
     import tomllib
 
-    import flask
-
     import xfcc.flask
 
-    @contextlib.contextmanager
     def serve(policy_toml):
-        app = flask.Flask(__name__)
-        for key, value in tomllib.loads(policy_toml).items():
-            app.config["XFCC_" + key.upper()] = value
-        app.config["XFCC_EXEMPT"] = [OPEN]
+        def configure(app):
+            for key, value in tomllib.loads(policy_toml).items():
+                app.config["XFCC_" + key.upper()] = value
+            app.config["XFCC_EXEMPT"] = [OPEN]
+            xfcc.flask.XFCC(app)
+            assert isinstance(app.extensions["xfcc"].policy, xfcc.Policy)
 
-        @app.route(OPEN)
-        def open_route():
-            return {"open": True}
-
-        @app.route("/", defaults={"p": ""})
-        @app.route("/<path:p>")
-        def protected(p):
-            cert, r = flask.g.client_cert, flask.g.xfcc_rejection
-            return {"protected": True, "cn": cert.subject_cn if cert else None, "would_deny": r.code if r else None}
-
-        xfcc.flask.XFCC(app)
-        assert isinstance(app.extensions["xfcc"].policy, xfcc.Policy)
-        with wsgi_serving(werkzeug_server(app)) as port:
-            yield port
+        return flask_app_serving(configure)
 
     hostile_table.run_all("flask", serve)
 

@@ -3,25 +3,15 @@ under "### Python", with the recipe's variable set as the text says."""
 
 import re
 
-import pytest
 
 from conftest import ROOT, capture
 
-THUMBPRINT = "642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"
 
 
 def blocks():
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("### Python") : readme.index("### The `xfcc` command")]
     return re.findall(r"```python\n(.*?)```", section, re.S)
-
-
-@pytest.fixture
-def recipe_env(monkeypatch):
-    for name in list(__import__("os").environ):
-        if name.startswith(("XFCC_", "ALLOWED_CERT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ALLOWED_CERT_THUMBPRINTS", THUMBPRINT)
 
 
 def test_the_readme_has_the_two_python_blocks():

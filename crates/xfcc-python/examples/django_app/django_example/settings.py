@@ -30,10 +30,9 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "django_example.urls"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"]
-MIDDLEWARE = [
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "xfcc.django.ClientCertMiddleware",
-]
+# No sessions: each request is authenticated by its certificate alone
+# (ClientCertMiddleware sets request.user through the backend below).
+MIDDLEWARE = ["xfcc.django.ClientCertMiddleware"]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                          "NAME": os.environ.get("DJANGO_DB", str(BASE_DIR / "db.sqlite3"))}}
 USE_TZ = True
@@ -47,6 +46,7 @@ REST_FRAMEWORK = {
 XFCC_EXEMPT = ["/health"]
 LOGGING = {
     "version": 1,
+    "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"xfcc": {"handlers": ["console"], "level": "INFO"}},
 }

@@ -154,6 +154,12 @@ class ClientCertMiddleware:
         request.client_cert = cert
         request.xfcc_rejection = verdict.rejection if verdict else None
         request.xfcc_verdict = verdict
+        if self.backend is not None and cert is None and not hasattr(request, "user"):
+            # No AuthenticationMiddleware, no client: anonymous, as Django's
+            # own middleware would say.
+            from django.contrib.auth.models import AnonymousUser
+
+            request.user = AnonymousUser()
         if cert is not None and self.backend is not None:
             from django.contrib.auth.models import AnonymousUser
             from django.utils.functional import SimpleLazyObject
