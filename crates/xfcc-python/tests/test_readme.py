@@ -3,7 +3,6 @@ under "### Python", with the recipe's variable set as the text says."""
 
 import re
 
-
 from conftest import ROOT, capture
 
 
