@@ -28,8 +28,10 @@ case "$wheel" in
 esac
 # auditwheel: which platform tag its symbols allow, and that it needs no
 # library outside the manylinux set (libc, libpthread, libdl, libm, libgcc_s).
+# (Its text wraps with the terminal's width: read it as one line.)
 audit=$("$venv/bin/auditwheel" show "$wheel")
 echo "$audit" >&2
+audit=$(tr -s ' \n' '  ' <<<"$audit")
 grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' <<<"$audit" || {
   echo "auditwheel: the wheel is not manylinux_2_17 (manylinux2014)" >&2; exit 1; }
 if grep -q 'external shared libraries' <<<"$audit"; then
