@@ -486,6 +486,9 @@ def envoy_config(ports, apps):
                  extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
         listener("py_django_asgi", "SANITIZE_SET", "py_django_asgi", require=False,
                  extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
+        # The Node recipe rewritten on the package (Express, and ws).
+        listener("node_express", "SANITIZE_SET", "node_express", require=False,
+                 extra="\n          upgrade_configs: [{upgrade_type: websocket}]"),
     ]
     clusters = [
         cluster("single", apps["single"]),
@@ -503,6 +506,7 @@ def envoy_config(ports, apps):
         cluster("py_fastapi", apps["py_fastapi"], source=PROXY_SOURCE),
         cluster("py_django", apps["py_django"], source=PROXY_SOURCE),
         cluster("py_django_asgi", apps["py_django_asgi"], source=PROXY_SOURCE),
+        cluster("node_express", apps["node_express"], source=PROXY_SOURCE),
     ]
     return "static_resources:\n  listeners:" + "".join(listeners) + "\n  clusters:" + "".join(clusters) + "\n"
 
@@ -968,6 +972,59 @@ def python_scenarios(bin_dir, ports, apps, policies):
         PROCS.remove(p)
 
 
+def node_scenarios(ports, apps, policies):
+    """The Node recipe's Express app, rewritten on the package, behind a
+    real Envoy: the demo's cases, the hostile table's proxy cases and a
+    WebSocket, with trusted_peers (Envoy's PROXY_SOURCE)."""
+    app_js = ROOT / "crates/xfcc-node/examples/express-recipe/app.js"
+    env = {"XFCC_POLICY_FILE": str(policies["peers"]), "PORT": str(apps["node_express"]), "HOST": "127.0.0.1"}
+    p = start("node-express", ["node", str(app_js)], env)
+    wait_port(apps["node_express"], p)
+    port, label = ports["node_express"], "express"
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
+    victim = (CAPTURES / "rsa-chain.txt").read_text()
+    status, body = request(port, "/cert-info", rsa)
+    check("node", f"envoy {label}", "/cert-info client-rsa (allowed)", status,
+          status == 200 and identity_is(body, "client-rsa") and body.get("commonName") == "client-app.contoso.example")
+    for client, what, want in [(wrong, "client-wrongcn", "not_allowed"),
+                               (selfsigned, "self-signed look-alike", "chain_invalid"),
+                               (None, "no certificate", "missing")]:
+        status, body = request(port, "/cert-info", client)
+        check("node", f"envoy {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    status, body = request(port, "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": victim})
+    check("node", f"envoy {label}", "forged XFCC header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    status, body = request(port, "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
+    check("node", f"envoy {label}", "underscore look-alike X_Forwarded_Client_Cert", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    status, body = request(port, "/health")
+    check("node", f"envoy {label}", "/health (open route)", f"{status} {body}", status == 200)
+    status, body = request(apps["node_express"], "/cert-info", None, tls=False,
+                           headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
+    check("node", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    proxy_table("node", label, port, ws_path="/ws")
+    status, body = ws_handshake(port, "/ws", rsa)
+    check("node", f"envoy {label}", "WebSocket /ws client-rsa (allowed)", f"{status}",
+          status == 101 and isinstance(body, dict) and body.get("sha256") == EXPECTED["client-rsa"]["sha256"])
+    for client, headers, what, want in [
+        (None, None, "no certificate", "missing"),
+        (selfsigned, None, "self-signed look-alike", "chain_invalid"),
+        (wrong, {"X-Forwarded-Client-Cert": victim}, "forged XFCC header + client-wrongcn", "not_allowed"),
+    ]:
+        status, body = ws_handshake(port, "/ws", client, headers)
+        check("node", f"envoy {label}", f"WebSocket /ws {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    p.terminate()
+    p.wait(10)
+    PROCS.remove(p)
+    # The recipe's variable alone no longer starts: the message names the
+    # variable and both fixes.
+    out = subprocess.run(["node", str(app_js)], env={"PATH": os.environ.get("PATH", ""),
+                         "ALLOWED_CERT_COMMON_NAMES": "client-app.contoso.example", "PORT": "0"},
+                         capture_output=True, text=True, timeout=60)
+    refused = out.returncode != 0 and all(w in out.stderr for w in ["ALLOWED_CERT_COMMON_NAMES", "XFCC_CHAIN_ANCHORS", "XFCC_PROXY_VERIFIES_CHAIN"])
+    check("node", "start", "express recipe: ALLOWED_CERT_COMMON_NAMES alone refused at start", f"exit {out.returncode}", refused)
+
+
 def without_cert(header):
     """An Envoy header with its Cert and Chain pairs taken out: what a mesh
     proxy forwards for the same client."""
@@ -1425,6 +1482,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", choices=["axum", "actix", "both"], default="both")
     ap.add_argument("--python-bin", help="bin/ of a venv with the xfcc wheel, gunicorn and uvicorn: runs the Python examples too")
+    ap.add_argument("--node", action="store_true", help="runs the Node example too (crates/xfcc-node built, its node_modules installed)")
     args = ap.parse_args()
     frameworks = ["axum", "actix"] if args.framework == "both" else [args.framework]
     started = time.time()
@@ -1441,7 +1499,7 @@ def main():
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
                                            "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi",
-                                           "py_django", "py_django_asgi"]}
+                                           "py_django", "py_django_asgi", "node_express"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
@@ -1449,7 +1507,7 @@ def main():
         "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
         "py_flask", "py_fastapi", "py_underscore", "json_sanitize_set", "issuer_sanitize_set",
         "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append", "py_django",
-        "py_django_asgi"]}
+        "py_django_asgi", "node_express"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1507,6 +1565,8 @@ def main():
 
     if args.python_bin:
         python_scenarios(Path(args.python_bin), ports, apps, policies)
+    if args.node:
+        node_scenarios(ports, apps, policies)
     doctor_scenarios(str(target / "debug" / "xfcc"))
     for p in [e, n, h, c]:
         stop(p)
