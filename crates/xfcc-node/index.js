@@ -52,6 +52,8 @@ function fill (r, info) {
   return r
 }
 
+const WIDE = /[^\x00-\xff]/
+
 function built (result) {
   if (result.error) throw new ConfigError(result.error)
   return new Policy(result.policy)
@@ -67,33 +69,43 @@ function built (result) {
  */
 function headerLines (names, headers) {
   const out = []
+  const push = (name, v) => {
+    // A header is bytes: HTTP servers hand them over as byte strings
+    // (U+0000 to U+00FF), which the core reads back as those bytes. A
+    // character above that was not received over HTTP: refused, never
+    // truncated to a byte.
+    if (typeof v === 'string' && WIDE.test(v)) {
+      throw new TypeError(`xfcc: the ${name} header holds a character above U+00FF: header values are byte strings`)
+    }
+    out.push(name, v)
+  }
   if (headers == null) return out
   if (Array.isArray(headers) && (headers.length === 0 || typeof headers[0] === 'string')) {
     // rawHeaders: [name, value, name, value, ...]
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = String(headers[i]).toLowerCase()
-      if (names.has(name)) out.push(name, headers[i + 1])
+      if (names.has(name)) push(name, headers[i + 1])
     }
     return out
   }
   if (Array.isArray(headers)) {
     for (const [n, v] of headers) {
       const name = String(n).toLowerCase()
-      if (names.has(name)) out.push(name, v)
+      if (names.has(name)) push(name, v)
     }
     return out
   }
   if (typeof headers.get === 'function' && typeof headers.entries === 'function') {
     for (const name of names) {
       const v = headers.get(name)
-      if (v !== null) out.push(name, v)
+      if (v !== null) push(name, v)
     }
     return out
   }
   for (const [n, v] of Object.entries(headers)) {
     const name = n.toLowerCase()
     if (!names.has(name) || v === undefined) continue
-    for (const one of Array.isArray(v) ? v : [v]) out.push(name, one)
+    for (const one of Array.isArray(v) ? v : [v]) push(name, one)
   }
   return out
 }

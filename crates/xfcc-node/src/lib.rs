@@ -14,6 +14,7 @@ use std::net::IpAddr;
 
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, ObjectFinalize};
+use napi::{JsString, JsStringLatin1};
 use napi_derive::napi;
 
 /// Why a policy cannot be built: the core's stable code, the setting at
@@ -102,6 +103,40 @@ fn text_bytes(t: &Text) -> &[u8] {
     match t {
         Either::A(s) => s.as_bytes(),
         Either::B(b) => b,
+    }
+}
+
+/// A header line's name or value as an HTTP server hands it to
+/// JavaScript: a byte string (Node's parser and Fetch's `Headers` map each
+/// byte received to one character, U+0000 to U+00FF), read back as those
+/// bytes (Latin-1), so that the core sees what was received; or a
+/// `Buffer`. (Read as UTF-8, a byte above 0x7F would reach the core as two
+/// bytes.) index.js refuses a character above U+00FF before it gets here.
+type Line<'env> = Either<JsString<'env>, Buffer>;
+
+/// The bytes of the lines, in order.
+fn line_bytes(lines: Vec<Line<'_>>) -> napi::Result<Vec<LineBytes<'_>>> {
+    lines
+        .into_iter()
+        .map(|l| match l {
+            Either::A(s) => s.into_latin1().map(LineBytes::Latin1),
+            Either::B(b) => Ok(LineBytes::Buffer(b)),
+        })
+        .collect()
+}
+
+/// One line's bytes, held for the call.
+enum LineBytes<'env> {
+    Latin1(JsStringLatin1<'env>),
+    Buffer(Buffer),
+}
+
+impl LineBytes<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Latin1(s) => s.as_slice(),
+            Self::Buffer(b) => b,
+        }
     }
 }
 
@@ -195,24 +230,36 @@ impl NativePolicy {
     /// value, name, value, ...]` (names lower-case; repeated lines kept),
     /// from `peer`: the client or the rejection.
     #[napi]
-    pub fn check_request(&self, env: Env, lines: Vec<Text>, peer: Option<String>) -> Checked {
-        let pairs = pairs(&lines);
-        checked(
+    pub fn check_request(
+        &self,
+        env: Env,
+        lines: Vec<Line<'_>>,
+        peer: Option<String>,
+    ) -> napi::Result<Checked> {
+        let held = line_bytes(lines)?;
+        let pairs = pairs(&held);
+        Ok(checked(
             &env,
             self.inner
                 .verify_request(peer_addr(peer.as_deref()), |name| named(&pairs, name)),
-        )
+        ))
     }
 
     /// The request's verdict, as every adapter gets it from the core
     /// (lines and peer as for `check_request`).
     #[napi]
-    pub fn decide(&self, env: Env, lines: Vec<Text>, peer: Option<String>) -> NativeVerdict {
-        let pairs = pairs(&lines);
+    pub fn decide(
+        &self,
+        env: Env,
+        lines: Vec<Line<'_>>,
+        peer: Option<String>,
+    ) -> napi::Result<NativeVerdict> {
+        let held = line_bytes(lines)?;
+        let pairs = pairs(&held);
         let v = self
             .inner
             .decide(peer_addr(peer.as_deref()), |name| named(&pairs, name));
-        NativeVerdict::new(&env, &v)
+        Ok(NativeVerdict::new(&env, &v))
     }
 
     /// `"require"`, `"accept"` or `"report"`.
@@ -262,11 +309,11 @@ impl NativePolicy {
 
 /// `[name, value, ...]` as `(name, bytes)` pairs; a trailing name without
 /// a value is dropped.
-fn pairs(lines: &[Text]) -> Vec<(&[u8], &[u8])> {
+fn pairs<'a>(lines: &'a [LineBytes<'_>]) -> Vec<(&'a [u8], &'a [u8])> {
     lines
         .chunks_exact(2)
         .filter_map(|c| match c {
-            [n, v] => Some((text_bytes(n), text_bytes(v))),
+            [n, v] => Some((n.bytes(), v.bytes())),
             _ => None,
         })
         .collect()

@@ -220,3 +220,16 @@ test('options the adapters cannot honour are refused when built', () => {
   assert.throws(() => xfcc(Policy.fromEnv(NAMES), { exempt: '/health' }), /exempt/)
   assert.throws(() => xfcc(Policy.fromEnv(NAMES), { logRate: 0 }), /XFCC_LOG_RATE/)
 })
+
+test('header lines are the bytes received: Latin-1 strings read back as bytes, wider characters refused', () => {
+  const p = Policy.fromEnv(NAMES)
+  // A byte above 0x7F, as Node's parser hands it over (one character per
+  // byte): the core sees that byte, and refuses the header it does not
+  // expect (a stray byte in the element), never reads it as two bytes.
+  const latin1 = RSA.replace('Hash=', 'Hash=\u00e9')
+  assert.throws(() => p.verifyRequest(['x-forwarded-client-cert', latin1]), (e) => e instanceof Rejection && e.code === 'malformed' && e.detail === 'invalid_utf8')
+  assert.throws(() => p.verifyRequest(['x-forwarded-client-cert', RSA + '\u0141']), TypeError)
+  assert.throws(() => p.verifyRequest({ 'x-forwarded-client-cert': '\u0100' }), /byte strings/)
+  // The same bytes as a Buffer read the same.
+  assert.strictEqual(p.verifyRequest([['x-forwarded-client-cert', Buffer.from(RSA)]]).sha256, SHA256)
+})
