@@ -848,6 +848,39 @@ def sources_scenarios(fw, ports, apps):
     check(fw, "sources, direct", "nginx's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
 
 
+def app_cases(fw, label, port, app_port, extra=lambda body: True):
+    """The demo's cases through Envoy (port) and around it (app_port) for
+    an example with trusted_peers: the allowed client (and `extra` of its
+    body), a wrong CN, the self-signed look-alike, no certificate, a forged
+    header, the underscore look-alike, /health, and the victim's header
+    with a forged X-Forwarded-For from a direct caller."""
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
+    victim = (CAPTURES / "rsa-chain.txt").read_text()
+    status, body = request(port, "/cert-info", rsa)
+    check(fw, f"envoy {label}", "/cert-info client-rsa (allowed)", status,
+          status == 200 and identity_is(body, "client-rsa") and extra(body))
+    for client, what, want in [(wrong, "client-wrongcn", "not_allowed"),
+                               (selfsigned, "self-signed look-alike", "chain_invalid"),
+                               (None, "no certificate", "missing")]:
+        status, body = request(port, "/cert-info", client)
+        check(fw, f"envoy {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
+    status, body = request(port, "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": victim})
+    check(fw, f"envoy {label}", "forged XFCC header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    # Envoy passes a header named with underscores on (another name):
+    # gunicorn drops it; ASGI servers and Node keep it apart.
+    status, body = request(port, "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
+    check(fw, f"envoy {label}", "underscore look-alike X_Forwarded_Client_Cert", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    status, body = request(port, "/health")
+    check(fw, f"envoy {label}", "/health (open route)", f"{status} {body}", status == 200)
+    # Around Envoy, with the victim's header and a forged X-Forwarded-For
+    # naming Envoy's address.
+    status, body = request(app_port, "/cert-info", None, tls=False,
+                           headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
+    check(fw, f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+
+
 def python_scenarios(bin_dir, ports, apps, policies):
     """The Python package's examples behind a real Envoy: Flask under
     gunicorn, FastAPI under uvicorn, each with trusted_peers (Envoy's
@@ -878,27 +911,7 @@ def python_scenarios(bin_dir, ports, apps, policies):
     selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
     victim = (CAPTURES / "rsa-chain.txt").read_text()
     for p, name, label in procs:
-        port, app = ports[name], apps[name]
-        status, body = request(port, "/cert-info", rsa)
-        check("py", f"envoy {label}", "/cert-info client-rsa (allowed)", status, status == 200 and identity_is(body, "client-rsa"))
-        for client, what, want in [(wrong, "client-wrongcn", "not_allowed"),
-                                   (selfsigned, "self-signed look-alike", "chain_invalid"),
-                                   (None, "no certificate", "missing")]:
-            status, body = request(port, "/cert-info", client)
-            check("py", f"envoy {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
-        status, body = request(port, "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": victim})
-        check("py", f"envoy {label}", "forged XFCC header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
-        # Envoy passes a header named with underscores on (another name):
-        # gunicorn drops it, ASGI keeps it apart.
-        status, body = request(port, "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
-        check("py", f"envoy {label}", "underscore look-alike X_Forwarded_Client_Cert", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
-        status, body = request(port, "/health")
-        check("py", f"envoy {label}", "/health (open route)", f"{status} {body}", status == 200)
-        # Around Envoy, with the victim's header and a forged
-        # X-Forwarded-For naming Envoy's address.
-        status, body = request(app, "/cert-info", None, tls=False,
-                               headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
-        check("py", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+        app_cases("py", label, ports[name], apps[name])
     # Envoy 1.38+: the JSON form with the issuer, in front of both.
     json_victim = (CAPTURES / "json/rsa-chain.txt").read_text()
     for name, label in [("py_flask_json", "flask/gunicorn"), ("py_fastapi_json", "fastapi/uvicorn")]:
@@ -985,23 +998,8 @@ def node_scenarios(ports, apps, policies):
     wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
     selfsigned = (CERTS / "client-selfsigned.pem", "client-selfsigned")
     victim = (CAPTURES / "rsa-chain.txt").read_text()
-    status, body = request(port, "/cert-info", rsa)
-    check("node", f"envoy {label}", "/cert-info client-rsa (allowed)", status,
-          status == 200 and identity_is(body, "client-rsa") and body.get("commonName") == "client-app.contoso.example")
-    for client, what, want in [(wrong, "client-wrongcn", "not_allowed"),
-                               (selfsigned, "self-signed look-alike", "chain_invalid"),
-                               (None, "no certificate", "missing")]:
-        status, body = request(port, "/cert-info", client)
-        check("node", f"envoy {label}", f"/cert-info {what}", f"{status} {body}", (status, body) == (403, {"error": want}))
-    status, body = request(port, "/cert-info", wrong, headers={"X-Forwarded-Client-Cert": victim})
-    check("node", f"envoy {label}", "forged XFCC header + client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
-    status, body = request(port, "/cert-info", None, headers={"X_Forwarded_Client_Cert": victim})
-    check("node", f"envoy {label}", "underscore look-alike X_Forwarded_Client_Cert", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
-    status, body = request(port, "/health")
-    check("node", f"envoy {label}", "/health (open route)", f"{status} {body}", status == 200)
-    status, body = request(apps["node_express"], "/cert-info", None, tls=False,
-                           headers={"X-Forwarded-Client-Cert": victim, "X-Forwarded-For": PROXY_SOURCE})
-    check("node", f"direct {label}", "victim's header + forged X-Forwarded-For", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+    app_cases("node", label, port, apps["node_express"],
+              extra=lambda body: body.get("commonName") == "client-app.contoso.example")
     proxy_table("node", label, port, ws_path="/ws")
     status, body = ws_handshake(port, "/ws", rsa)
     check("node", f"envoy {label}", "WebSocket /ws client-rsa (allowed)", f"{status}",
