@@ -150,14 +150,19 @@ def log_rejection(rejection: Rejection) -> None:
 class Answer:
     """What a middleware does with one request: serve it (``status`` is
     ``None``; ``verdict`` is the core's, ``None`` on an exempt path) or
-    refuse it with ``status`` and ``body``."""
+    refuse it with ``status`` and ``body``. ``client_cert`` and
+    ``rejection`` are the verdict's, read once (each read of a verdict's
+    makes a new Python object)."""
 
-    __slots__ = ("status", "body", "verdict")
+    __slots__ = ("status", "body", "verdict", "client_cert", "rejection")
 
-    def __init__(self, status: Optional[int], body: Optional[bytes], verdict: Optional[Verdict]) -> None:
+    def __init__(self, status: Optional[int], body: Optional[bytes], verdict: Optional[Verdict],
+                 client_cert: Any = None, rejection: Optional[Rejection] = None) -> None:
         self.status = status
         self.body = body
         self.verdict = verdict
+        self.client_cert = client_cert
+        self.rejection = rejection
 
 
 #: An exempt path: served, nothing checked, nothing set.
@@ -205,4 +210,7 @@ class RequestPath:
         rejection = verdict.rejection
         if rejection is not None:
             self.log(rejection)
-        return Answer(verdict.status, verdict.body, verdict)
+        status = verdict.status
+        if status is not None:
+            return Answer(status, verdict.body, verdict, None, rejection)
+        return Answer(None, None, verdict, verdict.client_cert, rejection)

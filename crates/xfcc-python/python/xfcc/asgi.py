@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
-from . import Policy, Verdict
+from . import ClientCert, Policy, Rejection
 from ._guard import FORWARDED_FOR, Answer, RejectionLog, RequestPath, log_rejection
 
 __all__ = ["RejectionLog", "XfccMiddleware", "log_rejection"]
@@ -88,11 +88,10 @@ class XfccMiddleware:
             await _deny(kind, scope, receive, send, answer.status, answer.body or b"")
             return
         state = scope.setdefault("state", {})
-        verdict = answer.verdict
-        state["client_cert"] = verdict.client_cert if verdict else None
-        state["xfcc_rejection"] = verdict.rejection if verdict else None
-        state["xfcc_verdict"] = verdict
-        write_tls_extension(scope, verdict)
+        state["client_cert"] = answer.client_cert
+        state["xfcc_rejection"] = answer.rejection
+        state["xfcc_verdict"] = answer.verdict
+        write_tls_extension(scope, answer.client_cert, answer.rejection)
         await self.app(scope, receive, send)
 
 
@@ -107,7 +106,7 @@ def scope_answer(path: RequestPath, scope: Scope) -> Answer:
     return path.answer(scope.get("path", ""), headers, client[0] if client else None, forwarded)
 
 
-def write_tls_extension(scope: Scope, verdict: Optional[Verdict]) -> None:
+def write_tls_extension(scope: Scope, cert: Optional[ClientCert], rejection: Optional[Rejection]) -> None:
     """Writes the verified client into the ASGI TLS extension
     (``scope["extensions"]["tls"]``), so code written for direct mTLS
     (``client_cert_chain``, ``client_cert_name``) reads the forwarded
@@ -119,17 +118,16 @@ def write_tls_extension(scope: Scope, verdict: Optional[Verdict]) -> None:
     from the proxy, whose certificate is not the client's: it is replaced,
     never left for the app to take for the client, and kept in
     ``scope["state"]["xfcc_hop_tls"]``; the hop's ``tls_version``,
-    ``cipher_suite`` and ``server_cert`` stay."""
+    ``cipher_suite`` and ``server_cert`` stay (all ``None`` when the hop
+    was plain HTTP: the client's TLS connection ended at the proxy)."""
     extensions = dict(scope.get("extensions") or {})
     hop = extensions.get("tls")
     tls = dict(hop) if isinstance(hop, dict) else {"server_cert": None, "tls_version": None, "cipher_suite": None}
     if isinstance(hop, dict):
         scope.setdefault("state", {})["xfcc_hop_tls"] = hop
-    cert = verdict.client_cert if verdict else None
     pem = cert.pem if cert else None
     tls["client_cert_chain"] = [pem] if pem else []
     tls["client_cert_name"] = cert.subject if cert else None
-    rejection = verdict.rejection if verdict else None
     tls["client_cert_error"] = rejection.code if rejection is not None else None
     extensions["tls"] = tls
     scope["extensions"] = extensions

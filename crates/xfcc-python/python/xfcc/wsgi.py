@@ -142,8 +142,8 @@ class XfccWSGIMiddleware:
         if answer.status is not None:
             return _respond(start_response, answer.status, answer.body or b"")
         if answer.verdict is not None:
-            environ["xfcc.client_cert"] = answer.verdict.client_cert
-            environ["xfcc.rejection"] = answer.verdict.rejection
+            environ["xfcc.client_cert"] = answer.client_cert
+            environ["xfcc.rejection"] = answer.rejection
             environ["xfcc.verdict"] = answer.verdict
         return self.app(environ, start_response)
 

@@ -150,9 +150,9 @@ class ClientCertMiddleware:
 
     def _attach(self, request: Any, answer: Answer) -> None:
         verdict = answer.verdict
-        cert = verdict.client_cert if verdict else None
+        cert = answer.client_cert
         request.client_cert = cert
-        request.xfcc_rejection = verdict.rejection if verdict else None
+        request.xfcc_rejection = answer.rejection
         request.xfcc_verdict = verdict
         if self.backend is not None and cert is None and not hasattr(request, "user"):
             # No AuthenticationMiddleware, no client: anonymous, as Django's
