@@ -218,7 +218,12 @@ impl NativePolicy {
 
     /// One header value (`null`: no header) from `peer`.
     #[napi]
-    pub fn check(&self, env: Env, header: Option<Text>, peer: Option<String>) -> Checked {
+    pub fn check(
+        &self,
+        env: Env,
+        header: Option<Either<String, Buffer>>,
+        peer: Option<String>,
+    ) -> Checked {
         let value = header.as_ref().map(text_bytes);
         checked(
             &env,
@@ -233,7 +238,7 @@ impl NativePolicy {
     pub fn check_request(
         &self,
         env: Env,
-        lines: Vec<Line<'_>>,
+        lines: Vec<Either<JsString<'_>, Buffer>>,
         peer: Option<String>,
     ) -> napi::Result<Checked> {
         let held = line_bytes(lines)?;
@@ -251,7 +256,7 @@ impl NativePolicy {
     pub fn decide(
         &self,
         env: Env,
-        lines: Vec<Line<'_>>,
+        lines: Vec<Either<JsString<'_>, Buffer>>,
         peer: Option<String>,
     ) -> napi::Result<NativeVerdict> {
         let held = line_bytes(lines)?;
