@@ -60,6 +60,11 @@ fn check_json(policy: &Path, at: &str, input: &[&str], stdin: Option<&str>) -> (
     run_json(&args, stdin)
 }
 
+/// `xfcc check` of one header file in text form: (exit code, stdout, stderr).
+fn check_text(policy: &Path, at: &str, input: &str) -> (i32, String, String) {
+    run(&["check", "--policy", p(policy), "--at", at, input], None)
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -227,17 +232,7 @@ fn check_names_every_weakening_setting_and_refuses_broken_ones() {
     ] {
         assert!(w.iter().any(|x| x.contains(setting)), "{setting}: {w:?}");
     }
-    let (_, stderr_text, err) = run(
-        &[
-            "check",
-            "--policy",
-            p(&weak),
-            "--at",
-            AT,
-            p(&capture("p384")),
-        ],
-        None,
-    );
+    let (_, stderr_text, err) = check_text(&weak, AT, p(&capture("p384")));
     assert!(
         err.contains("warning: mode = \"accept\""),
         "{stderr_text}{err}"
@@ -402,17 +397,7 @@ require_client_auth = true
         &scratch("check-names"),
         "proxy_verifies_chain = true\n[[allow]]\nname = \"cn\"\nsubject_cn = [\"client-app.contoso.example\"]\n",
     );
-    let (code, out, err) = run(
-        &[
-            "check",
-            "--policy",
-            p(&names_only),
-            "--at",
-            AT,
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, out, err) = check_text(&names_only, AT, p(&capture("rsa-chain")));
     assert_eq!(code, 0);
     assert!(out.contains("allowed by rule \"cn\""), "{out}");
     assert!(err.contains("self-signed"), "{err}");
@@ -440,17 +425,7 @@ fn check_in_report_mode_shows_the_decision_require_makes() {
             assert_eq!(q["would_deny"], false, "{capture_name}: {q}");
         }
     }
-    let (code, out, err) = run(
-        &[
-            "check",
-            "--policy",
-            p(&report),
-            "--at",
-            AT,
-            p(&capture("wrong-cn")),
-        ],
-        None,
-    );
+    let (code, out, err) = check_text(&report, AT, p(&capture("wrong-cn")));
     assert_eq!(code, 1);
     assert!(out.starts_with("would deny (mode = \"report\""), "{out}");
     assert!(out.contains("not_allowed"), "{out}");
@@ -1688,17 +1663,7 @@ fn check_names_the_anchor_set_and_anchor_that_verified_the_chain() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["anchor_set"], "contoso");
     assert_eq!(v["anchor"], "CN=Contoso Test Root CA,O=Contoso,C=US");
-    let (code, out, _) = run(
-        &[
-            "check",
-            "--policy",
-            p(&policy),
-            "--at",
-            AT,
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, out, _) = check_text(&policy, AT, p(&capture("rsa-chain")));
     assert_eq!(code, 0);
     assert!(
         out.contains("chain verified to anchor set \"contoso\", anchor CN=Contoso Test Root CA"),
@@ -1915,17 +1880,7 @@ fn check_shows_the_leafs_extension_values_for_a_failed_extension_rule() {
         ],
         "{v}"
     );
-    let (code, out, _) = run(
-        &[
-            "check",
-            "--policy",
-            p(&policy),
-            "--at",
-            AT,
-            p(&capture("rsa-chain")),
-        ],
-        None,
-    );
+    let (code, out, _) = check_text(&policy, AT, p(&capture("rsa-chain")));
     assert_eq!(code, 1);
     assert!(
         out.contains("the certificate has extension 1.3.6.1.4.1.311.20.2: absent"),
