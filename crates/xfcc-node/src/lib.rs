@@ -609,11 +609,7 @@ impl LogLimiter {
     /// Whether to write the record of a rejection with reason `code`.
     #[napi]
     pub fn admit(&self, code: String) -> Admitted {
-        let reason = xfcc::Reason::ALL
-            .iter()
-            .copied()
-            .find(|r| r.code() == code)
-            .unwrap_or(xfcc::Reason::Malformed);
+        let reason = xfcc::Reason::from_code(&code).unwrap_or(xfcc::Reason::Malformed);
         let a = self.inner.admit(reason);
         Admitted {
             log: a.log,

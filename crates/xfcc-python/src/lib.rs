@@ -695,11 +695,7 @@ impl LogLimiter {
     /// Whether to write the record of a rejection with reason `code`, and
     /// the `(code, count)` pairs not written in the second that ended.
     fn admit(&self, code: &str) -> (bool, Vec<(&'static str, u64)>) {
-        let reason = xfcc::Reason::ALL
-            .iter()
-            .copied()
-            .find(|r| r.code() == code)
-            .unwrap_or(xfcc::Reason::Malformed);
+        let reason = xfcc::Reason::from_code(code).unwrap_or(xfcc::Reason::Malformed);
         let a = self.inner.admit(reason);
         (
             a.log,

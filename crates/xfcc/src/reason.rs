@@ -73,6 +73,13 @@ impl Reason {
         }
     }
 
+    /// The reason whose stable [`code`](Self::code) is `code`, `None` for
+    /// another text (what a binding gets back from its caller as a
+    /// string).
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
     /// Every reason, in the order of the README's table.
     pub const ALL: &'static [Self] = &[
         Self::Missing,

@@ -378,6 +378,11 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), Reason::ALL.len());
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_code(r.code()), Some(*r));
+        }
+        assert_eq!(Reason::from_code("Missing"), None);
+        assert_eq!(Reason::from_code(""), None);
         assert!(!Rejection::missing().to_string().is_empty());
         assert!(Rejection::missing().is_missing());
     }
