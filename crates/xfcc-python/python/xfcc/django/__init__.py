@@ -36,8 +36,9 @@ error) and never reach a view.
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Tuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -210,7 +211,14 @@ def __getattr__(name: str) -> Any:
 
 def _configured_backend() -> Any:
     """The first :class:`ClientCertBackend` (or subclass) in
-    ``AUTHENTICATION_BACKENDS``, if any."""
+    ``AUTHENTICATION_BACKENDS``, if any. The REST framework class asks on
+    every request: the answer is kept per list of backends (a changed
+    setting, as tests make, is looked up anew)."""
+    return _backend_for(tuple(getattr(settings, "AUTHENTICATION_BACKENDS", ())))
+
+
+@functools.lru_cache(maxsize=8)
+def _backend_for(paths: Tuple[str, ...]) -> Any:
     from django.apps import apps
 
     # Without django.contrib.auth there are no users (and the backend
@@ -221,7 +229,7 @@ def _configured_backend() -> Any:
 
     from .backends import ClientCertBackend
 
-    for path in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+    for path in paths:
         cls = import_string(path)
         if isinstance(cls, type) and issubclass(cls, ClientCertBackend):
             return cls()
