@@ -40,6 +40,13 @@ class Guard {
     if (!Array.isArray(exempt) || !exempt.every((p) => typeof p === 'string')) {
       throw new TypeError(`xfcc ${adapter}: exempt is a list of paths, such as ['/health']`)
     }
+    if (options.log !== undefined && options.log !== false && typeof options.log !== 'function') {
+      throw new TypeError(`xfcc ${adapter}: log is a function receiving each record, or false for none`)
+    }
+    const rate = options.logRate
+    if (rate !== undefined && rate !== null && !(Number.isInteger(rate) && rate >= 1 && rate <= 0xffffffff)) {
+      throw new TypeError(`xfcc ${adapter}: logRate is a whole number of records per reason per second (at least 1), or null for no bound`)
+    }
     this.policy = policy
     this.adapter = adapter
     this.exempt = new Set(exempt)

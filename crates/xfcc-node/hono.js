@@ -10,6 +10,9 @@
 const { Guard } = require('./guard.js')
 
 function xfcc (policy, options = {}) {
+  if (options.peer !== undefined && typeof options.peer !== 'function') {
+    throw new TypeError('xfcc Hono middleware: peer is a function (c) => the TCP peer\'s address')
+  }
   const guard = new Guard(policy, options, 'Hono middleware')
   const peerOf = options.peer
   return async function xfccMiddleware (c, next) {

@@ -218,7 +218,10 @@ test('options the adapters cannot honour are refused when built', () => {
   const xfcc = require('../express.js')
   assert.throws(() => xfcc(null), /policy/)
   assert.throws(() => xfcc(Policy.fromEnv(NAMES), { exempt: '/health' }), /exempt/)
-  assert.throws(() => xfcc(Policy.fromEnv(NAMES), { logRate: 0 }), /XFCC_LOG_RATE/)
+  assert.throws(() => xfcc(Policy.fromEnv(NAMES), { logRate: 0 }), /logRate/)
+  assert.throws(() => xfcc(Policy.fromEnv(NAMES), { logRate: '10' }), /logRate/)
+  assert.throws(() => xfcc(Policy.fromEnv(NAMES), { log: 'stderr' }), /log is a function/)
+  assert.throws(() => require('../hono.js')(Policy.fromEnv(NAMES), { peer: '10.0.0.4' }), /peer is a function/)
 })
 
 test('header lines are the bytes received: Latin-1 strings read back as bytes, wider characters refused', () => {
