@@ -37,6 +37,7 @@ mod metrics;
 mod oid;
 pub mod outcome;
 mod parse;
+mod peer;
 mod policy;
 mod reason;
 #[cfg(feature = "render")]
@@ -51,7 +52,8 @@ mod x509;
 pub use chain::TrustAnchors;
 pub use format::Format;
 pub use outcome::{ClientCert, ConfigError, Reason, Rejection};
-pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Reading, Source};
+pub use peer::{Peer, PeerCert, PeerTls};
+pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Reading, Source, TrustedProxy};
 pub use rules::{Rule, Thumbprint};
 pub use run::PolicyHandle;
 
@@ -61,6 +63,8 @@ const _: () = {
     const fn shareable<T: Send + Sync>() {}
     shareable::<Policy>();
     shareable::<PolicyHandle>();
+    shareable::<Peer>();
+    shareable::<PeerCert>();
     shareable::<ClientCert>();
     shareable::<inspect::CertIdentity>();
     shareable::<inspect::ForwardedCert>();

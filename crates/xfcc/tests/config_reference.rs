@@ -77,6 +77,9 @@ fn document(section: &str, line: &str) -> String {
         "[chain.<set>]" if line.starts_with("trust_anchors ") => format!("[chain.s]\n{line}\n"),
         "[chain.<set>]" => format!("[chain.s]\ntrust_anchors = \"a.pem\"\n{line}\n"),
         "[sources.elements]" => format!("[[sources]]\nname = \"s\"\n[sources.elements]\n{line}\n"),
+        "[[sources.trusted_proxies]]" => {
+            format!("[[sources]]\nname = \"s\"\n[[sources.trusted_proxies]]\n{line}\n")
+        }
         other => format!("{other}\n{line}\n"),
     }
 }
@@ -86,12 +89,30 @@ fn the_policy_file_reads_every_key_of_the_table_and_no_other() {
     let mut sections: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
     for s in settings() {
         let Some(toml) = s.toml else { continue };
+        // A table of its own (`[[trusted_proxies]]`): it holds the keys of
+        // `[[allow]]`, and its own.
+        if toml.starts_with("[[") && !toml.contains(' ') {
+            let text = document(toml, "thumbprint = \"x\"");
+            if let Err(e) = PolicyConfig::from_toml_str(&text, ".") {
+                panic!("{toml} is in the table but the file refuses it: {e}\n{text}");
+            }
+            sections.entry(toml).or_default();
+            continue;
+        }
         let (section, key) = place(toml);
         sections.entry(section).or_default().insert(key);
         let text = document(section, &format!("{key} = {}", sample(s)));
         if let Err(e) = PolicyConfig::from_toml_str(&text, ".") {
             panic!("{toml} is in the table but the file refuses it: {e}\n{text}");
         }
+    }
+    // The proxies' tables take the keys of `[[allow]]` beside their own.
+    let allow = sections.get("[[allow]]").cloned().unwrap_or_default();
+    for table in ["[[trusted_proxies]]", "[[sources.trusted_proxies]]"] {
+        let own = sections.get("[[trusted_proxies]]").cloned().unwrap_or_default();
+        let keys = sections.entry(table).or_default();
+        keys.extend(allow.iter().copied());
+        keys.extend(own);
     }
     // What the reader accepts, as its own error for an unknown key lists it.
     for (section, keys) in sections {
@@ -118,9 +139,15 @@ fn the_policy_file_reads_every_key_of_the_table_and_no_other() {
                 let table = (section.is_empty()
                     && matches!(
                         *k,
-                        "elements" | "validity" | "revocation" | "allow" | "chain" | "sources"
+                        "elements"
+                            | "validity"
+                            | "revocation"
+                            | "allow"
+                            | "chain"
+                            | "sources"
+                            | "trusted_proxies"
                     ))
-                    || (section == "[[sources]]" && *k == "elements");
+                    || (section == "[[sources]]" && matches!(*k, "elements" | "trusted_proxies"));
                 !table
             })
             .collect();

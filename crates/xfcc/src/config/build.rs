@@ -5,13 +5,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::model::{
-    Elements, Origin, PolicyConfig, RevocationConfig, RuleConfig, SourceConfig, format_named,
+    Elements, Origin, PolicyConfig, ProxyConfig, RevocationConfig, RuleConfig, SourceConfig,
+    format_named,
 };
 use super::schema::{self, POLICY_FILE, Scope};
 use crate::chain::TrustAnchors;
 use crate::outcome::ConfigErrorRepr as Repr;
 use crate::outcome::{ConfigError, IdentityFrom};
-use crate::policy::{ElementCount, Policy, PolicyBuilder, Source};
+use crate::policy::{ElementCount, Policy, PolicyBuilder, Source, TrustedProxy};
 use crate::rules::Rule;
 
 /// Cache capacity of a policy from the environment when `XFCC_CACHE` is
@@ -24,6 +25,7 @@ pub(crate) struct ElementSettings {
     trust: Option<i64>,
     by: Option<String>,
     identity_from: Option<IdentityFrom>,
+    by_is_proxy: Option<bool>,
 }
 
 impl Elements {
@@ -51,6 +53,7 @@ impl Elements {
             trust: self.trust,
             by: self.by.clone(),
             identity_from,
+            by_is_proxy: self.by_is_proxy,
         })
     }
 }
@@ -77,7 +80,16 @@ impl SourceConfig {
         if let Some(from) = e.identity_from {
             s = s.identity_from(from);
         }
-        Ok(s)
+        if let Some(yes) = e.by_is_proxy {
+            s = s.by_is_proxy(yes);
+        }
+        Ok(s.trusted_proxies(self.trusted_proxies.iter().map(ProxyConfig::to_proxy)))
+    }
+}
+
+impl ProxyConfig {
+    fn to_proxy(&self) -> TrustedProxy {
+        TrustedProxy::new(self.rule.to_rule()).allow_cloudflare_global(self.allow_cloudflare_global)
     }
 }
 
@@ -150,7 +162,7 @@ fn revocation(_: PolicyBuilder, r: &RevocationConfig) -> Result<PolicyBuilder, C
 }
 
 impl RuleConfig {
-    fn to_rule(&self) -> Rule {
+    pub(crate) fn to_rule(&self) -> Rule {
         let mut rule = match &self.name {
             Some(n) => Rule::new(n.clone()),
             None => Rule::unnamed(),
@@ -192,6 +204,10 @@ impl PolicyConfig {
         if let Some(from) = e.identity_from {
             b = b.identity_from(from);
         }
+        if let Some(yes) = e.by_is_proxy {
+            b = b.by_is_proxy(yes);
+        }
+        b = b.trusted_proxies(self.trusted_proxies.iter().map(ProxyConfig::to_proxy));
         if let Some(peers) = &self.trusted_peers {
             b = b.trusted_peers(peers.clone());
         }

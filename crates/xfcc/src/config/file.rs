@@ -155,6 +155,37 @@ impl TryFrom<BTreeMap<String, toml::Value>> for RuleDoc {
     }
 }
 
+/// `[[trusted_proxies]]` keys: those of `[[allow]]`, and
+/// `allow_cloudflare_global`.
+#[cfg(feature = "toml")]
+impl TryFrom<BTreeMap<String, toml::Value>> for super::model::ProxyConfig {
+    type Error = String;
+
+    fn try_from(mut map: BTreeMap<String, toml::Value>) -> Result<Self, String> {
+        let allow_cloudflare_global = match map.remove("allow_cloudflare_global") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => b,
+            Some(other) => {
+                return Err(format!(
+                    "`allow_cloudflare_global` is {}: write true or false",
+                    a(other.type_str())
+                ));
+            }
+        };
+        let RuleDoc(rule) = RuleDoc::try_from(map).map_err(|e| {
+            if e.starts_with("unknown field") {
+                format!("{e}, `allow_cloudflare_global`")
+            } else {
+                e
+            }
+        })?;
+        Ok(Self {
+            rule,
+            allow_cloudflare_global,
+        })
+    }
+}
+
 /// One entry of `[chain]`: a `[chain.<set>]` table, or a value written
 /// straight under `[chain]` (`[chain] anchors = [...]`, a natural first
 /// guess), refused with the form to write.
@@ -189,6 +220,8 @@ struct FileDoc {
     #[serde(default, deserialize_with = "mode")]
     mode: Option<Mode>,
     trusted_peers: Option<Vec<String>>,
+    #[serde(default)]
+    trusted_proxies: Vec<super::model::ProxyConfig>,
     proxy_verifies_chain: Option<bool>,
     #[serde(default)]
     elements: Elements,
@@ -241,6 +274,7 @@ impl PolicyConfig {
         Ok(Self {
             mode: doc.mode,
             trusted_peers: doc.trusted_peers,
+            trusted_proxies: doc.trusted_proxies,
             proxy_verifies_chain: doc.proxy_verifies_chain,
             elements: doc.elements,
             validity: doc.validity,

@@ -9,5 +9,5 @@ mod file;
 mod model;
 mod schema;
 
-pub use self::model::{ChainConfig, PolicyConfig, RuleConfig};
+pub use self::model::{ChainConfig, PolicyConfig, ProxyConfig, RuleConfig};
 pub use self::schema::{Setting, SettingType, settings};

@@ -46,6 +46,7 @@ pub(crate) struct Elements {
     pub(crate) trust: Option<i64>,
     pub(crate) by: Option<String>,
     pub(crate) identity_from: Option<String>,
+    pub(crate) by_is_proxy: Option<bool>,
 }
 
 /// A format by its name, refused with the names there are.
@@ -70,6 +71,35 @@ pub(crate) struct SourceConfig {
     pub(crate) format: Option<String>,
     #[cfg_attr(feature = "toml", serde(default))]
     pub(crate) elements: Elements,
+    #[cfg_attr(feature = "toml", serde(default))]
+    pub(crate) trusted_proxies: Vec<ProxyConfig>,
+}
+
+/// One `[[trusted_proxies]]` table: a rule on the certificate a proxy
+/// presents to the service, and whether it may be Cloudflare's shared
+/// origin-pull certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "toml", derive(serde::Deserialize))]
+#[cfg_attr(
+    feature = "toml",
+    serde(try_from = "std::collections::BTreeMap<String, toml::Value>")
+)]
+pub struct ProxyConfig {
+    pub(crate) rule: RuleConfig,
+    pub(crate) allow_cloudflare_global: bool,
+}
+
+impl ProxyConfig {
+    /// The entry as a rule on the proxy's certificate: its name, keys and
+    /// chain.
+    pub fn rule(&self) -> &RuleConfig {
+        &self.rule
+    }
+
+    /// `allow_cloudflare_global`.
+    pub fn allow_cloudflare_global(&self) -> bool {
+        self.allow_cloudflare_global
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -225,6 +255,7 @@ impl ChainConfig {
 pub struct PolicyConfig {
     pub(crate) mode: Option<Mode>,
     pub(crate) trusted_peers: Option<Vec<String>>,
+    pub(crate) trusted_proxies: Vec<ProxyConfig>,
     pub(crate) proxy_verifies_chain: Option<bool>,
     pub(crate) elements: Elements,
     pub(crate) validity: Validity,
@@ -280,6 +311,12 @@ impl PolicyConfig {
         self.mode
     }
 
+    /// `[[trusted_proxies]]` as written (the policy's; each source's are
+    /// in its own table).
+    pub fn trusted_proxies(&self) -> &[ProxyConfig] {
+        &self.trusted_proxies
+    }
+
     /// `trusted_peers` as written, if set.
     pub fn trusted_peers(&self) -> Option<&[String]> {
         self.trusted_peers.as_deref()
@@ -328,6 +365,20 @@ impl PolicyConfig {
     }
 
     /// The environment's anchor set, `[chain.env]`.
+    /// `XFCC_TRUSTED_PROXY_SPKI`: one `[[trusted_proxies]]` entry, `env`,
+    /// pinning these keys.
+    pub(crate) fn env_proxy_pins(&mut self, pins: Vec<String>) {
+        let mut rule = RuleConfig {
+            name: Some("env".to_owned()),
+            ..RuleConfig::default()
+        };
+        rule.push("spki_sha256", pins);
+        self.trusted_proxies = vec![ProxyConfig {
+            rule,
+            allow_cloudflare_global: false,
+        }];
+    }
+
     pub(crate) fn env_chain(&mut self) -> &mut ChainConfig {
         self.chain.entry("env".to_owned()).or_default()
     }

@@ -177,6 +177,27 @@ static BEFORE_CONSTRAINTS: &[Setting] = &[
         }),
     },
     Setting {
+        key: "trusted_proxies",
+        toml: Some("[[trusted_proxies]]"),
+        env: Some("XFCC_TRUSTED_PROXY_SPKI"),
+        ty: SettingType::List,
+        default: "not checked",
+        doc: "the proxies named by the certificate each presents to the service in TLS: one table per proxy with the keys of `[[allow]]` (it must pin `spki_sha256` or `thumbprint`, or verify a `chain` with `spiffe_id`, `san_uri` or `san_dns`); a header over a connection whose certificate none matches (or with none) is `untrusted_proxy`, whatever its address. The variable holds SPKI pins, one entry. The service terminates the proxy's TLS (the adapters' acceptors)",
+        role: Role::Fill(|c, v| {
+            c.env_proxy_pins(list(v));
+            Ok(())
+        }),
+    },
+    Setting {
+        key: "allow_cloudflare_global",
+        toml: Some("[[trusted_proxies]] allow_cloudflare_global"),
+        env: None,
+        ty: SettingType::Bool,
+        default: "false",
+        doc: "let the entry match Cloudflare's shared origin-pull certificate, which Cloudflare presents for every customer's zone (refused by default, at build for an anchor set holding its CA and per request as `cloudflare_global`): use a per-zone or per-hostname certificate instead",
+        role: Role::Other,
+    },
+    Setting {
         key: "proxy_verifies_chain",
         toml: Some("proxy_verifies_chain"),
         env: Some("XFCC_PROXY_VERIFIES_CHAIN"),
@@ -225,12 +246,24 @@ static BEFORE_CONSTRAINTS: &[Setting] = &[
         }),
     },
     Setting {
+        key: "by_is_proxy",
+        toml: Some("[elements] by_is_proxy"),
+        env: Some("XFCC_BY_IS_PROXY"),
+        ty: SettingType::Bool,
+        default: "`true` with `trusted_proxies` (Envoy format)",
+        doc: "the trusted element's `By` must be one of the URI SANs of the certificate the proxy presented (`untrusted_proxy`, `by_not_proxy`); `false` where the proxy's upstream certificate differs from its listener's; refused without `trusted_proxies`",
+        role: Role::Fill(|c, v| {
+            c.elements.by_is_proxy = Some(boolean("by_is_proxy", v)?);
+            Ok(())
+        }),
+    },
+    Setting {
         key: "identity_from",
         toml: Some("[elements] identity_from"),
         env: Some("XFCC_IDENTITY_FROM"),
         ty: SettingType::Choice(IDENTITY_FROM),
         default: "`cert`",
-        doc: "`proxy-fields` verifies elements without `Cert` from the proxy's `Hash`, `Subject`, `URI`, `DNS`; needs `trusted_peers` or `by`",
+        doc: "`proxy-fields` verifies elements without `Cert` from the proxy's `Hash`, `Subject`, `URI`, `DNS`; needs `trusted_peers`, `trusted_proxies` or `by`",
         role: Role::Fill(|c, v| {
             c.elements.identity_from = Some(v.to_owned());
             Ok(())
@@ -389,8 +422,17 @@ static AFTER_CONSTRAINTS: &[Setting] = &[
         toml: Some("[[sources]] trusted_peers"),
         env: None,
         ty: SettingType::List,
-        default: "required",
+        default: "required unless `trusted_proxies`",
         doc: "CIDR blocks or addresses this proxy connects from; a request is judged by the source its TCP peer belongs to (no two sources may overlap; a peer in none that sends a header is `untrusted_peer`)",
+        role: Role::Other,
+    },
+    Setting {
+        key: "[[sources.trusted_proxies]]",
+        toml: Some("[[sources.trusted_proxies]]"),
+        env: None,
+        ty: SettingType::List,
+        default: "none",
+        doc: "as `[[trusted_proxies]]`, for this proxy: a request is judged by the first source whose addresses (if listed) hold its peer and whose entries (if any) match its certificate",
         role: Role::Other,
     },
     Setting {
@@ -445,6 +487,15 @@ static AFTER_CONSTRAINTS: &[Setting] = &[
         ty: SettingType::Choice(IDENTITY_FROM),
         default: "`cert`",
         doc: "as `[elements] identity_from`",
+        role: Role::Other,
+    },
+    Setting {
+        key: "[sources.elements] by_is_proxy",
+        toml: Some("[sources.elements] by_is_proxy"),
+        env: None,
+        ty: SettingType::Bool,
+        default: "`true` with `trusted_proxies` (Envoy format)",
+        doc: "as `[elements] by_is_proxy`",
         role: Role::Other,
     },
     Setting {

@@ -32,6 +32,7 @@ struct Inner {
     verified_at: SystemTime,
     verified_by: Option<VerifiedBy>,
     source: Option<Arc<str>>,
+    proxy: Option<Arc<str>>,
 }
 
 /// The anchor set, and the anchor in it, that a chain was verified to
@@ -75,6 +76,7 @@ impl ClientCert {
                 verified_at,
                 verified_by,
                 source: None,
+                proxy: None,
             },
         }
     }
@@ -93,6 +95,7 @@ impl ClientCert {
                 verified_at,
                 verified_by: None,
                 source: None,
+                proxy: None,
             },
         }
     }
@@ -235,6 +238,18 @@ impl ClientCert {
     /// request it came in; `None` for a policy without sources.
     pub fn source(&self) -> Option<&str> {
         self.inner.source.as_deref()
+    }
+
+    /// With `[[trusted_proxies]]`, the name of the entry the connection's
+    /// certificate matched: the proxy the request came through. `None`
+    /// without `trusted_proxies`.
+    pub fn proxy(&self) -> Option<&str> {
+        self.inner.proxy.as_deref()
+    }
+
+    pub(crate) fn with_proxy(mut self, name: Arc<str>) -> Self {
+        self.inner.proxy = Some(name);
+        self
     }
 
     pub(crate) fn with_source(mut self, name: Arc<str>) -> Self {

@@ -66,6 +66,15 @@ pub(crate) enum Repr {
         /// What is wrong with it.
         error: ConfigError,
     },
+    /// An error inside one `[[trusted_proxies]]` entry. Its `Display`
+    /// includes the inner error, which is therefore not also a `source()`.
+    #[error("[[trusted_proxies]] {proxy:?}: {error}")]
+    Proxy {
+        /// The entry's name or index.
+        proxy: String,
+        /// What is wrong with it.
+        error: ConfigError,
+    },
     /// Two rules with the same name.
     #[error("two rules are named {0:?}: each [[allow]] name must be unique")]
     DuplicateRule(String),
@@ -81,17 +90,9 @@ pub(crate) enum Repr {
     },
     /// A rule names a trust-anchor set that is not configured.
     #[error("rule requires unknown chain anchor set {0:?}: its chain key names no [chain.<set>]")]
-    #[cfg_attr(
-        not(feature = "chain"),
-        expect(dead_code, reason = "built with the `chain` feature")
-    )]
     UnknownAnchorSet(String),
     /// A chain rule, but the crate was built without the `chain` feature.
     #[error("chain verification needs the `chain` cargo feature")]
-    #[cfg_attr(
-        feature = "chain",
-        expect(dead_code, reason = "built without the `chain` feature")
-    )]
     ChainUnavailable,
     /// A trust-anchor set that cannot be loaded.
     #[error("chain anchor set {set:?}: {message}")]
@@ -303,11 +304,21 @@ impl ConfigError {
         &self.0
     }
 
+    /// The error inside a rule's wrapper, or the error itself.
+    pub(crate) fn into_inner_rule(self) -> Result<Self, Self> {
+        match *self.0 {
+            Repr::Rule { error, .. } => Ok(error),
+            other => Err(Self(Box::new(other))),
+        }
+    }
+
     /// What kind of error it is, looking through the rule or environment
     /// variable it is in to the error inside.
     pub fn kind(&self) -> ConfigErrorKind {
         match &*self.0 {
-            Repr::Rule { error, .. } | Repr::Env { error, .. } => error.kind(),
+            Repr::Rule { error, .. } | Repr::Proxy { error, .. } | Repr::Env { error, .. } => {
+                error.kind()
+            }
             other => other.kind(),
         }
     }
@@ -344,7 +355,9 @@ impl ConfigError {
     /// variable: what is wrong with the rule or the variable's value.
     pub fn inner(&self) -> Option<&Self> {
         match &*self.0 {
-            Repr::Rule { error, .. } | Repr::Env { error, .. } => Some(error),
+            Repr::Rule { error, .. } | Repr::Proxy { error, .. } | Repr::Env { error, .. } => {
+                Some(error)
+            }
             _ => None,
         }
     }
@@ -358,7 +371,9 @@ impl Repr {
             Self::Value { .. } => K::Value,
             Self::EmptyRule => K::EmptyRule,
             Self::NoRules => K::NoRules,
-            Self::Rule { error, .. } | Self::Env { error, .. } => error.kind(),
+            Self::Rule { error, .. } | Self::Proxy { error, .. } | Self::Env { error, .. } => {
+                error.kind()
+            }
             Self::DuplicateRule(_) => K::DuplicateRule,
             Self::TrustIndex { .. } => K::TrustIndex,
             Self::UnknownAnchorSet(_) => K::UnknownAnchorSet,
@@ -389,6 +404,10 @@ impl Repr {
             | Self::NamesOnly { key, .. } => Cow::Borrowed(key),
             Self::EmptyRule | Self::NoRules | Self::DuplicateRule(_) => Cow::Borrowed("[[allow]]"),
             Self::Rule { error, .. } => error.setting(),
+            Self::Proxy { error, .. } => match error.setting() {
+                std::borrow::Cow::Borrowed("[[allow]]") => Cow::Borrowed("[[trusted_proxies]]"),
+                key => Cow::Owned(format!("[[trusted_proxies]] {key}")),
+            },
             Self::TrustIndex { .. } => Cow::Borrowed("[elements] trust"),
             Self::UnknownAnchorSet(_) | Self::ChainUnavailable => Cow::Borrowed("chain"),
             Self::AnchorSet { set, .. } => Cow::Owned(format!("[chain.{set}]")),

@@ -101,6 +101,39 @@ impl FieldsProblem {
     }
 }
 
+/// Why the connection's own certificate did not make it a trusted proxy
+/// (`trusted_proxies`; reason `untrusted_proxy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProxyProblem {
+    /// The connection presented no certificate.
+    NoCertificate,
+    /// Its certificate (or chain) does not read, or is longer than kept.
+    Unreadable,
+    /// No `[[trusted_proxies]]` entry matches its names or pins.
+    NotAllowed,
+    /// It is Cloudflare's shared origin-pull certificate, which every
+    /// Cloudflare customer's traffic presents, and the entry that matched
+    /// does not say `allow_cloudflare_global = true`.
+    CloudflareGlobal,
+    /// The trusted element's `By` is not one of the proxy certificate's
+    /// URI SANs (`[elements] by_is_proxy`).
+    ByNotProxy,
+}
+
+impl ProxyProblem {
+    /// The stable code, e.g. `"no_proxy_certificate"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::NoCertificate => "no_proxy_certificate",
+            Self::Unreadable => "proxy_certificate_unreadable",
+            Self::NotAllowed => "proxy_not_allowed",
+            Self::CloudflareGlobal => "cloudflare_global",
+            Self::ByNotProxy => "by_not_proxy",
+        }
+    }
+}
+
 /// The precise cause of a [`Rejection`](crate::Rejection)
 /// ([`Rejection::detail`](crate::Rejection::detail)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +149,8 @@ pub enum Detail {
     Fields(FieldsProblem),
     /// The `by` proxy appears in more than one element: a split element.
     RepeatedBy,
+    /// The connection's certificate (`trusted_proxies`).
+    Proxy(ProxyProblem),
 }
 
 impl Detail {
@@ -129,6 +164,7 @@ impl Detail {
             Self::Chain(c) => c.code(),
             Self::Fields(f) => f.code(),
             Self::RepeatedBy => "repeated_by",
+            Self::Proxy(p) => p.code(),
         }
     }
 }

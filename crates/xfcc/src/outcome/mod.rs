@@ -18,7 +18,7 @@ pub use self::client_cert::ClientCert;
 pub(crate) use self::client_cert::VerifiedBy;
 pub(crate) use self::config_error::Repr as ConfigErrorRepr;
 pub use self::config_error::{ConfigError, ConfigErrorKind};
-pub use self::detail::{ChainError, Detail, FieldsProblem};
+pub use self::detail::{ChainError, Detail, FieldsProblem, ProxyProblem};
 pub use self::explain::{ChainFacts, Explanation, RuleMiss};
 pub use self::fields::{IdentityFrom, ProxyFields};
 pub use self::refused::Refused;

@@ -50,6 +50,13 @@ pub(crate) enum Hint {
     NoPeer,
     /// A peer outside `trusted_peers` (its address is [`Rejection::peer`]).
     UntrustedPeer,
+    /// A policy with `trusted_proxies`, and an adapter that cannot tell
+    /// what the connection presented in TLS.
+    NoPeerTls,
+    /// The connection's certificate did not make it a trusted proxy.
+    UntrustedProxyCert,
+    /// The trusted element's `By` is not the proxy certificate's URI SAN.
+    ByNotProxy,
     /// A self-issued leaf refused by the chain check for its EKU or for
     /// being a CA: what a self-signed look-alike of a client looks like.
     SelfIssued,
@@ -104,6 +111,21 @@ impl Rejection {
         self.report_only
     }
 
+    /// A refusal of the connection's own certificate by the rules of
+    /// `trusted_proxies`: `untrusted_proxy`, keeping a chain detail
+    /// (`unknown_issuer`, ...) and saying `proxy_not_allowed` for the rest.
+    pub(crate) fn as_proxy(mut self) -> Self {
+        use super::detail::ProxyProblem;
+        self.detail = match self.detail {
+            Detail::Chain(c) => Detail::Chain(c),
+            Detail::Proxy(p) => Detail::Proxy(p),
+            _ => Detail::Proxy(ProxyProblem::NotAllowed),
+        };
+        self.reason = Reason::UntrustedProxy;
+        self.hint = Some(Hint::UntrustedProxyCert);
+        self
+    }
+
     pub(crate) const fn with_hint(mut self, hint: Hint) -> Self {
         self.hint = Some(hint);
         self
@@ -134,6 +156,9 @@ impl Rejection {
             Hint::JsonForm => "the header is in Envoy's JSON form (set_current_client_cert_details format: JSON, or an APPEND_FORWARD hop that received a header starting with '['), read as an array of objects with the keys by, hash, cert, chain, subject, uri, dns and issuer; what Envoy appends to a client's malformed JSON does not read, and is refused".to_owned(),
             Hint::HeaderNameInValue => "the value begins with a header name and a colon: send the value alone (curl -H 'X-Forwarded-Client-Cert: <value>' writes the name once)".to_owned(),
             Hint::NoPeer => "trusted_peers is set but the adapter cannot tell the TCP peer: with axum, serve app.into_make_service_with_connect_info::<std::net::SocketAddr>(); with hyper or tonic, insert axum::extract::ConnectInfo<SocketAddr> (or SocketAddr) into the request's extensions".to_owned(),
+            Hint::NoPeerTls => "trusted_proxies is set but the adapter cannot tell what the connection presented in TLS: terminate the proxy's TLS in the app with the adapter's acceptor (xfcc-tower's TlsListener, xfcc-actix's tls::bind_rustls), give the adapter the peer certificate (Python: an ASGI server that fills the tls extension; Node: an https server), or name the proxy by address with trusted_peers instead".to_owned(),
+            Hint::UntrustedProxyCert => "the header came over a connection whose certificate matches no [[trusted_proxies]] entry: a caller that reaches the service around the proxy (or another proxy) presents no certificate or another one; if it is your proxy, compare its certificate with the entries (xfcc inspect prints its SPKI pin and SANs)".to_owned(),
+            Hint::ByNotProxy => "the trusted element's By is not a URI SAN of the certificate the proxy presented: the element was written by another proxy, or the proxy's own (listener) certificate differs from its upstream one; give both the same URI SAN, or set [elements] by_is_proxy = false".to_owned(),
             Hint::SelfIssued => "the certificate is self-issued (its issuer is its own subject): it was not issued by your CA, whatever names it carries; a self-signed look-alike of a client is refused this way".to_owned(),
             Hint::UntrustedPeer => match self.peer() {
                 Some(ip) => format!("the header came from {ip}, which is not in trusted_peers: if {ip} is the address your proxy connects from (read it from the proxy's or the platform's network settings, never from X-Forwarded-For, nor from a server or middleware that rewrites the client address such as uvicorn's proxy headers or Werkzeug's ProxyFix), add it (or its block) to trusted_peers; if not, the request went around the proxy"),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::cache::Cache;
+use super::proxies::TrustedProxy;
 use super::reading::{ElementCount, Reading};
 use super::{Decision, Policy};
 use crate::chain::{self as chains, AnchorSource, TrustAnchors};
@@ -65,6 +66,8 @@ pub struct PolicyBuilder {
     #[cfg(feature = "chain")]
     revocation: chains::Revocation,
     trusted_peers: Option<Vec<String>>,
+    trusted_proxies: Vec<TrustedProxy>,
+    by_is_proxy: Option<bool>,
     identity_from: IdentityFrom,
     sources: Vec<Source>,
     proxy_verifies_chain: bool,
@@ -83,6 +86,8 @@ pub struct PolicyBuilder {
 pub struct Source {
     name: String,
     trusted_peers: Vec<String>,
+    trusted_proxies: Vec<TrustedProxy>,
+    by_is_proxy: Option<bool>,
     header_name: Option<String>,
     format: Format,
     count: Option<ElementCount>,
@@ -94,7 +99,9 @@ pub struct Source {
 impl Source {
     /// The source `name`, whose connections come from `trusted_peers`
     /// (CIDR blocks or addresses, as [`PolicyBuilder::trusted_peers`]; no
-    /// two sources may share an address).
+    /// two sources may share an address). A source named by certificate
+    /// alone passes no addresses and sets
+    /// [`trusted_proxies`](Self::trusted_proxies).
     pub fn new<I, S>(name: impl Into<String>, trusted_peers: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -103,6 +110,8 @@ impl Source {
         Self {
             name: name.into(),
             trusted_peers: trusted_peers.into_iter().map(Into::into).collect(),
+            trusted_proxies: Vec::new(),
+            by_is_proxy: None,
             header_name: None,
             format: Format::Envoy,
             count: None,
@@ -147,6 +156,20 @@ impl Source {
         self.identity_from = from;
         self
     }
+
+    /// `[[sources.trusted_proxies]]`: this proxy's connections present a
+    /// certificate one of these entries matches (as
+    /// [`PolicyBuilder::trusted_proxies`]).
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = TrustedProxy>) -> Self {
+        self.trusted_proxies.extend(proxies);
+        self
+    }
+
+    /// `[sources.elements] by_is_proxy` (as [`PolicyBuilder::by_is_proxy`]).
+    pub fn by_is_proxy(mut self, yes: bool) -> Self {
+        self.by_is_proxy = Some(yes);
+        self
+    }
 }
 
 impl fmt::Debug for PolicyBuilder {
@@ -181,6 +204,8 @@ impl Default for PolicyBuilder {
             #[cfg(feature = "chain")]
             revocation: chains::Revocation::default(),
             trusted_peers: None,
+            trusted_proxies: Vec::new(),
+            by_is_proxy: None,
             identity_from: IdentityFrom::Cert,
             sources: Vec::new(),
             proxy_verifies_chain: false,
@@ -255,6 +280,41 @@ impl PolicyBuilder {
         S: Into<String>,
     {
         self.trusted_peers = Some(peers.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Honour the header only over a connection whose own TLS certificate
+    /// (the proxy's, presented to the service) one of these entries
+    /// matches: `[[trusted_proxies]]`, environment
+    /// `XFCC_TRUSTED_PROXY_SPKI` (SPKI pins). A request carrying the header
+    /// over any other connection (no certificate, another certificate, the
+    /// right address without the key) is rejected as `untrusted_proxy`
+    /// whatever its address, one without the header is treated as missing,
+    /// and when the adapter cannot tell what the connection presented it
+    /// is `peer_unavailable` (500). With [`trusted_peers`](Self::trusted_peers)
+    /// as well, both must hold. Default: none.
+    ///
+    /// The service then terminates the proxy's TLS itself: the adapters
+    /// ship an acceptor that hands them the certificate (xfcc-tower's
+    /// `TlsListener`, xfcc-actix's `tls` module). Like `trusted_peers`, it
+    /// is enforced by [`Policy::verify_request`] and [`Policy::decide`];
+    /// [`Policy::verify`] checks a header value alone.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = TrustedProxy>) -> Self {
+        self.trusted_proxies.extend(proxies);
+        self
+    }
+
+    /// `[elements] by_is_proxy`: with [`trusted_proxies`](Self::trusted_proxies)
+    /// and the Envoy format, the trusted element's `By` (the URI SAN of the
+    /// proxy that wrote it) must be one of the URI SANs of the certificate
+    /// the connection presented, so that a header written by one proxy is
+    /// not believed from another; a mismatch is `untrusted_proxy`
+    /// (`by_not_proxy`). Default `true` there. Set `false` where the proxy
+    /// presents upstream a certificate other than its listener's (whose
+    /// URI SAN Envoy writes as `By`). Refused without `trusted_proxies`,
+    /// and for a format without `By`.
+    pub fn by_is_proxy(mut self, yes: bool) -> Self {
+        self.by_is_proxy = Some(yes);
         self
     }
 
@@ -460,6 +520,15 @@ impl PolicyBuilder {
             if let Some(peers) = &self.trusted_peers {
                 return ambiguous("trusted_peers", peers.join(", "));
             }
+            if let Some(p) = self.trusted_proxies.first() {
+                return ambiguous(
+                    "trusted_proxies",
+                    p.rule.name.clone().unwrap_or_else(|| "0".to_owned()),
+                );
+            }
+            if let Some(b) = self.by_is_proxy {
+                return ambiguous("by_is_proxy", b.to_string());
+            }
             if let Some(h) = &self.header_name {
                 return ambiguous("header_name", h.clone());
             }
@@ -487,6 +556,8 @@ impl PolicyBuilder {
             self.by,
             self.identity_from,
             self.trusted_peers,
+            self.trusted_proxies,
+            self.by_is_proxy,
             &rules,
         )?;
         // A rule a self-signed certificate can meet needs the operator's
@@ -516,7 +587,7 @@ impl PolicyBuilder {
                     "a [[sources]] name that is not blank and that no other source has",
                 ));
             }
-            if src.trusted_peers.is_empty() {
+            if src.trusted_peers.is_empty() && src.trusted_proxies.is_empty() {
                 return Err(ConfigError::from(Repr::EmptyList {
                     key: "trusted_peers",
                 }));
@@ -528,7 +599,9 @@ impl PolicyBuilder {
                 src.trust,
                 src.by,
                 src.identity_from,
-                Some(src.trusted_peers),
+                (!src.trusted_peers.is_empty()).then_some(src.trusted_peers),
+                src.trusted_proxies,
+                src.by_is_proxy,
                 &rules,
             )?;
             // A peer belongs to one source at most: overlapping blocks
@@ -561,6 +634,11 @@ impl PolicyBuilder {
             let _ = self.max_intermediates;
             chains::build(self.anchors, &rules)?
         };
+        for r in std::iter::once(&reading).chain(readings.iter().map(|(_, r)| r)) {
+            if let Some(p) = &r.proxies {
+                p.check_anchors(&chains)?;
+            }
+        }
         let options = ParseOptions::DEFAULT
             .with_limits(self.limits)
             .with_syntax(self.syntax);

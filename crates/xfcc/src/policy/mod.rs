@@ -24,6 +24,7 @@
 
 mod builder;
 mod cache;
+mod proxies;
 mod reading;
 mod verify;
 
@@ -34,6 +35,7 @@ use std::time::Duration;
 pub(crate) use self::builder::Clock;
 pub use self::builder::{Mode, PolicyBuilder, Source};
 use self::reading::is_field_name;
+pub use self::proxies::TrustedProxy;
 pub use self::reading::{ElementCount, Reading};
 
 use crate::chain as chains;
@@ -215,19 +217,31 @@ impl Policy {
     /// [`verify_request`](Self::verify_request)'s result with the mode
     /// applied ([`Outcome::Report`](crate::outcome::Outcome::Report) in report mode), the status and body of
     /// a refusal ([`Refused`](crate::outcome::Refused)), the peer and the header names read.
-    pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
+    ///
+    /// `peer` is the connection: its address, and what it presented in TLS
+    /// (see [`Peer`](crate::Peer); an `IpAddr` or `Option<IpAddr>` converts).
+    pub fn decide<'v, F, I>(&self, peer: impl Into<crate::Peer>, lines: F) -> Verdict
     where
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
-        let result = self.verify_request(peer, lines);
-        Verdict::new(result, peer, Arc::clone(&self.inner.header_names))
+        let peer = peer.into();
+        let result = self.verify_from(&peer, lines);
+        Verdict::new(result, peer.addr(), Arc::clone(&self.inner.header_names))
     }
 
     /// Whether only listed peers may send the header: `trusted_peers`, or
-    /// `[[sources]]` (each lists its own).
+    /// `[[sources]]` (each lists its own addresses or certificates).
     pub fn has_trusted_peers(&self) -> bool {
         self.inner.by_source || self.readings().any(Reading::has_trusted_peers)
+    }
+
+    /// Whether only connections presenting a proxy's certificate may send
+    /// the header (`[[trusted_proxies]]`, in the policy or a source): the
+    /// adapter must then tell the policy what each connection presented in
+    /// TLS ([`Peer::with_tls`](crate::Peer::with_tls)).
+    pub fn has_trusted_proxies(&self) -> bool {
+        self.readings().any(Reading::has_trusted_proxies)
     }
 
     /// `proxy_verifies_chain`: whether the operator said the proxy in

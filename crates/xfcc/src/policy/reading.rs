@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::cache::Cache;
+use super::proxies::{Proxies, TrustedProxy};
 use crate::format::Format;
 use crate::outcome::ConfigErrorRepr as Repr;
 use crate::outcome::{ConfigError, IdentityFrom, Warning, WarningKind};
@@ -41,6 +42,8 @@ pub struct Reading {
     pub(crate) by: Option<String>,
     pub(crate) identity_from: IdentityFrom,
     pub(crate) trusted_peers: Option<Vec<ipnet::IpNet>>,
+    /// `[[trusted_proxies]]`: the certificates its proxies present.
+    pub(crate) proxies: Option<Proxies>,
     /// Its own cache: a header allowed under one proxy's element settings
     /// says nothing under another's.
     pub(crate) cache: Option<Cache>,
@@ -60,6 +63,8 @@ impl Reading {
         by: Option<String>,
         identity_from: IdentityFrom,
         trusted_peers: Option<Vec<String>>,
+        proxies: Vec<TrustedProxy>,
+        by_is_proxy: Option<bool>,
         rules: &[CompiledRule],
     ) -> Result<Self, ConfigError> {
         let header_name = match header_name {
@@ -86,13 +91,29 @@ impl Reading {
             if identity_from == IdentityFrom::ProxyFields {
                 return Err(cannot("identity_from", "it carries no proxy fields"));
             }
+            if by_is_proxy.is_some() {
+                return Err(cannot("by_is_proxy", "it carries no By field"));
+            }
         }
-        if identity_from == IdentityFrom::ProxyFields && trusted_peers.is_none() && by.is_none() {
+        if by_is_proxy.is_some() && proxies.is_empty() {
+            return Err(ConfigError::value(
+                "by_is_proxy",
+                by_is_proxy.unwrap_or_default().to_string(),
+                "nothing without [[trusted_proxies]]: it compares the trusted element's By with the certificate the proxy presented, which only a policy that names its proxies by certificate reads",
+            ));
+        }
+        if identity_from == IdentityFrom::ProxyFields
+            && trusted_peers.is_none()
+            && by.is_none()
+            && proxies.is_empty()
+        {
             return Err(ConfigError::from(Repr::ProxyFieldsCannot {
                 key: "identity_from",
-                why: "set trusted_peers or [elements] by (in the environment XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
+                why: "set trusted_peers, [[trusted_proxies]] or [elements] by (in the environment XFCC_TRUSTED_PEERS, XFCC_TRUSTED_PROXY_SPKI or XFCC_TRUSTED_BY) as well: the fields are only as trustworthy as the proxy that wrote them",
             }));
         }
+        let by_is_proxy = by_is_proxy.unwrap_or(format == Format::Envoy);
+        let proxies = Proxies::check(proxies, by_is_proxy)?;
         let count = count.unwrap_or(ElementCount::Exactly(1));
         // Envoy writes URI and DNS values unescaped: a client's SAN holding
         // `,By=...;Hash=...` splits its element in two, and the second half
@@ -142,6 +163,7 @@ impl Reading {
             by,
             identity_from,
             trusted_peers,
+            proxies,
         })
     }
 }
@@ -196,6 +218,26 @@ impl Reading {
         self.trusted_peers.is_some()
     }
 
+    /// Whether only connections presenting a certificate that a
+    /// `[[trusted_proxies]]` entry matches may send this proxy's header.
+    pub fn has_trusted_proxies(&self) -> bool {
+        self.proxies.is_some()
+    }
+
+    /// The names of the `[[trusted_proxies]]` entries, in order.
+    pub fn trusted_proxy_names(&self) -> impl Iterator<Item = &str> {
+        self.proxies
+            .iter()
+            .flat_map(|p| p.rules.iter().map(|r| &*r.label))
+    }
+
+    /// `[elements] by_is_proxy`: whether the trusted element's `By` must be
+    /// one of the URI SANs of the certificate the proxy presented (the
+    /// default with `[[trusted_proxies]]` and the Envoy format).
+    pub fn by_is_proxy(&self) -> bool {
+        self.proxies.as_ref().is_some_and(|p| p.by_is_proxy)
+    }
+
     /// Whether `ip` (canonical) is one of this reading's trusted peers;
     /// `None` when it lists none.
     pub(crate) fn trusts(&self, ip: std::net::IpAddr) -> Option<bool> {
@@ -211,7 +253,8 @@ impl Reading {
         let mut out = Vec::new();
         // With trusted_peers and trust = -1 the trusted element is the one
         // the nearest proxy (the only peer allowed) appended: tied to it.
-        let pinned_last = self.trusted_peers.is_some() && self.trust == -1;
+        let pinned_last = (self.trusted_peers.is_some() && self.trust == -1)
+            || self.proxies.as_ref().is_some_and(|p| p.by_is_proxy);
         if self.count != ElementCount::Exactly(1)
             && self.by.is_none()
             && !pinned_last
@@ -230,7 +273,10 @@ impl Reading {
                 },
             ));
         }
-        if self.identity_from == IdentityFrom::ProxyFields && self.trusted_peers.is_none() {
+        if self.identity_from == IdentityFrom::ProxyFields
+            && self.trusted_peers.is_none()
+            && self.proxies.is_none()
+        {
             out.push(Warning::new(
                 WarningKind::ProxyFieldsWithoutPeers,
                 "identity_from = \"proxy-fields\" without trusted_peers: `by` names the proxy that wrote an element, but a request that reaches the service around it writes the By too; set trusted_peers (or make sure nothing else can connect)",
@@ -277,6 +323,8 @@ impl fmt::Debug for Reading {
             .field("by", &self.by)
             .field("identity_from", &self.identity_from)
             .field("trusted_peers", &self.trusted_peers.is_some())
+            .field("trusted_proxies", &self.proxies.is_some())
+            .field("trusted_proxies", &self.proxies.is_some())
             .field("cache", &self.cache.is_some())
             .finish()
     }

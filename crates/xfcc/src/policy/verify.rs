@@ -17,6 +17,7 @@ use crate::outcome::{
     Reason, Rejection, RuleMiss,
 };
 use crate::parse::{Element, XfccHeader};
+use crate::peer::{Hop, Peer};
 
 impl Policy {
     fn now(&self) -> SystemTime {
@@ -45,7 +46,7 @@ impl Policy {
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
         let start = metrics::start();
         let (result, source) = match self.inner.readings.as_slice() {
-            [r] => (self.verify_inner(r, value, None, now), r.source.as_ref()),
+            [r] => (self.verify_inner(r, value, None, now, None), r.source.as_ref()),
             // Which proxy's reading applies depends on the peer.
             _ => (
                 Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
@@ -62,9 +63,9 @@ impl Policy {
     /// (`Ok(None)` in [`Mode::Accept`], `missing` in [`Mode::Require`]);
     /// more than one line is rejected as `multiple_headers` (RFC 9110 would
     /// join them with `, `, which reads as extra elements); a value that is
-    /// not UTF-8 is `malformed`. With `trusted_peers` set it is always
-    /// `peer_unavailable`: use [`verify_request`](Self::verify_request)
-    /// with the peer's address.
+    /// not UTF-8 is `malformed`. With `trusted_peers` or `trusted_proxies`
+    /// set it is always `peer_unavailable`: use
+    /// [`verify_request`](Self::verify_request) with the peer.
     ///
     /// # Errors
     /// A [`Rejection`].
@@ -74,8 +75,8 @@ impl Policy {
     {
         let start = metrics::start();
         let (result, source) = match self.inner.readings.as_slice() {
-            [r] if !self.has_trusted_peers() => {
-                (self.verify_lines(r, values, None), r.source.as_ref())
+            [r] if !self.has_trusted_peers() && !self.has_trusted_proxies() => {
+                (self.verify_lines(r, values, None, None), r.source.as_ref())
             }
             // The peer is unknown here: never honour the header.
             _ => (
@@ -99,15 +100,16 @@ impl Policy {
     /// A [`Rejection`].
     pub fn verify_value(
         &self,
-        peer: Option<std::net::IpAddr>,
+        peer: impl Into<Peer>,
         value: Option<&[u8]>,
     ) -> Result<Option<ClientCert>, Rejection> {
-        match peer {
-            None => self.verify_header_values(value),
-            Some(ip) => self.verify_request(Some(ip), |name| {
-                value.filter(|_| self.readings().any(|r| r.header_name == name))
-            }),
+        let peer = peer.into();
+        if peer.addr().is_none() && peer.tls().is_none() {
+            return self.verify_header_values(value);
         }
+        self.verify_from(&peer, |name| {
+            value.filter(|_| self.readings().any(|r| r.header_name == name))
+        })
     }
 
     /// What the HTTP adapters call for each request: `lines(name)` gives
@@ -120,11 +122,15 @@ impl Policy {
     /// lines are one list (RFC 9110 5.3); together they must fit the
     /// policy's byte limit, and each must be UTF-8.
     ///
-    /// `peer` is the TCP peer's address, for `trusted_peers` and
-    /// `[[sources]]`: with either, `None` is `peer_unavailable` (a wiring
-    /// error, never allowed) and a peer outside the list (in no source)
-    /// that sent the header is `untrusted_peer`; without them, `peer` is
-    /// not read.
+    /// `peer` is the connection (a [`Peer`], or an `IpAddr` or
+    /// `Option<IpAddr>`), for `trusted_peers`, `trusted_proxies` and
+    /// `[[sources]]`. With addresses listed, an unknown address is
+    /// `peer_unavailable` (a wiring error, never allowed) and a peer
+    /// outside the list (in no source) that sent the header is
+    /// `untrusted_peer`. With certificates listed, a connection the
+    /// adapter cannot see into is `peer_unavailable`, and one that
+    /// presented no certificate, or one no entry matches, and sent the
+    /// header is `untrusted_proxy`. Without either, `peer` is not read.
     ///
     /// Because the names come from the policy at each call, an adapter
     /// built on a [`PolicyHandle`](crate::PolicyHandle) follows a reload that changes them.
@@ -133,7 +139,19 @@ impl Policy {
     /// A [`Rejection`].
     pub fn verify_request<'v, F, I>(
         &self,
-        peer: Option<std::net::IpAddr>,
+        peer: impl Into<Peer>,
+        lines: F,
+    ) -> Result<Option<ClientCert>, Rejection>
+    where
+        F: FnMut(&str) -> I,
+        I: IntoIterator<Item = &'v [u8]>,
+    {
+        self.verify_from(&peer.into(), lines)
+    }
+
+    pub(crate) fn verify_from<'v, F, I>(
+        &self,
+        peer: &Peer,
         lines: F,
     ) -> Result<Option<ClientCert>, Rejection>
     where
@@ -141,80 +159,147 @@ impl Policy {
         I: IntoIterator<Item = &'v [u8]>,
     {
         match self.inner.readings.as_slice() {
-            [r] if !self.inner.by_source => self.read_request(r, peer, lines),
+            [r] if !self.inner.by_source => {
+                let start = metrics::start();
+                let result = self.read_request(r, peer, None, lines);
+                let result = self.mark(r.source.as_ref(), result);
+                metrics::verification(start, result.as_ref().map(Option::as_ref));
+                result
+            }
             _ => self.verify_by_source(peer, lines),
         }
     }
 
     /// A request read through the reading `r`: its peer checked against
-    /// the reading's `trusted_peers`, then its header (and chain header).
+    /// the reading's `trusted_peers` and `trusted_proxies` (unless the
+    /// caller judged the hop already: `judged`), then its header (and
+    /// chain header). Neither marked nor counted: the caller does both.
     fn read_request<'v, F, I>(
         &self,
         r: &Reading,
-        peer: Option<std::net::IpAddr>,
+        peer: &Peer,
+        judged: Option<Option<Arc<Hop>>>,
         mut lines: F,
     ) -> Result<Option<ClientCert>, Rejection>
     where
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
-        let start = metrics::start();
-        let result = match (r.has_trusted_peers(), peer) {
-            (true, None) => Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
-            (true, Some(ip)) if r.trusts(ip.to_canonical()) == Some(false) => {
-                let sent = Self::header_sent(r, &mut lines);
-                self.untrusted_peer(ip, sent)
+        if r.has_trusted_peers() {
+            match peer.addr() {
+                None => {
+                    return Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer));
+                }
+                Some(ip) if r.trusts(ip.to_canonical()) == Some(false) => {
+                    let sent = Self::header_sent(r, &mut lines);
+                    return self.untrusted_peer(ip, sent);
+                }
+                Some(_) => {}
             }
-            _ => match r.format.chain_header_name() {
-                Some(name) => self.chain_lines(lines(name)).and_then(|chain| {
-                    self.verify_lines(r, lines(&r.header_name), chain.as_deref())
-                }),
-                None => self.verify_lines(r, lines(&r.header_name), None),
+        }
+        let hop = match judged {
+            Some(hop) => hop,
+            None => match self.hop(r, peer, self.now()) {
+                Ok(hop) => hop,
+                Err(e) if e.reason() == Reason::PeerUnavailable => return Err(e),
+                Err(e) => {
+                    return if Self::header_sent(r, &mut lines) {
+                        Err(e)
+                    } else {
+                        self.on_missing()
+                    };
+                }
             },
         };
-        let result = self.mark(r.source.as_ref(), result);
-        metrics::verification(start, result.as_ref().map(Option::as_ref));
-        result
+        let via = hop.as_deref();
+        let result = match r.format.chain_header_name() {
+            Some(name) => self.chain_lines(lines(name)).and_then(|chain| {
+                self.verify_lines(r, lines(&r.header_name), chain.as_deref(), via)
+            }),
+            None => self.verify_lines(r, lines(&r.header_name), None, via),
+        };
+        match hop {
+            Some(hop) => result.map(|c| c.map(|c| c.with_proxy(Arc::clone(&hop.proxy)))),
+            None => result,
+        }
     }
 
-    /// With `[[sources]]`: the source the peer belongs to judges the
-    /// request; a peer in none that sends any source's header is
-    /// `untrusted_peer`, one that sends none gets the mode's answer.
+    /// With `[[sources]]`: the first source whose addresses (if it lists
+    /// any) hold the peer and whose `trusted_proxies` (if any) match its
+    /// certificate judges the request. A peer in none that sends any
+    /// source's header is `untrusted_peer` or, when a source's addresses
+    /// held it but its certificate did not match, `untrusted_proxy`; one
+    /// that sends none gets the mode's answer.
     fn verify_by_source<'v, F, I>(
         &self,
-        peer: Option<std::net::IpAddr>,
+        peer: &Peer,
         mut lines: F,
     ) -> Result<Option<ClientCert>, Rejection>
     where
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
     {
-        let found = peer.map(|ip| {
-            let ip = ip.to_canonical();
-            (
-                ip,
-                self.inner
-                    .readings
-                    .iter()
-                    .find(|r| r.trusts(ip) == Some(true)),
-            )
-        });
-        if let Some((ip, Some(source))) = found {
-            return self.read_request(source, Some(ip), lines);
-        }
         let start = metrics::start();
-        let result = match found {
-            None => Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
-            Some((ip, _)) => {
+        let ip = peer.addr().map(|ip| ip.to_canonical());
+        let now = self.now();
+        let mut refused: Option<Rejection> = None;
+        let mut chosen = None;
+        for r in &self.inner.readings {
+            let addr_ok = match (r.trusted_peers.is_some(), ip) {
+                (false, _) => true,
+                (true, Some(ip)) => r.trusts(ip) == Some(true),
+                (true, None) => false,
+            };
+            if !addr_ok {
+                continue;
+            }
+            match self.hop(r, peer, now) {
+                Ok(hop) => {
+                    chosen = Some((r, hop));
+                    break;
+                }
+                Err(e) => {
+                    // A wiring error outranks a proxy's refusal.
+                    let wiring = e.reason() == Reason::PeerUnavailable;
+                    if refused
+                        .as_ref()
+                        .is_none_or(|old| wiring && old.reason() != Reason::PeerUnavailable)
+                    {
+                        refused = Some(match &r.source {
+                            Some(name) => e.sourced_by(name),
+                            None => e,
+                        });
+                    }
+                }
+            }
+        }
+        let result = match (chosen, refused) {
+            (Some((r, hop)), _) => {
+                let result = self.read_request(r, peer, Some(hop), lines);
+                self.mark(r.source.as_ref(), result)
+            }
+            (None, Some(e)) if e.reason() == Reason::PeerUnavailable => self.mark(None, Err(e)),
+            (None, _) if ip.is_none() && self.readings().any(Reading::has_trusted_peers) => self
+                .mark(
+                    None,
+                    Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
+                ),
+            (None, refusal) => {
                 let sent = self
                     .inner
                     .readings
                     .iter()
                     .any(|r| Self::header_sent(r, &mut lines));
-                self.untrusted_peer(ip, sent)
+                let result = match (refusal, ip) {
+                    (Some(e), _) if sent => Err(e),
+                    (_, Some(ip)) => self.untrusted_peer(ip, sent),
+                    (_, None) if sent => Err(Rejection::of(Reason::UntrustedProxy)
+                        .with_hint(Hint::UntrustedProxyCert)),
+                    (_, None) => self.on_missing(),
+                };
+                self.mark(None, result)
             }
         };
-        let result = self.mark(None, result);
         metrics::verification(start, result.as_ref().map(Option::as_ref));
         result
     }
@@ -312,6 +397,7 @@ impl Policy {
         r: &Reading,
         values: I,
         chain: Option<&str>,
+        hop: Option<&Hop>,
     ) -> Result<Option<ClientCert>, Rejection>
     where
         I: IntoIterator<Item = &'v [u8]>,
@@ -334,7 +420,7 @@ impl Policy {
             // empty (or, for Caddy, unreplaced) without a client certificate.
             return self.on_missing();
         }
-        self.verify_inner(r, text, chain, self.now()).map(Some)
+        self.verify_inner(r, text, chain, self.now(), hop).map(Some)
     }
 
     fn on_missing(&self) -> Result<Option<ClientCert>, Rejection> {
@@ -344,12 +430,15 @@ impl Policy {
         }
     }
 
+    /// `hop`: the proxy the connection's certificate showed, whose URI
+    /// SANs the trusted element's `By` must hold (`by_is_proxy`).
     fn verify_inner(
         &self,
         r: &Reading,
         value: &str,
         chain: Option<&str>,
         now: SystemTime,
+        hop: Option<&Hop>,
     ) -> Result<ClientCert, Rejection> {
         let p = self.decision();
         if r.format != Format::Envoy {
@@ -387,8 +476,18 @@ impl Policy {
         // as it did, so only what depends on the clock is done again.
         // (Counted as a lookup only when it hits: a miss goes on to the
         // elements' lookups, which count.)
+        // The element's `By` against the connection's certificate: a header
+        // allowed over one proxy's connection says nothing of another's, so
+        // such a header is read again (its certificates still come from the
+        // cache).
+        let by_hop = hop.filter(|_| r.by_is_proxy());
         let whole = KeyRef::header(value);
-        if let Some((cached, index)) = r.cache.as_ref().and_then(|c| c.get(&whole)) {
+        if let Some((cached, index)) = r
+            .cache
+            .as_ref()
+            .filter(|_| by_hop.is_none())
+            .and_then(|c| c.get(&whole))
+        {
             metrics::cache_lookup(true);
             return self.finish(r, &cached, index, now);
         }
@@ -442,6 +541,18 @@ impl Policy {
                     && !element.by().any(|b| b.text() == by.as_str())
                 {
                     return Err(Rejection::of(Reason::UntrustedProxy).at_element(index));
+                }
+                if let Some(hop) = by_hop
+                    && !element
+                        .by()
+                        .any(|b| hop.uris.iter().any(|u| u.as_str() == b.text()))
+                {
+                    return Err(Rejection::new(
+                        Reason::UntrustedProxy,
+                        Detail::Proxy(crate::outcome::ProxyProblem::ByNotProxy),
+                    )
+                    .at_element(index)
+                    .with_hint(Hint::ByNotProxy));
                 }
                 if r.identity_from == IdentityFrom::ProxyFields
                     && element.cert().is_none()
@@ -583,7 +694,7 @@ impl Policy {
             Some(d) => d,
             None => {
                 let (rule, anchor, until) = self
-                    .judge_rules(cached.cert(), now, r.cache.is_some())
+                    .judge_rules(&p.rules, cached.cert(), now, r.cache.is_some())
                     .map_err(reject)?;
                 if let Some(until) = until {
                     cached.set_decision(rule, anchor, until);
@@ -634,8 +745,9 @@ impl Policy {
     /// verified, reusable until). A name or thumbprint decision holds for
     /// the leaf's lifetime; a chain decision until the earliest `notAfter`
     /// on the path, and not at all when CRLs are in play.
-    fn judge_rules(
+    pub(crate) fn judge_rules(
         &self,
+        rules: &[crate::rules::CompiledRule],
         fc: &ForwardedCert,
         now: SystemTime,
         cached: bool,
@@ -650,15 +762,15 @@ impl Policy {
         // and, on rejection, explains (no second pass over the SANs).
         // (Built only once a rule does not allow: nothing is allocated for
         // the explanation of a certificate the first rule allows.)
-        let mut rules = Vec::new();
-        for (i, rule) in p.rules.iter().enumerate() {
+        let mut misses = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
             let failed = rule.misses(leaf);
             let names_hold = failed.is_empty();
             if names_hold && rule.chain.is_none() {
                 return Ok((i, None, Some(leaf.not_after())));
             }
             let seen = rule.seen(&failed, leaf);
-            rules.push(RuleMiss::new(Arc::clone(&rule.label), failed, seen));
+            misses.push(RuleMiss::new(Arc::clone(&rule.label), failed, seen));
             let Some(set) = rule.chain.as_deref().filter(|_| names_hold) else {
                 continue;
             };
@@ -674,7 +786,7 @@ impl Policy {
                 }
             }
         }
-        let why = Explanation::about(leaf.clone()).with_rules(rules);
+        let why = Explanation::about(leaf.clone()).with_rules(misses);
         Err(match chain_failure {
             Some((set, detail)) => {
                 let intermediates = fc.intermediates_der().len();

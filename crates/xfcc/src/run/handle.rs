@@ -80,7 +80,7 @@ impl PolicyHandle {
     /// A [`Rejection`].
     pub fn verify_request<'v, F, I>(
         &self,
-        peer: Option<std::net::IpAddr>,
+        peer: impl Into<crate::Peer>,
         lines: F,
     ) -> Result<Option<ClientCert>, Rejection>
     where
@@ -93,7 +93,7 @@ impl PolicyHandle {
     /// [`Policy::decide`] with the policy in force now: the verdict an
     /// adapter translates (what the tower layer and the actix middleware
     /// call).
-    pub fn decide<'v, F, I>(&self, peer: Option<std::net::IpAddr>, lines: F) -> Verdict
+    pub fn decide<'v, F, I>(&self, peer: impl Into<crate::Peer>, lines: F) -> Verdict
     where
         F: FnMut(&str) -> I,
         I: IntoIterator<Item = &'v [u8]>,
