@@ -17,6 +17,9 @@ struct Config {
     policy: PolicyHandle,
     /// Where the TCP peer's address is read from, for `trusted_peers`.
     peer: PeerAddr,
+    /// Where what the connection presented in TLS is read from, for
+    /// `trusted_proxies`.
+    tls: PeerTlsFrom,
     /// Rejection events at the configured level and rate, shared by every
     /// clone (one count for all workers).
     #[cfg(feature = "tracing")]
@@ -79,6 +82,7 @@ impl XfccLayer<JsonForbidden> {
             config: Arc::new(Config {
                 policy,
                 peer: default_peer,
+                tls: default_tls,
                 #[cfg(feature = "tracing")]
                 log: Arc::new(xfcc::run::RejectionLog::new(
                     Some(tracing::Level::INFO),
@@ -149,6 +153,25 @@ impl<R> XfccLayer<R> {
         self.reconfigure(|c| c.peer = from)
     }
 
+    /// Where the layer reads what the connection presented in TLS, for the
+    /// policy's `trusted_proxies` (a function of the request extensions):
+    /// `None` when it cannot tell, `Some(None)` for a TLS connection
+    /// without a client certificate, `Some(Some(cert))` for the chain
+    /// presented. The default reads the [`TlsPeer`](crate::tls::TlsPeer)
+    /// that [`TlsListener`](crate::tls::TlsListener) gives axum
+    /// (`ConnectInfo<TlsPeer>`), or one a hyper server inserted (feature
+    /// `rustls`). For tonic with its own TLS, read
+    /// `TlsConnectInfo::peer_certs()` and build the chain with
+    /// [`xfcc::tls::peer_cert`] (once per connection, where tonic keeps
+    /// the connection's info, so its decision is reused).
+    ///
+    /// With `trusted_proxies` set and nothing found, the request is
+    /// rejected as `peer_unavailable` (500), never let through.
+    #[must_use]
+    pub fn peer_tls(self, from: PeerTlsFrom) -> Self {
+        self.reconfigure(|c| c.tls = from)
+    }
+
     fn reconfigure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -177,8 +200,40 @@ impl<S, R: Clone> Layer<S> for XfccLayer<R> {
 /// [`XfccLayer::peer_addr`]).
 pub type PeerAddr = fn(&http::Extensions) -> Option<IpAddr>;
 
-/// axum's `ConnectInfo<SocketAddr>`, else a `SocketAddr` extension.
+/// Reads what a request's connection presented in TLS from its extensions
+/// (see [`XfccLayer::peer_tls`]).
+pub type PeerTlsFrom = fn(&http::Extensions) -> Option<Option<Arc<xfcc::PeerCert>>>;
+
+/// The [`TlsPeer`](crate::tls::TlsPeer) of the connection, if the
+/// listener left one.
+#[cfg(feature = "rustls")]
+fn tls_peer(ext: &http::Extensions) -> Option<&crate::tls::TlsPeer> {
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(peer)) =
+        ext.get::<axum::extract::ConnectInfo<crate::tls::TlsPeer>>()
+    {
+        return Some(peer);
+    }
+    ext.get::<crate::tls::TlsPeer>()
+}
+
+/// The `TlsPeer`'s certificate (feature `rustls`); otherwise unknown.
+fn default_tls(ext: &http::Extensions) -> Option<Option<Arc<xfcc::PeerCert>>> {
+    #[cfg(feature = "rustls")]
+    if let Some(peer) = tls_peer(ext) {
+        return Some(peer.cert().cloned());
+    }
+    let _ = ext;
+    None
+}
+
+/// A `TlsPeer`'s address, axum's `ConnectInfo<SocketAddr>`, else a
+/// `SocketAddr` extension.
 fn default_peer(ext: &http::Extensions) -> Option<IpAddr> {
+    #[cfg(feature = "rustls")]
+    if let Some(peer) = tls_peer(ext) {
+        return Some(peer.addr().ip());
+    }
     #[cfg(feature = "axum")]
     if let Some(axum::extract::ConnectInfo(addr)) =
         ext.get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -228,7 +283,11 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let headers = req.headers();
-        let peer = (self.config.peer)(req.extensions());
+        let ext = req.extensions();
+        let mut peer = xfcc::Peer::from((self.config.peer)(ext));
+        if let Some(tls) = (self.config.tls)(ext) {
+            peer = peer.with_tls(tls);
+        }
         // The core decides everything (mode, status, body); the layer only
         // translates its verdict.
         let verdict = self.config.policy.decide(peer, |name| {

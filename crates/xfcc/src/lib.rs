@@ -47,6 +47,9 @@ mod rules;
 pub mod run;
 mod spiffe;
 mod text;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 mod x509;
 
 pub use chain::TrustAnchors;

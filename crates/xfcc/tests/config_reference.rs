@@ -109,7 +109,10 @@ fn the_policy_file_reads_every_key_of_the_table_and_no_other() {
     // The proxies' tables take the keys of `[[allow]]` beside their own.
     let allow = sections.get("[[allow]]").cloned().unwrap_or_default();
     for table in ["[[trusted_proxies]]", "[[sources.trusted_proxies]]"] {
-        let own = sections.get("[[trusted_proxies]]").cloned().unwrap_or_default();
+        let own = sections
+            .get("[[trusted_proxies]]")
+            .cloned()
+            .unwrap_or_default();
         let keys = sections.entry(table).or_default();
         keys.extend(allow.iter().copied());
         keys.extend(own);

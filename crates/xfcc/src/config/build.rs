@@ -343,6 +343,8 @@ pub(crate) fn blame(e: ConfigError, config: &PolicyConfig) -> ConfigError {
             }
         },
         Repr::AnchorSet { set, .. } if set == "env" => Some("XFCC_CHAIN_ANCHORS".to_owned()),
+        // The one entry the environment writes: its pins.
+        Repr::Proxy { .. } => schema::env_of("trusted_proxies", false).map(str::to_owned),
         _ => schema::env_of(&e.setting(), false).map(str::to_owned),
     };
     match var {

@@ -34,8 +34,8 @@ use std::time::Duration;
 
 pub(crate) use self::builder::Clock;
 pub use self::builder::{Mode, PolicyBuilder, Source};
-use self::reading::is_field_name;
 pub use self::proxies::TrustedProxy;
+use self::reading::is_field_name;
 pub use self::reading::{ElementCount, Reading};
 
 use crate::chain as chains;

@@ -110,10 +110,13 @@ impl Proxies {
                     error,
                 })
             };
-            let compiled = entry.rule.compile(i).map_err(|e| match e.into_inner_rule() {
-                Ok(inner) => at(inner),
-                Err(e) => at(e),
-            })?;
+            let compiled = entry
+                .rule
+                .compile(i)
+                .map_err(|e| match e.into_inner_rule() {
+                    Ok(inner) => at(inner),
+                    Err(e) => at(e),
+                })?;
             if compiled.is_name_only() {
                 return Err(at(ConfigError::value(
                     compiled.first_key(),
@@ -156,7 +159,9 @@ impl Proxies {
                 return Err(at(ConfigError::from(Repr::ChainUnavailable)));
             }
             if chains.verified_by(set).is_none() {
-                return Err(at(ConfigError::from(Repr::UnknownAnchorSet(set.to_owned()))));
+                return Err(at(ConfigError::from(Repr::UnknownAnchorSet(
+                    set.to_owned(),
+                ))));
             }
             let global = chains.anchor_names(set).iter().any(|n| {
                 n.to_ascii_lowercase()
@@ -251,8 +256,12 @@ impl Policy {
         };
         let fc = ForwardedCert::new(leaf, der.map(<[u8]>::to_vec).collect(), false);
         let leaf = fc.leaf();
-        let out_of_date = now.checked_add(p.leeway).is_some_and(|t| t < leaf.not_before())
-            || now.checked_sub(p.leeway).is_some_and(|t| t > leaf.not_after());
+        let out_of_date = now
+            .checked_add(p.leeway)
+            .is_some_and(|t| t < leaf.not_before())
+            || now
+                .checked_sub(p.leeway)
+                .is_some_and(|t| t > leaf.not_after());
         if out_of_date {
             let expired = now > leaf.not_after();
             let c = if expired {

@@ -46,7 +46,10 @@ impl Policy {
     pub fn verify_at(&self, value: &str, now: SystemTime) -> Result<ClientCert, Rejection> {
         let start = metrics::start();
         let (result, source) = match self.inner.readings.as_slice() {
-            [r] => (self.verify_inner(r, value, None, now, None), r.source.as_ref()),
+            [r] => (
+                self.verify_inner(r, value, None, now, None),
+                r.source.as_ref(),
+            ),
             // Which proxy's reading applies depends on the peer.
             _ => (
                 Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeer)),
@@ -290,13 +293,14 @@ impl Policy {
                     .readings
                     .iter()
                     .any(|r| Self::header_sent(r, &mut lines));
-                let result = match (refusal, ip) {
-                    (Some(e), _) if sent => Err(e),
-                    (_, Some(ip)) => self.untrusted_peer(ip, sent),
-                    (_, None) if sent => Err(Rejection::of(Reason::UntrustedProxy)
-                        .with_hint(Hint::UntrustedProxyCert)),
-                    (_, None) => self.on_missing(),
-                };
+                let result =
+                    match (refusal, ip) {
+                        (Some(e), _) if sent => Err(e),
+                        (_, Some(ip)) => self.untrusted_peer(ip, sent),
+                        (_, None) if sent => Err(Rejection::of(Reason::UntrustedProxy)
+                            .with_hint(Hint::UntrustedProxyCert)),
+                        (_, None) => self.on_missing(),
+                    };
                 self.mark(None, result)
             }
         };

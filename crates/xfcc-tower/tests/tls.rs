@@ -1,0 +1,117 @@
+//! `trusted_proxies` behind a real TLS listener: axum served through
+//! `TlsListener`, called over TLS with the proxy's certificate, with none,
+//! and with a look-alike; and a plain listener that cannot tell the
+//! certificate, which fails closed.
+#![cfg(all(feature = "axum", feature = "rustls"))]
+#![expect(clippy::unwrap_used)]
+
+#[path = "support/tls.rs"]
+mod tls_support;
+
+use std::time::Duration;
+
+use axum::{Router, routing::get};
+use tls_support::{PROXY_ID, Pki, pki};
+use tokio::io::AsyncWriteExt;
+use xfcc_tower::{ClientCert, XfccLayer, tls::TlsListener, tls::TlsPeer};
+
+async fn who(cert: ClientCert) -> String {
+    format!("{} via {}", cert.rule(), cert.proxy().unwrap_or("-"))
+}
+
+async fn serve_tls(pki: &Pki) -> u16 {
+    serve_tls_within(pki, Duration::from_millis(500)).await
+}
+
+async fn serve_tls_within(pki: &Pki, handshake: Duration) -> u16 {
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let listener = TlsListener::new(tcp, pki.server_config()).handshake_timeout(handshake);
+    let app = Router::new()
+        .route("/", get(who))
+        .layer(XfccLayer::new(pki.policy()));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<TlsPeer>(),
+        )
+        .await
+        .unwrap();
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_proxy_s_connection_passes_and_every_other_is_refused() {
+    let pki = pki();
+    let port = serve_tls(&pki).await;
+    let good = pki.header(PROXY_ID);
+    let (status, body) = pki.call(port, Some(&pki.proxy), Some(&good)).await;
+    assert_eq!((status, body.as_str()), (200, "client via edge"));
+    // A caller reaching the service directly: no certificate.
+    let (status, body) = pki.call(port, None, Some(&good)).await;
+    assert_eq!(status, 403);
+    assert_eq!(body, r#"{"error":"untrusted_proxy"}"#);
+    // The proxy's names, not its key.
+    let (status, body) = pki.call(port, Some(&pki.lookalike), Some(&good)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"error":"untrusted_proxy"}"#)
+    );
+    // The proxy's connection, a header naming another proxy as By.
+    let forged = pki.header("spiffe://mesh.example/ns/edge/sa/other");
+    let (status, _) = pki.call(port, Some(&pki.proxy), Some(&forged)).await;
+    assert_eq!(status, 403);
+    // No header from a stranger: what the mode says (require: missing).
+    let (status, body) = pki.call(port, None, None).await;
+    assert_eq!((status, body.as_str()), (403, r#"{"error":"missing"}"#));
+}
+
+#[tokio::test]
+async fn a_stalled_handshake_holds_up_no_one() {
+    let pki = pki();
+    // Each stalled handshake could hold the listener for a minute if they
+    // were done one after the other.
+    let port = serve_tls_within(&pki, Duration::from_secs(60)).await;
+    // Connections that never speak TLS, or send half a record.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+        idle.push(s);
+    }
+    let good = pki.header(PROXY_ID);
+    let call = pki.call(port, Some(&pki.proxy), Some(&good));
+    let (status, _) = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_listener_that_cannot_tell_the_certificate_fails_closed() {
+    let pki = pki();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let app = Router::new()
+        .route("/", get(who))
+        .layer(XfccLayer::new(pki.policy()));
+    tokio::spawn(async move {
+        axum::serve(
+            tcp,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (status, body) = tls_support::exchange(&mut s, Some(&pki.header(PROXY_ID))).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"error":"peer_unavailable"}"#)
+    );
+}
