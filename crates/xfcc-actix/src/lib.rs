@@ -6,9 +6,12 @@
 mod extract;
 mod middleware;
 mod rejection;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 
 pub use extract::ClientCert;
-pub use middleware::{ResponseFuture, Xfcc, XfccMiddleware};
+pub use middleware::{PeerTls, ResponseFuture, Xfcc, XfccMiddleware};
 pub use rejection::XfccRejection;
 /// The core crate, re-exported so that its version always matches.
 pub use xfcc;

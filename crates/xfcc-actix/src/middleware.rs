@@ -179,6 +179,15 @@ where
     }
 }
 
+/// What a connection presented in TLS, kept in its connection data
+/// (`HttpRequest::conn_data`) by [`tls::on_connect`](crate::tls::on_connect)
+/// (feature `rustls`), or by your own `on_connect` for another TLS stack:
+/// the chain the peer presented, `None` for none. The middleware reads it
+/// for the policy's `trusted_proxies`; without it the connection's TLS is
+/// unknown, and such a policy refuses the request as `peer_unavailable`.
+#[derive(Debug, Clone)]
+pub struct PeerTls(pub Option<Arc<xfcc::PeerCert>>);
+
 /// The service [`Xfcc`] wraps around the application.
 #[doc(hidden)]
 pub struct XfccMiddleware<S> {
@@ -210,7 +219,10 @@ where
         // The TCP peer (`peer_addr`), never a forwarded-for header: with
         // `trusted_peers`, only the proxy's own connections may carry the
         // certificate header.
-        let peer = req.peer_addr().map(|a| a.ip());
+        let mut peer = xfcc::Peer::from(req.peer_addr().map(|a| a.ip()));
+        if let Some(PeerTls(cert)) = req.conn_data::<PeerTls>() {
+            peer = peer.with_tls(cert.clone());
+        }
         let headers = req.headers();
         // The core decides everything (mode, status, body); the
         // middleware only translates its verdict.

@@ -114,7 +114,7 @@ impl Rejection {
     /// A refusal of the connection's own certificate by the rules of
     /// `trusted_proxies`: `untrusted_proxy`, keeping a chain detail
     /// (`unknown_issuer`, ...) and saying `proxy_not_allowed` for the rest.
-    pub(crate) fn as_proxy(mut self) -> Self {
+    pub(crate) fn of_proxy(mut self) -> Self {
         use super::detail::ProxyProblem;
         self.detail = match self.detail {
             Detail::Chain(c) => Detail::Chain(c),

@@ -287,7 +287,7 @@ impl Policy {
                 let until = until.map(|u| u.min(leaf.not_after()));
                 (Ok(Arc::new(hop)), until)
             }
-            Err(e) => (Err(e.as_proxy()), kept),
+            Err(e) => (Err(e.of_proxy()), kept),
         }
     }
 }

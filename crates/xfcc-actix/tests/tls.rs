@@ -1,0 +1,72 @@
+//! `trusted_proxies` behind actix-web's own rustls listener: called over
+//! TLS with the proxy's certificate, with none and with a look-alike; and a
+//! plain listener, whose connections cannot show a certificate, fails
+//! closed.
+#![cfg(feature = "rustls")]
+#![expect(clippy::unwrap_used)]
+
+#[path = "../../xfcc-tower/tests/support/tls.rs"]
+mod tls_support;
+
+use actix_web::{App, HttpServer, web};
+use tls_support::{PROXY_ID, Pki, pki};
+use xfcc_actix::{ClientCert, Xfcc, tls};
+
+async fn who(cert: ClientCert) -> String {
+    format!("{} via {}", cert.rule(), cert.proxy().unwrap_or("-"))
+}
+
+fn serve(pki: &Pki, with_tls: bool) -> u16 {
+    let xfcc = Xfcc::new(pki.policy());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server =
+        HttpServer::new(move || App::new().wrap(xfcc.clone()).route("/", web::get().to(who)))
+            .workers(1)
+            .on_connect(tls::on_connect);
+    let server = if with_tls {
+        server
+            .listen_rustls_0_23(listener, pki.server_config())
+            .unwrap()
+    } else {
+        server.listen(listener).unwrap()
+    };
+    actix_web::rt::spawn(server.run());
+    port
+}
+
+#[actix_web::test]
+async fn the_proxy_s_connection_passes_and_every_other_is_refused() {
+    let pki = pki();
+    let port = serve(&pki, true);
+    let good = pki.header(PROXY_ID);
+    let (status, body) = pki.call(port, Some(&pki.proxy), Some(&good)).await;
+    assert_eq!((status, body.as_str()), (200, "client via edge"));
+    let (status, body) = pki.call(port, None, Some(&good)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"error":"untrusted_proxy"}"#)
+    );
+    let (status, body) = pki.call(port, Some(&pki.lookalike), Some(&good)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"error":"untrusted_proxy"}"#)
+    );
+    let forged = pki.header("spiffe://mesh.example/ns/edge/sa/other");
+    let (status, _) = pki.call(port, Some(&pki.proxy), Some(&forged)).await;
+    assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn a_connection_without_tls_fails_closed() {
+    let pki = pki();
+    let port = serve(&pki, false);
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (status, body) = tls_support::exchange(&mut s, Some(&pki.header(PROXY_ID))).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"error":"peer_unavailable"}"#)
+    );
+}
