@@ -245,7 +245,7 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
         "{e}"
     );
     assert!(
-        e.to_string().contains("trusted_peers or [elements] by"),
+        e.to_string().contains("trusted_peers, [[trusted_proxies]] or [elements] by"),
         "{e}"
     );
     // trusted_peers alone is enough.
@@ -356,7 +356,7 @@ fn environment_variable_is_xfcc_identity_from() {
     assert!(e.setting() == "XFCC_IDENTITY_FROM", "{e}");
     assert!(
         e.to_string()
-            .contains("XFCC_TRUSTED_PEERS or XFCC_TRUSTED_BY"),
+            .contains("XFCC_TRUSTED_PEERS, XFCC_TRUSTED_PROXY_SPKI or XFCC_TRUSTED_BY"),
         "{e}"
     );
     let policy = env(&[
