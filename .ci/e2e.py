@@ -358,12 +358,20 @@ trusted_peers = ["{NGINX_SOURCE}/32"]
 format = "nginx"
 header = "x-ssl-client-cert"
 {single}"""
+    # The proxy named by the certificate it presents to the app (Envoy's
+    # upstream TLS, edge.pem): issued by the Contoso CA to its SPIFFE ID,
+    # whatever address it connects from. Its elements' By must be that ID.
+    proxy_cert = f"""[[trusted_proxies]]
+name = "envoy-edge"
+chain = "contoso"
+spiffe_id = "{EDGE_BY}"
+{single}"""
     # Report mode: the single-hop policy, deciding without refusing.
     report = f'mode = "report"\n{single}'
     out = {}
     for name, text in [("single", single), ("report", report), ("sources", sources), ("two_hop", two_hop), ("pin_victim", pin_victim), ("peers", peers),
                        ("mesh_sidecar", mesh_sidecar), ("mesh_gateway", mesh_gateway),
-                       ("doctor_append", doctor_append), ("reviewed", reviewed)]:
+                       ("doctor_append", doctor_append), ("reviewed", reviewed), ("proxy_cert", proxy_cert)]:
         path = WORK / f"policy-{name}.toml"
         path.write_text(text)
         out[name] = path
@@ -463,6 +471,12 @@ def envoy_config(ports, apps):
         # lets a request without one through.
         listener("report", "SANITIZE_SET", "report", require=False),
         listener("sources", "SANITIZE_SET", "sources"),
+        # Envoy presenting its certificate to the app (upstream TLS): its
+        # listener's certificate is the same edge identity, written as By...
+        listener("proxy_tls", "SANITIZE_SET", "proxy_tls", require=False),
+        # ...and a listener with another identity (By) in front of the same
+        # upstream connection.
+        listener("proxy_tls_other", "SANITIZE_SET", "proxy_tls", cert="inner"),
         # The Python examples (gunicorn, uvicorn), from PROXY_SOURCE; a
         # client certificate is asked for but not required.
         listener("py_flask", "SANITIZE_SET", "py_flask", require=False,
@@ -502,6 +516,7 @@ def envoy_config(ports, apps):
         cluster("rotate", apps["rotate"]),
         cluster("report", apps["report"]),
         cluster("sources", apps["sources"], source=PROXY_SOURCE),
+        cluster("proxy_tls", apps["proxy_tls"], mtls=True),
         cluster("py_flask", apps["py_flask"], source=PROXY_SOURCE),
         cluster("py_fastapi", apps["py_fastapi"], source=PROXY_SOURCE),
         cluster("py_django", apps["py_django"], source=PROXY_SOURCE),
@@ -846,6 +861,67 @@ def sources_scenarios(fw, ports, apps):
     check(fw, "sources, direct", "victim's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
     status, body = request(apps["sources"], "/cert-info", None, headers={"X-SSL-Client-Cert": "x"}, tls=False)
     check(fw, "sources, direct", "nginx's header from 127.0.0.1", f"{status} {body}", (status, body) == (403, {"error": "untrusted_peer"}))
+
+
+# The app's own certificate when it terminates the proxy's TLS.
+APP_TLS = {"TLS_CERT_FILE": str(CERTS / "inner.pem"), "TLS_KEY_FILE": str(CERTS / "inner.key")}
+
+
+def lookalike_proxy():
+    """A self-signed certificate with the edge proxy's names (its SPIFFE ID,
+    localhost, 127.0.0.1) and a key of its own: what a caller that reaches
+    the app from the proxy's address, without the proxy's key, presents."""
+    d = WORK / "lookalike"
+    d.mkdir(exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", "proxy.key", "-out", "proxy.pem", "-days", "30",
+                    "-subj", "/O=Contoso/CN=edge.xfcc.test",
+                    "-addext", f"subjectAltName=DNS:localhost,IP:127.0.0.1,URI:{EDGE_BY}",
+                    "-addext", "extendedKeyUsage=serverAuth,clientAuth"],
+                   check=True, capture_output=True, cwd=d)
+    return d / "proxy.pem", d / "proxy.key"
+
+
+def proxy_cert_scenarios(fw, ports, apps):
+    """trusted_proxies behind a real Envoy with upstream TLS: the app
+    terminates Envoy's connection and believes the header for the
+    certificate Envoy presents (edge.pem, chained to the Contoso CA, its
+    SPIFFE ID), not for its address (everything here is 127.0.0.1)."""
+    rsa = (bundle("client-rsa", "inter"), "client-rsa")
+    wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
+    victim = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text().strip()}
+    status, body = request(ports["proxy_tls"], "/cert-info", rsa)
+    ok = status == 200 and identity_is(body, "client-rsa") and body.get("proxy") == "envoy-edge"
+    check(fw, "envoy upstream TLS", "/cert-info client-rsa (the proxy's connection)",
+          f"{status} proxy={body.get('proxy') if isinstance(body, dict) else body}", ok)
+    status, body = request(ports["proxy_tls"], "/cert-info", wrong)
+    check(fw, "envoy upstream TLS", "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
+    status, body = request(ports["proxy_tls"], "/cert-info", None)
+    check(fw, "envoy upstream TLS", "/cert-info no client certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
+    # Another listener (By = its own identity) over the same trusted
+    # upstream connection: the element's By is not the connection's SAN.
+    status, body = request(ports["proxy_tls_other"], "/cert-info", rsa)
+    logged = eventually(lambda: "by_not_proxy" in (WORK / f"{fw}-proxy_tls.log").read_text(), timeout=5)
+    check(fw, "envoy upstream TLS", "By of another listener (by_not_proxy)", f"{status} {body} logged={logged}",
+          (status, body) == (403, {"error": "untrusted_proxy"}) and logged)
+    # Around Envoy, straight to the app's TLS port, with the victim's header.
+    app = apps["proxy_tls"]
+    lookalike = lookalike_proxy()
+    for client, key_path, what in [
+        (None, None, "no certificate"),
+        (rsa, None, "another certificate of the same CA (client-rsa)"),
+        ((lookalike[0], None), lookalike[1], "the proxy's names and address, not its key"),
+    ]:
+        status, body = request(app, "/cert-info", client, headers=victim, key_path=key_path)
+        check(fw, "direct, app TLS", f"victim's header, {what}", f"{status} {body}", (status, body) == (403, {"error": "untrusted_proxy"}))
+    # Whoever holds the proxy's key is the proxy, whatever its address:
+    # edge.pem's key, straight to the app, is believed.
+    edge = (CERTS / "edge.pem", "edge")
+    status, body = request(app, "/cert-info", edge, headers=victim)
+    check(fw, "direct, app TLS", "victim's header over edge.pem (the proxy's own key)", f"{status} {body}",
+          status == 200 and isinstance(body, dict) and body.get("proxy") == "envoy-edge")
+    status, body = request(app, "/health", None)
+    check(fw, "direct, app TLS", "/health (open route)", f"{status} {body}", status == 200)
 
 
 def app_cases(fw, label, port, app_port, extra=lambda body: True):
@@ -1497,7 +1573,7 @@ def main():
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
                                            "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi",
-                                           "py_django", "py_django_asgi", "node_express"]}
+                                           "py_django", "py_django_asgi", "node_express", "proxy_tls"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
@@ -1505,7 +1581,7 @@ def main():
         "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
         "py_flask", "py_fastapi", "py_underscore", "json_sanitize_set", "issuer_sanitize_set",
         "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append", "py_django",
-        "py_django_asgi", "node_express"]}
+        "py_django_asgi", "node_express", "proxy_tls", "proxy_tls_other"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1537,6 +1613,8 @@ def main():
             ("haproxy_b64", policies["single"], {"XFCC_FORMAT": "haproxy"}),
             ("haproxy_rfc9440", policies["single"], {"XFCC_FORMAT": "rfc9440"}),
             ("caddy", policies["single"], {"XFCC_FORMAT": "caddy"}),
+            # The app terminates Envoy's upstream TLS itself.
+            ("proxy_tls", policies["proxy_cert"], APP_TLS),
         ]:
             env = {"HOST": "127.0.0.1", "PORT": str(apps[name]), "XFCC_POLICY_FILE": str(policy), **extra}
             app_procs.append((start(f"{fw}-{name}", [str(binary)], env), apps[name]))
@@ -1551,6 +1629,7 @@ def main():
         scenarios(fw, ports, apps)
         report_scenarios(fw, ports, apps)
         sources_scenarios(fw, ports, apps)
+        proxy_cert_scenarios(fw, ports, apps)
         mesh_scenarios(fw, ports, apps)
         leaf_proxy_scenarios(fw, ports)
         smuggling_scenarios(fw, ports, apps, binary, policies)

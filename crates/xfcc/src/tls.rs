@@ -23,12 +23,16 @@ use rustls::DistinguishedName;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, ServerConfig, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
 use crate::outcome::ConfigError;
+
 use crate::peer::PeerCert;
+/// The rustls server configuration type (rustls 0.23), re-exported so that
+/// its version always matches.
+pub use rustls::ServerConfig;
 
 /// Asks every connection for a certificate and accepts any whose key the
 /// peer proves it holds (rustls checks the handshake signature with the

@@ -245,7 +245,8 @@ fn build_refuses_what_proxy_fields_cannot_honour() {
         "{e}"
     );
     assert!(
-        e.to_string().contains("trusted_peers, [[trusted_proxies]] or [elements] by"),
+        e.to_string()
+            .contains("trusted_peers, [[trusted_proxies]] or [elements] by"),
         "{e}"
     );
     // trusted_peers alone is enough.

@@ -30,6 +30,13 @@ async fn main() -> ExitCode {
             xfcc_example_common::reload(&reload_config);
         }
     });
+    let tls = match config.tls_config() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("xfcc-example-actix: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let routes = match xfcc_example_actix::configure(policy, config) {
         Ok(r) => r,
         Err(e) => {
@@ -37,16 +44,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match HttpServer::new(move || App::new().configure(routes.clone()))
-        .bind((host.as_str(), port))
-    {
+    let with_tls = tls.is_some();
+    // With TLS the proxy's connection ends here, and each keeps the
+    // certificate the proxy presented, for `trusted_proxies`
+    // (XFCC_TRUSTED_PROXY_SPKI).
+    let server = HttpServer::new(move || App::new().configure(routes.clone()))
+        .on_connect(xfcc_actix::tls::on_connect);
+    let bound = match tls {
+        Some(tls) => server.bind_rustls_0_23((host.as_str(), port), tls),
+        None => server.bind((host.as_str(), port)),
+    };
+    let server = match bound {
         Ok(s) => s,
         Err(e) => {
             eprintln!("xfcc-example-actix: cannot listen on {host}:{port}: {e}");
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(port, "listening");
+    tracing::info!(port, tls = with_tls, "listening");
     match server.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

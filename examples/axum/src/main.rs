@@ -20,6 +20,13 @@ async fn main() -> ExitCode {
         }
     };
     tokio::spawn(reload_on_sighup(hup, config.clone()));
+    let tls = match config.tls_config() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("xfcc-example-axum: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let app = match xfcc_example_axum::app(policy, config) {
         Ok(a) => a,
         Err(e) => {
@@ -34,11 +41,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(port, "listening");
-    // With the peer address in each request, so that `trusted_peers`
-    // (XFCC_TRUSTED_PEERS) can tell the proxy's connections from others.
-    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    match axum::serve(listener, service).await {
+    tracing::info!(port, tls = tls.is_some(), "listening");
+    let served = match tls {
+        // The proxy's TLS ends here: each request carries the address and
+        // the certificate the proxy presented, for `trusted_proxies`
+        // (XFCC_TRUSTED_PROXY_SPKI) as well as `trusted_peers`.
+        Some(tls) => {
+            let listener = xfcc_tower::tls::TlsListener::new(listener, tls);
+            let service = app.into_make_service_with_connect_info::<xfcc_tower::tls::TlsPeer>();
+            axum::serve(listener, service).await
+        }
+        // With the peer address in each request, so that `trusted_peers`
+        // (XFCC_TRUSTED_PEERS) can tell the proxy's connections from others.
+        None => {
+            let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xfcc-example-axum: {e}");

@@ -30,6 +30,11 @@ pub struct Config {
     /// What reloads the policy (set by [`startup`]); `/health` shows its
     /// status.
     pub watcher: Option<std::sync::Arc<xfcc::run::PolicyWatcher>>,
+    /// `TLS_CERT_FILE` and `TLS_KEY_FILE`: serve TLS with this certificate
+    /// and key, asking each connection for its certificate, so that
+    /// `trusted_proxies` (`XFCC_TRUSTED_PROXY_SPKI`) can judge the proxy's
+    /// (default: plain HTTP). One without the other is refused.
+    pub tls: Option<(String, String)>,
 }
 
 impl Config {
@@ -77,7 +82,35 @@ impl Config {
                 .transpose()
                 .map_err(|e| format!("XFCC_POLICY_WATCH_SECONDS: {e}"))?,
             watcher: None,
+            tls: match (var("TLS_CERT_FILE"), var("TLS_KEY_FILE")) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                (Some(_), None) => {
+                    return Err("TLS_CERT_FILE is set without TLS_KEY_FILE".to_owned());
+                }
+                (None, Some(_)) => {
+                    return Err("TLS_KEY_FILE is set without TLS_CERT_FILE".to_owned());
+                }
+            },
         })
+    }
+
+    /// The rustls configuration of [`tls`](Self::tls), if set: the
+    /// service's certificate and key, every connection asked for its
+    /// certificate ([`xfcc::tls::server_config`]).
+    ///
+    /// # Errors
+    /// A file that cannot be read, or a pair rustls refuses.
+    pub fn tls_config(&self) -> Result<Option<xfcc::tls::ServerConfig>, String> {
+        let Some((cert, key)) = &self.tls else {
+            return Ok(None);
+        };
+        let read =
+            |var: &str, path: &str| std::fs::read(path).map_err(|e| format!("{var} {path:?}: {e}"));
+        let (cert, key) = (read("TLS_CERT_FILE", cert)?, read("TLS_KEY_FILE", key)?);
+        xfcc::tls::server_config_from_pem(&cert, &key)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// The Dapr sidecar's service-invocation URL for the target's `/health`.
@@ -186,6 +219,7 @@ pub fn cert_info(cert: &xfcc::ClientCert) -> Value {
     json!({
         "rule": cert.rule(),
         "source": cert.source(),
+        "proxy": cert.proxy(),
         "element": cert.element(),
         "verified_from": cert.verified_from().code(),
         "chain_verified": cert.chain_verified(),
