@@ -32,6 +32,22 @@ create_exception!(
 #[pyclass(frozen, module = "xfcc._xfcc")]
 struct Policy {
     inner: xfcc::Policy,
+    /// The chains of the last connections' certificates: a server hands
+    /// them anew with every request, and the same chain reuses the
+    /// policy's decision on it.
+    recent: xfcc::RecentPeers,
+}
+
+/// How many peers' chains a policy remembers (`trusted_proxies`).
+const RECENT_PEERS: usize = 16;
+
+impl From<xfcc::Policy> for Policy {
+    fn from(inner: xfcc::Policy) -> Self {
+        Self {
+            inner,
+            recent: xfcc::RecentPeers::new(RECENT_PEERS),
+        }
+    }
 }
 
 fn config_error(py: Python<'_>, e: &xfcc::ConfigError) -> PyErr {
@@ -60,6 +76,47 @@ fn rejection(py: Python<'_>, r: &xfcc::Rejection) -> PyErr {
     let _ = v.setattr("status", xfcc::outcome::Refused::Policy(r.clone()).status());
     err
 }
+
+/// The connection as the policy reads it: the address, and with
+/// `peer_cert_chain` what it presented in TLS (`None`: unknown; a list of
+/// PEM `str` or DER `bytes`, leaf first; empty: no certificate). An entry
+/// that is not a PEM certificate is handed over as it is, and the policy
+/// refuses it as `proxy_certificate_unreadable`.
+fn peer_of(
+    recent: &xfcc::RecentPeers,
+    peer: Option<&str>,
+    chain: Option<&Bound<'_, PyAny>>,
+) -> PyResult<xfcc::Peer> {
+    let mut out = xfcc::Peer::from(peer_addr(peer)?);
+    let Some(chain) = chain.filter(|c| !c.is_none()) else {
+        return Ok(out);
+    };
+    let mut der: Vec<Vec<u8>> = Vec::new();
+    for (i, entry) in chain.try_iter()?.enumerate() {
+        let entry = entry?;
+        if i >= MAX_CHAIN {
+            return Err(PyValueError::new_err(format!(
+                "peer_cert_chain holds more than {MAX_CHAIN} certificates"
+            )));
+        }
+        if let Ok(b) = entry.cast::<pyo3::types::PyBytes>() {
+            der.push(b.as_bytes().to_vec());
+        } else {
+            let text: String = entry.extract().map_err(|_| {
+                PyValueError::new_err("peer_cert_chain holds str (PEM) or bytes (DER) entries")
+            })?;
+            der.push(match pem_rfc7468::decode_vec(text.as_bytes()) {
+                Ok(("CERTIFICATE", d)) => d,
+                _ => text.into_bytes(),
+            });
+        }
+    }
+    out = out.with_tls((!der.is_empty()).then(|| recent.get(&der)));
+    Ok(out)
+}
+
+/// The most certificates a `peer_cert_chain` may hold (the core keeps 8).
+const MAX_CHAIN: usize = 16;
 
 fn peer_addr(peer: Option<&str>) -> PyResult<Option<IpAddr>> {
     peer.map(|p| {
@@ -161,7 +218,7 @@ impl Policy {
             .map(|item| item.and_then(|i| i.extract::<(String, String)>()))
             .collect::<PyResult<_>>()?;
         xfcc::Policy::from_env_pairs(pairs)
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(|e| config_error(py, &e))
     }
 
@@ -169,7 +226,7 @@ impl Policy {
     #[staticmethod]
     fn from_toml(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
         xfcc::Policy::from_toml_file(path)
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(|e| config_error(py, &e))
     }
 
@@ -183,7 +240,7 @@ impl Policy {
         base_dir: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
         xfcc::Policy::from_toml_str(text, base_dir.unwrap_or_else(|| ".".into()))
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(|e| config_error(py, &e))
     }
 
@@ -212,7 +269,7 @@ impl Policy {
                 err
             })?;
         xfcc::Policy::from_toml_str(&text, base_dir.unwrap_or_else(|| ".".into()))
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(|e| {
                 let err = config_error(py, &e);
                 if e.kind() == xfcc::outcome::ConfigErrorKind::File {
@@ -230,16 +287,17 @@ impl Policy {
     /// `trusted_peers` and `[[sources]]`); `None` for the value alone.
     /// Returns the `ClientCert`, or `None` in accept mode without a header
     /// (`header=None`); raises `Rejection` otherwise.
-    #[pyo3(signature = (header, peer=None))]
+    #[pyo3(signature = (header, peer=None, peer_cert_chain=None))]
     fn verify(
         &self,
         py: Python<'_>,
         header: Option<&Bound<'_, PyAny>>,
         peer: Option<&str>,
+        peer_cert_chain: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<ClientCert>> {
         let held = header.map(Text::new).transpose()?;
         let value = held.as_ref().map(Text::bytes).transpose()?;
-        let peer = peer_addr(peer)?;
+        let peer = peer_of(&self.recent, peer, peer_cert_chain)?;
         let policy = &self.inner;
         // The GIL is held: a verification takes microseconds, less than
         // releasing and taking it back would cost under contention.
@@ -254,16 +312,17 @@ impl Policy {
     /// in any case, repeated names kept), `peer` the TCP peer's address.
     /// Reads the header(s) the policy (or the peer's source) names; more
     /// than one line of it is `multiple_headers`.
-    #[pyo3(signature = (headers, peer=None))]
+    #[pyo3(signature = (headers, peer=None, peer_cert_chain=None))]
     fn verify_request(
         &self,
         py: Python<'_>,
         headers: &Bound<'_, PyAny>,
         peer: Option<&str>,
+        peer_cert_chain: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<ClientCert>> {
         let texts = header_lines(headers, self.inner.header_names())?;
         let lines = line_values(&texts)?;
-        let peer = peer_addr(peer)?;
+        let peer = peer_of(&self.recent, peer, peer_cert_chain)?;
         let result = self
             .inner
             .verify_request(peer, |name| lines_named(&lines, name));
@@ -277,11 +336,16 @@ impl Policy {
     /// translate it and decide nothing: serve (`action` `"allow"` or
     /// `"report"`, with `client_cert` and `rejection`) or refuse (`"refuse"`,
     /// with `status` and `body`).
-    #[pyo3(signature = (headers, peer=None))]
-    fn decide(&self, headers: &Bound<'_, PyAny>, peer: Option<&str>) -> PyResult<Verdict> {
+    #[pyo3(signature = (headers, peer=None, peer_cert_chain=None))]
+    fn decide(
+        &self,
+        headers: &Bound<'_, PyAny>,
+        peer: Option<&str>,
+        peer_cert_chain: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Verdict> {
         let texts = header_lines(headers, self.inner.header_names())?;
         let lines = line_values(&texts)?;
-        let peer = peer_addr(peer)?;
+        let peer = peer_of(&self.recent, peer, peer_cert_chain)?;
         let inner = self.inner.decide(peer, |name| lines_named(&lines, name));
         Ok(Verdict { inner })
     }
@@ -317,6 +381,15 @@ impl Policy {
     #[getter]
     fn has_trusted_peers(&self) -> bool {
         self.inner.has_trusted_peers()
+    }
+
+    /// Whether the policy honours the header only over connections that
+    /// present a trusted proxy's certificate (`[[trusted_proxies]]`): the
+    /// middleware must then hand over what each connection presented in
+    /// TLS (`peer_cert_chain`; the ASGI TLS extension).
+    #[getter]
+    fn has_trusted_proxies(&self) -> bool {
+        self.inner.has_trusted_proxies()
     }
 
     /// Whether a request from `peer` may carry the header (always true
@@ -489,6 +562,12 @@ impl ClientCert {
     #[getter]
     fn source(&self) -> Option<String> {
         self.inner.source().map(str::to_owned)
+    }
+    /// With `[[trusted_proxies]]`, the entry the connection's certificate
+    /// matched: the proxy the request came through.
+    #[getter]
+    fn proxy(&self) -> Option<String> {
+        self.inner.proxy().map(str::to_owned)
     }
     /// `"cert"` or `"proxy-fields"`.
     #[getter]

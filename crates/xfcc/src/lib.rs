@@ -55,7 +55,7 @@ mod x509;
 pub use chain::TrustAnchors;
 pub use format::Format;
 pub use outcome::{ClientCert, ConfigError, Reason, Rejection};
-pub use peer::{Peer, PeerCert, PeerTls};
+pub use peer::{Peer, PeerCert, PeerTls, RecentPeers};
 pub use policy::{ElementCount, Mode, Policy, PolicyBuilder, Reading, Source, TrustedProxy};
 pub use rules::{Rule, Thumbprint};
 pub use run::PolicyHandle;

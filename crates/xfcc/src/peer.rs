@@ -192,3 +192,59 @@ impl fmt::Debug for PeerCert {
             .finish_non_exhaustive()
     }
 }
+
+/// The chains of the last few peers, for an adapter that is handed a
+/// connection's certificates anew with every request (the Python and Node
+/// bindings): the same chain, byte for byte, gets the same [`PeerCert`],
+/// so a policy's decision on it is reused instead of verifying the chain
+/// again per request. Bounded: at most `capacity` chains, the least
+/// recently used dropped first.
+pub struct RecentPeers {
+    recent: Mutex<std::collections::VecDeque<Arc<PeerCert>>>,
+    capacity: usize,
+}
+
+impl RecentPeers {
+    /// Remembers at most `capacity` chains (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            recent: Mutex::new(std::collections::VecDeque::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The [`PeerCert`] for this chain (DER, leaf first): the one given
+    /// out before for the same bytes, or a new one.
+    pub fn get<D: AsRef<[u8]>>(&self, chain: &[D]) -> Arc<PeerCert> {
+        let same = |p: &PeerCert| {
+            p.der.len() == chain.len()
+                && p.der
+                    .iter()
+                    .zip(chain)
+                    .all(|(a, b)| a.as_slice() == b.as_ref())
+        };
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = recent
+            .iter()
+            .position(|p| same(p))
+            .and_then(|i| recent.remove(i))
+        {
+            recent.push_front(Arc::clone(&found));
+            return found;
+        }
+        let fresh = Arc::new(PeerCert::new(chain.iter().map(|d| d.as_ref().to_vec())));
+        if recent.len() >= self.capacity {
+            recent.pop_back();
+        }
+        recent.push_front(Arc::clone(&fresh));
+        fresh
+    }
+}
+
+impl fmt::Debug for RecentPeers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecentPeers")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}

@@ -563,3 +563,18 @@ fn a_bad_pin_in_the_environment_is_blamed_on_its_variable() {
     let e = Policy::from_env_pairs(env).unwrap_err();
     assert_eq!(e.variable(), Some("XFCC_TRUSTED_PROXY_SPKI"), "{e}");
 }
+
+#[test]
+fn recent_peers_give_the_same_chain_the_same_peer_cert() {
+    let pki = pki();
+    let recent = xfcc::RecentPeers::new(2);
+    let a = recent.get(&[pki.proxy.clone()]);
+    assert!(Arc::ptr_eq(&a, &recent.get(&[pki.proxy.clone()])));
+    let b = recent.get(&[pki.other.clone()]);
+    assert!(!Arc::ptr_eq(&a, &b));
+    // A third chain pushes out the least recently used (the proxy's).
+    let _ = recent.get(&[pki.lookalike.clone()]);
+    let _ = recent.get(&[pki.other.clone()]);
+    let _ = recent.get(&[pki.lookalike.clone()]);
+    assert!(!Arc::ptr_eq(&a, &recent.get(&[pki.proxy.clone()])));
+}

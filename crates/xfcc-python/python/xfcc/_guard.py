@@ -34,6 +34,16 @@ PEER_CHECKLIST = (
 )
 
 
+#: What a policy with trusted_proxies needs of the server, logged at start.
+PROXY_CHECKLIST = (
+    "trusted_proxies is judged on the certificate the proxy presents to this server: the ASGI server must "
+    "terminate the proxy's TLS, ask for a client certificate and fill the ASGI TLS extension "
+    "(scope['extensions']['tls']['client_cert_chain']); uvicorn 0.55 and hypercorn 0.18 do not fill it, and "
+    "WSGI servers have no such field, so there every request carrying the header is refused "
+    "(500 peer_unavailable) until the server provides it"
+)
+
+
 def log_policy_warnings(policy: Policy, adapter: str) -> None:
     """Each warning of the policy once, at WARNING, with its code and fix."""
     for code, message, fix in policy.warnings():
@@ -182,6 +192,8 @@ class RequestPath:
         log_policy_warnings(policy, adapter)
         if policy.has_trusted_peers:
             log.info("xfcc %s: %s", adapter, PEER_CHECKLIST)
+        if policy.has_trusted_proxies:
+            log.info("xfcc %s: %s", adapter, PROXY_CHECKLIST)
 
     def refuse_wiring(self, code: str, message: str, *args: Any) -> Answer:
         """A refusal the middleware detected itself, logged at ERROR at most
@@ -191,10 +203,13 @@ class RequestPath:
         status, body = wiring_refusal(code)
         return Answer(status, body, None)
 
-    def answer(self, path: str, headers: List[Tuple[Any, Any]], client: Optional[str], forwarded: List[str]) -> Answer:
+    def answer(self, path: str, headers: List[Tuple[Any, Any]], client: Optional[str], forwarded: List[str],
+               peer_cert_chain: Optional[List[Any]] = None) -> Answer:
         """Judges one request: ``headers`` as ``(name, value)`` pairs,
         ``client`` the peer address as the server gives it, ``forwarded``
-        the values of X-Forwarded-For, Forwarded and X-Real-IP."""
+        the values of X-Forwarded-For, Forwarded and X-Real-IP,
+        ``peer_cert_chain`` what the connection presented in TLS (``None``
+        when the server does not say)."""
         if path in self.exempt:
             return UNCHECKED
         if rewritten_peer(self.policy, client, forwarded):
@@ -206,7 +221,7 @@ class RequestPath:
                 "wrap_asgi_with_proxy_headers, no werkzeug ProxyFix in front of xfcc.",
                 client,
             )
-        verdict = self.policy.decide(headers, peer_address(client))
+        verdict = self.policy.decide(headers, peer_address(client), peer_cert_chain)
         rejection = verdict.rejection
         if rejection is not None:
             self.log(rejection)

@@ -37,7 +37,7 @@ when the middleware is built.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
+from typing import Any, Awaitable, Callable, Iterable, List, MutableMapping, Optional
 
 from . import ClientCert, Policy, Rejection
 from ._guard import FORWARDED_FOR, Answer, RejectionLog, RequestPath, log_rejection
@@ -95,6 +95,10 @@ class XfccMiddleware:
         await self.app(scope, receive, send)
 
 
+#: Where the server's own TLS extension is kept once rewritten.
+_HOP_TLS = "xfcc_hop_tls"
+
+
 def scope_answer(path: RequestPath, scope: Scope) -> Answer:
     """What the core answers for one ASGI scope: its raw header list (a
     look-alike such as ``X_Forwarded_Client_Cert`` is another name) and
@@ -103,7 +107,28 @@ def scope_answer(path: RequestPath, scope: Scope) -> Answer:
     client = scope.get("client")
     headers = scope.get("headers") or []
     forwarded = [v.decode("latin-1") for n, v in headers if n.lower() in _FORWARDED_FOR]
-    return path.answer(scope.get("path", ""), headers, client[0] if client else None, forwarded)
+    return path.answer(scope.get("path", ""), headers, client[0] if client else None, forwarded,
+                       hop_cert_chain(scope))
+
+
+def hop_cert_chain(scope: Scope) -> Optional[List[Any]]:
+    """What the connection from the proxy presented in TLS, as the server
+    wrote it in the ASGI TLS extension (``client_cert_chain``, PEM, leaf
+    first; empty for none): ``None`` when the server wrote no extension
+    (plain HTTP, or a server that does not fill it). Once this package
+    has rewritten the extension for the app (a second middleware on the
+    same scope), the server's original, kept in
+    ``scope["state"]["xfcc_hop_tls"]``, is read, never the forwarded
+    client's certificate."""
+    state = scope.get("state") or {}
+    if _HOP_TLS in state:
+        hop = state[_HOP_TLS]
+    else:
+        hop = (scope.get("extensions") or {}).get("tls")
+    if not isinstance(hop, dict):
+        return None
+    chain = hop.get("client_cert_chain")
+    return list(chain) if isinstance(chain, (list, tuple)) else []
 
 
 def write_tls_extension(scope: Scope, cert: Optional[ClientCert], rejection: Optional[Rejection]) -> None:
@@ -121,10 +146,11 @@ def write_tls_extension(scope: Scope, cert: Optional[ClientCert], rejection: Opt
     ``cipher_suite`` and ``server_cert`` stay (all ``None`` when the hop
     was plain HTTP: the client's TLS connection ended at the proxy)."""
     extensions = dict(scope.get("extensions") or {})
-    hop = extensions.get("tls")
+    state = scope.setdefault("state", {})
+    # The server's own, once: a second pass over the scope keeps it.
+    hop = state[_HOP_TLS] if _HOP_TLS in state else extensions.get("tls")
     tls = dict(hop) if isinstance(hop, dict) else {"server_cert": None, "tls_version": None, "cipher_suite": None}
-    if isinstance(hop, dict):
-        scope.setdefault("state", {})["xfcc_hop_tls"] = hop
+    state[_HOP_TLS] = hop if isinstance(hop, dict) else None
     pem = cert.pem if cert else None
     tls["client_cert_chain"] = [pem] if pem else []
     tls["client_cert_name"] = cert.subject if cert else None
