@@ -477,6 +477,9 @@ def envoy_config(ports, apps):
         # ...and a listener with another identity (By) in front of the same
         # upstream connection.
         listener("proxy_tls_other", "SANITIZE_SET", "proxy_tls", cert="inner"),
+        # The same two in front of the Node example.
+        listener("node_tls", "SANITIZE_SET", "node_tls", require=False),
+        listener("node_tls_other", "SANITIZE_SET", "node_tls", cert="inner"),
         # The Python examples (gunicorn, uvicorn), from PROXY_SOURCE; a
         # client certificate is asked for but not required.
         listener("py_flask", "SANITIZE_SET", "py_flask", require=False,
@@ -517,6 +520,7 @@ def envoy_config(ports, apps):
         cluster("report", apps["report"]),
         cluster("sources", apps["sources"], source=PROXY_SOURCE),
         cluster("proxy_tls", apps["proxy_tls"], mtls=True),
+        cluster("node_tls", apps["node_tls"], mtls=True),
         cluster("py_flask", apps["py_flask"], source=PROXY_SOURCE),
         cluster("py_fastapi", apps["py_fastapi"], source=PROXY_SOURCE),
         cluster("py_django", apps["py_django"], source=PROXY_SOURCE),
@@ -882,30 +886,34 @@ def lookalike_proxy():
     return d / "proxy.pem", d / "proxy.key"
 
 
-def proxy_cert_scenarios(fw, ports, apps):
+def proxy_cert_scenarios(fw, ports, apps, name="proxy_tls", log=None):
     """trusted_proxies behind a real Envoy with upstream TLS: the app
     terminates Envoy's connection and believes the header for the
     certificate Envoy presents (edge.pem, chained to the Contoso CA, its
-    SPIFFE ID), not for its address (everything here is 127.0.0.1)."""
+    SPIFFE ID), not for its address (everything here is 127.0.0.1).
+    `name` is the app's and its Envoy listener's key (`<name>_other`: a
+    listener with another identity in front of the same upstream), `log`
+    the app's log file's name."""
+    log = log or f"{fw}-{name}"
     rsa = (bundle("client-rsa", "inter"), "client-rsa")
     wrong = (bundle("client-wrongcn", "inter"), "client-wrongcn")
     victim = {"X-Forwarded-Client-Cert": (CAPTURES / "rsa-chain.txt").read_text().strip()}
-    status, body = request(ports["proxy_tls"], "/cert-info", rsa)
+    status, body = request(ports[name], "/cert-info", rsa)
     ok = status == 200 and identity_is(body, "client-rsa") and body.get("proxy") == "envoy-edge"
     check(fw, "envoy upstream TLS", "/cert-info client-rsa (the proxy's connection)",
           f"{status} proxy={body.get('proxy') if isinstance(body, dict) else body}", ok)
-    status, body = request(ports["proxy_tls"], "/cert-info", wrong)
+    status, body = request(ports[name], "/cert-info", wrong)
     check(fw, "envoy upstream TLS", "/cert-info client-wrongcn", f"{status} {body}", (status, body) == (403, {"error": "not_allowed"}))
-    status, body = request(ports["proxy_tls"], "/cert-info", None)
+    status, body = request(ports[name], "/cert-info", None)
     check(fw, "envoy upstream TLS", "/cert-info no client certificate", f"{status} {body}", (status, body) == (403, {"error": "missing"}))
     # Another listener (By = its own identity) over the same trusted
     # upstream connection: the element's By is not the connection's SAN.
-    status, body = request(ports["proxy_tls_other"], "/cert-info", rsa)
-    logged = eventually(lambda: "by_not_proxy" in (WORK / f"{fw}-proxy_tls.log").read_text(), timeout=5)
+    status, body = request(ports[f"{name}_other"], "/cert-info", rsa)
+    logged = eventually(lambda: "by_not_proxy" in (WORK / f"{log}.log").read_text(), timeout=5)
     check(fw, "envoy upstream TLS", "By of another listener (by_not_proxy)", f"{status} {body} logged={logged}",
           (status, body) == (403, {"error": "untrusted_proxy"}) and logged)
     # Around Envoy, straight to the app's TLS port, with the victim's header.
-    app = apps["proxy_tls"]
+    app = apps[name]
     lookalike = lookalike_proxy()
     for client, key_path, what in [
         (None, None, "no certificate"),
@@ -922,6 +930,19 @@ def proxy_cert_scenarios(fw, ports, apps):
           status == 200 and isinstance(body, dict) and body.get("proxy") == "envoy-edge")
     status, body = request(app, "/health", None)
     check(fw, "direct, app TLS", "/health (open route)", f"{status} {body}", status == 200)
+
+
+def node_proxy_cert_scenarios(apps, ports, policies):
+    """The Node example serving Envoy's upstream TLS (node:https, any
+    client certificate asked for), trusted_proxies judging it."""
+    app_js = ROOT / "crates/xfcc-node/examples/express-recipe/app.js"
+    env = {"XFCC_POLICY_FILE": str(policies["proxy_cert"]), "PORT": str(apps["node_tls"]), "HOST": "127.0.0.1", **APP_TLS}
+    p = start("node-tls", ["node", str(app_js)], env)
+    wait_port(apps["node_tls"], p)
+    proxy_cert_scenarios("node", ports, apps, name="node_tls", log="node-tls")
+    p.terminate()
+    p.wait(10)
+    PROCS.remove(p)
 
 
 def app_cases(fw, label, port, app_port, extra=lambda body: True):
@@ -1573,7 +1594,7 @@ def main():
     apps = {name: free_port() for name in ["single", "two_hop", "pin_victim", "nginx_native", "peers",
                                            "mesh_sidecar", "mesh_gateway", "haproxy_b64", "haproxy_rfc9440", "caddy",
                                            "doctor_append", "rotate", "report", "sources", "py_flask", "py_fastapi",
-                                           "py_django", "py_django_asgi", "node_express", "proxy_tls"]}
+                                           "py_django", "py_django_asgi", "node_express", "proxy_tls", "node_tls"]}
     ports = {name: free_port() for name in [
         "sanitize_set", "accept", "edge", "inner", "pin_sanitize_set", "pin_forward_only",
         "pin_append_forward", "pin_always_forward_only", "nginx_envoy_form", "nginx_native", "peers",
@@ -1581,7 +1602,7 @@ def main():
         "mesh_sidecar_unverified", "doctor_append", "rotate", "report", "sources", "nginx_sources",
         "py_flask", "py_fastapi", "py_underscore", "json_sanitize_set", "issuer_sanitize_set",
         "json_append_forward", "py_flask_json", "py_fastapi_json", "py_fastapi_append", "py_django",
-        "py_django_asgi", "node_express", "proxy_tls", "proxy_tls_other"]}
+        "py_django_asgi", "node_express", "proxy_tls", "proxy_tls_other", "node_tls", "node_tls_other"]}
 
     (WORK / "envoy.yaml").write_text(envoy_config(ports, apps))
     e = start("envoy", [envoy, "-c", str(WORK / "envoy.yaml"), "--log-level", "warn", "--base-id", str(os.getpid() % 60000)])
@@ -1644,6 +1665,7 @@ def main():
         python_scenarios(Path(args.python_bin), ports, apps, policies)
     if args.node:
         node_scenarios(ports, apps, policies)
+        node_proxy_cert_scenarios(apps, ports, policies)
     doctor_scenarios(str(target / "debug" / "xfcc"))
     for p in [e, n, h, c]:
         stop(p)

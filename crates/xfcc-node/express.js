@@ -26,7 +26,7 @@ function xfcc (policy, options = {}) {
     // peer is read from the socket here, and such an app is refused while
     // the policy trusts peers by address.
     const trustProxy = Boolean(req.app && typeof req.app.get === 'function' && req.app.get('trust proxy'))
-    const a = guard.answer(req.originalUrl ?? req.url, req.rawHeaders, req.socket.remoteAddress, trustProxy)
+    const a = guard.answer(req.originalUrl ?? req.url, req.rawHeaders, req.socket.remoteAddress, trustProxy, req.socket)
     if (a.status !== null) return sendJson(res, a.status, a.body)
     req.clientCert = a.clientCert
     req.xfccRejection = a.rejection
@@ -56,7 +56,7 @@ function upgrade (policy, handler, options = {}) {
 function guardUpgrade (guard, handler) {
   if (typeof handler !== 'function') throw new TypeError('xfcc.upgrade: a handler (req, socket, head) is required')
   return function xfccUpgrade (req, socket, head) {
-    const a = guard.answer(req.url, req.rawHeaders, req.socket.remoteAddress, false)
+    const a = guard.answer(req.url, req.rawHeaders, req.socket.remoteAddress, false, req.socket)
     if (a.status !== null) {
       socket.end(`HTTP/1.1 ${a.status} ${STATUS_CODES[a.status]}\r\ncontent-type: application/json\r\n` +
         `content-length: ${Buffer.byteLength(a.body)}\r\nconnection: close\r\n\r\n${a.body}`)

@@ -22,7 +22,7 @@ function xfccFastify (fastify, options, done) {
     // trustProxy makes request.ip the X-Forwarded-For entry; only then
     // does Fastify give requests their `ips`.
     const trustProxy = 'ips' in request
-    const a = guard.answer(raw.url, raw.rawHeaders, raw.socket.remoteAddress, trustProxy)
+    const a = guard.answer(raw.url, raw.rawHeaders, raw.socket.remoteAddress, trustProxy, raw.socket)
     if (a.status !== null) {
       if (raw.headers.upgrade !== undefined) {
         // A refused WebSocket handshake: the answer, then the connection

@@ -5,13 +5,20 @@
 // once a minute. The adapters only read their framework's request and
 // write its answer; they decide nothing.
 
-const { LogLimiter, Rejection, wiringRefusal, headerLines } = require('./index.js')
+const { LogLimiter, Rejection, wiringRefusal, headerLines, peerChain } = require('./index.js')
 
 /** What to check when the policy trusts peers by address, logged at start. */
 const PEER_CHECKLIST =
   'trusted_peers is judged on the TCP peer (the socket\'s remoteAddress), never on req.ip: with Express\'s ' +
   '"trust proxy" or Fastify\'s trustProxy set, req.ip is taken from X-Forwarded-For, which any client writes, so ' +
   'such an app is refused (500 peer_rewritten) while the policy trusts peers by address'
+
+/** What a policy with trusted_proxies needs of the server, logged at start. */
+const PROXY_CHECKLIST =
+  'trusted_proxies is judged on the certificate the proxy presents to this server: serve the proxy\'s TLS in ' +
+  'Node (https.createServer({ requestCert: true, rejectUnauthorized: false, ... }): the policy, not the ' +
+  'handshake, decides which certificates are proxies); over plain HTTP every request carrying the header is ' +
+  'refused (500 peer_unavailable)'
 
 /** The default log: one line on stderr per record. */
 function defaultLog (record) {
@@ -57,6 +64,7 @@ class Guard {
       this.write('warn', `${adapter}: policy warning [${w.code}]: ${w.message}`, { fix: w.fix })
     }
     if (policy.hasTrustedPeers) this.write('info', `${adapter}: ${PEER_CHECKLIST}`)
+    if (policy.hasTrustedProxies) this.write('info', `${adapter}: ${PROXY_CHECKLIST}`)
   }
 
   /** @private */
@@ -70,9 +78,11 @@ class Guard {
    * `null` on an exempt path). `url` is the request target (the query is
    * not part of the path), `headers` its header lines (Node's rawHeaders,
    * or a Fetch Headers), `peer` the TCP peer's address, `proxyTrusted`
-   * whether the framework takes the client address from forwarded headers.
+   * whether the framework takes the client address from forwarded headers,
+   * `socket` the connection (its TLS peer certificate, for
+   * `trusted_proxies`; `null` when there is none to read).
    */
-  answer (url, headers, peer, proxyTrusted = false) {
+  answer (url, headers, peer, proxyTrusted = false, socket = null) {
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     if (this.exempt.has(path)) return { status: null, body: null, clientCert: null, rejection: null, verdict: null }
@@ -82,7 +92,7 @@ class Guard {
         'trustProxy) while the policy trusts peers by address: every request is refused (500 peer_rewritten). ' +
         'Turn it off, or trust the proxy by its certificate instead of its address.')
     }
-    const v = this.policy.native.decide(headerLines(this.policy.names, headers), peer ?? null)
+    const v = this.policy.native.decide(headerLines(this.policy.names, headers), peer ?? null, peerChain(socket))
     let rejection = null
     if (v.rejection) {
       rejection = Rejection.of(v.rejection)

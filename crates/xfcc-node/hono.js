@@ -18,14 +18,16 @@ function xfcc (policy, options = {}) {
   return async function xfccMiddleware (c, next) {
     const incoming = c.env && c.env.incoming
     let headers, peer
+    let socket = null
     if (incoming && Array.isArray(incoming.rawHeaders) && incoming.socket) {
       headers = incoming.rawHeaders
       peer = incoming.socket.remoteAddress
+      socket = incoming.socket
     } else {
       headers = c.req.raw.headers
       peer = typeof peerOf === 'function' ? peerOf(c) : null
     }
-    const a = guard.answer(new URL(c.req.url).pathname, headers, peer, false)
+    const a = guard.answer(new URL(c.req.url).pathname, headers, peer, false, socket)
     if (a.status !== null) {
       return new Response(a.body, { status: a.status, headers: { 'content-type': 'application/json' } })
     }

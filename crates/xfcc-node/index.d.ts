@@ -37,6 +37,8 @@ export class Rejection extends Error {
   readonly peer: string | null
   /** With `[[sources]]`: the proxy's source. */
   readonly source: string | null
+  /** With `[[trusted_proxies]]`: the entry the connection's certificate matched. */
+  readonly proxy: string | null
   /** Report mode: logged and counted, and the request goes on. */
   readonly wouldDeny: boolean
   /** The HTTP status the core refuses it with (403, or 500 for a wiring error). */
@@ -85,10 +87,16 @@ export class Policy {
   /** Every header the policy may read (lower-case). */
   readonly headerNames: readonly string[]
   readonly hasTrustedPeers: boolean
+  /** Whether the header is honoured only over connections presenting a `[[trusted_proxies]]` certificate. */
+  readonly hasTrustedProxies: boolean
   isTrustedPeer (peer: string): boolean
   warnings (): PolicyWarning[]
   /** One header value (`null`: none) from `peer`: the client (`null` in accept mode without one), or throws a `Rejection`. */
-  verify (header: string | Buffer | null | undefined, options?: { peer?: string | null }): ClientCert | null
+  /**
+   * `peerChain`: what the connection presented in TLS (DER, leaf first;
+   * empty: none; `null`: unknown), for `trusted_proxies`.
+   */
+  verify (header: string | Buffer | null | undefined, options?: { peer?: string | null, peerChain?: Buffer[] | null }): ClientCert | null
   /** A request (its raw header lines, and the socket's peer unless given): the client, or throws a `Rejection`. */
   verifyRequest (request: RequestLike, peer?: string | null): ClientCert | null
   /** The core's verdict on a request: what the middleware translate. */

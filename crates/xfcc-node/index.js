@@ -110,6 +110,32 @@ function headerLines (names, headers) {
   return out
 }
 
+/** The chains read from each TLS socket, once per connection. */
+const CHAINS = new WeakMap()
+
+/**
+ * What a connection presented in TLS, for `trusted_proxies`: the DER
+ * certificates of `socket.getPeerCertificate(true)`, leaf first (an empty
+ * list when it presented none), or `null` when the socket is not TLS (the
+ * policy then cannot tell, and refuses as `peer_unavailable`). Read once
+ * per socket.
+ */
+function peerChain (socket) {
+  if (socket == null || !socket.encrypted || typeof socket.getPeerCertificate !== 'function') return null
+  let chain = CHAINS.get(socket)
+  if (chain !== undefined) return chain
+  chain = []
+  let c = socket.getPeerCertificate(true)
+  const seen = new Set()
+  while (c != null && Buffer.isBuffer(c.raw) && !seen.has(c) && chain.length < 16) {
+    seen.add(c)
+    chain.push(c.raw)
+    c = c.issuerCertificate
+  }
+  CHAINS.set(socket, chain)
+  return chain
+}
+
 /** A Node request (`http.IncomingMessage`) or anything with its shape. */
 function isIncoming (r) {
   return r != null && Array.isArray(r.rawHeaders) && r.socket != null
@@ -158,6 +184,13 @@ class Policy {
   /** Whether the policy honours the header only from listed peers. */
   get hasTrustedPeers () { return this.native.hasTrustedPeers }
 
+  /**
+   * Whether the policy honours the header only over connections that
+   * present a `[[trusted_proxies]]` certificate (serve the proxy's TLS with
+   * `https.createServer({ requestCert: true, rejectUnauthorized: false })`).
+   */
+  get hasTrustedProxies () { return this.native.hasTrustedProxies }
+
   /** Whether a request from `peer` may carry the header. */
   isTrustedPeer (peer) { return this.native.isTrustedPeer(String(peer)) }
 
@@ -171,8 +204,8 @@ class Policy {
    * header) from `peer`, the TCP peer's address. Returns the `ClientCert`
    * (`null` in accept mode without a header) or throws a `Rejection`.
    */
-  verify (header, { peer } = {}) {
-    const r = this.native.check(header ?? null, peer ?? null)
+  verify (header, { peer, peerChain } = {}) {
+    const r = this.native.check(header ?? null, peer ?? null, peerChain ?? null)
     if (r.rejection) throw new Rejection(r.rejection)
     return r.clientCert ?? null
   }
@@ -184,8 +217,8 @@ class Policy {
    * pairs) with `peer`. Returns the `ClientCert` or throws a `Rejection`.
    */
   verifyRequest (request, peer) {
-    const [lines, p] = this.linesAndPeer(request, peer)
-    const r = this.native.checkRequest(lines, p)
+    const [lines, p, chain] = this.linesAndPeer(request, peer)
+    const r = this.native.checkRequest(lines, p, chain)
     if (r.rejection) throw new Rejection(r.rejection)
     return r.clientCert ?? null
   }
@@ -196,8 +229,8 @@ class Policy {
    * `"allow"`, `"report"` or `"refuse"`. What the middleware translate.
    */
   decide (request, peer) {
-    const [lines, p] = this.linesAndPeer(request, peer)
-    const v = this.native.decide(lines, p)
+    const [lines, p, chain] = this.linesAndPeer(request, peer)
+    const v = this.native.decide(lines, p, chain)
     if (v.rejection) v.rejection = Rejection.of(v.rejection)
     return v
   }
@@ -205,12 +238,13 @@ class Policy {
   /** @private */
   linesAndPeer (request, peer) {
     if (isIncoming(request)) {
-      return [headerLines(this.names, request.rawHeaders), peer ?? request.socket.remoteAddress ?? null]
+      return [headerLines(this.names, request.rawHeaders), peer ?? request.socket.remoteAddress ?? null,
+        peerChain(request.socket)]
     }
     if (request != null && typeof request.headers === 'object' && typeof request.url === 'string') {
-      return [headerLines(this.names, request.headers), peer ?? null] // a Fetch Request
+      return [headerLines(this.names, request.headers), peer ?? null, null] // a Fetch Request
     }
-    return [headerLines(this.names, request), peer ?? null]
+    return [headerLines(this.names, request), peer ?? null, null]
   }
 }
 
@@ -221,5 +255,6 @@ module.exports = {
   Rejection,
   LogLimiter: native.LogLimiter,
   wiringRefusal: native.wiringRefusal,
-  headerLines
+  headerLines,
+  peerChain
 }

@@ -152,7 +152,10 @@ pub struct Built {
 fn built(r: Result<xfcc::Policy, xfcc::ConfigError>) -> Built {
     match r {
         Ok(inner) => Built {
-            policy: Some(NativePolicy { inner }),
+            policy: Some(NativePolicy {
+                inner,
+                recent: xfcc::RecentPeers::new(RECENT_PEERS),
+            }),
             error: None,
         },
         Err(e) => Built {
@@ -190,6 +193,34 @@ fn checked(env: &Env, r: Result<Option<xfcc::ClientCert>, xfcc::Rejection>) -> C
 #[napi]
 pub struct NativePolicy {
     inner: xfcc::Policy,
+    /// The chains of the last connections' certificates: the same chain
+    /// reuses the policy's decision on it.
+    recent: xfcc::RecentPeers,
+}
+
+/// How many peers' chains a policy remembers (`trusted_proxies`).
+const RECENT_PEERS: usize = 16;
+
+/// The most certificates a peer chain may hold (the core keeps 8).
+const MAX_CHAIN: usize = 16;
+
+impl NativePolicy {
+    /// The connection as the policy reads it: the address, and what it
+    /// presented in TLS (`None`: unknown; DER buffers, leaf first; empty:
+    /// no certificate).
+    fn peer(&self, peer: Option<&str>, chain: Option<Vec<Buffer>>) -> napi::Result<xfcc::Peer> {
+        let out = xfcc::Peer::from(peer_addr(peer));
+        let Some(chain) = chain else {
+            return Ok(out);
+        };
+        if chain.len() > MAX_CHAIN {
+            return Err(napi::Error::from_reason(format!(
+                "peerChain holds more than {MAX_CHAIN} certificates"
+            )));
+        }
+        let der: Vec<&[u8]> = chain.iter().map(|b| &b[..]).collect();
+        Ok(out.with_tls((!der.is_empty()).then(|| self.recent.get(&der))))
+    }
 }
 
 #[napi]
@@ -216,19 +247,20 @@ impl NativePolicy {
         ))
     }
 
-    /// One header value (`null`: no header) from `peer`.
+    /// One header value (`null`: no header) from `peer`, over a
+    /// connection that presented `peer_chain` (DER, leaf first; `null`:
+    /// unknown; empty: none).
     #[napi]
     pub fn check(
         &self,
         env: Env,
         header: Option<Either<String, Buffer>>,
         peer: Option<String>,
-    ) -> Checked {
+        peer_chain: Option<Vec<Buffer>>,
+    ) -> napi::Result<Checked> {
         let value = header.as_ref().map(text_bytes);
-        checked(
-            &env,
-            self.inner.verify_value(peer_addr(peer.as_deref()), value),
-        )
+        let peer = self.peer(peer.as_deref(), peer_chain)?;
+        Ok(checked(&env, self.inner.verify_value(peer, value)))
     }
 
     /// A request's lines of the policy's headers, as a flat list `[name,
@@ -240,13 +272,14 @@ impl NativePolicy {
         env: Env,
         lines: Vec<Either<JsString<'_>, Buffer>>,
         peer: Option<String>,
+        peer_chain: Option<Vec<Buffer>>,
     ) -> napi::Result<Checked> {
         let held = line_bytes(lines)?;
         let pairs = pairs(&held);
+        let peer = self.peer(peer.as_deref(), peer_chain)?;
         Ok(checked(
             &env,
-            self.inner
-                .verify_request(peer_addr(peer.as_deref()), |name| named(&pairs, name)),
+            self.inner.verify_request(peer, |name| named(&pairs, name)),
         ))
     }
 
@@ -258,12 +291,12 @@ impl NativePolicy {
         env: Env,
         lines: Vec<Either<JsString<'_>, Buffer>>,
         peer: Option<String>,
+        peer_chain: Option<Vec<Buffer>>,
     ) -> napi::Result<NativeVerdict> {
         let held = line_bytes(lines)?;
         let pairs = pairs(&held);
-        let v = self
-            .inner
-            .decide(peer_addr(peer.as_deref()), |name| named(&pairs, name));
+        let peer = self.peer(peer.as_deref(), peer_chain)?;
+        let v = self.inner.decide(peer, |name| named(&pairs, name));
         Ok(NativeVerdict::new(&env, &v))
     }
 
@@ -287,6 +320,13 @@ impl NativePolicy {
     #[napi(getter)]
     pub fn has_trusted_peers(&self) -> bool {
         self.inner.has_trusted_peers()
+    }
+
+    /// Whether the policy honours the header only over connections that
+    /// present a `[[trusted_proxies]]` certificate.
+    #[napi(getter)]
+    pub fn has_trusted_proxies(&self) -> bool {
+        self.inner.has_trusted_proxies()
     }
 
     /// Whether a request from `peer` may carry the header.
@@ -539,6 +579,13 @@ impl ClientCert {
     #[napi(getter)]
     pub fn source(&self) -> Option<String> {
         self.inner.source().map(str::to_owned)
+    }
+
+    /// With `[[trusted_proxies]]`: the entry the connection's certificate
+    /// matched, the proxy the request came through.
+    #[napi(getter)]
+    pub fn proxy(&self) -> Option<String> {
+        self.inner.proxy().map(str::to_owned)
     }
     /// `"cert"` or `"proxy-fields"`.
     #[napi(getter)]

@@ -15,8 +15,14 @@
 // XFCC_* variable, or XFCC_POLICY_FILE.
 //
 //     PORT=8000 node app.js
+//
+// With TLS_CERT_FILE and TLS_KEY_FILE it serves the proxy's TLS itself and
+// asks each connection for its certificate (any: the policy's
+// trusted_proxies, XFCC_TRUSTED_PROXY_SPKI, decides which are proxies).
 
+const fs = require('node:fs')
 const http = require('node:http')
+const https = require('node:https')
 const express = require('express')
 const { WebSocketServer } = require('ws')
 const { Policy } = require('xfcc')
@@ -43,6 +49,7 @@ app.get('/cert-info', (req, res) => {
     rule: c.rule,
     element: c.element,
     source: c.source,
+    proxy: c.proxy,
     verified_from: c.verifiedFrom,
     chain_verified: c.chainVerified,
     identity: {
@@ -75,7 +82,16 @@ app.get('/call-backend/direct', async (_req, res, next) => {
   }
 })
 
-const server = http.createServer(app)
+function tlsOptions () {
+  const cert = process.env.TLS_CERT_FILE
+  const key = process.env.TLS_KEY_FILE
+  if (!cert && !key) return null
+  if (!cert || !key) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE are set together')
+  return { cert: fs.readFileSync(cert), key: fs.readFileSync(key), requestCert: true, rejectUnauthorized: false }
+}
+
+const tls = tlsOptions()
+const server = tls ? https.createServer(tls, app) : http.createServer(app)
 const wss = new WebSocketServer({ noServer: true })
 server.on('upgrade', guard.upgrade((req, socket, head) => {
   if (req.url !== '/ws') return socket.destroy()
