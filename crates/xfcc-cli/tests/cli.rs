@@ -1978,3 +1978,88 @@ fn check_fetches_the_crls_a_policy_names() {
         "{v}"
     );
 }
+
+/// `xfcc doctor --proxy` reads each Envoy cluster's upstream
+/// `transport_socket`: whether Envoy presents a certificate to the app,
+/// and, with a policy that names its proxies by certificate, whether the
+/// policy trusts the one it presents.
+#[test]
+fn doctor_checks_the_certificate_envoy_presents_upstream() {
+    let dir = scratch("doctor-upstream");
+    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs");
+    let edge = core.join("edge.pem");
+    let other = cert("client-rsa.pem");
+    let cluster = |name: &str, tls: &str| {
+        format!(
+            "  - name: {name}\n    connect_timeout: 1s\n    load_assignment: {{cluster_name: {name}, endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: 8000}}}}}}}}]}}]}}\n{tls}"
+        )
+    };
+    let with_cert = |file: &Path| {
+        format!(
+            "    transport_socket:\n      name: envoy.transport_sockets.tls\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n        common_tls_context:\n          tls_certificates:\n          - certificate_chain: {{filename: \"{}\"}}\n            private_key: {{filename: \"{}\"}}\n",
+            file.display(),
+            file.with_extension("key").display()
+        )
+    };
+    let no_cert = "    transport_socket:\n      name: envoy.transport_sockets.tls\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n        sni: app\n";
+    let listener = "static_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          forward_client_cert_details: SANITIZE_SET\n          set_current_client_cert_details: {cert: true}\n          route_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: [{match: {prefix: /}, route: {cluster: edge}}]}]}\n      transport_socket:\n        name: envoy.transport_sockets.tls\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext\n          require_client_certificate: true\n          common_tls_context:\n            validation_context: {trusted_ca: {filename: ca.pem}}\n  clusters:\n";
+    let config = dir.join("envoy.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "{listener}{}{}{}{}",
+            cluster("edge", &with_cert(&edge)),
+            cluster("plain", ""),
+            cluster("nocert", no_cert),
+            cluster("stranger", &with_cert(&other)),
+        ),
+    )
+    .unwrap();
+    let pin = xfcc::inspect::CertIdentity::from_der(std::fs::read(core.join("edge.der")).unwrap())
+        .unwrap()
+        .spki_sha256_base64();
+    let policy = write_policy(
+        &dir,
+        &format!(
+            "[[trusted_proxies]]\nname = \"edge\"\nspki_sha256 = \"{pin}\"\n[[allow]]\nthumbprint = \"{}\"\n",
+            "ab".repeat(32)
+        ),
+    );
+    let (code, f) = doctor(&["--proxy", p(&config), "--policy", p(&policy)]);
+    let find = |c: &str| f.iter().find(|(code, _)| code == c).map(|(_, s)| s.as_str());
+    assert_eq!(find("envoy_upstream_trusted"), Some("info"), "{f:?}");
+    assert_eq!(find("envoy_upstream_plain"), Some("warning"), "{f:?}");
+    assert_eq!(find("envoy_upstream_no_cert"), Some("warning"), "{f:?}");
+    assert_eq!(find("envoy_upstream_untrusted"), Some("error"), "{f:?}");
+    assert_eq!(code, 1);
+    // Its fix is the entry that makes it pass: pinned, the stranger is
+    // trusted too.
+    let (_, v) = run_json(
+        &["doctor", "--json", "--proxy", p(&config), "--policy", p(&policy)],
+        None,
+    );
+    let fix = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "envoy_upstream_untrusted")
+        .unwrap()["fix"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stranger_pin = fix.split('"').nth(3).unwrap().to_owned();
+    std::fs::write(
+        &policy,
+        format!(
+            "[[trusted_proxies]]\nname = \"edge\"\nspki_sha256 = \"{pin}\"\n[[trusted_proxies]]\nname = \"stranger\"\nspki_sha256 = \"{stranger_pin}\"\n[[allow]]\nthumbprint = \"{}\"\n",
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    let (_, f) = doctor(&["--proxy", p(&config), "--policy", p(&policy)]);
+    assert!(!codes(&f).contains(&"envoy_upstream_untrusted"), "{f:?}");
+    // Without a policy: only what Envoy presents, as information.
+    let (_, f) = doctor(&["--proxy", p(&config)]);
+    let upstream: Vec<_> = f.iter().filter(|(c, _)| c.starts_with("envoy_upstream")).collect();
+    assert!(!upstream.is_empty() && upstream.iter().all(|(c, s)| c == "envoy_upstream_cert" && s == "info"), "{f:?}");
+}

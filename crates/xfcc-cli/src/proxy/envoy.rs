@@ -188,6 +188,153 @@ pub(super) fn lint(path: &Path, text: &str, lint: &mut Lint<'_>) {
             client_tls(&m, xfcc_set, lint);
         }
     }
+    upstreams(&roots, path, lint);
+}
+
+/// What an Envoy cluster presents to the app in TLS.
+enum Upstream {
+    /// No upstream TLS: plain TCP.
+    Plain,
+    /// TLS without a client certificate.
+    NoCert,
+    /// A certificate from SDS: not in the file.
+    Sds,
+    /// A certificate chain file (as written).
+    File(String),
+}
+
+fn upstream_of(cluster: &Node) -> Upstream {
+    let Some(ts) = cluster.get("transport_socket") else {
+        return Upstream::Plain;
+    };
+    let ctx = ts.get("typed_config").unwrap_or(ts);
+    let Some(common) = ctx.get("common_tls_context") else {
+        return Upstream::NoCert;
+    };
+    if common.get("tls_certificate_sds_secret_configs").is_some() {
+        return Upstream::Sds;
+    }
+    common
+        .get("tls_certificates")
+        .map_or(&[][..], Node::items)
+        .first()
+        .and_then(|c| c.path(&["certificate_chain", "filename"]))
+        .and_then(Node::str)
+        .map_or(Upstream::NoCert, |f| Upstream::File(f.to_owned()))
+}
+
+/// The certificate chain in a PEM file Envoy names (as written, else
+/// beside the configuration), DER leaf first; `None` when unreadable.
+fn chain_file(written: &str, config: &Path) -> Option<Vec<Vec<u8>>> {
+    let mut candidates = vec![std::path::PathBuf::from(written)];
+    if let Some(dir) = config.parent() {
+        candidates.push(dir.join(written));
+    }
+    let text = candidates.iter().find_map(|p| {
+        let meta = std::fs::metadata(p).ok()?;
+        (meta.len() <= super::conf::MAX_BYTES as u64).then(|| std::fs::read(p).ok())?
+    })?;
+    let chain: Vec<Vec<u8>> =
+        <pki_types::CertificateDer<'_> as pki_types::pem::PemObject>::pem_slice_iter(&text)
+            .filter_map(Result::ok)
+            .map(|d| d.to_vec())
+            .collect();
+    (!chain.is_empty()).then_some(chain)
+}
+
+/// Whether each cluster presents a certificate to the app (its upstream
+/// `transport_socket`), judged against the policy's `[[trusted_proxies]]`
+/// when it names its proxies so: a cluster that presents none, or one the
+/// policy does not trust, has every request carrying the header refused.
+fn upstreams(roots: &[Node], config: &Path, lint: &mut Lint<'_>) {
+    let file = config.display().to_string();
+    let mut clusters = Vec::new();
+    for r in roots {
+        r.find_all(
+            &|n| n.get("load_assignment").is_some() || n.get("connect_timeout").is_some(),
+            &mut clusters,
+        );
+    }
+    let facts = lint.view.policy.clone();
+    let wants_cert = facts.as_ref().is_some_and(|f| f.trusted_proxies);
+    for c in clusters {
+        let name = c.get("name").and_then(Node::str).unwrap_or("(unnamed)");
+        let at = format!("{file}:{}", c.line());
+        let tls_fix = "transport_socket: {name: envoy.transport_sockets.tls, typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, common_tls_context: {tls_certificates: [{certificate_chain: {filename: <the proxy's certificate>}, private_key: {filename: <its key>}}]}}}";
+        match upstream_of(c) {
+            Upstream::Plain if wants_cert => lint.warning(
+                "envoy_upstream_plain",
+                &at,
+                format!("cluster {name:?} connects to the app over plain TCP, so it presents no certificate: the policy names its proxies by certificate ([[trusted_proxies]]), and refuses every request carrying the header (the app cannot see a certificate: peer_unavailable)"),
+                tls_fix.to_owned(),
+            ),
+            Upstream::NoCert if wants_cert => lint.warning(
+                "envoy_upstream_no_cert",
+                &at,
+                format!("cluster {name:?} speaks TLS to the app but presents no certificate: the policy's [[trusted_proxies]] refuses every request carrying the header (untrusted_proxy, no_proxy_certificate)"),
+                "common_tls_context: {tls_certificates: [{certificate_chain: {filename: <the proxy's certificate>}, private_key: {filename: <its key>}}]}".to_owned(),
+            ),
+            Upstream::Sds => lint.push(
+                "envoy_upstream_sds",
+                Severity::Info,
+                &at,
+                format!("cluster {name:?} presents a certificate from SDS (tls_certificate_sds_secret_configs), which this file does not hold: check it against [[trusted_proxies]] with `xfcc inspect` on the issued certificate"),
+                "name its SPIFFE ID with the mesh CA in a [[trusted_proxies]] entry (chain and spiffe_id)".to_owned(),
+            ),
+            Upstream::File(written) => match (chain_file(&written, config), &facts) {
+                (Some(chain), Some(f)) if f.trusted_proxies => {
+                    match f.policy.proxy_of(&std::sync::Arc::new(xfcc::PeerCert::new(chain.clone()))) {
+                        Ok(Some(entry)) => lint.push(
+                            "envoy_upstream_trusted",
+                            Severity::Info,
+                            &at,
+                            format!("cluster {name:?} presents {written:?} to the app, which the policy's [[trusted_proxies]] entry {entry:?} matches"),
+                            "nothing to fix".to_owned(),
+                        ),
+                        Ok(None) => {}
+                        Err(e) => lint.error(
+                            "envoy_upstream_untrusted",
+                            &at,
+                            format!("cluster {name:?} presents {written:?} to the app, which no [[trusted_proxies]] entry of the policy matches ({}, {}): every request it forwards with the header is refused", e.code(), e.detail()),
+                            pin_fix(&chain),
+                        ),
+                    }
+                }
+                (Some(chain), _) => lint.push(
+                    "envoy_upstream_cert",
+                    Severity::Info,
+                    &at,
+                    format!("cluster {name:?} presents {written:?} to the app: the app can believe the header for this certificate rather than for Envoy's address (serve the proxy's TLS in the app)"),
+                    pin_fix(&chain),
+                ),
+                (None, _) if wants_cert => lint.warning(
+                    "envoy_upstream_unreadable",
+                    &at,
+                    format!("cluster {name:?} presents {written:?}, which the doctor cannot read as PEM certificates here: it cannot check it against [[trusted_proxies]]"),
+                    "run the doctor where the certificate file is, or check it with `xfcc inspect`".to_owned(),
+                ),
+                (None, _) => {}
+            },
+            Upstream::Plain | Upstream::NoCert => {}
+        }
+    }
+}
+
+/// The `[[trusted_proxies]]` entry that names a chain's leaf by its key.
+fn pin_fix(chain: &[Vec<u8>]) -> String {
+    match chain
+        .first()
+        .and_then(|d| xfcc::inspect::CertIdentity::from_der(d.clone()).ok())
+    {
+        Some(leaf) => format!(
+            "[[trusted_proxies]] name = \"envoy\", spki_sha256 = \"{}\" (or chain = \"<your CA's set>\" with its spiffe_id or san_uri)",
+            leaf.spki_sha256_base64()
+        ),
+        None => {
+            "a [[trusted_proxies]] entry for the certificate (xfcc inspect prints its SPKI pin)"
+                .to_owned()
+        }
+    }
 }
 
 /// The file's documents as trees, or a syntax finding.

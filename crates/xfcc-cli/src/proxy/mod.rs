@@ -99,6 +99,10 @@ pub(crate) struct PolicyFacts {
     pub(crate) issuer_rules: Vec<String>,
     /// The header format the app reads.
     pub(crate) format: xfcc::Format,
+    /// Whether it names its proxies by certificate (`[[trusted_proxies]]`).
+    pub(crate) trusted_proxies: bool,
+    /// The policy itself, to judge a certificate a proxy presents.
+    pub(crate) policy: Policy,
 }
 
 impl PolicyFacts {
@@ -115,6 +119,8 @@ impl PolicyFacts {
             name_only_rules: policy.name_only_rules().map(str::to_owned).collect(),
             issuer_rules: policy.issuer_rules().map(str::to_owned).collect(),
             format: reading.format(),
+            trusted_proxies: policy.has_trusted_proxies(),
+            policy: policy.clone(),
         })
     }
 }

@@ -187,6 +187,32 @@ fn is_cloudflare_global(leaf: &CertIdentity) -> bool {
 }
 
 impl Policy {
+    /// Whether `cert` (a chain a proxy presents, as the service's TLS
+    /// would receive it) is one of the policy's `[[trusted_proxies]]`: the
+    /// name of the entry that matches it (in the first reading, or source,
+    /// that lists proxies and matches), `Ok(None)` when the policy names no
+    /// proxy by certificate, or why it is refused (`untrusted_proxy`). For
+    /// tools that check a proxy's configured certificate against the
+    /// policy (`xfcc doctor --proxy`).
+    ///
+    /// # Errors
+    /// The first reading's refusal of the certificate.
+    pub fn proxy_of(&self, cert: &Arc<PeerCert>) -> Result<Option<String>, Rejection> {
+        let peer = Peer::unknown().with_tls(Some(Arc::clone(cert)));
+        let now = self.now();
+        let mut refused = None;
+        for r in self.readings().filter(|r| r.proxies.is_some()) {
+            match self.hop(r, &peer, now) {
+                Ok(Some(hop)) => return Ok(Some(hop.proxy.to_string())),
+                Ok(None) => {}
+                Err(e) => {
+                    refused.get_or_insert(e);
+                }
+            }
+        }
+        refused.map_or(Ok(None), Err)
+    }
+
     /// The hop a request came through, judged by the reading's
     /// `trusted_proxies`: `Ok(None)` when the reading names none. A
     /// connection the adapter cannot see into is `peer_unavailable`; one

@@ -20,7 +20,7 @@ use crate::parse::{Element, XfccHeader};
 use crate::peer::{Hop, Peer};
 
 impl Policy {
-    fn now(&self) -> SystemTime {
+    pub(crate) fn now(&self) -> SystemTime {
         self.decision()
             .clock
             .as_ref()
