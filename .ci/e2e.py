@@ -930,6 +930,23 @@ def proxy_cert_scenarios(fw, ports, apps, name="proxy_tls", log=None):
           status == 200 and isinstance(body, dict) and body.get("proxy") == "envoy-edge")
     status, body = request(app, "/health", None)
     check(fw, "direct, app TLS", "/health (open route)", f"{status} {body}", status == 200)
+    # The probe, given the app's own address: every forged variant sent
+    # around Envoy is refused for who sent it.
+    cli = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "xfcc"
+    ca = bundle("root", "inter")
+    r = subprocess.run([str(cli), "probe", f"https://127.0.0.1:{ports[name]}/cert-info", "--victim", str(CERTS / "client-rsa.pem"),
+                        "--cert", str(wrong[0]), "--key", str(CERTS / "client-wrongcn.key"), "--cacert", str(ca),
+                        "--direct", f"https://127.0.0.1:{app}", "--json"], capture_output=True, text=True, timeout=120)
+    try:
+        v = json.loads(r.stdout)
+    except ValueError:
+        v = {}
+    direct = [x for x in v.get("variants", []) if x["target"] == "direct"]
+    codes = v.get("direct_codes") or {}
+    # Look-alike names (underscores, ...) are no header at all: missing.
+    ok = (r.returncode == 0 and direct and v.get("direct_refused") == len(direct)
+          and "untrusted_proxy" in codes and set(codes) <= {"untrusted_proxy", "missing"})
+    check(fw, "xfcc probe --direct", "forged variants around Envoy", f"exit {r.returncode} refused {v.get('direct_refused')} of {len(direct)} {codes}", bool(ok))
 
 
 def node_proxy_cert_scenarios(apps, ports, policies):

@@ -190,6 +190,14 @@ enum Command {
         /// The same service's plain-HTTP URL, to send every variant there too.
         #[arg(long)]
         plain: Option<String>,
+        /// The app's own address, around the proxy (https:// where the app
+        /// terminates the proxy's TLS for trusted_proxies, or http://): every
+        /// variant is sent there too, as a caller that reaches the app
+        /// directly would, and each must be refused (untrusted_proxy,
+        /// untrusted_peer). An app that does not answer there is reported
+        /// unreachable, which holds the boundary too.
+        #[arg(long)]
+        direct: Option<String>,
         /// Seconds one request may take, from connecting to the last byte
         /// of the answer (a server that answers slowly is cut off there).
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
@@ -388,6 +396,7 @@ fn main() -> ExitCode {
             key,
             cacert,
             plain,
+            direct,
             timeout,
             json,
         } => probe::run(
@@ -398,6 +407,7 @@ fn main() -> ExitCode {
                 key: key.as_deref(),
                 cacert: cacert.as_deref(),
                 plain: plain.as_deref(),
+                direct: direct.as_deref(),
                 timeout: std::time::Duration::from_secs(timeout),
             },
             json,

@@ -29,6 +29,7 @@ pub(crate) struct Inputs<'a> {
     pub(crate) key: Option<&'a Path>,
     pub(crate) cacert: Option<&'a Path>,
     pub(crate) plain: Option<&'a str>,
+    pub(crate) direct: Option<&'a str>,
     pub(crate) timeout: Duration,
 }
 
@@ -488,7 +489,15 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         }
         targets.push(("plain", t));
     }
-    let config = if targets[0].1.tls {
+    if let Some(d) = inputs.direct {
+        let mut t = parse_url(d, "--direct")?;
+        let after_scheme = d.split_once("://").map_or(d, |(_, r)| r);
+        if !after_scheme.contains(['/', '?']) {
+            t.path.clone_from(&targets[0].1.path);
+        }
+        targets.push(("direct", t));
+    }
+    let config = if targets.iter().any(|(_, t)| t.tls) {
         Some(tls_config(inputs)?)
     } else {
         None
@@ -503,10 +512,23 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
     };
     let mut outcomes = Vec::new();
     let mut baselines = Vec::new();
+    let mut direct_refusals = 0usize;
+    let mut direct_codes = std::collections::BTreeMap::new();
     for (label, target) in &targets {
         let tls = if target.tls { config.as_ref() } else { None };
         let base = match send(target, tls, &baseline, inputs.timeout) {
             Ok(a) => a,
+            // Around the proxy, no answer is the boundary holding.
+            Err(e) if *label == "direct" => {
+                baselines.push((
+                    *label,
+                    0,
+                    Some(format!(
+                        "unreachable ({e}): the app does not answer around the proxy"
+                    )),
+                ));
+                continue;
+            }
             Err(e) => {
                 let hint = if target.tls && inputs.cert.is_none() {
                     "; if the ingress requires a client certificate (Azure Container Apps: clientCertificateMode require), the handshake fails without one: pass --cert and --key"
@@ -528,11 +550,25 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
         if names_victim(&base.body, &victim) {
             return Err(Failure { exit: 2, code: "baseline_is_victim", detail: "baseline_is_victim", offset: None, message: "the baseline answer already names the victim: probe with a certificate (or none) that the service refuses".into() });
         }
-        let symptom = symptom(&base, inputs.cert.is_some(), target.tls);
+        let symptom = if *label == "direct" {
+            Some(direct_symptom(&base))
+        } else {
+            symptom(&base, inputs.cert.is_some(), target.tls)
+        };
         baselines.push((*label, base.status, symptom));
         for v in &list {
-            let result = send(target, tls, v, inputs.timeout)
-                .map(|a| (a.status, names_victim(&a.body, &victim)));
+            let answer = send(target, tls, v, inputs.timeout);
+            if *label == "direct"
+                && let Ok(a) = &answer
+                && !names_victim(&a.body, &victim)
+                && !check_passed(a.status, base.status)
+            {
+                direct_refusals += 1;
+                *direct_codes
+                    .entry(error_code(&a.body).unwrap_or_else(|| a.status.to_string()))
+                    .or_insert(0usize) += 1;
+            }
+            let result = answer.map(|a| (a.status, names_victim(&a.body, &victim)));
             let unsafe_ = matches!(result, Ok((s, named)) if named || check_passed(s, base.status));
             let mut sent: Vec<&str> = Vec::new();
             for (h, _) in &v.headers {
@@ -570,7 +606,7 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
             .collect();
         outln!(
             "{}",
-            json!({"safe": failures == 0, "baselines": bases, "variants": list, "unsafe": failures})
+            json!({"safe": failures == 0, "baselines": bases, "variants": list, "unsafe": failures, "direct_refused": inputs.direct.map(|_| direct_refusals), "direct_codes": inputs.direct.map(|_| &direct_codes)})
         );
     } else {
         for (t, s, sym) in &baselines {
@@ -613,6 +649,12 @@ pub(crate) fn run(inputs: &Inputs<'_>, json_out: bool) -> Result<u8, Failure> {
                 what
             );
         }
+        if inputs.direct.is_some() {
+            let sent = outcomes.iter().filter(|o| o.target == "direct").count();
+            outln!(
+                "\ndirect: {direct_refusals} of {sent} forged request(s) refused around the proxy"
+            );
+        }
         outln!(
             "\n{} variant(s) sent, {failures} authenticated as the victim: {}",
             outcomes.len(),
@@ -634,6 +676,28 @@ fn display_target(t: &Target) -> String {
         t.port,
         t.path
     )
+}
+
+/// The code of a refusal's JSON body (`{"error":"<code>"}`).
+fn error_code(body: &str) -> Option<String> {
+    serde_json::from_str::<Value>(body)
+        .ok()?
+        .get("error")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// What the app answered a direct caller without a forged header: the
+/// refusal's code, or what it means that it served one.
+fn direct_symptom(base: &Answer) -> String {
+    match (base.status, error_code(&base.body)) {
+        (s, _) if is_2xx(s) => "a direct caller is served: if that route needs a client, the app is reachable around the proxy; the variants show whether a forged header is believed there".to_owned(),
+        (_, Some(code)) if matches!(code.as_str(), "untrusted_proxy" | "untrusted_peer") => {
+            format!("{code}: a direct caller is refused for who it is, not only for what it sent")
+        }
+        (_, Some(code)) => format!("{code}: refused; name the proxy (trusted_proxies or trusted_peers) so a forged header from here is refused for where it came from"),
+        (_, None) => "refused".to_owned(),
+    }
 }
 
 /// The seed's symptoms, named from the baseline's answer.

@@ -2026,7 +2026,11 @@ fn doctor_checks_the_certificate_envoy_presents_upstream() {
         ),
     );
     let (code, f) = doctor(&["--proxy", p(&config), "--policy", p(&policy)]);
-    let find = |c: &str| f.iter().find(|(code, _)| code == c).map(|(_, s)| s.as_str());
+    let find = |c: &str| {
+        f.iter()
+            .find(|(code, _)| code == c)
+            .map(|(_, s)| s.as_str())
+    };
     assert_eq!(find("envoy_upstream_trusted"), Some("info"), "{f:?}");
     assert_eq!(find("envoy_upstream_plain"), Some("warning"), "{f:?}");
     assert_eq!(find("envoy_upstream_no_cert"), Some("warning"), "{f:?}");
@@ -2035,7 +2039,14 @@ fn doctor_checks_the_certificate_envoy_presents_upstream() {
     // Its fix is the entry that makes it pass: pinned, the stranger is
     // trusted too.
     let (_, v) = run_json(
-        &["doctor", "--json", "--proxy", p(&config), "--policy", p(&policy)],
+        &[
+            "doctor",
+            "--json",
+            "--proxy",
+            p(&config),
+            "--policy",
+            p(&policy),
+        ],
         None,
     );
     let fix = v["findings"]
@@ -2060,6 +2071,15 @@ fn doctor_checks_the_certificate_envoy_presents_upstream() {
     assert!(!codes(&f).contains(&"envoy_upstream_untrusted"), "{f:?}");
     // Without a policy: only what Envoy presents, as information.
     let (_, f) = doctor(&["--proxy", p(&config)]);
-    let upstream: Vec<_> = f.iter().filter(|(c, _)| c.starts_with("envoy_upstream")).collect();
-    assert!(!upstream.is_empty() && upstream.iter().all(|(c, s)| c == "envoy_upstream_cert" && s == "info"), "{f:?}");
+    let upstream: Vec<_> = f
+        .iter()
+        .filter(|(c, _)| c.starts_with("envoy_upstream"))
+        .collect();
+    assert!(
+        !upstream.is_empty()
+            && upstream
+                .iter()
+                .all(|(c, s)| c == "envoy_upstream_cert" && s == "info"),
+        "{f:?}"
+    );
 }
