@@ -603,3 +603,62 @@ fn nginx_pem_in_the_envoy_header_is_named() {
         "{found:?}"
     );
 }
+
+/// The guide's trusted-proxies page: its Envoy cluster, presenting the
+/// certificate a `[[trusted_proxies]]` pin names, is judged trusted, with
+/// no warning; without the certificate it is the warning the page names.
+#[test]
+fn the_guide_s_upstream_cluster_presents_a_trusted_certificate() {
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/policy/proxies.md");
+    let Ok(text) = std::fs::read_to_string(&page) else {
+        assert!(
+            !Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../Cargo.lock")
+                .exists()
+        );
+        return;
+    };
+    let blocks = readme_blocks(&text, "yaml");
+    assert_eq!(blocks.len(), 1);
+    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs");
+    let cluster = blocks[0]
+        .replace(
+            "/etc/envoy/proxy.pem",
+            certs.join("edge.pem").to_str().unwrap(),
+        )
+        .replace(
+            "/etc/envoy/proxy.key",
+            certs.join("edge.key").to_str().unwrap(),
+        );
+    let listener = "static_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          forward_client_cert_details: SANITIZE_SET\n          set_current_client_cert_details: {cert: true, chain: true}\n          route_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]}\n      transport_socket:\n        name: envoy.transport_sockets.tls\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext\n          require_client_certificate: true\n          common_tls_context:\n            validation_context: {trusted_ca: {filename: ca.pem}}\n";
+    let indented: String = cluster.lines().map(|l| format!("  {l}\n")).collect();
+    let dir = scratch("guide-upstream");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("envoy.yaml");
+    std::fs::write(&file, format!("{listener}{indented}")).unwrap();
+    let pin = xfcc::inspect::CertIdentity::from_der(std::fs::read(certs.join("edge.der")).unwrap())
+        .unwrap()
+        .spki_sha256_base64();
+    let pol = policy(
+        &dir,
+        "policy.toml",
+        &format!("[[trusted_proxies]]\nname = \"edge\"\nspki_sha256 = \"{pin}\"\n{PINNED}"),
+    );
+    let (code, f) = doctor("envoy", &file, &["--policy", pol.to_str().unwrap()]);
+    assert_eq!(code, 0, "{f:?}");
+    assert!(reported(&f).is_empty(), "{f:?}");
+    assert_eq!(finding(&f, "envoy_upstream_trusted")[1], "info");
+    // The same cluster without its certificate.
+    let bare = format!("{listener}{indented}")
+        .replace(
+            "        tls_certificates:\n",
+            "        alpn_protocols: [h2]\n",
+        )
+        .lines()
+        .filter(|l| !l.contains("certificate_chain") && !l.contains("private_key"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    std::fs::write(&file, bare).unwrap();
+    let (_, f) = doctor("envoy", &file, &["--policy", pol.to_str().unwrap()]);
+    assert_eq!(finding(&f, "envoy_upstream_no_cert")[1], "warning");
+}
