@@ -294,7 +294,111 @@ fn explain(c: &mut Criterion) {
     g.finish();
 }
 
+/// `[[trusted_proxies]]`: what one request costs for the connection's
+/// certificate. A connection's first request verifies its chain (edge.pem
+/// to the Contoso root, its SPIFFE ID): the worst a stranger can make each
+/// request cost, by bringing a new chain per request (through a binding
+/// that hands the chain per request: Python, Node). Later requests on the
+/// same connection reuse the decision remembered on its `PeerCert`; a
+/// binding finds that `PeerCert` again in `RecentPeers` by the chain's
+/// bytes, here with 16 other chains ahead of it (its capacity).
+fn proxies(c: &mut Criterion) {
+    use std::sync::Arc;
+    use xfcc::{Peer, PeerCert, Policy, RecentPeers, Rule, TrustAnchors, TrustedProxy};
+    let root = std::fs::read_to_string(format!("{FIXTURES}/root.pem")).unwrap()
+        + &std::fs::read_to_string(format!("{FIXTURES}/inter.pem")).unwrap();
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/xfcc/tests/fixtures/envoy/rsa-chain.txt"
+    ))
+    .unwrap();
+    let policy = Policy::builder()
+        .chain(TrustAnchors::new("mesh", root))
+        .trusted_proxies([TrustedProxy::new(
+            Rule::new("edge")
+                .chain("mesh")
+                .spiffe_id(["spiffe://xfcc.test/ns/edge/sa/envoy"]),
+        )])
+        .allow(
+            Rule::new("client")
+                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
+        )
+        .clock(fixture_time)
+        .build()
+        .unwrap();
+    let edge = der("edge");
+    let decide = |peer: Peer| {
+        policy.verify_request(peer, |name| {
+            (name == "x-forwarded-client-cert").then_some(header.trim().as_bytes())
+        })
+    };
+    let fresh = || Peer::unknown().with_tls(Some(Arc::new(PeerCert::new([edge.clone()]))));
+    assert_eq!(decide(fresh()).unwrap().unwrap().proxy(), Some("edge"));
+    let plain = Policy::builder()
+        .allow(
+            Rule::new("client")
+                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
+        )
+        .clock(fixture_time)
+        .by_is_proxy(false)
+        .build();
+    assert!(plain.is_err(), "by_is_proxy alone is refused");
+    let baseline = Policy::builder()
+        .allow(
+            Rule::new("client")
+                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
+        )
+        .clock(fixture_time)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("proxies");
+    // The same header under the same rule, without trusted_proxies.
+    g.bench_function("baseline-no-trusted-proxies", |b| {
+        b.iter(|| {
+            black_box(
+                baseline
+                    .verify_request(None::<std::net::IpAddr>, |name| {
+                        (name == "x-forwarded-client-cert").then_some(header.trim().as_bytes())
+                    })
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("new-connection-chain-verified", |b| {
+        b.iter_batched(
+            fresh,
+            |p| black_box(decide(p).unwrap()),
+            BatchSize::SmallInput,
+        )
+    });
+    let known = fresh();
+    decide(known.clone()).unwrap();
+    g.bench_function("same-connection-remembered", |b| {
+        b.iter(|| black_box(decide(black_box(known.clone())).unwrap()))
+    });
+    let recent = RecentPeers::new(17);
+    let strangers: Vec<Vec<u8>> = (0..16)
+        .map(|_| {
+            let mut d = edge.clone();
+            let last = d.len() - 1;
+            d[last] ^= 0xff;
+            d
+        })
+        .collect();
+    let _ = recent.get(&[edge.clone()]);
+    for s in &strangers {
+        let _ = recent.get(std::slice::from_ref(s));
+    }
+    g.bench_function("binding-chain-found-in-recent-peers-17", |b| {
+        b.iter(|| {
+            let cert = recent.get(std::slice::from_ref(black_box(&edge)));
+            black_box(decide(Peer::unknown().with_tls(Some(cert))).unwrap())
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
-    benches, verify, chain, worst, encodings, forms, hops, explain
+    benches, verify, chain, worst, encodings, forms, hops, explain, proxies
 );
 criterion_main!(benches);
