@@ -5,7 +5,11 @@
 #![forbid(unsafe_code)]
 
 use arbitrary::{Arbitrary, Unstructured};
-use xfcc::{Format, inspect::{CertIdentity, Limits, ParseOptions, Syntax, XfccHeader}, render::EnvoyFields};
+use xfcc::{
+    Format,
+    inspect::{CertIdentity, Limits, ParseOptions, Syntax, XfccHeader},
+    render::EnvoyFields,
+};
 
 /// Header parsing in every format; the first byte picks the format and syntax.
 pub fn parse(data: &[u8]) {
@@ -61,10 +65,11 @@ pub fn decode(data: &[u8]) {
         }
         if let Ok(dn) = xfcc::inspect::DistinguishedName::parse(s) {
             // RFC 4514 output parses back to the same name.
-            let again = xfcc::inspect::DistinguishedName::parse(&dn.to_string()).expect("re-parse RFC 4514");
+            let again = xfcc::inspect::DistinguishedName::parse(&dn.to_string())
+                .expect("re-parse RFC 4514");
             assert_eq!(again, dn);
-            let openssl =
-                xfcc::inspect::DistinguishedName::parse(&dn.to_openssl_rfc2253()).expect("re-parse 2253");
+            let openssl = xfcc::inspect::DistinguishedName::parse(&dn.to_openssl_rfc2253())
+                .expect("re-parse 2253");
             assert_eq!(openssl, dn);
         }
     }
@@ -659,4 +664,82 @@ pub fn verify(data: &[u8]) {
     for _ in 0..2 {
         assert_eq!(outcome(cached.verify_header_values([data])), uncached);
     }
+}
+
+/// `[[trusted_proxies]]`: a connection's certificate chain, anything at
+/// all, judged as a proxy's. `data` is the chain: length-prefixed
+/// certificates (two bytes, big-endian, then that many bytes), at most 12;
+/// what is left over is one more. Never panics; allows the header only
+/// over edge.pem (pinned by thumbprint) or over a chain to the fixture root
+/// whose leaf has the edge's SPIFFE ID, and by the element's `By`; and
+/// answers the same when the connection's next request asks again (the
+/// decision remembered on its `PeerCert`). Returns the entry that allowed
+/// it, or the refusal's codes.
+pub fn peer(data: &[u8]) -> Result<Option<String>, (&'static str, &'static str)> {
+    use std::sync::{Arc, OnceLock};
+    const EDGE: &[u8] = include_bytes!("../../crates/xfcc/tests/fixtures/certs/edge.der");
+    const EDGE_ID: &str = "spiffe://xfcc.test/ns/edge/sa/envoy";
+    static POLICY: OnceLock<(xfcc::Policy, String)> = OnceLock::new();
+    let (policy, header) = POLICY.get_or_init(|| {
+        let edge = CertIdentity::from_der(EDGE.to_vec()).expect("fixture");
+        let client = CertIdentity::from_der(CERTS[0].to_vec()).expect("fixture");
+        let at = edge.not_before() + std::time::Duration::from_secs(86_400);
+        let root = include_str!("../../crates/xfcc/tests/fixtures/certs/root.pem").to_owned()
+            + include_str!("../../crates/xfcc/tests/fixtures/certs/inter.pem");
+        let policy = xfcc::Policy::builder()
+            .clock(move || at)
+            .chain(xfcc::TrustAnchors::new("mesh", root))
+            .trusted_proxies([
+                xfcc::TrustedProxy::new(xfcc::Rule::new("pinned").thumbprint([edge.sha256_hex()])),
+                xfcc::TrustedProxy::new(xfcc::Rule::new("mesh").chain("mesh").spiffe_id([EDGE_ID])),
+            ])
+            .allow(xfcc::Rule::new("pin").thumbprint([client.sha256_hex()]))
+            .build()
+            .expect("policy");
+        let header =
+            xfcc::render::render_envoy(&[EDGE_ID], &client, &[], xfcc::render::EnvoyFields::ACA);
+        (policy, header)
+    });
+    let mut chain = Vec::new();
+    let mut rest = data;
+    while chain.len() < 12 && rest.len() >= 2 {
+        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let take = n.min(rest.len() - 2);
+        chain.push(rest[2..2 + take].to_vec());
+        rest = &rest[2 + take..];
+    }
+    if !rest.is_empty() {
+        chain.push(rest.to_vec());
+    }
+    let cert = Arc::new(xfcc::PeerCert::new(chain.clone()));
+    let ask = || {
+        policy
+            .verify_request(
+                xfcc::Peer::unknown().with_tls(Some(Arc::clone(&cert))),
+                |name| (name == "x-forwarded-client-cert").then_some(header.as_bytes()),
+            )
+            .map(|c| c.and_then(|c| c.proxy().map(str::to_owned)))
+            .map_err(|e| (e.code(), e.detail().code()))
+    };
+    let first = ask();
+    match &first {
+        Ok(Some(proxy)) => {
+            let leaf = chain.first().expect("a chain that passed has a leaf");
+            match proxy.as_str() {
+                "pinned" => assert_eq!(leaf.as_slice(), EDGE),
+                "mesh" => {
+                    let c = CertIdentity::from_der(leaf.clone()).expect("a verified leaf reads");
+                    assert_eq!(c.spiffe_id(), Some(EDGE_ID));
+                }
+                other => panic!("allowed by an entry the policy does not have: {other}"),
+            }
+        }
+        Ok(None) => panic!("a policy with trusted_proxies allowed without naming the proxy"),
+        Err((code, _)) => assert!(
+            matches!(*code, "untrusted_proxy" | "peer_unavailable"),
+            "{code}"
+        ),
+    }
+    assert_eq!(ask(), first);
+    first
 }

@@ -53,3 +53,34 @@ fn replays_verify_corpus() {
 fn replays_structured_decode_corpus() {
     assert!(replay("decode_structured", targets::decode_structured) >= 4);
 }
+
+#[test]
+fn replays_peer_corpus() {
+    assert!(
+        replay("peer", |d| {
+            let _ = targets::peer(d);
+        }) >= 5
+    );
+}
+
+/// The corpus's edge.pem chains are the proxy's (allowed by the pin, the
+/// first entry); another certificate of the same CA, or none, is not.
+#[test]
+fn the_proxy_s_own_chain_passes_the_peer_target() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/peer");
+    let run = |name: &str| targets::peer(&std::fs::read(corpus.join(name)).unwrap());
+    assert_eq!(run("edge"), Ok(Some("pinned".to_owned())));
+    assert_eq!(run("edge-inter"), Ok(Some("pinned".to_owned())));
+    assert_eq!(
+        run("inner-inter"),
+        Err(("untrusted_proxy", "proxy_not_allowed"))
+    );
+    assert_eq!(
+        run("client-rsa"),
+        Err(("untrusted_proxy", "proxy_not_allowed"))
+    );
+    assert_eq!(
+        run("empty"),
+        Err(("untrusted_proxy", "no_proxy_certificate"))
+    );
+}

@@ -7,7 +7,10 @@ use xfcc_fuzz as targets;
 
 use std::path::Path;
 
-use xfcc::{error::{CertErrorKind, ErrorKind}, inspect::CertIdentity};
+use xfcc::{
+    error::{CertErrorKind, ErrorKind},
+    inspect::CertIdentity,
+};
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/xfcc/tests/fixtures/certs");
