@@ -312,6 +312,10 @@ fn proxies(c: &mut Criterion) {
         "/../crates/xfcc/tests/fixtures/envoy/rsa-chain.txt"
     ))
     .unwrap();
+    let client = || {
+        Rule::new("client")
+            .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"])
+    };
     let policy = Policy::builder()
         .chain(TrustAnchors::new("mesh", root))
         .trusted_proxies([TrustedProxy::new(
@@ -319,10 +323,7 @@ fn proxies(c: &mut Criterion) {
                 .chain("mesh")
                 .spiffe_id(["spiffe://xfcc.test/ns/edge/sa/envoy"]),
         )])
-        .allow(
-            Rule::new("client")
-                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
-        )
+        .allow(client())
         .clock(fixture_time)
         .build()
         .unwrap();
@@ -334,20 +335,8 @@ fn proxies(c: &mut Criterion) {
     };
     let fresh = || Peer::unknown().with_tls(Some(Arc::new(PeerCert::new([edge.clone()]))));
     assert_eq!(decide(fresh()).unwrap().unwrap().proxy(), Some("edge"));
-    let plain = Policy::builder()
-        .allow(
-            Rule::new("client")
-                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
-        )
-        .clock(fixture_time)
-        .by_is_proxy(false)
-        .build();
-    assert!(plain.is_err(), "by_is_proxy alone is refused");
     let baseline = Policy::builder()
-        .allow(
-            Rule::new("client")
-                .thumbprint(["642d3d0cbbf64d1e59f2c73be3d715c222020123909713797a9ee8b9410643a4"]),
-        )
+        .allow(client())
         .clock(fixture_time)
         .build()
         .unwrap();
@@ -385,7 +374,7 @@ fn proxies(c: &mut Criterion) {
             d
         })
         .collect();
-    let _ = recent.get(&[edge.clone()]);
+    let _ = recent.get(std::slice::from_ref(&edge));
     for s in &strangers {
         let _ = recent.get(std::slice::from_ref(s));
     }

@@ -39,22 +39,7 @@ fn serve(pki: &Pki, with_tls: bool) -> u16 {
 async fn the_proxy_s_connection_passes_and_every_other_is_refused() {
     let pki = pki();
     let port = serve(&pki, true);
-    let good = pki.header(PROXY_ID);
-    let (status, body) = pki.call(port, Some(&pki.proxy), Some(&good)).await;
-    assert_eq!((status, body.as_str()), (200, "client via edge"));
-    let (status, body) = pki.call(port, None, Some(&good)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (403, r#"{"error":"untrusted_proxy"}"#)
-    );
-    let (status, body) = pki.call(port, Some(&pki.lookalike), Some(&good)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (403, r#"{"error":"untrusted_proxy"}"#)
-    );
-    let forged = pki.header("spiffe://mesh.example/ns/edge/sa/other");
-    let (status, _) = pki.call(port, Some(&pki.proxy), Some(&forged)).await;
-    assert_eq!(status, 403);
+    tls_support::assert_trusted_proxy_cases(&pki, port).await;
 }
 
 #[actix_web::test]

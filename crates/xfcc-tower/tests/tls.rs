@@ -45,26 +45,7 @@ async fn serve_tls_within(pki: &Pki, handshake: Duration) -> u16 {
 async fn the_proxy_s_connection_passes_and_every_other_is_refused() {
     let pki = pki();
     let port = serve_tls(&pki).await;
-    let good = pki.header(PROXY_ID);
-    let (status, body) = pki.call(port, Some(&pki.proxy), Some(&good)).await;
-    assert_eq!((status, body.as_str()), (200, "client via edge"));
-    // A caller reaching the service directly: no certificate.
-    let (status, body) = pki.call(port, None, Some(&good)).await;
-    assert_eq!(status, 403);
-    assert_eq!(body, r#"{"error":"untrusted_proxy"}"#);
-    // The proxy's names, not its key.
-    let (status, body) = pki.call(port, Some(&pki.lookalike), Some(&good)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (403, r#"{"error":"untrusted_proxy"}"#)
-    );
-    // The proxy's connection, a header naming another proxy as By.
-    let forged = pki.header("spiffe://mesh.example/ns/edge/sa/other");
-    let (status, _) = pki.call(port, Some(&pki.proxy), Some(&forged)).await;
-    assert_eq!(status, 403);
-    // No header from a stranger: what the mode says (require: missing).
-    let (status, body) = pki.call(port, None, None).await;
-    assert_eq!((status, body.as_str()), (403, r#"{"error":"missing"}"#));
+    tls_support::assert_trusted_proxy_cases(&pki, port).await;
 }
 
 #[tokio::test]

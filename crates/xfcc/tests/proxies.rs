@@ -89,6 +89,27 @@ fn by_chain(pki: &Pki) -> Policy {
         .unwrap()
 }
 
+/// The SPKI pin of a certificate, as `xfcc inspect` prints it.
+fn pin(der: &[u8]) -> String {
+    CertIdentity::from_der(der.to_vec())
+        .unwrap()
+        .spki_sha256_base64()
+}
+
+/// A policy that names the proxy by its key, beside `trusted_peers` if
+/// given.
+fn pinned(pki: &Pki, peers: Option<&str>) -> Policy {
+    let mut b = Policy::builder()
+        .trusted_proxies([TrustedProxy::new(
+            Rule::new("edge").spki_sha256([pin(&pki.proxy)]),
+        )])
+        .allow(Rule::new("client").thumbprint([pki.client.sha256_hex()]));
+    if let Some(p) = peers {
+        b = b.trusted_peers([p]);
+    }
+    b.build().unwrap()
+}
+
 fn header(pki: &Pki, by: &str) -> String {
     render_envoy(&[by], &pki.client, &[], EnvoyFields::ACA)
 }
@@ -254,16 +275,7 @@ fn by_must_be_the_proxy_s_uri_san_unless_the_policy_says_otherwise() {
 #[test]
 fn an_spki_pin_names_the_proxy_by_its_key() {
     let pki = pki();
-    let pin = CertIdentity::from_der(pki.proxy.clone())
-        .unwrap()
-        .spki_sha256_base64();
-    let p = Policy::builder()
-        .trusted_proxies([TrustedProxy::new(
-            Rule::new("edge").spki_sha256([pin.as_str()]),
-        )])
-        .allow(Rule::new("client").thumbprint([pki.client.sha256_hex()]))
-        .build()
-        .unwrap();
+    let p = pinned(&pki, None);
     let value = header(&pki, PROXY_ID);
     assert_eq!(
         decide(&p, over(&pki.proxy), Some(&value))
@@ -280,17 +292,7 @@ fn an_spki_pin_names_the_proxy_by_its_key() {
 #[test]
 fn addresses_and_certificates_combine() {
     let pki = pki();
-    let pin = CertIdentity::from_der(pki.proxy.clone())
-        .unwrap()
-        .spki_sha256_base64();
-    let p = Policy::builder()
-        .trusted_peers(["10.0.0.0/24"])
-        .trusted_proxies([TrustedProxy::new(
-            Rule::new("edge").spki_sha256([pin.as_str()]),
-        )])
-        .allow(Rule::new("client").thumbprint([pki.client.sha256_hex()]))
-        .build()
-        .unwrap();
+    let p = pinned(&pki, Some("10.0.0.0/24"));
     let value = header(&pki, PROXY_ID);
     assert!(decide(&p, over(&pki.proxy), Some(&value)).is_ok());
     // The key from the wrong address.
@@ -314,11 +316,6 @@ fn addresses_and_certificates_combine() {
 #[test]
 fn sources_are_chosen_by_certificate() {
     let pki = pki();
-    let pin = |der: &[u8]| {
-        CertIdentity::from_der(der.to_vec())
-            .unwrap()
-            .spki_sha256_base64()
-    };
     let p = Policy::builder()
         .source(
             Source::new("edge", Vec::<String>::new()).trusted_proxies([TrustedProxy::new(
@@ -429,9 +426,7 @@ fn cloudflare_s_global_certificate_is_refused_unless_allowed() {
         .unwrap_err();
     assert!(e.to_string().contains("allow_cloudflare_global"), "{e}");
     // Per request: a pin of the global certificate itself.
-    let pin = CertIdentity::from_der(leaf.der().to_vec())
-        .unwrap()
-        .spki_sha256_base64();
+    let pin = pin(leaf.der());
     let pinned = |allowed| {
         Policy::builder()
             .trusted_proxies([TrustedProxy::new(
@@ -520,9 +515,7 @@ spki_sha256 = "{}"
 name = "client"
 thumbprint = "{}"
 "#,
-        CertIdentity::from_der(pki.proxy.clone())
-            .unwrap()
-            .spki_sha256_base64(),
+        pin(&pki.proxy),
         pki.client.sha256_hex()
     );
     let p = Policy::from_toml_str(&sources, &dir).unwrap();
@@ -533,9 +526,7 @@ thumbprint = "{}"
     std::fs::remove_dir_all(&dir).unwrap();
 
     // The environment: SPKI pins.
-    let pin = CertIdentity::from_der(pki.proxy.clone())
-        .unwrap()
-        .spki_sha256_base64();
+    let pin = pin(&pki.proxy);
     let thumb = pki.client.sha256_hex();
     let env = [
         ("XFCC_TRUSTED_PROXY_SPKI", pin.as_str()),
@@ -568,13 +559,19 @@ fn a_bad_pin_in_the_environment_is_blamed_on_its_variable() {
 fn recent_peers_give_the_same_chain_the_same_peer_cert() {
     let pki = pki();
     let recent = xfcc::RecentPeers::new(2);
-    let a = recent.get(&[pki.proxy.clone()]);
-    assert!(Arc::ptr_eq(&a, &recent.get(&[pki.proxy.clone()])));
-    let b = recent.get(&[pki.other.clone()]);
+    let a = recent.get(std::slice::from_ref(&pki.proxy));
+    assert!(Arc::ptr_eq(
+        &a,
+        &recent.get(std::slice::from_ref(&pki.proxy))
+    ));
+    let b = recent.get(std::slice::from_ref(&pki.other));
     assert!(!Arc::ptr_eq(&a, &b));
     // A third chain pushes out the least recently used (the proxy's).
-    let _ = recent.get(&[pki.lookalike.clone()]);
-    let _ = recent.get(&[pki.other.clone()]);
-    let _ = recent.get(&[pki.lookalike.clone()]);
-    assert!(!Arc::ptr_eq(&a, &recent.get(&[pki.proxy.clone()])));
+    let _ = recent.get(std::slice::from_ref(&pki.lookalike));
+    let _ = recent.get(std::slice::from_ref(&pki.other));
+    let _ = recent.get(std::slice::from_ref(&pki.lookalike));
+    assert!(!Arc::ptr_eq(
+        &a,
+        &recent.get(std::slice::from_ref(&pki.proxy))
+    ));
 }

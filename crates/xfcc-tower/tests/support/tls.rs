@@ -184,3 +184,37 @@ where
         .unwrap_or_default();
     (status, body)
 }
+
+/// What both adapters must answer over TLS: the proxy's connection is
+/// served (`<rule> via <proxy>`), a direct caller with no certificate or
+/// with the proxy's names on another key is `untrusted_proxy`, a header
+/// naming another proxy as `By` over the proxy's own connection is refused,
+/// and a stranger without the header gets `missing`.
+pub(crate) async fn assert_trusted_proxy_cases(pki: &Pki, port: u16) {
+    let good = pki.header(PROXY_ID);
+    let forged = pki.header("spiffe://mesh.example/ns/edge/sa/other");
+    let refused = r#"{"error":"untrusted_proxy"}"#;
+    let missing = r#"{"error":"missing"}"#;
+    let (good, forged) = (Some(good.as_str()), Some(forged.as_str()));
+    let cases = [
+        (
+            "the proxy",
+            Some(&pki.proxy),
+            good,
+            (200, "client via edge"),
+        ),
+        ("no certificate", None, good, (403, refused)),
+        ("look-alike", Some(&pki.lookalike), good, (403, refused)),
+        (
+            "By of another proxy",
+            Some(&pki.proxy),
+            forged,
+            (403, refused),
+        ),
+        ("stranger, no header", None, None, (403, missing)),
+    ];
+    for (what, id, header, want) in cases {
+        let (status, text) = pki.call(port, id, header).await;
+        assert_eq!((status, text.as_str()), want, "{what}");
+    }
+}
