@@ -5,7 +5,7 @@
 #![cfg(feature = "rustls")]
 #![expect(clippy::unwrap_used)]
 
-#[path = "../../xfcc-tower/tests/support/tls.rs"]
+#[path = "support/tls.rs"]
 mod tls_support;
 
 use actix_web::{App, HttpServer, web};

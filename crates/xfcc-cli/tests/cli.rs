@@ -1986,8 +1986,14 @@ fn check_fetches_the_crls_a_policy_names() {
 #[test]
 fn doctor_checks_the_certificate_envoy_presents_upstream() {
     let dir = scratch("doctor-upstream");
-    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs");
-    let edge = core.join("edge.pem");
+    // The proxy's certificate (and its key, which the doctor never reads),
+    // made here: no private key is published with the crate.
+    let made = rcgen::CertificateParams::new(vec!["envoy.internal".to_owned()])
+        .unwrap()
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let edge = dir.join("edge.pem");
+    std::fs::write(&edge, made.pem()).unwrap();
     let other = cert("client-rsa.pem");
     let cluster = |name: &str, tls: &str| {
         format!(
@@ -2015,7 +2021,7 @@ fn doctor_checks_the_certificate_envoy_presents_upstream() {
         ),
     )
     .unwrap();
-    let pin = xfcc::inspect::CertIdentity::from_der(std::fs::read(core.join("edge.der")).unwrap())
+    let pin = xfcc::inspect::CertIdentity::from_der(made.der().to_vec())
         .unwrap()
         .spki_sha256_base64();
     let policy = write_policy(

@@ -620,23 +620,27 @@ fn the_guide_s_upstream_cluster_presents_a_trusted_certificate() {
     };
     let blocks = readme_blocks(&text, "yaml");
     assert_eq!(blocks.len(), 1);
-    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../xfcc/tests/fixtures/certs");
+    let dir = scratch("guide-upstream");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The proxy's certificate, made here (no key is published with the
+    // crate; the doctor reads only the certificate).
+    let made = rcgen::CertificateParams::new(vec!["envoy.internal".to_owned()])
+        .unwrap()
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let proxy_pem = dir.join("proxy.pem");
+    std::fs::write(&proxy_pem, made.pem()).unwrap();
     let cluster = blocks[0]
-        .replace(
-            "/etc/envoy/proxy.pem",
-            certs.join("edge.pem").to_str().unwrap(),
-        )
+        .replace("/etc/envoy/proxy.pem", proxy_pem.to_str().unwrap())
         .replace(
             "/etc/envoy/proxy.key",
-            certs.join("edge.key").to_str().unwrap(),
+            dir.join("proxy.key").to_str().unwrap(),
         );
     let listener = "static_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          forward_client_cert_details: SANITIZE_SET\n          set_current_client_cert_details: {cert: true, chain: true}\n          route_config: {virtual_hosts: [{name: a, domains: [\"*\"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]}\n      transport_socket:\n        name: envoy.transport_sockets.tls\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext\n          require_client_certificate: true\n          common_tls_context:\n            validation_context: {trusted_ca: {filename: ca.pem}}\n";
     let indented: String = cluster.lines().map(|l| format!("  {l}\n")).collect();
-    let dir = scratch("guide-upstream");
-    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("envoy.yaml");
     std::fs::write(&file, format!("{listener}{indented}")).unwrap();
-    let pin = xfcc::inspect::CertIdentity::from_der(std::fs::read(certs.join("edge.der")).unwrap())
+    let pin = xfcc::inspect::CertIdentity::from_der(made.der().to_vec())
         .unwrap()
         .spki_sha256_base64();
     let pol = policy(

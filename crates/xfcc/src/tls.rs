@@ -9,9 +9,9 @@
 //! xfcc-actix's `tls` module.
 //!
 //! ```
-//! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/");
-//! # let cert = std::fs::read(format!("{dir}client-p256.pem")).unwrap();
-//! # let key = std::fs::read(format!("{dir}client-p256.key")).unwrap();
+//! # let key_pair = rcgen::KeyPair::generate().unwrap();
+//! # let made = rcgen::CertificateParams::new(vec!["app.internal".to_owned()]).unwrap().self_signed(&key_pair).unwrap();
+//! # let (cert, key) = (made.pem().into_bytes(), key_pair.serialize_pem().into_bytes());
 //! let config = xfcc::tls::server_config_from_pem(&cert, &key)?;
 //! assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
 //! # Ok::<(), xfcc::ConfigError>(())

@@ -1,5 +1,6 @@
-//! A PKI and a TLS client for the adapters' `trusted_proxies` tests (shared
-//! by xfcc-tower's and xfcc-actix's, included with `#[path]`): the
+//! A PKI and a TLS client for the adapters' `trusted_proxies` tests (copied
+//! into xfcc-tower's and xfcc-actix's tests by `.ci/fixtures.sh`, since each
+//! crate's tests run from its package alone): the
 //! service's certificate, the proxy's client certificate (URI SAN
 //! `PROXY_ID`), another certificate with the proxy's names and its own
 //! key, and a client whose header the proxy forwards.
