@@ -575,3 +575,24 @@ fn recent_peers_give_the_same_chain_the_same_peer_cert() {
         &recent.get(std::slice::from_ref(&pki.proxy))
     ));
 }
+
+/// The proxy's certificate is judged at the policy's clock, with its
+/// leeway, as a client's is: expired is `untrusted_proxy` (`expired`).
+#[test]
+fn an_expired_proxy_certificate_is_refused() {
+    let pki = pki();
+    let after = || std::time::UNIX_EPOCH + std::time::Duration::from_secs(2_400_000_000); // 2046
+    let p = Policy::builder()
+        .trusted_proxies([TrustedProxy::new(
+            Rule::new("edge").spki_sha256([pin(&pki.proxy)]),
+        )])
+        .allow(Rule::new("client").thumbprint([pki.client.sha256_hex()]))
+        .clock(after)
+        .build()
+        .unwrap();
+    let e = decide(&p, over(&pki.proxy), Some(&header(&pki, PROXY_ID))).unwrap_err();
+    assert_eq!(
+        (e.code(), e.detail().code()),
+        ("untrusted_proxy", "expired")
+    );
+}

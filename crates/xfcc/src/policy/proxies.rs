@@ -282,18 +282,10 @@ impl Policy {
         };
         let fc = ForwardedCert::new(leaf, der.map(<[u8]>::to_vec).collect(), false);
         let leaf = fc.leaf();
-        let out_of_date = now
-            .checked_add(p.leeway)
-            .is_some_and(|t| t < leaf.not_before())
-            || now
-                .checked_sub(p.leeway)
-                .is_some_and(|t| t > leaf.not_after());
-        if out_of_date {
-            let expired = now > leaf.not_after();
-            let c = if expired {
-                crate::outcome::ChainError::Expired
-            } else {
-                crate::outcome::ChainError::NotYetValid
+        if let Some(reason) = self.out_of_date(leaf, now) {
+            let c = match reason {
+                Reason::Expired => crate::outcome::ChainError::Expired,
+                _ => crate::outcome::ChainError::NotYetValid,
             };
             return (
                 Err(Rejection::new(Reason::UntrustedProxy, Detail::Chain(c))
@@ -310,7 +302,8 @@ impl Policy {
                     proxy: Arc::clone(&proxies.rules[i].label),
                     uris: leaf.san().uri().to_vec(),
                 };
-                let until = until.map(|u| u.min(leaf.not_after()));
+                // Until the leaf's `notAfter` (a pin) or the path's earliest
+                // (a chain); never with CRLs in play.
                 (Ok(Arc::new(hop)), until)
             }
             Err(e) => (Err(e.of_proxy()), kept),

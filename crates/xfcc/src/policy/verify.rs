@@ -679,20 +679,8 @@ impl Policy {
             let why = about().with_clock(now, p.leeway);
             Err(reject(Rejection::of(reason)).explained(why))
         };
-        // `leeway` is at most a day (checked at build time), and the
-        // arithmetic is checked anyway: a clock at the end of time is
-        // "not yet valid" for nothing and never panics.
-        if now
-            .checked_add(p.leeway)
-            .is_some_and(|t| t < leaf.not_before())
-        {
-            return out_of_date(Reason::NotYetValid);
-        }
-        if now
-            .checked_sub(p.leeway)
-            .is_some_and(|t| t > leaf.not_after())
-        {
-            return out_of_date(Reason::Expired);
+        if let Some(reason) = self.out_of_date(leaf, now) {
+            return out_of_date(reason);
         }
         let (rule, anchor) = match cached.decision(now) {
             Some(d) => d,
@@ -718,6 +706,32 @@ impl Policy {
             now,
             verified_by,
         ))
+    }
+
+    /// `expired` or `not_yet_valid` when `leaf` is outside its validity
+    /// period at `now`, with the policy's leeway. `leeway` is at most a day
+    /// (checked at build time), and the arithmetic is checked anyway: a
+    /// clock at the end of time is "not yet valid" for nothing and never
+    /// panics.
+    pub(crate) fn out_of_date(
+        &self,
+        leaf: &crate::cert::CertIdentity,
+        now: SystemTime,
+    ) -> Option<Reason> {
+        let leeway = self.decision().leeway;
+        if now
+            .checked_add(leeway)
+            .is_some_and(|t| t < leaf.not_before())
+        {
+            Some(Reason::NotYetValid)
+        } else if now
+            .checked_sub(leeway)
+            .is_some_and(|t| t > leaf.not_after())
+        {
+            Some(Reason::Expired)
+        } else {
+            None
+        }
     }
 
     /// The first rule that the proxy's fields satisfy (no validity period
