@@ -120,10 +120,11 @@ impl TlsListener {
     }
 
     /// Most handshakes in progress at once; beyond it, new connections
-    /// wait in the kernel's backlog. Default 256; at least 1.
+    /// wait in the kernel's backlog. Default 256 (zero cannot be asked
+    /// for: no connection would ever be accepted).
     #[must_use]
-    pub fn max_handshakes(mut self, n: usize) -> Self {
-        self.max_handshakes = n.max(1);
+    pub fn max_handshakes(mut self, n: std::num::NonZeroUsize) -> Self {
+        self.max_handshakes = n.get();
         self
     }
 
