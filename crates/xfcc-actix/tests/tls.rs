@@ -9,7 +9,7 @@
 mod tls_support;
 
 use actix_web::{App, HttpServer, web};
-use tls_support::{PROXY_ID, Pki, pki};
+use tls_support::{Pki, pki};
 use xfcc_actix::{ClientCert, Xfcc, tls};
 
 async fn who(cert: ClientCert) -> String {
@@ -46,12 +46,5 @@ async fn the_proxy_s_connection_passes_and_every_other_is_refused() {
 async fn a_connection_without_tls_fails_closed() {
     let pki = pki();
     let port = serve(&pki, false);
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (status, body) = tls_support::exchange(&mut s, Some(&pki.header(PROXY_ID))).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (500, r#"{"error":"peer_unavailable"}"#)
-    );
+    tls_support::assert_plain_fails_closed(&pki, port).await;
 }

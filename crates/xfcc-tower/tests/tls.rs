@@ -87,12 +87,5 @@ async fn a_listener_that_cannot_tell_the_certificate_fails_closed() {
         .await
         .unwrap();
     });
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (status, body) = tls_support::exchange(&mut s, Some(&pki.header(PROXY_ID))).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (500, r#"{"error":"peer_unavailable"}"#)
-    );
+    tls_support::assert_plain_fails_closed(&pki, port).await;
 }

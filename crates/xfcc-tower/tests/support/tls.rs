@@ -219,3 +219,16 @@ pub(crate) async fn assert_trusted_proxy_cases(pki: &Pki, port: u16) {
         assert_eq!((status, text.as_str()), want, "{what}");
     }
 }
+
+/// Over plain TCP the adapter cannot tell what the connection presented:
+/// the proxy's header is refused as a wiring error, never served.
+pub(crate) async fn assert_plain_fails_closed(pki: &Pki, port: u16) {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (status, body) = exchange(&mut s, Some(&pki.header(PROXY_ID))).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"error":"peer_unavailable"}"#)
+    );
+}
