@@ -111,6 +111,12 @@ impl Rejection {
         self.report_only
     }
 
+    /// A refusal of the connection's own certificate (`untrusted_proxy`)
+    /// with this detail, and the hint that says how to name the proxy.
+    pub(crate) const fn proxy(detail: Detail) -> Self {
+        Self::new(Reason::UntrustedProxy, detail).with_hint(Hint::UntrustedProxyCert)
+    }
+
     /// A refusal of the connection's own certificate by the rules of
     /// `trusted_proxies`: `untrusted_proxy`, keeping a chain detail
     /// (`unknown_issuer`, ...) and saying `proxy_not_allowed` for the rest.

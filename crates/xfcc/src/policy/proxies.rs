@@ -232,11 +232,7 @@ impl Policy {
                 return Err(Rejection::of(Reason::PeerUnavailable).with_hint(Hint::NoPeerTls));
             }
             Some(PeerTls::NoCertificate) => {
-                return Err(Rejection::new(
-                    Reason::UntrustedProxy,
-                    Detail::Proxy(ProxyProblem::NoCertificate),
-                )
-                .with_hint(Hint::UntrustedProxyCert));
+                return Err(Rejection::proxy(Detail::Proxy(ProxyProblem::NoCertificate)));
             }
             Some(PeerTls::Certificate(cert)) => cert,
         };
@@ -264,10 +260,7 @@ impl Policy {
         now: SystemTime,
     ) -> (Result<Arc<Hop>, Rejection>, Option<SystemTime>) {
         let p = self.decision();
-        let refused = |problem| {
-            Rejection::new(Reason::UntrustedProxy, Detail::Proxy(problem))
-                .with_hint(Hint::UntrustedProxyCert)
-        };
+        let refused = |problem| Rejection::proxy(Detail::Proxy(problem));
         let kept = now.checked_add(REFUSAL_KEPT);
         let mut der = cert.chain_der();
         let leaf = match der.next() {
@@ -287,11 +280,7 @@ impl Policy {
                 Reason::Expired => crate::outcome::ChainError::Expired,
                 _ => crate::outcome::ChainError::NotYetValid,
             };
-            return (
-                Err(Rejection::new(Reason::UntrustedProxy, Detail::Chain(c))
-                    .with_hint(Hint::UntrustedProxyCert)),
-                kept,
-            );
+            return (Err(Rejection::proxy(Detail::Chain(c))), kept);
         }
         match self.judge_rules(&proxies.rules, &fc, now, true) {
             Ok((i, _, until)) => {
