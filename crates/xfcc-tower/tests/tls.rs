@@ -89,3 +89,52 @@ async fn a_listener_that_cannot_tell_the_certificate_fails_closed() {
     });
     tls_support::assert_plain_fails_closed(&pki, port).await;
 }
+
+/// hyper without axum's serve: `TlsListener::accept` hands over the
+/// connection and its `TlsPeer`, which the server inserts into each
+/// request's extensions; the layer reads it from there.
+#[tokio::test]
+async fn a_tls_peer_inserted_by_hand_is_read_by_the_layer() {
+    use tower::ServiceExt as _;
+    let pki = pki();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let mut listener = TlsListener::new(tcp, pki.server_config());
+    let app = Router::new()
+        .route("/", get(who))
+        .layer(XfccLayer::new(pki.policy()));
+    let request = |peer: Option<TlsPeer>| {
+        let mut req = http::Request::builder()
+            .uri("/")
+            .header("x-forwarded-client-cert", pki.header(PROXY_ID))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        if let Some(p) = peer {
+            req.extensions_mut().insert(p);
+        }
+        req
+    };
+    for (id, want) in [
+        (Some(&pki.proxy), 200),
+        (Some(&pki.lookalike), 403),
+        (None, 403),
+    ] {
+        // The client's side of the handshake; its request is never answered.
+        let client = {
+            let (pki, id) = (pki.clone(), id.cloned());
+            tokio::spawn(async move { pki.call(port, id.as_ref(), None).await })
+        };
+        let (_, peer) = listener.accept().await;
+        client.abort();
+        let status = app
+            .clone()
+            .oneshot(request(Some(peer)))
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), want);
+    }
+    // Without the extension the layer cannot tell: a wiring error.
+    let status = app.oneshot(request(None)).await.unwrap().status();
+    assert_eq!(status.as_u16(), 500);
+}

@@ -30,6 +30,7 @@ pub(crate) struct Identity {
     pub(crate) key: Vec<u8>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Pki {
     pub(crate) server_cert_pem: String,
     pub(crate) server_key_pem: String,
